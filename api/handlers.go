@@ -1,0 +1,245 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// Request bodies. Field names are the API's; unknown fields are refused.
+type (
+	defineObjectiveBody struct {
+		Title       string `json:"title"`
+		Description string `json:"description"`
+		KPI         string `json:"kpi"`
+		Target      string `json:"target"`
+		Product     string `json:"product"`
+	}
+	retireBody struct {
+		Rationale string `json:"rationale"`
+	}
+	rationaleBody struct {
+		Rationale string   `json:"rationale"`
+		Evidence  []string `json:"evidence"`
+	}
+	proposeBody struct {
+		Title        string   `json:"title"`
+		Description  string   `json:"description"`
+		Kind         string   `json:"kind"`
+		ParentID     string   `json:"parent_id"`
+		Product      string   `json:"product"`
+		ObjectiveIDs []string `json:"objective_ids"`
+	}
+	placementBody struct {
+		Horizon      string         `json:"horizon"`
+		Rank         *int           `json:"rank"`
+		Score        *roadmap.Score `json:"score"`
+		ObjectiveIDs *[]string      `json:"objective_ids"`
+		Rationale    string         `json:"rationale"`
+		Evidence     []string       `json:"evidence"`
+	}
+)
+
+// Answers.
+type (
+	objectiveJSON struct {
+		ID          string `json:"id"`
+		Title       string `json:"title"`
+		Description string `json:"description"`
+		KPI         string `json:"kpi"`
+		Target      string `json:"target"`
+		Product     string `json:"product"`
+		Status      string `json:"status"`
+		Version     uint64 `json:"version"`
+	}
+	itemJSON struct {
+		ID           string         `json:"id"`
+		Title        string         `json:"title"`
+		Description  string         `json:"description"`
+		Kind         string         `json:"kind"`
+		ParentID     *string        `json:"parent_id"`
+		Product      string         `json:"product"`
+		Status       string         `json:"status"`
+		Horizon      *string        `json:"horizon"`
+		Rank         *int           `json:"rank"`
+		Score        *roadmap.Score `json:"score"`
+		ObjectiveIDs []string       `json:"objective_ids"`
+		Version      uint64         `json:"version"`
+	}
+)
+
+func objectiveAnswer(v projections.ObjectiveView) objectiveJSON {
+	o := v.Objective
+	return objectiveJSON{
+		ID: o.ID, Title: o.Title, Description: o.Description, KPI: o.KPI, Target: o.Target,
+		Product: o.Product, Status: string(o.Status), Version: v.Version,
+	}
+}
+
+func itemAnswer(v projections.ItemView) itemJSON {
+	it := v.Item
+	out := itemJSON{
+		ID: it.ID, Title: it.Title, Description: it.Description, Kind: string(it.Kind),
+		Product: it.Product, Status: string(it.Status), Score: it.Score,
+		ObjectiveIDs: it.ObjectiveIDs, Version: v.Version,
+	}
+	if it.ParentID != "" {
+		out.ParentID = &it.ParentID
+	}
+	if it.Status == roadmap.StatusOnRoadmap {
+		h, r := string(it.Horizon), v.Rank
+		out.Horizon, out.Rank = &h, &r
+	}
+	if out.ObjectiveIDs == nil {
+		out.ObjectiveIDs = []string{}
+	}
+	return out
+}
+
+// respond writes the answer to a write: the aggregate with its ETag, 201 and
+// a Location for a new one.
+func respond(c echo.Context, res ledger.Result) error {
+	var body any
+	var version uint64
+	var location string
+	switch a := res.Answer.(type) {
+	case projections.ObjectiveView:
+		body, version, location = objectiveAnswer(a), a.Version, "/v1/objectives/"+a.ID
+	case projections.ItemView:
+		body, version, location = itemAnswer(a), a.Version, "/v1/items/"+a.ID
+	default:
+		return fmt.Errorf("no answer for sequence %d", res.Sequence)
+	}
+	h := c.Response().Header()
+	h.Set("ETag", etag(version))
+	if res.Replayed {
+		h.Set("Idempotent-Replayed", "true")
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+		h.Set("Location", location)
+	}
+	return c.JSON(status, body)
+}
+
+// write decodes the body into a fresh B and runs the use case with it.
+func write[B any](c echo.Context, run func(ctx context.Context, req ledger.Request, body B) (ledger.Result, error)) error {
+	var body B
+	req, err := readRequest(c, &body)
+	if err != nil {
+		return err
+	}
+	res, err := run(c.Request().Context(), req, body)
+	if err != nil {
+		return err
+	}
+	return respond(c, res)
+}
+
+func (s *Server) defineObjective(c echo.Context) error {
+	return write(c, func(ctx context.Context, req ledger.Request, b defineObjectiveBody) (ledger.Result, error) {
+		return s.ledger.DefineObjective(ctx, req, roadmap.DefineObjective{
+			Title: b.Title, Description: b.Description, KPI: b.KPI, Target: b.Target, Product: b.Product,
+		})
+	})
+}
+
+func (s *Server) retireObjective(c echo.Context) error {
+	id, err := s.knownObjective(c)
+	if err != nil {
+		return err
+	}
+	return write(c, func(ctx context.Context, req ledger.Request, b retireBody) (ledger.Result, error) {
+		return s.ledger.RetireObjective(ctx, req, id, roadmap.RetireObjective{Rationale: b.Rationale})
+	})
+}
+
+func (s *Server) getObjective(c echo.Context) error {
+	id, err := s.knownObjective(c)
+	if err != nil {
+		return err
+	}
+	v, _ := s.views.ObjectiveView(id)
+	c.Response().Header().Set("ETag", etag(v.Version))
+	return c.JSON(http.StatusOK, objectiveAnswer(v))
+}
+
+func (s *Server) proposeItem(c echo.Context) error {
+	return write(c, func(ctx context.Context, req ledger.Request, b proposeBody) (ledger.Result, error) {
+		return s.ledger.ProposeItem(ctx, req, roadmap.ProposeItem{
+			Title: b.Title, Description: b.Description, Kind: roadmap.Kind(b.Kind),
+			ParentID: b.ParentID, Product: b.Product, ObjectiveIDs: b.ObjectiveIDs,
+		})
+	})
+}
+
+func (s *Server) getItem(c echo.Context) error {
+	id, err := s.knownItem(c)
+	if err != nil {
+		return err
+	}
+	v, _ := s.views.ItemView(id)
+	c.Response().Header().Set("ETag", etag(v.Version))
+	return c.JSON(http.StatusOK, itemAnswer(v))
+}
+
+func (s *Server) prioritise(c echo.Context) error {
+	id, err := s.knownItem(c)
+	if err != nil {
+		return err
+	}
+	return write(c, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result, error) {
+		return s.ledger.Prioritise(ctx, req, id, roadmap.Prioritise{
+			Horizon: roadmap.Horizon(b.Horizon), Rank: b.Rank, Score: b.Score,
+			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence,
+		})
+	})
+}
+
+func (s *Server) reprioritise(c echo.Context) error {
+	id, err := s.knownItem(c)
+	if err != nil {
+		return err
+	}
+	return write(c, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result, error) {
+		return s.ledger.Reprioritise(ctx, req, id, roadmap.Reprioritise{
+			Horizon: roadmap.Horizon(b.Horizon), Rank: b.Rank, Score: b.Score,
+			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence,
+		})
+	})
+}
+
+func (s *Server) remove(c echo.Context) error {
+	id, err := s.knownItem(c)
+	if err != nil {
+		return err
+	}
+	return write(c, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result, error) {
+		return s.ledger.Remove(ctx, req, id, roadmap.Remove{Rationale: b.Rationale, Evidence: b.Evidence})
+	})
+}
+
+// knownItem returns the :id of the path when it names an item, and a 404
+// otherwise, before the body is read.
+func (s *Server) knownItem(c echo.Context) (string, error) {
+	id := c.Param("id")
+	if _, ok := s.views.ItemView(id); !ok {
+		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no item %q", id))
+	}
+	return id, nil
+}
+
+func (s *Server) knownObjective(c echo.Context) (string, error) {
+	id := c.Param("id")
+	if _, ok := s.views.ObjectiveView(id); !ok {
+		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no objective %q", id))
+	}
+	return id, nil
+}

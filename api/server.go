@@ -1,0 +1,250 @@
+// Package api serves the ledger over HTTP with echo: routes, request decoding,
+// answers with ETags, and errors as RFC 9457 problem+json. Handlers call the
+// ledger for writes and read the projections for GETs.
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// MaxBodyBytes is the largest request body the API reads.
+const MaxBodyBytes = 1 << 20
+
+// Views are the projections the API answers GETs from.
+type Views interface {
+	ObjectiveView(id string) (projections.ObjectiveView, bool)
+	ItemView(id string) (projections.ItemView, bool)
+}
+
+// Config wires a Server.
+type Config struct {
+	Ledger *ledger.Service
+	Views  Views
+	// Ready reports whether the projections have caught up; nil when so.
+	Ready func() error
+	// WaitReady blocks until they have, so no request sees a half-replayed
+	// ledger.
+	WaitReady func(ctx context.Context) error
+	Logger *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	echo   *echo.Echo
+	ledger *ledger.Service
+	views  Views
+	ready     func() error
+	waitReady func(ctx context.Context) error
+	logger    *slog.Logger
+}
+
+// New returns the API's handler with every route registered.
+func New(cfg Config) *Server {
+	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, ready: cfg.Ready, waitReady: cfg.WaitReady, logger: cfg.Logger}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		s.logger.Error("panic", "path", c.Request().URL.Path, "error", err, "stack", string(stack))
+		return err
+	}}))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+
+	v1 := e.Group("/v1", s.afterReplay)
+	v1.POST("/objectives", s.defineObjective)
+	v1.GET("/objectives/:id", s.getObjective)
+	v1.POST("/objectives/:id/retire", s.retireObjective)
+	v1.POST("/items", s.proposeItem)
+	v1.GET("/items/:id", s.getItem)
+	v1.POST("/items/:id/prioritise", s.prioritise)
+	v1.POST("/items/:id/reprioritise", s.reprioritise)
+	v1.POST("/items/:id/remove", s.remove)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	if err := s.ready(); err != nil {
+		return newProblem(http.StatusServiceUnavailable, "not-ready", err.Error())
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// afterReplay holds requests until the projections have caught up with the
+// log, so none is decided or answered on a half-built state.
+func (s *Server) afterReplay(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.waitReady(c.Request().Context()); err != nil {
+			return newProblem(http.StatusServiceUnavailable, "not-ready", "the ledger is not ready: "+err.Error())
+		}
+		return next(c)
+	}
+}
+
+// readRequest decodes the JSON body of a write into dst, strictly, and returns
+// what the ledger needs to know of the request.
+func readRequest(c echo.Context, dst any) (ledger.Request, error) {
+	r := c.Request()
+	var req ledger.Request
+	ct := r.Header.Get(echo.HeaderContentType)
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return req, newProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", "the body must be JSON, sent with Content-Type: application/json")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return req, newProblem(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
+	}
+	if err != nil {
+		return req, newProblem(http.StatusBadRequest, "malformed-body", "the request body could not be read")
+	}
+	if err := decodeStrict(body, dst); err != nil {
+		return req, err
+	}
+
+	if req.Actor, err = actor(r); err != nil {
+		return req, err
+	}
+	if req.IfMatch, err = ifMatch(r); err != nil {
+		return req, err
+	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > 255 || !printableASCII(key) {
+			return req, newProblem(http.StatusBadRequest, "bad-header", "Idempotency-Key must be 1 to 255 printable ASCII characters")
+		}
+		h := sha256.New()
+		for _, part := range []string{req.Actor, r.Method, r.URL.Path} {
+			h.Write([]byte(part))
+			h.Write([]byte{0})
+		}
+		h.Write(body)
+		req.IdempotencyKey, req.RequestHash = key, hex.EncodeToString(h.Sum(nil))
+	}
+	return req, nil
+}
+
+// decodeStrict decodes one JSON object into dst: unknown fields, trailing
+// data and invalid UTF-8 are malformed (400); a value of the wrong type is
+// invalid (422).
+func decodeStrict(body []byte, dst any) error {
+	malformed := func(detail string) error { return newProblem(http.StatusBadRequest, "malformed-body", detail) }
+	if len(bytes.TrimSpace(body)) == 0 {
+		return malformed("the request body is empty; send a JSON object")
+	}
+	if !utf8.Valid(body) {
+		return malformed("the request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			field := typeErr.Field
+			if field == "" {
+				return malformed("the request body must be a JSON object")
+			}
+			return newProblem(http.StatusUnprocessableEntity, "invalid-value", fmt.Sprintf("%s: must be %s, not a JSON %s", field, describeType(typeErr), typeErr.Value))
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			return malformed("unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return malformed("the request body is not valid JSON: " + err.Error())
+	}
+	if dec.More() {
+		return malformed("the request body has data after the JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return malformed("the request body has data after the JSON object")
+	}
+	return nil
+}
+
+func describeType(e *json.UnmarshalTypeError) string {
+	switch e.Type.Kind().String() {
+	case "int", "int64":
+		return "an integer"
+	case "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "struct", "ptr", "map":
+		return "an object"
+	}
+	return "a " + e.Type.String()
+}
+
+func actor(r *http.Request) (string, error) {
+	a := strings.TrimSpace(r.Header.Get("X-Actor"))
+	if a == "" {
+		return "anonymous", nil
+	}
+	if len(a) > 200 || !utf8.ValidString(a) || strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", newProblem(http.StatusBadRequest, "bad-header", "X-Actor must be at most 200 printable characters")
+	}
+	return a, nil
+}
+
+// ifMatch parses an If-Match header holding one strong ETag, "42". A missing
+// header or "*" sets no condition.
+func ifMatch(r *http.Request) (*uint64, error) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return nil, nil
+	}
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		if n, err := strconv.ParseUint(v[1:len(v)-1], 10, 64); err == nil {
+			return &n, nil
+		}
+	}
+	return nil, newProblem(http.StatusBadRequest, "bad-header", `If-Match must be one ETag as this API gives it, such as "42"`)
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func etag(version uint64) string { return `"` + strconv.FormatUint(version, 10) + `"` }
+
+// writeJSON writes v as compact JSON followed by a newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	return enc.Encode(v)
+}

@@ -1,0 +1,151 @@
+// Command roadmap runs the roadmap decision ledger.
+//
+//	roadmap serve [--data DIR] [--addr HOST:PORT] [--nats-url URL --replicas N]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "roadmap:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `roadmap: an event-sourced roadmap decision ledger
+
+Commands:
+  serve    run the ledger's HTTP API (embedded JetStream by default)
+
+Run "roadmap COMMAND -h" for a command's flags.
+`
+
+// run is the whole program; main and the tests call it alike.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// serveConfig is what serve's flags and environment say.
+type serveConfig struct {
+	data, addr, natsURL string
+	replicas            int
+	shutdownTimeout     time.Duration
+}
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	replicas, err := strconv.Atoi(env("ROADMAP_REPLICAS", "1"))
+	if err != nil {
+		return serveConfig{}, fmt.Errorf("ROADMAP_REPLICAS: %w", err)
+	}
+	var cfg serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.data, "data", env("ROADMAP_DATA", "./data"), "data directory of the embedded JetStream (ROADMAP_DATA)")
+	fs.StringVar(&cfg.addr, "addr", env("ROADMAP_ADDR", "127.0.0.1:8080"), "HTTP listen address (ROADMAP_ADDR)")
+	fs.StringVar(&cfg.natsURL, "nats-url", env("ROADMAP_NATS_URL", ""), "external NATS server or cluster instead of the embedded one (ROADMAP_NATS_URL)")
+	fs.IntVar(&cfg.replicas, "replicas", replicas, "stream replicas on an external cluster (ROADMAP_REPLICAS)")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if cfg.replicas < 1 || cfg.replicas > 5 {
+		return cfg, fmt.Errorf("--replicas must be 1 to 5, got %d", cfg.replicas)
+	}
+	if cfg.natsURL == "" && cfg.replicas != 1 {
+		return cfg, errors.New("--replicas needs --nats-url: the embedded server is a single node")
+	}
+	return cfg, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServe(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if cfg.natsURL == "" {
+		if err := os.MkdirAll(cfg.data, 0o750); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+	}
+	a, err := app.Open(ctx, app.Config{DataDir: cfg.data, NatsURL: cfg.natsURL, Replicas: cfg.replicas, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	where := "embedded JetStream in " + cfg.data
+	if cfg.natsURL != "" {
+		where = fmt.Sprintf("NATS at %s, %d replica(s)", cfg.natsURL, cfg.replicas)
+	}
+	fmt.Fprintf(stdout, "roadmap: listening on http://%s (%s)\n", ln.Addr(), where)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	fmt.Fprintln(stdout, "roadmap: stopped")
+	return nil
+}

@@ -1,0 +1,119 @@
+package eventlog
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Envelope is one stored event: the domain event's data wrapped with what the
+// ledger needs to order, attribute and verify it. The stored message body is
+// exactly the JSON encoding of the envelope.
+type Envelope struct {
+	ID            string          `json:"id"`
+	Type          string          `json:"type"`
+	SchemaVersion int             `json:"schema_version"`
+	AggregateType string          `json:"aggregate_type"`
+	AggregateID   string          `json:"aggregate_id"`
+	Time          time.Time       `json:"time"`
+	Actor         string          `json:"actor"`
+	Data          json.RawMessage `json:"data"`
+	// PrevHash is the Hash of the previous event of the same aggregate, or
+	// empty for its first event.
+	PrevHash string `json:"prev_hash"`
+	// Hash is hex(SHA-256(PrevHash || "\n" || canonical bytes)), where the
+	// canonical bytes are the JSON encoding of the envelope with Hash empty.
+	Hash string `json:"hash,omitempty"`
+}
+
+// Subject is the stream subject of an aggregate: one subject per aggregate,
+// whatever the event type, so the expected last subject sequence guards the
+// whole aggregate.
+func Subject(aggregateType, aggregateID string) string {
+	return subjectPrefix + aggregateType + "." + aggregateID
+}
+
+// Canonical returns the bytes the hash covers: the envelope encoded without
+// its hash.
+func (e Envelope) Canonical() ([]byte, error) {
+	e.Hash = ""
+	return json.Marshal(e)
+}
+
+// ComputeHash returns the chained hash of e from its PrevHash and canonical
+// bytes.
+func (e Envelope) ComputeHash() (string, error) {
+	canonical, err := e.Canonical()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write([]byte(e.PrevHash))
+	h.Write([]byte{'\n'})
+	h.Write(canonical)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Seal sets e's hash from prevHash and returns the message body to store.
+func (e *Envelope) Seal(prevHash string) ([]byte, error) {
+	e.PrevHash = prevHash
+	hash, err := e.ComputeHash()
+	if err != nil {
+		return nil, err
+	}
+	e.Hash = hash
+	return json.Marshal(e)
+}
+
+// ErrTampered marks a stored event whose bytes or chain do not verify.
+var ErrTampered = errors.New("event does not verify")
+
+// Decode parses a stored message body into an envelope and checks that the
+// body is exactly the canonical encoding and that its hash matches, so any
+// change to the stored bytes is caught. It returns ErrTampered when not.
+func Decode(body []byte) (Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(body, &e); err != nil {
+		return e, fmt.Errorf("%w: not an event envelope: %v", ErrTampered, err)
+	}
+	again, err := json.Marshal(e)
+	if err != nil {
+		return e, fmt.Errorf("%w: %v", ErrTampered, err)
+	}
+	if !bytes.Equal(again, body) {
+		return e, fmt.Errorf("%w: stored bytes of event %s are not in canonical form", ErrTampered, e.ID)
+	}
+	want, err := e.ComputeHash()
+	if err != nil {
+		return e, fmt.Errorf("%w: %v", ErrTampered, err)
+	}
+	if want != e.Hash {
+		return e, fmt.Errorf("%w: hash of event %s is %s, computed %s", ErrTampered, e.ID, e.Hash, want)
+	}
+	return e, nil
+}
+
+// VerifyChain checks that events, the whole history of one aggregate oldest
+// first, form an unbroken hash chain. It returns ErrTampered naming the first
+// event that breaks it.
+func VerifyChain(events []Envelope) error {
+	prev := ""
+	for i, e := range events {
+		if e.PrevHash != prev {
+			return fmt.Errorf("%w: event %d (%s) of %s has prev_hash %q, want %q", ErrTampered, i, e.ID, e.AggregateID, e.PrevHash, prev)
+		}
+		want, err := e.ComputeHash()
+		if err != nil {
+			return err
+		}
+		if want != e.Hash {
+			return fmt.Errorf("%w: event %d (%s) of %s has hash %s, computed %s", ErrTampered, i, e.ID, e.AggregateID, e.Hash, want)
+		}
+		prev = e.Hash
+	}
+	return nil
+}

@@ -1,0 +1,328 @@
+// Package eventlog keeps the ledger's events in one NATS JetStream stream: it
+// embeds a nats-server or connects to an external one, makes sure the stream
+// exists with the guarantees the ledger relies on, appends events with an
+// expected last subject sequence, and reads them back in order.
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const (
+	// DefaultStream is the name of the ledger's stream.
+	DefaultStream = "ROADMAP"
+	subjectPrefix = "roadmap.events."
+	// DuplicateWindow is how long JetStream itself drops a message whose
+	// Nats-Msg-Id it has seen. Idempotency beyond it is the ledger's job.
+	DuplicateWindow = 10 * time.Minute
+
+	// Headers that carry request metadata beside the event, outside its hash.
+	HeaderIdempotencyKey = "Roadmap-Idempotency-Key"
+	HeaderRequestHash    = "Roadmap-Request-Hash"
+)
+
+// Errors returned by the log.
+var (
+	// ErrConflict means the aggregate's subject moved on since the expected
+	// sequence: another writer won the race. Nothing was appended.
+	ErrConflict = errors.New("the aggregate changed since it was read")
+)
+
+// Config says where the log lives.
+type Config struct {
+	// DataDir holds the embedded server's file storage. Ignored with NatsURL.
+	DataDir string
+	// NatsURL, when set, connects to an external NATS server or cluster
+	// instead of embedding one.
+	NatsURL string
+	// Replicas is the stream's replica count (1 when embedded).
+	Replicas int
+	// Stream is the stream name; DefaultStream when empty.
+	Stream string
+	// Logger receives the log's own messages; none when nil.
+	Logger *slog.Logger
+}
+
+// Log is the ledger's event stream.
+type Log struct {
+	server *server.Server // nil when connected to an external server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	name   string
+	logger *slog.Logger
+}
+
+// Open starts or connects to NATS and makes sure the stream exists with file
+// storage, no deletes or purges, discard-new and direct get. It returns an
+// error when the server cannot start or the stream cannot be made.
+func Open(ctx context.Context, cfg Config) (*Log, error) {
+	l := &Log{name: cfg.Stream, logger: cfg.Logger}
+	if l.name == "" {
+		l.name = DefaultStream
+	}
+	if l.logger == nil {
+		l.logger = slog.New(slog.DiscardHandler)
+	}
+	replicas := max(cfg.Replicas, 1)
+	var err error
+	if cfg.NatsURL == "" {
+		if l.server, err = StartEmbedded(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		l.nc, err = nats.Connect("", nats.InProcessServer(l.server), nats.Name("roadmap-ledger"))
+	} else {
+		l.nc, err = nats.Connect(cfg.NatsURL, nats.Name("roadmap-ledger"), nats.MaxReconnects(-1))
+	}
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("connect to nats: %w", err)
+	}
+	if l.js, err = jetstream.New(l.nc); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	l.stream, err = l.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        l.name,
+		Description: "Roadmap decision ledger: the only source of truth",
+		Subjects:    []string{subjectPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew,
+		DenyDelete:  true,
+		DenyPurge:   true,
+		AllowDirect: true,
+		Duplicates:  DuplicateWindow,
+	})
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("create stream %s: %w", l.name, err)
+	}
+	return l, nil
+}
+
+// StartEmbedded starts an in-process nats-server with JetStream storing its
+// files under dataDir, syncing every write to disk before acknowledging it.
+// It listens on no port.
+func StartEmbedded(dataDir string) (*server.Server, error) {
+	if dataDir == "" {
+		return nil, errors.New("embedded nats: a data directory is required")
+	}
+	ns, err := server.NewServer(&server.Options{
+		ServerName: "roadmap-embedded",
+		DontListen: true,
+		JetStream:  true,
+		StoreDir:   dataDir,
+		SyncAlways: true,
+		NoSigs:     true,
+		NoLog:      true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded nats: not ready after 30s")
+	}
+	return ns, nil
+}
+
+// Close drains the connection and stops the embedded server, if any, after
+// everything it acknowledged is on disk.
+func (l *Log) Close() {
+	if l.nc != nil {
+		_ = l.nc.Drain()
+		for l.nc.IsDraining() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		l.nc.Close()
+	}
+	if l.server != nil {
+		l.server.Shutdown()
+		l.server.WaitForShutdown()
+	}
+}
+
+// Stream returns the stream's name.
+func (l *Log) Stream() string { return l.name }
+
+// JetStream returns the JetStream context the log uses, for tools that need
+// the raw engine (benchmarks, verification).
+func (l *Log) JetStream() jetstream.JetStream { return l.js }
+
+// Conn returns the NATS connection the log uses.
+func (l *Log) Conn() *nats.Conn { return l.nc }
+
+// AppendOptions carries what an append knows beside the event.
+type AppendOptions struct {
+	// ExpectedSequence is the aggregate's last subject sequence as the
+	// decision saw it, 0 for a new aggregate.
+	ExpectedSequence uint64
+	// IdempotencyKey and RequestHash identify the request that made the
+	// event, so a retry can be recognised after JetStream's duplicate window.
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// Appended is the acknowledgement of an append.
+type Appended struct {
+	Sequence uint64
+	// Duplicate is true when JetStream recognised the message as a retry of
+	// one it already stored at Sequence; nothing new was appended.
+	Duplicate bool
+}
+
+// Append seals e onto the chain after prevHash and appends it to its
+// aggregate's subject, expecting the subject's last sequence to be
+// opts.ExpectedSequence. It returns ErrConflict when another event was
+// appended to the aggregate meanwhile. The event is on disk when Append
+// returns without error.
+func (l *Log) Append(ctx context.Context, e *Envelope, prevHash string, opts AppendOptions) (Appended, error) {
+	body, err := e.Seal(prevHash)
+	if err != nil {
+		return Appended{}, fmt.Errorf("seal event: %w", err)
+	}
+	msg := nats.NewMsg(Subject(e.AggregateType, e.AggregateID))
+	msg.Data = body
+	msgID := e.ID
+	if opts.IdempotencyKey != "" {
+		msg.Header.Set(HeaderIdempotencyKey, opts.IdempotencyKey)
+		msg.Header.Set(HeaderRequestHash, opts.RequestHash)
+		msgID = "idem:" + opts.IdempotencyKey
+	}
+	ack, err := l.js.PublishMsg(ctx, msg,
+		jetstream.WithMsgID(msgID),
+		jetstream.WithExpectStream(l.name),
+		jetstream.WithExpectLastSequencePerSubject(opts.ExpectedSequence))
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return Appended{}, fmt.Errorf("%w: %s %s expected at sequence %d", ErrConflict, e.AggregateType, e.AggregateID, opts.ExpectedSequence)
+		}
+		return Appended{}, fmt.Errorf("append %s: %w", e.Type, err)
+	}
+	return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+}
+
+// LastSequence returns the sequence of the last event in the stream, 0 when
+// it is empty.
+func (l *Log) LastSequence(ctx context.Context) (uint64, error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Record is one event as read back from the stream.
+type Record struct {
+	Sequence uint64
+	Envelope Envelope
+	// Body is the stored message body, for verification.
+	Body           []byte
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// Follow calls fn with every event from sequence from (1 for the start) on,
+// in order, until ctx ends or fn returns an error, which Follow returns. It
+// does not verify hashes: Verify does.
+func (l *Log) Follow(ctx context.Context, from uint64, fn func(Record) error) error {
+	return l.follow(ctx, from, nil, fn)
+}
+
+// Read calls fn with the events of one aggregate, oldest first, and returns
+// once the last of them has been handled. Events are verified (Decode).
+func (l *Log) Read(ctx context.Context, aggregateType, aggregateID string, fn func(Record) error) error {
+	subject := Subject(aggregateType, aggregateID)
+	last, err := l.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("last message of %s: %w", subject, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errDone := errors.New("done")
+	err = l.follow(ctx, 1, []string{subject}, func(r Record) error {
+		if _, err := Decode(r.Body); err != nil {
+			return fmt.Errorf("sequence %d: %w", r.Sequence, err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+		if r.Sequence >= last.Sequence {
+			return errDone
+		}
+		return nil
+	})
+	if errors.Is(err, errDone) {
+		return nil
+	}
+	return err
+}
+
+func (l *Log) follow(ctx context.Context, from uint64, subjects []string, fn func(Record) error) error {
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverAllPolicy}
+	if from > 1 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
+	cons, err := l.stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("ordered consumer: %w", err)
+	}
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(1000))
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	defer msgs.Stop()
+	go func() {
+		<-ctx.Done()
+		msgs.Stop()
+	}()
+	for {
+		msg, err := msgs.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("next event: %w", err)
+		}
+		rec, err := parseMsg(msg)
+		if err != nil {
+			return err
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+}
+
+func parseMsg(msg jetstream.Msg) (Record, error) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		return Record{}, fmt.Errorf("event metadata: %w", err)
+	}
+	rec := Record{Sequence: meta.Sequence.Stream, Body: msg.Data()}
+	if err := json.Unmarshal(msg.Data(), &rec.Envelope); err != nil {
+		return rec, fmt.Errorf("%w: sequence %d is not an event envelope: %v", ErrTampered, rec.Sequence, err)
+	}
+	if h := msg.Headers(); h != nil {
+		rec.IdempotencyKey = h.Get(HeaderIdempotencyKey)
+		rec.RequestHash = h.Get(HeaderRequestHash)
+	}
+	return rec, nil
+}

@@ -1,0 +1,285 @@
+// Package ledger holds the use cases of the roadmap ledger. Each write flows
+// one way: look the aggregate up in the projections, decide with the domain,
+// append the event with the aggregate's expected last sequence, wait until the
+// projections have applied it, and answer from them.
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// Errors of the ledger, beside the domain's (roadmap.ErrInvalid, ErrNotFound,
+// ErrConflict).
+var (
+	// ErrPreconditionFailed means the request's If-Match names a version
+	// the aggregate no longer has.
+	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrIdempotencyMismatch means an Idempotency-Key was reused for a
+	// different request.
+	ErrIdempotencyMismatch = errors.New("idempotency key reused for a different request")
+)
+
+// Store is the event log as the ledger uses it.
+type Store interface {
+	Append(ctx context.Context, e *eventlog.Envelope, prevHash string, opts eventlog.AppendOptions) (eventlog.Appended, error)
+	LastSequence(ctx context.Context) (uint64, error)
+}
+
+// Views are the projections the ledger decides against.
+type Views interface {
+	roadmap.References
+	ObjectiveView(id string) (projections.ObjectiveView, bool)
+	ItemView(id string) (projections.ItemView, bool)
+	Idempotency(key string) (projections.IdempotencyEntry, bool)
+}
+
+// Waiter waits until the projections have applied a sequence.
+type Waiter interface {
+	WaitFor(ctx context.Context, seq uint64) error
+}
+
+var (
+	_ Store  = (*eventlog.Log)(nil)
+	_ Views  = (*projections.Current)(nil)
+	_ Waiter = (*projections.Runner)(nil)
+)
+
+// Service runs the ledger's use cases.
+type Service struct {
+	store Store
+	views Views
+	wait  Waiter
+	now   func() time.Time
+	keys  [64]sync.Mutex // serialise requests sharing an Idempotency-Key
+}
+
+// New returns a service appending to store and deciding against views.
+func New(store Store, views Views, wait Waiter, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, views: views, wait: wait, now: now}
+}
+
+// Request is what the ledger knows of the request behind a command.
+type Request struct {
+	// Actor is who decides.
+	Actor string
+	// IdempotencyKey, when set, makes a retry of the same request return the
+	// first answer without appending again.
+	IdempotencyKey string
+	// RequestHash identifies the request's content, to refuse a key reused
+	// for another request.
+	RequestHash string
+	// IfMatch, when set, is the version the client expects the aggregate to
+	// have.
+	IfMatch *uint64
+}
+
+// Result is the answer to a write.
+type Result struct {
+	// Created is true when the write made a new aggregate.
+	Created bool
+	// Replayed is true when the answer is that of an earlier request with
+	// the same Idempotency-Key.
+	Replayed bool
+	// Sequence is the log position of the event.
+	Sequence uint64
+	// Answer is the ObjectiveView or ItemView right after the event.
+	Answer any
+}
+
+// aggregate is the aggregate a write targets, as the decision saw it.
+type aggregate struct {
+	kind, id string
+	version  uint64
+	head     string
+}
+
+// DefineObjective defines a new objective. It returns roadmap.ErrInvalid for
+// bad values.
+func (s *Service) DefineObjective(ctx context.Context, req Request, cmd roadmap.DefineObjective) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		e, err := roadmap.DecideDefineObjective(cmd)
+		return aggregate{kind: "objective", id: newID()}, e, err
+	})
+}
+
+// RetireObjective retires an objective. It returns roadmap.ErrNotFound,
+// roadmap.ErrInvalid, roadmap.ErrConflict, ErrPreconditionFailed.
+func (s *Service) RetireObjective(ctx context.Context, req Request, id string, cmd roadmap.RetireObjective) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		o, ok := s.views.ObjectiveView(id)
+		if !ok {
+			return aggregate{}, nil, fmt.Errorf("%w: objective %s", roadmap.ErrNotFound, id)
+		}
+		agg := aggregate{kind: "objective", id: id, version: o.Version, head: o.Head}
+		if err := checkIfMatch(req, agg); err != nil {
+			return agg, nil, err
+		}
+		e, err := roadmap.DecideRetireObjective(o.Objective, cmd)
+		return agg, e, err
+	})
+}
+
+// ProposeItem proposes a new item. It returns roadmap.ErrInvalid and
+// roadmap.ErrConflict (unknown parent or objective).
+func (s *Service) ProposeItem(ctx context.Context, req Request, cmd roadmap.ProposeItem) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		e, err := roadmap.DecideProposeItem(cmd, s.views)
+		return aggregate{kind: "item", id: newID()}, e, err
+	})
+}
+
+// Prioritise places an item on the roadmap. It returns roadmap.ErrNotFound,
+// roadmap.ErrInvalid, roadmap.ErrConflict, ErrPreconditionFailed.
+func (s *Service) Prioritise(ctx context.Context, req Request, id string, cmd roadmap.Prioritise) (Result, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
+		return roadmap.DecidePrioritise(it, cmd, s.views)
+	})
+}
+
+// Reprioritise changes an item on the roadmap. It returns the errors of
+// Prioritise.
+func (s *Service) Reprioritise(ctx context.Context, req Request, id string, cmd roadmap.Reprioritise) (Result, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
+		return roadmap.DecideReprioritise(it, cmd, s.views)
+	})
+}
+
+// Remove takes an item off the roadmap. It returns the errors of Prioritise.
+func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadmap.Remove) (Result, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
+		return roadmap.DecideRemove(it, cmd)
+	})
+}
+
+func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item) (roadmap.Event, error)) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		it, ok := s.views.ItemView(id)
+		if !ok {
+			return aggregate{}, nil, fmt.Errorf("%w: item %s", roadmap.ErrNotFound, id)
+		}
+		agg := aggregate{kind: "item", id: id, version: it.Version, head: it.Head}
+		if err := checkIfMatch(req, agg); err != nil {
+			return agg, nil, err
+		}
+		e, err := decide(it.Item)
+		return agg, e, err
+	})
+}
+
+func checkIfMatch(req Request, agg aggregate) error {
+	if req.IfMatch != nil && *req.IfMatch != agg.version {
+		return fmt.Errorf("%w: %s %s is at version %d, not %d", ErrPreconditionFailed, agg.kind, agg.id, agg.version, *req.IfMatch)
+	}
+	return nil
+}
+
+// write is the one path of every decision: replay a known idempotent request,
+// else decide, append with the expected sequence, wait for the projections.
+func (s *Service) write(ctx context.Context, req Request, decide func() (aggregate, roadmap.Event, error)) (Result, error) {
+	if req.IdempotencyKey != "" {
+		lock := &s.keys[keyStripe(req.IdempotencyKey)]
+		lock.Lock()
+		defer lock.Unlock()
+		last, err := s.store.LastSequence(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := s.wait.WaitFor(ctx, last); err != nil {
+			return Result{}, err
+		}
+		if res, ok, err := s.replay(req); ok || err != nil {
+			return res, err
+		}
+	}
+
+	agg, event, err := decide()
+	if err != nil {
+		return Result{}, err
+	}
+	data, err := json.Marshal(event)
+	if err != nil {
+		return Result{}, fmt.Errorf("encode %s: %w", event.EventType(), err)
+	}
+	env := &eventlog.Envelope{
+		ID:            newID(),
+		Type:          event.EventType(),
+		SchemaVersion: roadmap.SchemaVersions[event.EventType()],
+		AggregateType: agg.kind,
+		AggregateID:   agg.id,
+		Time:          s.now().UTC().Truncate(time.Microsecond),
+		Actor:         req.Actor,
+		Data:          data,
+	}
+	ack, err := s.store.Append(ctx, env, agg.head, eventlog.AppendOptions{
+		ExpectedSequence: agg.version,
+		IdempotencyKey:   req.IdempotencyKey,
+		RequestHash:      req.RequestHash,
+	})
+	if errors.Is(err, eventlog.ErrConflict) {
+		if req.IfMatch != nil {
+			return Result{}, fmt.Errorf("%w: %v", ErrPreconditionFailed, err)
+		}
+		return Result{}, fmt.Errorf("%w: %v; read it again and retry", roadmap.ErrConflict, err)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.wait.WaitFor(ctx, ack.Sequence); err != nil {
+		return Result{}, err
+	}
+	if req.IdempotencyKey != "" {
+		// Also the way out for a duplicate JetStream recognised by its
+		// message id: the answer is the first request's.
+		if res, ok, err := s.replay(req); ok || err != nil {
+			res.Replayed = ack.Duplicate
+			return res, err
+		}
+	}
+	res := Result{Created: agg.version == 0, Sequence: ack.Sequence}
+	switch agg.kind {
+	case "objective":
+		res.Answer, _ = s.views.ObjectiveView(agg.id)
+	case "item":
+		res.Answer, _ = s.views.ItemView(agg.id)
+	}
+	return res, nil
+}
+
+// replay answers a request whose Idempotency-Key the ledger has seen.
+func (s *Service) replay(req Request) (Result, bool, error) {
+	entry, ok := s.views.Idempotency(req.IdempotencyKey)
+	if !ok {
+		return Result{}, false, nil
+	}
+	if entry.RequestHash != req.RequestHash {
+		return Result{}, true, fmt.Errorf("%w: key %q was first used at sequence %d for another request", ErrIdempotencyMismatch, req.IdempotencyKey, entry.Sequence)
+	}
+	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed
+	return Result{Created: created, Replayed: true, Sequence: entry.Sequence, Answer: entry.Answer}, true, nil
+}
+
+func keyStripe(key string) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % 64)
+}
+
+// newID returns a time-ordered UUID (version 7), so ids sort by creation.
+func newID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}

@@ -1,0 +1,122 @@
+package roadmap
+
+// Event types of the ledger, as stored in the envelope's type field. The
+// catalogue, with the schema of each version, is docs/events.md.
+const (
+	TypeObjectiveDefined  = "objective.defined"
+	TypeObjectiveRetired  = "objective.retired"
+	TypeItemProposed      = "item.proposed"
+	TypeItemPrioritised   = "item.prioritised"
+	TypeItemReprioritised = "item.reprioritised"
+	TypeItemRemoved       = "item.removed"
+)
+
+// SchemaVersions is the current schema version of each event type. An event
+// is written with the current version; readers accept every version up to it.
+var SchemaVersions = map[string]int{
+	TypeObjectiveDefined:  1,
+	TypeObjectiveRetired:  1,
+	TypeItemProposed:      1,
+	TypeItemPrioritised:   1,
+	TypeItemReprioritised: 1,
+	TypeItemRemoved:       1,
+}
+
+// Event is the data of one domain event.
+type Event interface {
+	// EventType is the catalogue name of the event, such as "item.prioritised".
+	EventType() string
+}
+
+// ObjectiveDefined records a new objective.
+type ObjectiveDefined struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	KPI         string `json:"kpi"`
+	Target      string `json:"target"`
+	Product     string `json:"product"`
+}
+
+// ObjectiveRetired records that an objective no longer guides the roadmap.
+type ObjectiveRetired struct {
+	Rationale string `json:"rationale"`
+}
+
+// ItemProposed records a new roadmap candidate (an initiative or an idea).
+type ItemProposed struct {
+	Title        string   `json:"title"`
+	Description  string   `json:"description"`
+	Kind         Kind     `json:"kind"`
+	ParentID     string   `json:"parent_id,omitempty"`
+	Product      string   `json:"product"`
+	ObjectiveIDs []string `json:"objective_ids"`
+}
+
+// Placement is the part shared by the decisions that put an item on the
+// roadmap: where it goes, why, and the resulting score and objectives.
+type Placement struct {
+	Horizon Horizon `json:"horizon"`
+	// Rank is the requested 1-based position within the horizon; nil means
+	// last. Replays clamp it to the horizon's length at that point of the log.
+	Rank         *int     `json:"rank"`
+	Score        *Score   `json:"score"`
+	ObjectiveIDs []string `json:"objective_ids"`
+	Rationale    string   `json:"rationale"`
+	Evidence     []string `json:"evidence"`
+}
+
+// ItemPrioritised records the decision to place an item on the roadmap.
+type ItemPrioritised struct {
+	Placement
+}
+
+// ItemReprioritised records the decision to change the horizon, rank, score or
+// objectives of an item already on the roadmap. It carries the full resulting
+// placement, so each event reads on its own.
+type ItemReprioritised struct {
+	Placement
+}
+
+// ItemRemoved records the decision to take an item off the roadmap.
+type ItemRemoved struct {
+	Rationale string   `json:"rationale"`
+	Evidence  []string `json:"evidence"`
+}
+
+// EventType implements Event.
+func (ObjectiveDefined) EventType() string { return TypeObjectiveDefined }
+
+// EventType implements Event.
+func (ObjectiveRetired) EventType() string { return TypeObjectiveRetired }
+
+// EventType implements Event.
+func (ItemProposed) EventType() string { return TypeItemProposed }
+
+// EventType implements Event.
+func (ItemPrioritised) EventType() string { return TypeItemPrioritised }
+
+// EventType implements Event.
+func (ItemReprioritised) EventType() string { return TypeItemReprioritised }
+
+// EventType implements Event.
+func (ItemRemoved) EventType() string { return TypeItemRemoved }
+
+// NewEvent returns an empty event value of the given type, for decoding, or
+// false when the type is unknown.
+func NewEvent(eventType string) (Event, bool) {
+	switch eventType {
+	case TypeObjectiveDefined:
+		return &ObjectiveDefined{}, true
+	case TypeObjectiveRetired:
+		return &ObjectiveRetired{}, true
+	case TypeItemProposed:
+		return &ItemProposed{}, true
+	case TypeItemPrioritised:
+		return &ItemPrioritised{}, true
+	case TypeItemReprioritised:
+		return &ItemReprioritised{}, true
+	case TypeItemRemoved:
+		return &ItemRemoved{}, true
+	}
+	return nil, false
+}

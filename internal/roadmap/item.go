@@ -1,0 +1,295 @@
+package roadmap
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Kind is what an item is: an initiative (a problem to solve) or an idea (a
+// possible solution, usually under an initiative).
+type Kind string
+
+// Item kinds.
+const (
+	KindInitiative Kind = "initiative"
+	KindIdea       Kind = "idea"
+)
+
+// Horizon is a column of the roadmap: committed now, likely next, directional
+// later.
+type Horizon string
+
+// Horizons, in roadmap order.
+const (
+	Now   Horizon = "now"
+	Next  Horizon = "next"
+	Later Horizon = "later"
+)
+
+// Horizons lists every horizon in roadmap order.
+var Horizons = []Horizon{Now, Next, Later}
+
+// Valid reports whether h is one of now, next, later.
+func (h Horizon) Valid() bool { return h == Now || h == Next || h == Later }
+
+// ItemStatus is where an item stands with respect to the roadmap.
+type ItemStatus string
+
+// Item statuses.
+const (
+	StatusProposed  ItemStatus = "proposed"
+	StatusOnRoadmap ItemStatus = "on_roadmap"
+	StatusRemoved   ItemStatus = "removed"
+)
+
+// Item is a roadmap candidate and, once prioritised, a roadmap entry.
+type Item struct {
+	ID           string     `json:"id"`
+	Title        string     `json:"title"`
+	Description  string     `json:"description"`
+	Kind         Kind       `json:"kind"`
+	ParentID     string     `json:"parent_id,omitempty"`
+	Product      string     `json:"product"`
+	ObjectiveIDs []string   `json:"objective_ids"`
+	Status       ItemStatus `json:"status"`
+	Horizon      Horizon    `json:"horizon,omitempty"`
+	Score        *Score     `json:"score"`
+}
+
+// References gives the decisions on one item what they must know of the rest
+// of the ledger.
+type References interface {
+	// Objective returns the objective with the given id, if it exists.
+	Objective(id string) (Objective, bool)
+	// Item returns the item with the given id, if it exists.
+	Item(id string) (Item, bool)
+	// Position returns the rank of an item on the roadmap and the number of
+	// items in its horizon, or zeros when it is not on the roadmap.
+	Position(itemID string) (rank, size int)
+}
+
+// ProposeItem is the command that creates an item.
+type ProposeItem struct {
+	Title        string
+	Description  string
+	Kind         Kind
+	ParentID     string
+	Product      string
+	ObjectiveIDs []string
+}
+
+// Prioritise is the command that places an item on the roadmap. Nil fields
+// take their default: rank last, no score, the objectives of the proposal.
+type Prioritise struct {
+	Horizon      Horizon
+	Rank         *int
+	Score        *Score
+	ObjectiveIDs *[]string
+	Rationale    string
+	Evidence     []string
+}
+
+// Reprioritise is the command that changes an item on the roadmap. Nil or
+// empty fields keep their current value; a new horizon without a rank places
+// the item last in it.
+type Reprioritise struct {
+	Horizon      Horizon
+	Rank         *int
+	Score        *Score
+	ObjectiveIDs *[]string
+	Rationale    string
+	Evidence     []string
+}
+
+// Remove is the command that takes an item off the roadmap.
+type Remove struct {
+	Rationale string
+	Evidence  []string
+}
+
+// DecideProposeItem checks a new item. It returns a *ValidationError
+// (ErrInvalid) for bad values and ErrConflict for a parent that is not an
+// initiative or an objective that is unknown or retired.
+func DecideProposeItem(cmd ProposeItem, refs References) (*ItemProposed, error) {
+	var p problems
+	requiredText(&p, "title", cmd.Title, maxTitle)
+	optionalText(&p, "description", cmd.Description, maxDescription)
+	if cmd.Kind != KindInitiative && cmd.Kind != KindIdea {
+		p.add("kind", "must be initiative or idea")
+	}
+	if cmd.ParentID != "" && !ValidID(cmd.ParentID) {
+		p.add("parent_id", "must be an item id (a lower-case UUID)")
+	}
+	product := productOrDefault(&p, cmd.Product)
+	checkIDs(&p, "objective_ids", cmd.ObjectiveIDs)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if cmd.ParentID != "" {
+		parent, ok := refs.Item(cmd.ParentID)
+		switch {
+		case !ok:
+			return nil, conflictf("parent %s does not exist", cmd.ParentID)
+		case parent.Kind != KindInitiative:
+			return nil, conflictf("parent %s is an %s; a parent must be an initiative", cmd.ParentID, parent.Kind)
+		}
+	}
+	if err := checkObjectivesLinkable(cmd.ObjectiveIDs, refs); err != nil {
+		return nil, err
+	}
+	return &ItemProposed{
+		Title: clean(cmd.Title), Description: clean(cmd.Description), Kind: cmd.Kind,
+		ParentID: cmd.ParentID, Product: product, ObjectiveIDs: nonNil(cmd.ObjectiveIDs),
+	}, nil
+}
+
+// DecidePrioritise checks placing it on the roadmap. It returns ErrInvalid for
+// bad values and ErrConflict when the item is already on the roadmap or links
+// an unknown or retired objective.
+func DecidePrioritise(it Item, cmd Prioritise, refs References) (*ItemPrioritised, error) {
+	var p problems
+	if !cmd.Horizon.Valid() {
+		p.add("horizon", "must be now, next or later")
+	}
+	pl := checkPlacement(&p, cmd.Rank, cmd.Score, cmd.ObjectiveIDs, cmd.Rationale, cmd.Evidence)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if it.Status == StatusOnRoadmap {
+		return nil, conflictf("item %s is already on the roadmap (%s); reprioritise it instead", it.ID, it.Horizon)
+	}
+	pl.Horizon = cmd.Horizon
+	if cmd.ObjectiveIDs == nil {
+		pl.ObjectiveIDs = nonNil(it.ObjectiveIDs)
+	} else if err := checkObjectivesLinkable(pl.ObjectiveIDs, refs); err != nil {
+		return nil, err
+	}
+	return &ItemPrioritised{Placement: pl}, nil
+}
+
+// DecideReprioritise checks a change to it on the roadmap. It returns
+// ErrInvalid for bad values and ErrConflict when the item is not on the
+// roadmap, the change links an unknown or retired objective, or it changes
+// nothing.
+func DecideReprioritise(it Item, cmd Reprioritise, refs References) (*ItemReprioritised, error) {
+	var p problems
+	if cmd.Horizon != "" && !cmd.Horizon.Valid() {
+		p.add("horizon", "must be now, next or later (or left out to keep the current one)")
+	}
+	pl := checkPlacement(&p, cmd.Rank, cmd.Score, cmd.ObjectiveIDs, cmd.Rationale, cmd.Evidence)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if it.Status != StatusOnRoadmap {
+		return nil, conflictf("item %s is %s, not on the roadmap; prioritise it first", it.ID, it.Status)
+	}
+	pl.Horizon = cmd.Horizon
+	if pl.Horizon == "" {
+		pl.Horizon = it.Horizon
+	}
+	if cmd.Score == nil {
+		pl.Score = it.Score
+	}
+	if cmd.ObjectiveIDs == nil {
+		pl.ObjectiveIDs = nonNil(it.ObjectiveIDs)
+	} else if err := checkObjectivesLinkable(pl.ObjectiveIDs, refs); err != nil {
+		return nil, err
+	}
+
+	rank, size := refs.Position(it.ID)
+	sameRank := pl.Rank == nil || min(*pl.Rank, size) == rank
+	if pl.Horizon == it.Horizon && sameRank && pl.Score.Equal(it.Score) && slices.Equal(pl.ObjectiveIDs, it.ObjectiveIDs) {
+		return nil, conflictf("the reprioritisation changes nothing: item %s is already %s #%d with the same score and objectives", it.ID, it.Horizon, rank)
+	}
+	if pl.Horizon == it.Horizon && pl.Rank == nil {
+		// Keep the item where it is when only its score or objectives change.
+		r := rank
+		pl.Rank = &r
+	}
+	return &ItemReprioritised{Placement: pl}, nil
+}
+
+// DecideRemove checks taking it off the roadmap. It returns ErrInvalid without
+// a rationale and ErrConflict when the item is not on the roadmap.
+func DecideRemove(it Item, cmd Remove) (*ItemRemoved, error) {
+	var p problems
+	requiredText(&p, "rationale", cmd.Rationale, maxRationale)
+	evidence := checkEvidence(&p, cmd.Evidence)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if it.Status != StatusOnRoadmap {
+		return nil, conflictf("item %s is %s, not on the roadmap", it.ID, it.Status)
+	}
+	return &ItemRemoved{Rationale: clean(cmd.Rationale), Evidence: evidence}, nil
+}
+
+// EvolveItem returns it with e applied. Events of other aggregates are
+// ignored.
+func EvolveItem(it Item, id string, e Event) Item {
+	switch e := e.(type) {
+	case *ItemProposed:
+		return Item{
+			ID: id, Title: e.Title, Description: e.Description, Kind: e.Kind,
+			ParentID: e.ParentID, Product: e.Product, ObjectiveIDs: e.ObjectiveIDs,
+			Status: StatusProposed,
+		}
+	case *ItemPrioritised:
+		it.place(e.Placement)
+	case *ItemReprioritised:
+		it.place(e.Placement)
+	case *ItemRemoved:
+		it.Status, it.Horizon = StatusRemoved, ""
+	}
+	return it
+}
+
+func (it *Item) place(pl Placement) {
+	it.Status, it.Horizon, it.Score, it.ObjectiveIDs = StatusOnRoadmap, pl.Horizon, pl.Score, pl.ObjectiveIDs
+}
+
+func checkPlacement(p *problems, rank *int, score *Score, objectiveIDs *[]string, rationale string, evidence []string) Placement {
+	pl := Placement{Rank: rank, Rationale: clean(rationale)}
+	requiredText(p, "rationale", rationale, maxRationale)
+	if rank != nil && *rank < 1 {
+		p.add("rank", "must be 1 or more (1 is the top of the horizon)")
+	}
+	if score != nil {
+		computed, err := score.Computed("score")
+		if err != nil {
+			p.fields = append(p.fields, err.(*ValidationError).Fields...)
+		}
+		pl.Score = &computed
+	}
+	if objectiveIDs != nil {
+		checkIDs(p, "objective_ids", *objectiveIDs)
+		pl.ObjectiveIDs = nonNil(*objectiveIDs)
+	}
+	pl.Evidence = checkEvidence(p, evidence)
+	return pl
+}
+
+func checkObjectivesLinkable(ids []string, refs References) error {
+	for _, id := range ids {
+		o, ok := refs.Objective(id)
+		switch {
+		case !ok:
+			return conflictf("objective %s does not exist", id)
+		case o.Status == StatusRetired:
+			return conflictf("objective %s (%q) is retired and cannot be linked", id, o.Title)
+		}
+	}
+	return nil
+}
+
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return slices.Clone(ids)
+}
+
+// String describes an item's place, for messages.
+func (it Item) String() string {
+	return fmt.Sprintf("%s %q (%s)", it.Kind, it.Title, it.Status)
+}

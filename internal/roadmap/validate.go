@@ -1,0 +1,95 @@
+package roadmap
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on free text, in characters. They keep one event well inside a
+// JetStream message and a review readable.
+const (
+	maxTitle       = 200
+	maxDescription = 10000
+	maxRationale   = 5000
+	maxEvidence    = 50
+	maxEvidenceLen = 2000
+	maxObjectives  = 50
+)
+
+// DefaultProduct is the product of an item or objective that names none.
+const DefaultProduct = "default"
+
+var (
+	productPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	uuidPattern    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
+
+// ValidID reports whether id has the form of an aggregate id (a lower-case
+// UUID).
+func ValidID(id string) bool { return uuidPattern.MatchString(id) }
+
+func clean(s string) string { return strings.TrimSpace(s) }
+
+func requiredText(p *problems, field, s string, max int) {
+	if strings.TrimSpace(s) == "" {
+		p.add(field, "is required and must not be blank")
+		return
+	}
+	optionalText(p, field, s, max)
+}
+
+func optionalText(p *problems, field, s string, max int) {
+	switch {
+	case !utf8.ValidString(s):
+		p.add(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(s) > max:
+		p.add(field, "must be at most %d characters", max)
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }):
+		p.add(field, "must not contain control characters")
+	}
+}
+
+func productOrDefault(p *problems, product string) string {
+	if product == "" {
+		return DefaultProduct
+	}
+	if !productPattern.MatchString(product) {
+		p.add("product", "must be a slug: lower-case letters, digits and dashes, 1 to 63 characters, starting with a letter or digit")
+	}
+	return product
+}
+
+func checkEvidence(p *problems, evidence []string) []string {
+	if len(evidence) > maxEvidence {
+		p.add("evidence", "must have at most %d entries", maxEvidence)
+		return nil
+	}
+	out := make([]string, 0, len(evidence))
+	for i, e := range evidence {
+		field := "evidence[" + strconv.Itoa(i) + "]"
+		requiredText(p, field, e, maxEvidenceLen)
+		out = append(out, clean(e))
+	}
+	return out
+}
+
+func checkIDs(p *problems, field string, ids []string) {
+	if len(ids) > maxObjectives {
+		p.add(field, "must have at most %d entries", maxObjectives)
+		return
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		f := field + "[" + strconv.Itoa(i) + "]"
+		switch {
+		case !ValidID(id):
+			p.add(f, "must be an objective id (a lower-case UUID)")
+		case seen[id]:
+			p.add(f, "is listed twice")
+		}
+		seen[id] = true
+	}
+}

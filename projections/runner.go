@@ -1,0 +1,173 @@
+// Package projections holds the read models of the ledger, rebuilt from the
+// event log: on start they replay the whole stream, then follow it live. The
+// Runner feeds every projection in log order and lets callers wait until a
+// given sequence has been applied (read your writes).
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// Event is one decoded event as the projections see it.
+type Event struct {
+	eventlog.Record
+	// Data is the decoded domain event, nil for a type this version of the
+	// ledger does not know (it is skipped, not fatal, so an older reader
+	// survives a newer writer).
+	Data roadmap.Event
+}
+
+// Projection is a read model fed by the Runner, one event at a time, in log
+// order, from a single goroutine.
+type Projection interface {
+	Apply(Event)
+}
+
+// Source is the part of the event log the runner reads.
+type Source interface {
+	Follow(ctx context.Context, from uint64, fn func(eventlog.Record) error) error
+	LastSequence(ctx context.Context) (uint64, error)
+}
+
+// ErrStopped is returned by WaitFor once the runner has stopped.
+var ErrStopped = errors.New("projections stopped")
+
+// Runner replays the log into its projections and follows it.
+type Runner struct {
+	source      Source
+	projections []Projection
+	logger      *slog.Logger
+
+	mu       sync.Mutex
+	applied  uint64
+	target   uint64        // the stream's last sequence at start: ready once applied
+	advanced chan struct{} // closed and replaced whenever applied moves or the runner stops
+	err      error         // why the runner stopped
+	stopped  bool
+	done     chan struct{}
+}
+
+// NewRunner returns a runner that feeds projections from source.
+func NewRunner(source Source, logger *slog.Logger, projections ...Projection) *Runner {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{
+		source: source, projections: projections, logger: logger,
+		advanced: make(chan struct{}), done: make(chan struct{}),
+	}
+}
+
+// Start notes how far the log goes and starts replaying it from the first
+// event in the background. It returns an error when the log cannot be read.
+func (r *Runner) Start(ctx context.Context) error {
+	last, err := r.source.LastSequence(ctx)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.target = last
+	r.mu.Unlock()
+	go r.run(ctx)
+	return nil
+}
+
+func (r *Runner) run(ctx context.Context) {
+	defer close(r.done)
+	err := r.source.Follow(ctx, 1, func(rec eventlog.Record) error {
+		ev := Event{Record: rec}
+		if proto, ok := roadmap.NewEvent(rec.Envelope.Type); ok {
+			if err := json.Unmarshal(rec.Envelope.Data, proto); err != nil {
+				return fmt.Errorf("sequence %d: decode %s: %w", rec.Sequence, rec.Envelope.Type, err)
+			}
+			ev.Data = proto
+		} else {
+			r.logger.Warn("skipping event of unknown type", "sequence", rec.Sequence, "type", rec.Envelope.Type)
+		}
+		for _, p := range r.projections {
+			p.Apply(ev)
+		}
+		r.advance(rec.Sequence)
+		return nil
+	})
+	if ctx.Err() != nil {
+		err = ErrStopped
+	} else {
+		r.logger.Error("projections stopped", "error", err)
+	}
+	r.mu.Lock()
+	r.stopped, r.err = true, err
+	close(r.advanced)
+	r.mu.Unlock()
+}
+
+func (r *Runner) advance(seq uint64) {
+	r.mu.Lock()
+	r.applied = seq
+	close(r.advanced)
+	r.advanced = make(chan struct{})
+	r.mu.Unlock()
+}
+
+// Applied returns the sequence of the last event applied to every projection.
+func (r *Runner) Applied() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.applied
+}
+
+// Ready reports whether the projections have caught up with the log as it
+// was at start and are still following it. It returns the reason when not.
+func (r *Runner) Ready() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.stopped:
+		return fmt.Errorf("projections stopped: %w", r.err)
+	case r.applied < r.target:
+		return fmt.Errorf("replaying the log: %d of %d events applied", r.applied, r.target)
+	}
+	return nil
+}
+
+// WaitFor blocks until the event at sequence seq has been applied to every
+// projection. It returns ctx's error when ctx ends first and ErrStopped (or
+// the error that stopped the runner) when the runner stops.
+func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
+	for {
+		r.mu.Lock()
+		applied, advanced, stopped, err := r.applied, r.advanced, r.stopped, r.err
+		r.mu.Unlock()
+		if applied >= seq {
+			return nil
+		}
+		if stopped {
+			return err
+		}
+		select {
+		case <-advanced:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// WaitReady blocks until the projections have caught up with the log as it
+// was at start. It returns the errors of WaitFor.
+func (r *Runner) WaitReady(ctx context.Context) error {
+	r.mu.Lock()
+	target := r.target
+	r.mu.Unlock()
+	return r.WaitFor(ctx, target)
+}
+
+// Done is closed once the runner has stopped.
+func (r *Runner) Done() <-chan struct{} { return r.done }
