@@ -86,6 +86,18 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// Route is one method and path template the API serves.
+type Route struct{ Method, Path string }
+
+// Routes lists every route the API serves, with echo's ":id" path parameters.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, r := range s.echo.Routes() {
+		out = append(out, Route{Method: r.Method, Path: r.Path})
+	}
+	return out
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 

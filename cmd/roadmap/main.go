@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/bench"
 )
 
 func main() {
@@ -37,6 +38,7 @@ const usage = `roadmap: an event-sourced roadmap decision ledger
 
 Commands:
   serve    run the ledger's HTTP API (embedded JetStream by default)
+  bench    measure the ledger beside raw JetStream on this machine
 
 Run "roadmap COMMAND -h" for a command's flags.
 `
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return bench.Run(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
