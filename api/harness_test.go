@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -32,7 +33,12 @@ func startLedger(t testing.TB) *testLedger {
 
 func startLedgerIn(t testing.TB, dir string) *testLedger {
 	t.Helper()
-	a, err := app.Open(context.Background(), app.Config{DataDir: dir})
+	return startLedgerWith(t, app.Config{DataDir: dir})
+}
+
+func startLedgerWith(t testing.TB, cfg app.Config) *testLedger {
+	t.Helper()
+	a, err := app.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open ledger: %v", err)
 	}
@@ -152,4 +158,45 @@ func (l *testLedger) item(title string, objectiveIDs ...string) string {
 	}
 	it := l.must(201, "POST", "/v1/items", map[string]any{"title": title, "kind": "idea", "objective_ids": objectiveIDs})
 	return it["id"].(string)
+}
+
+func decode(t testing.TB, body []byte) map[string]any {
+	t.Helper()
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("not a JSON object: %v: %s", err, body)
+	}
+	return out
+}
+
+// checkVersioned checks that an answer showing an aggregate carries its
+// version as a quoted ETag.
+func checkVersioned(t testing.TB, res response, body map[string]any) {
+	t.Helper()
+	v, ok := body["version"].(float64)
+	if !ok || v < 1 {
+		t.Fatalf("answer has no version: %s", res.Body)
+	}
+	if got, want := res.Header.Get("ETag"), fmt.Sprintf(`"%d"`, int64(v)); got != want {
+		t.Errorf("ETag %q, want %q (the body's version)", got, want)
+	}
+}
+
+// checkProblem checks that res is an RFC 9457 problem with the given status.
+func checkProblem(t testing.TB, res response, status int) map[string]any {
+	t.Helper()
+	if res.Status != status {
+		t.Errorf("status %d, want %d; body %s", res.Status, status, res.Body)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type %q, want application/problem+json", ct)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(res.Body, &p); err != nil {
+		t.Fatalf("problem is not JSON: %v: %s", err, res.Body)
+	}
+	if p["status"] != float64(status) || p["type"] == "" || p["title"] == "" {
+		t.Errorf("problem %v, want status %d with a type and a title", p, status)
+	}
+	return p
 }

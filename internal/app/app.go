@@ -27,6 +27,8 @@ type Config struct {
 	Logger   *slog.Logger
 	// Now is the ledger's clock; time.Now when nil.
 	Now func() time.Time
+	// DuplicateWindow overrides JetStream's duplicate window (for tests).
+	DuplicateWindow time.Duration
 }
 
 // App is a running ledger, short of its HTTP listener.
@@ -47,7 +49,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger})
+	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger, DuplicateWindow: cfg.DuplicateWindow})
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,9 @@ type Config struct {
 	Replicas int
 	// Stream is the stream name; DefaultStream when empty.
 	Stream string
+	// DuplicateWindow overrides DuplicateWindow (tests use a short one to
+	// show idempotency does not depend on it).
+	DuplicateWindow time.Duration
 	// Logger receives the log's own messages; none when nil.
 	Logger *slog.Logger
 }
@@ -74,6 +77,10 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		l.logger = slog.New(slog.DiscardHandler)
 	}
 	replicas := max(cfg.Replicas, 1)
+	window := cfg.DuplicateWindow
+	if window == 0 {
+		window = DuplicateWindow
+	}
 	var err error
 	if cfg.NatsURL == "" {
 		if l.server, err = StartEmbedded(cfg.DataDir); err != nil {
@@ -102,7 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		DenyDelete:  true,
 		DenyPurge:   true,
 		AllowDirect: true,
-		Duplicates:  DuplicateWindow,
+		Duplicates:  window,
 	})
 	if err != nil {
 		l.Close()
@@ -224,6 +231,23 @@ func (l *Log) LastSequence(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("stream info: %w", err)
 	}
 	return info.State.LastSeq, nil
+}
+
+// Head returns the sequence and hash of the last event of an aggregate, or
+// zeros when it has none.
+func (l *Log) Head(ctx context.Context, aggregateType, aggregateID string) (uint64, string, error) {
+	msg, err := l.stream.GetLastMsgForSubject(ctx, Subject(aggregateType, aggregateID))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("head of %s %s: %w", aggregateType, aggregateID, err)
+	}
+	e, err := Decode(msg.Data)
+	if err != nil {
+		return 0, "", fmt.Errorf("sequence %d: %w", msg.Sequence, err)
+	}
+	return msg.Sequence, e.Hash, nil
 }
 
 // Record is one event as read back from the stream.
