@@ -74,15 +74,23 @@ func New(cfg Config) *Server {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 
-	v1 := e.Group("/v1", s.afterReplay)
-	v1.POST("/objectives", s.defineObjective)
-	v1.GET("/objectives/:id", s.getObjective)
-	v1.POST("/objectives/:id/retire", s.retireObjective)
-	v1.POST("/items", s.proposeItem)
-	v1.GET("/items/:id", s.getItem)
-	v1.POST("/items/:id/prioritise", s.prioritise)
-	v1.POST("/items/:id/reprioritise", s.reprioritise)
-	v1.POST("/items/:id/remove", s.remove)
+	// The readiness wait is per route, not group middleware: echo answers 404
+	// instead of 405 for a group with middleware.
+	for _, r := range []struct {
+		method, path string
+		handler      echo.HandlerFunc
+	}{
+		{http.MethodPost, "/objectives", s.defineObjective},
+		{http.MethodGet, "/objectives/:id", s.getObjective},
+		{http.MethodPost, "/objectives/:id/retire", s.retireObjective},
+		{http.MethodPost, "/items", s.proposeItem},
+		{http.MethodGet, "/items/:id", s.getItem},
+		{http.MethodPost, "/items/:id/prioritise", s.prioritise},
+		{http.MethodPost, "/items/:id/reprioritise", s.reprioritise},
+		{http.MethodPost, "/items/:id/remove", s.remove},
+	} {
+		e.Add(r.method, "/v1"+r.path, r.handler, s.afterReplay)
+	}
 	return s
 }
 
