@@ -1,31 +1,20 @@
 package projections
 
 import (
-	"slices"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
 	"sync"
+	"time"
 
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
-// ObjectiveView is an objective as it stands, with its version: the sequence
-// of its last event, which is also its ETag.
-type ObjectiveView struct {
-	roadmap.Objective
-	Version uint64
-	// Head is the hash of the objective's last event, the link the next one
-	// chains to.
-	Head string
-}
-
-// ItemView is an item as it stands, with its place on the roadmap and its
-// version.
-type ItemView struct {
-	roadmap.Item
-	// Rank is the 1-based position within the horizon, 0 when off the roadmap.
-	Rank    int
-	Version uint64
-	Head    string
-}
+// CheckpointEvery is how many events apart the checkpoints of the state are
+// kept, so time travel replays at most this many events from the log.
+const CheckpointEvery = 10_000
 
 // IdempotencyEntry remembers the request behind an event that came with an
 // Idempotency-Key, and the answer it got, so a retry gets the same answer.
@@ -33,155 +22,110 @@ type IdempotencyEntry struct {
 	RequestHash string
 	Sequence    uint64
 	EventType   string
-	// Answer is the ObjectiveView or ItemView right after the event.
+	// Answer is the ObjectiveView, ItemView or ReviewView right after the
+	// event.
 	Answer any
 }
 
-// Current is the state of every objective and item as of the last applied
-// event: what decisions are checked against and what GETs answer from. It
-// keeps, per product, the ordered list of items in each horizon, so ranks are
-// positions applied in log order.
+// Current is the live state of the ledger as of the last applied event, what
+// decisions are checked against and GETs answer from, with what it takes to
+// go back in time: a checkpoint of the state every CheckpointEvery events and
+// the time of every event.
 type Current struct {
+	source Source // read for time travel; may be nil when never asked to travel
+
 	mu          sync.RWMutex
-	objectives  map[string]*ObjectiveView
-	items       map[string]*ItemView
-	horizons    map[string]map[roadmap.Horizon][]string // product → horizon → item ids in rank order
+	state       *State
 	idempotency map[string]IdempotencyEntry
+	clock       []int64  // by sequence-1: the latest event time (Unix µs) up to that sequence
+	checkpoints []*State // checkpoints[i] is the state at sequence (i+1)*CheckpointEvery
 }
 
-// NewCurrent returns an empty projection.
-func NewCurrent() *Current {
-	return &Current{
-		objectives:  map[string]*ObjectiveView{},
-		items:       map[string]*ItemView{},
-		horizons:    map[string]map[roadmap.Horizon][]string{},
-		idempotency: map[string]IdempotencyEntry{},
-	}
+// NewCurrent returns the projection of an empty ledger; it reads source to
+// travel back in time.
+func NewCurrent(source Source) *Current {
+	return &Current{source: source, state: NewState(), idempotency: map[string]IdempotencyEntry{}}
 }
 
 var _ roadmap.References = (*Current)(nil)
 
 // Apply implements Projection.
 func (c *Current) Apply(ev Event) {
-	if ev.Data == nil {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	env := ev.Envelope
-	var answer any
-	switch env.AggregateType {
-	case "objective":
-		o := c.objectives[env.AggregateID]
-		if o == nil {
-			o = &ObjectiveView{}
-			c.objectives[env.AggregateID] = o
-		}
-		o.Objective = roadmap.EvolveObjective(o.Objective, env.AggregateID, ev.Data)
-		o.Version, o.Head = ev.Sequence, env.Hash
-		answer = *o
-	case "item":
-		it := c.items[env.AggregateID]
-		if it == nil {
-			it = &ItemView{}
-			c.items[env.AggregateID] = it
-		}
-		before := it.Item
-		it.Item = roadmap.EvolveItem(it.Item, env.AggregateID, ev.Data)
-		it.Version, it.Head = ev.Sequence, env.Hash
-		c.move(before, it.Item, ev.Data)
-		answer = c.itemLocked(env.AggregateID)
+	c.state.Apply(ev)
+	at := ev.Envelope.Time.UnixMicro()
+	if n := len(c.clock); n > 0 {
+		at = max(at, c.clock[n-1])
 	}
-	if ev.IdempotencyKey != "" {
+	c.clock = append(c.clock, at)
+	if ev.Sequence%CheckpointEvery == 0 {
+		c.checkpoints = append(c.checkpoints, c.state.Clone())
+	}
+	if ev.IdempotencyKey != "" && ev.Data != nil {
+		id := ev.Envelope.AggregateID
+		var answer any
+		switch ev.Envelope.AggregateType {
+		case "objective":
+			answer, _ = c.state.ObjectiveView(id)
+		case "item":
+			answer, _ = c.state.ItemView(id)
+		case "review":
+			answer, _ = c.state.ReviewView(id)
+		}
 		c.idempotency[ev.IdempotencyKey] = IdempotencyEntry{
-			RequestHash: ev.RequestHash, Sequence: ev.Sequence, EventType: env.Type, Answer: answer,
+			RequestHash: ev.RequestHash, Sequence: ev.Sequence, EventType: ev.Envelope.Type, Answer: answer,
 		}
 	}
 }
 
-// move keeps the horizon lists in step with a decision on one item.
-func (c *Current) move(before, after roadmap.Item, e roadmap.Event) {
-	if before.Status == roadmap.StatusOnRoadmap {
-		list := c.horizons[before.Product][before.Horizon]
-		if i := slices.Index(list, before.ID); i >= 0 {
-			c.horizons[before.Product][before.Horizon] = slices.Delete(list, i, i+1)
-		}
-	}
-	if after.Status != roadmap.StatusOnRoadmap {
-		return
-	}
-	var rank *int
-	switch e := e.(type) {
-	case *roadmap.ItemPrioritised:
-		rank = e.Rank
-	case *roadmap.ItemReprioritised:
-		rank = e.Rank
-	}
-	byHorizon := c.horizons[after.Product]
-	if byHorizon == nil {
-		byHorizon = map[roadmap.Horizon][]string{}
-		c.horizons[after.Product] = byHorizon
-	}
-	list := byHorizon[after.Horizon]
-	pos := len(list)
-	if rank != nil {
-		pos = min(max(*rank, 1)-1, len(list))
-	}
-	byHorizon[after.Horizon] = slices.Insert(list, pos, after.ID)
+// Read calls fn with the live state, which fn must not keep or change.
+func (c *Current) Read(fn func(*State)) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	fn(c.state)
 }
 
 // Objective implements roadmap.References.
-func (c *Current) Objective(id string) (roadmap.Objective, bool) {
-	v, ok := c.ObjectiveView(id)
-	return v.Objective, ok
+func (c *Current) Objective(id string) (o roadmap.Objective, ok bool) {
+	c.Read(func(s *State) { o, ok = s.Objective(id) })
+	return o, ok
 }
 
 // Item implements roadmap.References.
-func (c *Current) Item(id string) (roadmap.Item, bool) {
-	v, ok := c.ItemView(id)
-	return v.Item, ok
+func (c *Current) Item(id string) (it roadmap.Item, ok bool) {
+	c.Read(func(s *State) { it, ok = s.Item(id) })
+	return it, ok
 }
 
 // Position implements roadmap.References.
 func (c *Current) Position(itemID string) (rank, size int) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	it := c.items[itemID]
-	if it == nil || it.Status != roadmap.StatusOnRoadmap {
-		return 0, 0
-	}
-	list := c.horizons[it.Product][it.Horizon]
-	return slices.Index(list, itemID) + 1, len(list)
+	c.Read(func(s *State) { rank, size = s.Position(itemID) })
+	return rank, size
+}
+
+// ReviewForPeriod implements roadmap.ReviewReferences.
+func (c *Current) ReviewForPeriod(period string) (id string, ok bool) {
+	c.Read(func(s *State) { id, ok = s.ReviewForPeriod(period) })
+	return id, ok
 }
 
 // ObjectiveView returns the objective with the given id as it stands.
-func (c *Current) ObjectiveView(id string) (ObjectiveView, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	o := c.objectives[id]
-	if o == nil {
-		return ObjectiveView{}, false
-	}
-	return *o, true
+func (c *Current) ObjectiveView(id string) (v ObjectiveView, ok bool) {
+	c.Read(func(s *State) { v, ok = s.ObjectiveView(id) })
+	return v, ok
 }
 
 // ItemView returns the item with the given id as it stands.
-func (c *Current) ItemView(id string) (ItemView, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.items[id] == nil {
-		return ItemView{}, false
-	}
-	return c.itemLocked(id), true
+func (c *Current) ItemView(id string) (v ItemView, ok bool) {
+	c.Read(func(s *State) { v, ok = s.ItemView(id) })
+	return v, ok
 }
 
-func (c *Current) itemLocked(id string) ItemView {
-	v := *c.items[id]
-	v.Rank = 0
-	if v.Status == roadmap.StatusOnRoadmap {
-		v.Rank = slices.Index(c.horizons[v.Product][v.Horizon], id) + 1
-	}
-	return v
+// ReviewView returns the review with the given id as it stands.
+func (c *Current) ReviewView(id string) (v ReviewView, ok bool) {
+	c.Read(func(s *State) { v, ok = s.ReviewView(id) })
+	return v, ok
 }
 
 // Idempotency returns what the ledger remembers of the request made with key.
@@ -190,4 +134,62 @@ func (c *Current) Idempotency(key string) (IdempotencyEntry, bool) {
 	defer c.mu.RUnlock()
 	e, ok := c.idempotency[key]
 	return e, ok
+}
+
+// Sequence returns the sequence of the last applied event.
+func (c *Current) Sequence() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state.Sequence
+}
+
+// SequenceAt resolves a moment to a ledger position: the last sequence up to
+// which every event was decided at or before t. Event times follow log order
+// up to the few milliseconds two concurrent decisions may overlap; resolving
+// against the running latest time keeps the answer monotonic and
+// deterministic.
+func (c *Current) SequenceAt(t time.Time) uint64 {
+	us := t.UnixMicro()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return uint64(sort.Search(len(c.clock), func(i int) bool { return c.clock[i] > us }))
+}
+
+// errReached stops a replay once it has reached its target.
+var errReached = errors.New("reached")
+
+// At calls fn with the state as it stood at sequence seq (clamped to the live
+// sequence). For a past sequence it starts from the nearest checkpoint at or
+// before it and replays at most CheckpointEvery events from the log, so time
+// travel never replays the whole log. fn must not keep the state.
+func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) error {
+	c.mu.RLock()
+	if seq >= c.state.Sequence {
+		defer c.mu.RUnlock()
+		return fn(c.state)
+	}
+	base := NewState()
+	if i := int(seq/CheckpointEvery) - 1; i >= 0 && i < len(c.checkpoints) {
+		base = c.checkpoints[i]
+	}
+	state := base.Clone()
+	c.mu.RUnlock()
+
+	if state.Sequence < seq {
+		err := c.source.Follow(ctx, state.Sequence+1, func(rec eventlog.Record) error {
+			ev, err := decode(rec)
+			if err != nil {
+				return err
+			}
+			state.Apply(ev)
+			if rec.Sequence >= seq {
+				return errReached
+			}
+			return nil
+		})
+		if !errors.Is(err, errReached) {
+			return fmt.Errorf("replay to sequence %d: %w", seq, err)
+		}
+	}
+	return fn(state)
 }

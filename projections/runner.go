@@ -83,13 +83,11 @@ func (r *Runner) Start(ctx context.Context) error {
 func (r *Runner) run(ctx context.Context) {
 	defer close(r.done)
 	err := r.source.Follow(ctx, 1, func(rec eventlog.Record) error {
-		ev := Event{Record: rec}
-		if proto, ok := roadmap.NewEvent(rec.Envelope.Type); ok {
-			if err := json.Unmarshal(rec.Envelope.Data, proto); err != nil {
-				return fmt.Errorf("sequence %d: decode %s: %w", rec.Sequence, rec.Envelope.Type, err)
-			}
-			ev.Data = proto
-		} else {
+		ev, err := decode(rec)
+		if err != nil {
+			return err
+		}
+		if ev.Data == nil {
 			r.logger.Warn("skipping event of unknown type", "sequence", rec.Sequence, "type", rec.Envelope.Type)
 		}
 		for _, p := range r.projections {
@@ -167,6 +165,21 @@ func (r *Runner) WaitReady(ctx context.Context) error {
 	target := r.target
 	r.mu.Unlock()
 	return r.WaitFor(ctx, target)
+}
+
+// decode decodes the data of a stored event. An unknown type is not an
+// error: its Data is nil.
+func decode(rec eventlog.Record) (Event, error) {
+	ev := Event{Record: rec}
+	proto, ok := roadmap.NewEvent(rec.Envelope.Type)
+	if !ok {
+		return ev, nil
+	}
+	if err := json.Unmarshal(rec.Envelope.Data, proto); err != nil {
+		return ev, fmt.Errorf("sequence %d: decode %s: %w", rec.Sequence, rec.Envelope.Type, err)
+	}
+	ev.Data = proto
+	return ev, nil
 }
 
 // Done is closed once the runner has stopped.

@@ -53,7 +53,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	current := projections.NewCurrent()
+	current := projections.NewCurrent(log)
 	runner := projections.NewRunner(log, logger, current)
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	if err := runner.Start(runCtx); err != nil {

@@ -20,6 +20,8 @@ var SchemaVersions = map[string]int{
 	TypeItemPrioritised:   1,
 	TypeItemReprioritised: 1,
 	TypeItemRemoved:       1,
+	TypeReviewOpened:      1,
+	TypeReviewClosed:      1,
 }
 
 // Event is the data of one domain event.
@@ -117,6 +119,10 @@ func NewEvent(eventType string) (Event, bool) {
 		return &ItemReprioritised{}, true
 	case TypeItemRemoved:
 		return &ItemRemoved{}, true
+	case TypeReviewOpened:
+		return &ReviewOpened{}, true
+	case TypeReviewClosed:
+		return &ReviewClosed{}, true
 	}
 	return nil, false
 }

@@ -1,0 +1,290 @@
+package projections
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// Decision is the last decision behind an item, as the roadmap shows it.
+type Decision struct {
+	Sequence  uint64    `json:"sequence"`
+	Type      string    `json:"type"`
+	Rationale string    `json:"rationale"`
+	Actor     string    `json:"actor"`
+	At        time.Time `json:"at"`
+}
+
+// ObjectiveView is an objective as it stands, with its version: the sequence
+// of its last event, which is also its ETag.
+type ObjectiveView struct {
+	roadmap.Objective
+	Version uint64
+	// Head is the hash of the objective's last event, the link the next one
+	// chains to.
+	Head string
+}
+
+// ItemView is an item as it stands, with its place on the roadmap and its
+// version.
+type ItemView struct {
+	roadmap.Item
+	// Rank is the 1-based position within the horizon, 0 when off the roadmap.
+	Rank    int
+	Version uint64
+	Head    string
+	// LastDecision is the item's last prioritisation, reprioritisation or
+	// removal; nil while it is only proposed.
+	LastDecision *Decision
+}
+
+// ReviewView is a governance review as it stands.
+type ReviewView struct {
+	roadmap.Review
+	Version  uint64
+	Head     string
+	OpenedAt time.Time
+	ClosedAt time.Time
+}
+
+// State is the ledger folded up to one sequence: every objective, item and
+// review, and per product the ordered list of items in each horizon, so ranks
+// are positions applied in log order. It is not safe for concurrent use; a
+// Clone is cheap (views are never changed in place, only replaced), which is
+// what makes checkpoints for time travel affordable.
+type State struct {
+	Sequence   uint64
+	At         time.Time // time of the event at Sequence
+	objectives map[string]*ObjectiveView
+	items      map[string]*ItemView
+	reviews    map[string]*ReviewView
+	horizons   map[string]map[roadmap.Horizon][]string // product → horizon → item ids in rank order
+}
+
+// NewState returns the state of an empty ledger.
+func NewState() *State {
+	return &State{
+		objectives: map[string]*ObjectiveView{},
+		items:      map[string]*ItemView{},
+		reviews:    map[string]*ReviewView{},
+		horizons:   map[string]map[roadmap.Horizon][]string{},
+	}
+}
+
+// Clone returns an independent copy of s.
+func (s *State) Clone() *State {
+	c := &State{
+		Sequence: s.Sequence, At: s.At,
+		objectives: maps.Clone(s.objectives),
+		items:      maps.Clone(s.items),
+		reviews:    maps.Clone(s.reviews),
+		horizons:   make(map[string]map[roadmap.Horizon][]string, len(s.horizons)),
+	}
+	for product, byHorizon := range s.horizons {
+		cp := make(map[roadmap.Horizon][]string, len(byHorizon))
+		for h, ids := range byHorizon {
+			cp[h] = slices.Clone(ids)
+		}
+		c.horizons[product] = cp
+	}
+	return c
+}
+
+// Apply folds one event into s.
+func (s *State) Apply(ev Event) {
+	s.Sequence, s.At = ev.Sequence, ev.Envelope.Time
+	if ev.Data == nil {
+		return
+	}
+	env := ev.Envelope
+	switch env.AggregateType {
+	case "objective":
+		o := ObjectiveView{}
+		if old := s.objectives[env.AggregateID]; old != nil {
+			o = *old
+		}
+		o.Objective = roadmap.EvolveObjective(o.Objective, env.AggregateID, ev.Data)
+		o.Version, o.Head = ev.Sequence, env.Hash
+		s.objectives[env.AggregateID] = &o
+	case "item":
+		it := ItemView{}
+		if old := s.items[env.AggregateID]; old != nil {
+			it = *old
+		}
+		before := it.Item
+		it.Item = roadmap.EvolveItem(it.Item, env.AggregateID, ev.Data)
+		it.Version, it.Head = ev.Sequence, env.Hash
+		if rationale, ok := decisionRationale(ev.Data); ok {
+			it.LastDecision = &Decision{Sequence: ev.Sequence, Type: env.Type, Rationale: rationale, Actor: env.Actor, At: env.Time}
+		}
+		s.items[env.AggregateID] = &it
+		s.move(before, it.Item, ev.Data)
+	case "review":
+		r := ReviewView{}
+		if old := s.reviews[env.AggregateID]; old != nil {
+			r = *old
+		}
+		r.Review = roadmap.EvolveReview(r.Review, env.AggregateID, ev.Data)
+		r.Version, r.Head = ev.Sequence, env.Hash
+		switch ev.Data.(type) {
+		case *roadmap.ReviewOpened:
+			r.OpenedAt = env.Time
+		case *roadmap.ReviewClosed:
+			r.ClosedAt = env.Time
+		}
+		s.reviews[env.AggregateID] = &r
+	}
+}
+
+// decisionRationale returns the rationale of an item decision, and false for
+// an event that is not one.
+func decisionRationale(e roadmap.Event) (string, bool) {
+	switch e := e.(type) {
+	case *roadmap.ItemPrioritised:
+		return e.Rationale, true
+	case *roadmap.ItemReprioritised:
+		return e.Rationale, true
+	case *roadmap.ItemRemoved:
+		return e.Rationale, true
+	}
+	return "", false
+}
+
+// move keeps the horizon lists in step with a decision on one item. Lists
+// are replaced, never changed in place, so clones stay independent.
+func (s *State) move(before, after roadmap.Item, e roadmap.Event) {
+	if before.Status == roadmap.StatusOnRoadmap {
+		list := s.horizons[before.Product][before.Horizon]
+		if i := slices.Index(list, before.ID); i >= 0 {
+			s.horizons[before.Product][before.Horizon] = slices.Concat(list[:i], list[i+1:])
+		}
+	}
+	if after.Status != roadmap.StatusOnRoadmap {
+		return
+	}
+	var rank *int
+	switch e := e.(type) {
+	case *roadmap.ItemPrioritised:
+		rank = e.Rank
+	case *roadmap.ItemReprioritised:
+		rank = e.Rank
+	}
+	byHorizon := s.horizons[after.Product]
+	if byHorizon == nil {
+		byHorizon = map[roadmap.Horizon][]string{}
+		s.horizons[after.Product] = byHorizon
+	}
+	list := byHorizon[after.Horizon]
+	pos := len(list)
+	if rank != nil {
+		pos = min(max(*rank, 1)-1, len(list))
+	}
+	byHorizon[after.Horizon] = slices.Concat(list[:pos], []string{after.ID}, list[pos:])
+}
+
+// Objective implements roadmap.References.
+func (s *State) Objective(id string) (roadmap.Objective, bool) {
+	o := s.objectives[id]
+	if o == nil {
+		return roadmap.Objective{}, false
+	}
+	return o.Objective, true
+}
+
+// Item implements roadmap.References.
+func (s *State) Item(id string) (roadmap.Item, bool) {
+	it := s.items[id]
+	if it == nil {
+		return roadmap.Item{}, false
+	}
+	return it.Item, true
+}
+
+// Position implements roadmap.References.
+func (s *State) Position(itemID string) (rank, size int) {
+	it := s.items[itemID]
+	if it == nil || it.Status != roadmap.StatusOnRoadmap {
+		return 0, 0
+	}
+	list := s.horizons[it.Product][it.Horizon]
+	return slices.Index(list, itemID) + 1, len(list)
+}
+
+// ReviewForPeriod implements roadmap.ReviewReferences.
+func (s *State) ReviewForPeriod(period string) (string, bool) {
+	for id, r := range s.reviews {
+		if r.Period == period {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// ObjectiveView returns the objective with the given id.
+func (s *State) ObjectiveView(id string) (ObjectiveView, bool) {
+	o := s.objectives[id]
+	if o == nil {
+		return ObjectiveView{}, false
+	}
+	return *o, true
+}
+
+// ItemView returns the item with the given id, with its rank.
+func (s *State) ItemView(id string) (ItemView, bool) {
+	it := s.items[id]
+	if it == nil {
+		return ItemView{}, false
+	}
+	v := *it
+	v.Rank, _ = s.Position(id)
+	return v, true
+}
+
+// ReviewView returns the review with the given id.
+func (s *State) ReviewView(id string) (ReviewView, bool) {
+	r := s.reviews[id]
+	if r == nil {
+		return ReviewView{}, false
+	}
+	return *r, true
+}
+
+// Reviews returns every review, oldest period first.
+func (s *State) Reviews() []ReviewView {
+	out := make([]ReviewView, 0, len(s.reviews))
+	for _, r := range s.reviews {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b ReviewView) int {
+		if a.Period != b.Period {
+			return cmp.Compare(a.Period, b.Period)
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// Heads returns the chain heads of every aggregate in s.
+func (s *State) Heads() roadmap.ChainHeads {
+	lines := make([]string, 0, len(s.objectives)+len(s.items)+len(s.reviews))
+	for id, o := range s.objectives {
+		lines = append(lines, "objective/"+id+" "+o.Head+"\n")
+	}
+	for id, it := range s.items {
+		lines = append(lines, "item/"+id+" "+it.Head+"\n")
+	}
+	for id, r := range s.reviews {
+		lines = append(lines, "review/"+id+" "+r.Head+"\n")
+	}
+	slices.Sort(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+	}
+	return roadmap.ChainHeads{Aggregates: len(lines), Digest: hex.EncodeToString(h.Sum(nil))}
+}
