@@ -107,51 +107,65 @@ func (s Score) Computed(prefix string) (Score, error) {
 	for _, name := range sortedKeys(present) {
 		p.add(prefix+"."+name, "is not an input of the %s framework", s.Framework)
 	}
-	if err := p.err(); err != nil {
-		return s, err
-	}
 	if s.Version != 0 && s.Version != ScoreVersion {
 		p.add(prefix+".version", "must be %d (or left out)", ScoreVersion)
+	}
+
+	// Check the range of every input that is present, even when another is
+	// missing or foreign, so one answer names every bad field.
+	switch s.Framework {
+	case FrameworkRICE:
+		between(&p, prefix+".reach", s.Reach, 0, 1e12, false)
+		if s.Impact != nil && !slices.Contains(riceImpacts, *s.Impact) {
+			p.add(prefix+".impact", "must be one of 0.25, 0.5, 1, 2, 3")
+		}
+		if s.Confidence != nil && !(*s.Confidence > 0 && *s.Confidence <= 1) {
+			p.add(prefix+".confidence", "must be a fraction in (0, 1], for example 0.8 for 80%%")
+		}
+		if s.Effort != nil && !(*s.Effort > 0 && *s.Effort <= 1e6) {
+			p.add(prefix+".effort", "must be greater than 0 (person-months) and at most 1000000")
+		}
+	case FrameworkMoSCoW:
+		if _, ok := moscowValues[s.Category]; s.Category != "" && !ok {
+			p.add(prefix+".category", "must be one of must, should, could, wont")
+		}
+	case FrameworkWSJF:
+		between(&p, prefix+".business_value", s.BusinessValue, 1, 20, true)
+		between(&p, prefix+".time_criticality", s.TimeCriticality, 1, 20, true)
+		between(&p, prefix+".risk_reduction", s.RiskReduction, 1, 20, true)
+		between(&p, prefix+".job_size", s.JobSize, 1, 20, true)
+	case FrameworkValueEffort:
+		between(&p, prefix+".customer_value", s.CustomerValue, 1, 5, true)
+		between(&p, prefix+".business_value", s.BusinessValue, 1, 5, true)
+		between(&p, prefix+".effort", s.Effort, 1, 5, true)
+		between(&p, prefix+".risk", s.Risk, 1, 5, true)
+	}
+	if err := p.err(); err != nil {
+		return s, err
 	}
 
 	var value float64
 	switch s.Framework {
 	case FrameworkRICE:
-		between(&p, prefix+".reach", *s.Reach, 0, 1e12, false)
-		if !slices.Contains(riceImpacts, *s.Impact) {
-			p.add(prefix+".impact", "must be one of 0.25, 0.5, 1, 2, 3")
-		}
-		if !(*s.Confidence > 0 && *s.Confidence <= 1) {
-			p.add(prefix+".confidence", "must be a fraction in (0, 1], for example 0.8 for 80%%")
-		}
-		if !(*s.Effort > 0 && *s.Effort <= 1e6) {
-			p.add(prefix+".effort", "must be greater than 0 (person-months) and at most 1000000")
-		}
 		value = *s.Reach * *s.Impact * *s.Confidence / *s.Effort
 	case FrameworkMoSCoW:
-		v, ok := moscowValues[s.Category]
-		if !ok {
-			p.add(prefix+".category", "must be one of must, should, could, wont")
-		}
-		value = v
+		value = moscowValues[s.Category]
 	case FrameworkWSJF:
-		between(&p, prefix+".business_value", *s.BusinessValue, 1, 20, true)
-		between(&p, prefix+".time_criticality", *s.TimeCriticality, 1, 20, true)
-		between(&p, prefix+".risk_reduction", *s.RiskReduction, 1, 20, true)
-		between(&p, prefix+".job_size", *s.JobSize, 1, 20, true)
 		value = (*s.BusinessValue + *s.TimeCriticality + *s.RiskReduction) / *s.JobSize
 	case FrameworkValueEffort:
-		between(&p, prefix+".customer_value", *s.CustomerValue, 1, 5, true)
-		between(&p, prefix+".business_value", *s.BusinessValue, 1, 5, true)
-		between(&p, prefix+".effort", *s.Effort, 1, 5, true)
-		between(&p, prefix+".risk", *s.Risk, 1, 5, true)
 		value = (*s.CustomerValue + *s.BusinessValue + *s.Risk) / *s.Effort
 	}
-	if err := p.err(); err != nil {
-		return s, err
+	// A tiny RICE effort under a large reach overflows float64; an infinite
+	// value cannot be stored (JSON has no Inf), so it is refused.
+	if math.IsInf(value, 0) || math.IsNaN(value) {
+		p.add(prefix+".effort", "is too small for this reach: the score would overflow")
+		return s, p.err()
+	}
+	if rounded := math.Round(value*1e6) / 1e6; !math.IsInf(rounded, 0) {
+		value = rounded
 	}
 	s.Version = ScoreVersion
-	s.Value = math.Round(value*1e6) / 1e6
+	s.Value = value
 	return s, nil
 }
 
@@ -176,8 +190,13 @@ func eqf(a, b *float64) bool {
 	return *a == *b
 }
 
-func between(p *problems, field string, v, lo, hi float64, integer bool) {
-	if math.IsNaN(v) || v < lo || v > hi || (integer && v != math.Trunc(v)) {
+// between checks that v, when present, is a number (or an integer) from lo to
+// hi; NaN and infinities are out of range.
+func between(p *problems, field string, pv *float64, lo, hi float64, integer bool) {
+	if pv == nil {
+		return
+	}
+	if v := *pv; math.IsNaN(v) || v < lo || v > hi || (integer && v != math.Trunc(v)) {
 		kind := "a number"
 		if integer {
 			kind = "an integer"
