@@ -346,6 +346,16 @@ func TestDecideReprioritise(t *testing.T) {
 			wantErr: conflict("changes nothing"),
 		},
 		{
+			name: "the same objectives in another order change nothing",
+			item: func() roadmap.Item {
+				it := onRoadmapItem(t)
+				it.ObjectiveIDs = []string{objA, objB}
+				return it
+			}(),
+			cmd:     roadmap.Reprioritise{ObjectiveIDs: &[]string{objB, objA}, Rationale: "r"},
+			wantErr: conflict("changes nothing"),
+		},
+		{
 			name:    "the same horizon, rank, score and objectives together change nothing",
 			cmd:     roadmap.Reprioritise{Horizon: roadmap.Next, Rank: ptr(2), Score: ptr(rice(1000, 2, 0.8, 4)), ObjectiveIDs: &[]string{objA}, Rationale: "r"},
 			wantErr: conflict("changes nothing"),

@@ -198,7 +198,7 @@ func DecideReprioritise(it Item, cmd Reprioritise, refs References) (*ItemReprio
 
 	rank, size := refs.Position(it.ID)
 	sameRank := pl.Rank == nil || min(*pl.Rank, size) == rank
-	if pl.Horizon == it.Horizon && sameRank && pl.Score.Equal(it.Score) && slices.Equal(pl.ObjectiveIDs, it.ObjectiveIDs) {
+	if pl.Horizon == it.Horizon && sameRank && pl.Score.Equal(it.Score) && sameSet(pl.ObjectiveIDs, it.ObjectiveIDs) {
 		return nil, conflictf("the reprioritisation changes nothing: item %s is already %s #%d with the same score and objectives", it.ID, it.Horizon, rank)
 	}
 	if pl.Horizon == it.Horizon && pl.Rank == nil {
@@ -280,6 +280,12 @@ func checkObjectivesLinkable(ids []string, refs References) error {
 		}
 	}
 	return nil
+}
+
+// sameSet reports whether a and b hold the same ids in any order: the
+// objectives an item serves are a set.
+func sameSet(a, b []string) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(id string) bool { return !slices.Contains(b, id) })
 }
 
 func nonNil(ids []string) []string {
