@@ -85,6 +85,7 @@ func TestBadRequestsAreRefusedAndAppendNothing(t *testing.T) {
 		{"removing a proposed item", "POST", "/v1/items/" + proposed + "/remove", `{"rationale":"r"}`, nil, 409, "not on the roadmap"},
 		{"removing a removed item", "POST", "/v1/items/" + removed + "/remove", `{"rationale":"r"}`, nil, 409, "not on the roadmap"},
 		{"a stale If-Match", "POST", "/v1/items/" + onRoadmap + "/reprioritise", `{"horizon":"next","rationale":"r"}`, []string{"If-Match", `"1"`}, 412, "version"},
+		{"an If-Match on a creation, which has no version yet", "POST", "/v1/items", `{"title":"t","kind":"idea"}`, []string{"If-Match", `"1"`}, 412, "version"},
 		{"a malformed If-Match", "POST", "/v1/items/" + onRoadmap + "/reprioritise", `{"horizon":"next","rationale":"r"}`, []string{"If-Match", "yesterday"}, 400, "If-Match"},
 		{"an Idempotency-Key over 255 characters", "POST", "/v1/items", `{"title":"t","kind":"idea"}`, []string{"Idempotency-Key", strings.Repeat("k", 256)}, 400, "Idempotency-Key"},
 		{"an X-Actor over 200 characters", "POST", "/v1/items", `{"title":"t","kind":"idea"}`, []string{"X-Actor", strings.Repeat("a", 201)}, 400, "X-Actor"},

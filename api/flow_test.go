@@ -169,6 +169,13 @@ func TestIdempotentRetriesGetTheSameAnswerAndAppendNothing(t *testing.T) {
 		t.Errorf("retry after the item moved: %s, want %s", again.Body, first.Body)
 	}
 
+	// Keys belong to their actor: another actor's same key is another request.
+	other := l.do("POST", "/v1/items", body, "Idempotency-Key", "import-1", "X-Actor", "someone-else")
+	if other.Status != 201 || decode(t, other.Body)["id"] == id {
+		t.Errorf("another actor's key: %d %s, want a new item", other.Status, other.Body)
+	}
+	count = l.messages()
+
 	// The same key for another request is refused.
 	res := l.do("POST", "/v1/items", map[string]any{"title": "Something else", "kind": "idea"}, "Idempotency-Key", "import-1")
 	checkProblem(t, res, 422)

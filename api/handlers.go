@@ -113,6 +113,8 @@ func respond(c echo.Context, res ledger.Result) error {
 		body, version, location = objectiveAnswer(a), a.Version, "/v1/objectives/"+a.ID
 	case projections.ItemView:
 		body, version, location = itemAnswer(a), a.Version, "/v1/items/"+a.ID
+	case projections.ReviewView:
+		body, version, location = reviewAnswer(a), a.Version, "/v1/reviews/"+a.ID
 	default:
 		return fmt.Errorf("no answer for sequence %d", res.Sequence)
 	}

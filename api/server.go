@@ -17,11 +17,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
@@ -33,25 +35,56 @@ const MaxBodyBytes = 1 << 20
 type Views interface {
 	ObjectiveView(id string) (projections.ObjectiveView, bool)
 	ItemView(id string) (projections.ItemView, bool)
+	ReviewView(id string) (projections.ReviewView, bool)
+	// Read calls fn with the live state.
+	Read(fn func(*projections.State))
+	// At calls fn with the state at a past sequence.
+	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
+	Sequence() uint64
+	SequenceAt(t time.Time) uint64
+	// Record, Scan and FirstSequenceFrom serve the audit trail.
+	Record(rec eventlog.Record) (projections.Record, error)
+	Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error
+	FirstSequenceFrom(t time.Time) uint64
+	// Snapshot and Diff build governance reviews.
+	Snapshot(ctx context.Context, id string, now time.Time) (projections.Snapshot, error)
+	Diff(ctx context.Context, id, against string) (projections.Diff, error)
+}
+
+// Log is the event log as the API reads it directly: the audit trail and
+// exports stream from it rather than from memory.
+type Log interface {
+	LastSequence(ctx context.Context) (uint64, error)
+	Follow(ctx context.Context, from uint64, fn func(eventlog.Record) error) error
+	Read(ctx context.Context, aggregateType, aggregateID string, fn func(eventlog.Record) error) error
+}
+
+// Waiter waits until the projections have applied a sequence.
+type Waiter interface {
+	WaitFor(ctx context.Context, seq uint64) error
 }
 
 // Config wires a Server.
 type Config struct {
 	Ledger *ledger.Service
 	Views  Views
+	Log    Log
+	Wait   Waiter
 	// Ready reports whether the projections have caught up; nil when so.
 	Ready func() error
 	// WaitReady blocks until they have, so no request sees a half-replayed
 	// ledger.
 	WaitReady func(ctx context.Context) error
-	Logger *slog.Logger
+	Logger    *slog.Logger
 }
 
 // Server is the HTTP API.
 type Server struct {
-	echo   *echo.Echo
-	ledger *ledger.Service
-	views  Views
+	echo      *echo.Echo
+	ledger    *ledger.Service
+	views     Views
+	log       Log
+	wait      Waiter
 	ready     func() error
 	waitReady func(ctx context.Context) error
 	logger    *slog.Logger
@@ -59,7 +92,7 @@ type Server struct {
 
 // New returns the API's handler with every route registered.
 func New(cfg Config) *Server {
-	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, ready: cfg.Ready, waitReady: cfg.WaitReady, logger: cfg.Logger}
+	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, logger: cfg.Logger}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -88,6 +121,15 @@ func New(cfg Config) *Server {
 		{http.MethodPost, "/items/:id/prioritise", s.prioritise},
 		{http.MethodPost, "/items/:id/reprioritise", s.reprioritise},
 		{http.MethodPost, "/items/:id/remove", s.remove},
+		{http.MethodGet, "/items/:id/history", s.itemHistory},
+		{http.MethodGet, "/items/:id/why", s.itemWhy},
+		{http.MethodGet, "/roadmap", s.getRoadmap},
+		{http.MethodGet, "/audit", s.audit},
+		{http.MethodPost, "/reviews", s.openReview},
+		{http.MethodGet, "/reviews", s.listReviews},
+		{http.MethodGet, "/reviews/:id", s.getReview},
+		{http.MethodPost, "/reviews/:id/close", s.closeReview},
+		{http.MethodGet, "/reviews/:id/diff", s.reviewDiff},
 	} {
 		e.Add(r.method, "/v1"+r.path, r.handler, s.afterReplay)
 	}
@@ -169,7 +211,9 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 			h.Write([]byte{0})
 		}
 		h.Write(body)
-		req.IdempotencyKey, req.RequestHash = key, hex.EncodeToString(h.Sum(nil))
+		// Keys are scoped to the actor: two clients that happen to pick the
+		// same key never see each other's answers.
+		req.IdempotencyKey, req.RequestHash = req.Actor+" "+key, hex.EncodeToString(h.Sum(nil))
 	}
 	return req, nil
 }
@@ -231,7 +275,7 @@ func actor(r *http.Request) (string, error) {
 	if a == "" {
 		return "anonymous", nil
 	}
-	if len(a) > 200 || !utf8.ValidString(a) || strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if !utf8.ValidString(a) || utf8.RuneCountInString(a) > 200 || strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "", newProblem(http.StatusBadRequest, "bad-header", "X-Actor must be at most 200 printable characters")
 	}
 	return a, nil

@@ -33,18 +33,24 @@ type IdempotencyEntry struct {
 // the time of every event.
 type Current struct {
 	source Source // read for time travel; may be nil when never asked to travel
+	every  uint64 // events between checkpoints
 
 	mu          sync.RWMutex
 	state       *State
 	idempotency map[string]IdempotencyEntry
 	clock       []int64  // by sequence-1: the latest event time (Unix µs) up to that sequence
-	checkpoints []*State // checkpoints[i] is the state at sequence (i+1)*CheckpointEvery
+	moves       []move   // by sequence-1: where an item decision took its item from and to
+	checkpoints []*State // checkpoints[i] is the state at sequence (i+1)*every
 }
 
 // NewCurrent returns the projection of an empty ledger; it reads source to
-// travel back in time.
-func NewCurrent(source Source) *Current {
-	return &Current{source: source, state: NewState(), idempotency: map[string]IdempotencyEntry{}}
+// travel back in time, keeping a checkpoint every checkpointEvery events
+// (CheckpointEvery when 0).
+func NewCurrent(source Source, checkpointEvery uint64) *Current {
+	if checkpointEvery == 0 {
+		checkpointEvery = CheckpointEvery
+	}
+	return &Current{source: source, every: checkpointEvery, state: NewState(), idempotency: map[string]IdempotencyEntry{}}
 }
 
 var _ roadmap.References = (*Current)(nil)
@@ -53,13 +59,21 @@ var _ roadmap.References = (*Current)(nil)
 func (c *Current) Apply(ev Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var m move
+	if ev.Envelope.AggregateType == "item" {
+		m.from = c.state.place(ev.Envelope.AggregateID)
+	}
 	c.state.Apply(ev)
+	if ev.Envelope.AggregateType == "item" {
+		m.to = c.state.place(ev.Envelope.AggregateID)
+	}
+	c.moves = append(c.moves, m)
 	at := ev.Envelope.Time.UnixMicro()
 	if n := len(c.clock); n > 0 {
 		at = max(at, c.clock[n-1])
 	}
 	c.clock = append(c.clock, at)
-	if ev.Sequence%CheckpointEvery == 0 {
+	if ev.Sequence%c.every == 0 {
 		c.checkpoints = append(c.checkpoints, c.state.Clone())
 	}
 	if ev.IdempotencyKey != "" && ev.Data != nil {
@@ -160,7 +174,7 @@ var errReached = errors.New("reached")
 
 // At calls fn with the state as it stood at sequence seq (clamped to the live
 // sequence). For a past sequence it starts from the nearest checkpoint at or
-// before it and replays at most CheckpointEvery events from the log, so time
+// before it and replays fewer events than lie between checkpoints from the log, so time
 // travel never replays the whole log. fn must not keep the state.
 func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) error {
 	c.mu.RLock()
@@ -169,7 +183,7 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 		return fn(c.state)
 	}
 	base := NewState()
-	if i := int(seq/CheckpointEvery) - 1; i >= 0 && i < len(c.checkpoints) {
+	if i := int(seq/c.every) - 1; i >= 0 && i < len(c.checkpoints) {
 		base = c.checkpoints[i]
 	}
 	state := base.Clone()
@@ -177,7 +191,7 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 
 	if state.Sequence < seq {
 		err := c.source.Follow(ctx, state.Sequence+1, func(rec eventlog.Record) error {
-			ev, err := decode(rec)
+			ev, err := Decode(rec)
 			if err != nil {
 				return err
 			}

@@ -83,7 +83,7 @@ func (r *Runner) Start(ctx context.Context) error {
 func (r *Runner) run(ctx context.Context) {
 	defer close(r.done)
 	err := r.source.Follow(ctx, 1, func(rec eventlog.Record) error {
-		ev, err := decode(rec)
+		ev, err := Decode(rec)
 		if err != nil {
 			return err
 		}
@@ -167,9 +167,9 @@ func (r *Runner) WaitReady(ctx context.Context) error {
 	return r.WaitFor(ctx, target)
 }
 
-// decode decodes the data of a stored event. An unknown type is not an
+// Decode decodes the data of a stored event. An unknown type is not an
 // error: its Data is nil.
-func decode(rec eventlog.Record) (Event, error) {
+func Decode(rec eventlog.Record) (Event, error) {
 	ev := Event{Record: rec}
 	proto, ok := roadmap.NewEvent(rec.Envelope.Type)
 	if !ok {

@@ -29,6 +29,9 @@ type Config struct {
 	Now func() time.Time
 	// DuplicateWindow overrides JetStream's duplicate window (for tests).
 	DuplicateWindow time.Duration
+	// CheckpointEvery overrides how many events apart the projections keep
+	// checkpoints for time travel (for tests).
+	CheckpointEvery uint64
 }
 
 // App is a running ledger, short of its HTTP listener.
@@ -53,7 +56,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	current := projections.NewCurrent(log)
+	current := projections.NewCurrent(log, cfg.CheckpointEvery)
 	runner := projections.NewRunner(log, logger, current)
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	if err := runner.Start(runCtx); err != nil {
@@ -65,7 +68,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	return &App{
 		Log: log, Runner: runner, Current: current, Ledger: svc, stop: stop,
 		Handler: api.New(api.Config{
-			Ledger: svc, Views: current, Ready: runner.Ready, WaitReady: runner.WaitReady, Logger: logger,
+			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: runner.Ready, WaitReady: runner.WaitReady, Logger: logger,
 		}),
 	}, nil
 }

@@ -40,9 +40,12 @@ type Store interface {
 // Views are the projections the ledger decides against.
 type Views interface {
 	roadmap.References
+	roadmap.ReviewReferences
 	ObjectiveView(id string) (projections.ObjectiveView, bool)
 	ItemView(id string) (projections.ItemView, bool)
+	ReviewView(id string) (projections.ReviewView, bool)
 	Idempotency(key string) (projections.IdempotencyEntry, bool)
+	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
 }
 
 // Waiter waits until the projections have applied a sequence.
@@ -112,8 +115,12 @@ type aggregate struct {
 // bad values.
 func (s *Service) DefineObjective(ctx context.Context, req Request, cmd roadmap.DefineObjective) (Result, error) {
 	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		agg := aggregate{kind: "objective", id: newID()}
+		if err := checkIfMatch(req, agg); err != nil {
+			return agg, nil, err
+		}
 		e, err := roadmap.DecideDefineObjective(cmd)
-		return aggregate{kind: "objective", id: newID()}, e, err
+		return agg, e, err
 	})
 }
 
@@ -138,8 +145,12 @@ func (s *Service) RetireObjective(ctx context.Context, req Request, id string, c
 // roadmap.ErrConflict (unknown parent or objective).
 func (s *Service) ProposeItem(ctx context.Context, req Request, cmd roadmap.ProposeItem) (Result, error) {
 	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		agg := aggregate{kind: "item", id: newID()}
+		if err := checkIfMatch(req, agg); err != nil {
+			return agg, nil, err
+		}
 		e, err := roadmap.DecideProposeItem(cmd, s.views)
-		return aggregate{kind: "item", id: newID()}, e, err
+		return agg, e, err
 	})
 }
 
@@ -166,6 +177,58 @@ func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadma
 	})
 }
 
+// OpenReview opens the governance review of a period. It returns
+// roadmap.ErrInvalid and roadmap.ErrConflict (the period has a review).
+func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenReview) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		agg := aggregate{kind: "review", id: newID()}
+		if err := checkIfMatch(req, agg); err != nil {
+			return agg, nil, err
+		}
+		e, err := roadmap.DecideOpenReview(cmd, s.views)
+		return agg, e, err
+	})
+}
+
+// CloseReview closes a review, freezing it at the ledger's current position
+// with the chain heads there. It returns roadmap.ErrNotFound,
+// roadmap.ErrInvalid, roadmap.ErrConflict (already closed),
+// ErrPreconditionFailed.
+func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd roadmap.CloseReview) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		r, ok := s.views.ReviewView(id)
+		if !ok {
+			return aggregate{}, nil, fmt.Errorf("%w: review %s", roadmap.ErrNotFound, id)
+		}
+		agg := aggregate{kind: "review", id: id, version: r.Version, head: r.Head}
+		if err := checkIfMatch(req, agg); err != nil {
+			return agg, nil, err
+		}
+		if r.Status == roadmap.ReviewStatusClosed {
+			_, err := roadmap.DecideCloseReview(r.Review, cmd, r.Sequence, r.Heads)
+			return agg, nil, err
+		}
+		// Freeze at the log's end as it is now; a decision landing after
+		// this read belongs to the next period.
+		last, err := s.store.LastSequence(ctx)
+		if err != nil {
+			return agg, nil, err
+		}
+		if err := s.wait.WaitFor(ctx, last); err != nil {
+			return agg, nil, err
+		}
+		var heads roadmap.ChainHeads
+		if err := s.views.At(ctx, last, func(st *projections.State) error {
+			heads = st.Heads()
+			return nil
+		}); err != nil {
+			return agg, nil, err
+		}
+		e, err := roadmap.DecideCloseReview(r.Review, cmd, last, heads)
+		return agg, e, err
+	})
+}
+
 func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item) (roadmap.Event, error)) (Result, error) {
 	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
 		it, ok := s.views.ItemView(id)
@@ -181,7 +244,12 @@ func (s *Service) decideItem(ctx context.Context, req Request, id string, decide
 	})
 }
 
+// checkIfMatch refuses a request whose If-Match names another version than
+// the aggregate's; a new aggregate has none, so any If-Match fails.
 func checkIfMatch(req Request, agg aggregate) error {
+	if req.IfMatch != nil && agg.version == 0 {
+		return fmt.Errorf("%w: If-Match names version %d, but a new %s has no version yet", ErrPreconditionFailed, *req.IfMatch, agg.kind)
+	}
 	if req.IfMatch != nil && *req.IfMatch != agg.version {
 		return fmt.Errorf("%w: %s %s is at version %d, not %d", ErrPreconditionFailed, agg.kind, agg.id, agg.version, *req.IfMatch)
 	}
@@ -256,6 +324,8 @@ func (s *Service) write(ctx context.Context, req Request, decide func() (aggrega
 		res.Answer, _ = s.views.ObjectiveView(agg.id)
 	case "item":
 		res.Answer, _ = s.views.ItemView(agg.id)
+	case "review":
+		res.Answer, _ = s.views.ReviewView(agg.id)
 	}
 	return res, nil
 }
@@ -269,7 +339,8 @@ func (s *Service) replay(req Request) (Result, bool, error) {
 	if entry.RequestHash != req.RequestHash {
 		return Result{}, true, fmt.Errorf("%w: key %q was first used at sequence %d for another request", ErrIdempotencyMismatch, req.IdempotencyKey, entry.Sequence)
 	}
-	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed
+	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed ||
+		entry.EventType == roadmap.TypeReviewOpened
 	return Result{Created: created, Replayed: true, Sequence: entry.Sequence, Answer: entry.Answer}, true, nil
 }
 

@@ -1,0 +1,591 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// Limits of the audit trail's pages.
+const (
+	auditDefaultLimit = 100
+	auditMaxLimit     = 1000
+	// auditUntilSlack is how far past until the scan goes before it stops:
+	// event times follow log order only up to the few milliseconds
+	// concurrent decisions overlap, so an event decided before until may
+	// come after one decided just past it.
+	auditUntilSlack = time.Minute
+	// auditFlushEvery is how many rows of an export are written between
+	// flushes to the client.
+	auditFlushEvery = 100
+	// maxWhyDepth bounds the parent chain the why answer follows.
+	maxWhyDepth = 32
+)
+
+// Media types of the audit trail.
+const (
+	mediaJSON   = "application/json"
+	mediaNDJSON = "application/x-ndjson"
+	mediaCSV    = "text/csv"
+)
+
+// CSVListSeparator joins the entries of a list (evidence, objective_ids) in
+// one CSV cell: a line break, so a spreadsheet shows one entry a line.
+const CSVListSeparator = "\n"
+
+// auditColumns is the header row of the CSV export.
+var auditColumns = []string{
+	"seq", "event_id", "type", "at", "actor", "aggregate_type", "aggregate_id", "product", "title",
+	"rationale", "evidence", "from_horizon", "from_rank", "to_horizon", "to_rank",
+	"score_framework", "score_value", "score", "objective_ids", "prev_hash", "hash",
+}
+
+var itemIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// historyJSON is the answer of GET /v1/items/{id}/history.
+type historyJSON struct {
+	ItemID  string                   `json:"item_id"`
+	History []projections.AuditEvent `json:"history"`
+}
+
+// whyJSON is the answer of GET /v1/items/{id}/why.
+type whyJSON struct {
+	Sequence uint64               `json:"sequence"`
+	Item     *projections.WhyNode `json:"item"`
+}
+
+// auditPageJSON is a JSON page of GET /v1/audit.
+type auditPageJSON struct {
+	Events []projections.AuditEvent `json:"events"`
+	Next   *string                  `json:"next"`
+}
+
+// errStopRead ends a read of the log early.
+var errStopRead = errors.New("stop reading")
+
+// itemRecords returns the audit records of an item's events up to sequence
+// upTo, oldest first, read from the log (which verifies each event).
+func (s *Server) itemRecords(ctx context.Context, id string, upTo uint64) ([]projections.Record, error) {
+	var out []projections.Record
+	err := s.log.Read(ctx, "item", id, func(rec eventlog.Record) error {
+		if rec.Sequence > upTo {
+			return errStopRead
+		}
+		r, err := s.views.Record(rec)
+		if err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopRead) {
+		return nil, fmt.Errorf("read item %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// itemHistory answers every event of an item, oldest first, each with the
+// item's place before and after it.
+func (s *Server) itemHistory(c echo.Context) error {
+	id := c.Param("id")
+	var known bool
+	var seq uint64
+	s.views.Read(func(st *projections.State) {
+		_, known = st.ItemView(id)
+		seq = st.Sequence
+	})
+	if !known {
+		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no item %q", clip(id)))
+	}
+	records, err := s.itemRecords(c.Request().Context(), id, seq)
+	if err != nil {
+		return err
+	}
+	out := historyJSON{ItemID: id, History: make([]projections.AuditEvent, 0, len(records))}
+	for _, r := range records {
+		out.History = append(out.History, projections.NewAuditEvent(r))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// itemWhy answers the why chain of an item: the item, the objectives it
+// serves and its parent initiative (and the parent's objectives and parent),
+// each link with the decision that made it.
+func (s *Server) itemWhy(c echo.Context) error {
+	id := c.Param("id")
+	// Take the chain from one state, so it is consistent, and read the log
+	// only up to that state's sequence.
+	var root *projections.WhyNode
+	var seq uint64
+	s.views.Read(func(st *projections.State) {
+		seq = st.Sequence
+		var child *projections.WhyNode
+		seen := map[string]bool{}
+		for next := id; next != "" && !seen[next] && len(seen) < maxWhyDepth; {
+			seen[next] = true
+			v, ok := st.ItemView(next)
+			if !ok {
+				break
+			}
+			node := whyNode(st, v)
+			if child == nil {
+				root = node
+			} else {
+				child.Parent = node
+			}
+			child, next = node, v.ParentID
+		}
+	})
+	if root == nil {
+		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no item %q", clip(id)))
+	}
+	ctx := c.Request().Context()
+	for node := root; node != nil; node = node.Parent {
+		history, err := s.itemRecords(ctx, node.ID, seq)
+		if err != nil {
+			return err
+		}
+		links := projections.ObjectiveLinks(history)
+		for i := range node.Objectives {
+			if r, ok := links[node.Objectives[i].ID]; ok {
+				link := projections.NewWhyLink(r)
+				node.Objectives[i].LinkedBy = &link
+			}
+		}
+		if node.Parent != nil {
+			if r, ok := projections.ProposalOf(history); ok {
+				link := projections.NewWhyLink(r)
+				node.Parent.LinkedBy = &link
+			}
+		}
+	}
+	return c.JSON(http.StatusOK, whyJSON{Sequence: seq, Item: root})
+}
+
+// whyNode is the node of the why chain for an item, without its parent and
+// links.
+func whyNode(st *projections.State, v projections.ItemView) *projections.WhyNode {
+	it := v.Item
+	n := &projections.WhyNode{
+		ID: it.ID, Title: it.Title, Kind: it.Kind, Product: it.Product, Status: it.Status,
+		Version: v.Version, LastDecision: v.LastDecision, Objectives: []projections.WhyObjective{},
+	}
+	if v.Rank > 0 {
+		n.Place = projections.Place{Horizon: it.Horizon, Rank: v.Rank}
+	}
+	for _, oid := range it.ObjectiveIDs {
+		o, ok := st.ObjectiveView(oid)
+		if !ok {
+			continue
+		}
+		n.Objectives = append(n.Objectives, projections.WhyObjective{
+			ID: oid, Title: o.Title, KPI: o.KPI, Target: o.Target, Product: o.Product, Status: o.Status,
+		})
+	}
+	return n
+}
+
+// auditFormat is the media type an audit answer is given in.
+type auditFormat int
+
+const (
+	formatJSON auditFormat = iota
+	formatNDJSON
+	formatCSV
+)
+
+// auditQuery is what GET /v1/audit was asked.
+type auditQuery struct {
+	since, until *time.Time
+	actor        *string
+	types        map[string]bool
+	product      string
+	item         string
+	after        uint64
+	// limit is the page size; 0 when the query gave none.
+	limit int
+	// values is the query as given, for the next link.
+	values url.Values
+}
+
+// auditParams are the query parameters of GET /v1/audit.
+var auditParams = []string{"since", "until", "actor", "type", "product", "item", "after", "limit"}
+
+// clip shortens a value quoted in a problem, so a huge query is not echoed
+// back.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// parseAuditQuery reads the audit trail's query string. Anything unknown,
+// repeated (but type) or malformed is a 400 that says what to send instead.
+func parseAuditQuery(rawQuery string) (auditQuery, error) {
+	out := auditQuery{}
+	bad := func(format string, args ...any) error {
+		return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf(format, args...))
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return out, bad("the query string is not valid URL encoding")
+	}
+	out.values = q
+	for name, values := range q {
+		if !slices.Contains(auditParams, name) {
+			return out, bad("unknown query parameter %q; the audit trail takes %s", clip(name), strings.Join(auditParams, ", "))
+		}
+		if len(values) > 1 && name != "type" {
+			return out, bad("query parameter %q is given %d times; give it once", name, len(values))
+		}
+	}
+	moment := func(name string) (*time.Time, error) {
+		if !q.Has(name) {
+			return nil, nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, q.Get(name))
+		if err != nil {
+			return nil, bad("%s must be an RFC 3339 time such as 2026-11-01T09:00:00Z, not %q", name, clip(q.Get(name)))
+		}
+		return &t, nil
+	}
+	if out.since, err = moment("since"); err != nil {
+		return out, err
+	}
+	if out.until, err = moment("until"); err != nil {
+		return out, err
+	}
+	if out.since != nil && out.until != nil && out.since.After(*out.until) {
+		return out, bad("since must not be after until")
+	}
+	if q.Has("actor") {
+		a := q.Get("actor")
+		if a == "" || len(a) > 200 || !utf8.ValidString(a) {
+			return out, bad("actor must be an actor as recorded: 1 to 200 bytes of UTF-8")
+		}
+		out.actor = &a
+	}
+	if q.Has("type") {
+		known := slices.Sorted(func(yield func(string) bool) {
+			for t := range roadmap.SchemaVersions {
+				if !yield(t) {
+					return
+				}
+			}
+		})
+		out.types = map[string]bool{}
+		for _, v := range q["type"] {
+			for t := range strings.SplitSeq(v, ",") {
+				if _, ok := roadmap.SchemaVersions[t]; !ok {
+					return out, bad("type %q is not an event type; the types are %s", clip(t), strings.Join(known, ", "))
+				}
+				out.types[t] = true
+			}
+		}
+	}
+	if q.Has("product") {
+		out.product = q.Get("product")
+		if !productSlug.MatchString(out.product) {
+			return out, bad("product must be a product slug such as web-app")
+		}
+	}
+	if q.Has("item") {
+		out.item = q.Get("item")
+		if !itemIDPattern.MatchString(out.item) {
+			return out, bad("item must be an item id (a lower-case UUID)")
+		}
+	}
+	if q.Has("after") {
+		if out.after, err = strconv.ParseUint(q.Get("after"), 10, 63); err != nil {
+			return out, bad("after must be a ledger sequence: a whole number from 0 to %d", uint64(math.MaxInt64))
+		}
+	}
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		if err != nil || n < 1 || n > auditMaxLimit {
+			return out, bad("limit must be a whole number from 1 to %d", auditMaxLimit)
+		}
+		out.limit = n
+	}
+	return out, nil
+}
+
+// match reports whether an event passes every filter of the query.
+func (q auditQuery) match(r projections.Record) bool {
+	switch {
+	case q.since != nil && r.At.Before(*q.since),
+		q.until != nil && r.At.After(*q.until),
+		q.actor != nil && r.Actor != *q.actor,
+		q.types != nil && !q.types[r.Type],
+		q.product != "" && r.Product != q.product,
+		q.item != "" && (r.AggregateType != "item" || r.AggregateID != q.item):
+		return false
+	}
+	return true
+}
+
+// next returns the link to the page after the event at seq: the same query
+// with after=seq.
+func (q auditQuery) next(seq uint64) string {
+	v := url.Values{}
+	for name, values := range q.values {
+		v[name] = values
+	}
+	v.Set("after", strconv.FormatUint(seq, 10))
+	return "/v1/audit?" + v.Encode()
+}
+
+// negotiateAudit picks the media type of the answer from Accept: JSON when
+// there is none or it takes anything; otherwise the type it prefers most
+// among JSON, JSON Lines and CSV, an exact type winning over a wildcard of
+// the same weight. It returns false when Accept takes none of them.
+func negotiateAudit(accept string) (auditFormat, bool) {
+	if strings.TrimSpace(accept) == "" {
+		return formatJSON, true
+	}
+	offers := []struct {
+		format auditFormat
+		media  string
+	}{{formatJSON, mediaJSON}, {formatNDJSON, mediaNDJSON}, {formatCSV, mediaCSV}}
+	best, bestQ, bestExact := formatJSON, 0.0, false
+	for _, offer := range offers {
+		kind, _, _ := strings.Cut(offer.media, "/")
+		q, exact, specificity := 0.0, false, -1
+		for part := range strings.SplitSeq(accept, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			spec := -1
+			switch mt {
+			case offer.media:
+				spec = 2
+			case kind + "/*":
+				spec = 1
+			case "*/*":
+				spec = 0
+			}
+			if spec <= specificity {
+				continue
+			}
+			weight := 1.0
+			if v, ok := params["q"]; ok {
+				if weight, err = strconv.ParseFloat(v, 64); err != nil || weight < 0 || weight > 1 {
+					weight = 0
+				}
+			}
+			q, exact, specificity = weight, spec == 2, spec
+		}
+		if q > bestQ || (q == bestQ && q > 0 && exact && !bestExact) {
+			best, bestQ, bestExact = offer.format, q, exact
+		}
+	}
+	return best, bestQ > 0
+}
+
+// audit answers the events of the whole ledger that pass the query's
+// filters, in log order: a JSON page, or an export streamed as JSON Lines or
+// CSV.
+func (s *Server) audit(c echo.Context) error {
+	q, err := parseAuditQuery(c.Request().URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	format, ok := negotiateAudit(c.Request().Header.Get(echo.HeaderAccept))
+	if !ok {
+		return newProblem(http.StatusNotAcceptable, "not-acceptable",
+			"the audit trail is given as application/json (the default), application/x-ndjson or text/csv; Accept allows none of them")
+	}
+	c.Response().Header().Add("Vary", "Accept")
+
+	// The scan runs from the first event after the cursor that may be at or
+	// after since, to the last event the projections hold, stopping once
+	// events are more than auditUntilSlack past until.
+	from := q.after + 1 // after is below 2^63
+	if q.since != nil {
+		from = max(from, s.views.FirstSequenceFrom(*q.since))
+	}
+	to := s.views.Sequence()
+	if q.until != nil {
+		to = min(to, s.views.SequenceAt(q.until.Add(auditUntilSlack)))
+	}
+
+	if format == formatJSON {
+		limit := q.limit
+		if limit == 0 {
+			limit = auditDefaultLimit
+		}
+		page := auditPageJSON{Events: []projections.AuditEvent{}}
+		err := s.scanAudit(c.Request().Context(), q, from, to, func(r projections.Record) (bool, error) {
+			page.Events = append(page.Events, projections.NewAuditEvent(r))
+			return len(page.Events) < limit, nil
+		})
+		if err != nil {
+			return err
+		}
+		if n := len(page.Events); n == limit && page.Events[n-1].Sequence < to {
+			next := q.next(page.Events[n-1].Sequence)
+			page.Next = &next
+		}
+		return c.JSON(http.StatusOK, page)
+	}
+	return s.exportAudit(c, q, format, from, to)
+}
+
+// scanAudit calls fn with every event from sequence from to to that passes
+// the query's filters, until fn returns false. With an item filter it reads
+// only that item's events.
+func (s *Server) scanAudit(ctx context.Context, q auditQuery, from, to uint64, fn func(projections.Record) (bool, error)) error {
+	if from > to {
+		return nil
+	}
+	if q.item != "" {
+		err := s.log.Read(ctx, "item", q.item, func(rec eventlog.Record) error {
+			if rec.Sequence < from {
+				return nil
+			}
+			if rec.Sequence > to {
+				return errStopRead
+			}
+			r, err := s.views.Record(rec)
+			if err != nil || !q.match(r) {
+				return err
+			}
+			more, err := fn(r)
+			if err == nil && !more {
+				err = errStopRead
+			}
+			return err
+		})
+		if errors.Is(err, errStopRead) {
+			return nil
+		}
+		return err
+	}
+	return s.views.Scan(ctx, from, to, func(r projections.Record) (bool, error) {
+		if !q.match(r) {
+			return true, nil
+		}
+		return fn(r)
+	})
+}
+
+// exportAudit streams the events that pass the query as JSON Lines or CSV,
+// writing and flushing rows as they come: nothing is gathered in memory.
+// Exports honour after and give at most limit rows when a limit is given,
+// every matching row otherwise. An error once rows are sent aborts the
+// connection, so a cut export is never taken for a whole one.
+func (s *Server) exportAudit(c echo.Context, q auditQuery, format auditFormat, from, to uint64) error {
+	res := c.Response()
+	var write func(projections.AuditEvent) error
+	flush := func() error { return nil }
+	switch format {
+	case formatNDJSON:
+		res.Header().Set(echo.HeaderContentType, mediaNDJSON)
+		enc := json.NewEncoder(res)
+		write = func(a projections.AuditEvent) error { return enc.Encode(a) }
+	case formatCSV:
+		res.Header().Set(echo.HeaderContentType, mediaCSV+"; charset=utf-8; header=present")
+		w := csv.NewWriter(res)
+		write = func(a projections.AuditEvent) error { return w.Write(csvRow(a)) }
+		flush = func() error { w.Flush(); return w.Error() }
+		if err := w.Write(auditColumns); err != nil {
+			return err
+		}
+	}
+	res.WriteHeader(http.StatusOK)
+
+	rows := 0
+	err := s.scanAudit(c.Request().Context(), q, from, to, func(r projections.Record) (bool, error) {
+		if err := write(projections.NewAuditEvent(r)); err != nil {
+			return false, err
+		}
+		rows++
+		if rows%auditFlushEvery == 0 {
+			if err := flush(); err != nil {
+				return false, err
+			}
+			res.Flush()
+		}
+		return q.limit == 0 || rows < q.limit, nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		if c.Request().Context().Err() != nil {
+			return nil // the client went away
+		}
+		s.logger.Error("audit export failed", "path", c.Request().URL.Path, "rows", rows, "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	res.Flush()
+	return nil
+}
+
+// csvRow is one event as a row of the CSV export, in the order of
+// auditColumns. A null is an empty cell; lists are joined with
+// CSVListSeparator; the score is also given whole, as JSON.
+func csvRow(a projections.AuditEvent) []string {
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	place := func(p *projections.Place) (string, string) {
+		if p == nil || p.Rank == 0 {
+			return "", ""
+		}
+		return string(p.Horizon), strconv.Itoa(p.Rank)
+	}
+	fromH, fromR := place(a.From)
+	toH, toR := place(a.To)
+	var framework, value, score string
+	if a.Score != nil {
+		framework, value = a.Score.Framework, strconv.FormatFloat(a.Score.Value, 'f', -1, 64)
+		b, _ := json.Marshal(a.Score)
+		score = string(b)
+	}
+	return []string{
+		strconv.FormatUint(a.Sequence, 10), a.EventID, a.Type, a.At.Format(time.RFC3339Nano),
+		safeCell(a.Actor), a.AggregateType, a.AggregateID, str(a.Product), safeCell(str(a.Title)),
+		safeCell(str(a.Rationale)), safeCell(strings.Join(a.Evidence, CSVListSeparator)),
+		fromH, fromR, toH, toR, framework, value, score,
+		strings.Join(a.ObjectiveIDs, CSVListSeparator), a.PrevHash, a.Hash,
+	}
+}
+
+// safeCell keeps a spreadsheet from running free text as a formula: a cell
+// that starts with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe. The JSON and JSON Lines answers carry the text as recorded.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+type (
+	openReviewBody struct {
+		Period string `json:"period"`
+		Title  string `json:"title"`
+	}
+	closeReviewBody struct {
+		Notes string `json:"notes"`
+	}
+	// reviewJSON is a review without its snapshot: what opening, closing and
+	// listing answer.
+	reviewJSON struct {
+		ID         string              `json:"id"`
+		Period     string              `json:"period"`
+		Title      string              `json:"title"`
+		Status     string              `json:"status"`
+		OpenedAt   time.Time           `json:"opened_at"`
+		ClosedAt   *time.Time          `json:"closed_at"`
+		Notes      string              `json:"notes"`
+		Sequence   *uint64             `json:"sequence"`
+		ChainHeads *roadmap.ChainHeads `json:"chain_heads"`
+		Version    uint64              `json:"version"`
+	}
+)
+
+func reviewAnswer(v projections.ReviewView) reviewJSON {
+	out := reviewJSON{
+		ID: v.ID, Period: v.Period, Title: v.Title, Status: string(v.Status), OpenedAt: v.OpenedAt,
+		Notes: v.Notes, Version: v.Version,
+	}
+	if v.Status == roadmap.ReviewStatusClosed {
+		closedAt, seq, heads := v.ClosedAt, v.Sequence, v.Heads
+		out.ClosedAt, out.Sequence, out.ChainHeads = &closedAt, &seq, &heads
+	}
+	return out
+}
+
+func (s *Server) openReview(c echo.Context) error {
+	return write(c, func(ctx context.Context, req ledger.Request, b openReviewBody) (ledger.Result, error) {
+		return s.ledger.OpenReview(ctx, req, roadmap.OpenReview{Period: b.Period, Title: b.Title})
+	})
+}
+
+func (s *Server) listReviews(c echo.Context) error {
+	if len(c.QueryParams()) > 0 {
+		return newProblem(http.StatusBadRequest, "bad-query", "the list of reviews takes no query parameters")
+	}
+	out := struct {
+		Reviews []reviewJSON `json:"reviews"`
+	}{Reviews: []reviewJSON{}}
+	s.views.Read(func(st *projections.State) {
+		for _, r := range st.Reviews() {
+			out.Reviews = append(out.Reviews, reviewAnswer(r))
+		}
+	})
+	slices.Reverse(out.Reviews) // the latest period first
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getReview(c echo.Context) error {
+	id, err := s.knownReview(c)
+	if err != nil {
+		return err
+	}
+	snap, err := s.views.Snapshot(c.Request().Context(), id, time.Now())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", etag(snap.Version))
+	return c.JSON(http.StatusOK, snap)
+}
+
+func (s *Server) closeReview(c echo.Context) error {
+	id, err := s.knownReview(c)
+	if err != nil {
+		return err
+	}
+	return write(c, func(ctx context.Context, req ledger.Request, b closeReviewBody) (ledger.Result, error) {
+		return s.ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
+	})
+}
+
+func (s *Server) reviewDiff(c echo.Context) error {
+	id, err := s.knownReview(c)
+	if err != nil {
+		return err
+	}
+	q := c.QueryParams()
+	against := q.Get("against")
+	if len(q) != 1 || len(q["against"]) != 1 || against == "" {
+		return newProblem(http.StatusBadRequest, "bad-query", "the diff takes one query parameter: against, the id of the review to compare with")
+	}
+	if _, ok := s.views.ReviewView(against); !ok {
+		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no review %q to compare with", against))
+	}
+	d, err := s.views.Diff(c.Request().Context(), id, against)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) knownReview(c echo.Context) (string, error) {
+	id := c.Param("id")
+	if _, ok := s.views.ReviewView(id); !ok {
+		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no review %q", id))
+	}
+	return id, nil
+}

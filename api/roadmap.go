@@ -1,0 +1,139 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+var productSlug = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// roadmapQuery is what GET /v1/roadmap was asked.
+type roadmapQuery struct {
+	product string
+	// byObjective is ?view=objectives.
+	byObjective bool
+	// asOf and atSeq ask for the past; at most one is set.
+	asOf  *time.Time
+	atSeq *uint64
+}
+
+// parseRoadmapQuery reads the roadmap's query string: product, view, and one
+// of as_of (an RFC 3339 time, or a date meaning the end of that day in UTC)
+// and at_seq (a ledger sequence). Anything else, repeated or malformed is a
+// 400 that says what to send instead.
+func parseRoadmapQuery(q url.Values) (roadmapQuery, error) {
+	var out roadmapQuery
+	bad := func(format string, args ...any) error {
+		return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf(format, args...))
+	}
+	known := []string{"product", "view", "as_of", "at_seq"}
+	for name, values := range q {
+		if !slices.Contains(known, name) {
+			return out, bad("unknown query parameter %q; the roadmap takes %s", name, strings.Join(known, ", "))
+		}
+		if len(values) > 1 {
+			return out, bad("query parameter %q is given %d times; give it once", name, len(values))
+		}
+	}
+	if p := q.Get("product"); q.Has("product") {
+		if !productSlug.MatchString(p) {
+			return out, bad("product must be a product slug such as web-app")
+		}
+		out.product = p
+	}
+	switch v := q.Get("view"); v {
+	case "", "horizons":
+	case "objectives":
+		out.byObjective = true
+	default:
+		return out, bad("view must be horizons (the default) or objectives, not %q", v)
+	}
+	if q.Has("as_of") && q.Has("at_seq") {
+		return out, bad("give as_of or at_seq, not both")
+	}
+	if q.Has("as_of") {
+		t, err := parseMoment(q.Get("as_of"))
+		if err != nil {
+			return out, bad("as_of must be an RFC 3339 time such as 2026-11-01T09:00:00Z, or a date such as 2026-11-01 (its end, UTC)")
+		}
+		out.asOf = &t
+	}
+	if q.Has("at_seq") {
+		n, err := strconv.ParseUint(q.Get("at_seq"), 10, 64)
+		if err != nil {
+			return out, bad("at_seq must be a ledger sequence: a whole number from 0")
+		}
+		out.atSeq = &n
+	}
+	return out, nil
+}
+
+// parseMoment parses an RFC 3339 time, or a date that stands for the last
+// microsecond of that day in UTC ("what did the roadmap look like on the
+// 1st" means at the end of it).
+func parseMoment(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return d.Add(24*time.Hour - time.Microsecond), nil
+}
+
+func (s *Server) getRoadmap(c echo.Context) error {
+	q, err := parseRoadmapQuery(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	seq := s.views.Sequence()
+	switch {
+	case q.atSeq != nil:
+		seq = *q.atSeq
+		if seq > s.views.Sequence() {
+			if err := s.waitForSequence(c, seq); err != nil {
+				return err
+			}
+		}
+	case q.asOf != nil:
+		seq = s.views.SequenceAt(*q.asOf)
+	}
+	var view any
+	err = s.views.At(ctx, seq, func(st *projections.State) error {
+		if q.byObjective {
+			view = st.ByObjective(q.product)
+		} else {
+			view = st.Roadmap(q.product)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, view)
+}
+
+// waitForSequence waits until the projections have applied seq, when the
+// log has it; a sequence beyond the log's end is a 422.
+func (s *Server) waitForSequence(c echo.Context, seq uint64) error {
+	last, err := s.log.LastSequence(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if seq > last {
+		return newProblem(http.StatusUnprocessableEntity, "beyond-the-ledger", fmt.Sprintf("sequence %d is beyond the end of the ledger, which holds %d events", seq, last))
+	}
+	return s.wait.WaitFor(c.Request().Context(), seq)
+}

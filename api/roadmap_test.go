@@ -1,0 +1,194 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// fakeClock gives each decision its own hour, from 2026-10-01 00:00 UTC on.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Hour)
+	return c.now
+}
+
+// Advance moves the clock on by d, as if that much time passed between two
+// decisions.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// horizonTitles reads a roadmap answer as horizon → titles in rank order.
+func horizonTitles(t testing.TB, body map[string]any) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	hz := body["horizons"].(map[string]any)
+	for _, name := range []string{"now", "next", "later"} {
+		out[name] = []string{}
+		for i, e := range hz[name].([]any) {
+			entry := e.(map[string]any)
+			out[name] = append(out[name], entry["title"].(string))
+			if entry["rank"] != float64(i+1) && body["product"] != nil {
+				t.Errorf("%s entry %d has rank %v", name, i, entry["rank"])
+			}
+		}
+	}
+	return out
+}
+
+func TestRoadmapTimeTravel(t *testing.T) {
+	// Checkpoints every 3 events, so travel goes through checkpoints and
+	// replays between them.
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Now: newFakeClock().Now, CheckpointEvery: 3})
+	okr := l.objective("Activation")                                                                                  // seq 1, 01:00
+	a := l.item("A", okr)                                                                                             // 2
+	b := l.item("B")                                                                                                  // 3
+	c := l.item("C", okr)                                                                                             // 4
+	l.must(200, "POST", "/v1/items/"+a+"/prioritise", map[string]any{"horizon": "now", "rationale": "r"})             // 5, 05:00
+	l.must(200, "POST", "/v1/items/"+b+"/prioritise", map[string]any{"horizon": "now", "rationale": "r"})             // 6
+	l.must(200, "POST", "/v1/items/"+c+"/prioritise", map[string]any{"horizon": "now", "rank": 1, "rationale": "r"})  // 7: C A B
+	l.must(200, "POST", "/v1/items/"+a+"/reprioritise", map[string]any{"horizon": "next", "rationale": "r"})          // 8: C B | A
+	l.must(200, "POST", "/v1/items/"+b+"/remove", map[string]any{"rationale": "r"})                                   // 9: C | A
+	l.must(200, "POST", "/v1/items/"+b+"/prioritise", map[string]any{"horizon": "now", "rank": 99, "rationale": "r"}) // 10: C B | A
+
+	want := map[uint64]map[string][]string{
+		0:  {"now": {}, "next": {}, "later": {}},
+		4:  {"now": {}, "next": {}, "later": {}},
+		5:  {"now": {"A"}, "next": {}, "later": {}},
+		6:  {"now": {"A", "B"}, "next": {}, "later": {}},
+		7:  {"now": {"C", "A", "B"}, "next": {}, "later": {}},
+		8:  {"now": {"C", "B"}, "next": {"A"}, "later": {}},
+		9:  {"now": {"C"}, "next": {"A"}, "later": {}},
+		10: {"now": {"C", "B"}, "next": {"A"}, "later": {}},
+	}
+	for seq, w := range want {
+		body := l.must(200, "GET", fmt.Sprintf("/v1/roadmap?product=default&at_seq=%d", seq), nil)
+		if got := horizonTitles(t, body); fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("at_seq=%d: %v, want %v", seq, got, w)
+		}
+		if body["sequence"] != float64(seq) {
+			t.Errorf("at_seq=%d: resolved sequence %v", seq, body["sequence"])
+		}
+		// The same moment asked by time: event N was decided at N:00.
+		if seq == 0 {
+			continue
+		}
+		at := time.Date(2026, 10, 1, int(seq), 30, 0, 0, time.UTC).Format(time.RFC3339)
+		byTime := l.must(200, "GET", "/v1/roadmap?product=default&as_of="+at, nil)
+		if byTime["sequence"] != float64(seq) || fmt.Sprint(horizonTitles(t, byTime)) != fmt.Sprint(w) {
+			t.Errorf("as_of=%s: sequence %v, %v; want %d, %v", at, byTime["sequence"], horizonTitles(t, byTime), seq, w)
+		}
+	}
+	if got := l.must(200, "GET", "/v1/roadmap?as_of=2026-09-30", nil)["sequence"]; got != 0.0 {
+		t.Errorf("as_of before the first decision resolved to %v, want 0", got)
+	}
+	if got := l.must(200, "GET", "/v1/roadmap?as_of=2026-10-01", nil)["sequence"]; got != 10.0 {
+		t.Errorf("as_of the day of the history resolved to %v, want 10 (the end of that day)", got)
+	}
+	checkProblem(t, l.do("GET", "/v1/roadmap?at_seq=11", nil), 422)
+
+	// An entry carries what an integration needs.
+	now := l.must(200, "GET", "/v1/roadmap", nil)["horizons"].(map[string]any)["now"].([]any)
+	top := now[0].(map[string]any)
+	if top["title"] != "C" || top["product"] != "default" || top["kind"] != "idea" {
+		t.Errorf("top entry %v", top)
+	}
+	if objs := top["objectives"].([]any); len(objs) != 1 || objs[0].(map[string]any)["title"] != "Activation" {
+		t.Errorf("top entry objectives %v, want Activation", top["objectives"])
+	}
+	if d := top["last_decision"].(map[string]any); d["type"] != "item.prioritised" || d["rationale"] != "r" || d["actor"] != "anonymous" || d["at"] != "2026-10-01T07:00:00Z" {
+		t.Errorf("top entry last decision %v", d)
+	}
+
+	// The theme view groups the same entries under objectives.
+	byObj := l.must(200, "GET", "/v1/roadmap?view=objectives", nil)
+	groups := byObj["objectives"].([]any)
+	if len(groups) != 1 {
+		t.Fatalf("objective groups %v, want one", groups)
+	}
+	g := groups[0].(map[string]any)
+	if got := horizonTitles(t, g); fmt.Sprint(got) != fmt.Sprint(map[string][]string{"now": {"C"}, "next": {"A"}, "later": {}}) {
+		t.Errorf("under Activation: %v", got)
+	}
+	if got := horizonTitles(t, map[string]any{"horizons": byObj["unaligned"]}); fmt.Sprint(got["now"]) != "[B]" {
+		t.Errorf("unaligned: %v, want B in now", got)
+	}
+}
+
+func TestRoadmapQueryIsCheckedBeforeAnythingIsRead(t *testing.T) {
+	l := startLedger(t)
+	for _, q := range []string{
+		"as_of=yesterday", "at_seq=-1", "at_seq=1&as_of=2026-11-01", "view=gantt", "product=Web%20App",
+		"asof=2026-11-01", "at_seq=1&at_seq=2", "at_seq=99999999999999999999999",
+	} {
+		t.Run(q, func(t *testing.T) { checkProblem(t, l.do("GET", "/v1/roadmap?"+q, nil), 400) })
+	}
+}
+
+func TestRebuiltProjectionEqualsTheLiveOne(t *testing.T) {
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), CheckpointEvery: 4})
+	okrs := []string{l.objective("Retention"), l.objective("Expansion")}
+	for i := range 12 {
+		id := l.item(fmt.Sprintf("Item %d", i), okrs[i%2])
+		horizon := []string{"now", "next", "later"}[i%3]
+		l.must(200, "POST", "/v1/items/"+id+"/prioritise", map[string]any{"horizon": horizon, "rank": 1 + i%2, "rationale": "r"})
+		if i%4 == 0 {
+			elsewhere := []string{"later", "later", "now"}[i%3]
+			l.must(200, "POST", "/v1/items/"+id+"/reprioritise", map[string]any{"horizon": elsewhere, "rank": 1, "rationale": "r"})
+		}
+		if i%5 == 0 {
+			l.must(200, "POST", "/v1/items/"+id+"/remove", map[string]any{"rationale": "r"})
+		}
+	}
+
+	rebuilt := projections.NewState()
+	last := l.messages()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := fmt.Errorf("done")
+	err := l.App.Log.Follow(ctx, 1, func(rec eventlog.Record) error {
+		ev, err := projections.Decode(rec)
+		if err != nil {
+			return err
+		}
+		rebuilt.Apply(ev)
+		if rec.Sequence == last {
+			return done
+		}
+		return nil
+	})
+	if err != done {
+		t.Fatal(err)
+	}
+	for _, view := range []string{"", "?view=objectives"} {
+		live := l.do("GET", "/v1/roadmap"+view, nil)
+		var fromScratch any = rebuilt.Roadmap("")
+		if view != "" {
+			fromScratch = rebuilt.ByObjective("")
+		}
+		want, _ := json.Marshal(fromScratch)
+		if string(live.Body) != string(want)+"\n" {
+			t.Errorf("GET /v1/roadmap%s live:\n%s\nrebuilt from scratch:\n%s", view, live.Body, want)
+		}
+	}
+}

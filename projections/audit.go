@@ -1,0 +1,199 @@
+package projections
+
+import (
+	"slices"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// AuditEvent is one event of the audit trail with a fixed set of keys, as the
+// history, the audit pages and the exports show it: a key that does not apply
+// to the event is null rather than left out, so every row of an export has
+// the same shape whatever its type.
+type AuditEvent struct {
+	Sequence      uint64    `json:"seq"`
+	EventID       string    `json:"event_id"`
+	Type          string    `json:"type"`
+	At            time.Time `json:"at"`
+	Actor         string    `json:"actor"`
+	AggregateType string    `json:"aggregate_type"`
+	AggregateID   string    `json:"aggregate_id"`
+	// Product is null for an aggregate without one (a review).
+	Product *string `json:"product"`
+	Title   *string `json:"title"`
+	// Rationale is the why of a decision (for a closed review, its notes);
+	// null for an event that carries none, such as a proposal.
+	Rationale *string `json:"rationale"`
+	// Evidence is a list (maybe empty) for an item decision, null otherwise.
+	Evidence []string `json:"evidence"`
+	// From and To are the item's places before and after the event; null
+	// for an event of another aggregate.
+	From *Place `json:"from"`
+	To   *Place `json:"to"`
+	// Score is the score the event set; null when it set none.
+	Score *roadmap.Score `json:"score"`
+	// ObjectiveIDs is the item's full list of objectives after a proposal,
+	// prioritisation or reprioritisation; null for other events.
+	ObjectiveIDs []string `json:"objective_ids"`
+	PrevHash     string   `json:"prev_hash"`
+	Hash         string   `json:"hash"`
+}
+
+// hasRationale reports whether events of a type carry a rationale.
+func hasRationale(eventType string) bool {
+	switch eventType {
+	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved,
+		roadmap.TypeObjectiveRetired, roadmap.TypeReviewClosed:
+		return true
+	}
+	return false
+}
+
+// setsObjectives reports whether events of a type carry the item's full list
+// of objectives.
+func setsObjectives(eventType string) bool {
+	switch eventType {
+	case roadmap.TypeItemProposed, roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised:
+		return true
+	}
+	return false
+}
+
+// hasEvidence reports whether events of a type carry evidence.
+func hasEvidence(eventType string) bool {
+	switch eventType {
+	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved:
+		return true
+	}
+	return false
+}
+
+// NewAuditEvent returns r with every key that applies to its type set, lists
+// included (empty rather than null), and every other key null.
+func NewAuditEvent(r Record) AuditEvent {
+	a := AuditEvent{
+		Sequence: r.Sequence, EventID: r.EventID, Type: r.Type, At: r.At, Actor: r.Actor,
+		AggregateType: r.AggregateType, AggregateID: r.AggregateID,
+		From: r.From, To: r.To, Score: r.Score, PrevHash: r.PrevHash, Hash: r.Hash,
+	}
+	if r.Product != "" {
+		a.Product = &r.Product
+	}
+	if r.Title != "" {
+		a.Title = &r.Title
+	}
+	if hasRationale(r.Type) {
+		a.Rationale = &r.Rationale
+	}
+	if hasEvidence(r.Type) {
+		a.Evidence = nonNilStrings(r.Evidence)
+	}
+	if setsObjectives(r.Type) {
+		a.ObjectiveIDs = nonNilStrings(r.ObjectiveIDs)
+	}
+	return a
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// WhyLink is the decision that made a link of the why chain: the proposal
+// that put an item under its parent, or the proposal, prioritisation or
+// reprioritisation that made it serve an objective.
+type WhyLink struct {
+	Sequence uint64    `json:"seq"`
+	EventID  string    `json:"event_id"`
+	Type     string    `json:"type"`
+	Actor    string    `json:"actor"`
+	At       time.Time `json:"at"`
+	// Rationale and Evidence are null for a proposal, which has neither.
+	Rationale *string  `json:"rationale"`
+	Evidence  []string `json:"evidence"`
+}
+
+// NewWhyLink returns the link made by the event r.
+func NewWhyLink(r Record) WhyLink {
+	a := NewAuditEvent(r)
+	return WhyLink{
+		Sequence: a.Sequence, EventID: a.EventID, Type: a.Type, Actor: a.Actor, At: a.At,
+		Rationale: a.Rationale, Evidence: a.Evidence,
+	}
+}
+
+// WhyObjective is an objective an item serves, with the decision that linked
+// them.
+type WhyObjective struct {
+	ID      string                  `json:"id"`
+	Title   string                  `json:"title"`
+	KPI     string                  `json:"kpi"`
+	Target  string                  `json:"target"`
+	Product string                  `json:"product"`
+	Status  roadmap.ObjectiveStatus `json:"status"`
+	// LinkedBy is the latest event of the item that brought the objective
+	// into its objectives, which still holds; null only when the item's
+	// history does not show it (an event this version cannot read).
+	LinkedBy *WhyLink `json:"linked_by"`
+}
+
+// WhyNode is one item of the why chain: where it stands, its last decision,
+// the objectives it serves and its parent initiative, each with the decision
+// that made the link.
+type WhyNode struct {
+	ID      string             `json:"id"`
+	Title   string             `json:"title"`
+	Kind    roadmap.Kind       `json:"kind"`
+	Product string             `json:"product"`
+	Status  roadmap.ItemStatus `json:"status"`
+	// Place is where the item stands now: {null, null} off the roadmap.
+	Place        Place          `json:"place"`
+	Version      uint64         `json:"version"`
+	LastDecision *Decision      `json:"last_decision"`
+	Objectives   []WhyObjective `json:"objectives"`
+	Parent       *WhyNode       `json:"parent"`
+	// LinkedBy is, for a parent, the child's proposal, which put the child
+	// under it. It is left out of the item the chain starts from.
+	LinkedBy *WhyLink `json:"linked_by,omitempty"`
+}
+
+// ObjectiveLinks reads the history of one item, oldest first, and returns
+// for each objective the item serves at its end the event that linked it:
+// the latest event that brought the objective into the item's objectives
+// (its proposal, a prioritisation or a reprioritisation) with no later event
+// taking it out. An event that keeps an objective does not relink it.
+func ObjectiveLinks(history []Record) map[string]Record {
+	links := map[string]Record{}
+	var current []string
+	for _, r := range history {
+		if !setsObjectives(r.Type) {
+			continue
+		}
+		for id := range links {
+			if !slices.Contains(r.ObjectiveIDs, id) {
+				delete(links, id)
+			}
+		}
+		for _, id := range r.ObjectiveIDs {
+			if !slices.Contains(current, id) {
+				links[id] = r
+			}
+		}
+		current = r.ObjectiveIDs
+	}
+	return links
+}
+
+// ProposalOf returns the proposal of an item from its history, oldest first:
+// the event that put it under its parent.
+func ProposalOf(history []Record) (Record, bool) {
+	for _, r := range history {
+		if r.Type == roadmap.TypeItemProposed {
+			return r, true
+		}
+	}
+	return Record{}, false
+}

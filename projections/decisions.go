@@ -1,0 +1,169 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// Place is where an item stood on the roadmap: a horizon and a rank. The zero
+// Place is off the roadmap.
+type Place struct {
+	Horizon roadmap.Horizon `json:"horizon"`
+	Rank    int             `json:"rank"`
+}
+
+// move is where one event took its item from and to; it packs into a few
+// bytes so the projection can keep one per event of a long ledger.
+type move struct{ from, to Place }
+
+func (s *State) place(itemID string) Place {
+	rank, _ := s.Position(itemID)
+	if rank == 0 {
+		return Place{}
+	}
+	return Place{Horizon: s.items[itemID].Horizon, Rank: rank}
+}
+
+// Record is one event of the ledger as the audit trail shows it: who did
+// what, when and why, with where the item went and the hash chain links.
+type Record struct {
+	Sequence      uint64         `json:"seq"`
+	EventID       string         `json:"event_id"`
+	Type          string         `json:"type"`
+	At            time.Time      `json:"at"`
+	Actor         string         `json:"actor"`
+	AggregateType string         `json:"aggregate_type"`
+	AggregateID   string         `json:"aggregate_id"`
+	Product       string         `json:"product,omitempty"`
+	Title         string         `json:"title,omitempty"`
+	Rationale     string         `json:"rationale,omitempty"`
+	Evidence      []string       `json:"evidence,omitempty"`
+	From          *Place         `json:"from,omitempty"`
+	To            *Place         `json:"to,omitempty"`
+	Score         *roadmap.Score `json:"score,omitempty"`
+	ObjectiveIDs  []string       `json:"objective_ids,omitempty"`
+	PrevHash      string         `json:"prev_hash"`
+	Hash          string         `json:"hash"`
+}
+
+// IsDecision reports whether an event type is a decision a review goes
+// through: a prioritisation, reprioritisation or removal of an item, or the
+// definition or retirement of an objective.
+func IsDecision(eventType string) bool {
+	switch eventType {
+	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved,
+		roadmap.TypeObjectiveDefined, roadmap.TypeObjectiveRetired:
+		return true
+	}
+	return false
+}
+
+// Record returns the audit record of one stored event, with its item's
+// places before and after from the projection.
+func (c *Current) Record(rec eventlog.Record) (Record, error) {
+	ev, err := Decode(rec)
+	if err != nil {
+		return Record{}, err
+	}
+	env := rec.Envelope
+	r := Record{
+		Sequence: rec.Sequence, EventID: env.ID, Type: env.Type, At: env.Time, Actor: env.Actor,
+		AggregateType: env.AggregateType, AggregateID: env.AggregateID, PrevHash: env.PrevHash, Hash: env.Hash,
+	}
+	c.mu.RLock()
+	if rec.Sequence >= 1 && rec.Sequence <= uint64(len(c.moves)) && env.AggregateType == "item" {
+		m := c.moves[rec.Sequence-1]
+		r.From, r.To = &m.from, &m.to
+	}
+	switch env.AggregateType {
+	case "item":
+		if it := c.state.items[env.AggregateID]; it != nil {
+			r.Product, r.Title = it.Product, it.Title
+		}
+	case "objective":
+		if o := c.state.objectives[env.AggregateID]; o != nil {
+			r.Product, r.Title = o.Product, o.Title
+		}
+	case "review":
+		if rv := c.state.reviews[env.AggregateID]; rv != nil {
+			r.Title = rv.Title
+		}
+	}
+	c.mu.RUnlock()
+
+	switch e := ev.Data.(type) {
+	case *roadmap.ItemProposed:
+		r.ObjectiveIDs = e.ObjectiveIDs
+	case *roadmap.ItemPrioritised:
+		r.Rationale, r.Evidence, r.Score, r.ObjectiveIDs = e.Rationale, e.Evidence, e.Score, e.ObjectiveIDs
+	case *roadmap.ItemReprioritised:
+		r.Rationale, r.Evidence, r.Score, r.ObjectiveIDs = e.Rationale, e.Evidence, e.Score, e.ObjectiveIDs
+	case *roadmap.ItemRemoved:
+		r.Rationale, r.Evidence = e.Rationale, e.Evidence
+	case *roadmap.ObjectiveRetired:
+		r.Rationale = e.Rationale
+	case *roadmap.ReviewClosed:
+		r.Rationale = e.Notes
+	}
+	return r, nil
+}
+
+// errEnough stops a scan early.
+var errEnough = errors.New("enough")
+
+// Scan calls fn with the audit record of every event with a sequence from
+// from to to (both included; to is clamped to the projection's sequence), in
+// log order, streaming from the log: nothing is gathered in memory. fn
+// returns false to stop early.
+func (c *Current) Scan(ctx context.Context, from, to uint64, fn func(Record) (bool, error)) error {
+	to = min(to, c.Sequence())
+	from = max(from, 1)
+	if from > to {
+		return nil
+	}
+	err := c.source.Follow(ctx, from, func(rec eventlog.Record) error {
+		r, err := c.Record(rec)
+		if err != nil {
+			return err
+		}
+		more, err := fn(r)
+		if err != nil {
+			return err
+		}
+		if !more || rec.Sequence >= to {
+			return errEnough
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		return nil
+	}
+	return err
+}
+
+// FirstSequenceFrom returns the first sequence whose event may have been
+// decided at or after t: every event before it was decided before t.
+func (c *Current) FirstSequenceFrom(t time.Time) uint64 {
+	us := t.UnixMicro()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return uint64(sort.Search(len(c.clock), func(i int) bool { return c.clock[i] >= us })) + 1
+}
+
+// MarshalJSON keeps a Place off the roadmap readable: {"horizon": null,
+// "rank": null}.
+func (p Place) MarshalJSON() ([]byte, error) {
+	if p.Rank == 0 {
+		return []byte(`{"horizon":null,"rank":null}`), nil
+	}
+	return json.Marshal(struct {
+		Horizon roadmap.Horizon `json:"horizon"`
+		Rank    int             `json:"rank"`
+	}{p.Horizon, p.Rank})
+}

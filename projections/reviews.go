@@ -1,0 +1,338 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// Health-signal thresholds.
+const (
+	// StaleAfter is how long an item may sit on the roadmap without a
+	// decision before a review flags it as stale.
+	StaleAfter = 90 * 24 * time.Hour
+	// ChurnMoves is how many moves in one period an item may make before a
+	// review flags it as churning.
+	ChurnMoves = 2
+)
+
+// SignalItem is a roadmap item a health signal points at.
+type SignalItem struct {
+	ID      string          `json:"id"`
+	Title   string          `json:"title"`
+	Product string          `json:"product"`
+	Horizon roadmap.Horizon `json:"horizon"`
+	Rank    int             `json:"rank"`
+}
+
+// StaleItem is an item with no decision for longer than StaleAfter.
+type StaleItem struct {
+	SignalItem
+	LastDecisionAt time.Time `json:"last_decision_at"`
+	DaysSince      int       `json:"days_since"`
+}
+
+// ChurnItem is an item moved more than ChurnMoves times in a period.
+type ChurnItem struct {
+	ID        string   `json:"id"`
+	Title     string   `json:"title"`
+	Moves     int      `json:"moves"`
+	Sequences []uint64 `json:"sequences"`
+}
+
+// ObjectiveRef names an objective with its measure.
+type ObjectiveRef struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	KPI     string `json:"kpi"`
+	Target  string `json:"target"`
+	Product string `json:"product"`
+}
+
+// Signals are the health signals a review must see.
+type Signals struct {
+	// Orphans are roadmap items that serve no objective.
+	Orphans []SignalItem `json:"orphans"`
+	// OrphanedObjectives are active objectives no roadmap item serves.
+	OrphanedObjectives []ObjectiveRef `json:"orphaned_objectives"`
+	// Stale are roadmap items with no decision for StaleAfter.
+	Stale []StaleItem `json:"stale"`
+	// Churn are items moved more than ChurnMoves times in the period: moved
+	// within or between horizons, or off the roadmap.
+	Churn []ChurnItem `json:"churn"`
+}
+
+// Snapshot is a governance review: for an open one, the decisions since the
+// previous closed review and the roadmap as it stands; for a closed one, the
+// same frozen at the ledger position it closed at. A closed snapshot is a
+// function of the log alone, so rebuilding gives the same JSON.
+type Snapshot struct {
+	ID       string               `json:"id"`
+	Period   string               `json:"period"`
+	Title    string               `json:"title"`
+	Status   roadmap.ReviewStatus `json:"status"`
+	OpenedAt time.Time            `json:"opened_at"`
+	ClosedAt *time.Time           `json:"closed_at"`
+	Notes    string               `json:"notes"`
+	// SinceSequence is the position of the previous closed review: the
+	// period's decisions are those after it, up to Sequence.
+	SinceSequence uint64              `json:"since_sequence"`
+	Sequence      uint64              `json:"sequence"`
+	Roadmap       RoadmapView         `json:"roadmap"`
+	Decisions     []Record            `json:"decisions"`
+	Signals       Signals             `json:"signals"`
+	ChainHeads    *roadmap.ChainHeads `json:"chain_heads"`
+	Version       uint64              `json:"version"`
+}
+
+// Snapshot builds the snapshot of review id. now is the moment an open
+// review's stale items are measured against; a closed review uses the time
+// it closed. It returns roadmap.ErrNotFound for an unknown review.
+func (c *Current) Snapshot(ctx context.Context, id string, now time.Time) (Snapshot, error) {
+	var (
+		r       ReviewView
+		ok      bool
+		reviews []ReviewView
+		live    uint64
+	)
+	c.Read(func(s *State) {
+		r, ok = s.ReviewView(id)
+		reviews = s.Reviews()
+		live = s.Sequence
+	})
+	if !ok {
+		return Snapshot{}, fmt.Errorf("%w: review %s", roadmap.ErrNotFound, id)
+	}
+	snap := Snapshot{
+		ID: r.ID, Period: r.Period, Title: r.Title, Status: r.Status, OpenedAt: r.OpenedAt,
+		Notes: r.Notes, Sequence: live, Version: r.Version, Decisions: []Record{},
+	}
+	if r.Status == roadmap.ReviewStatusClosed {
+		closedAt, heads := r.ClosedAt, r.Heads
+		snap.ClosedAt, snap.Sequence, snap.ChainHeads, now = &closedAt, r.Sequence, &heads, r.ClosedAt
+	}
+	snap.SinceSequence = previousClose(reviews, id, snap.Sequence)
+
+	err := c.Scan(ctx, snap.SinceSequence+1, snap.Sequence, func(rec Record) (bool, error) {
+		if IsDecision(rec.Type) {
+			snap.Decisions = append(snap.Decisions, rec)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return Snapshot{}, err
+	}
+	err = c.At(ctx, snap.Sequence, func(s *State) error {
+		snap.Roadmap = s.Roadmap("")
+		snap.Signals = s.Signals(now, snap.Decisions)
+		return nil
+	})
+	return snap, err
+}
+
+// previousClose returns the ledger position of the latest review, other than
+// id, closed before sequence; 0 when none was.
+func previousClose(reviews []ReviewView, id string, sequence uint64) uint64 {
+	var since uint64
+	for _, r := range reviews {
+		if r.ID != id && r.Status == roadmap.ReviewStatusClosed && r.Sequence < sequence {
+			since = max(since, r.Sequence)
+		}
+	}
+	return since
+}
+
+// Signals computes the health signals of s at moment now, with churn counted
+// over the given decisions of the period.
+func (s *State) Signals(now time.Time, decisions []Record) Signals {
+	sig := Signals{Orphans: []SignalItem{}, OrphanedObjectives: []ObjectiveRef{}, Stale: []StaleItem{}, Churn: []ChurnItem{}}
+	served := map[string]bool{}
+	for _, e := range s.entries("") {
+		it := s.items[e.ID]
+		item := SignalItem{ID: e.ID, Title: e.Title, Product: e.Product, Horizon: it.Horizon, Rank: e.Rank}
+		for _, oid := range it.ObjectiveIDs {
+			served[oid] = true
+		}
+		if len(it.ObjectiveIDs) == 0 {
+			sig.Orphans = append(sig.Orphans, item)
+		}
+		if d := it.LastDecision; d != nil && now.Sub(d.At) > StaleAfter {
+			sig.Stale = append(sig.Stale, StaleItem{SignalItem: item, LastDecisionAt: d.At, DaysSince: int(now.Sub(d.At) / (24 * time.Hour))})
+		}
+	}
+	for id, o := range s.objectives {
+		if o.Status == roadmap.StatusActive && !served[id] {
+			sig.OrphanedObjectives = append(sig.OrphanedObjectives, ObjectiveRef{ID: id, Title: o.Title, KPI: o.KPI, Target: o.Target, Product: o.Product})
+		}
+	}
+	slices.SortFunc(sig.OrphanedObjectives, func(a, b ObjectiveRef) int { return cmp.Compare(a.ID, b.ID) })
+
+	moves := map[string]*ChurnItem{}
+	var order []string
+	for _, d := range decisions {
+		// A move takes an item from a place on the roadmap somewhere else:
+		// first placements are not moves, removals are.
+		if d.AggregateType != "item" || d.From == nil || d.To == nil || d.From.Rank == 0 || *d.From == *d.To {
+			continue
+		}
+		m := moves[d.AggregateID]
+		if m == nil {
+			m = &ChurnItem{ID: d.AggregateID, Title: d.Title}
+			moves[d.AggregateID] = m
+			order = append(order, d.AggregateID)
+		}
+		m.Moves++
+		m.Sequences = append(m.Sequences, d.Sequence)
+	}
+	for _, id := range order {
+		if m := moves[id]; m.Moves > ChurnMoves {
+			sig.Churn = append(sig.Churn, *m)
+		}
+	}
+	return sig
+}
+
+// ReviewPoint names one end of a diff.
+type ReviewPoint struct {
+	ReviewID string `json:"review_id"`
+	Period   string `json:"period"`
+	Sequence uint64 `json:"sequence"`
+}
+
+// DiffRow is one item that changed between two snapshots, with the
+// sequences of its decisions in between.
+type DiffRow struct {
+	ItemID    string         `json:"item_id"`
+	Title     string         `json:"title"`
+	Product   string         `json:"product"`
+	From      Place          `json:"from"`
+	To        Place          `json:"to"`
+	FromScore *roadmap.Score `json:"from_score"`
+	ToScore   *roadmap.Score `json:"to_score"`
+	Decisions []uint64       `json:"decisions"`
+}
+
+// Diff is what changed on the roadmap between two reviews.
+type Diff struct {
+	From     ReviewPoint `json:"from"`
+	To       ReviewPoint `json:"to"`
+	Added    []DiffRow   `json:"added"`
+	Removed  []DiffRow   `json:"removed"`
+	Moved    []DiffRow   `json:"moved"`
+	Rescored []DiffRow   `json:"rescored"`
+}
+
+// Diff compares the roadmap of review against (from) with that of review
+// id (to): items added, removed, moved (by a decision of their own) and
+// rescored. An open review counts at the ledger's current position. It
+// returns roadmap.ErrNotFound for an unknown review.
+func (c *Current) Diff(ctx context.Context, id, against string) (Diff, error) {
+	from, err := c.reviewPoint(against)
+	if err != nil {
+		return Diff{}, err
+	}
+	to, err := c.reviewPoint(id)
+	if err != nil {
+		return Diff{}, err
+	}
+	type entry struct {
+		place   Place
+		score   *roadmap.Score
+		title   string
+		product string
+	}
+	roadmapAt := func(seq uint64) (map[string]entry, error) {
+		out := map[string]entry{}
+		err := c.At(ctx, seq, func(s *State) error {
+			for _, e := range s.entries("") {
+				out[e.ID] = entry{place: s.place(e.ID), score: e.Score, title: e.Title, product: e.Product}
+			}
+			return nil
+		})
+		return out, err
+	}
+	before, err := roadmapAt(from.Sequence)
+	if err != nil {
+		return Diff{}, err
+	}
+	after, err := roadmapAt(to.Sequence)
+	if err != nil {
+		return Diff{}, err
+	}
+	decided := map[string][]uint64{}
+	lo, hi := min(from.Sequence, to.Sequence), max(from.Sequence, to.Sequence)
+	err = c.Scan(ctx, lo+1, hi, func(r Record) (bool, error) {
+		if r.AggregateType == "item" && IsDecision(r.Type) {
+			decided[r.AggregateID] = append(decided[r.AggregateID], r.Sequence)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return Diff{}, err
+	}
+
+	d := Diff{From: from, To: to, Added: []DiffRow{}, Removed: []DiffRow{}, Moved: []DiffRow{}, Rescored: []DiffRow{}}
+	row := func(id string, b, a entry) DiffRow {
+		r := DiffRow{ItemID: id, From: b.place, To: a.place, FromScore: b.score, ToScore: a.score, Decisions: decided[id]}
+		r.Title, r.Product = cmp.Or(a.title, b.title), cmp.Or(a.product, b.product)
+		if r.Decisions == nil {
+			r.Decisions = []uint64{}
+		}
+		return r
+	}
+	for id, a := range after {
+		b, was := before[id]
+		switch {
+		case !was:
+			d.Added = append(d.Added, row(id, entry{}, a))
+		default:
+			if a.place != b.place && len(decided[id]) > 0 {
+				d.Moved = append(d.Moved, row(id, b, a))
+			}
+			if !a.score.Equal(b.score) {
+				d.Rescored = append(d.Rescored, row(id, b, a))
+			}
+		}
+	}
+	for id, b := range before {
+		if _, still := after[id]; !still {
+			d.Removed = append(d.Removed, row(id, b, entry{}))
+		}
+	}
+	for _, rows := range [][]DiffRow{d.Added, d.Removed, d.Moved, d.Rescored} {
+		slices.SortFunc(rows, func(x, y DiffRow) int {
+			return cmp.Or(cmp.Compare(x.Product, y.Product), cmp.Compare(horizonOrder(x.To.Horizon), horizonOrder(y.To.Horizon)),
+				cmp.Compare(x.To.Rank, y.To.Rank), cmp.Compare(horizonOrder(x.From.Horizon), horizonOrder(y.From.Horizon)),
+				cmp.Compare(x.From.Rank, y.From.Rank), cmp.Compare(x.ItemID, y.ItemID))
+		})
+	}
+	return d, nil
+}
+
+func (c *Current) reviewPoint(id string) (ReviewPoint, error) {
+	var (
+		r    ReviewView
+		ok   bool
+		live uint64
+	)
+	c.Read(func(s *State) { r, ok = s.ReviewView(id); live = s.Sequence })
+	if !ok {
+		return ReviewPoint{}, fmt.Errorf("%w: review %s", roadmap.ErrNotFound, id)
+	}
+	p := ReviewPoint{ReviewID: id, Period: r.Period, Sequence: live}
+	if r.Status == roadmap.ReviewStatusClosed {
+		p.Sequence = r.Sequence
+	}
+	return p, nil
+}
+
+func horizonOrder(h roadmap.Horizon) int {
+	if i := slices.Index(roadmap.Horizons, h); i >= 0 {
+		return i
+	}
+	return len(roadmap.Horizons)
+}

@@ -1,0 +1,164 @@
+package projections_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// history builds events as the log would hold them, one sequence each.
+type history struct {
+	seq    uint64
+	events []projections.Event
+}
+
+func (h *history) add(aggType, id string, data roadmap.Event) {
+	h.seq++
+	raw, _ := json.Marshal(data)
+	h.events = append(h.events, projections.Event{
+		Record: eventlog.Record{Sequence: h.seq, Envelope: eventlog.Envelope{
+			ID: fmt.Sprintf("e%d", h.seq), Type: data.EventType(), SchemaVersion: 1, AggregateType: aggType, AggregateID: id,
+			Time: time.Date(2026, 11, 1, 0, 0, int(h.seq), 0, time.UTC), Actor: "pm", Data: raw, Hash: fmt.Sprintf("h%d", h.seq),
+		}},
+		Data: data,
+	})
+}
+
+func (h *history) propose(id string) { h.add("item", id, &roadmap.ItemProposed{Title: id, Kind: roadmap.KindIdea, Product: "default"}) }
+
+func (h *history) place(id string, hz roadmap.Horizon, rank int) {
+	pl := roadmap.Placement{Horizon: hz, Rationale: "r"}
+	if rank > 0 {
+		pl.Rank = &rank
+	}
+	h.add("item", id, &roadmap.ItemPrioritised{Placement: pl})
+}
+
+func (h *history) move(id string, hz roadmap.Horizon, rank int) {
+	pl := roadmap.Placement{Horizon: hz, Rationale: "r"}
+	if rank > 0 {
+		pl.Rank = &rank
+	}
+	h.add("item", id, &roadmap.ItemReprioritised{Placement: pl})
+}
+
+func fold(s *projections.State, evs []projections.Event) *projections.State {
+	for _, ev := range evs {
+		s.Apply(ev)
+	}
+	return s
+}
+
+func column(s *projections.State, hz roadmap.Horizon) string {
+	v := s.Roadmap("default")
+	var ids []string
+	for _, e := range map[roadmap.Horizon][]projections.Entry{roadmap.Now: v.Horizons.Now, roadmap.Next: v.Horizons.Next, roadmap.Later: v.Horizons.Later}[hz] {
+		ids = append(ids, fmt.Sprintf("%s#%d", e.ID, e.Rank))
+	}
+	return fmt.Sprint(ids)
+}
+
+func TestRanksArePositionsAppliedInLogOrder(t *testing.T) {
+	cases := []struct {
+		name  string
+		build func(h *history)
+		want  string
+	}{
+		{"without a rank an item goes last", func(h *history) {
+			h.propose("a")
+			h.propose("b")
+			h.place("a", roadmap.Now, 0)
+			h.place("b", roadmap.Now, 0)
+		}, "[a#1 b#2]"},
+		{"a rank inserts and shifts the rest down", func(h *history) {
+			h.propose("a")
+			h.propose("b")
+			h.propose("c")
+			h.place("a", roadmap.Now, 0)
+			h.place("b", roadmap.Now, 0)
+			h.place("c", roadmap.Now, 2)
+		}, "[a#1 c#2 b#3]"},
+		{"a rank beyond the end is clamped to last", func(h *history) {
+			h.propose("a")
+			h.propose("b")
+			h.place("a", roadmap.Now, 0)
+			h.place("b", roadmap.Now, 40)
+		}, "[a#1 b#2]"},
+		{"moving within a horizon closes the gap it leaves", func(h *history) {
+			for _, id := range []string{"a", "b", "c"} {
+				h.propose(id)
+				h.place(id, roadmap.Now, 0)
+			}
+			h.move("c", roadmap.Now, 1)
+		}, "[c#1 a#2 b#3]"},
+		{"leaving a horizon moves the ones below up", func(h *history) {
+			for _, id := range []string{"a", "b", "c"} {
+				h.propose(id)
+				h.place(id, roadmap.Now, 0)
+			}
+			h.move("a", roadmap.Later, 0)
+		}, "[b#1 c#2]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &history{}
+			tc.build(h)
+			if got := column(fold(projections.NewState(), h.events), roadmap.Now); got != tc.want {
+				t.Errorf("now: %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestACloneIsIndependentOfItsOrigin(t *testing.T) {
+	h := &history{}
+	for _, id := range []string{"a", "b", "c"} {
+		h.propose(id)
+		h.place(id, roadmap.Now, 0)
+	}
+	origin := fold(projections.NewState(), h.events)
+	before := column(origin, roadmap.Now)
+
+	clone := origin.Clone()
+	more := &history{seq: h.seq}
+	more.move("c", roadmap.Now, 1)
+	more.propose("d")
+	more.place("d", roadmap.Now, 2)
+	more.add("item", "a", &roadmap.ItemRemoved{Rationale: "r"})
+	fold(clone, more.events)
+
+	if got := column(origin, roadmap.Now); got != before {
+		t.Errorf("origin changed with its clone: %s, want %s", got, before)
+	}
+	if it, _ := origin.ItemView("a"); it.Status != roadmap.StatusOnRoadmap {
+		t.Errorf("origin's item a is %s after the clone removed it", it.Status)
+	}
+	if got, want := column(clone, roadmap.Now), "[c#1 d#2 b#3]"; got != want {
+		t.Errorf("clone: %s, want %s", got, want)
+	}
+}
+
+func TestHeadsDigestChangesWithAnyHead(t *testing.T) {
+	h := &history{}
+	h.propose("a")
+	h.propose("b")
+	s := fold(projections.NewState(), h.events)
+	first := s.Heads()
+	if first.Aggregates != 2 || len(first.Digest) != 64 {
+		t.Fatalf("heads %+v", first)
+	}
+	if again := fold(projections.NewState(), h.events).Heads(); again != first {
+		t.Errorf("heads of the same history differ: %+v vs %+v", again, first)
+	}
+	more := &history{seq: h.seq}
+	more.place("b", roadmap.Now, 0)
+	fold(s, more.events)
+	if s.Heads().Digest == first.Digest {
+		t.Error("heads digest did not change when b's head did")
+	}
+}
