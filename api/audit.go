@@ -82,13 +82,19 @@ type auditPageJSON struct {
 var errStopRead = errors.New("stop reading")
 
 // itemRecords returns the audit records of an item's events up to sequence
-// upTo, oldest first, read from the log (which verifies each event).
+// upTo, oldest first, read from the log, which verifies each event's hash;
+// it checks that they link up into the item's hash chain.
 func (s *Server) itemRecords(ctx context.Context, id string, upTo uint64) ([]projections.Record, error) {
 	var out []projections.Record
+	prev := ""
 	err := s.log.Read(ctx, "item", id, func(rec eventlog.Record) error {
 		if rec.Sequence > upTo {
 			return errStopRead
 		}
+		if rec.Envelope.PrevHash != prev {
+			return fmt.Errorf("%w: event %d of item %s does not link to the one before it", eventlog.ErrTampered, rec.Sequence, id)
+		}
+		prev = rec.Envelope.Hash
 		r, err := s.views.Record(rec)
 		if err != nil {
 			return err

@@ -790,3 +790,36 @@ func TestAuditExportThatFailsMidwayIsCutNotEnded(t *testing.T) {
 		t.Errorf("%d lines before the cut, want the flushed ones", n)
 	}
 }
+
+func TestItemHistoryRefusesABrokenChain(t *testing.T) {
+	l := startLedger(t)
+	id := l.item("Forged")
+	l.must(200, "POST", "/v1/items/"+id+"/prioritise", map[string]any{"horizon": "now", "rationale": "r"})
+	l.must(200, "GET", "/v1/items/"+id+"/history", nil)
+
+	// An event whose own hash is right but which does not link to the item's
+	// last event, written to the stream behind the ledger's back.
+	forged := &eventlog.Envelope{
+		ID: "0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a71", Type: "item.removed", SchemaVersion: 1,
+		AggregateType: "item", AggregateID: id, Time: time.Now().UTC().Truncate(time.Microsecond), Actor: "mallory",
+		Data: json.RawMessage(`{"rationale":"forged","evidence":[]}`),
+	}
+	body, err := forged.Seal("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ack, err := l.App.Log.JetStream().Publish(ctx, eventlog.Subject("item", id), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.App.Runner.WaitFor(ctx, ack.Sequence); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/v1/items/" + id + "/history", "/v1/items/" + id + "/why"} {
+		p := checkProblem(t, l.do("GET", path, nil), 500)
+		if p["type"] != "urn:roadmap-ledger:problem:internal" {
+			t.Errorf("GET %s: %v, want an internal error rather than a history with a broken chain", path, p)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
@@ -119,8 +120,10 @@ var errEnough = errors.New("enough")
 
 // Scan calls fn with the audit record of every event with a sequence from
 // from to to (both included; to is clamped to the projection's sequence), in
-// log order, streaming from the log: nothing is gathered in memory. fn
-// returns false to stop early.
+// log order, streaming from the log: nothing is gathered in memory. Each
+// event is verified as it is read (eventlog.Decode); a stored event that does
+// not verify stops the scan with eventlog.ErrTampered. fn returns false to
+// stop early.
 func (c *Current) Scan(ctx context.Context, from, to uint64, fn func(Record) (bool, error)) error {
 	to = min(to, c.Sequence())
 	from = max(from, 1)
@@ -128,6 +131,9 @@ func (c *Current) Scan(ctx context.Context, from, to uint64, fn func(Record) (bo
 		return nil
 	}
 	err := c.source.Follow(ctx, from, func(rec eventlog.Record) error {
+		if _, err := eventlog.Decode(rec.Body); err != nil {
+			return fmt.Errorf("sequence %d: %w", rec.Sequence, err)
+		}
 		r, err := c.Record(rec)
 		if err != nil {
 			return err
