@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
@@ -48,6 +49,7 @@ var errorKinds = []struct {
 	{roadmap.ErrNotFound, http.StatusNotFound, "not-found"},
 	{ledger.ErrPreconditionFailed, http.StatusPreconditionFailed, "precondition-failed"},
 	{roadmap.ErrConflict, http.StatusConflict, "conflict"},
+	{eventlog.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
 
 func problemType(kind string) string { return "urn:roadmap-ledger:problem:" + kind }
@@ -97,6 +99,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	p := toProblem(err, s.logger, c.Request())
 	c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
+	if p.Status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", "1")
+	}
 	c.Response().WriteHeader(p.Status)
 	if c.Request().Method == http.MethodHead {
 		return

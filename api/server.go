@@ -75,7 +75,9 @@ type Config struct {
 	// WaitReady blocks until they have, so no request sees a half-replayed
 	// ledger.
 	WaitReady func(ctx context.Context) error
-	Logger    *slog.Logger
+	// Health reports whether the event log takes writes; nil means it does.
+	Health func(ctx context.Context) eventlog.Health
+	Logger *slog.Logger
 }
 
 // Server is the HTTP API.
@@ -87,12 +89,13 @@ type Server struct {
 	wait      Waiter
 	ready     func() error
 	waitReady func(ctx context.Context) error
+	health    func(ctx context.Context) eventlog.Health
 	logger    *slog.Logger
 }
 
 // New returns the API's handler with every route registered.
 func New(cfg Config) *Server {
-	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, logger: cfg.Logger}
+	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, health: cfg.Health, logger: cfg.Logger}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -155,9 +158,22 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 200 "ready" when the projections have caught up and the
+// log takes writes, 200 "degraded" with the problems when it takes them with
+// less redundancy than configured (a replica down), and 503 otherwise.
 func (s *Server) readyz(c echo.Context) error {
 	if err := s.ready(); err != nil {
 		return newProblem(http.StatusServiceUnavailable, "not-ready", err.Error())
+	}
+	h := eventlog.Health{Writable: true}
+	if s.health != nil {
+		h = s.health(c.Request().Context())
+	}
+	if !h.Writable {
+		return newProblem(http.StatusServiceUnavailable, "not-ready", "the event log cannot take writes: "+strings.Join(h.Problems, "; "))
+	}
+	if len(h.Problems) > 0 {
+		return c.JSON(http.StatusOK, map[string]any{"status": "degraded", "problems": h.Problems})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

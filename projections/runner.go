@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
@@ -80,22 +81,26 @@ func (r *Runner) Start(ctx context.Context) error {
 	return nil
 }
 
+// errPoison marks an event the projections cannot apply: following the log
+// again would meet it again, so the runner stops.
+var errPoison = errors.New("cannot apply event")
+
 func (r *Runner) run(ctx context.Context) {
 	defer close(r.done)
-	err := r.source.Follow(ctx, 1, func(rec eventlog.Record) error {
-		ev, err := Decode(rec)
-		if err != nil {
-			return err
+	var err error
+	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
+		err = r.source.Follow(ctx, r.Applied()+1, r.apply)
+		if ctx.Err() != nil || errors.Is(err, errPoison) {
+			break
 		}
-		if ev.Data == nil {
-			r.logger.Warn("skipping event of unknown type", "sequence", rec.Sequence, "type", rec.Envelope.Type)
+		// The connection or the stream's leader went away (a failover, a
+		// restart of the NATS server): follow again from where we are.
+		r.logger.Warn("following the log again", "after", r.Applied(), "error", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
 		}
-		for _, p := range r.projections {
-			p.Apply(ev)
-		}
-		r.advance(rec.Sequence)
-		return nil
-	})
+	}
 	if ctx.Err() != nil {
 		err = ErrStopped
 	} else {
@@ -105,6 +110,24 @@ func (r *Runner) run(ctx context.Context) {
 	r.stopped, r.err = true, err
 	close(r.advanced)
 	r.mu.Unlock()
+}
+
+func (r *Runner) apply(rec eventlog.Record) error {
+	if rec.Sequence <= r.Applied() {
+		return nil // delivered again after a reconnect
+	}
+	ev, err := Decode(rec)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errPoison, err)
+	}
+	if ev.Data == nil {
+		r.logger.Warn("skipping event of unknown type", "sequence", rec.Sequence, "type", rec.Envelope.Type)
+	}
+	for _, p := range r.projections {
+		p.Apply(ev)
+	}
+	r.advance(rec.Sequence)
+	return nil
 }
 
 func (r *Runner) advance(seq uint64) {

@@ -68,7 +68,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	return &App{
 		Log: log, Runner: runner, Current: current, Ledger: svc, stop: stop,
 		Handler: api.New(api.Config{
-			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: runner.Ready, WaitReady: runner.WaitReady, Logger: logger,
+			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: runner.Ready, WaitReady: runner.WaitReady, Health: log.Health, Logger: logger,
 		}),
 	}, nil
 }

@@ -218,6 +218,9 @@ func (l *Log) Append(ctx context.Context, e *Envelope, prevHash string, opts App
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 			return Appended{}, fmt.Errorf("%w: %s %s expected at sequence %d", ErrConflict, e.AggregateType, e.AggregateID, opts.ExpectedSequence)
 		}
+		if unavailable(err) {
+			return Appended{}, fmt.Errorf("%w: append %s: %v", ErrUnavailable, e.Type, err)
+		}
 		return Appended{}, fmt.Errorf("append %s: %w", e.Type, err)
 	}
 	return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
@@ -228,6 +231,9 @@ func (l *Log) Append(ctx context.Context, e *Envelope, prevHash string, opts App
 func (l *Log) LastSequence(ctx context.Context) (uint64, error) {
 	info, err := l.stream.Info(ctx)
 	if err != nil {
+		if unavailable(err) {
+			return 0, fmt.Errorf("%w: stream info: %v", ErrUnavailable, err)
+		}
 		return 0, fmt.Errorf("stream info: %w", err)
 	}
 	return info.State.LastSeq, nil

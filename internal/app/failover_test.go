@@ -1,0 +1,306 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+)
+
+// node is one nats-server of a three-node JetStream cluster on 127.0.0.1,
+// with fixed ports so it can be stopped and started again as itself.
+type node struct {
+	name              string
+	dir               string
+	port, clusterPort int
+	routes            []*url.URL
+	srv               *server.Server
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func (n *node) start(t testing.TB) {
+	t.Helper()
+	srv, err := server.NewServer(&server.Options{
+		ServerName: n.name, Host: "127.0.0.1", Port: n.port,
+		JetStream: true, StoreDir: n.dir, SyncAlways: true, NoSigs: true, NoLog: true,
+		Cluster: server.ClusterOpts{Name: "roadmap-failover", Host: "127.0.0.1", Port: n.clusterPort},
+		Routes:  n.routes,
+	})
+	if err != nil {
+		t.Fatalf("node %s: %v", n.name, err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatalf("node %s not ready", n.name)
+	}
+	n.srv = srv
+}
+
+func (n *node) stop() {
+	if n.srv != nil {
+		n.srv.Shutdown()
+		n.srv.WaitForShutdown()
+		n.srv = nil
+	}
+}
+
+func startCluster(t *testing.T) ([]*node, string) {
+	t.Helper()
+	nodes := make([]*node, 3)
+	for i := range nodes {
+		nodes[i] = &node{name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), port: freePort(t), clusterPort: freePort(t)}
+	}
+	var urls []string
+	for _, n := range nodes {
+		for _, o := range nodes {
+			if o != n {
+				n.routes = append(n.routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", o.clusterPort)})
+			}
+		}
+		urls = append(urls, fmt.Sprintf("nats://127.0.0.1:%d", n.port))
+	}
+	for _, n := range nodes {
+		n.start(t)
+		t.Cleanup(n.stop)
+	}
+	// JetStream is usable once the cluster has elected its meta leader.
+	nc, err := nats.Connect(strings.Join(urls, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	waitUntil(t, 30*time.Second, "the cluster's JetStream to be ready", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := js.AccountInfo(ctx)
+		return err == nil
+	})
+	return nodes, strings.Join(urls, ",")
+}
+
+func waitUntil(t testing.TB, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", limit, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ack is one decision the ledger acknowledged.
+type ack struct {
+	id  string
+	seq uint64
+	at  time.Time
+}
+
+// TestFailoverKeepsEveryAcknowledgedDecision runs the ledger against a
+// three-node cluster with a stream of three replicas, stops the stream
+// leader's node under write load, and checks that writes resume within ten
+// seconds, that /readyz shows the degraded state while it lasts, that the
+// node catches up when it comes back, and that no acknowledged decision is
+// lost or doubled.
+func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
+	nodes, urls := startCluster(t)
+	ctx := context.Background()
+	a, err := app.Open(ctx, app.Config{NatsURL: urls, Replicas: 3})
+	if err != nil {
+		t.Fatalf("open ledger on the cluster: %v", err)
+	}
+	t.Cleanup(func() { a.Close() })
+	if err := a.Runner.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	client := &http.Client{Timeout: 15 * time.Second}
+
+	// Writers propose items; each logical request keeps its Idempotency-Key
+	// across retries, so a retry after a lost answer cannot double it.
+	var (
+		mu    sync.Mutex
+		acked []ack
+		codes = map[int]int{}
+		stop  = make(chan struct{})
+		wg    sync.WaitGroup
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("w%d-%d", w, i)
+				body := fmt.Sprintf(`{"title":"item %s","kind":"idea"}`, key)
+				for attempt := 0; attempt < 200; attempt++ {
+					req, _ := http.NewRequest("POST", srv.URL+"/v1/items", strings.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Idempotency-Key", key)
+					res, err := client.Do(req)
+					if err != nil {
+						time.Sleep(50 * time.Millisecond)
+						continue
+					}
+					var it struct {
+						ID      string `json:"id"`
+						Version uint64 `json:"version"`
+					}
+					_ = json.NewDecoder(res.Body).Decode(&it)
+					res.Body.Close()
+					mu.Lock()
+					codes[res.StatusCode]++
+					if res.StatusCode == 201 {
+						acked = append(acked, ack{id: it.ID, seq: it.Version, at: time.Now()})
+					}
+					mu.Unlock()
+					if res.StatusCode == 201 {
+						break
+					}
+					if res.StatusCode < 500 {
+						t.Errorf("write %s answered %d", key, res.StatusCode)
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	waitUntil(t, 20*time.Second, "writes before the failover", func() bool { return count() >= 50 })
+
+	// Stop the node that leads the stream.
+	info, err := a.Log.JetStream().Stream(ctx, eventlog.DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si, err := info.Info(ctx)
+	if err != nil || si.Cluster == nil || si.Cluster.Leader == "" {
+		t.Fatalf("stream leader: %+v, %v", si.Cluster, err)
+	}
+	var leader *node
+	for _, n := range nodes {
+		if n.name == si.Cluster.Leader {
+			leader = n
+		}
+	}
+	before := count()
+	stoppedAt := time.Now()
+	leader.stop()
+	t.Logf("stopped the stream leader %s after %d acknowledged writes", leader.name, before)
+
+	sawDegraded := false
+	readyz := func() (int, string) {
+		res, err := client.Get(srv.URL + "/readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer res.Body.Close()
+		var buf bytes.Buffer
+		buf.ReadFrom(res.Body)
+		return res.StatusCode, buf.String()
+	}
+	waitUntil(t, 10*time.Second, "writes to resume after the leader stopped", func() bool {
+		if code, body := readyz(); code == 503 || strings.Contains(body, "degraded") {
+			sawDegraded = true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range acked[before:] {
+			if a.at.After(stoppedAt) {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("writes resumed %s after the leader stopped", time.Since(stoppedAt).Round(10*time.Millisecond))
+	waitUntil(t, 10*time.Second, "/readyz to report the degraded state", func() bool {
+		code, body := readyz()
+		if code == 200 && strings.Contains(body, "degraded") && strings.Contains(body, leader.name) {
+			sawDegraded = true
+		}
+		return sawDegraded
+	})
+
+	// Bring the node back: it catches up and the ledger is ready again.
+	leader.start(t)
+	waitUntil(t, 30*time.Second, "the stopped node to catch up", func() bool {
+		code, body := readyz()
+		return code == 200 && strings.Contains(body, `"ready"`)
+	})
+	waitUntil(t, 10*time.Second, "more writes after the node came back", func() bool { return count() >= before+100 })
+	close(stop)
+	wg.Wait()
+	t.Logf("answers: %v", codes)
+
+	// Every acknowledged decision is in the log exactly once, at the
+	// sequence it was acknowledged with.
+	last, err := a.Log.LastSequence(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[uint64]string{}
+	titles := map[string]int{}
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	errDone := fmt.Errorf("done")
+	err = a.Log.Follow(fctx, 1, func(r eventlog.Record) error {
+		if _, err := eventlog.Decode(r.Body); err != nil {
+			t.Errorf("sequence %d does not verify: %v", r.Sequence, err)
+		}
+		stored[r.Sequence] = r.Envelope.AggregateID
+		var data struct{ Title string }
+		_ = json.Unmarshal(r.Envelope.Data, &data)
+		titles[data.Title]++
+		if r.Sequence >= last {
+			return errDone
+		}
+		return nil
+	})
+	if err != errDone {
+		t.Fatal(err)
+	}
+	for _, a := range acked {
+		if stored[a.seq] != a.id {
+			t.Errorf("acknowledged item %s at sequence %d, the log has %q there", a.id, a.seq, stored[a.seq])
+		}
+	}
+	for title, n := range titles {
+		if n != 1 {
+			t.Errorf("%q is in the log %d times", title, n)
+		}
+	}
+	if len(acked) == 0 || uint64(len(acked)) > last {
+		t.Errorf("%d acknowledged, %d stored", len(acked), last)
+	}
+}
