@@ -64,9 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // serveConfig is what serve's flags and environment say.
 type serveConfig struct {
-	data, addr, natsURL string
-	replicas            int
-	shutdownTimeout     time.Duration
+	data, addr, natsURL, systemURL string
+	replicas                       int
+	unsafeNoFsync                  bool
+	shutdownTimeout                time.Duration
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -87,6 +88,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.addr, "addr", env("ROADMAP_ADDR", "127.0.0.1:8080"), "HTTP listen address (ROADMAP_ADDR)")
 	fs.StringVar(&cfg.natsURL, "nats-url", env("ROADMAP_NATS_URL", ""), "external NATS server or cluster instead of the embedded one (ROADMAP_NATS_URL)")
 	fs.IntVar(&cfg.replicas, "replicas", replicas, "stream replicas on an external cluster (ROADMAP_REPLICAS)")
+	fs.StringVar(&cfg.systemURL, "nats-system-url", env("ROADMAP_NATS_SYSTEM_URL", ""), "system-account connection to the external cluster, to check that every server fsyncs each write (ROADMAP_NATS_SYSTEM_URL)")
+	fs.BoolVar(&cfg.unsafeNoFsync, "unsafe-no-fsync", env("ROADMAP_UNSAFE_NO_FSYNC", "") == "1", "run without fsync on every write (embedded) or without checking it (external): acknowledged decisions can be lost in a power cut (ROADMAP_UNSAFE_NO_FSYNC=1)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -114,7 +117,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return fmt.Errorf("data directory: %w", err)
 		}
 	}
-	a, err := app.Open(ctx, app.Config{DataDir: cfg.data, NatsURL: cfg.natsURL, Replicas: cfg.replicas, Logger: logger})
+	if cfg.unsafeNoFsync {
+		logger.Warn("running with --unsafe-no-fsync: acknowledged decisions can be lost in a power cut")
+	}
+	a, err := app.Open(ctx, app.Config{
+		DataDir: cfg.data, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
+		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
+	})
 	if err != nil {
 		return err
 	}

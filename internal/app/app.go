@@ -24,7 +24,13 @@ type Config struct {
 	NatsURL string
 	// Replicas is the stream's replica count with an external cluster.
 	Replicas int
-	Logger   *slog.Logger
+	// SystemURL is a system-account connection to the external cluster, to
+	// check at start that every server fsyncs each write.
+	SystemURL string
+	// UnsafeNoFsync gives up fsync on every write (embedded) or its check
+	// (external).
+	UnsafeNoFsync bool
+	Logger        *slog.Logger
 	// Now is the ledger's clock; time.Now when nil.
 	Now func() time.Time
 	// DuplicateWindow overrides JetStream's duplicate window (for tests).
@@ -52,7 +58,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger, DuplicateWindow: cfg.DuplicateWindow})
+	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger, DuplicateWindow: cfg.DuplicateWindow,
+		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync,
+	})
 	if err != nil {
 		return nil, err
 	}

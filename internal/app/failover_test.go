@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,12 +25,15 @@ import (
 )
 
 // node is one nats-server of a three-node JetStream cluster on 127.0.0.1,
-// with fixed ports so it can be stopped and started again as itself.
+// with fixed ports so it can be stopped and started again as itself. Its
+// configuration is a file, as an operator would write it: an application
+// account with JetStream and a system account the ledger checks fsync with.
 type node struct {
 	name              string
 	dir               string
 	port, clusterPort int
-	routes            []*url.URL
+	routes            []string
+	syncAlways        bool
 	srv               *server.Server
 }
 
@@ -44,12 +49,31 @@ func freePort(t testing.TB) int {
 
 func (n *node) start(t testing.TB) {
 	t.Helper()
-	srv, err := server.NewServer(&server.Options{
-		ServerName: n.name, Host: "127.0.0.1", Port: n.port,
-		JetStream: true, StoreDir: n.dir, SyncAlways: true, NoSigs: true, NoLog: true,
-		Cluster: server.ClusterOpts{Name: "roadmap-failover", Host: "127.0.0.1", Port: n.clusterPort},
-		Routes:  n.routes,
-	})
+	sync := "2m"
+	if n.syncAlways {
+		sync = "always"
+	}
+	conf := fmt.Sprintf(`
+server_name: %s
+listen: "127.0.0.1:%d"
+jetstream { store_dir: %q, sync_interval: %s }
+cluster { name: roadmap-failover, listen: "127.0.0.1:%d", routes: [%s] }
+accounts {
+  APP { jetstream: enabled, users: [{user: ledger, password: ledger}] }
+  SYS { users: [{user: admin, password: admin}] }
+}
+system_account: SYS
+`, n.name, n.port, n.dir, sync, n.clusterPort, strings.Join(n.routes, ", "))
+	path := filepath.Join(n.dir, "nats.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := server.ProcessConfigFile(path)
+	if err != nil {
+		t.Fatalf("node %s config: %v", n.name, err)
+	}
+	opts.NoSigs, opts.NoLog = true, true
+	srv, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatalf("node %s: %v", n.name, err)
 	}
@@ -68,27 +92,36 @@ func (n *node) stop() {
 	}
 }
 
-func startCluster(t *testing.T) ([]*node, string) {
+// cluster is three nodes and the URLs to reach them as the ledger's user and
+// as the system account.
+type cluster struct {
+	nodes         []*node
+	urls, sysURLs string
+}
+
+func startCluster(t *testing.T, syncAlways bool) cluster {
 	t.Helper()
-	nodes := make([]*node, 3)
-	for i := range nodes {
-		nodes[i] = &node{name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), port: freePort(t), clusterPort: freePort(t)}
+	c := cluster{nodes: make([]*node, 3)}
+	for i := range c.nodes {
+		c.nodes[i] = &node{name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), port: freePort(t), clusterPort: freePort(t), syncAlways: syncAlways}
 	}
-	var urls []string
-	for _, n := range nodes {
-		for _, o := range nodes {
+	var urls, sysURLs []string
+	for _, n := range c.nodes {
+		for _, o := range c.nodes {
 			if o != n {
-				n.routes = append(n.routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", o.clusterPort)})
+				n.routes = append(n.routes, fmt.Sprintf("%q", fmt.Sprintf("nats://127.0.0.1:%d", o.clusterPort)))
 			}
 		}
-		urls = append(urls, fmt.Sprintf("nats://127.0.0.1:%d", n.port))
+		urls = append(urls, fmt.Sprintf("nats://ledger:ledger@127.0.0.1:%d", n.port))
+		sysURLs = append(sysURLs, fmt.Sprintf("nats://admin:admin@127.0.0.1:%d", n.port))
 	}
-	for _, n := range nodes {
+	c.urls, c.sysURLs = strings.Join(urls, ","), strings.Join(sysURLs, ",")
+	for _, n := range c.nodes {
 		n.start(t)
 		t.Cleanup(n.stop)
 	}
 	// JetStream is usable once the cluster has elected its meta leader.
-	nc, err := nats.Connect(strings.Join(urls, ","))
+	nc, err := nats.Connect(c.urls)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +133,7 @@ func startCluster(t *testing.T) ([]*node, string) {
 		_, err := js.AccountInfo(ctx)
 		return err == nil
 	})
-	return nodes, strings.Join(urls, ",")
+	return c
 }
 
 func waitUntil(t testing.TB, limit time.Duration, what string, ok func() bool) {
@@ -128,9 +161,10 @@ type ack struct {
 // node catches up when it comes back, and that no acknowledged decision is
 // lost or doubled.
 func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
-	nodes, urls := startCluster(t)
+	c := startCluster(t, true)
+	nodes := c.nodes
 	ctx := context.Background()
-	a, err := app.Open(ctx, app.Config{NatsURL: urls, Replicas: 3})
+	a, err := app.Open(ctx, app.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3})
 	if err != nil {
 		t.Fatalf("open ledger on the cluster: %v", err)
 	}
@@ -302,5 +336,54 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	}
 	if len(acked) == 0 || uint64(len(acked)) > last {
 		t.Errorf("%d acknowledged, %d stored", len(acked), last)
+	}
+}
+
+func TestAClusterThatDoesNotFsyncEveryWriteIsRefused(t *testing.T) {
+	c := startCluster(t, false)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		cfg  app.Config
+		want string
+	}{
+		{"without a system connection the ledger cannot check", app.Config{NatsURL: c.urls, Replicas: 3}, "--nats-system-url"},
+		{"with one it names the servers that do not sync", app.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3}, "n1, n2, n3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := app.Open(ctx, tc.cfg)
+			if err == nil {
+				a.Close()
+				t.Fatal("the ledger opened on a cluster that does not fsync every write")
+			}
+			if !errors.Is(err, eventlog.ErrNoFsync) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want ErrNoFsync mentioning %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("with --unsafe-no-fsync it runs and says so", func(t *testing.T) {
+		a, err := app.Open(ctx, app.Config{NatsURL: c.urls, Replicas: 3, UnsafeNoFsync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		if h := a.Log.Health(ctx); !h.Writable || len(h.Problems) == 0 || !strings.Contains(h.Problems[0], "unsafe-no-fsync") {
+			t.Errorf("health %+v, want writable and flagged", h)
+		}
+	})
+}
+
+func TestEmbeddedLedgerSaysWhenItDoesNotFsync(t *testing.T) {
+	ctx := context.Background()
+	for _, unsafe := range []bool{false, true} {
+		a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), UnsafeNoFsync: unsafe})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := a.Log.Health(ctx)
+		a.Close()
+		if flagged := len(h.Problems) > 0; flagged != unsafe || !h.Writable {
+			t.Errorf("unsafe=%v: health %+v", unsafe, h)
+		}
 	}
 }

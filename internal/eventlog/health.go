@@ -27,6 +27,9 @@ type Health struct {
 // Health asks the stream how it is, within two seconds.
 func (l *Log) Health(ctx context.Context) Health {
 	h := Health{Writable: true}
+	if l.unsafe {
+		h.Problems = append(h.Problems, "writes are not synced to disk one by one (--unsafe-no-fsync): an acknowledged decision can be lost in a power cut")
+	}
 	if st := l.nc.Status(); st != nats.CONNECTED {
 		return Health{Problems: []string{"not connected to NATS (" + st.String() + ")"}}
 	}

@@ -51,6 +51,13 @@ type Config struct {
 	// DuplicateWindow overrides DuplicateWindow (tests use a short one to
 	// show idempotency does not depend on it).
 	DuplicateWindow time.Duration
+	// SystemURL is a connection to the external cluster's system account,
+	// used once at start to check that every server fsyncs each write.
+	SystemURL string
+	// UnsafeNoFsync runs without that guarantee: the embedded server does
+	// not sync each write, and an external cluster is not checked. An
+	// acknowledged decision can then be lost in a power cut.
+	UnsafeNoFsync bool
 	// Logger receives the log's own messages; none when nil.
 	Logger *slog.Logger
 }
@@ -63,6 +70,7 @@ type Log struct {
 	stream jetstream.Stream
 	name   string
 	logger *slog.Logger
+	unsafe bool // running without fsync on every write
 }
 
 // Open starts or connects to NATS and makes sure the stream exists with file
@@ -83,13 +91,19 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	}
 	var err error
 	if cfg.NatsURL == "" {
-		if l.server, err = StartEmbedded(cfg.DataDir); err != nil {
+		if l.server, err = startEmbedded(cfg.DataDir, !cfg.UnsafeNoFsync); err != nil {
 			return nil, err
 		}
 		l.nc, err = nats.Connect("", nats.InProcessServer(l.server), nats.Name("roadmap-ledger"))
 	} else {
+		if !cfg.UnsafeNoFsync {
+			if err := verifyFsync(cfg.SystemURL); err != nil {
+				return nil, err
+			}
+		}
 		l.nc, err = nats.Connect(cfg.NatsURL, nats.Name("roadmap-ledger"), nats.MaxReconnects(-1))
 	}
+	l.unsafe = cfg.UnsafeNoFsync
 	if err != nil {
 		l.Close()
 		return nil, fmt.Errorf("connect to nats: %w", err)
@@ -118,10 +132,10 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	return l, nil
 }
 
-// StartEmbedded starts an in-process nats-server with JetStream storing its
-// files under dataDir, syncing every write to disk before acknowledging it.
-// It listens on no port.
-func StartEmbedded(dataDir string) (*server.Server, error) {
+// startEmbedded starts an in-process nats-server with JetStream storing its
+// files under dataDir, syncing every write to disk before acknowledging it
+// unless told not to. It listens on no port.
+func startEmbedded(dataDir string, syncAlways bool) (*server.Server, error) {
 	if dataDir == "" {
 		return nil, errors.New("embedded nats: a data directory is required")
 	}
@@ -130,7 +144,7 @@ func StartEmbedded(dataDir string) (*server.Server, error) {
 		DontListen: true,
 		JetStream:  true,
 		StoreDir:   dataDir,
-		SyncAlways: true,
+		SyncAlways: syncAlways,
 		NoSigs:     true,
 		NoLog:      true,
 	})
