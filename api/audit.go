@@ -290,8 +290,8 @@ func parseAuditQuery(rawQuery string) (auditQuery, error) {
 	}
 	if q.Has("actor") {
 		a := q.Get("actor")
-		if a == "" || len(a) > 200 || !utf8.ValidString(a) {
-			return out, bad("actor must be an actor as recorded: 1 to 200 bytes of UTF-8")
+		if a == "" || !utf8.ValidString(a) || utf8.RuneCountInString(a) > 200 {
+			return out, bad("actor must be an actor as recorded: 1 to 200 characters")
 		}
 		out.actor = &a
 	}

@@ -233,7 +233,7 @@ func (s *Server) remove(c echo.Context) error {
 func (s *Server) knownItem(c echo.Context) (string, error) {
 	id := c.Param("id")
 	if _, ok := s.views.ItemView(id); !ok {
-		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no item %q", id))
+		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no item %q", clip(id)))
 	}
 	return id, nil
 }
@@ -241,7 +241,7 @@ func (s *Server) knownItem(c echo.Context) (string, error) {
 func (s *Server) knownObjective(c echo.Context) (string, error) {
 	id := c.Param("id")
 	if _, ok := s.views.ObjectiveView(id); !ok {
-		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no objective %q", id))
+		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no objective %q", clip(id)))
 	}
 	return id, nil
 }

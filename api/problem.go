@@ -66,9 +66,9 @@ func toProblem(err error, logger *slog.Logger, r *http.Request) Problem {
 		p := Problem{Type: problemType("http"), Title: http.StatusText(he.Code), Status: he.Code}
 		switch he.Code {
 		case http.StatusNotFound:
-			p.Type, p.Detail = problemType("not-found"), "no such resource: "+r.URL.Path
+			p.Type, p.Detail = problemType("not-found"), "no such resource: "+clip(r.URL.Path)
 		case http.StatusMethodNotAllowed:
-			p.Type, p.Detail = problemType("method-not-allowed"), r.Method+" is not allowed on "+r.URL.Path
+			p.Type, p.Detail = problemType("method-not-allowed"), clip(r.Method)+" is not allowed on "+clip(r.URL.Path)
 		case http.StatusRequestEntityTooLarge:
 			p.Type, p.Detail = problemType("body-too-large"), "the request body is larger than the limit"
 		default:

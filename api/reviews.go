@@ -57,7 +57,7 @@ func (s *Server) openReview(c echo.Context) error {
 }
 
 func (s *Server) listReviews(c echo.Context) error {
-	if len(c.QueryParams()) > 0 {
+	if q, err := query(c); err != nil || len(q) > 0 {
 		return newProblem(http.StatusBadRequest, "bad-query", "the list of reviews takes no query parameters")
 	}
 	out := struct {
@@ -100,13 +100,16 @@ func (s *Server) reviewDiff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := c.QueryParams()
+	q, err := query(c)
+	if err != nil {
+		return err
+	}
 	against := q.Get("against")
 	if len(q) != 1 || len(q["against"]) != 1 || against == "" {
 		return newProblem(http.StatusBadRequest, "bad-query", "the diff takes one query parameter: against, the id of the review to compare with")
 	}
 	if _, ok := s.views.ReviewView(against); !ok {
-		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no review %q to compare with", against))
+		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no review %q to compare with", clip(against)))
 	}
 	d, err := s.views.Diff(c.Request().Context(), id, against)
 	if err != nil {
@@ -118,7 +121,7 @@ func (s *Server) reviewDiff(c echo.Context) error {
 func (s *Server) knownReview(c echo.Context) (string, error) {
 	id := c.Param("id")
 	if _, ok := s.views.ReviewView(id); !ok {
-		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no review %q", id))
+		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no review %q", clip(id)))
 	}
 	return id, nil
 }

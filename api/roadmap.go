@@ -39,10 +39,10 @@ func parseRoadmapQuery(q url.Values) (roadmapQuery, error) {
 	known := []string{"product", "view", "as_of", "at_seq"}
 	for name, values := range q {
 		if !slices.Contains(known, name) {
-			return out, bad("unknown query parameter %q; the roadmap takes %s", name, strings.Join(known, ", "))
+			return out, bad("unknown query parameter %q; the roadmap takes %s", clip(name), strings.Join(known, ", "))
 		}
 		if len(values) > 1 {
-			return out, bad("query parameter %q is given %d times; give it once", name, len(values))
+			return out, bad("query parameter %q is given %d times; give it once", clip(name), len(values))
 		}
 	}
 	if p := q.Get("product"); q.Has("product") {
@@ -56,7 +56,7 @@ func parseRoadmapQuery(q url.Values) (roadmapQuery, error) {
 	case "objectives":
 		out.byObjective = true
 	default:
-		return out, bad("view must be horizons (the default) or objectives, not %q", v)
+		return out, bad("view must be horizons (the default) or objectives, not %q", clip(v))
 	}
 	if q.Has("as_of") && q.Has("at_seq") {
 		return out, bad("give as_of or at_seq, not both")
@@ -93,7 +93,11 @@ func parseMoment(s string) (time.Time, error) {
 }
 
 func (s *Server) getRoadmap(c echo.Context) error {
-	q, err := parseRoadmapQuery(c.QueryParams())
+	raw, err := query(c)
+	if err != nil {
+		return err
+	}
+	q, err := parseRoadmapQuery(raw)
 	if err != nil {
 		return err
 	}
@@ -123,6 +127,17 @@ func (s *Server) getRoadmap(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, view)
+}
+
+// query parses the request's query string strictly: a pair that does not
+// decode is a 400, not silently dropped (a filter lost that way would widen
+// the answer).
+func query(c echo.Context) (url.Values, error) {
+	q, err := url.ParseQuery(c.Request().URL.RawQuery)
+	if err != nil {
+		return nil, newProblem(http.StatusBadRequest, "bad-query", "the query string does not decode: use & between parameters and %XX escapes")
+	}
+	return q, nil
 }
 
 // waitForSequence waits until the projections have applied seq, when the

@@ -4,7 +4,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -234,42 +234,6 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 	return req, nil
 }
 
-// decodeStrict decodes one JSON object into dst: unknown fields, trailing
-// data and invalid UTF-8 are malformed (400); a value of the wrong type is
-// invalid (422).
-func decodeStrict(body []byte, dst any) error {
-	malformed := func(detail string) error { return newProblem(http.StatusBadRequest, "malformed-body", detail) }
-	if len(bytes.TrimSpace(body)) == 0 {
-		return malformed("the request body is empty; send a JSON object")
-	}
-	if !utf8.Valid(body) {
-		return malformed("the request body is not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			field := typeErr.Field
-			if field == "" {
-				return malformed("the request body must be a JSON object")
-			}
-			return newProblem(http.StatusUnprocessableEntity, "invalid-value", fmt.Sprintf("%s: must be %s, not a JSON %s", field, describeType(typeErr), typeErr.Value))
-		}
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			return malformed("unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field "))
-		}
-		return malformed("the request body is not valid JSON: " + err.Error())
-	}
-	if dec.More() {
-		return malformed("the request body has data after the JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return malformed("the request body has data after the JSON object")
-	}
-	return nil
-}
-
 func describeType(e *json.UnmarshalTypeError) string {
 	switch e.Type.Kind().String() {
 	case "int", "int64":
@@ -291,7 +255,7 @@ func actor(r *http.Request) (string, error) {
 	if a == "" {
 		return "anonymous", nil
 	}
-	if !utf8.ValidString(a) || utf8.RuneCountInString(a) > 200 || strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if !utf8.ValidString(a) || utf8.RuneCountInString(a) > 200 || strings.ContainsFunc(a, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		return "", newProblem(http.StatusBadRequest, "bad-header", "X-Actor must be at most 200 printable characters")
 	}
 	return a, nil

@@ -29,7 +29,9 @@ func (h *history) add(aggType, id string, data roadmap.Event) {
 	})
 }
 
-func (h *history) propose(id string) { h.add("item", id, &roadmap.ItemProposed{Title: id, Kind: roadmap.KindIdea, Product: "default"}) }
+func (h *history) propose(id string) {
+	h.add("item", id, &roadmap.ItemProposed{Title: id, Kind: roadmap.KindIdea, Product: "default"})
+}
 
 func (h *history) place(id string, hz roadmap.Horizon, rank int) {
 	pl := roadmap.Placement{Horizon: hz, Rationale: "r"}

@@ -328,7 +328,9 @@ func (l *Log) follow(ctx context.Context, from uint64, subjects []string, fn fun
 	if err != nil {
 		return fmt.Errorf("ordered consumer: %w", err)
 	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(1000))
+	// Short heartbeats notice a lost leader or connection within seconds and
+	// make the ordered consumer start again where it was.
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(1000), jetstream.PullHeartbeat(time.Second), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}

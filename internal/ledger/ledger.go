@@ -59,6 +59,10 @@ var (
 	_ Waiter = (*projections.Runner)(nil)
 )
 
+// writeTimeout bounds how long an append and the wait for its projection may
+// take once a decision is made, whether or not the client is still there.
+const writeTimeout = 30 * time.Second
+
 // Service runs the ledger's use cases.
 type Service struct {
 	store Store
@@ -293,6 +297,10 @@ func (s *Service) write(ctx context.Context, req Request, decide func() (aggrega
 		Actor:         req.Actor,
 		Data:          data,
 	}
+	// The decision is made: from here on a client that hangs up must not cut
+	// it in half (appended but unanswered, then retried without a key).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
 	ack, err := s.store.Append(ctx, env, agg.head, eventlog.AppendOptions{
 		ExpectedSequence: agg.version,
 		IdempotencyKey:   req.IdempotencyKey,
@@ -318,16 +326,40 @@ func (s *Service) write(ctx context.Context, req Request, decide func() (aggrega
 			return res, err
 		}
 	}
-	res := Result{Created: agg.version == 0, Sequence: ack.Sequence}
-	switch agg.kind {
-	case "objective":
-		res.Answer, _ = s.views.ObjectiveView(agg.id)
-	case "item":
-		res.Answer, _ = s.views.ItemView(agg.id)
-	case "review":
-		res.Answer, _ = s.views.ReviewView(agg.id)
+	answer, err := s.answerAt(ctx, agg, ack.Sequence)
+	return Result{Created: agg.version == 0, Sequence: ack.Sequence, Answer: answer}, err
+}
+
+// answerAt returns the aggregate as it stood right after the event at seq:
+// the live view, unless another decision on it landed since, in which case
+// the projection travels back to seq.
+func (s *Service) answerAt(ctx context.Context, agg aggregate, seq uint64) (any, error) {
+	view := func(v interface {
+		ObjectiveView(string) (projections.ObjectiveView, bool)
+		ItemView(string) (projections.ItemView, bool)
+		ReviewView(string) (projections.ReviewView, bool)
+	}) (any, uint64) {
+		switch agg.kind {
+		case "objective":
+			o, _ := v.ObjectiveView(agg.id)
+			return o, o.Version
+		case "item":
+			it, _ := v.ItemView(agg.id)
+			return it, it.Version
+		default:
+			r, _ := v.ReviewView(agg.id)
+			return r, r.Version
+		}
 	}
-	return res, nil
+	if answer, version := view(s.views); version == seq {
+		return answer, nil
+	}
+	var answer any
+	err := s.views.At(ctx, seq, func(st *projections.State) error {
+		answer, _ = view(st)
+		return nil
+	})
+	return answer, err
 }
 
 // replay answers a request whose Idempotency-Key the ledger has seen.
