@@ -138,8 +138,8 @@ func (s *State) entries(product string) []Entry {
 	var out []Entry
 	for _, p := range products {
 		for _, hz := range roadmap.Horizons {
-			for i, id := range s.horizons[p][hz] {
-				out = append(out, s.entry(id, i+1))
+			for i, h := range s.horizons[p][hz] {
+				out = append(out, s.entry(s.ids[h], i+1))
 			}
 		}
 	}

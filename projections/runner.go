@@ -6,12 +6,13 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
@@ -50,7 +51,8 @@ type Runner struct {
 	mu       sync.Mutex
 	applied  uint64
 	target   uint64        // the stream's last sequence at start: ready once applied
-	advanced chan struct{} // closed and replaced whenever applied moves or the runner stops
+	advanced chan struct{} // closed and replaced when applied moves and someone waits, or the runner stops
+	waiting  int           // how many wait on advanced
 	err      error         // why the runner stopped
 	stopped  bool
 	done     chan struct{}
@@ -89,7 +91,7 @@ func (r *Runner) run(ctx context.Context) {
 	defer close(r.done)
 	var err error
 	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
-		err = r.source.Follow(ctx, r.Applied()+1, r.apply)
+		err = r.source.Follow(ctx, r.applied+1, r.apply)
 		if ctx.Err() != nil || errors.Is(err, errPoison) {
 			break
 		}
@@ -113,7 +115,8 @@ func (r *Runner) run(ctx context.Context) {
 }
 
 func (r *Runner) apply(rec eventlog.Record) error {
-	if rec.Sequence <= r.Applied() {
+	// Only this goroutine writes applied, so it may read it without the lock.
+	if rec.Sequence <= r.applied {
 		return nil // delivered again after a reconnect
 	}
 	ev, err := Decode(rec)
@@ -133,8 +136,10 @@ func (r *Runner) apply(rec eventlog.Record) error {
 func (r *Runner) advance(seq uint64) {
 	r.mu.Lock()
 	r.applied = seq
-	close(r.advanced)
-	r.advanced = make(chan struct{})
+	if r.waiting > 0 { // nobody to wake is the common case of a replay
+		close(r.advanced)
+		r.advanced, r.waiting = make(chan struct{}), 0
+	}
 	r.mu.Unlock()
 }
 
@@ -173,6 +178,11 @@ func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
 		if stopped {
 			return err
 		}
+		r.mu.Lock()
+		if r.advanced == advanced {
+			r.waiting++
+		}
+		r.mu.Unlock()
 		select {
 		case <-advanced:
 		case <-ctx.Done():
@@ -198,7 +208,7 @@ func Decode(rec eventlog.Record) (Event, error) {
 	if !ok {
 		return ev, nil
 	}
-	if err := json.Unmarshal(rec.Envelope.Data, proto); err != nil {
+	if err := jsonv2.Unmarshal(rec.Envelope.Data, proto); err != nil {
 		return ev, fmt.Errorf("sequence %d: decode %s: %w", rec.Sequence, rec.Envelope.Type, err)
 	}
 	ev.Data = proto

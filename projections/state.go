@@ -41,6 +41,9 @@ type ItemView struct {
 	// LastDecision is the item's last prioritisation, reprioritisation or
 	// removal; nil while it is only proposed.
 	LastDecision *Decision
+	// handle is the item's index in State.ids: horizon lists hold handles,
+	// which compare and move far faster than ids.
+	handle uint32
 }
 
 // ReviewView is a governance review as it stands.
@@ -63,7 +66,8 @@ type State struct {
 	objectives map[string]*ObjectiveView
 	items      map[string]*ItemView
 	reviews    map[string]*ReviewView
-	horizons   map[string]map[roadmap.Horizon][]string // product → horizon → item ids in rank order
+	horizons   map[string]map[roadmap.Horizon][]uint32 // product → horizon → item handles in rank order
+	ids        []string                                // item handle → id, in order of proposal
 }
 
 // NewState returns the state of an empty ledger.
@@ -72,7 +76,7 @@ func NewState() *State {
 		objectives: map[string]*ObjectiveView{},
 		items:      map[string]*ItemView{},
 		reviews:    map[string]*ReviewView{},
-		horizons:   map[string]map[roadmap.Horizon][]string{},
+		horizons:   map[string]map[roadmap.Horizon][]uint32{},
 	}
 }
 
@@ -83,10 +87,12 @@ func (s *State) Clone() *State {
 		objectives: maps.Clone(s.objectives),
 		items:      maps.Clone(s.items),
 		reviews:    maps.Clone(s.reviews),
-		horizons:   make(map[string]map[roadmap.Horizon][]string, len(s.horizons)),
+		horizons:   make(map[string]map[roadmap.Horizon][]uint32, len(s.horizons)),
+		// Shared: ids only grow, and a clipped copy appends elsewhere.
+		ids: slices.Clip(s.ids),
 	}
 	for product, byHorizon := range s.horizons {
-		cp := make(map[roadmap.Horizon][]string, len(byHorizon))
+		cp := make(map[roadmap.Horizon][]uint32, len(byHorizon))
 		for h, ids := range byHorizon {
 			cp[h] = slices.Clone(ids)
 		}
@@ -115,6 +121,9 @@ func (s *State) Apply(ev Event) {
 		it := ItemView{}
 		if old := s.items[env.AggregateID]; old != nil {
 			it = *old
+		} else {
+			it.handle = uint32(len(s.ids))
+			s.ids = append(s.ids, env.AggregateID)
 		}
 		before := it.Item
 		it.Item = roadmap.EvolveItem(it.Item, env.AggregateID, ev.Data)
@@ -123,7 +132,7 @@ func (s *State) Apply(ev Event) {
 			it.LastDecision = &Decision{Sequence: ev.Sequence, Type: env.Type, Rationale: rationale, Actor: env.Actor, At: env.Time}
 		}
 		s.items[env.AggregateID] = &it
-		s.move(before, it.Item, ev.Data)
+		s.move(it.handle, before, it.Item, ev.Data)
 	case "review":
 		r := ReviewView{}
 		if old := s.reviews[env.AggregateID]; old != nil {
@@ -155,13 +164,13 @@ func decisionRationale(e roadmap.Event) (string, bool) {
 	return "", false
 }
 
-// move keeps the horizon lists in step with a decision on one item. Lists
-// are replaced, never changed in place, so clones stay independent.
-func (s *State) move(before, after roadmap.Item, e roadmap.Event) {
+// move keeps the horizon lists in step with a decision on one item. It
+// changes the lists in place: a clone owns copies of them.
+func (s *State) move(handle uint32, before, after roadmap.Item, e roadmap.Event) {
 	if before.Status == roadmap.StatusOnRoadmap {
 		list := s.horizons[before.Product][before.Horizon]
-		if i := slices.Index(list, before.ID); i >= 0 {
-			s.horizons[before.Product][before.Horizon] = slices.Concat(list[:i], list[i+1:])
+		if i := slices.Index(list, handle); i >= 0 {
+			s.horizons[before.Product][before.Horizon] = slices.Delete(list, i, i+1)
 		}
 	}
 	if after.Status != roadmap.StatusOnRoadmap {
@@ -176,7 +185,7 @@ func (s *State) move(before, after roadmap.Item, e roadmap.Event) {
 	}
 	byHorizon := s.horizons[after.Product]
 	if byHorizon == nil {
-		byHorizon = map[roadmap.Horizon][]string{}
+		byHorizon = map[roadmap.Horizon][]uint32{}
 		s.horizons[after.Product] = byHorizon
 	}
 	list := byHorizon[after.Horizon]
@@ -184,7 +193,7 @@ func (s *State) move(before, after roadmap.Item, e roadmap.Event) {
 	if rank != nil {
 		pos = min(max(*rank, 1)-1, len(list))
 	}
-	byHorizon[after.Horizon] = slices.Concat(list[:pos], []string{after.ID}, list[pos:])
+	byHorizon[after.Horizon] = slices.Insert(list, pos, handle)
 }
 
 // Objective implements roadmap.References.
@@ -212,7 +221,7 @@ func (s *State) Position(itemID string) (rank, size int) {
 		return 0, 0
 	}
 	list := s.horizons[it.Product][it.Horizon]
-	return slices.Index(list, itemID) + 1, len(list)
+	return slices.Index(list, it.handle) + 1, len(list)
 }
 
 // ReviewForPeriod implements roadmap.ReviewReferences.
