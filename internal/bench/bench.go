@@ -1,13 +1,82 @@
-// Package bench measures the ledger beside raw JetStream.
+// Package bench measures the ledger beside raw JetStream on the machine it
+// runs on, so the cost of everything the ledger adds to an append (HTTP,
+// decoding, deciding, hashing, waiting for the projections) reads as a ratio
+// rather than as an absolute figure that depends on the disk.
+//
+// Each sub-benchmark is one entry of the commands table: "roadmap bench NAME
+// [flags]" runs it.
 package bench
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"runtime"
+	"strings"
 )
 
-// Run is a placeholder until the benchmark lands.
+// command is one sub-benchmark of "roadmap bench".
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists the sub-benchmarks. A new one (rebuild, read, timetravel)
+// is one more entry.
+var commands = []command{
+	{"write", "decisions per second through the HTTP API beside raw JetStream publishes", runWrite},
+}
+
+// Run runs the sub-benchmark named by args[0] with the flags that follow.
+// It returns flag.ErrHelp after printing the usage when no sub-benchmark is
+// named, and an error when the benchmark cannot run or a request fails.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("bench: not yet written")
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage())
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage())
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprint(stderr, usage())
+	return fmt.Errorf("bench: unknown benchmark %q", args[0])
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("roadmap bench: measure the ledger beside raw JetStream on this machine\n\nBenchmarks:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun \"roadmap bench NAME -h\" for a benchmark's flags.\n")
+	return b.String()
+}
+
+// Machine is what a figure was measured on.
+type Machine struct {
+	GOOS       string `json:"goos"`
+	GOARCH     string `json:"goarch"`
+	NumCPU     int    `json:"num_cpu"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	GoVersion  string `json:"go_version"`
+}
+
+func thisMachine() Machine {
+	return Machine{
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NumCPU: runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
+	}
+}
+
+func (m Machine) String() string {
+	return fmt.Sprintf("%s/%s, %d CPUs (GOMAXPROCS %d), %s", m.GOOS, m.GOARCH, m.NumCPU, m.GOMAXPROCS, m.GoVersion)
 }
