@@ -234,21 +234,6 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 	return req, nil
 }
 
-func describeType(e *json.UnmarshalTypeError) string {
-	switch e.Type.Kind().String() {
-	case "int", "int64":
-		return "an integer"
-	case "float64":
-		return "a number"
-	case "string":
-		return "a string"
-	case "slice":
-		return "an array"
-	case "struct", "ptr", "map":
-		return "an object"
-	}
-	return "a " + e.Type.String()
-}
 
 func actor(r *http.Request) (string, error) {
 	a := strings.TrimSpace(r.Header.Get("X-Actor"))

@@ -51,22 +51,32 @@ func (e Envelope) ComputeHash() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	h.Write([]byte(e.PrevHash))
-	h.Write([]byte{'\n'})
-	h.Write(canonical)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return chainHash(e.PrevHash, canonical), nil
 }
 
-// Seal sets e's hash from prevHash and returns the message body to store.
+// Seal sets e's hash from prevHash and returns the message body to store:
+// the canonical bytes with the hash as their last field, exactly what
+// json.Marshal(e) gives, encoded once.
 func (e *Envelope) Seal(prevHash string) ([]byte, error) {
-	e.PrevHash = prevHash
-	hash, err := e.ComputeHash()
+	e.PrevHash, e.Hash = prevHash, ""
+	canonical, err := e.Canonical()
 	if err != nil {
 		return nil, err
 	}
-	e.Hash = hash
-	return json.Marshal(e)
+	e.Hash = chainHash(prevHash, canonical)
+	body := make([]byte, 0, len(canonical)+len(`,"hash":""`)+len(e.Hash))
+	body = append(body, canonical[:len(canonical)-1]...)
+	body = append(body, `,"hash":"`...)
+	body = append(body, e.Hash...)
+	return append(body, `"}`...), nil
+}
+
+func chainHash(prevHash string, canonical []byte) string {
+	h := sha256.New()
+	h.Write([]byte(prevHash))
+	h.Write([]byte{'\n'})
+	h.Write(canonical)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // ErrTampered marks a stored event whose bytes or chain do not verify.

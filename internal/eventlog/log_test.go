@@ -259,3 +259,21 @@ func replace(b []byte, old, new string) []byte {
 	}
 	return []byte(strings.Replace(string(b), old, new, 1))
 }
+
+func TestSealGivesExactlyTheEncodedEnvelope(t *testing.T) {
+	for n := range 3 {
+		e := event(uuid.NewString(), n)
+		e.Data = json.RawMessage(`{"rationale":"<b>&</b> \u2028 é"}`)
+		body, err := e.Seal(fmt.Sprintf("prev-%d", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(e)
+		if string(body) != string(want) {
+			t.Errorf("sealed\n%s\nencoded\n%s", body, want)
+		}
+		if _, err := eventlog.Decode(body); err != nil {
+			t.Errorf("sealed body does not decode: %v", err)
+		}
+	}
+}
