@@ -170,18 +170,19 @@ func (r *Runner) Ready() error {
 func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
 	for {
 		r.mu.Lock()
-		applied, advanced, stopped, err := r.applied, r.advanced, r.stopped, r.err
-		r.mu.Unlock()
-		if applied >= seq {
+		if r.applied >= seq {
+			r.mu.Unlock()
 			return nil
 		}
-		if stopped {
+		if r.stopped {
+			err := r.err
+			r.mu.Unlock()
 			return err
 		}
-		r.mu.Lock()
-		if r.advanced == advanced {
-			r.waiting++
-		}
+		// Checked and registered under one lock: an advance cannot slip in
+		// between and leave this waiter asleep.
+		r.waiting++
+		advanced := r.advanced
 		r.mu.Unlock()
 		select {
 		case <-advanced:
