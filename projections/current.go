@@ -61,11 +61,11 @@ func (c *Current) Apply(ev Event) {
 	defer c.mu.Unlock()
 	var m move
 	if ev.Envelope.AggregateType == "item" {
-		m.from = c.state.place(ev.Envelope.AggregateID)
+		m.from = pack(c.state.place(ev.Envelope.AggregateID))
 	}
 	c.state.Apply(ev)
 	if ev.Envelope.AggregateType == "item" {
-		m.to = c.state.place(ev.Envelope.AggregateID)
+		m.to = pack(c.state.place(ev.Envelope.AggregateID))
 	}
 	c.moves = append(c.moves, m)
 	at := ev.Envelope.Time.UnixMicro()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -19,9 +20,32 @@ type Place struct {
 	Rank    int             `json:"rank"`
 }
 
-// move is where one event took its item from and to; it packs into a few
+// move is where one event took its item from and to, packed into twelve
 // bytes so the projection can keep one per event of a long ledger.
-type move struct{ from, to Place }
+type move struct {
+	from, to packedPlace
+}
+
+// packedPlace is a Place as a horizon index (0 off the roadmap, else 1 + its
+// index in roadmap.Horizons) and a rank.
+type packedPlace struct {
+	horizon uint8
+	rank    uint32
+}
+
+func pack(p Place) packedPlace {
+	if p.Rank == 0 {
+		return packedPlace{}
+	}
+	return packedPlace{horizon: uint8(slices.Index(roadmap.Horizons, p.Horizon) + 1), rank: uint32(p.Rank)}
+}
+
+func (p packedPlace) unpack() Place {
+	if p.horizon == 0 {
+		return Place{}
+	}
+	return Place{Horizon: roadmap.Horizons[p.horizon-1], Rank: int(p.rank)}
+}
 
 func (s *State) place(itemID string) Place {
 	rank, _ := s.Position(itemID)
@@ -80,7 +104,8 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 	c.mu.RLock()
 	if rec.Sequence >= 1 && rec.Sequence <= uint64(len(c.moves)) && env.AggregateType == "item" {
 		m := c.moves[rec.Sequence-1]
-		r.From, r.To = &m.from, &m.to
+		from, to := m.from.unpack(), m.to.unpack()
+		r.From, r.To = &from, &to
 	}
 	switch env.AggregateType {
 	case "item":
