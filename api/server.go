@@ -234,7 +234,6 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 	return req, nil
 }
 
-
 func actor(r *http.Request) (string, error) {
 	a := strings.TrimSpace(r.Header.Get("X-Actor"))
 	if a == "" {

@@ -38,8 +38,9 @@ type Current struct {
 	mu          sync.RWMutex
 	state       *State
 	idempotency map[string]IdempotencyEntry
-	clock       []int64  // by sequence-1: the latest event time (Unix µs) up to that sequence
-	moves       []move   // by sequence-1: where an item decision took its item from and to
+	clock       []int64 // by sequence-1: the latest event time (Unix µs) up to that sequence
+	moves       []move  // by sequence-1: where an item decision took its item from and to
+	recent      [recentAnswers]recentAnswer
 	checkpoints []*State // checkpoints[i] is the state at sequence (i+1)*every
 }
 
@@ -68,6 +69,7 @@ func (c *Current) Apply(ev Event) {
 		m.to = pack(c.state.place(ev.Envelope.AggregateID))
 	}
 	c.moves = append(c.moves, m)
+	c.remember(ev, m.to)
 	at := ev.Envelope.Time.UnixMicro()
 	if n := len(c.clock); n > 0 {
 		at = max(at, c.clock[n-1])
@@ -91,6 +93,57 @@ func (c *Current) Apply(ev Event) {
 			RequestHash: ev.RequestHash, Sequence: ev.Sequence, EventType: ev.Envelope.Type, Answer: answer,
 		}
 	}
+}
+
+// recentAnswers is how many of the last events' aggregates are remembered as
+// they stood right after each, for answering a write when another decision
+// on the same aggregate has landed since.
+const recentAnswers = 1024
+
+// recentAnswer is an aggregate right after one event: views are never
+// changed in place, so keeping the pointer costs nothing.
+type recentAnswer struct {
+	seq       uint64
+	objective *ObjectiveView
+	item      *ItemView
+	review    *ReviewView
+	rank      uint32
+}
+
+func (c *Current) remember(ev Event, to packedPlace) {
+	id := ev.Envelope.AggregateID
+	a := recentAnswer{seq: ev.Sequence, rank: to.rank}
+	switch ev.Envelope.AggregateType {
+	case "objective":
+		a.objective = c.state.objectives[id]
+	case "item":
+		a.item = c.state.items[id]
+	case "review":
+		a.review = c.state.reviews[id]
+	}
+	c.recent[ev.Sequence%recentAnswers] = a
+}
+
+// AnswerAt returns the aggregate of the event at seq as it stood right after
+// it (an ObjectiveView, ItemView or ReviewView), if seq is among the last
+// events applied.
+func (c *Current) AnswerAt(seq uint64) (any, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	a := c.recent[seq%recentAnswers]
+	switch {
+	case a.seq != seq:
+		return nil, false
+	case a.objective != nil:
+		return *a.objective, true
+	case a.item != nil:
+		v := *a.item
+		v.Rank = int(a.rank)
+		return v, true
+	case a.review != nil:
+		return *a.review, true
+	}
+	return nil, false
 }
 
 // Read calls fn with the live state, which fn must not keep or change.

@@ -46,6 +46,7 @@ type Views interface {
 	ReviewView(id string) (projections.ReviewView, bool)
 	Idempotency(key string) (projections.IdempotencyEntry, bool)
 	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
+	AnswerAt(seq uint64) (any, bool)
 }
 
 // Waiter waits until the projections have applied a sequence.
@@ -352,6 +353,9 @@ func (s *Service) answerAt(ctx context.Context, agg aggregate, seq uint64) (any,
 		}
 	}
 	if answer, version := view(s.views); version == seq {
+		return answer, nil
+	}
+	if answer, ok := s.views.AnswerAt(seq); ok {
 		return answer, nil
 	}
 	var answer any
