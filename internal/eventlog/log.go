@@ -320,7 +320,11 @@ func (l *Log) Read(ctx context.Context, aggregateType, aggregateID string, fn fu
 }
 
 func (l *Log) follow(ctx context.Context, from uint64, subjects []string, fn func(Record) error) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverAllPolicy}
+	// An ordered consumer is state on the server: it is deleted when the
+	// read ends, and the server drops it by itself after InactiveThreshold if
+	// this process dies first. Without that every read would leave one
+	// behind until the server refused to make more.
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverAllPolicy, InactiveThreshold: 30 * time.Second}
 	if from > 1 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 	}
@@ -328,12 +332,24 @@ func (l *Log) follow(ctx context.Context, from uint64, subjects []string, fn fun
 	if err != nil {
 		return fmt.Errorf("ordered consumer: %w", err)
 	}
+
 	// Short heartbeats notice a lost leader or connection within seconds and
 	// make the ordered consumer start again where it was.
 	msgs, err := cons.Messages(jetstream.PullMaxMessages(4096), jetstream.PullHeartbeat(time.Second), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}
+	defer func() {
+		// Stop first, or the ordered consumer would make itself again when
+		// it sees its consumer deleted; it may have been re-made under
+		// another name on the way.
+		msgs.Stop()
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = l.stream.DeleteConsumer(dctx, info.Name)
+		}
+	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {

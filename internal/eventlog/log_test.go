@@ -277,3 +277,29 @@ func TestSealGivesExactlyTheEncodedEnvelope(t *testing.T) {
 		}
 	}
 }
+
+func TestReadsLeaveNoConsumerBehind(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	ctx := context.Background()
+	id := uuid.NewString()
+	if _, err := l.Append(ctx, event(id, 0), "", eventlog.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		readAll(t, l, id)
+		if err := l.Follow(ctxWithTimeout(t), 1, func(eventlog.Record) error { return errStop }); !errors.Is(err, errStop) {
+			t.Fatal(err)
+		}
+	}
+	stream, err := l.JetStream().Stream(ctx, eventlog.DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Consumers != 0 {
+		t.Errorf("after 40 reads the stream has %d consumers, want 0", info.State.Consumers)
+	}
+}
