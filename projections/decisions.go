@@ -55,26 +55,27 @@ func (s *State) place(itemID string) Place {
 	return Place{Horizon: s.items[itemID].Horizon, Rank: rank}
 }
 
-// Record is one event of the ledger as the audit trail shows it: who did
-// what, when and why, with where the item went and the hash chain links.
+// Record is one event of the ledger with what the projections know of it:
+// who did what, when and why, where the item went, and the hash chain links.
+// The API shows it as an AuditEvent.
 type Record struct {
-	Sequence      uint64         `json:"seq"`
-	EventID       string         `json:"event_id"`
-	Type          string         `json:"type"`
-	At            time.Time      `json:"at"`
-	Actor         string         `json:"actor"`
-	AggregateType string         `json:"aggregate_type"`
-	AggregateID   string         `json:"aggregate_id"`
-	Product       string         `json:"product,omitempty"`
-	Title         string         `json:"title,omitempty"`
-	Rationale     string         `json:"rationale,omitempty"`
-	Evidence      []string       `json:"evidence,omitempty"`
-	From          *Place         `json:"from,omitempty"`
-	To            *Place         `json:"to,omitempty"`
-	Score         *roadmap.Score `json:"score,omitempty"`
-	ObjectiveIDs  []string       `json:"objective_ids,omitempty"`
-	PrevHash      string         `json:"prev_hash"`
-	Hash          string         `json:"hash"`
+	Sequence      uint64
+	EventID       string
+	Type          string
+	At            time.Time
+	Actor         string
+	AggregateType string
+	AggregateID   string
+	Product       string
+	Title         string
+	Rationale     string
+	Evidence      []string
+	From          *Place
+	To            *Place
+	Score         *roadmap.Score
+	ObjectiveIDs  []string
+	PrevHash      string
+	Hash          string
 }
 
 // IsDecision reports whether an event type is a decision a review goes

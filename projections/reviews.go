@@ -83,7 +83,7 @@ type Snapshot struct {
 	SinceSequence uint64              `json:"since_sequence"`
 	Sequence      uint64              `json:"sequence"`
 	Roadmap       RoadmapView         `json:"roadmap"`
-	Decisions     []Record            `json:"decisions"`
+	Decisions     []AuditEvent        `json:"decisions"`
 	Signals       Signals             `json:"signals"`
 	ChainHeads    *roadmap.ChainHeads `json:"chain_heads"`
 	Version       uint64              `json:"version"`
@@ -109,7 +109,7 @@ func (c *Current) Snapshot(ctx context.Context, id string, now time.Time) (Snaps
 	}
 	snap := Snapshot{
 		ID: r.ID, Period: r.Period, Title: r.Title, Status: r.Status, OpenedAt: r.OpenedAt,
-		Notes: r.Notes, Sequence: live, Version: r.Version, Decisions: []Record{},
+		Notes: r.Notes, Sequence: live, Version: r.Version, Decisions: []AuditEvent{},
 	}
 	if r.Status == roadmap.ReviewStatusClosed {
 		closedAt, heads := r.ClosedAt, r.Heads
@@ -117,9 +117,11 @@ func (c *Current) Snapshot(ctx context.Context, id string, now time.Time) (Snaps
 	}
 	snap.SinceSequence = previousClose(reviews, id, snap.Sequence)
 
+	var decisions []Record
 	err := c.Scan(ctx, snap.SinceSequence+1, snap.Sequence, func(rec Record) (bool, error) {
 		if IsDecision(rec.Type) {
-			snap.Decisions = append(snap.Decisions, rec)
+			decisions = append(decisions, rec)
+			snap.Decisions = append(snap.Decisions, NewAuditEvent(rec))
 		}
 		return true, nil
 	})
@@ -128,7 +130,7 @@ func (c *Current) Snapshot(ctx context.Context, id string, now time.Time) (Snaps
 	}
 	err = c.At(ctx, snap.Sequence, func(s *State) error {
 		snap.Roadmap = s.Roadmap("")
-		snap.Signals = s.Signals(now, snap.Decisions)
+		snap.Signals = s.Signals(now, decisions)
 		return nil
 	})
 	return snap, err
