@@ -1,0 +1,258 @@
+package proof
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// ErrBroken means the tree met an event that does not continue the stream:
+// a missing sequence, a sequence delivered again with other bytes, or an
+// event without its stored body. The tree then stops growing (it keeps the
+// prefix it had, whose proofs stay valid) and refuses to make checkpoints.
+var ErrBroken = errors.New("proof tree broken")
+
+// The stored hashes live in fixed-size chunks, so growing the tree never
+// copies what it already holds (a doubling slice would briefly need three
+// times the memory during start-up replay) and a chunk never moves.
+const (
+	chunkBits = 12
+	chunkLen  = 1 << chunkBits // 4096 hashes, 128 KiB
+)
+
+// Tree is the Merkle tree of the whole stream: leaf i (0-based) is the
+// stored body of the event at stream sequence i+1, hashed with
+// tlog.RecordHash, so a tree of size N covers sequences 1 to N.
+//
+// It keeps every hash tlog stores for the tree in memory: the leaf hashes
+// and the hashes of the perfect subtrees they complete, in tlog's stored hash
+// order (tlog.StoredHashIndex). That is just under two 32-byte hashes per
+// event, about 64 MB for 1,000,000 events, and it makes every root, inclusion
+// proof and consistency proof a read of at most a few dozen hashes.
+//
+// Feed it with Apply (it is a projections.Projection) or Append, one event
+// at a time in log order. A Tree is safe for concurrent use: Apply and Append
+// hold the write lock only to add the one to log₂ n hashes an event
+// completes, and every reader holds the read lock. The zero value is an
+// empty tree ready to use.
+type Tree struct {
+	mu     sync.RWMutex
+	size   int64                  // leaves: the sequence of the last event
+	chunks []*[chunkLen]tlog.Hash // the stored hashes, in tlog's order
+	stored int64                  // how many: tlog.StoredHashCount(size)
+	err    error                  // why the tree stopped growing, sticky
+}
+
+// NewTree returns an empty tree.
+func NewTree() *Tree { return &Tree{} }
+
+// Apply adds the event to the tree. It is the projections.Projection
+// method: the Runner calls it for every event in log order. An event that
+// does not continue the stream (see ErrBroken) stops the tree; Err reports
+// why.
+func (t *Tree) Apply(ev projections.Event) {
+	_ = t.Append(ev.Sequence, ev.Body)
+}
+
+// Append adds the event at sequence seq, whose stored message body is body.
+// seq must be Size()+1. The same event delivered again (the same sequence
+// and the same bytes) is ignored. Anything else breaks the tree: Append
+// returns an error wrapping ErrBroken, now and on every later call.
+func (t *Tree) Append(seq uint64, body []byte) error {
+	// Hash the body before taking the lock: it is most of the work.
+	leaf := tlog.RecordHash(body)
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return t.err
+	}
+	switch {
+	case seq == uint64(t.size)+1 && len(body) > 0:
+		t.appendLeaf(leaf)
+		return nil
+	case len(body) == 0:
+		t.err = fmt.Errorf("%w: the event at sequence %d has no stored body", ErrBroken, seq)
+	case seq == 0:
+		t.err = fmt.Errorf("%w: an event without a sequence arrived after sequence %d", ErrBroken, t.size)
+	case seq <= uint64(t.size):
+		if t.hash(tlog.StoredHashIndex(0, int64(seq)-1)) == leaf {
+			return nil // delivered again, unchanged
+		}
+		t.err = fmt.Errorf("%w: the event at sequence %d arrived again with other bytes", ErrBroken, seq)
+	case seq == uint64(t.size)+2:
+		t.err = fmt.Errorf("%w: the event at sequence %d arrived after sequence %d: sequence %d is missing",
+			ErrBroken, seq, t.size, t.size+1)
+	default:
+		t.err = fmt.Errorf("%w: the event at sequence %d arrived after sequence %d: sequences %d to %d are missing",
+			ErrBroken, seq, t.size, t.size+1, seq-1)
+	}
+	return t.err
+}
+
+// appendLeaf stores the hashes tlog.StoredHashesForRecordHash would give for
+// leaf n = t.size: the leaf hash, then one hash for each perfect subtree the
+// leaf completes (one for each trailing 1 bit of n), each the node hash of
+// the subtree's left half, already stored, and the hash just made.
+func (t *Tree) appendLeaf(h tlog.Hash) {
+	n := t.size
+	t.push(h)
+	for level := 0; n>>level&1 == 1; level++ {
+		h = tlog.NodeHash(t.hash(tlog.StoredHashIndex(level, n>>level-1)), h)
+		t.push(h)
+	}
+	t.size++
+}
+
+func (t *Tree) push(h tlog.Hash) {
+	if t.stored&(chunkLen-1) == 0 {
+		t.chunks = append(t.chunks, new([chunkLen]tlog.Hash))
+	}
+	t.chunks[t.stored>>chunkBits][t.stored&(chunkLen-1)] = h
+	t.stored++
+}
+
+func (t *Tree) hash(index int64) tlog.Hash {
+	return t.chunks[index>>chunkBits][index&(chunkLen-1)]
+}
+
+// Err returns why the tree stopped growing (wrapping ErrBroken), or nil.
+func (t *Tree) Err() error {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.err
+}
+
+// Size returns the number of leaves: the sequence of the last event added.
+func (t *Tree) Size() int64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.size
+}
+
+// ReadHashes returns the stored hashes at the given indexes
+// (tlog.StoredHashIndex). It makes the Tree a tlog.HashReader.
+func (t *Tree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.readHashes(indexes)
+}
+
+// readHashes is ReadHashes for callers that hold the lock.
+func (t *Tree) readHashes(indexes []int64) ([]tlog.Hash, error) {
+	hashes := make([]tlog.Hash, len(indexes))
+	for i, index := range indexes {
+		if index < 0 || index >= t.stored {
+			return nil, fmt.Errorf("proof: no stored hash %d in a tree of %d events (%d hashes)", index, t.size, t.stored)
+		}
+		hashes[i] = t.hash(index)
+	}
+	return hashes, nil
+}
+
+// reader is a tlog.HashReader for callers that hold the lock: tlog calls it
+// back from inside Root and the proofs, which already hold the read lock,
+// and a second read lock could wait behind a writer forever.
+func (t *Tree) reader() tlog.HashReader { return tlog.HashReaderFunc(t.readHashes) }
+
+func (t *Tree) checkSize(what string, size int64) error {
+	if size < 0 || size > t.size {
+		return fmt.Errorf("proof: %s %d is not in the tree: it has %d events", what, size, t.size)
+	}
+	return nil
+}
+
+// Root returns the root hash of the tree of the first size events, for
+// any size from 0 (the empty tree, whose root is SHA-256 of nothing) to
+// Size().
+func (t *Tree) Root(size int64) (tlog.Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if err := t.checkSize("size", size); err != nil {
+		return tlog.Hash{}, err
+	}
+	return tlog.TreeHash(size, t.reader())
+}
+
+// InclusionProof returns the proof that the event at sequence seq is in the
+// tree of the first size events (1 ≤ seq ≤ size ≤ Size()). Check it with
+// VerifyInclusion, or tlog.CheckRecord with leaf index seq-1.
+func (t *Tree) InclusionProof(seq, size int64) (tlog.RecordProof, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if err := t.checkSize("size", size); err != nil {
+		return nil, err
+	}
+	if seq < 1 || seq > size {
+		return nil, fmt.Errorf("proof: sequence %d is not in a tree of %d events", seq, size)
+	}
+	return tlog.ProveRecord(size, seq-1, t.reader())
+}
+
+// ConsistencyProof returns the proof that the tree of the first to events
+// extends the tree of the first from events (1 ≤ from ≤ to ≤ Size()): the
+// events before from are unchanged. Every tree extends the empty tree, so
+// there is no proof from 0. Check it with VerifyConsistency or
+// tlog.CheckTree.
+func (t *Tree) ConsistencyProof(from, to int64) (tlog.TreeProof, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if err := t.checkSize("size", to); err != nil {
+		return nil, err
+	}
+	if from < 1 || from > to {
+		return nil, fmt.Errorf("proof: no consistency proof from size %d to size %d: it needs 1 ≤ from ≤ to", from, to)
+	}
+	return tlog.ProveTree(to, from, t.reader())
+}
+
+// SubtreeHashes returns the compact range of the first size events: the
+// hashes of the perfect subtrees that cover leaves [0, size), largest
+// (leftmost) first, one for each 1 bit of size. With them (checked against
+// a checkpoint's root, see NewCompact) a verifier that holds only the events
+// from sequence size+1 on can compute the root of every larger tree.
+func (t *Tree) SubtreeHashes(size int64) ([]tlog.Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if err := t.checkSize("size", size); err != nil {
+		return nil, err
+	}
+	return t.readHashes(compactRangeIndexes(size))
+}
+
+// compactRangeIndexes returns the stored hash indexes of the perfect
+// subtrees covering leaves [0, size), largest first (as tlog's own
+// subTreeIndex does for TreeHash).
+func compactRangeIndexes(size int64) []int64 {
+	indexes := make([]int64, 0, bits.OnesCount64(uint64(size)))
+	lo := int64(0)
+	for level := 62; level >= 0; level-- {
+		if size>>level&1 == 1 {
+			indexes = append(indexes, tlog.StoredHashIndex(level, lo>>level))
+			lo += 1 << level
+		}
+	}
+	return indexes
+}
+
+// Checkpoint returns the (unsigned) checkpoint of the whole tree as it is
+// now, size and root read together, with origin and the time now. It
+// refuses when the tree is broken (Err).
+func (t *Tree) Checkpoint(origin string, now time.Time) (Checkpoint, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.err != nil {
+		return Checkpoint{}, t.err
+	}
+	root, err := tlog.TreeHash(t.size, t.reader())
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	return Checkpoint{Origin: origin, Size: t.size, Root: root, Time: now.UTC()}, nil
+}
