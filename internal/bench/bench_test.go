@@ -50,9 +50,11 @@ func TestWriteRunsAndReports(t *testing.T) {
 		if len(s.ByOp) != 2 {
 			t.Errorf("%s: latency by operation %v, want two operations", name, s.ByOp)
 		}
+		// The load alternates, but where each client's alternation stands
+		// when the warm-up ends decides the split: about half each.
 		for op, l := range s.ByOp {
-			if l.Ops != 20 {
-				t.Errorf("%s: %d %s operations, want 20: the load alternates", name, l.Ops, op)
+			if l.Ops < 12 || l.Ops > 28 {
+				t.Errorf("%s: %d %s operations, want about 20 of 40: the load alternates", name, l.Ops, op)
 			}
 		}
 		if s.StoredBytes <= 0 {

@@ -1,0 +1,479 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// timetravelConfig is what the timetravel benchmark's flags say.
+type timetravelConfig struct {
+	Ledger     ledgerSpec
+	LedgerDir  string
+	Clients    int
+	Warmup     time.Duration
+	Duration   time.Duration
+	Count      int
+	Rounds     int
+	Batch      int
+	Seed       uint64
+	Timeout    time.Duration
+	TargetP99  time.Duration
+	JSON       bool
+	CPUProfile string
+	RawProfile string
+	TempDir    string
+	// CheckpointEvery is how many events apart the projections keep their
+	// checkpoints; projections.CheckpointEvery unless a test makes it small.
+	CheckpointEvery uint64
+}
+
+func parseTimetravel(args []string, stderr io.Writer) (timetravelConfig, error) {
+	var cfg timetravelConfig
+	var lf ledgerFlags
+	fs := flag.NewFlagSet("bench timetravel", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: roadmap bench timetravel [flags]
+
+Generates a ledger of -events events shaped like a real one (or reuses the one
+kept in -ledger-dir, such as the rebuild benchmark's), opens it as the serve
+command does, and asks for the roadmap in the past at random points:
+GET /v1/roadmap?at_seq=N and GET /v1/roadmap?as_of=T, first from one client,
+then from -clients concurrent ones. Beside each, (a) raw JetStream does the
+least work the same answer needs, on the same points: an ordered consumer
+reading the events from the nearest checkpoint at or before N up to N, on the
+log opened alone. It prints the latencies of both sides and the ratio of
+their rates. Each round opens the ledger (b), then the log alone (a).
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	lf.register(fs, 1_000_000)
+	fs.IntVar(&cfg.Clients, "clients", 4, "concurrent clients in the concurrent phases (the sequential phases use one)")
+	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured warm-up of each side in each phase")
+	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "measured time of each side in each phase (ignored with -count)")
+	fs.IntVar(&cfg.Count, "count", 0, "measure exactly this many queries of each side in each phase instead of -duration")
+	fs.IntVar(&cfg.Rounds, "rounds", 1, "times to run every phase, alternating (a) and (b)")
+	fs.IntVar(&cfg.Batch, "batch", 4096, "messages the raw side's ordered consumer pulls at a time (the ledger's Follow pulls 4096)")
+	fs.Uint64Var(&cfg.Seed, "query-seed", 1, "seed of the random points in time (both sides ask for the same ones)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "hard cap on the whole run, generation included")
+	fs.DurationVar(&cfg.TargetP99, "target-p99", 200*time.Millisecond, "p99 latency the ledger's answers should stay under")
+	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of a table")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the ledger's side of the first phase (at_seq, one client) of the first round to this file")
+	fs.StringVar(&cfg.RawProfile, "raw-cpuprofile", "", "write a CPU profile of the raw side of the same phase to this file")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	cfg.Ledger, cfg.LedgerDir, cfg.CheckpointEvery = lf.spec(), lf.dir, projections.CheckpointEvery
+	switch {
+	case fs.NArg() > 0:
+		return cfg, fmt.Errorf("bench timetravel takes no arguments, got %q", fs.Args())
+	case cfg.Clients < 1 || cfg.Clients > 256:
+		return cfg, fmt.Errorf("-clients must be 1 to 256, got %d", cfg.Clients)
+	case cfg.Warmup < 0:
+		return cfg, errors.New("-warmup must not be negative")
+	case cfg.Count < 0:
+		return cfg, errors.New("-count must not be negative")
+	case cfg.Count == 0 && cfg.Duration <= 0:
+		return cfg, errors.New("-duration must be positive (or set -count)")
+	case cfg.Rounds < 1 || cfg.Rounds > 100:
+		return cfg, fmt.Errorf("-rounds must be 1 to 100, got %d", cfg.Rounds)
+	case cfg.Batch < 1:
+		return cfg, errors.New("-batch must be positive")
+	case cfg.Timeout <= 0:
+		return cfg, errors.New("-timeout must be positive")
+	}
+	return cfg, cfg.Ledger.validate()
+}
+
+func runTimetravel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseTimetravel(args, stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := measureTimetravel(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return rep.WriteTable(stdout)
+}
+
+// TimetravelReport is the result of the timetravel benchmark.
+type TimetravelReport struct {
+	Benchmark string     `json:"benchmark"`
+	Date      time.Time  `json:"date"`
+	Machine   Machine    `json:"machine"`
+	Ledger    LedgerInfo `json:"generated_ledger"`
+	// OpenSeconds is the ledger's mean time from open to ready.
+	OpenSeconds     float64 `json:"open_seconds"`
+	CheckpointEvery uint64  `json:"checkpoint_every"`
+	// LiveAnswerBytes is the size of today's roadmap, for scale: answers in
+	// the past are about as large.
+	LiveAnswerBytes int               `json:"live_answer_bytes"`
+	Warmup          float64           `json:"warmup_seconds"`
+	Duration        float64           `json:"duration_seconds"`
+	Count           int               `json:"count"`
+	Rounds          int               `json:"rounds"`
+	Batch           int               `json:"raw_batch"`
+	Phases          []TimetravelPhase `json:"phases"`
+	// TargetP99 is in milliseconds; MeetsTarget holds when every phase's
+	// ledger p99 is under it.
+	TargetP99   float64 `json:"target_p99_ms"`
+	MeetsTarget bool    `json:"meets_target"`
+}
+
+// TimetravelPhase is one kind of query at one concurrency, both sides.
+type TimetravelPhase struct {
+	Query   string   `json:"query"`
+	Clients int      `json:"clients"`
+	Raw     LoadSide `json:"raw_jetstream"`
+	API     LoadSide `json:"api"`
+	// Replayed and RawReplayed are the mean number of events each query of
+	// the side read from the log (from the checkpoint at or before its point
+	// up to it); they differ only by how many points each side got through.
+	Replayed    float64 `json:"mean_events_replayed"`
+	RawReplayed float64 `json:"raw_mean_events_read"`
+	// Ratio is API.Rate / Raw.Rate.
+	Ratio       float64     `json:"ratio"`
+	MeetsTarget bool        `json:"meets_target"`
+	PerRound    []LoadRound `json:"per_round"`
+}
+
+// travelPoint is one point in the past: the sequence the answer must be at
+// and, for as_of, the time asked for.
+type travelPoint struct {
+	seq uint64
+	at  time.Time
+}
+
+// pointsPerWorker is how many points each worker draws for a phase; a
+// worker that asks for more starts its list again.
+const pointsPerWorker = 4096
+
+// travelPhase is one kind of query at one concurrency.
+type travelPhase struct {
+	query   string
+	asOf    bool
+	clients int
+	// points[w] are worker w's points, the same on both sides.
+	points [][]travelPoint
+}
+
+// draw fills the phase's points from a seeded generator: at_seq draws a
+// sequence before the live one; as_of draws a time between the first and
+// the last event and resolves it as the ledger does (Current.SequenceAt).
+func (ph *travelPhase) draw(cur *projections.Current, last uint64, first, end time.Time, seed, stream uint64) {
+	rng := rand.New(rand.NewPCG(seed, stream))
+	ph.points = make([][]travelPoint, ph.clients)
+	for w := range ph.points {
+		ps := make([]travelPoint, 0, pointsPerWorker)
+		for len(ps) < pointsPerWorker {
+			if !ph.asOf {
+				ps = append(ps, travelPoint{seq: 1 + rng.Uint64N(last-1)})
+				continue
+			}
+			t := time.UnixMicro(first.UnixMicro() + rng.Int64N(max(end.UnixMicro()-first.UnixMicro(), 1))).UTC()
+			if seq := cur.SequenceAt(t); seq >= 1 && seq < last {
+				ps = append(ps, travelPoint{seq: seq, at: t})
+			}
+		}
+		ph.points[w] = ps
+	}
+}
+
+// travelCounts counts the queries of one side of a phase and the events
+// they read from the log.
+type travelCounts struct {
+	queries, replayed atomic.Int64
+}
+
+func (c *travelCounts) count(seq, every uint64) {
+	c.queries.Add(1)
+	c.replayed.Add(int64(seq - seq/every*every))
+}
+
+// rawTravelWorker reads, for each point, the events from the checkpoint
+// at or before it up to it: what the ledger must read from the log to
+// answer, and nothing else.
+type rawTravelWorker struct {
+	js     jetstream.JetStream
+	stream string
+	batch  int
+	every  uint64
+	points []travelPoint
+	next   int
+	counts *travelCounts
+}
+
+func (w *rawTravelWorker) Do(ctx context.Context) (string, error) {
+	seq := w.points[w.next%len(w.points)].seq
+	w.next++
+	w.counts.count(seq, w.every)
+	from := seq/w.every*w.every + 1
+	n, err := readStream(ctx, w.js, w.stream, from, seq, w.batch)
+	if err == nil && n != int(seq-from+1) {
+		err = fmt.Errorf("read %d events from %d to %d", n, from, seq)
+	}
+	return "read", err
+}
+
+// travelQuery returns the requests of the ledger's side of a phase: the
+// roadmap at each worker's next point, checked to be at its sequence.
+func travelQuery(ph *travelPhase, every uint64, counts *travelCounts) func(*getWorker) (string, func([]byte) error) {
+	next := make([]int, ph.clients) // one per worker, each used by its own goroutine
+	return func(w *getWorker) (string, func([]byte) error) {
+		ps := ph.points[w.index]
+		p := ps[next[w.index]%len(ps)]
+		next[w.index]++
+		counts.count(p.seq, every)
+		path := "/v1/roadmap?at_seq=" + strconv.FormatUint(p.seq, 10)
+		if ph.asOf {
+			path = "/v1/roadmap?as_of=" + url.QueryEscape(p.at.Format(time.RFC3339Nano))
+		}
+		want := []byte(`{"sequence":` + strconv.FormatUint(p.seq, 10) + `,`)
+		return path, func(body []byte) error {
+			if !bytes.HasPrefix(body, want) {
+				return fmt.Errorf("the answer starts %.40q, want %q", body, want)
+			}
+			return nil
+		}
+	}
+}
+
+func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Writer) (rep *TimetravelReport, err error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("bench timetravel: the run took longer than -timeout %s", cfg.Timeout))
+	defer cancel()
+	led, err := prepareLedger(ctx, cfg.Ledger, cfg.LedgerDir, cfg.TempDir, progress)
+	if err != nil {
+		return nil, errors.Join(err, context.Cause(ctx))
+	}
+	defer led.Close()
+
+	rep = &TimetravelReport{
+		Benchmark: "timetravel", Date: time.Now().UTC().Truncate(time.Second), Machine: thisMachine(), Ledger: led.Info,
+		CheckpointEvery: cfg.CheckpointEvery, Warmup: cfg.Warmup.Seconds(), Duration: cfg.Duration.Seconds(),
+		Count: cfg.Count, Rounds: cfg.Rounds, Batch: cfg.Batch, TargetP99: ms(cfg.TargetP99), MeetsTarget: true,
+	}
+	if cfg.Count > 0 {
+		rep.Duration = 0
+	}
+	phases := []*travelPhase{{query: "at_seq", clients: 1}, {query: "as_of", asOf: true, clients: 1},
+		{query: "at_seq", clients: cfg.Clients}, {query: "as_of", asOf: true, clients: cfg.Clients}}
+	if cfg.Clients == 1 {
+		phases = phases[:2]
+	}
+	raws, apis := make([]outcome, len(phases)), make([]outcome, len(phases))
+	rawCounts, apiCounts := make([]travelCounts, len(phases)), make([]travelCounts, len(phases))
+	rep.Phases = make([]TimetravelPhase, len(phases))
+	l := load{Warmup: cfg.Warmup, Duration: cfg.Duration, Count: cfg.Count}
+	var opens time.Duration
+	for r := range cfg.Rounds {
+		// (b) first: the ledger resolves the points in time of this round.
+		fmt.Fprintf(progress, "bench timetravel: round %d/%d: opening the ledger (%d events)\n", r+1, cfg.Rounds, led.Info.Events)
+		bs, open, err := travelLedger(ctx, cfg, led, rep, phases, uint64(r), l, apiCounts, progress)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: %w", errors.Join(err, context.Cause(ctx)))
+		}
+		opens += open
+		// (a) then, on the log alone: no projection in memory.
+		as, err := travelRaw(ctx, cfg, led, phases, r, l, rawCounts, progress)
+		if err != nil {
+			return nil, fmt.Errorf("raw JetStream: %w", errors.Join(err, context.Cause(ctx)))
+		}
+		for i := range phases {
+			raws[i], apis[i] = raws[i].add(as[i]), apis[i].add(bs[i])
+			rd := LoadRound{Raw: round(as[i].Rate(), 1), API: round(bs[i].Rate(), 1), P99: summarise(bs[i].Samples, "").P99}
+			if rd.Raw > 0 {
+				rd.Ratio = round(rd.API/rd.Raw, 3)
+			}
+			rep.Phases[i].PerRound = append(rep.Phases[i].PerRound, rd)
+		}
+	}
+	rep.OpenSeconds = round(opens.Seconds()/float64(cfg.Rounds), 2)
+	for i, ph := range phases {
+		p := &rep.Phases[i]
+		p.Query, p.Clients = ph.query, ph.clients
+		p.Raw = newLoadSide("an ordered consumer reading from the checkpoint at or before the point up to it", raws[i])
+		p.API = newLoadSide("GET /v1/roadmap?"+ph.query+"=...", apis[i])
+		if q := apiCounts[i].queries.Load(); q > 0 {
+			p.Replayed = round(float64(apiCounts[i].replayed.Load())/float64(q), 0)
+		}
+		if q := rawCounts[i].queries.Load(); q > 0 {
+			p.RawReplayed = round(float64(rawCounts[i].replayed.Load())/float64(q), 0)
+		}
+		if p.Raw.Rate > 0 {
+			p.Ratio = round(p.API.Rate/p.Raw.Rate, 3)
+		}
+		p.MeetsTarget = p.API.Ops > 0 && p.API.Latency.P99 < rep.TargetP99
+		rep.MeetsTarget = rep.MeetsTarget && p.MeetsTarget
+	}
+	return rep, nil
+}
+
+// travelLedger opens the ledger as the serve command does, draws the
+// round's points, and runs the ledger's side of every phase. It returns
+// the outcomes and the time from open to ready.
+func travelLedger(ctx context.Context, cfg timetravelConfig, led *preparedLedger, rep *TimetravelReport, phases []*travelPhase,
+	r uint64, l load, counts []travelCounts, progress io.Writer) (_ []outcome, _ time.Duration, err error) {
+	start := time.Now()
+	ledger, err := serveLedger(ctx, app.Config{DataDir: led.DataDir, CheckpointEvery: cfg.CheckpointEvery})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { err = errors.Join(err, ledger.close(ctx)) }()
+	opened := time.Since(start)
+	cur := ledger.app.Current
+	last := cur.Sequence()
+	if last < 2 {
+		return nil, 0, errors.New("the ledger holds fewer than two events")
+	}
+	var end time.Time
+	cur.Read(func(s *projections.State) { end = s.At })
+	first, err := firstEventTime(ctx, ledger.app.Log)
+	if err != nil {
+		return nil, 0, err
+	}
+	if r == 0 {
+		live, _, err := ledger.get(ctx, "/v1/roadmap")
+		if err != nil {
+			return nil, 0, err
+		}
+		rep.LiveAnswerBytes = len(live)
+	}
+	outs := make([]outcome, len(phases))
+	for i, ph := range phases {
+		ph.draw(cur, last, first, end, cfg.Seed, r<<8|uint64(i))
+		name := fmt.Sprintf("%s, %d client(s)", ph.query, ph.clients)
+		fmt.Fprintf(progress, "bench timetravel: round %d/%d: %s: (b) ledger\n", r+1, cfg.Rounds, name)
+		err := instrumented(r == 0 && i == 0, cfg.CPUProfile, "", func() (err error) {
+			outs[i], err = drive(ctx, l, getWorkers(ledger, ph.clients, travelQuery(ph, cfg.CheckpointEvery, &counts[i])))
+			return err
+		})
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return outs, opened, nil
+}
+
+// travelRaw opens the log alone, with the ledger's server options and
+// stream configuration, and runs the raw side of every phase on the points
+// the ledger's side asked for.
+func travelRaw(ctx context.Context, cfg timetravelConfig, led *preparedLedger, phases []*travelPhase,
+	r int, l load, counts []travelCounts, progress io.Writer) ([]outcome, error) {
+	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: led.DataDir, DuplicateWindow: shortDuplicateWindow})
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	releaseMemory()
+	outs := make([]outcome, len(phases))
+	for i, ph := range phases {
+		name := fmt.Sprintf("%s, %d client(s)", ph.query, ph.clients)
+		fmt.Fprintf(progress, "bench timetravel: round %d/%d: %s: (a) raw JetStream from the checkpoint\n", r+1, cfg.Rounds, name)
+		ws := make([]worker, ph.clients)
+		for k := range ws {
+			ws[k] = &rawTravelWorker{js: log.JetStream(), stream: log.Stream(), batch: cfg.Batch, every: cfg.CheckpointEvery,
+				points: ph.points[k], counts: &counts[i]}
+		}
+		err := instrumented(r == 0 && i == 0, cfg.RawProfile, "", func() (err error) {
+			outs[i], err = drive(ctx, l, ws)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return outs, nil
+}
+
+// firstEventTime returns the time of the log's first event.
+func firstEventTime(ctx context.Context, log *eventlog.Log) (time.Time, error) {
+	stream, err := log.JetStream().Stream(ctx, log.Stream())
+	if err != nil {
+		return time.Time{}, err
+	}
+	msg, err := stream.GetMsg(ctx, 1)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("first event: %w", err)
+	}
+	e, err := eventlog.Decode(msg.Data)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("first event: %w", err)
+	}
+	return e.Time, nil
+}
+
+// WriteTable prints the report for people.
+func (r *TimetravelReport) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "roadmap bench timetravel, %s\n", r.Date.Format(time.RFC3339))
+	fmt.Fprintf(w, "machine: %s\n", r.Machine)
+	fmt.Fprintf(w, "ledger:  %s\n", r.Ledger)
+	if !r.Ledger.Cached {
+		fmt.Fprintf(w, "         generated in %.1fs (%.0f events/s), asynchronous publishes without fsync\n", r.Ledger.GenerateSeconds, r.Ledger.GenerateRate)
+	}
+	fmt.Fprintf(w, "         open to ready in %.1fs; a checkpoint every %d events; today's roadmap is %d bytes of JSON\n", r.OpenSeconds, r.CheckpointEvery, r.LiveAnswerBytes)
+	per := fmt.Sprintf("%gs measured", r.Duration)
+	if r.Count > 0 {
+		per = fmt.Sprintf("%d measured queries", r.Count)
+	}
+	fmt.Fprintf(w, "load:    per side and phase %gs warm-up, %s; %d round(s); random points, the same on both sides\n\n", r.Warmup, per, r.Rounds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "query\tclients\tside\tqueries\trate/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tCPU ms/query\tevents read/query\t(b)/(a)\t")
+	for _, p := range r.Phases {
+		for k, s := range []LoadSide{p.Raw, p.API} {
+			side, ratio, read := "(a) raw JetStream", "", p.RawReplayed
+			if k == 1 {
+				side, ratio, read = "(b) ledger", fmt.Sprintf("%.3f", p.Ratio), p.Replayed
+			}
+			l := s.Latency
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%s\t\n", p.Query, p.Clients, side, s.Ops, s.Rate,
+				l.P50, l.P90, l.P99, l.Max, s.CPUPerOp/1e3, read, ratio)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if r.Rounds > 1 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "query\tclients\tround\t(a) rate/s\t(b) rate/s\t(b) p99 ms\t(b)/(a)\t")
+		for _, p := range r.Phases {
+			for i, rd := range p.PerRound {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.3f\t\n", p.Query, p.Clients, i+1, rd.Raw, rd.API, rd.P99, rd.Ratio)
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	verdict := "meets"
+	if !r.MeetsTarget {
+		verdict = "misses"
+	}
+	_, err := fmt.Fprintf(w, "\nthe ledger's p99 %s the target of under %g ms in every phase\n", verdict, r.TargetP99)
+	return err
+}

@@ -1,0 +1,95 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTimetravelRunsAndReports runs the timetravel benchmark end to end on a
+// tiny ledger with checkpoints 400 events apart, and checks the report is
+// whole: every phase measured on both sides, over the same points.
+func TestTimetravelRunsAndReports(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	cfg, err := parseTimetravel([]string{"-events", "3000", "-items", "100", "-products", "2", "-clients", "2",
+		"-warmup", "0s", "-count", "8", "-timeout", "30s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.CheckpointEvery = 400
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := measureTimetravel(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back TimetravelReport
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("the report does not read back: %v", err)
+	}
+	if rep.Benchmark != "timetravel" || rep.Ledger.Events != 3000 || rep.CheckpointEvery != 400 || rep.OpenSeconds <= 0 || rep.LiveAnswerBytes <= 0 || rep.Count != 8 {
+		t.Errorf("report header: %+v", rep)
+	}
+	want := []struct {
+		query   string
+		clients int
+	}{{"at_seq", 1}, {"as_of", 1}, {"at_seq", 2}, {"as_of", 2}}
+	if len(rep.Phases) != len(want) {
+		t.Fatalf("%d phases, want %d", len(rep.Phases), len(want))
+	}
+	meets := true
+	for i, p := range rep.Phases {
+		if p.Query != want[i].query || p.Clients != want[i].clients {
+			t.Errorf("phase %d is %s with %d clients, want %+v", i, p.Query, p.Clients, want[i])
+		}
+		checkLoadSide(t, p.Query+" raw", p.Raw, 8)
+		checkLoadSide(t, p.Query+" api", p.API, 8)
+		if p.Replayed < 0 || p.Replayed >= 400 || p.RawReplayed < 0 || p.RawReplayed >= 400 {
+			t.Errorf("%s: %v and %v events read per query, want fewer than between two checkpoints", p.Query, p.Replayed, p.RawReplayed)
+		}
+		if r := round(p.API.Rate/p.Raw.Rate, 3); p.Ratio <= 0 || math.Abs(p.Ratio-r) > 0.0015 {
+			t.Errorf("%s: ratio %v, want %v", p.Query, p.Ratio, r)
+		}
+		if p.MeetsTarget != (p.API.Latency.P99 < rep.TargetP99) || len(p.PerRound) != 1 {
+			t.Errorf("%s: meets %v with p99 %v; %d rounds", p.Query, p.MeetsTarget, p.API.Latency.P99, len(p.PerRound))
+		}
+		meets = meets && p.MeetsTarget
+	}
+	if rep.MeetsTarget != meets || rep.TargetP99 != 200 {
+		t.Errorf("meets target %v, phases say %v", rep.MeetsTarget, meets)
+	}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"at_seq", "as_of", "(a) raw JetStream", "(b) ledger", "p99 ms", "events read/query"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+	assertEmpty(t, tmp)
+}
+
+func TestTimetravelRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-clients", "0"},
+		{"-count", "-1"},
+		{"-rounds", "0"},
+		{"-events", "10"},
+		{"extra"},
+	} {
+		if _, err := parseTimetravel(args, io.Discard); err == nil {
+			t.Errorf("parseTimetravel(%q) accepted", args)
+		}
+	}
+}
