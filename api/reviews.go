@@ -34,7 +34,9 @@ type (
 		Notes      string              `json:"notes"`
 		Sequence   *uint64             `json:"sequence"`
 		ChainHeads *roadmap.ChainHeads `json:"chain_heads"`
-		Version    uint64              `json:"version"`
+		// Checkpoint is the signed note of the checkpoint made on closing.
+		Checkpoint *string `json:"checkpoint"`
+		Version    uint64  `json:"version"`
 	}
 )
 
@@ -46,6 +48,10 @@ func reviewAnswer(v projections.ReviewView) reviewJSON {
 	if v.Status == roadmap.ReviewStatusClosed {
 		closedAt, seq, heads := v.ClosedAt, v.Sequence, v.Heads
 		out.ClosedAt, out.Sequence, out.ChainHeads = &closedAt, &seq, &heads
+		if v.Checkpoint != nil {
+			note := v.Checkpoint.Note
+			out.Checkpoint = &note
+		}
 	}
 	return out
 }
@@ -91,7 +97,8 @@ func (s *Server) closeReview(c echo.Context) error {
 		return err
 	}
 	return write(c, func(ctx context.Context, req ledger.Request, b closeReviewBody) (ledger.Result, error) {
-		return s.ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
+		res, err := s.ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
+		return res, proofError(err) // closing signs a checkpoint
 	})
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -114,19 +116,78 @@ func (s *Server) getRoadmap(c echo.Context) error {
 	case q.asOf != nil:
 		seq = s.views.SequenceAt(*q.asOf)
 	}
-	var view any
+	key := roadmapKey{seq: seq, product: q.product, byObjective: q.byObjective}
+	if body, ok := s.roadmaps.get(key); ok {
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+	}
+	var (
+		view   any
+		viewAt uint64
+	)
 	err = s.views.At(ctx, seq, func(st *projections.State) error {
 		if q.byObjective {
 			view = st.ByObjective(q.product)
 		} else {
 			view = st.Roadmap(q.product)
 		}
+		viewAt = st.Sequence
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, view)
+	body, err := json.Marshal(view)
+	if err != nil {
+		return err
+	}
+	body = append(body, '\n')
+	key.seq = viewAt // the live state may have moved on since seq was read
+	s.roadmaps.put(key, body)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+}
+
+// roadmapKey names one rendering of the roadmap. The roadmap at a sequence
+// never changes, so a rendering can be served again for as long as it is
+// kept.
+type roadmapKey struct {
+	seq         uint64
+	product     string
+	byObjective bool
+}
+
+// roadmapCache keeps the last few renderings of the roadmap: integrations
+// poll the same roadmap far more often than it changes, and encoding a long
+// roadmap costs far more than serving bytes.
+type roadmapCache struct {
+	mu      sync.Mutex
+	entries map[roadmapKey][]byte
+	order   []roadmapKey // oldest first
+}
+
+const roadmapCacheSize = 32
+
+func (rc *roadmapCache) get(k roadmapKey) ([]byte, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	body, ok := rc.entries[k]
+	return body, ok
+}
+
+func (rc *roadmapCache) put(k roadmapKey, body []byte) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.entries == nil {
+		rc.entries = map[roadmapKey][]byte{}
+	}
+	if _, ok := rc.entries[k]; ok {
+		return
+	}
+	if len(rc.order) == roadmapCacheSize {
+		delete(rc.entries, rc.order[0])
+		rc.order = rc.order[1:]
+	}
+	rc.entries[k] = body
+	rc.order = append(rc.order, k)
 }
 
 // query parses the request's query string strictly: a pair that does not

@@ -78,6 +78,10 @@ type Config struct {
 	// Health reports whether the event log takes writes; nil means it does.
 	Health func(ctx context.Context) eventlog.Health
 	Logger *slog.Logger
+	// Proofs is the Merkle tree of the log, fed by the same runner as Views.
+	Proofs ProofTree
+	// VerifierKey is the public key of the key that signs checkpoints.
+	VerifierKey string
 }
 
 // Server is the HTTP API.
@@ -91,11 +95,16 @@ type Server struct {
 	waitReady func(ctx context.Context) error
 	health    func(ctx context.Context) eventlog.Health
 	logger    *slog.Logger
+	roadmaps  roadmapCache
+	proofs    ProofTree
+	// verifierKey is the public key of the key that signs checkpoints.
+	verifierKey string
 }
 
 // New returns the API's handler with every route registered.
 func New(cfg Config) *Server {
-	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, health: cfg.Health, logger: cfg.Logger}
+	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, health: cfg.Health, logger: cfg.Logger,
+		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -133,6 +142,14 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/reviews/:id", s.getReview},
 		{http.MethodPost, "/reviews/:id/close", s.closeReview},
 		{http.MethodGet, "/reviews/:id/diff", s.reviewDiff},
+		{http.MethodGet, "/events", s.rawEvents},
+		{http.MethodGet, "/events/:seq/proof", s.eventProof},
+		{http.MethodPost, "/checkpoints", s.signCheckpoint},
+		{http.MethodGet, "/checkpoints", s.listCheckpoints},
+		{http.MethodGet, "/checkpoints/latest", s.latestCheckpoint},
+		{http.MethodGet, "/checkpoints/public-key", s.publicKey},
+		{http.MethodGet, "/checkpoints/consistency", s.consistencyProof},
+		{http.MethodGet, "/checkpoints/:id", s.getCheckpoint},
 	} {
 		e.Add(r.method, "/v1"+r.path, r.handler, s.afterReplay)
 	}

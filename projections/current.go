@@ -88,6 +88,8 @@ func (c *Current) Apply(ev Event) {
 			answer, _ = c.state.ItemView(id)
 		case "review":
 			answer, _ = c.state.ReviewView(id)
+		case "checkpoint":
+			answer, _ = c.state.CheckpointView(id)
 		}
 		c.idempotency[ev.IdempotencyKey] = IdempotencyEntry{
 			RequestHash: ev.RequestHash, Sequence: ev.Sequence, EventType: ev.Envelope.Type, Answer: answer,

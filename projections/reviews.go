@@ -86,7 +86,11 @@ type Snapshot struct {
 	Decisions     []AuditEvent        `json:"decisions"`
 	Signals       Signals             `json:"signals"`
 	ChainHeads    *roadmap.ChainHeads `json:"chain_heads"`
-	Version       uint64              `json:"version"`
+	// Checkpoint is the signed note of the ledger's checkpoint at Sequence,
+	// made on closing; null while open, and for a review closed before the
+	// ledger signed checkpoints.
+	Checkpoint *string `json:"checkpoint"`
+	Version    uint64  `json:"version"`
 }
 
 // Snapshot builds the snapshot of review id. now is the moment an open
@@ -114,6 +118,10 @@ func (c *Current) Snapshot(ctx context.Context, id string, now time.Time) (Snaps
 	if r.Status == roadmap.ReviewStatusClosed {
 		closedAt, heads := r.ClosedAt, r.Heads
 		snap.ClosedAt, snap.Sequence, snap.ChainHeads, now = &closedAt, r.Sequence, &heads, r.ClosedAt
+		if r.Checkpoint != nil {
+			note := r.Checkpoint.Note
+			snap.Checkpoint = &note
+		}
 	}
 	snap.SinceSequence = previousClose(reviews, id, snap.Sequence)
 

@@ -55,11 +55,11 @@ type ReviewView struct {
 	ClosedAt time.Time
 }
 
-// State is the ledger folded up to one sequence: every objective, item and
-// review, and per product the ordered list of items in each horizon, so ranks
-// are positions applied in log order. It is not safe for concurrent use; a
-// Clone is cheap (views are never changed in place, only replaced), which is
-// what makes checkpoints for time travel affordable.
+// State is the ledger folded up to one sequence: every objective, item,
+// review and signed checkpoint, and per product the ordered list of items in
+// each horizon, so ranks are positions applied in log order. It is not safe
+// for concurrent use; a Clone is cheap (views are never changed in place,
+// only replaced), which is what makes checkpoints for time travel affordable.
 type State struct {
 	Sequence   uint64
 	At         time.Time // time of the event at Sequence
@@ -68,6 +68,10 @@ type State struct {
 	reviews    map[string]*ReviewView
 	horizons   map[string]map[roadmap.Horizon][]uint32 // product → horizon → item handles in rank order
 	ids        []string                                // item handle → id, in order of proposal
+
+	// checkpoints are the signed checkpoints, by checkpoint aggregate id or,
+	// for a review's, by review id.
+	checkpoints map[string]*CheckpointView
 }
 
 // NewState returns the state of an empty ledger.
@@ -77,6 +81,8 @@ func NewState() *State {
 		items:      map[string]*ItemView{},
 		reviews:    map[string]*ReviewView{},
 		horizons:   map[string]map[roadmap.Horizon][]uint32{},
+
+		checkpoints: map[string]*CheckpointView{},
 	}
 }
 
@@ -90,6 +96,8 @@ func (s *State) Clone() *State {
 		horizons:   make(map[string]map[roadmap.Horizon][]uint32, len(s.horizons)),
 		// Shared: ids only grow, and a clipped copy appends elsewhere.
 		ids: slices.Clip(s.ids),
+
+		checkpoints: maps.Clone(s.checkpoints),
 	}
 	for product, byHorizon := range s.horizons {
 		cp := make(map[roadmap.Horizon][]uint32, len(byHorizon))
@@ -140,13 +148,16 @@ func (s *State) Apply(ev Event) {
 		}
 		r.Review = roadmap.EvolveReview(r.Review, env.AggregateID, ev.Data)
 		r.Version, r.Head = ev.Sequence, env.Hash
-		switch ev.Data.(type) {
+		switch e := ev.Data.(type) {
 		case *roadmap.ReviewOpened:
 			r.OpenedAt = env.Time
 		case *roadmap.ReviewClosed:
 			r.ClosedAt = env.Time
+			s.reviewCheckpoint(env.AggregateID, ev.Sequence, e)
 		}
 		s.reviews[env.AggregateID] = &r
+	case "checkpoint":
+		s.applyCheckpoint(ev)
 	}
 }
 
@@ -280,7 +291,7 @@ func (s *State) Reviews() []ReviewView {
 
 // Heads returns the chain heads of every aggregate in s.
 func (s *State) Heads() roadmap.ChainHeads {
-	lines := make([]string, 0, len(s.objectives)+len(s.items)+len(s.reviews))
+	lines := make([]string, 0, len(s.objectives)+len(s.items)+len(s.reviews)+len(s.checkpoints))
 	for id, o := range s.objectives {
 		lines = append(lines, "objective/"+id+" "+o.Head+"\n")
 	}
@@ -289,6 +300,11 @@ func (s *State) Heads() roadmap.ChainHeads {
 	}
 	for id, r := range s.reviews {
 		lines = append(lines, "review/"+id+" "+r.Head+"\n")
+	}
+	for id, c := range s.checkpoints {
+		if c.ReviewID == "" { // a review's checkpoint is in the review's chain
+			lines = append(lines, "checkpoint/"+id+" "+c.Head+"\n")
+		}
 	}
 	slices.Sort(lines)
 	h := sha256.New()

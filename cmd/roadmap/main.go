@@ -1,6 +1,6 @@
 // Command roadmap runs the roadmap decision ledger.
 //
-//	roadmap serve [--data DIR] [--addr HOST:PORT] [--nats-url URL --replicas N]
+//	roadmap serve [--data DIR] [--addr HOST:PORT] [--signing-key FILE] [--nats-url URL --replicas N]
 package main
 
 import (
@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // serveConfig is what serve's flags and environment say.
 type serveConfig struct {
 	data, addr, natsURL, systemURL string
+	signingKey                     string
 	replicas                       int
 	unsafeNoFsync                  bool
 	shutdownTimeout                time.Duration
@@ -85,6 +86,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.data, "data", env("ROADMAP_DATA", "./data"), "data directory of the embedded JetStream (ROADMAP_DATA)")
+	fs.StringVar(&cfg.signingKey, "signing-key", env("ROADMAP_SIGNING_KEY", ""), "file of the key that signs checkpoints; without it, DATA/signing.key, made on first start; required with --nats-url (ROADMAP_SIGNING_KEY)")
 	fs.StringVar(&cfg.addr, "addr", env("ROADMAP_ADDR", "127.0.0.1:8080"), "HTTP listen address (ROADMAP_ADDR)")
 	fs.StringVar(&cfg.natsURL, "nats-url", env("ROADMAP_NATS_URL", ""), "external NATS server or cluster instead of the embedded one (ROADMAP_NATS_URL)")
 	fs.IntVar(&cfg.replicas, "replicas", replicas, "stream replicas on an external cluster (ROADMAP_REPLICAS)")
@@ -111,6 +113,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if cfg.natsURL != "" && cfg.signingKey == "" {
+		// Every process on the cluster must sign with the same key, and a
+		// data directory is not where an external cluster keeps the ledger.
+		return errors.New("--nats-url needs --signing-key FILE: the key that signs checkpoints, the same for every process on the cluster (see docs/operations.md)")
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if cfg.natsURL == "" {
 		if err := os.MkdirAll(cfg.data, 0o750); err != nil {
@@ -121,7 +128,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Warn("running with --unsafe-no-fsync: acknowledged decisions can be lost in a power cut")
 	}
 	a, err := app.Open(ctx, app.Config{
-		DataDir: cfg.data, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
+		DataDir: cfg.data, SigningKeyFile: cfg.signingKey, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
 		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
 	})
 	if err != nil {

@@ -6,20 +6,31 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/api"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
 // Config says where the ledger keeps its log and how it behaves.
 type Config struct {
-	// DataDir holds the embedded JetStream's files.
+	// DataDir holds the embedded JetStream's files, and the signing key
+	// (signing.key, made on first start) unless SigningKeyFile is given.
 	DataDir string
+	// SigningKeyFile is the file of the key that signs checkpoints (a note
+	// signer key named Origin), instead of the data directory's. The ledger
+	// needs one or the other.
+	SigningKeyFile string
 	// NatsURL connects to an external NATS server or cluster instead.
 	NatsURL string
 	// Replicas is the stream's replica count with an external cluster.
@@ -45,9 +56,58 @@ type App struct {
 	Log     *eventlog.Log
 	Runner  *projections.Runner
 	Current *projections.Current
-	Ledger  *ledger.Service
-	Handler http.Handler
-	stop    context.CancelFunc
+	// Tree is the Merkle tree of the log, a projection like Current.
+	Tree *proof.Tree
+	// Origin names the log in its checkpoints, and the signing key.
+	Origin string
+	// VerifierKey is the public key of the signing key, for auditors to pin.
+	VerifierKey string
+	Ledger      *ledger.Service
+	Handler     http.Handler
+	stop        context.CancelFunc
+}
+
+// Origin returns the origin of the checkpoints of the log kept in stream:
+// "roadmap-ledger/" and the stream's name. It is also the signing key's
+// name.
+func Origin(stream string) string { return "roadmap-ledger/" + stream }
+
+// signingKey returns the signer of the checkpoints of origin: the key in
+// cfg.SigningKeyFile, or the data directory's, made on first start.
+func signingKey(cfg Config, origin string, logger *slog.Logger) (*proof.Signer, error) {
+	var skey, vkey string
+	var err error
+	switch {
+	case cfg.SigningKeyFile != "":
+		if skey, vkey, err = proof.LoadKeyFile(cfg.SigningKeyFile); err != nil {
+			return nil, err
+		}
+		if info, err := os.Stat(cfg.SigningKeyFile); err == nil && runtime.GOOS != "windows" && info.Mode().Perm()&0o077 != 0 {
+			logger.Warn("the signing key is readable by others: make it readable by its owner only (chmod 600)",
+				"file", cfg.SigningKeyFile, "mode", fmt.Sprintf("%#o", info.Mode().Perm()))
+		}
+	case cfg.DataDir != "":
+		path := filepath.Join(cfg.DataDir, proof.KeyFile)
+		_, statErr := os.Stat(path)
+		if skey, vkey, err = proof.LoadOrCreateKey(cfg.DataDir, origin); err != nil {
+			return nil, err
+		}
+		if errors.Is(statErr, fs.ErrNotExist) {
+			logger.Warn("made a new signing key for checkpoints: back it up, and give auditors its verifier key",
+				"file", path, "verifier_key", vkey)
+		}
+	default:
+		return nil, errors.New("no signing key for checkpoints: give a key file (--signing-key) or a data directory to keep one in")
+	}
+	signer, err := proof.NewSigner(skey)
+	if err != nil {
+		return nil, err
+	}
+	if signer.Name() != origin {
+		return nil, fmt.Errorf("the signing key is named %q, but this ledger's checkpoints need a key named %q", signer.Name(), origin)
+	}
+	logger.Info("checkpoints are signed", "origin", origin, "verifier_key", vkey)
+	return signer, nil
 }
 
 // Open opens the log and starts replaying it into the projections. The
@@ -58,6 +118,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	origin := Origin(eventlog.DefaultStream)
+	signer, err := signingKey(cfg, origin, logger)
+	if err != nil {
+		return nil, err
+	}
 	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger, DuplicateWindow: cfg.DuplicateWindow,
 		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync,
 	})
@@ -65,7 +130,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	current := projections.NewCurrent(log, cfg.CheckpointEvery)
-	runner := projections.NewRunner(log, logger, current)
+	// The tree is rebuilt from the log on every start, with the other
+	// projections (about a microsecond an event).
+	tree := proof.NewTree()
+	runner := projections.NewRunner(log, logger, current, tree)
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	if err := runner.Start(runCtx); err != nil {
 		stop()
@@ -73,10 +141,22 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	svc := ledger.New(log, current, runner, cfg.Now)
+	svc.SignCheckpoints(tree, signer)
+	ready := func() error {
+		if err := runner.Ready(); err != nil {
+			return err
+		}
+		if err := tree.Err(); err != nil {
+			return fmt.Errorf("cannot prove the log: %w", err)
+		}
+		return nil
+	}
 	return &App{
-		Log: log, Runner: runner, Current: current, Ledger: svc, stop: stop,
+		Log: log, Runner: runner, Current: current, Tree: tree, Origin: origin, VerifierKey: signer.VerifierKey(),
+		Ledger: svc, stop: stop,
 		Handler: api.New(api.Config{
-			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: runner.Ready, WaitReady: runner.WaitReady, Health: log.Health, Logger: logger,
+			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: runner.WaitReady, Health: log.Health, Logger: logger,
+			Proofs: tree, VerifierKey: signer.VerifierKey(),
 		}),
 	}, nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/proof"
 )
 
 // node is one nats-server of a three-node JetStream cluster on 127.0.0.1,
@@ -164,7 +165,7 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	c := startCluster(t, true)
 	nodes := c.nodes
 	ctx := context.Background()
-	a, err := app.Open(ctx, app.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3})
+	a, err := app.Open(ctx, app.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3, SigningKeyFile: signingKeyFile(t)})
 	if err != nil {
 		t.Fatalf("open ledger on the cluster: %v", err)
 	}
@@ -348,8 +349,8 @@ func TestAClusterThatDoesNotFsyncEveryWriteIsRefused(t *testing.T) {
 		cfg  app.Config
 		want string
 	}{
-		{"without a system connection the ledger cannot check", app.Config{NatsURL: c.urls, Replicas: 3}, "--nats-system-url"},
-		{"with one it names the servers that do not sync", app.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3}, "n1, n2, n3"},
+		{"without a system connection the ledger cannot check", app.Config{NatsURL: c.urls, Replicas: 3, SigningKeyFile: signingKeyFile(t)}, "--nats-system-url"},
+		{"with one it names the servers that do not sync", app.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3, SigningKeyFile: signingKeyFile(t)}, "n1, n2, n3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := app.Open(ctx, tc.cfg)
@@ -363,7 +364,7 @@ func TestAClusterThatDoesNotFsyncEveryWriteIsRefused(t *testing.T) {
 		})
 	}
 	t.Run("with --unsafe-no-fsync it runs and says so", func(t *testing.T) {
-		a, err := app.Open(ctx, app.Config{NatsURL: c.urls, Replicas: 3, UnsafeNoFsync: true})
+		a, err := app.Open(ctx, app.Config{NatsURL: c.urls, Replicas: 3, UnsafeNoFsync: true, SigningKeyFile: signingKeyFile(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,4 +388,16 @@ func TestEmbeddedLedgerSaysWhenItDoesNotFsync(t *testing.T) {
 			t.Errorf("unsafe=%v: health %+v", unsafe, h)
 		}
 	}
+}
+
+// signingKeyFile makes a signing key for the ledger's checkpoints in a
+// temporary directory and returns its file, as an operator gives it with
+// --signing-key to ledgers on an external cluster.
+func signingKeyFile(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, _, err := proof.LoadOrCreateKey(dir, app.Origin(eventlog.DefaultStream)); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, proof.KeyFile)
 }

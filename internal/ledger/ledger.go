@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
@@ -29,6 +31,9 @@ var (
 	// ErrIdempotencyMismatch means an Idempotency-Key was reused for a
 	// different request.
 	ErrIdempotencyMismatch = errors.New("idempotency key reused for a different request")
+	// ErrNoSigningKey means the ledger was built without a signing key
+	// (SignCheckpoints was not called), so it cannot sign checkpoints.
+	ErrNoSigningKey = errors.New("the ledger has no signing key")
 )
 
 // Store is the event log as the ledger uses it.
@@ -44,6 +49,7 @@ type Views interface {
 	ObjectiveView(id string) (projections.ObjectiveView, bool)
 	ItemView(id string) (projections.ItemView, bool)
 	ReviewView(id string) (projections.ReviewView, bool)
+	CheckpointView(id string) (projections.CheckpointView, bool)
 	Idempotency(key string) (projections.IdempotencyEntry, bool)
 	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
 	AnswerAt(seq uint64) (any, bool)
@@ -54,10 +60,19 @@ type Waiter interface {
 	WaitFor(ctx context.Context, seq uint64) error
 }
 
+// Tree is the Merkle tree of the log as the ledger signs it.
+type Tree interface {
+	// Root returns the root hash of the tree of the first size events.
+	Root(size int64) (tlog.Hash, error)
+	// Err returns why the tree stopped growing, or nil.
+	Err() error
+}
+
 var (
 	_ Store  = (*eventlog.Log)(nil)
 	_ Views  = (*projections.Current)(nil)
 	_ Waiter = (*projections.Runner)(nil)
+	_ Tree   = (*proof.Tree)(nil)
 )
 
 // writeTimeout bounds how long an append and the wait for its projection may
@@ -66,11 +81,13 @@ const writeTimeout = 30 * time.Second
 
 // Service runs the ledger's use cases.
 type Service struct {
-	store Store
-	views Views
-	wait  Waiter
-	now   func() time.Time
-	keys  [64]sync.Mutex // serialise requests sharing an Idempotency-Key
+	store  Store
+	views  Views
+	wait   Waiter
+	now    func() time.Time
+	keys   [64]sync.Mutex // serialise requests sharing an Idempotency-Key
+	tree   Tree           // nil until SignCheckpoints
+	signer *proof.Signer
 }
 
 // New returns a service appending to store and deciding against views.
@@ -79,6 +96,15 @@ func New(store Store, views Views, wait Waiter, now func() time.Time) *Service {
 		now = time.Now
 	}
 	return &Service{store: store, views: views, wait: wait, now: now}
+}
+
+// SignCheckpoints makes the ledger sign checkpoints of tree, a projection of
+// the same log fed by the same runner as views, with signer: on demand
+// (SignCheckpoint) and on every review close. Call it before serving. A
+// ledger without it closes reviews without a checkpoint and refuses
+// SignCheckpoint with ErrNoSigningKey.
+func (s *Service) SignCheckpoints(tree Tree, signer *proof.Signer) {
+	s.tree, s.signer = tree, signer
 }
 
 // Request is what the ledger knows of the request behind a command.
@@ -105,7 +131,8 @@ type Result struct {
 	Replayed bool
 	// Sequence is the log position of the event.
 	Sequence uint64
-	// Answer is the ObjectiveView or ItemView right after the event.
+	// Answer is the ObjectiveView, ItemView, ReviewView or CheckpointView
+	// right after the event.
 	Answer any
 }
 
@@ -114,6 +141,9 @@ type aggregate struct {
 	kind, id string
 	version  uint64
 	head     string
+	// at, when set, is the event's time: the time of a checkpoint the
+	// decision signed, so the event and its checkpoint say the same.
+	at time.Time
 }
 
 // DefineObjective defines a new objective. It returns roadmap.ErrInvalid for
@@ -196,9 +226,10 @@ func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenR
 }
 
 // CloseReview closes a review, freezing it at the ledger's current position
-// with the chain heads there. It returns roadmap.ErrNotFound,
-// roadmap.ErrInvalid, roadmap.ErrConflict (already closed),
-// ErrPreconditionFailed.
+// with the chain heads there and, with a signing key, the signed checkpoint
+// of the ledger there, made at the time of the close. It returns
+// roadmap.ErrNotFound, roadmap.ErrInvalid, roadmap.ErrConflict (already
+// closed), ErrPreconditionFailed.
 func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd roadmap.CloseReview) (Result, error) {
 	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
 		r, ok := s.views.ReviewView(id)
@@ -230,9 +261,63 @@ func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd r
 			return agg, nil, err
 		}
 		e, err := roadmap.DecideCloseReview(r.Review, cmd, last, heads)
+		if err != nil || s.signer == nil {
+			return agg, e, err
+		}
+		agg.at = s.eventTime()
+		e.Checkpoint, err = s.sign(last, agg.at)
 		return agg, e, err
 	})
 }
+
+// SignCheckpoint signs a checkpoint of the ledger as it stands: the tree of
+// every event up to the log's last sequence S (once the projections have
+// applied it), recorded as a new checkpoint aggregate (event
+// checkpoint.signed). The checkpoint covers the events up to S, not the one
+// that records it. It returns ErrNoSigningKey without a signing key, and
+// an error wrapping proof.ErrBroken when the tree is broken.
+func (s *Service) SignCheckpoint(ctx context.Context, req Request) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		agg := aggregate{kind: "checkpoint", id: newID()}
+		if err := checkIfMatch(req, agg); err != nil {
+			return agg, nil, err
+		}
+		if s.signer == nil {
+			return agg, nil, ErrNoSigningKey
+		}
+		last, err := s.store.LastSequence(ctx)
+		if err != nil {
+			return agg, nil, err
+		}
+		if err := s.wait.WaitFor(ctx, last); err != nil {
+			return agg, nil, err
+		}
+		agg.at = s.eventTime()
+		e, err := s.sign(last, agg.at)
+		return agg, e, err
+	})
+}
+
+// sign returns the signed checkpoint of the first size events as of at. The
+// projections, and so the tree, must have applied size.
+func (s *Service) sign(size uint64, at time.Time) (*roadmap.CheckpointSigned, error) {
+	if err := s.tree.Err(); err != nil {
+		return nil, fmt.Errorf("cannot sign a checkpoint: %w", err)
+	}
+	root, err := s.tree.Root(int64(size))
+	if err != nil {
+		return nil, fmt.Errorf("cannot sign a checkpoint: %w", err)
+	}
+	c := proof.Checkpoint{Origin: s.signer.Name(), Size: int64(size), Root: root, Time: at}
+	note, err := s.signer.Sign(c)
+	if err != nil {
+		return nil, err
+	}
+	return &roadmap.CheckpointSigned{Size: c.Size, Root: root.String(), Time: at, Note: string(note)}, nil
+}
+
+// eventTime is the ledger's clock as events record it: UTC, microseconds.
+func (s *Service) eventTime() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item) (roadmap.Event, error)) (Result, error) {
 	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
@@ -288,13 +373,16 @@ func (s *Service) write(ctx context.Context, req Request, decide func() (aggrega
 	if err != nil {
 		return Result{}, fmt.Errorf("encode %s: %w", event.EventType(), err)
 	}
+	if agg.at.IsZero() {
+		agg.at = s.eventTime()
+	}
 	env := &eventlog.Envelope{
 		ID:            newID(),
 		Type:          event.EventType(),
 		SchemaVersion: roadmap.SchemaVersions[event.EventType()],
 		AggregateType: agg.kind,
 		AggregateID:   agg.id,
-		Time:          s.now().UTC().Truncate(time.Microsecond),
+		Time:          agg.at,
 		Actor:         req.Actor,
 		Data:          data,
 	}
@@ -339,6 +427,7 @@ func (s *Service) answerAt(ctx context.Context, agg aggregate, seq uint64) (any,
 		ObjectiveView(string) (projections.ObjectiveView, bool)
 		ItemView(string) (projections.ItemView, bool)
 		ReviewView(string) (projections.ReviewView, bool)
+		CheckpointView(string) (projections.CheckpointView, bool)
 	}) (any, uint64) {
 		switch agg.kind {
 		case "objective":
@@ -347,6 +436,9 @@ func (s *Service) answerAt(ctx context.Context, agg aggregate, seq uint64) (any,
 		case "item":
 			it, _ := v.ItemView(agg.id)
 			return it, it.Version
+		case "checkpoint":
+			c, _ := v.CheckpointView(agg.id)
+			return c, c.Sequence
 		default:
 			r, _ := v.ReviewView(agg.id)
 			return r, r.Version
@@ -376,7 +468,7 @@ func (s *Service) replay(req Request) (Result, bool, error) {
 		return Result{}, true, fmt.Errorf("%w: key %q was first used at sequence %d for another request", ErrIdempotencyMismatch, req.IdempotencyKey, entry.Sequence)
 	}
 	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed ||
-		entry.EventType == roadmap.TypeReviewOpened
+		entry.EventType == roadmap.TypeReviewOpened || entry.EventType == roadmap.TypeCheckpointSigned
 	return Result{Created: created, Replayed: true, Sequence: entry.Sequence, Answer: entry.Answer}, true, nil
 }
 

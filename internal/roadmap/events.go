@@ -22,6 +22,7 @@ var SchemaVersions = map[string]int{
 	TypeItemRemoved:       1,
 	TypeReviewOpened:      1,
 	TypeReviewClosed:      1,
+	TypeCheckpointSigned:  1,
 }
 
 // Event is the data of one domain event.
@@ -123,6 +124,8 @@ func NewEvent(eventType string) (Event, bool) {
 		return &ReviewOpened{}, true
 	case TypeReviewClosed:
 		return &ReviewClosed{}, true
+	case TypeCheckpointSigned:
+		return &CheckpointSigned{}, true
 	}
 	return nil, false
 }

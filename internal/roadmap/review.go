@@ -34,6 +34,10 @@ type Review struct {
 	Sequence uint64
 	// Heads is the digest of every aggregate's hash-chain head at Sequence.
 	Heads ChainHeads
+	// Checkpoint is the signed checkpoint of the ledger at Sequence, made on
+	// closing; nil while open, and for a review closed by a ledger that did
+	// not sign checkpoints yet.
+	Checkpoint *CheckpointSigned
 }
 
 // ChainHeads summarises the heads of every hash chain at one ledger
@@ -51,11 +55,16 @@ type ReviewOpened struct {
 }
 
 // ReviewClosed records the closing of a review: the ledger position it
-// freezes and the chain heads there.
+// freezes, the chain heads there and the signed checkpoint of the ledger at
+// that position.
 type ReviewClosed struct {
 	Notes    string     `json:"notes"`
 	Sequence uint64     `json:"sequence"`
 	Heads    ChainHeads `json:"heads"`
+	// Checkpoint is the signed checkpoint of the first Sequence events
+	// (its Size is Sequence). Optional: left out by ledgers that did not
+	// sign checkpoints, which keeps the schema at version 1.
+	Checkpoint *CheckpointSigned `json:"checkpoint,omitempty"`
 }
 
 // EventType implements Event.
@@ -126,7 +135,7 @@ func EvolveReview(r Review, id string, e Event) Review {
 	case *ReviewOpened:
 		return Review{ID: id, Period: e.Period, Title: e.Title, Status: ReviewStatusOpen}
 	case *ReviewClosed:
-		r.Status, r.Notes, r.Sequence, r.Heads = ReviewStatusClosed, e.Notes, e.Sequence, e.Heads
+		r.Status, r.Notes, r.Sequence, r.Heads, r.Checkpoint = ReviewStatusClosed, e.Notes, e.Sequence, e.Heads, e.Checkpoint
 	}
 	return r
 }

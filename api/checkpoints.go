@@ -1,0 +1,413 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/proof"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// Limits of the raw log.
+const (
+	// rawMaxLimit is the most events one read of GET /v1/events may ask for.
+	rawMaxLimit = 1_000_000
+	// rawFlushEvery is how many lines of the raw log are written between
+	// flushes to the client.
+	rawFlushEvery = 1000
+	// rawBuffer is the size of the buffer the raw log is written through.
+	rawBuffer = 64 << 10
+)
+
+// ProofTree is the Merkle tree of the log as the API reads it: the proofs it
+// serves and the leaf hashes they start from. *proof.Tree implements it.
+type ProofTree interface {
+	InclusionProof(seq, size int64) (tlog.RecordProof, error)
+	ConsistencyProof(from, to int64) (tlog.TreeProof, error)
+	ReadHashes(indexes []int64) ([]tlog.Hash, error)
+	// Err returns why the tree stopped growing, or nil.
+	Err() error
+}
+
+var _ ProofTree = (*proof.Tree)(nil)
+
+type (
+	// checkpointJSON is a signed checkpoint as the API answers it.
+	checkpointJSON struct {
+		ID       string    `json:"id"`
+		ReviewID *string   `json:"review_id"`
+		Size     int64     `json:"size"`
+		Root     string    `json:"root"`
+		Time     time.Time `json:"time"`
+		Note     string    `json:"note"`
+		Sequence uint64    `json:"sequence"`
+		Version  uint64    `json:"version"`
+	}
+	// inclusionJSON is the answer of GET /v1/events/{seq}/proof.
+	inclusionJSON struct {
+		Seq        int64    `json:"seq"`
+		Checkpoint int64    `json:"checkpoint"`
+		LeafHash   string   `json:"leaf_hash"`
+		Proof      []string `json:"proof"`
+	}
+	// consistencyJSON is the answer of GET /v1/checkpoints/consistency.
+	consistencyJSON struct {
+		From  int64    `json:"from"`
+		To    int64    `json:"to"`
+		Proof []string `json:"proof"`
+	}
+)
+
+func checkpointAnswer(v projections.CheckpointView) checkpointJSON {
+	out := checkpointJSON{
+		ID: v.ID, Size: v.Size, Root: v.Root, Time: v.Time, Note: v.Note, Sequence: v.Sequence, Version: v.Sequence,
+	}
+	if v.ReviewID != "" {
+		id := v.ReviewID
+		out.ReviewID = &id
+	}
+	return out
+}
+
+func hashStrings(hashes []tlog.Hash) []string {
+	out := make([]string, len(hashes))
+	for i, h := range hashes {
+		out[i] = h.String()
+	}
+	return out
+}
+
+// noQuery refuses any query parameter on a route that takes none.
+func noQuery(c echo.Context, what string) error {
+	if q, err := query(c); err != nil || len(q) > 0 {
+		return newProblem(http.StatusBadRequest, "bad-query", what+" takes no query parameters")
+	}
+	return nil
+}
+
+// proofError turns an error of the proofs into its answer: a broken tree or
+// a ledger without a signing key cannot serve proofs or sign (503, as
+// /readyz says); anything else is the usual.
+func proofError(err error) error {
+	switch {
+	case errors.Is(err, proof.ErrBroken):
+		return newProblem(http.StatusServiceUnavailable, "not-ready", "the ledger cannot prove its log: "+err.Error())
+	case errors.Is(err, ledger.ErrNoSigningKey):
+		return newProblem(http.StatusServiceUnavailable, "not-ready", "the ledger has no signing key, so it signs no checkpoints")
+	}
+	return err
+}
+
+// publicKey answers the verifier key of the key that signs checkpoints, as
+// text, for auditors to pin.
+func (s *Server) publicKey(c echo.Context) error {
+	if err := noQuery(c, "the public key"); err != nil {
+		return err
+	}
+	if s.verifierKey == "" {
+		return proofError(ledger.ErrNoSigningKey)
+	}
+	return c.Blob(http.StatusOK, echo.MIMETextPlainCharsetUTF8, []byte(s.verifierKey+"\n"))
+}
+
+// signCheckpoint signs a checkpoint of the ledger as it stands. The request
+// has no body, or an empty JSON object.
+func (s *Server) signCheckpoint(c echo.Context) error {
+	r := c.Request()
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return newProblem(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
+	}
+	if err != nil {
+		return newProblem(http.StatusBadRequest, "malformed-body", "the request body could not be read")
+	}
+	if len(body) == 0 {
+		// No body is an empty object: what the request means, and what an
+		// Idempotency-Key's request hash covers.
+		body = []byte("{}")
+		r.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var none struct{}
+	req, err := readRequest(c, &none)
+	if err != nil {
+		return err
+	}
+	res, err := s.ledger.SignCheckpoint(r.Context(), req)
+	if err != nil {
+		return proofError(err)
+	}
+	v, ok := res.Answer.(projections.CheckpointView)
+	if !ok {
+		return fmt.Errorf("no checkpoint for sequence %d", res.Sequence)
+	}
+	h := c.Response().Header()
+	h.Set("ETag", etag(v.Sequence))
+	h.Set("Location", "/v1/checkpoints/"+v.ID)
+	if res.Replayed {
+		h.Set("Idempotent-Replayed", "true")
+	}
+	return c.JSON(http.StatusCreated, checkpointAnswer(v))
+}
+
+// listCheckpoints answers every signed checkpoint, the largest first.
+func (s *Server) listCheckpoints(c echo.Context) error {
+	if err := noQuery(c, "the list of checkpoints"); err != nil {
+		return err
+	}
+	out := struct {
+		Checkpoints []checkpointJSON `json:"checkpoints"`
+	}{Checkpoints: []checkpointJSON{}}
+	s.views.Read(func(st *projections.State) {
+		for _, v := range st.Checkpoints() {
+			out.Checkpoints = append(out.Checkpoints, checkpointAnswer(v))
+		}
+	})
+	return c.JSON(http.StatusOK, out)
+}
+
+// latestCheckpoint answers the largest checkpoint.
+func (s *Server) latestCheckpoint(c echo.Context) error {
+	if err := noQuery(c, "the latest checkpoint"); err != nil {
+		return err
+	}
+	var v projections.CheckpointView
+	var ok bool
+	s.views.Read(func(st *projections.State) { v, ok = st.LatestCheckpoint() })
+	if !ok {
+		return newProblem(http.StatusNotFound, "not-found", "no checkpoint was signed yet")
+	}
+	c.Response().Header().Set("ETag", etag(v.Sequence))
+	return c.JSON(http.StatusOK, checkpointAnswer(v))
+}
+
+// getCheckpoint answers one checkpoint by id: a checkpoint's, or a closed
+// review's for the checkpoint of its close.
+func (s *Server) getCheckpoint(c echo.Context) error {
+	if err := noQuery(c, "a checkpoint"); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	var v projections.CheckpointView
+	var ok bool
+	s.views.Read(func(st *projections.State) { v, ok = st.CheckpointView(id) })
+	if !ok {
+		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no checkpoint %q", clip(id)))
+	}
+	c.Response().Header().Set("ETag", etag(v.Sequence))
+	return c.JSON(http.StatusOK, checkpointAnswer(v))
+}
+
+// sizeParam reads a query parameter that must be given once, as a whole
+// number from 0 to 2^63-1.
+func sizeParam(q url.Values, name, what string) (int64, error) {
+	values, ok := q[name]
+	if !ok || len(values) != 1 {
+		return 0, newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("give %s once: %s", name, what))
+	}
+	n, err := strconv.ParseUint(values[0], 10, 63)
+	if err != nil {
+		return 0, newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("%s must be a whole number from 0 to %d: %s", name, int64(math.MaxInt64), what))
+	}
+	return int64(n), nil
+}
+
+// onlyParams refuses a query with parameters other than known.
+func onlyParams(q url.Values, known ...string) error {
+	for name := range q {
+		if !slices.Contains(known, name) {
+			return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("unknown query parameter %q; this takes %s", clip(name), strings.Join(known, ", ")))
+		}
+	}
+	return nil
+}
+
+// knownCheckpointSize returns a 404 unless a checkpoint of that size was
+// signed.
+func (s *Server) knownCheckpointSize(size int64) error {
+	var ok bool
+	s.views.Read(func(st *projections.State) { _, ok = st.CheckpointOfSize(size) })
+	if !ok {
+		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no checkpoint of size %d was signed", size))
+	}
+	return nil
+}
+
+// eventProof answers the inclusion proof of the event at seq in the tree of
+// a signed checkpoint.
+func (s *Server) eventProof(c echo.Context) error {
+	q, err := query(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyParams(q, "checkpoint"); err != nil {
+		return err
+	}
+	size, err := sizeParam(q, "checkpoint", "the size of a signed checkpoint")
+	if err != nil {
+		return err
+	}
+	raw := c.Param("seq")
+	seq, err := strconv.ParseUint(raw, 10, 63)
+	if err != nil || seq == 0 || strconv.FormatUint(seq, 10) != raw {
+		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no event %q: a ledger sequence is a whole number from 1", clip(raw)))
+	}
+	if err := s.knownCheckpointSize(size); err != nil {
+		return err
+	}
+	if int64(seq) > size {
+		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("event %d is not in the checkpoint of size %d, which covers events 1 to %d", seq, size, size))
+	}
+	if err := s.proofs.Err(); err != nil {
+		return proofError(err)
+	}
+	p, err := s.proofs.InclusionProof(int64(seq), size)
+	if err != nil {
+		return err
+	}
+	leaf, err := s.proofs.ReadHashes([]int64{tlog.StoredHashIndex(0, int64(seq)-1)})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, inclusionJSON{Seq: int64(seq), Checkpoint: size, LeafHash: leaf[0].String(), Proof: hashStrings(p)})
+}
+
+// consistencyProof answers the proof that the tree of one signed checkpoint
+// extends the tree of an older one.
+func (s *Server) consistencyProof(c echo.Context) error {
+	q, err := query(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyParams(q, "from", "to"); err != nil {
+		return err
+	}
+	from, err := sizeParam(q, "from", "the size of the older signed checkpoint")
+	if err != nil {
+		return err
+	}
+	to, err := sizeParam(q, "to", "the size of the newer signed checkpoint")
+	if err != nil {
+		return err
+	}
+	if from > to {
+		return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("from (%d) must not be larger than to (%d): a tree only grows", from, to))
+	}
+	if err := s.knownCheckpointSize(from); err != nil {
+		return err
+	}
+	if err := s.knownCheckpointSize(to); err != nil {
+		return err
+	}
+	if err := s.proofs.Err(); err != nil {
+		return proofError(err)
+	}
+	out := consistencyJSON{From: from, To: to, Proof: []string{}}
+	if from > 0 { // every tree extends the empty one, with no proof
+		p, err := s.proofs.ConsistencyProof(from, to)
+		if err != nil {
+			return err
+		}
+		out.Proof = hashStrings(p)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// rawEvents streams the log as JSON Lines, each line the event's sequence and
+// its stored body, byte for byte: {"seq":N,"event":BODY}. It reads the log as
+// it writes, and stops at the last event the projections had applied when
+// the request came, or after limit events.
+func (s *Server) rawEvents(c echo.Context) error {
+	q, err := query(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyParams(q, "after", "limit"); err != nil {
+		return err
+	}
+	for name, values := range q {
+		if len(values) > 1 {
+			return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("query parameter %q is given %d times; give it once", name, len(values)))
+		}
+	}
+	var after uint64
+	if q.Has("after") {
+		if after, err = strconv.ParseUint(q.Get("after"), 10, 63); err != nil {
+			return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("after must be a ledger sequence: a whole number from 0 to %d", uint64(math.MaxInt64)))
+		}
+	}
+	limit := 0
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		if err != nil || n < 1 || n > rawMaxLimit {
+			return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("limit must be a whole number from 1 to %d", rawMaxLimit))
+		}
+		limit = n
+	}
+	to := s.views.Sequence()
+
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, mediaNDJSON)
+	res.WriteHeader(http.StatusOK)
+	if after >= to {
+		return nil
+	}
+	ctx := c.Request().Context()
+	w := bufio.NewWriterSize(res, rawBuffer)
+	line := make([]byte, 0, 2048)
+	rows := 0
+	err = s.log.Follow(ctx, after+1, func(rec eventlog.Record) error {
+		line = append(line[:0], `{"seq":`...)
+		line = strconv.AppendUint(line, rec.Sequence, 10)
+		line = append(line, `,"event":`...)
+		line = append(line, rec.Body...)
+		line = append(line, "}\n"...)
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+		rows++
+		if rows%rawFlushEvery == 0 {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			res.Flush()
+		}
+		if rec.Sequence >= to || rows == limit {
+			return errStopRead
+		}
+		return nil
+	})
+	if errors.Is(err, errStopRead) {
+		err = nil
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the client went away
+		}
+		// The answer is under way: abort the connection, so a cut log is
+		// never taken for a whole one.
+		s.logger.Error("raw log failed", "path", c.Request().URL.Path, "rows", rows, "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	res.Flush()
+	return nil
+}
