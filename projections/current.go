@@ -2,9 +2,12 @@ package projections
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,14 +20,16 @@ import (
 const CheckpointEvery = 10_000
 
 // IdempotencyEntry remembers the request behind an event that came with an
-// Idempotency-Key, and the answer it got, so a retry gets the same answer.
+// Idempotency-Key, so a retry gets the same answer: the aggregate as it stood
+// right after that event, which the ledger rebuilds when asked. It keeps no
+// copy of the answer: a ledger with a million keyed decisions holds a million
+// entries.
 type IdempotencyEntry struct {
-	RequestHash string
-	Sequence    uint64
-	EventType   string
-	// Answer is the ObjectiveView, ItemView or ReviewView right after the
-	// event.
-	Answer any
+	RequestHash   [sha256.Size]byte
+	Sequence      uint64
+	EventType     string
+	AggregateType string
+	AggregateID   string
 }
 
 // Current is the live state of the ledger as of the last applied event, what
@@ -79,20 +84,15 @@ func (c *Current) Apply(ev Event) {
 		c.checkpoints = append(c.checkpoints, c.state.Clone())
 	}
 	if ev.IdempotencyKey != "" && ev.Data != nil {
-		id := ev.Envelope.AggregateID
-		var answer any
-		switch ev.Envelope.AggregateType {
-		case "objective":
-			answer, _ = c.state.ObjectiveView(id)
-		case "item":
-			answer, _ = c.state.ItemView(id)
-		case "review":
-			answer, _ = c.state.ReviewView(id)
-		case "checkpoint":
-			answer, _ = c.state.CheckpointView(id)
-		}
-		c.idempotency[ev.IdempotencyKey] = IdempotencyEntry{
-			RequestHash: ev.RequestHash, Sequence: ev.Sequence, EventType: ev.Envelope.Type, Answer: answer,
+		var hash [sha256.Size]byte
+		_, _ = hex.Decode(hash[:], []byte(ev.RequestHash))
+		// The event's strings point into the message it was read from:
+		// the type and aggregate strings are shared with the state, the
+		// key is cloned, so no message is kept alive by the index.
+		it := c.state.aggregateKey(ev.Envelope.AggregateType, ev.Envelope.AggregateID)
+		c.idempotency[strings.Clone(ev.IdempotencyKey)] = IdempotencyEntry{
+			RequestHash: hash, Sequence: ev.Sequence, EventType: eventTypeName(ev.Envelope.Type),
+			AggregateType: it.kind, AggregateID: it.id,
 		}
 	}
 }
@@ -261,4 +261,37 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 		}
 	}
 	return fn(state)
+}
+
+// aggregateRef names an aggregate with strings the state already holds.
+type aggregateRef struct{ kind, id string }
+
+// aggregateKey returns the kind and id of an aggregate as the state stores
+// them, so an index that names it holds no other copy.
+func (s *State) aggregateKey(kind, id string) aggregateRef {
+	switch kind {
+	case "objective":
+		if o := s.objectives[id]; o != nil {
+			return aggregateRef{"objective", o.ID}
+		}
+	case "item":
+		if it := s.items[id]; it != nil {
+			return aggregateRef{"item", it.ID}
+		}
+	case "review":
+		if r := s.reviews[id]; r != nil {
+			return aggregateRef{"review", r.ID}
+		}
+	}
+	return aggregateRef{strings.Clone(kind), strings.Clone(id)}
+}
+
+// eventTypeName returns the catalogue's own string for a known event type.
+func eventTypeName(t string) string {
+	for known := range roadmap.SchemaVersions {
+		if known == t {
+			return known
+		}
+	}
+	return strings.Clone(t)
 }

@@ -6,6 +6,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -360,7 +361,7 @@ func (s *Service) write(ctx context.Context, req Request, decide func() (aggrega
 		if err := s.wait.WaitFor(ctx, last); err != nil {
 			return Result{}, err
 		}
-		if res, ok, err := s.replay(req); ok || err != nil {
+		if res, ok, err := s.replay(ctx, req); ok || err != nil {
 			return res, err
 		}
 	}
@@ -410,7 +411,7 @@ func (s *Service) write(ctx context.Context, req Request, decide func() (aggrega
 	if req.IdempotencyKey != "" {
 		// Also the way out for a duplicate JetStream recognised by its
 		// message id: the answer is the first request's.
-		if res, ok, err := s.replay(req); ok || err != nil {
+		if res, ok, err := s.replay(ctx, req); ok || err != nil {
 			res.Replayed = ack.Duplicate
 			return res, err
 		}
@@ -419,57 +420,48 @@ func (s *Service) write(ctx context.Context, req Request, decide func() (aggrega
 	return Result{Created: agg.version == 0, Sequence: ack.Sequence, Answer: answer}, err
 }
 
-// answerAt returns the aggregate as it stood right after the event at seq:
-// the live view, unless another decision on it landed since, in which case
-// the projection travels back to seq.
+// answerAt returns the aggregate as it stood right after the event at seq,
+// rank included: from the views remembered for the last events, else by
+// travelling back to seq. The live view will not do: another item's decision
+// may have shifted this one's rank since, and a retry must get the very
+// answer the first request got.
 func (s *Service) answerAt(ctx context.Context, agg aggregate, seq uint64) (any, error) {
-	view := func(v interface {
-		ObjectiveView(string) (projections.ObjectiveView, bool)
-		ItemView(string) (projections.ItemView, bool)
-		ReviewView(string) (projections.ReviewView, bool)
-		CheckpointView(string) (projections.CheckpointView, bool)
-	}) (any, uint64) {
-		switch agg.kind {
-		case "objective":
-			o, _ := v.ObjectiveView(agg.id)
-			return o, o.Version
-		case "item":
-			it, _ := v.ItemView(agg.id)
-			return it, it.Version
-		case "checkpoint":
-			c, _ := v.CheckpointView(agg.id)
-			return c, c.Sequence
-		default:
-			r, _ := v.ReviewView(agg.id)
-			return r, r.Version
-		}
-	}
-	if answer, version := view(s.views); version == seq {
-		return answer, nil
-	}
 	if answer, ok := s.views.AnswerAt(seq); ok {
 		return answer, nil
 	}
 	var answer any
 	err := s.views.At(ctx, seq, func(st *projections.State) error {
-		answer, _ = view(st)
+		switch agg.kind {
+		case "objective":
+			answer, _ = st.ObjectiveView(agg.id)
+		case "item":
+			answer, _ = st.ItemView(agg.id)
+		case "checkpoint":
+			answer, _ = st.CheckpointView(agg.id)
+		default:
+			answer, _ = st.ReviewView(agg.id)
+		}
 		return nil
 	})
 	return answer, err
 }
 
 // replay answers a request whose Idempotency-Key the ledger has seen.
-func (s *Service) replay(req Request) (Result, bool, error) {
+func (s *Service) replay(ctx context.Context, req Request) (Result, bool, error) {
 	entry, ok := s.views.Idempotency(req.IdempotencyKey)
 	if !ok {
 		return Result{}, false, nil
 	}
-	if entry.RequestHash != req.RequestHash {
+	if hex.EncodeToString(entry.RequestHash[:]) != req.RequestHash {
 		return Result{}, true, fmt.Errorf("%w: key %q was first used at sequence %d for another request", ErrIdempotencyMismatch, req.IdempotencyKey, entry.Sequence)
 	}
 	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed ||
 		entry.EventType == roadmap.TypeReviewOpened || entry.EventType == roadmap.TypeCheckpointSigned
-	return Result{Created: created, Replayed: true, Sequence: entry.Sequence, Answer: entry.Answer}, true, nil
+	answer, err := s.answerAt(ctx, aggregate{kind: entry.AggregateType, id: entry.AggregateID}, entry.Sequence)
+	if err != nil {
+		return Result{}, true, err
+	}
+	return Result{Created: created, Replayed: true, Sequence: entry.Sequence, Answer: answer}, true, nil
 }
 
 func keyStripe(key string) int {
