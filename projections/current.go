@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,7 +16,7 @@ import (
 
 // CheckpointEvery is how many events apart the checkpoints of the state are
 // kept, so time travel replays at most this many events from the log.
-const CheckpointEvery = 10_000
+const CheckpointEvery = 5_000
 
 // IdempotencyEntry remembers the request behind an event that came with an
 // Idempotency-Key, so a retry gets the same answer: the aggregate as it stood
@@ -224,8 +223,6 @@ func (c *Current) SequenceAt(t time.Time) uint64 {
 	return uint64(sort.Search(len(c.clock), func(i int) bool { return c.clock[i] > us }))
 }
 
-// errReached stops a replay once it has reached its target.
-var errReached = errors.New("reached")
 
 // At calls fn with the state as it stood at sequence seq (clamped to the live
 // sequence). For a past sequence it starts from the nearest checkpoint at or
@@ -245,18 +242,15 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 	c.mu.RUnlock()
 
 	if state.Sequence < seq {
-		err := c.source.Follow(ctx, state.Sequence+1, func(rec eventlog.Record) error {
+		err := c.source.ReadRange(ctx, state.Sequence+1, seq, func(rec eventlog.Record) error {
 			ev, err := Decode(rec)
 			if err != nil {
 				return err
 			}
 			state.Apply(ev)
-			if rec.Sequence >= seq {
-				return errReached
-			}
 			return nil
 		})
-		if !errors.Is(err, errReached) {
+		if err != nil {
 			return fmt.Errorf("replay to sequence %d: %w", seq, err)
 		}
 	}

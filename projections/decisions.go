@@ -156,7 +156,7 @@ func (c *Current) Scan(ctx context.Context, from, to uint64, fn func(Record) (bo
 	if from > to {
 		return nil
 	}
-	err := c.source.Follow(ctx, from, func(rec eventlog.Record) error {
+	err := c.source.ReadRange(ctx, from, to, func(rec eventlog.Record) error {
 		if _, err := eventlog.Decode(rec.Body); err != nil {
 			return fmt.Errorf("sequence %d: %w", rec.Sequence, err)
 		}
@@ -168,7 +168,7 @@ func (c *Current) Scan(ctx context.Context, from, to uint64, fn func(Record) (bo
 		if err != nil {
 			return err
 		}
-		if !more || rec.Sequence >= to {
+		if !more {
 			return errEnough
 		}
 		return nil

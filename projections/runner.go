@@ -36,6 +36,7 @@ type Projection interface {
 // Source is the part of the event log the runner reads.
 type Source interface {
 	Follow(ctx context.Context, from uint64, fn func(eventlog.Record) error) error
+	ReadRange(ctx context.Context, from, to uint64, fn func(eventlog.Record) error) error
 	LastSequence(ctx context.Context) (uint64, error)
 }
 

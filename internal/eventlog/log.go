@@ -284,7 +284,33 @@ type Record struct {
 // in order, until ctx ends or fn returns an error, which Follow returns. It
 // does not verify hashes: Verify does.
 func (l *Log) Follow(ctx context.Context, from uint64, fn func(Record) error) error {
-	return l.follow(ctx, from, nil, fn)
+	return l.follow(ctx, from, nil, 4096, fn)
+}
+
+// errRangeEnd ends a ReadRange once its last event is handled.
+var errRangeEnd = errors.New("end of range")
+
+// ReadRange calls fn with the events from sequence from to sequence to, both
+// included, in order, fetching no more than the range: a short read of a long
+// log (time travel from a checkpoint) costs what it reads. to must not be
+// beyond the log's end, or ReadRange waits for it.
+func (l *Log) ReadRange(ctx context.Context, from, to uint64, fn func(Record) error) error {
+	if from > to {
+		return nil
+	}
+	err := l.follow(ctx, from, nil, int(min(to-from+1, 4096)), func(r Record) error {
+		if err := fn(r); err != nil {
+			return err
+		}
+		if r.Sequence >= to {
+			return errRangeEnd
+		}
+		return nil
+	})
+	if errors.Is(err, errRangeEnd) {
+		return nil
+	}
+	return err
 }
 
 // Read calls fn with the events of one aggregate, oldest first, and returns
@@ -301,7 +327,7 @@ func (l *Log) Read(ctx context.Context, aggregateType, aggregateID string, fn fu
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errDone := errors.New("done")
-	err = l.follow(ctx, 1, []string{subject}, func(r Record) error {
+	err = l.follow(ctx, 1, []string{subject}, 4096, func(r Record) error {
 		if _, err := Decode(r.Body); err != nil {
 			return fmt.Errorf("sequence %d: %w", r.Sequence, err)
 		}
@@ -319,7 +345,7 @@ func (l *Log) Read(ctx context.Context, aggregateType, aggregateID string, fn fu
 	return err
 }
 
-func (l *Log) follow(ctx context.Context, from uint64, subjects []string, fn func(Record) error) error {
+func (l *Log) follow(ctx context.Context, from uint64, subjects []string, batch int, fn func(Record) error) error {
 	// An ordered consumer is state on the server: it is deleted when the
 	// read ends, and the server drops it by itself after InactiveThreshold if
 	// this process dies first. Without that every read would leave one
@@ -335,7 +361,7 @@ func (l *Log) follow(ctx context.Context, from uint64, subjects []string, fn fun
 
 	// Short heartbeats notice a lost leader or connection within seconds and
 	// make the ordered consumer start again where it was.
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(4096), jetstream.PullHeartbeat(time.Second), jetstream.PullExpiry(5*time.Second))
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(batch), jetstream.PullHeartbeat(time.Second), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}
@@ -363,20 +389,20 @@ func (l *Log) follow(ctx context.Context, from uint64, subjects []string, fn fun
 		rec Record
 		err error
 	}
-	batch := make(chan parsed, 1024)
+	ready := make(chan parsed, 1024)
 	go func() {
-		defer close(batch)
+		defer close(ready)
 		for {
 			msg, err := msgs.Next()
 			if err != nil {
 				if ctx.Err() == nil {
-					batch <- parsed{err: fmt.Errorf("next event: %w", err)}
+					ready <- parsed{err: fmt.Errorf("next event: %w", err)}
 				}
 				return
 			}
 			rec, err := parseMsg(msg)
 			select {
-			case batch <- parsed{rec: rec, err: err}:
+			case ready <- parsed{rec: rec, err: err}:
 			case <-ctx.Done():
 				return
 			}
@@ -385,7 +411,7 @@ func (l *Log) follow(ctx context.Context, from uint64, subjects []string, fn fun
 			}
 		}
 	}()
-	for p := range batch {
+	for p := range ready {
 		if p.err != nil {
 			return p.err
 		}
