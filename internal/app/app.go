@@ -165,11 +165,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 // already on disk.
 func (a *App) Close() error {
 	a.stop()
+	var err error
 	select {
 	case <-a.Runner.Done():
 	case <-time.After(10 * time.Second):
-		return errors.New("projections did not stop within 10s")
+		err = errors.New("projections did not stop within 10s")
 	}
-	a.Log.Close()
-	return nil
+	a.Log.Close() // whatever the projections do, the log is closed cleanly
+	return err
 }
