@@ -223,7 +223,6 @@ func (c *Current) SequenceAt(t time.Time) uint64 {
 	return uint64(sort.Search(len(c.clock), func(i int) bool { return c.clock[i] > us }))
 }
 
-
 // At calls fn with the state as it stood at sequence seq (clamped to the live
 // sequence). For a past sequence it starts from the nearest checkpoint at or
 // before it and replays fewer events than lie between checkpoints from the log, so time
