@@ -8,6 +8,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"context"
 	"flag"
 	"fmt"
@@ -82,4 +83,24 @@ func thisMachine() Machine {
 
 func (m Machine) String() string {
 	return fmt.Sprintf("%s/%s, %d CPUs (GOMAXPROCS %d), %s", m.GOOS, m.GOARCH, m.NumCPU, m.GOMAXPROCS, m.GoVersion)
+}
+
+// tableWriter is a benchmark's report.
+type tableWriter interface {
+	WriteTable(w io.Writer) error
+}
+
+// report measures and prints a benchmark's report: a table, or indented JSON
+// when asked.
+func report(stdout io.Writer, asJSON bool, measure func() (tableWriter, error)) error {
+	rep, err := measure()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return rep.WriteTable(stdout)
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -109,16 +108,7 @@ func runTimetravel(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	rep, err := measureTimetravel(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	if cfg.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	return rep.WriteTable(stdout)
+	return report(stdout, cfg.JSON, func() (tableWriter, error) { return measureTimetravel(ctx, cfg, stderr) })
 }
 
 // TimetravelReport is the result of the timetravel benchmark.
