@@ -10,11 +10,13 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // command is one sub-benchmark of "roadmap bench".
@@ -103,4 +105,23 @@ func report(stdout io.Writer, asJSON bool, measure func() (tableWriter, error)) 
 		return enc.Encode(rep)
 	}
 	return rep.WriteTable(stdout)
+}
+
+// checkLoad checks the flags every load benchmark shares.
+func checkLoad(clients, maxClients int, warmup, duration time.Duration, count, rounds int, timeout time.Duration) error {
+	switch {
+	case clients < 1 || clients > maxClients:
+		return fmt.Errorf("-clients must be 1 to %d, got %d", maxClients, clients)
+	case warmup < 0:
+		return errors.New("-warmup must not be negative")
+	case count < 0:
+		return errors.New("-count must not be negative")
+	case count == 0 && duration <= 0:
+		return errors.New("-duration must be positive (or set -count)")
+	case rounds < 1 || rounds > 100:
+		return fmt.Errorf("-rounds must be 1 to 100, got %d", rounds)
+	case timeout <= 0:
+		return errors.New("-timeout must be positive")
+	}
+	return nil
 }

@@ -85,20 +85,11 @@ Flags:
 	switch {
 	case fs.NArg() > 0:
 		return cfg, fmt.Errorf("bench timetravel takes no arguments, got %q", fs.Args())
-	case cfg.Clients < 1 || cfg.Clients > 256:
-		return cfg, fmt.Errorf("-clients must be 1 to 256, got %d", cfg.Clients)
-	case cfg.Warmup < 0:
-		return cfg, errors.New("-warmup must not be negative")
-	case cfg.Count < 0:
-		return cfg, errors.New("-count must not be negative")
-	case cfg.Count == 0 && cfg.Duration <= 0:
-		return cfg, errors.New("-duration must be positive (or set -count)")
-	case cfg.Rounds < 1 || cfg.Rounds > 100:
-		return cfg, fmt.Errorf("-rounds must be 1 to 100, got %d", cfg.Rounds)
 	case cfg.Batch < 1:
 		return cfg, errors.New("-batch must be positive")
-	case cfg.Timeout <= 0:
-		return cfg, errors.New("-timeout must be positive")
+	}
+	if err := checkLoad(cfg.Clients, 256, cfg.Warmup, cfg.Duration, cfg.Count, cfg.Rounds, cfg.Timeout); err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.Ledger.validate()
 }

@@ -76,18 +76,6 @@ Flags:
 	switch {
 	case fs.NArg() > 0:
 		return cfg, fmt.Errorf("bench write takes no arguments, got %q", fs.Args())
-	case cfg.Clients < 1 || cfg.Clients > 1024:
-		return cfg, fmt.Errorf("-clients must be 1 to 1024, got %d", cfg.Clients)
-	case cfg.Warmup < 0:
-		return cfg, errors.New("-warmup must not be negative")
-	case cfg.Count < 0:
-		return cfg, errors.New("-count must not be negative")
-	case cfg.Count == 0 && cfg.Duration <= 0:
-		return cfg, errors.New("-duration must be positive (or set -count)")
-	case cfg.Rounds < 1 || cfg.Rounds > 100:
-		return cfg, fmt.Errorf("-rounds must be 1 to 100, got %d", cfg.Rounds)
-	case cfg.Timeout <= 0:
-		return cfg, errors.New("-timeout must be positive")
 	case cfg.PayloadBytes < 64 || cfg.PayloadBytes > 1<<20:
 		return cfg, fmt.Errorf("-payload must be 64 to %d bytes, got %d", 1<<20, cfg.PayloadBytes)
 	case cfg.Products < 1:
@@ -95,7 +83,7 @@ Flags:
 	case cfg.Probe < 0:
 		return cfg, errors.New("-disk-probe must not be negative")
 	}
-	return cfg, nil
+	return cfg, checkLoad(cfg.Clients, 1024, cfg.Warmup, cfg.Duration, cfg.Count, cfg.Rounds, cfg.Timeout)
 }
 
 func runWrite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
