@@ -39,6 +39,7 @@ const usage = `roadmap: an event-sourced roadmap decision ledger
 Commands:
   serve    run the ledger's HTTP API (embedded JetStream by default)
   bench    measure the ledger beside raw JetStream on this machine
+  verify   check a ledger's log against its signed checkpoint, as an auditor
 
 Run "roadmap COMMAND -h" for a command's flags.
 `
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return bench.Run(ctx, args[1:], stdout, stderr)
+	case "verify":
+		return verifyCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
