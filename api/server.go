@@ -150,6 +150,7 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/checkpoints/public-key", s.publicKey},
 		{http.MethodGet, "/checkpoints/consistency", s.consistencyProof},
 		{http.MethodGet, "/checkpoints/:id", s.getCheckpoint},
+		{http.MethodGet, "/export/manifest", s.exportManifest},
 	} {
 		e.Add(r.method, "/v1"+r.path, r.handler, s.afterReplay)
 	}

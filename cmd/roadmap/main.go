@@ -40,6 +40,7 @@ Commands:
   serve    run the ledger's HTTP API (embedded JetStream by default)
   bench    measure the ledger beside raw JetStream on this machine
   verify   check a ledger's log against its signed checkpoint, as an auditor
+  export   write an export bundle of the ledger, for verify --bundle
 
 Run "roadmap COMMAND -h" for a command's flags.
 `
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return bench.Run(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return verifyCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "export":
+		return exportCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

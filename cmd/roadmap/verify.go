@@ -27,11 +27,13 @@ type verifyConfig struct {
 	publicKeyFile   string // the pinned verifier key; empty: ask the server
 	sinceCheckpoint string // a signed note kept earlier; empty: none
 	token           string // sent as a bearer token
+	bundle          string // an export bundle to check offline; empty: none
 	progressEvery   time.Duration
 	client          *http.Client
 }
 
 const verifyUsage = `usage: roadmap verify --server URL [--public-key FILE] [--since-checkpoint FILE] [--token T]
+       roadmap verify --bundle DIR --public-key FILE
 
 Checks the ledger at URL without trusting it: opens its latest signed
 checkpoint with the pinned verifier key, streams the whole raw log, checks
@@ -40,6 +42,10 @@ is missing, and rebuilds the Merkle root of the events the checkpoint covers.
 With --since-checkpoint, also checks that the latest checkpoint extends the
 one kept in FILE. Exits 0 when all holds; otherwise names the first sequence
 that fails and why.
+
+With --bundle, checks an export bundle (roadmap export) offline, with no
+server, against the pinned key only: manifest.txt, checkpoint.txt and
+events.jsonl; see docs/operations.md.
 
 `
 
@@ -55,11 +61,18 @@ func parseVerify(args []string, getenv func(string) string, stderr io.Writer) (v
 	fs.StringVar(&cfg.publicKeyFile, "public-key", "", "file of the verifier key you pinned; without it the server's key is used, which proves nothing against the server")
 	fs.StringVar(&cfg.sinceCheckpoint, "since-checkpoint", "", "file of a signed checkpoint note kept earlier (or the JSON answer holding it): check that the latest checkpoint extends it")
 	fs.StringVar(&cfg.token, "token", getenv("ROADMAP_TOKEN"), "bearer token sent to the server (ROADMAP_TOKEN)")
+	fs.StringVar(&cfg.bundle, "bundle", "", "directory of an export bundle to check offline, with --public-key (no server)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("verify takes no arguments, got %q", fs.Args())
+	}
+	if cfg.bundle != "" {
+		if cfg.publicKeyFile == "" || cfg.sinceCheckpoint != "" {
+			return cfg, errors.New("verify --bundle needs --public-key FILE, the key you pinned (never one from the bundle), and takes no --since-checkpoint")
+		}
+		return cfg, nil
 	}
 	if cfg.server == "" {
 		fs.Usage()
@@ -77,6 +90,9 @@ func verifyCommand(ctx context.Context, args []string, getenv func(string) strin
 	cfg, err := parseVerify(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.bundle != "" {
+		return runVerifyBundle(cfg, stdout, stderr)
 	}
 	return runVerify(ctx, cfg, stdout, stderr)
 }
