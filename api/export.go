@@ -40,10 +40,11 @@ type exportJSON struct {
 // GET /v1/events for that range, byte for byte), the compact range of the
 // events before from, and the checkpoint of size to that signs it all.
 //
-// The manifest is not signed on its own: the server signs only checkpoints.
-// Everything in it is bound to the checkpoint: the prefix hashes and the
-// events rebuild the checkpoint's root, and the manifest names the
-// checkpoint note by its SHA-256.
+// The manifest is a note signed with the checkpoints' key, over a text the
+// server made from its own log, so a bundle cannot be cut at its start
+// without the signature failing. Its events are also bound to the
+// checkpoint: the prefix hashes and the events rebuild the checkpoint's
+// root, and the manifest names the checkpoint note by its SHA-256.
 func (s *Server) exportManifest(c echo.Context) error {
 	q, err := query(c)
 	if err != nil {
@@ -132,7 +133,14 @@ func (s *Server) exportManifest(c echo.Context) error {
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "file events.jsonl %d %s\n", size, hex.EncodeToString(sum))
-	return c.JSON(http.StatusOK, exportJSON{From: int64(from), To: int64(to), Manifest: b.String(), Checkpoint: cp.Note})
+	if s.signNote == nil {
+		return newProblem(http.StatusServiceUnavailable, "not-ready", "this server has no signing key")
+	}
+	signed, err := s.signNote(b.String())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, exportJSON{From: int64(from), To: int64(to), Manifest: string(signed), Checkpoint: cp.Note})
 }
 
 // originOf returns the first line of a checkpoint note: its origin.

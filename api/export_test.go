@@ -33,7 +33,11 @@ func (l *testLedger) exportManifest(t *testing.T, query string, wantFrom, wantTo
 	}
 	raw := l.do("GET", fmt.Sprintf("/v1/events?after=%d&limit=%d", from-1, to-from+1), nil).Body
 	rawSum, noteSum := sha256.Sum256(raw), sha256.Sum256([]byte(note))
-	lines := strings.Split(strings.TrimSuffix(m["manifest"].(string), "\n"), "\n")
+	text, _, err := proof.OpenNote([]byte(m["manifest"].(string)), l.publicKey())
+	if err != nil {
+		t.Fatalf("the manifest does not open with the served key: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	if len(lines) != 6 {
 		t.Fatalf("manifest has %d lines, want 6:\n%s", len(lines), m["manifest"])
 	}

@@ -82,6 +82,9 @@ type Config struct {
 	Proofs ProofTree
 	// VerifierKey is the public key of the key that signs checkpoints.
 	VerifierKey string
+	// SignNote signs a text the API made itself (an export manifest) with
+	// the checkpoints' key; never a text a client sent.
+	SignNote func(text string) ([]byte, error)
 }
 
 // Server is the HTTP API.
@@ -99,12 +102,13 @@ type Server struct {
 	proofs    ProofTree
 	// verifierKey is the public key of the key that signs checkpoints.
 	verifierKey string
+	signNote    func(text string) ([]byte, error)
 }
 
 // New returns the API's handler with every route registered.
 func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, health: cfg.Health, logger: cfg.Logger,
-		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey}
+		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey, signNote: cfg.SignNote}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

@@ -244,7 +244,10 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	if err := json.Unmarshal(body, &answer); err != nil {
 		return fmt.Errorf("the manifest: %w", err)
 	}
-	m, err := parseManifest([]byte(answer.Manifest))
+	// The manifest is checked against the pinned key offline, by verify
+	// --bundle; here it is only read.
+	text, _, _ := strings.Cut(answer.Manifest, "\n\n")
+	m, err := parseManifest([]byte(text + "\n"))
 	if err != nil {
 		return fmt.Errorf("the server's manifest: %w", err)
 	}
@@ -357,11 +360,15 @@ func runVerifyBundle(cfg verifyConfig, stdout, stderr io.Writer) error {
 		}
 		return data, err
 	}
-	text, err := read(bundleManifest)
+	signed, err := read(bundleManifest)
 	if err != nil {
 		return err
 	}
-	m, err := parseManifest(text)
+	text, _, err := proof.OpenNote(signed, vkey)
+	if err != nil {
+		return fmt.Errorf("%s: the manifest's signature does not verify with the pinned key: %w", bundleManifest, err)
+	}
+	m, err := parseManifest([]byte(text))
 	if err != nil {
 		return fmt.Errorf("%s: %w", bundleManifest, err)
 	}

@@ -169,12 +169,12 @@ func TestExportThenVerifyBundle(t *testing.T) {
 		})
 		wantBundleFailure(t, bad, l.KeyFile, bundleEvents, "tail was cut off")
 
-		// The manifest edited (a space added): it is parsed strictly.
+		// The manifest edited (a space added): its signature fails.
 		bad = copyBundle(t, dir)
 		editFile(t, bad, bundleManifest, func(b []byte) []byte {
 			return bytes.Replace(b, []byte("checkpoint checkpoint.txt"), []byte("checkpoint  checkpoint.txt"), 1)
 		})
-		wantBundleFailure(t, bad, l.KeyFile, bundleManifest, "malformed")
+		wantBundleFailure(t, bad, l.KeyFile, bundleManifest, "signature")
 
 		// The checkpoint re-signed with another key of the same name.
 		bad = copyBundle(t, dir)
@@ -193,10 +193,10 @@ func TestExportThenVerifyBundle(t *testing.T) {
 			lines[3] = checkpointLine(forged)
 			return []byte(strings.Join(lines, "\n"))
 		})
-		wantBundleFailure(t, bad, l.KeyFile, bundleCheckpoint, "pinned key")
+		wantBundleFailure(t, bad, l.KeyFile, bundleManifest, "pinned key")
 
 		// The untouched bundle, checked with the wrong pinned key.
-		wantBundleFailure(t, dir, otherKeyFile, bundleCheckpoint, "pinned key")
+		wantBundleFailure(t, dir, otherKeyFile, bundleManifest, "pinned key")
 	}
 }
 

@@ -156,7 +156,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Ledger: svc, stop: stop,
 		Handler: api.New(api.Config{
 			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: runner.WaitReady, Health: log.Health, Logger: logger,
-			Proofs: tree, VerifierKey: signer.VerifierKey(),
+			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote,
 		}),
 	}, nil
 }

@@ -165,16 +165,19 @@ func (s *Signer) Sign(c Checkpoint) ([]byte, error) {
 	return note.Sign(&note.Note{Text: string(text)}, s.signer)
 }
 
-// OpenCheckpoint verifies that signedNote is signed by the key verifierKey
-// (the verifier key the auditor pinned, and only that key: signatures by any
-// other key are ignored, and one of them alone is not enough) and returns its
-// checkpoint. The checkpoint's origin must be the key's name. Errors wrap
-// ErrBadSignature, ErrUnknownKey, ErrWrongOrigin or ErrMalformed; a
-// verifierKey that is not a verifier key is an error of its own.
-func OpenCheckpoint(signedNote []byte, verifierKey string) (Checkpoint, error) {
+// SignNote signs a text of the ledger's own making (an export manifest) with
+// the same key as the checkpoints. The text must end with a newline.
+func (s *Signer) SignNote(text string) ([]byte, error) {
+	return note.Sign(&note.Note{Text: text}, s.signer)
+}
+
+// OpenNote verifies that signedNote is signed by the pinned key
+// verifierKey, and only that key, and returns its text and the key's name.
+// Errors wrap ErrBadSignature, ErrUnknownKey or ErrMalformed.
+func OpenNote(signedNote []byte, verifierKey string) (text, name string, err error) {
 	v, err := note.NewVerifier(strings.TrimSpace(verifierKey))
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("proof: the pinned key is not a note verifier key: %v", err)
+		return "", "", fmt.Errorf("proof: the pinned key is not a note verifier key: %v", err)
 	}
 	n, err := note.Open(signedNote, note.VerifierList(v))
 	if err != nil {
@@ -182,23 +185,37 @@ func OpenCheckpoint(signedNote []byte, verifierKey string) (Checkpoint, error) {
 		var unverified *note.UnverifiedNoteError
 		switch {
 		case errors.As(err, &bad):
-			return Checkpoint{}, fmt.Errorf("%w: the signature by %s+%08x does not match the text", ErrBadSignature, bad.Name, bad.Hash)
+			return "", "", fmt.Errorf("%w: the signature by %s+%08x does not match the text", ErrBadSignature, bad.Name, bad.Hash)
 		case errors.As(err, &unverified):
 			var by []string
 			for _, sig := range unverified.Note.UnverifiedSigs {
 				by = append(by, fmt.Sprintf("%s+%08x", sig.Name, sig.Hash))
 			}
-			return Checkpoint{}, fmt.Errorf("%w %s+%08x: signed by %s", ErrUnknownKey, v.Name(), v.KeyHash(), strings.Join(by, ", "))
+			return "", "", fmt.Errorf("%w %s+%08x: signed by %s", ErrUnknownKey, v.Name(), v.KeyHash(), strings.Join(by, ", "))
 		default:
-			return Checkpoint{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+			return "", "", fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
 	}
-	c, err := ParseCheckpoint([]byte(n.Text))
+	return n.Text, v.Name(), nil
+}
+
+// OpenCheckpoint verifies that signedNote is signed by the key verifierKey
+// (the verifier key the auditor pinned, and only that key: signatures by any
+// other key are ignored, and one of them alone is not enough) and returns its
+// checkpoint. The checkpoint's origin must be the key's name. Errors wrap
+// ErrBadSignature, ErrUnknownKey, ErrWrongOrigin or ErrMalformed; a
+// verifierKey that is not a verifier key is an error of its own.
+func OpenCheckpoint(signedNote []byte, verifierKey string) (Checkpoint, error) {
+	text, name, err := OpenNote(signedNote, verifierKey)
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	if c.Origin != v.Name() {
-		return Checkpoint{}, fmt.Errorf("%w: origin %q, signed by the key of %q", ErrWrongOrigin, c.Origin, v.Name())
+	c, err := ParseCheckpoint([]byte(text))
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if c.Origin != name {
+		return Checkpoint{}, fmt.Errorf("%w: origin %q, signed by the key of %q", ErrWrongOrigin, c.Origin, name)
 	}
 	return c, nil
 }
