@@ -89,7 +89,7 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 				headers := map[string]string{"Content-Type": "application/json", "X-Actor": fmt.Sprintf("client-%d", c)}
 				if withIfMatch {
 					status, header, body, err := raceDo(client, "GET", l.URL+"/v1/items/"+ans.item, "", nil)
-					v, ok := parseRaceETag(header.Get("ETag"))
+					v, ok := reliability.ParseETag(header.Get("ETag"))
 					if err != nil || status != http.StatusOK || !ok {
 						t.Errorf("client %d: GET /v1/items/%s: %d %v %s", c, ans.item, status, err, body)
 						return
@@ -101,7 +101,7 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 				var header http.Header
 				ans.status, header, ans.body, ans.err = raceDo(client, "POST", l.URL+"/v1/items/"+ans.item+"/reprioritise", body, headers)
 				if ans.status/100 == 2 {
-					ans.version, _ = parseRaceETag(header.Get("ETag"))
+					ans.version, _ = reliability.ParseETag(header.Get("ETag"))
 				}
 				answers[c] = append(answers[c], ans)
 			}
@@ -269,10 +269,3 @@ func raceDo(client *http.Client, method, url, body string, headers map[string]st
 	return res.StatusCode, res.Header, data, err
 }
 
-func parseRaceETag(s string) (uint64, bool) {
-	if len(s) < 3 || s[0] != '"' || s[len(s)-1] != '"' {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(s[1:len(s)-1], 10, 64)
-	return n, err == nil
-}

@@ -297,7 +297,7 @@ func (c *crashRun) checkItemsServed(round int, client *http.Client, base string)
 			t.Errorf("round %d: after the restart, GET /v1/items/%s (acknowledged %q): %d %v %s", round, op.aggID, op.tag, status, err, body)
 			continue
 		}
-		if v, ok := parseETag(header.Get("ETag")); !ok || v < op.ackedVersion() {
+		if v, ok := reliability.ParseETag(header.Get("ETag")); !ok || v < op.ackedVersion() {
 			t.Errorf("round %d: after the restart, item %s is at version %s, before the acknowledged %d of %q", round, op.aggID, header.Get("ETag"), op.ackedVersion(), op.tag)
 		}
 		if i%10 != 0 {
@@ -588,7 +588,7 @@ func (cl *crashClient) decide(round int, rng *rand.Rand, client *http.Client, ba
 			kind = roadmap.TypeItemReprioritised
 		}
 		if rng.IntN(2) == 0 {
-			ifMatch, _ = parseETag(header.Get("ETag"))
+			ifMatch, _ = reliability.ParseETag(header.Get("ETag"))
 		}
 	}
 	horizons := []string{"now", "next", "later"}
@@ -729,7 +729,7 @@ func (op *crashOp) send(client *http.Client, base string) crashAttempt {
 		if a.status/100 == 2 {
 			// The event is stored once the status is sent: the ETag
 			// says where, even if the kill cut the body.
-			a.version, _ = parseETag(res.Header.Get("ETag"))
+			a.version, _ = reliability.ParseETag(res.Header.Get("ETag"))
 			if op.aggID == "" {
 				op.aggID = strings.TrimPrefix(strings.TrimPrefix(res.Header.Get("Location"), "/v1/items/"), "/v1/objectives/")
 			}
@@ -927,14 +927,6 @@ func get(client *http.Client, url string) (int, http.Header, []byte, error) {
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	return res.StatusCode, res.Header, body, err
-}
-
-func parseETag(s string) (uint64, bool) {
-	if len(s) < 3 || s[0] != '"' || s[len(s)-1] != '"' {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(s[1:len(s)-1], 10, 64)
-	return n, err == nil && n > 0
 }
 
 func waitGroup(wg *sync.WaitGroup, timeout time.Duration) bool {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
@@ -221,4 +222,13 @@ func Open(ctx context.Context, dataDir string) (*Ledger, error) {
 	}
 	defer log.Close()
 	return Check(ctx, log)
+}
+
+// ParseETag reads a version from an ETag as the API gives it, "42".
+func ParseETag(s string) (uint64, bool) {
+	if len(s) < 3 || s[0] != '"' || s[len(s)-1] != '"' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s[1:len(s)-1], 10, 64)
+	return n, err == nil && n > 0
 }
