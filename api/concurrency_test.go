@@ -268,4 +268,3 @@ func raceDo(client *http.Client, method, url, body string, headers map[string]st
 	data, err := io.ReadAll(res.Body)
 	return res.StatusCode, res.Header, data, err
 }
-
