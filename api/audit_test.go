@@ -71,12 +71,12 @@ func TestItemHistoryShowsEveryDecisionWithItsPlaces(t *testing.T) {
 	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Now: newFakeClock().Now})
 	okr := l.objective("Activation") // 1
 	a := l.must(201, "POST", "/v1/items", map[string]any{"title": "A", "kind": "idea", "objective_ids": []string{okr}},
-		"X-Actor", "pm@example.com")["id"].(string) // 2
+		as, "pm@example.com")["id"].(string) // 2
 	b := l.item("B") // 3
 	l.must(200, "POST", "/v1/items/"+a+"/prioritise", map[string]any{
 		"horizon": "now", "rationale": "first", "evidence": []string{"https://example.com/a"},
 		"score": map[string]any{"framework": "moscow", "category": "must"},
-	}, "X-Actor", "cpo@example.com") // 4: now A
+	}, as, "cpo@example.com") // 4: now A
 	l.must(200, "POST", "/v1/items/"+b+"/prioritise", map[string]any{"horizon": "now", "rank": 1, "rationale": "b on top"})                   // 5: now B A
 	l.must(200, "POST", "/v1/items/"+a+"/reprioritise", map[string]any{"horizon": "next", "objective_ids": []string{}, "rationale": "later"}) // 6
 	l.must(200, "POST", "/v1/items/"+a+"/remove", map[string]any{"rationale": "gone"})                                                        // 7
@@ -157,18 +157,18 @@ func TestItemWhyChainsItemParentAndObjectives(t *testing.T) {
 	o1, o2, o3 := l.objective("Retention"), l.objective("Activation"), l.objective("Expansion")
 	initiative := l.must(201, "POST", "/v1/items", map[string]any{
 		"title": "Onboarding", "kind": "initiative", "objective_ids": []string{o1},
-	}, "X-Actor", "lead@example.com")["id"].(string)
+	}, as, "lead@example.com")["id"].(string)
 	initiativeProposal := l.messages()
 	l.must(200, "POST", "/v1/items/"+initiative+"/prioritise", map[string]any{"horizon": "now", "rationale": "top churn reason"})
 
 	idea := l.must(201, "POST", "/v1/items", map[string]any{
 		"title": "Guided setup", "kind": "idea", "parent_id": initiative, "objective_ids": []string{o2},
-	}, "X-Actor", "pm@example.com")["id"].(string)
+	}, as, "pm@example.com")["id"].(string)
 	ideaProposal := l.messages()
 	l.must(200, "POST", "/v1/items/"+idea+"/prioritise", map[string]any{"horizon": "next", "rationale": "keeps o2"})
 	l.must(200, "POST", "/v1/items/"+idea+"/reprioritise", map[string]any{
 		"objective_ids": []string{o2, o3}, "rationale": "also drives expansion", "evidence": []string{"https://example.com/exp"},
-	}, "X-Actor", "cpo@example.com")
+	}, as, "cpo@example.com")
 	linkO3 := l.messages()
 	l.must(200, "POST", "/v1/items/"+idea+"/reprioritise", map[string]any{"objective_ids": []string{o3}, "rationale": "not activation after all"})
 	l.must(200, "POST", "/v1/items/"+idea+"/reprioritise", map[string]any{"objective_ids": []string{o3, o2}, "rationale": "activation again"})
@@ -248,7 +248,7 @@ func TestItemWhyChainsItemParentAndObjectives(t *testing.T) {
 // two products, and returns the ids of the two items.
 func auditLedger(t *testing.T) (*testLedger, string, string) {
 	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Now: newFakeClock().Now})
-	ceo, pm, pm2 := []string{"X-Actor", "ceo@example.com"}, []string{"X-Actor", "pm@example.com"}, []string{"X-Actor", "pm2@example.com"}
+	ceo, pm, pm2 := []string{as, "ceo@example.com"}, []string{as, "pm@example.com"}, []string{as, "pm2@example.com"}
 	l.must(201, "POST", "/v1/objectives", map[string]any{"title": "W", "kpi": "k", "target": "t", "product": "web"}, ceo...)     // 1
 	l.must(201, "POST", "/v1/objectives", map[string]any{"title": "M", "kpi": "k", "target": "t", "product": "app"}, ceo...)     // 2
 	x := l.must(201, "POST", "/v1/items", map[string]any{"title": "X", "kind": "idea", "product": "web"}, pm...)["id"].(string)  // 3
@@ -379,7 +379,7 @@ func TestAuditPagesAndExportsAgree(t *testing.T) {
 			title = "+1 for dark mode"
 		}
 		id := l.must(201, "POST", "/v1/items", map[string]any{"title": title, "kind": "idea", "product": product, "objective_ids": []string{okr}},
-			"X-Actor", []string{"pm@example.com", "@ops-bot"}[i%2])["id"].(string)
+			as, []string{"pm@example.com", "@ops-bot"}[i%2])["id"].(string)
 		rationale := fmt.Sprintf("because, \"%d\"\nsecond line", i)
 		if i == 5 {
 			rationale = "=HYPERLINK(\"https://example.com\")"

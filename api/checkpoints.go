@@ -2,10 +2,8 @@ package api
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -129,21 +127,9 @@ func (s *Server) publicKey(c echo.Context) error {
 // has no body, or an empty JSON object.
 func (s *Server) signCheckpoint(c echo.Context) error {
 	r := c.Request()
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return newProblem(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
+	if err := emptyBodyIsObject(c); err != nil {
+		return err
 	}
-	if err != nil {
-		return newProblem(http.StatusBadRequest, "malformed-body", "the request body could not be read")
-	}
-	if len(body) == 0 {
-		// No body is an empty object: what the request means, and what an
-		// Idempotency-Key's request hash covers.
-		body = []byte("{}")
-		r.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	var none struct{}
 	req, err := readRequest(c, &none)
 	if err != nil {

@@ -188,7 +188,7 @@ func TestCheckpointsProveTheLog(t *testing.T) {
 
 	someDecisions(l, 9)
 	before := l.messages()
-	res := l.do("POST", "/v1/checkpoints", nil, "X-Actor", "auditor@example.com")
+	res := l.do("POST", "/v1/checkpoints", nil, as, "auditor@example.com")
 	if res.Status != 201 {
 		t.Fatalf("sign: %d %s", res.Status, res.Body)
 	}

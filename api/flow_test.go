@@ -17,7 +17,7 @@ func TestTheWholeDecisionFlow(t *testing.T) {
 	res := l.do("POST", "/v1/objectives", map[string]any{
 		"title": "Reduce onboarding time", "description": "New teams wait too long",
 		"kpi": "median minutes to first roadmap", "target": "-30% by Q2", "product": "web",
-	}, "X-Actor", "ceo@example.com")
+	}, as, "ceo@example.com")
 	if res.Status != 201 {
 		t.Fatalf("define objective: %d %s", res.Status, res.Body)
 	}
@@ -36,7 +36,7 @@ func TestTheWholeDecisionFlow(t *testing.T) {
 	})
 	res = l.do("POST", "/v1/items", map[string]any{
 		"title": "Guided setup", "kind": "idea", "product": "web", "parent_id": initiative["id"],
-	}, "X-Actor", "pm@example.com")
+	}, as, "pm@example.com")
 	if res.Status != 201 {
 		t.Fatalf("propose: %d %s", res.Status, res.Body)
 	}
@@ -55,7 +55,7 @@ func TestTheWholeDecisionFlow(t *testing.T) {
 		"horizon": "now", "rank": 1, "rationale": "Cheapest fix for the top churn reason",
 		"evidence": []string{"https://example.com/research/onboarding"},
 		"score":    map[string]any{"framework": "value_effort", "customer_value": 5, "business_value": 5, "effort": 3, "risk": 4},
-	}, "X-Actor", "pm@example.com")
+	}, as, "pm@example.com")
 	if res.Status != 200 {
 		t.Fatalf("prioritise: %d %s", res.Status, res.Body)
 	}
@@ -127,8 +127,8 @@ func TestTheWholeDecisionFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if actors["item.proposed"] != "pm@example.com" || actors["item.removed"] != "anonymous" {
-		t.Errorf("actors %v, want the X-Actor header, else anonymous", actors)
+	if actors["item.proposed"] != "pm@example.com" || actors["item.removed"] != "bootstrap" {
+		t.Errorf("actors %v, want the name of each request's token", actors)
 	}
 	if len(chain) != 6 {
 		t.Errorf("idea has %d events, want 6", len(chain))
@@ -170,7 +170,7 @@ func TestIdempotentRetriesGetTheSameAnswerAndAppendNothing(t *testing.T) {
 	}
 
 	// Keys belong to their actor: another actor's same key is another request.
-	other := l.do("POST", "/v1/items", body, "Idempotency-Key", "import-1", "X-Actor", "someone-else")
+	other := l.do("POST", "/v1/items", body, "Idempotency-Key", "import-1", as, "someone-else")
 	if other.Status != 201 || decode(t, other.Body)["id"] == id {
 		t.Errorf("another actor's key: %d %s, want a new item", other.Status, other.Body)
 	}

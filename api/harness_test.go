@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +25,35 @@ type testLedger struct {
 	App    *app.App
 	client *http.Client
 	stop   func()
+	// actors are the secrets of the tokens made for the "as" header, by
+	// name.
+	actors map[string]string
 }
+
+// adminSecret is the bootstrap admin token of every test ledger: requests
+// carry it unless they name another actor or set Authorization themselves.
+const adminSecret = "test-bootstrap-admin-secret-0123456789"
+
+// testActors are the people tests take decisions as. Every test ledger
+// makes their tokens right after the bootstrap token, so the first event of
+// a test is always at sequence setupEvents+1.
+var testActors = []string{
+	"ceo@example.com", "cpo@example.com", "lead@example.com", "pm@example.com", "pm2@example.com",
+	"@ops-bot", "auditor@example.com", "chair", "pm", "someone-else",
+}
+
+// setupEvents is how many events a new test ledger starts with: the
+// bootstrap token and the test actors' tokens.
+var setupEvents = uint64(1 + len(testActors))
+
+// actorSecrets keeps the test actors' secrets by data directory, for a
+// ledger restarted on the same directory.
+var actorSecrets sync.Map // dir → map[string]string
+
+// as is a pseudo-header of do and must: the pair as, NAME sends the request
+// with the token of an admin named NAME (made on first use), so the
+// decision is recorded as NAME's.
+const as = "\x00as"
 
 func startLedger(t testing.TB) *testLedger {
 	t.Helper()
@@ -38,12 +67,15 @@ func startLedgerIn(t testing.TB, dir string) *testLedger {
 
 func startLedgerWith(t testing.TB, cfg app.Config) *testLedger {
 	t.Helper()
+	if cfg.BootstrapToken == "" {
+		cfg.BootstrapToken = adminSecret
+	}
 	a, err := app.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open ledger: %v", err)
 	}
 	srv := httptest.NewServer(a.Handler)
-	l := &testLedger{t: t, URL: srv.URL, App: a}
+	l := &testLedger{t: t, URL: srv.URL, App: a, actors: map[string]string{}}
 	l.client = &http.Client{Timeout: 30 * time.Second, Transport: newSpecCheckingTransport(t, http.DefaultTransport)}
 	stopped := false
 	stop := func() {
@@ -58,8 +90,16 @@ func startLedgerWith(t testing.TB, cfg app.Config) *testLedger {
 	}
 	t.Cleanup(stop)
 	l.stop = stop
-	if err := a.Runner.WaitReady(context.Background()); err != nil {
+	if err := a.WaitReady(context.Background()); err != nil {
 		t.Fatalf("ledger not ready: %v", err)
+	}
+	if secrets, ok := actorSecrets.Load(cfg.DataDir); ok {
+		l.actors = secrets.(map[string]string)
+	} else if l.messages() == 1 {
+		for _, name := range testActors {
+			l.actors[name] = l.token(name, "admin")
+		}
+		actorSecrets.Store(cfg.DataDir, l.actors)
 	}
 	return l
 }
@@ -72,8 +112,11 @@ type response struct {
 }
 
 // do sends a request; body is sent as is when it is a string or []byte, as
-// JSON otherwise. headers are name, value pairs. A JSON body gets
-// Content-Type: application/json unless headers set one.
+// JSON otherwise. headers are name, value pairs; a pair with an empty value
+// removes the header. A JSON body gets Content-Type: application/json
+// unless headers set one. The request carries the bootstrap admin's token
+// unless headers set Authorization or name an actor with the as
+// pseudo-header.
 func (l *testLedger) do(method, path string, body any, headers ...string) response {
 	l.t.Helper()
 	var rd io.Reader
@@ -97,7 +140,12 @@ func (l *testLedger) do(method, path string, body any, headers ...string) respon
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Authorization", "Bearer "+adminSecret)
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == as {
+			req.Header.Set("Authorization", "Bearer "+l.actor(headers[i+1]))
+			continue
+		}
 		if headers[i+1] == "" {
 			req.Header.Del(headers[i])
 			continue
@@ -115,6 +163,27 @@ func (l *testLedger) do(method, path string, body any, headers ...string) respon
 	}
 	return response{Status: res.StatusCode, Header: res.Header, Body: data}
 }
+
+// actor returns the secret of the admin token of a test actor.
+func (l *testLedger) actor(name string) string {
+	l.t.Helper()
+	if secret, ok := l.actors[name]; ok {
+		return secret
+	}
+	l.t.Fatalf("no test actor %q: add it to testActors", name)
+	return ""
+}
+
+// token makes a token with the given name and role and returns its
+// secret.
+func (l *testLedger) token(name, role string) string {
+	l.t.Helper()
+	tok := l.must(201, "POST", "/v1/tokens", map[string]any{"name": name, "role": role})
+	return tok["secret"].(string)
+}
+
+// bearer returns the Authorization header pair for a secret.
+func bearer(secret string) []string { return []string{"Authorization", "Bearer " + secret} }
 
 // must sends a request and fails the test unless the answer has status want;
 // it decodes a JSON answer into a map.

@@ -537,7 +537,7 @@ func TestSpecDescribesEveryAnswerShape(t *testing.T) {
 	obj := l.objective("Retention")
 	initiative := l.must(201, "POST", "/v1/items", map[string]any{
 		"title": "Onboarding", "kind": "initiative", "parent_id": nil, "objective_ids": nil, "product": "",
-	}, "X-Actor", "  pm@example.com  ")["id"].(string)
+	}, as, "  pm@example.com  ")["id"].(string)
 	scores := []map[string]any{
 		{"framework": "rice", "reach": 1000, "impact": 0.25, "confidence": 0.8, "effort": 3},
 		{"framework": "moscow", "category": "must", "version": 1},
@@ -604,7 +604,7 @@ func TestSpecDescribesTheReadModels(t *testing.T) {
 	initiative := l.must(201, "POST", "/v1/items", map[string]any{"title": "Onboarding", "kind": "initiative", "product": "web", "objective_ids": []string{obj}})["id"].(string)
 	idea := l.must(201, "POST", "/v1/items", map[string]any{"title": "Guided setup", "kind": "idea", "product": "web", "parent_id": initiative})["id"].(string)
 	l.must(200, "POST", "/v1/items/"+initiative+"/prioritise", map[string]any{"horizon": "now", "rationale": "r", "score": map[string]any{"framework": "moscow", "category": "must"}})
-	october := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-10"}, "X-Actor", "chair")["id"].(string)
+	october := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-10"}, as, "chair")["id"].(string)
 	l.must(200, "GET", "/v1/reviews/"+october, nil)
 	l.must(200, "POST", "/v1/items/"+idea+"/prioritise", map[string]any{"horizon": "next", "rationale": "r", "objective_ids": []string{obj}, "evidence": []string{"https://example.com"}})
 	l.must(200, "POST", "/v1/items/"+idea+"/reprioritise", map[string]any{"horizon": "now", "rank": 1, "rationale": "r"})

@@ -28,11 +28,11 @@ func TestGovernanceReviewFreezesAMonth(t *testing.T) {
 	a := l.item("A", served)
 	b := l.item("B")
 	c := l.item("C", served)
-	l.must(200, "POST", "/v1/items/"+a+"/prioritise", map[string]any{"horizon": "now", "rationale": "top churn reason"}, "X-Actor", "pm")
-	l.must(200, "POST", "/v1/items/"+b+"/prioritise", map[string]any{"horizon": "next", "rationale": "sales ask"}, "X-Actor", "pm")
-	l.must(200, "POST", "/v1/items/"+c+"/prioritise", map[string]any{"horizon": "later", "rationale": "bet"}, "X-Actor", "pm")
+	l.must(200, "POST", "/v1/items/"+a+"/prioritise", map[string]any{"horizon": "now", "rationale": "top churn reason"}, as, "pm")
+	l.must(200, "POST", "/v1/items/"+b+"/prioritise", map[string]any{"horizon": "next", "rationale": "sales ask"}, as, "pm")
+	l.must(200, "POST", "/v1/items/"+c+"/prioritise", map[string]any{"horizon": "later", "rationale": "bet"}, as, "pm")
 
-	october := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-10"}, "X-Actor", "chair")
+	october := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-10"}, as, "chair")
 	oct := october["id"].(string)
 	if october["status"] != "open" || october["title"] != "Governance review 2026-10" || october["sequence"] != nil {
 		t.Errorf("opened review %v", october)
@@ -47,7 +47,7 @@ func TestGovernanceReviewFreezesAMonth(t *testing.T) {
 		l.must(200, "POST", "/v1/items/"+c+"/reprioritise", map[string]any{"horizon": h, "rationale": "moving " + h})
 	}
 	l.must(200, "POST", "/v1/items/"+a+"/reprioritise", map[string]any{"score": map[string]any{"framework": "moscow", "category": "must"}, "rationale": "board call"})
-	closed := l.must(200, "POST", "/v1/reviews/"+oct+"/close", map[string]any{"notes": "C keeps moving; ask for evidence"}, "X-Actor", "chair")
+	closed := l.must(200, "POST", "/v1/reviews/"+oct+"/close", map[string]any{"notes": "C keeps moving; ask for evidence"}, as, "chair")
 	if closed["status"] != "closed" || closed["sequence"] == nil || closed["chain_heads"] == nil {
 		t.Fatalf("closed review %v", closed)
 	}

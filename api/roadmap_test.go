@@ -19,8 +19,12 @@ type fakeClock struct {
 	now time.Time
 }
 
+// newFakeClock returns a clock that moves on by an hour each time it is
+// read. It starts setupEvents hours before 1 October 2026, so that once a
+// test ledger has recorded its setup tokens, a test's first event is at
+// 01:00 on 1 October.
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)}
+	return &fakeClock{now: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration(setupEvents) * time.Hour)}
 }
 
 func (c *fakeClock) Now() time.Time {

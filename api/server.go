@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,17 +15,17 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -49,6 +50,7 @@ type Views interface {
 	// Snapshot and Diff build governance reviews.
 	Snapshot(ctx context.Context, id string, now time.Time) (projections.Snapshot, error)
 	Diff(ctx context.Context, id, against string) (projections.Diff, error)
+	TokenViews
 }
 
 // Log is the event log as the API reads it directly: the audit trail and
@@ -85,6 +87,8 @@ type Config struct {
 	// SignNote signs a text the API made itself (an export manifest) with
 	// the checkpoints' key; never a text a client sent.
 	SignNote func(text string) ([]byte, error)
+	// Now is the clock tokens expire by; time.Now when nil.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -103,12 +107,19 @@ type Server struct {
 	// verifierKey is the public key of the key that signs checkpoints.
 	verifierKey string
 	signNote    func(text string) ([]byte, error)
+	tokens      TokenViews
+	now         func() time.Time
+	permissions []RoutePermission
+	lastUse     lastUse
 }
 
 // New returns the API's handler with every route registered.
 func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, health: cfg.Health, logger: cfg.Logger,
-		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey, signNote: cfg.SignNote}
+		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey, signNote: cfg.SignNote, tokens: cfg.Views, now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -123,46 +134,65 @@ func New(cfg Config) *Server {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 
-	// The readiness wait is per route, not group middleware: echo answers 404
-	// instead of 405 for a group with middleware.
+	// The readiness wait and the role check are per route, not group
+	// middleware: echo answers 404 instead of 405 for a group with
+	// middleware. Every /v1 route names the permission it needs.
+	read, decide, approve := roadmap.PermRead, roadmap.PermDecide, roadmap.PermApprove
+	audit, admin := roadmap.PermAudit, roadmap.PermAdmin
 	for _, r := range []struct {
 		method, path string
 		handler      echo.HandlerFunc
+		needs        roadmap.Permission
 	}{
-		{http.MethodPost, "/objectives", s.defineObjective},
-		{http.MethodGet, "/objectives/:id", s.getObjective},
-		{http.MethodPost, "/objectives/:id/retire", s.retireObjective},
-		{http.MethodPost, "/items", s.proposeItem},
-		{http.MethodGet, "/items/:id", s.getItem},
-		{http.MethodPost, "/items/:id/prioritise", s.prioritise},
-		{http.MethodPost, "/items/:id/reprioritise", s.reprioritise},
-		{http.MethodPost, "/items/:id/remove", s.remove},
-		{http.MethodGet, "/items/:id/history", s.itemHistory},
-		{http.MethodGet, "/items/:id/why", s.itemWhy},
-		{http.MethodGet, "/roadmap", s.getRoadmap},
-		{http.MethodGet, "/audit", s.audit},
-		{http.MethodPost, "/reviews", s.openReview},
-		{http.MethodGet, "/reviews", s.listReviews},
-		{http.MethodGet, "/reviews/:id", s.getReview},
-		{http.MethodPost, "/reviews/:id/close", s.closeReview},
-		{http.MethodGet, "/reviews/:id/diff", s.reviewDiff},
-		{http.MethodGet, "/events", s.rawEvents},
-		{http.MethodGet, "/events/:seq/proof", s.eventProof},
-		{http.MethodPost, "/checkpoints", s.signCheckpoint},
-		{http.MethodGet, "/checkpoints", s.listCheckpoints},
-		{http.MethodGet, "/checkpoints/latest", s.latestCheckpoint},
-		{http.MethodGet, "/checkpoints/public-key", s.publicKey},
-		{http.MethodGet, "/checkpoints/consistency", s.consistencyProof},
-		{http.MethodGet, "/checkpoints/:id", s.getCheckpoint},
-		{http.MethodGet, "/export/manifest", s.exportManifest},
+		{http.MethodPost, "/objectives", s.defineObjective, decide},
+		{http.MethodGet, "/objectives/:id", s.getObjective, read},
+		{http.MethodPost, "/objectives/:id/retire", s.retireObjective, decide},
+		{http.MethodPost, "/items", s.proposeItem, decide},
+		{http.MethodGet, "/items/:id", s.getItem, read},
+		{http.MethodPost, "/items/:id/prioritise", s.prioritise, decide},
+		{http.MethodPost, "/items/:id/reprioritise", s.reprioritise, decide},
+		{http.MethodPost, "/items/:id/remove", s.remove, decide},
+		{http.MethodGet, "/items/:id/history", s.itemHistory, audit},
+		{http.MethodGet, "/items/:id/why", s.itemWhy, audit},
+		{http.MethodGet, "/roadmap", s.getRoadmap, read},
+		{http.MethodGet, "/audit", s.audit, audit},
+		{http.MethodPost, "/reviews", s.openReview, decide},
+		{http.MethodGet, "/reviews", s.listReviews, read},
+		{http.MethodGet, "/reviews/:id", s.getReview, read},
+		{http.MethodPost, "/reviews/:id/close", s.closeReview, approve},
+		{http.MethodGet, "/reviews/:id/diff", s.reviewDiff, read},
+		{http.MethodGet, "/events", s.rawEvents, audit},
+		{http.MethodGet, "/events/:seq/proof", s.eventProof, audit},
+		{http.MethodPost, "/checkpoints", s.signCheckpoint, approve},
+		{http.MethodGet, "/checkpoints", s.listCheckpoints, audit},
+		{http.MethodGet, "/checkpoints/latest", s.latestCheckpoint, audit},
+		{http.MethodGet, "/checkpoints/public-key", s.publicKey, read},
+		{http.MethodGet, "/checkpoints/consistency", s.consistencyProof, audit},
+		{http.MethodGet, "/checkpoints/:id", s.getCheckpoint, audit},
+		{http.MethodGet, "/export/manifest", s.exportManifest, audit},
+		{http.MethodPost, "/tokens", s.createToken, admin},
+		{http.MethodGet, "/tokens", s.listTokens, admin},
+		{http.MethodGet, "/tokens/:id", s.getToken, admin},
+		{http.MethodDelete, "/tokens/:id", s.revokeToken, admin},
 	} {
-		e.Add(r.method, "/v1"+r.path, r.handler, s.afterReplay)
+		e.Add(r.method, "/v1"+r.path, r.handler, s.afterReplay, s.authorize(r.needs))
+		s.permissions = append(s.permissions, RoutePermission{Route{r.method, "/v1" + r.path}, r.needs})
 	}
 	return s
 }
 
 // Route is one method and path template the API serves.
 type Route struct{ Method, Path string }
+
+// RoutePermission is the permission a /v1 route needs.
+type RoutePermission struct {
+	Route
+	Needs roadmap.Permission
+}
+
+// Permissions lists every /v1 route with the permission it needs, for the
+// role matrix and its tests.
+func (s *Server) Permissions() []RoutePermission { return slices.Clone(s.permissions) }
 
 // Routes lists every route the API serves, with echo's ":id" path parameters.
 func (s *Server) Routes() []Route {
@@ -233,7 +263,7 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 		return req, err
 	}
 
-	if req.Actor, err = actor(r); err != nil {
+	if req.Actor, err = actor(c); err != nil {
 		return req, err
 	}
 	if req.IfMatch, err = ifMatch(r); err != nil {
@@ -256,15 +286,36 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 	return req, nil
 }
 
-func actor(r *http.Request) (string, error) {
-	a := strings.TrimSpace(r.Header.Get("X-Actor"))
-	if a == "" {
-		return "anonymous", nil
+// actor is who decides: the name of the request's token. A client cannot
+// say otherwise; a request that tries, with the X-Actor header of earlier
+// versions, is refused rather than recorded under another name than it
+// meant.
+func actor(c echo.Context) (string, error) {
+	if _, ok := c.Request().Header["X-Actor"]; ok {
+		return "", newProblem(http.StatusBadRequest, "bad-header", "X-Actor is not accepted: the actor of a decision is the name of the token that takes it")
 	}
-	if !utf8.ValidString(a) || utf8.RuneCountInString(a) > 200 || strings.ContainsFunc(a, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		return "", newProblem(http.StatusBadRequest, "bad-header", "X-Actor must be at most 200 printable characters")
+	return requestToken(c).Name, nil
+}
+
+// emptyBodyIsObject makes a write whose body is optional read no body as an
+// empty JSON object: what the request means, and what an Idempotency-Key's
+// request hash covers.
+func emptyBodyIsObject(c echo.Context) error {
+	r := c.Request()
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return newProblem(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
 	}
-	return a, nil
+	if err != nil {
+		return newProblem(http.StatusBadRequest, "malformed-body", "the request body could not be read")
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+		r.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
 }
 
 // ifMatch parses an If-Match header holding one strong ETag, "42". A missing

@@ -72,6 +72,7 @@ type State struct {
 	// checkpoints are the signed checkpoints, by checkpoint aggregate id or,
 	// for a review's, by review id.
 	checkpoints map[string]*CheckpointView
+	tokens      tokens
 }
 
 // NewState returns the state of an empty ledger.
@@ -83,6 +84,7 @@ func NewState() *State {
 		horizons:   map[string]map[roadmap.Horizon][]uint32{},
 
 		checkpoints: map[string]*CheckpointView{},
+		tokens:      newTokens(),
 	}
 }
 
@@ -98,6 +100,7 @@ func (s *State) Clone() *State {
 		ids: slices.Clip(s.ids),
 
 		checkpoints: maps.Clone(s.checkpoints),
+		tokens:      tokens{byID: maps.Clone(s.tokens.byID), byHash: maps.Clone(s.tokens.byHash)},
 	}
 	for product, byHorizon := range s.horizons {
 		cp := make(map[roadmap.Horizon][]uint32, len(byHorizon))
@@ -158,6 +161,8 @@ func (s *State) Apply(ev Event) {
 		s.reviews[env.AggregateID] = &r
 	case "checkpoint":
 		s.applyCheckpoint(ev)
+	case "token":
+		s.applyToken(ev)
 	}
 }
 

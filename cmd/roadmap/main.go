@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // serveConfig is what serve's flags and environment say.
 type serveConfig struct {
 	data, addr, natsURL, systemURL string
-	signingKey                     string
+	signingKey, bootstrapToken     string
 	replicas                       int
 	unsafeNoFsync                  bool
 	shutdownTimeout                time.Duration
@@ -98,6 +99,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&cfg.replicas, "replicas", replicas, "stream replicas on an external cluster (ROADMAP_REPLICAS)")
 	fs.StringVar(&cfg.systemURL, "nats-system-url", env("ROADMAP_NATS_SYSTEM_URL", ""), "system-account connection to the external cluster, to check that every server fsyncs each write (ROADMAP_NATS_SYSTEM_URL)")
 	fs.BoolVar(&cfg.unsafeNoFsync, "unsafe-no-fsync", env("ROADMAP_UNSAFE_NO_FSYNC", "") == "1", "run without fsync on every write (embedded) or without checking it (external): acknowledged decisions can be lost in a power cut (ROADMAP_UNSAFE_NO_FSYNC=1)")
+	fs.StringVar(&cfg.bootstrapToken, "bootstrap-token", env("ROADMAP_BOOTSTRAP_TOKEN", ""), "secret of an admin token named bootstrap, recorded on start unless it already is; without it, the first start of a ledger with no token makes one and prints it once (ROADMAP_BOOTSTRAP_TOKEN)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -119,6 +121,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// The first token is printed from the goroutine that records it.
+	stdout = &lockedWriter{w: stdout}
 	if cfg.natsURL != "" && cfg.signingKey == "" {
 		// Every process on the cluster must sign with the same key, and a
 		// data directory is not where an external cluster keeps the ledger.
@@ -136,6 +140,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	a, err := app.Open(ctx, app.Config{
 		DataDir: cfg.data, SigningKeyFile: cfg.signingKey, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
 		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
+		BootstrapToken: cfg.bootstrapToken,
+		OnFirstToken: func(secret string) {
+			fmt.Fprintf(stdout, "roadmap: made the first admin token, named bootstrap. It is shown this once; keep it safe:\n\n    %s\n\n", secret)
+		},
 	})
 	if err != nil {
 		return err
@@ -174,4 +182,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	fmt.Fprintln(stdout, "roadmap: stopped")
 	return nil
+}
+
+// lockedWriter lets several goroutines write to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

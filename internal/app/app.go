@@ -49,6 +49,12 @@ type Config struct {
 	// CheckpointEvery overrides how many events apart the projections keep
 	// checkpoints for time travel (for tests).
 	CheckpointEvery uint64
+	// BootstrapToken, when set, is the secret of an admin token named
+	// "bootstrap", recorded on start unless already recorded.
+	BootstrapToken string
+	// OnFirstToken is told the secret of the admin token made on the first
+	// start of a ledger that has no token and no BootstrapToken, once.
+	OnFirstToken func(secret string)
 }
 
 // App is a running ledger, short of its HTTP listener.
@@ -65,7 +71,12 @@ type App struct {
 	Ledger      *ledger.Service
 	Handler     http.Handler
 	stop        context.CancelFunc
+	waitReady   func(ctx context.Context) error
 }
+
+// WaitReady blocks until the projections have caught up with the log and
+// the bootstrap token is recorded: until the API answers /v1 requests.
+func (a *App) WaitReady(ctx context.Context) error { return a.waitReady(ctx) }
 
 // Origin returns the origin of the checkpoints of the log kept in stream:
 // "roadmap-ledger/" and the stream's name. It is also the signing key's
@@ -118,6 +129,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.BootstrapToken != "" {
+		if err := ledger.CheckBootstrapSecret(cfg.BootstrapToken); err != nil {
+			return nil, err
+		}
+	}
 	origin := Origin(eventlog.DefaultStream)
 	signer, err := signingKey(cfg, origin, logger)
 	if err != nil {
@@ -142,6 +158,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	svc := ledger.New(log, current, runner, cfg.Now)
 	svc.SignCheckpoints(tree, signer)
+	boot := startBootstrap(runCtx, runner, svc, cfg, logger)
 	ready := func() error {
 		if err := runner.Ready(); err != nil {
 			return err
@@ -149,16 +166,74 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		if err := tree.Err(); err != nil {
 			return fmt.Errorf("cannot prove the log: %w", err)
 		}
-		return nil
+		return boot.ready()
+	}
+	waitReady := func(ctx context.Context) error {
+		if err := runner.WaitReady(ctx); err != nil {
+			return err
+		}
+		return boot.wait(ctx)
 	}
 	return &App{
 		Log: log, Runner: runner, Current: current, Tree: tree, Origin: origin, VerifierKey: signer.VerifierKey(),
-		Ledger: svc, stop: stop,
+		Ledger: svc, stop: stop, waitReady: waitReady,
 		Handler: api.New(api.Config{
-			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: runner.WaitReady, Health: log.Health, Logger: logger,
-			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote,
+			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
+			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now,
 		}),
 	}, nil
+}
+
+// bootstrap is the making of the bootstrap token once the projections have
+// caught up: the API is not ready until it is done.
+type bootstrap struct {
+	done chan struct{}
+}
+
+func startBootstrap(ctx context.Context, runner *projections.Runner, svc *ledger.Service, cfg Config, logger *slog.Logger) *bootstrap {
+	b := &bootstrap{done: make(chan struct{})}
+	go func() {
+		if err := runner.WaitReady(ctx); err != nil {
+			return
+		}
+		for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
+			secret, err := svc.Bootstrap(ctx, cfg.BootstrapToken)
+			if err == nil {
+				if secret != "" && cfg.OnFirstToken != nil {
+					cfg.OnFirstToken(secret)
+				}
+				close(b.done)
+				return
+			}
+			// The log may be between leaders: try again, as the
+			// projections do.
+			logger.Warn("cannot record the bootstrap token yet", "error", err, "in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+		}
+	}()
+	return b
+}
+
+func (b *bootstrap) ready() error {
+	select {
+	case <-b.done:
+		return nil
+	default:
+		return errors.New("the bootstrap token is not recorded yet")
+	}
+}
+
+func (b *bootstrap) wait(ctx context.Context) error {
+	select {
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Close stops the projections and closes the log; everything acknowledged is

@@ -51,6 +51,9 @@ type Views interface {
 	ItemView(id string) (projections.ItemView, bool)
 	ReviewView(id string) (projections.ReviewView, bool)
 	CheckpointView(id string) (projections.CheckpointView, bool)
+	TokenView(id string) (projections.TokenView, bool)
+	TokenBySecretHash(hash string) (projections.TokenView, bool)
+	Tokens() []projections.TokenView
 	Idempotency(key string) (projections.IdempotencyEntry, bool)
 	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
 	AnswerAt(seq uint64) (any, bool)
@@ -438,6 +441,8 @@ func (s *Service) answerAt(ctx context.Context, agg aggregate, seq uint64) (any,
 			answer, _ = st.ItemView(agg.id)
 		case "checkpoint":
 			answer, _ = st.CheckpointView(agg.id)
+		case "token":
+			answer, _ = st.TokenView(agg.id)
 		default:
 			answer, _ = st.ReviewView(agg.id)
 		}
@@ -456,7 +461,8 @@ func (s *Service) replay(ctx context.Context, req Request) (Result, bool, error)
 		return Result{}, true, fmt.Errorf("%w: key %q was first used at sequence %d for another request", ErrIdempotencyMismatch, req.IdempotencyKey, entry.Sequence)
 	}
 	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed ||
-		entry.EventType == roadmap.TypeReviewOpened || entry.EventType == roadmap.TypeCheckpointSigned
+		entry.EventType == roadmap.TypeReviewOpened || entry.EventType == roadmap.TypeCheckpointSigned ||
+		entry.EventType == roadmap.TypeTokenCreated
 	answer, err := s.answerAt(ctx, aggregate{kind: entry.AggregateType, id: entry.AggregateID}, entry.Sequence)
 	if err != nil {
 		return Result{}, true, err

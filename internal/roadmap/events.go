@@ -23,6 +23,8 @@ var SchemaVersions = map[string]int{
 	TypeReviewOpened:      1,
 	TypeReviewClosed:      1,
 	TypeCheckpointSigned:  1,
+	TypeTokenCreated:      1,
+	TypeTokenRevoked:      1,
 }
 
 // Event is the data of one domain event.
@@ -126,6 +128,10 @@ func NewEvent(eventType string) (Event, bool) {
 		return &ReviewClosed{}, true
 	case TypeCheckpointSigned:
 		return &CheckpointSigned{}, true
+	case TypeTokenCreated:
+		return &TokenCreated{}, true
+	case TypeTokenRevoked:
+		return &TokenRevoked{}, true
 	}
 	return nil, false
 }

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// tokenKey is where an authenticated request keeps its token in the echo
+// context.
+const tokenKey = "roadmap.token"
+
+// TokenViews are the access tokens as the API authenticates requests
+// against them.
+type TokenViews interface {
+	TokenBySecretHash(hash string) (projections.TokenView, bool)
+	TokenView(id string) (projections.TokenView, bool)
+	Tokens() []projections.TokenView
+}
+
+// lastUse remembers when each token was last used by this process. It is
+// not recorded in the log: a read is not a decision, and a ledger event per
+// request would swamp the decisions.
+type lastUse struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (l *lastUse) touch(id string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.at == nil {
+		l.at = map[string]time.Time{}
+	}
+	l.at[id] = now
+}
+
+func (l *lastUse) get(id string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, ok := l.at[id]
+	return t, ok
+}
+
+// unauthorized is the 401 answer, with the challenge RFC 6750 asks for.
+func unauthorized(c echo.Context, detail string, invalid bool) error {
+	challenge := `Bearer realm="roadmap"`
+	if invalid {
+		challenge += `, error="invalid_token"`
+	}
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
+	return newProblem(http.StatusUnauthorized, "unauthorized", detail)
+}
+
+// authorize returns the middleware that lets a request through only with a
+// valid bearer token whose role has permission perm.
+func (s *Server) authorize(perm roadmap.Permission) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Request().Header.Get(echo.HeaderAuthorization)
+			if h == "" {
+				return unauthorized(c, "this request needs a token: send Authorization: Bearer TOKEN", false)
+			}
+			scheme, secret, ok := strings.Cut(h, " ")
+			secret = strings.TrimSpace(secret)
+			if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+				return unauthorized(c, "the Authorization header must be Bearer TOKEN", true)
+			}
+			t, ok := s.tokens.TokenBySecretHash(roadmap.HashSecret(secret))
+			if !ok {
+				return unauthorized(c, "the token is not known to this ledger", true)
+			}
+			switch s.tokenStatus(t) {
+			case roadmap.TokenStatusRevoked:
+				return unauthorized(c, "the token was revoked", true)
+			case roadmap.TokenStatusExpired:
+				return unauthorized(c, "the token has expired", true)
+			}
+			s.lastUse.touch(t.ID, time.Now())
+			if !t.Role.Allows(perm) {
+				return newProblem(http.StatusForbidden, "forbidden",
+					"the token's role, "+string(t.Role)+", may not "+permissionVerb[perm])
+			}
+			c.Set(tokenKey, t)
+			return next(c)
+		}
+	}
+}
+
+// tokenStatus is whether t can be used now. The ledger's clock is read
+// only for a token that expires.
+func (s *Server) tokenStatus(t projections.TokenView) roadmap.TokenStatus {
+	now := time.Time{}
+	if t.ExpiresAt != nil {
+		now = s.now()
+	}
+	return t.StatusAt(now)
+}
+
+// permissionVerb says what a permission lets a role do, for 403 answers.
+var permissionVerb = map[roadmap.Permission]string{
+	roadmap.PermRead:    "read the roadmap",
+	roadmap.PermDecide:  "take decisions (editor, approver or admin)",
+	roadmap.PermApprove: "approve changes, close reviews or sign checkpoints (approver or admin)",
+	roadmap.PermAudit:   "read the audit trail, the log and its proofs (auditor or admin)",
+	roadmap.PermAdmin:   "manage tokens and product settings (admin)",
+}
+
+// requestToken returns the token the request was authenticated with.
+func requestToken(c echo.Context) projections.TokenView {
+	t, _ := c.Get(tokenKey).(projections.TokenView)
+	return t
+}
