@@ -1,0 +1,218 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+)
+
+// settableClock is a clock that stands still until set.
+type settableClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *settableClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *settableClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+func TestATokensSecretIsShownOnceAndNeverRecorded(t *testing.T) {
+	l := startLedger(t)
+	before := l.messages()
+	res := l.do("POST", "/v1/tokens", map[string]any{"name": "ci-bot", "role": "editor"})
+	if res.Status != 201 {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	tok := decode(t, res.Body)
+	secret, _ := tok["secret"].(string)
+	if !strings.HasPrefix(secret, "rlt_") || len(secret) < 40 {
+		t.Fatalf("secret %q, want rlt_ and 256 random bits", secret)
+	}
+	if res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store on an answer with a secret", res.Header.Get("Cache-Control"))
+	}
+	if tok["name"] != "ci-bot" || tok["role"] != "editor" || tok["status"] != "active" || tok["created_by"] != "bootstrap" || tok["expires_at"] != nil {
+		t.Errorf("token %v", tok)
+	}
+	if l.messages() != before+1 {
+		t.Errorf("the log grew by %d events, want 1", l.messages()-before)
+	}
+	// The log holds the secret's hash, never the secret.
+	var stored []byte
+	if err := l.App.Log.Read(context.Background(), "token", tok["id"].(string), func(r eventlog.Record) error {
+		stored = append(stored, r.Body...)
+		if r.Envelope.Type != "token.created" {
+			t.Errorf("event %s, want token.created", r.Envelope.Type)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(stored, []byte(secret)) || bytes.Contains(stored, []byte(secret[4:])) {
+		t.Errorf("the log holds the secret: %s", stored)
+	}
+	if !bytes.Contains(stored, []byte(`"secret_sha256"`)) {
+		t.Errorf("the log does not hold the secret's hash: %s", stored)
+	}
+	// The list and the token itself never show it again.
+	for _, path := range []string{"/v1/tokens", "/v1/tokens/" + tok["id"].(string)} {
+		if body := l.do("GET", path, nil).Body; bytes.Contains(body, []byte(secret)) || bytes.Contains(body, []byte(`"secret"`)) {
+			t.Errorf("GET %s shows the secret: %s", path, body)
+		}
+	}
+
+	// A decision taken with it is the token's name's, whatever the client says.
+	item := l.must(201, "POST", "/v1/items", map[string]any{"title": "Built by CI", "kind": "idea"}, bearer(secret)...)
+	history := l.must(200, "GET", "/v1/items/"+item["id"].(string)+"/history", nil)
+	if actor := rows(t, history["history"])[0]["actor"]; actor != "ci-bot" {
+		t.Errorf("actor %v, want the token's name ci-bot", actor)
+	}
+	n := l.messages()
+	res = l.do("POST", "/v1/items", map[string]any{"title": "Claimed", "kind": "idea"}, append(bearer(secret), "X-Actor", "ceo@example.com")...)
+	checkProblem(t, res, 400)
+	if !strings.Contains(string(res.Body), "X-Actor") || l.messages() != n {
+		t.Errorf("an X-Actor header must be refused and append nothing: %s", res.Body)
+	}
+
+	// Last use is shown once the token has been used.
+	got := l.must(200, "GET", "/v1/tokens/"+tok["id"].(string), nil)
+	if got["last_used_at"] == nil {
+		t.Errorf("last_used_at is null after use: %v", got)
+	}
+}
+
+func TestARevokedTokenIsRefusedFromThenOn(t *testing.T) {
+	dir := t.TempDir()
+	l := startLedgerIn(t, dir)
+	id, secret := newToken(l, "leaver@example.com", "editor")
+	l.must(200, "GET", "/v1/roadmap", nil, bearer(secret)...)
+	revoked := l.must(200, "DELETE", "/v1/tokens/"+id, map[string]any{"reason": "left the company"})
+	if revoked["status"] != "revoked" || revoked["revoked_by"] != "bootstrap" || revoked["revoked_at"] == nil {
+		t.Errorf("revoked token %v", revoked)
+	}
+	res := l.do("GET", "/v1/roadmap", nil, bearer(secret)...)
+	checkProblem(t, res, 401)
+	if !strings.Contains(res.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("WWW-Authenticate %q", res.Header.Get("WWW-Authenticate"))
+	}
+	checkProblem(t, l.do("DELETE", "/v1/tokens/"+id, nil), 409)
+	checkProblem(t, l.do("DELETE", "/v1/tokens/01a2061d-0000-7000-8000-000000000000", nil), 404)
+
+	// A restart rebuilds the same tokens from the log.
+	l.stop()
+	again := startLedgerIn(t, dir)
+	checkProblem(t, again.do("GET", "/v1/roadmap", nil, bearer(secret)...), 401)
+}
+
+func TestAnExpiredTokenIsRefused(t *testing.T) {
+	clock := &settableClock{now: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)}
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Now: clock.Now})
+	tok := l.must(201, "POST", "/v1/tokens", map[string]any{"name": "contractor", "role": "viewer", "expires_in": 3600})
+	if tok["expires_at"] != "2026-11-01T10:00:00Z" {
+		t.Errorf("expires_at %v, want an hour after creation", tok["expires_at"])
+	}
+	secret := tok["secret"].(string)
+	clock.Set(time.Date(2026, 11, 1, 9, 59, 59, 0, time.UTC))
+	l.must(200, "GET", "/v1/roadmap", nil, bearer(secret)...)
+	clock.Set(time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC))
+	checkProblem(t, l.do("GET", "/v1/roadmap", nil, bearer(secret)...), 401)
+	if got := l.must(200, "GET", "/v1/tokens/"+tok["id"].(string), nil); got["status"] != "expired" {
+		t.Errorf("status %v, want expired", got["status"])
+	}
+	for _, bad := range []any{0, -1, 316224001, "3600", 1.5} {
+		checkProblem(t, l.do("POST", "/v1/tokens", map[string]any{"name": "x", "role": "viewer", "expires_in": bad}), 422)
+	}
+	for _, bad := range []map[string]any{{"name": " ", "role": "viewer"}, {"name": "x", "role": "root"}, {"name": "x"}, {"name": strings.Repeat("n", 101), "role": "viewer"}, {"name": "tab\there", "role": "viewer"}} {
+		checkProblem(t, l.do("POST", "/v1/tokens", bad), 422)
+	}
+}
+
+func TestTheFirstStartMakesOneAdminTokenAndShowsItOnce(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var shown []string
+	start := func(bootstrap string) *app.App {
+		t.Helper()
+		a, err := app.Open(context.Background(), app.Config{DataDir: dir, BootstrapToken: bootstrap, OnFirstToken: func(secret string) {
+			mu.Lock()
+			defer mu.Unlock()
+			shown = append(shown, secret)
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.WaitReady(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := start("")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(shown) != 1 || !strings.HasPrefix(shown[0], "rlt_") {
+		t.Fatalf("first start showed %q, want one secret", shown)
+	}
+	first := shown[0]
+	mu.Unlock()
+
+	// The next starts have a token already: they make none and show none,
+	// and the same secret given as the bootstrap token is not recorded
+	// twice.
+	for _, bootstrap := range []string{"", first} {
+		a := start(bootstrap)
+		tokens := a.Current.Tokens()
+		if len(tokens) != 1 || tokens[0].Name != "bootstrap" || tokens[0].Role != "admin" || !tokens[0].Bootstrap {
+			t.Errorf("tokens %+v, want the one bootstrap admin", tokens)
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(shown) != 1 {
+		t.Errorf("a restart showed another secret")
+	}
+}
+
+func TestARevokedBootstrapSecretStaysRevoked(t *testing.T) {
+	dir := t.TempDir()
+	l := startLedgerIn(t, dir)
+	var id string
+	for _, tok := range l.must(200, "GET", "/v1/tokens", nil)["tokens"].([]any) {
+		if tok := tok.(map[string]any); tok["name"] == "bootstrap" {
+			id = tok["id"].(string)
+		}
+	}
+	// Another admin revokes the bootstrap token, as an operator should once
+	// named admins exist.
+	_, admin := newToken(l, "ops@example.com", "admin")
+	l.must(200, "DELETE", "/v1/tokens/"+id, nil, bearer(admin)...)
+	l.stop()
+	again := startLedgerIn(t, dir) // started with the same bootstrap secret
+	checkProblem(t, again.do("GET", "/v1/roadmap", nil), 401)
+	again.must(200, "GET", "/v1/roadmap", nil, bearer(admin)...)
+}
+
+func TestAShortBootstrapSecretIsRefusedAtStart(t *testing.T) {
+	_, err := app.Open(context.Background(), app.Config{DataDir: t.TempDir(), BootstrapToken: "too-short"})
+	if err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Errorf("open with a short bootstrap secret: %v, want a refusal naming the minimum", err)
+	}
+}
