@@ -22,6 +22,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/api"
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -95,14 +96,17 @@ func TestItemHistoryShowsEveryDecisionWithItsPlaces(t *testing.T) {
 		objectives      string
 		evidence, score string
 	}
+	// The numbers in the comments above count the test's own events; the
+	// log has the setup tokens before them.
+	n := float64(setupEvents)
 	want := []row{
-		{2, "item.proposed", "pm@example.com", "2026-10-01T02:00:00Z", nil, "off", "off", "[" + okr + "]", "<nil>", "<nil>"},
-		{4, "item.prioritised", "cpo@example.com", "2026-10-01T04:00:00Z", "first", "off", "now#1", "[" + okr + "]", "[https://example.com/a]", "moscow"},
+		{n + 2, "item.proposed", "pm@example.com", "2026-10-01T02:00:00Z", nil, "off", "off", "[" + okr + "]", "<nil>", "<nil>"},
+		{n + 4, "item.prioritised", "cpo@example.com", "2026-10-01T04:00:00Z", "first", "off", "now#1", "[" + okr + "]", "[https://example.com/a]", "moscow"},
 		// B went on top at 5, so A left now from #2: the place before ITS
 		// event, though 5 is not in its history.
-		{6, "item.reprioritised", "anonymous", "2026-10-01T06:00:00Z", "later", "now#2", "next#1", "[]", "[]", "moscow"},
-		{7, "item.removed", "anonymous", "2026-10-01T07:00:00Z", "gone", "next#1", "off", "<nil>", "[]", "<nil>"},
-		{8, "item.prioritised", "anonymous", "2026-10-01T08:00:00Z", "back", "off", "later#1", "[]", "[]", "<nil>"},
+		{n + 6, "item.reprioritised", "bootstrap", "2026-10-01T06:00:00Z", "later", "now#2", "next#1", "[]", "[]", "moscow"},
+		{n + 7, "item.removed", "bootstrap", "2026-10-01T07:00:00Z", "gone", "next#1", "off", "<nil>", "[]", "<nil>"},
+		{n + 8, "item.prioritised", "bootstrap", "2026-10-01T08:00:00Z", "back", "off", "later#1", "[]", "[]", "<nil>"},
 	}
 	if len(history) != len(want) {
 		t.Fatalf("history has %d rows, want %d: %v", len(history), len(want), history)
@@ -144,8 +148,8 @@ func TestItemHistoryShowsEveryDecisionWithItsPlaces(t *testing.T) {
 	for _, h := range rows(t, l.must(200, "GET", "/v1/items/"+b+"/history", nil)["history"]) {
 		bSeqs = append(bSeqs, h["seq"].(float64))
 	}
-	if fmt.Sprint(bSeqs) != "[3 5]" {
-		t.Errorf("B's history %v, want [3 5]", bSeqs)
+	if want := []float64{n + 3, n + 5}; !slices.Equal(bSeqs, want) {
+		t.Errorf("B's history %v, want %v", bSeqs, want)
 	}
 
 	checkProblem(t, l.do("GET", "/v1/items/0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70/history", nil), 404)
@@ -212,7 +216,7 @@ func TestItemWhyChainsItemParentAndObjectives(t *testing.T) {
 	}
 	wantItem := []link{
 		{o3, "active", float64(linkO3), "item.reprioritised", "cpo@example.com", "also drives expansion", "[https://example.com/exp]"},
-		{o2, "active", float64(relinkO2), "item.reprioritised", "anonymous", "activation again", "[]"},
+		{o2, "active", float64(relinkO2), "item.reprioritised", "bootstrap", "activation again", "[]"},
 	}
 	if got := links(item); !reflect.DeepEqual(got, wantItem) {
 		t.Errorf("item objectives:\n got %+v\nwant %+v", got, wantItem)
@@ -245,7 +249,8 @@ func TestItemWhyChainsItemParentAndObjectives(t *testing.T) {
 }
 
 // auditLedger records 8 events an hour apart from 01:00, by three actors in
-// two products, and returns the ids of the two items.
+// two products, after the setup tokens, and returns the ids of the two
+// items.
 func auditLedger(t *testing.T) (*testLedger, string, string) {
 	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Now: newFakeClock().Now})
 	ceo, pm, pm2 := []string{as, "ceo@example.com"}, []string{as, "pm@example.com"}, []string{as, "pm2@example.com"}
@@ -274,39 +279,57 @@ func seqs(t testing.TB, page map[string]any) []int {
 
 func TestAuditFiltersEachHold(t *testing.T) {
 	l, x, y := auditLedger(t)
+	// ev turns the numbers of auditLedger's events into their sequences:
+	// the setup tokens come first. setup is the sequences of those tokens,
+	// all made by the bootstrap admin before 01:00.
+	ev := func(n ...int) []int {
+		out := make([]int, len(n))
+		for i, k := range n {
+			out[i] = int(setupEvents) + k
+		}
+		return out
+	}
+	var setup []int
+	for seq := 1; seq <= int(setupEvents); seq++ {
+		setup = append(setup, seq)
+	}
+	after := func(n int) string { return "after=" + strconv.Itoa(ev(n)[0]) }
 	for _, tc := range []struct {
 		query string
 		want  []int
 	}{
-		{"", []int{1, 2, 3, 4, 5, 6, 7, 8}},
-		{"since=2026-10-01T04:00:00Z", []int{4, 5, 6, 7, 8}},
-		{"since=2026-10-01T03:30:00Z", []int{4, 5, 6, 7, 8}},
-		{"since=2026-10-01T04:00:00.000001Z", []int{5, 6, 7, 8}},
-		{"until=2026-10-01T05:00:00Z", []int{1, 2, 3, 4, 5}},
-		{"until=2026-10-01T04:59:59.999999Z", []int{1, 2, 3, 4}},
-		{"since=2026-10-01T03:00:00Z&until=2026-10-01T06:00:00Z", []int{3, 4, 5, 6}},
-		{"since=2026-10-01T05:00:00%2B02:00", []int{3, 4, 5, 6, 7, 8}}, // 03:00 UTC
+		{"", append(setup, ev(1, 2, 3, 4, 5, 6, 7, 8)...)},
+		{"since=2026-10-01T04:00:00Z", ev(4, 5, 6, 7, 8)},
+		{"since=2026-10-01T03:30:00Z", ev(4, 5, 6, 7, 8)},
+		{"since=2026-10-01T04:00:00.000001Z", ev(5, 6, 7, 8)},
+		{"until=2026-10-01T05:00:00Z", append(setup, ev(1, 2, 3, 4, 5)...)},
+		{"until=2026-10-01T04:59:59.999999Z", append(setup, ev(1, 2, 3, 4)...)},
+		{"until=2026-10-01T00:00:00Z", setup},
+		{"since=2026-10-01T03:00:00Z&until=2026-10-01T06:00:00Z", ev(3, 4, 5, 6)},
+		{"since=2026-10-01T05:00:00%2B02:00", ev(3, 4, 5, 6, 7, 8)}, // 03:00 UTC
 		{"since=2026-10-02T00:00:00Z", nil},
 		{"until=2026-09-30T00:00:00Z", nil},
-		{"actor=pm%40example.com", []int{3, 5, 7}},
-		{"actor=ceo%40example.com", []int{1, 2}},
+		{"actor=pm%40example.com", ev(3, 5, 7)},
+		{"actor=ceo%40example.com", ev(1, 2)},
+		{"actor=bootstrap", setup},
 		{"actor=anonymous", nil},
-		{"type=item.prioritised", []int{5, 6}},
-		{"type=item.prioritised,item.removed", []int{5, 6, 8}},
-		{"type=item.prioritised&type=item.removed", []int{5, 6, 8}},
-		{"type=objective.defined,item.proposed&type=item.removed", []int{1, 2, 3, 4, 8}},
-		{"product=app", []int{2, 4, 6, 8}},
-		{"product=web", []int{1, 3, 5, 7}},
+		{"type=item.prioritised", ev(5, 6)},
+		{"type=item.prioritised,item.removed", ev(5, 6, 8)},
+		{"type=item.prioritised&type=item.removed", ev(5, 6, 8)},
+		{"type=objective.defined,item.proposed&type=item.removed", ev(1, 2, 3, 4, 8)},
+		{"type=token.created", setup},
+		{"product=app", ev(2, 4, 6, 8)},
+		{"product=web", ev(1, 3, 5, 7)},
 		{"product=nothing", nil},
-		{"item=" + x, []int{3, 5, 7}},
-		{"item=" + y + "&after=4", []int{6, 8}},
-		{"item=" + y + "&after=4&limit=1", []int{6}},
+		{"item=" + x, ev(3, 5, 7)},
+		{"item=" + y + "&" + after(4), ev(6, 8)},
+		{"item=" + y + "&" + after(4) + "&limit=1", ev(6)},
 		{"item=0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70", nil},
-		{"after=5", []int{6, 7, 8}},
-		{"after=8", nil},
+		{after(5), ev(6, 7, 8)},
+		{after(8), nil},
 		{"after=9223372036854775807", nil},
-		{"product=web&type=item.reprioritised", []int{7}},
-		{"actor=pm2%40example.com&until=2026-10-01T06:00:00Z", []int{4, 6}},
+		{"product=web&type=item.reprioritised", ev(7)},
+		{"actor=pm2%40example.com&until=2026-10-01T06:00:00Z", ev(4, 6)},
 	} {
 		t.Run(tc.query, func(t *testing.T) {
 			page := l.must(200, "GET", "/v1/audit?"+tc.query, nil)
@@ -326,9 +349,14 @@ func TestAuditFiltersEachHold(t *testing.T) {
 		r["aggregate_type"] != "item" || r["aggregate_id"] != x || place(r["from"]) != "now#1" || place(r["to"]) != "next#1" || r["rationale"] != "r" {
 		t.Errorf("reprioritisation row %v", r)
 	}
-	r = rows(t, l.must(200, "GET", "/v1/audit?limit=1", nil)["events"])[0]
-	if r["aggregate_type"] != "objective" || r["from"] != nil || r["to"] != nil || r["rationale"] != nil || r["objective_ids"] != nil || r["prev_hash"] != "" {
+	r = rows(t, l.must(200, "GET", "/v1/audit?"+after(0)+"&limit=1", nil)["events"])[0]
+	if r["type"] != "objective.defined" || r["aggregate_type"] != "objective" || r["from"] != nil || r["to"] != nil || r["rationale"] != nil || r["objective_ids"] != nil || r["prev_hash"] != "" {
 		t.Errorf("objective definition row %v, want nulls for what does not apply", r)
+	}
+	r = rows(t, l.must(200, "GET", "/v1/audit?limit=1", nil)["events"])[0]
+	if r["seq"] != 1.0 || r["type"] != "token.created" || r["aggregate_type"] != "token" || r["actor"] != "bootstrap" ||
+		r["from"] != nil || r["to"] != nil || r["rationale"] != nil || r["objective_ids"] != nil || r["score"] != nil || r["prev_hash"] != "" {
+		t.Errorf("first row %v, want the bootstrap token's creation, with nulls for what does not apply", r)
 	}
 }
 
@@ -370,8 +398,8 @@ func walk(t *testing.T, l *testLedger, query string, limit int) []int {
 func TestAuditPagesAndExportsAgree(t *testing.T) {
 	l := startLedger(t)
 	okr := l.objective("Retention")
-	// 104 events in all: a few with text a spreadsheet would take for a
-	// formula, and evidence lists.
+	// 104 events after the setup tokens: a few with text a spreadsheet
+	// would take for a formula, and evidence lists.
 	for i := range 34 {
 		product := []string{"web", "app"}[i%2]
 		title := fmt.Sprintf("Item %d", i)
@@ -392,8 +420,8 @@ func TestAuditPagesAndExportsAgree(t *testing.T) {
 	}
 	l.must(200, "POST", "/v1/objectives/"+okr+"/retire", map[string]any{"rationale": "met"})
 	total := int(l.messages())
-	if total != 104 {
-		t.Fatalf("the ledger holds %d events, want 104", total)
+	if total != int(setupEvents)+104 {
+		t.Fatalf("the ledger holds %d events, want %d", total, setupEvents+104)
 	}
 	every := make([]int, total)
 	for i := range every {
@@ -410,7 +438,7 @@ func TestAuditPagesAndExportsAgree(t *testing.T) {
 	}
 	rest := l.must(200, "GET", first["next"].(string), nil)
 	if got := seqs(t, rest); !slices.Equal(got, every[100:]) || rest["next"] != nil {
-		t.Errorf("second page %v next %v, want 101 to 104 and no next", got, rest["next"])
+		t.Errorf("second page %v next %v, want 101 to %d and no next", got, rest["next"], total)
 	}
 
 	// Walking pages of 7 gives every event once, in order; so do pages of
@@ -421,7 +449,7 @@ func TestAuditPagesAndExportsAgree(t *testing.T) {
 	if got := walk(t, l, "limit=4", 4); !slices.Equal(got, every) {
 		t.Errorf("walked %v, want 1 to %d once each", got, total)
 	}
-	filtered := "product=web&type=item.prioritised,item.reprioritised&actor=anonymous"
+	filtered := "product=web&type=item.prioritised,item.reprioritised&actor=bootstrap"
 	all := seqs(t, l.must(200, "GET", "/v1/audit?limit=1000&"+filtered, nil))
 	if len(all) != 34 { // 17 web items, two decisions each
 		t.Errorf("filtered events %v, want 34", all)
@@ -473,10 +501,10 @@ func TestAuditPagesAndExportsAgree(t *testing.T) {
 	if got := exportNDJSON(t, l, "/v1/audit?after=20&limit=10"); len(got) != 10 || got[0]["seq"] != 21.0 || got[9]["seq"] != 30.0 {
 		t.Errorf("JSON Lines with a limit: %d rows from %v", len(got), got)
 	}
-	if got := exportCSV(t, l, "/v1/audit?after=100&limit=10"); len(got) != 4 || got[0][0] != "101" || got[3][0] != "104" {
+	if got := exportCSV(t, l, fmt.Sprintf("/v1/audit?after=%d&limit=10", total-4)); len(got) != 4 || got[0][0] != strconv.Itoa(total-3) || got[3][0] != strconv.Itoa(total) {
 		t.Errorf("CSV with a limit past the end: %v", got)
 	}
-	if got := exportCSV(t, l, "/v1/audit?after=104"); len(got) != 0 {
+	if got := exportCSV(t, l, fmt.Sprintf("/v1/audit?after=%d", total)); len(got) != 0 {
 		t.Errorf("CSV of nothing: %v, want the header only", got)
 	}
 }
@@ -684,6 +712,15 @@ type slowViews struct {
 	fail    bool
 }
 
+// TokenBySecretHash knows one token, an admin with the test ledgers'
+// bootstrap secret.
+func (v *slowViews) TokenBySecretHash(hash string) (projections.TokenView, bool) {
+	if hash != roadmap.HashSecret(adminSecret) {
+		return projections.TokenView{}, false
+	}
+	return projections.TokenView{Token: roadmap.Token{ID: "t", Name: "bootstrap", Role: roadmap.RoleAdmin, SecretHash: hash}, Version: 1}, true
+}
+
 func (v *slowViews) Sequence() uint64                   { return 300 }
 func (v *slowViews) SequenceAt(time.Time) uint64        { return 300 }
 func (v *slowViews) FirstSequenceFrom(time.Time) uint64 { return 1 }
@@ -727,6 +764,7 @@ func TestAuditExportsStreamRowsAsTheyAreRead(t *testing.T) {
 			srv := slowServer(t, views)
 			req, _ := http.NewRequest("GET", srv.URL+"/v1/audit", nil)
 			req.Header.Set("Accept", accept)
+			req.Header.Set("Authorization", "Bearer "+adminSecret)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			res, err := http.DefaultClient.Do(req.WithContext(ctx))
@@ -777,6 +815,7 @@ func TestAuditExportThatFailsMidwayIsCutNotEnded(t *testing.T) {
 	srv := slowServer(t, &slowViews{fail: true})
 	req, _ := http.NewRequest("GET", srv.URL+"/v1/audit", nil)
 	req.Header.Set("Accept", "application/x-ndjson")
+	req.Header.Set("Authorization", "Bearer "+adminSecret)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,7 @@ func TestConcurrentReprioritiseWithoutIfMatch(t *testing.T) {
 // raceAnswer is one reprioritisation and its answer.
 type raceAnswer struct {
 	tag     string // the rationale, unique: traces the request to its event
+	actor   string // the name of the client's token
 	item    string
 	rank    int
 	ifMatch uint64 // 0 without If-Match
@@ -69,6 +70,12 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 		l.must(200, "POST", "/v1/items/"+ids[i]+"/prioritise", map[string]any{"horizon": "now", "rationale": "setup"})
 	}
 	proposals, prioritisations := raceItems, raceItems
+	// Every client decides with a token of its own, as an editor: the
+	// least role that reads and reprioritises.
+	secrets := make([]string, raceClients)
+	for c := range secrets {
+		secrets[c] = l.token(raceActor(c), "editor")
+	}
 
 	// One pooled client for all, still checking every exchange against
 	// the spec.
@@ -85,10 +92,11 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 			rng := rand.New(rand.NewPCG(seed, uint64(c)))
 			<-start
 			for a := range raceAttempts {
-				ans := raceAnswer{tag: fmt.Sprintf("client %d attempt %d", c, a), item: ids[rng.IntN(raceItems)], rank: 1 + rng.IntN(raceItems)}
-				headers := map[string]string{"Content-Type": "application/json", "X-Actor": fmt.Sprintf("client-%d", c)}
+				ans := raceAnswer{tag: fmt.Sprintf("client %d attempt %d", c, a), actor: raceActor(c), item: ids[rng.IntN(raceItems)], rank: 1 + rng.IntN(raceItems)}
+				auth := map[string]string{"Authorization": "Bearer " + secrets[c]}
+				headers := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + secrets[c]}
 				if withIfMatch {
-					status, header, body, err := raceDo(client, "GET", l.URL+"/v1/items/"+ans.item, "", nil)
+					status, header, body, err := raceDo(client, "GET", l.URL+"/v1/items/"+ans.item, "", auth)
 					v, ok := reliability.ParseETag(header.Get("ETag"))
 					if err != nil || status != http.StatusOK || !ok {
 						t.Errorf("client %d: GET /v1/items/%s: %d %v %s", c, ans.item, status, err, body)
@@ -168,6 +176,9 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 			if !ok || ev.Envelope.AggregateID != ans.item || re.Rank == nil || *re.Rank != ans.rank {
 				t.Errorf("%s: the event at %d is %s on %s (%+v)", what, seq, ev.Envelope.Type, ev.Envelope.AggregateID, ev.Data)
 			}
+			if ev.Envelope.Actor != ans.actor {
+				t.Errorf("%s: the event at %d is recorded as %q's, want the client's token, %q", what, seq, ev.Envelope.Actor, ans.actor)
+			}
 			if prev, _ := ledger.Previous(seq); withIfMatch && prev != ans.ifMatch {
 				t.Errorf("%s: its event at %d follows the item's event at %d, not the version its If-Match named", what, seq, prev)
 			}
@@ -233,6 +244,9 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 		t.Errorf("GET /v1/roadmap?view=objectives:\n%s\nrebuilt from scratch:\n%s", got, objectives)
 	}
 }
+
+// raceActor is the name of client c's token.
+func raceActor(c int) string { return fmt.Sprintf("client-%d", c) }
 
 func raceSeed(t *testing.T) uint64 {
 	t.Helper()

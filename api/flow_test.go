@@ -186,8 +186,12 @@ func TestIdempotentRetriesGetTheSameAnswerAndAppendNothing(t *testing.T) {
 
 func TestIfMatchGuardsAgainstLostUpdates(t *testing.T) {
 	l := startLedger(t)
-	id := l.item("Audit log export")
-	res := l.do("POST", "/v1/items/"+id+"/prioritise", map[string]any{"horizon": "next", "rationale": "r"}, "If-Match", `"1"`)
+	proposed := l.do("POST", "/v1/items", map[string]any{"title": "Audit log export", "kind": "idea"})
+	if proposed.Status != 201 {
+		t.Fatalf("propose: %d %s", proposed.Status, proposed.Body)
+	}
+	id := decode(t, proposed.Body)["id"].(string)
+	res := l.do("POST", "/v1/items/"+id+"/prioritise", map[string]any{"horizon": "next", "rationale": "r"}, "If-Match", proposed.Header.Get("ETag"))
 	if res.Status != 200 {
 		t.Fatalf("prioritise with a current If-Match: %d %s", res.Status, res.Body)
 	}

@@ -109,21 +109,27 @@ func TestHostileRequestsAreRefusedSafely(t *testing.T) {
 			return rawAnswer(t, l.URL, func(w io.Writer) { _, _ = io.WriteString(w, request) }, false)
 		}
 	}
+	// auth is the header line of the admin's token: a raw request carries
+	// it so that what it tests is reached, not the 401 of a request
+	// without a token.
+	const auth = "Authorization: Bearer " + adminSecret + "\r\n"
 	// post is a raw POST of a JSON body with extra header lines.
 	post := func(path, body string, headerLines ...string) string {
 		h := ""
 		for _, line := range headerLines {
 			h += line + "\r\n"
 		}
-		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%sConnection: close\r\n\r\n%s", path, len(body), h, body)
+		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: ledger\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n%sConnection: close\r\n\r\n%s", path, auth, len(body), h, body)
 	}
 	get := func(target string, headerLines ...string) string {
 		h := ""
 		for _, line := range headerLines {
 			h += line + "\r\n"
 		}
-		return "GET " + target + " HTTP/1.1\r\nHost: ledger\r\n" + h + "Connection: close\r\n\r\n"
+		return "GET " + target + " HTTP/1.1\r\nHost: ledger\r\n" + auth + h + "Connection: close\r\n\r\n"
 	}
+	// A token of the ledger's own, as a secret that must not be echoed.
+	editor := l.token("hostile editor", "editor")
 
 	deep := func(open, close string, n int) string {
 		return strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
@@ -157,13 +163,13 @@ func TestHostileRequestsAreRefusedSafely(t *testing.T) {
 		{name: "A 2 MiB rationale is too large", send: req("POST", prioritise, prio(`"evidence":["`+big+`"]`)), status: 413},
 		{name: "A huge body behind a small Content-Length is read only as far as declared", send: func(t *testing.T) response {
 			return rawAnswer(t, l.URL, func(w io.Writer) {
-				_, _ = io.WriteString(w, "POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n")
+				_, _ = io.WriteString(w, "POST /v1/items HTTP/1.1\r\nHost: ledger\r\n"+auth+"Content-Type: application/json\r\nContent-Length: 12\r\n\r\n")
 				_, _ = io.WriteString(w, `{"title":"t"`+strings.Repeat("A", 2<<20))
 			}, false)
 		}, status: 400},
 		{name: "A chunked body that never ends is cut off at the limit", send: func(t *testing.T) response {
 			return rawAnswer(t, l.URL, func(w io.Writer) {
-				_, _ = io.WriteString(w, "POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+				_, _ = io.WriteString(w, "POST /v1/items HTTP/1.1\r\nHost: ledger\r\n"+auth+"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
 				chunk := strings.Repeat("x", 64<<10)
 				_, _ = fmt.Fprintf(w, "%x\r\n%s\r\n", len(`{"title":"`), `{"title":"`)
 				for range 48 { // 3 MiB, and never the last chunk
@@ -173,19 +179,19 @@ func TestHostileRequestsAreRefusedSafely(t *testing.T) {
 				}
 			}, false)
 		}, status: 413},
-		{name: "A chunk size that is not hexadecimal is a body that cannot be read", send: raw("POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"), status: 400},
+		{name: "A chunk size that is not hexadecimal is a body that cannot be read", send: raw("POST /v1/items HTTP/1.1\r\nHost: ledger\r\n" + auth + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"), status: 400},
 		{name: "A body shorter than its Content-Length is refused once the client stops sending", send: func(t *testing.T) response {
 			return rawAnswer(t, l.URL, func(w io.Writer) {
-				_, _ = io.WriteString(w, "POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"+idea)
+				_, _ = io.WriteString(w, "POST /v1/items HTTP/1.1\r\nHost: ledger\r\n"+auth+"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"+idea)
 			}, true)
 		}, status: 400},
 		{name: "A declared Content-Length of 10 GiB is cut off at the limit", send: func(t *testing.T) response {
 			return rawAnswer(t, l.URL, func(w io.Writer) {
-				_, _ = io.WriteString(w, "POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n{\"title\":\"")
+				_, _ = io.WriteString(w, "POST /v1/items HTTP/1.1\r\nHost: ledger\r\n"+auth+"Content-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n{\"title\":\"")
 				_, _ = io.WriteString(w, big)
 			}, false)
 		}, status: 413},
-		{name: "With both Content-Length and chunked framing, the chunked body is the one read", send: raw("POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 38\r\nConnection: close\r\n\r\n2\r\n[]\r\n0\r\n\r\n"), status: 400},
+		{name: "With both Content-Length and chunked framing, the chunked body is the one read", send: raw("POST /v1/items HTTP/1.1\r\nHost: ledger\r\n" + auth + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 38\r\nConnection: close\r\n\r\n2\r\n[]\r\n0\r\n\r\n"), status: 400},
 		{name: "A Content-Length that is not a number is refused by net/http", send: raw("POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: 12abc\r\n\r\n" + idea), status: 400, byNetHTTP: true},
 		{name: "Two different Content-Lengths are refused by net/http", send: raw("POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: 5\r\nContent-Length: 38\r\n\r\n" + idea), status: 400, byNetHTTP: true},
 		{name: "A negative Content-Length is refused by net/http", send: raw("POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: -1\r\n\r\n" + idea), status: 400, byNetHTTP: true},
@@ -247,7 +253,9 @@ func TestHostileRequestsAreRefusedSafely(t *testing.T) {
 		{name: "A token as the product is refused and not echoed", send: req("GET", "/v1/roadmap?product=Bearer+"+secret, nil), status: 400, secret: secret},
 		{name: "A token in the body is refused and not echoed", send: req("POST", "/v1/items", `{"title":"t","kind":"idea","authorization":"Bearer `+secret+`"}`), status: 400, secret: secret},
 		{name: "A token as a value of the wrong type is refused and not echoed", send: req("POST", prioritise, prio(`"rank":"Bearer `+secret+`"`)), status: 422, secret: secret},
-		{name: "An Authorization header on a malformed write is not echoed", send: req("POST", "/v1/items", `{"title":`, "Authorization", "Bearer "+secret), status: 400, secret: secret},
+		{name: "An Authorization header on a malformed write is not echoed", send: req("POST", "/v1/items", `{"title":`, bearer(editor)...), status: 400, secret: editor},
+		{name: "A token the ledger does not know is refused and not echoed", send: req("POST", "/v1/items", idea, "Authorization", "Bearer "+secret), status: 401, secret: secret},
+		{name: "A token in a Basic header is refused and not echoed", send: req("GET", "/v1/roadmap", nil, "Authorization", "Basic "+editor), status: 401, secret: editor},
 
 		// Overlong headers.
 		{name: "A 2 MiB header is refused by net/http", send: raw(get("/v1/roadmap", "X-Padding: "+big)), status: 431, byNetHTTP: true},
@@ -282,7 +290,7 @@ func TestHostileRequestsAreRefusedSafely(t *testing.T) {
 		{name: "A header name with a space is refused by net/http", send: raw(post("/v1/items", idea, "X Actor: pm")), status: 400, byNetHTTP: true},
 		{name: "Two Host headers are refused by net/http", send: raw("GET /v1/roadmap HTTP/1.1\r\nHost: ledger\r\nHost: other\r\n\r\n"), status: 400, byNetHTTP: true},
 		{name: "A request without Host in HTTP/1.1 is refused by net/http", send: raw("GET /v1/roadmap HTTP/1.1\r\n\r\n"), status: 400, byNetHTTP: true},
-		{name: "An HTTP/1.0 write without Host is still decoded strictly", send: raw("POST /v1/items HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"), status: 400},
+		{name: "An HTTP/1.0 write without Host is still decoded strictly", send: raw("POST /v1/items HTTP/1.0\r\n" + auth + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"), status: 400},
 		{name: "A malformed HTTP version is refused by net/http", send: raw("GET /v1/roadmap HTTP/1\r\nHost: ledger\r\n\r\n"), status: 400, byNetHTTP: true},
 		{name: "A method with a brace is refused by net/http", send: raw("P{ST /v1/items HTTP/1.1\r\nHost: ledger\r\n\r\n"), status: 400, byNetHTTP: true},
 
@@ -326,7 +334,7 @@ func TestHostileRequestsAreRefusedSafely(t *testing.T) {
 	l.must(200, "GET", "/healthz", nil)
 	l.must(200, "GET", "/readyz", nil)
 	before := l.messages()
-	created := l.must(201, "POST", "/v1/items", map[string]any{"title": "After the storm", "kind": "idea"}, "X-Actor", "pm@example.com")
+	created := l.must(201, "POST", "/v1/items", map[string]any{"title": "After the storm", "kind": "idea"}, as, "pm@example.com")
 	if got := l.messages(); got != before+1 {
 		t.Errorf("a normal write after the catalogue took the stream from %d to %d events, want one more", before, got)
 	}
@@ -385,7 +393,7 @@ func checkHostileAnswer(t *testing.T, tc hostileRequest, res response) {
 func TestAWriteFromAHalfClosedConnectionIsAnsweredAsRecorded(t *testing.T) {
 	l := startLedger(t)
 	body := `{"title":"Sent, then the client shut its side","kind":"idea"}`
-	request := fmt.Sprintf("POST /v1/items HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	request := fmt.Sprintf("POST /v1/items HTTP/1.1\r\nHost: ledger\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", adminSecret, len(body), body)
 	before := l.messages()
 	res := rawAnswer(t, l.URL, func(w io.Writer) { _, _ = io.WriteString(w, request) }, true)
 	// An append the answer gave up on may still land: give it time to.
@@ -401,20 +409,15 @@ func TestAWriteFromAHalfClosedConnectionIsAnsweredAsRecorded(t *testing.T) {
 	}
 }
 
-// TestAnActorTheLedgerRecordsCanBeAudited checks that the bounds of X-Actor
-// and of the audit trail's actor filter agree: an actor the ledger records
-// (200 characters of two bytes each here) can be looked up, or is refused at
-// the write.
+// TestAnActorTheLedgerRecordsCanBeAudited checks that the bounds of token
+// names, which are the actors the ledger records, and of the audit trail's
+// actor filter agree: a token with the longest name the ledger takes (here
+// of two bytes a character) decides, and its decisions can be looked up.
 func TestAnActorTheLedgerRecordsCanBeAudited(t *testing.T) {
 	l := startLedger(t)
-	actor := strings.Repeat("é", 150) // 150 characters, 300 bytes
-	res := l.do("POST", "/v1/items", map[string]any{"title": "t", "kind": "idea"}, "X-Actor", actor)
-	if res.Status == 400 {
-		return // refused at the write: consistent
-	}
-	if res.Status != 201 {
-		t.Fatalf("write: %d %s", res.Status, res.Body)
-	}
+	actor := strings.Repeat("é", 100) // 100 characters, 200 bytes
+	secret := l.token(actor, "editor")
+	l.must(201, "POST", "/v1/items", map[string]any{"title": "t", "kind": "idea"}, bearer(secret)...)
 	audit := l.do("GET", "/v1/audit?actor="+url.QueryEscape(actor), nil)
 	if audit.Status != 200 {
 		t.Fatalf("the ledger recorded actor %q (%d bytes), but the audit trail refuses to look it up: %d %s", actor, len(actor), audit.Status, audit.Body)
@@ -423,7 +426,10 @@ func TestAnActorTheLedgerRecordsCanBeAudited(t *testing.T) {
 		Events []map[string]any `json:"events"`
 	}
 	if err := json.Unmarshal(audit.Body, &page); err != nil || len(page.Events) != 1 {
-		t.Errorf("audit for the actor: %v, %d events, want 1", err, len(page.Events))
+		t.Fatalf("audit for the actor: %v, %d events, want 1", err, len(page.Events))
+	}
+	if page.Events[0]["actor"] != actor || page.Events[0]["type"] != "item.proposed" {
+		t.Errorf("audit for the actor: %v, want the item's proposal, by %q", page.Events[0], actor)
 	}
 }
 

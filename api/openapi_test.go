@@ -229,7 +229,7 @@ func fallbackName(err error, method string) string {
 
 // asServerSees returns a copy of req, with a fresh body, as the server sees
 // it: header values trimmed as they are on the wire, and empty ones dropped
-// (the API treats an empty X-Actor, Idempotency-Key or If-Match as none). A
+// (the API treats an empty Idempotency-Key or If-Match as none). A
 // body of an application/*+json type, which the API reads as JSON, is
 // checked as application/json: OpenAPI media type keys cannot name the
 // "+json" suffix.
@@ -537,7 +537,7 @@ func TestSpecDescribesEveryAnswerShape(t *testing.T) {
 	obj := l.objective("Retention")
 	initiative := l.must(201, "POST", "/v1/items", map[string]any{
 		"title": "Onboarding", "kind": "initiative", "parent_id": nil, "objective_ids": nil, "product": "",
-	}, as, "  pm@example.com  ")["id"].(string)
+	}, as, "pm@example.com")["id"].(string)
 	scores := []map[string]any{
 		{"framework": "rice", "reach": 1000, "impact": 0.25, "confidence": 0.8, "effort": 3},
 		{"framework": "moscow", "category": "must", "version": 1},

@@ -13,7 +13,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
-// fakeClock gives each decision its own hour, from 2026-10-01 00:00 UTC on.
+// fakeClock gives each event its own hour.
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -75,6 +75,9 @@ func TestRoadmapTimeTravel(t *testing.T) {
 	l.must(200, "POST", "/v1/items/"+b+"/remove", map[string]any{"rationale": "r"})                                   // 9: C | A
 	l.must(200, "POST", "/v1/items/"+b+"/prioritise", map[string]any{"horizon": "now", "rank": 99, "rationale": "r"}) // 10: C B | A
 
+	// want is keyed by the numbers above, which count the test's own
+	// events; the log has the setup tokens before them, so event k is at
+	// sequence setupEvents+k, and 0 is the ledger with its tokens alone.
 	want := map[uint64]map[string][]string{
 		0:  {"now": {}, "next": {}, "later": {}},
 		4:  {"now": {}, "next": {}, "later": {}},
@@ -85,7 +88,8 @@ func TestRoadmapTimeTravel(t *testing.T) {
 		9:  {"now": {"C"}, "next": {"A"}, "later": {}},
 		10: {"now": {"C", "B"}, "next": {"A"}, "later": {}},
 	}
-	for seq, w := range want {
+	for k, w := range want {
+		seq := setupEvents + k
 		body := l.must(200, "GET", fmt.Sprintf("/v1/roadmap?product=default&at_seq=%d", seq), nil)
 		if got := horizonTitles(t, body); fmt.Sprint(got) != fmt.Sprint(w) {
 			t.Errorf("at_seq=%d: %v, want %v", seq, got, w)
@@ -93,23 +97,24 @@ func TestRoadmapTimeTravel(t *testing.T) {
 		if body["sequence"] != float64(seq) {
 			t.Errorf("at_seq=%d: resolved sequence %v", seq, body["sequence"])
 		}
-		// The same moment asked by time: event N was decided at N:00.
-		if seq == 0 {
-			continue
-		}
-		at := time.Date(2026, 10, 1, int(seq), 30, 0, 0, time.UTC).Format(time.RFC3339)
+		// The same moment asked by time: event k was decided at k:00, the
+		// last setup token at 00:00.
+		at := time.Date(2026, 10, 1, int(k), 30, 0, 0, time.UTC).Format(time.RFC3339)
 		byTime := l.must(200, "GET", "/v1/roadmap?product=default&as_of="+at, nil)
 		if byTime["sequence"] != float64(seq) || fmt.Sprint(horizonTitles(t, byTime)) != fmt.Sprint(w) {
 			t.Errorf("as_of=%s: sequence %v, %v; want %d, %v", at, byTime["sequence"], horizonTitles(t, byTime), seq, w)
 		}
 	}
-	if got := l.must(200, "GET", "/v1/roadmap?as_of=2026-09-30", nil)["sequence"]; got != 0.0 {
-		t.Errorf("as_of before the first decision resolved to %v, want 0", got)
+	if body := l.must(200, "GET", "/v1/roadmap?product=default&at_seq=0", nil); body["sequence"] != 0.0 || fmt.Sprint(horizonTitles(t, body)) != fmt.Sprint(want[0]) {
+		t.Errorf("at_seq=0: sequence %v, %v; want 0 and an empty roadmap", body["sequence"], horizonTitles(t, body))
 	}
-	if got := l.must(200, "GET", "/v1/roadmap?as_of=2026-10-01", nil)["sequence"]; got != 10.0 {
-		t.Errorf("as_of the day of the history resolved to %v, want 10 (the end of that day)", got)
+	if got := l.must(200, "GET", "/v1/roadmap?as_of=2026-09-29", nil)["sequence"]; got != 0.0 {
+		t.Errorf("as_of before the first event resolved to %v, want 0", got)
 	}
-	checkProblem(t, l.do("GET", "/v1/roadmap?at_seq=11", nil), 422)
+	if got := l.must(200, "GET", "/v1/roadmap?as_of=2026-10-01", nil)["sequence"]; got != float64(setupEvents+10) {
+		t.Errorf("as_of the day of the history resolved to %v, want %d (the end of that day)", got, setupEvents+10)
+	}
+	checkProblem(t, l.do("GET", fmt.Sprintf("/v1/roadmap?at_seq=%d", setupEvents+11), nil), 422)
 
 	// An entry carries what an integration needs.
 	now := l.must(200, "GET", "/v1/roadmap", nil)["horizons"].(map[string]any)["now"].([]any)
@@ -120,7 +125,7 @@ func TestRoadmapTimeTravel(t *testing.T) {
 	if objs := top["objectives"].([]any); len(objs) != 1 || objs[0].(map[string]any)["title"] != "Activation" {
 		t.Errorf("top entry objectives %v, want Activation", top["objectives"])
 	}
-	if d := top["last_decision"].(map[string]any); d["type"] != "item.prioritised" || d["rationale"] != "r" || d["actor"] != "anonymous" || d["at"] != "2026-10-01T07:00:00Z" {
+	if d := top["last_decision"].(map[string]any); d["type"] != "item.prioritised" || d["rationale"] != "r" || d["actor"] != "bootstrap" || d["at"] != "2026-10-01T07:00:00Z" {
 		t.Errorf("top entry last decision %v", d)
 	}
 
