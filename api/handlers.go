@@ -115,6 +115,8 @@ func respond(c echo.Context, res ledger.Result) error {
 		body, version, location = itemAnswer(a), a.Version, "/v1/items/"+a.ID
 	case projections.ReviewView:
 		body, version, location = reviewAnswer(a), a.Version, "/v1/reviews/"+a.ID
+	case projections.ChangeView:
+		body, version, location = changeAnswer(a), a.Version, "/v1/changes/"+a.ID
 	default:
 		return fmt.Errorf("no answer for sequence %d", res.Sequence)
 	}
@@ -127,6 +129,10 @@ func respond(c echo.Context, res ledger.Result) error {
 	if res.Created {
 		status = http.StatusCreated
 		h.Set("Location", location)
+	}
+	if _, ok := res.Answer.(projections.ChangeView); ok && res.Created {
+		// A major change is held for approval, not done.
+		status = http.StatusAccepted
 	}
 	return c.JSON(status, body)
 }

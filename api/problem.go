@@ -47,6 +47,7 @@ var errorKinds = []struct {
 	{roadmap.ErrInvalid, http.StatusUnprocessableEntity, "invalid-value"},
 	{ledger.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "idempotency-key-reused"},
 	{roadmap.ErrNotFound, http.StatusNotFound, "not-found"},
+	{roadmap.ErrForbidden, http.StatusForbidden, "forbidden"},
 	{ledger.ErrPreconditionFailed, http.StatusPreconditionFailed, "precondition-failed"},
 	{roadmap.ErrConflict, http.StatusConflict, "conflict"},
 	{eventlog.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/roadmap-ledger/roadmap/api"
+	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -32,6 +33,12 @@ func onNext(l *testLedger) string {
 	id := l.item("matrix item")
 	l.must(200, "POST", "/v1/items/"+id+"/prioritise", map[string]any{"horizon": "next", "rationale": "fixture"})
 	return id
+}
+
+// pendingChange returns a fresh change into now, proposed by chair.
+func pendingChange(l *testLedger) string {
+	id := l.item("matrix change")
+	return l.must(202, "POST", "/v1/items/"+id+"/prioritise", map[string]any{"horizon": "now", "rationale": "major"}, as, "chair")["id"].(string)
 }
 
 func routeCases(l *testLedger) map[string]routeCase {
@@ -61,6 +68,17 @@ func routeCases(l *testLedger) map[string]routeCase {
 		},
 		"POST /v1/items/:id/remove": func(l *testLedger) (string, any, int) {
 			return "/v1/items/" + onNext(l) + "/remove", rationale, 200
+		},
+		"POST /v1/items/:id/deliver": func(l *testLedger) (string, any, int) {
+			return "/v1/items/" + onNext(l) + "/deliver", rationale, 200
+		},
+		"GET /v1/changes":     fixed("/v1/changes?status=pending", nil, 200),
+		"GET /v1/changes/:id": fixed("/v1/changes/"+pendingChange(l), nil, 200),
+		"POST /v1/changes/:id/approve": func(l *testLedger) (string, any, int) {
+			return "/v1/changes/" + pendingChange(l) + "/approve", rationale, 200
+		},
+		"POST /v1/changes/:id/reject": func(l *testLedger) (string, any, int) {
+			return "/v1/changes/" + pendingChange(l) + "/reject", rationale, 200
 		},
 		"GET /v1/roadmap": fixed("/v1/roadmap", nil, 200),
 		"GET /v1/audit":   fixed("/v1/audit", nil, 200),
@@ -116,6 +134,11 @@ var designed = map[string]roadmap.Permission{
 	"POST /v1/items/:id/prioritise":   roadmap.PermDecide,
 	"POST /v1/items/:id/reprioritise": roadmap.PermDecide,
 	"POST /v1/items/:id/remove":       roadmap.PermDecide,
+	"POST /v1/items/:id/deliver":      roadmap.PermDecide,
+	"GET /v1/changes":                 roadmap.PermRead,
+	"GET /v1/changes/:id":             roadmap.PermRead,
+	"POST /v1/changes/:id/approve":    roadmap.PermApprove,
+	"POST /v1/changes/:id/reject":     roadmap.PermApprove,
 	"GET /v1/roadmap":                 roadmap.PermRead,
 	"GET /v1/audit":                   roadmap.PermAudit,
 	"POST /v1/reviews":                roadmap.PermDecide,
@@ -143,7 +166,7 @@ var designed = map[string]roadmap.Permission{
 // route allows gets the route's success status, one it does not allow 403,
 // and the others 401; a refused request appends nothing.
 func TestEveryRoleOnEveryRoute(t *testing.T) {
-	l := startLedger(t)
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Approvals: roadmap.ApprovalsMajor})
 	server := l.App.Handler.(*api.Server)
 	cases := routeCases(l)
 
@@ -224,5 +247,30 @@ func TestRolesAreAsDocumented(t *testing.T) {
 		if strings.Join(got, " ") != perms {
 			t.Errorf("%s may %q, want %q", role, strings.Join(got, " "), perms)
 		}
+	}
+}
+
+// TestTheSpecStatesEachRoutesPermission checks the x-permission of every
+// operation of api/openapi.yaml against the designed permissions.
+func TestTheSpecStatesEachRoutesPermission(t *testing.T) {
+	doc, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for path, item := range doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue
+		}
+		for method, op := range item.Operations() {
+			name := method + " " + strings.NewReplacer("{id}", ":id", "{seq}", ":seq").Replace(path)
+			seen++
+			if got, want := op.Extensions["x-permission"], string(designed[name]); fmt.Sprint(got) != want {
+				t.Errorf("%s: x-permission %v, designed %q", name, got, want)
+			}
+		}
+	}
+	if seen != len(designed) {
+		t.Errorf("the spec has %d /v1 operations, the design %d", seen, len(designed))
 	}
 }

@@ -51,6 +51,13 @@ type Views interface {
 	Snapshot(ctx context.Context, id string, now time.Time) (projections.Snapshot, error)
 	Diff(ctx context.Context, id, against string) (projections.Diff, error)
 	TokenViews
+	ChangeViews
+}
+
+// ChangeViews are the major changes held for approval.
+type ChangeViews interface {
+	ChangeView(id string) (projections.ChangeView, bool)
+	Changes(status roadmap.ChangeStatus) []projections.ChangeView
 }
 
 // Log is the event log as the API reads it directly: the audit trail and
@@ -108,6 +115,7 @@ type Server struct {
 	verifierKey string
 	signNote    func(text string) ([]byte, error)
 	tokens      TokenViews
+	changes     ChangeViews
 	now         func() time.Time
 	permissions []RoutePermission
 	lastUse     lastUse
@@ -116,7 +124,7 @@ type Server struct {
 // New returns the API's handler with every route registered.
 func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, health: cfg.Health, logger: cfg.Logger,
-		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey, signNote: cfg.SignNote, tokens: cfg.Views, now: cfg.Now}
+		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey, signNote: cfg.SignNote, tokens: cfg.Views, changes: cfg.Views, now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -152,6 +160,7 @@ func New(cfg Config) *Server {
 		{http.MethodPost, "/items/:id/prioritise", s.prioritise, decide},
 		{http.MethodPost, "/items/:id/reprioritise", s.reprioritise, decide},
 		{http.MethodPost, "/items/:id/remove", s.remove, decide},
+		{http.MethodPost, "/items/:id/deliver", s.deliver, decide},
 		{http.MethodGet, "/items/:id/history", s.itemHistory, audit},
 		{http.MethodGet, "/items/:id/why", s.itemWhy, audit},
 		{http.MethodGet, "/roadmap", s.getRoadmap, read},
@@ -170,6 +179,10 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/checkpoints/consistency", s.consistencyProof, audit},
 		{http.MethodGet, "/checkpoints/:id", s.getCheckpoint, audit},
 		{http.MethodGet, "/export/manifest", s.exportManifest, audit},
+		{http.MethodGet, "/changes", s.listChanges, read},
+		{http.MethodGet, "/changes/:id", s.getChange, read},
+		{http.MethodPost, "/changes/:id/approve", s.approveChange, approve},
+		{http.MethodPost, "/changes/:id/reject", s.rejectChange, approve},
 		{http.MethodPost, "/tokens", s.createToken, admin},
 		{http.MethodGet, "/tokens", s.listTokens, admin},
 		{http.MethodGet, "/tokens/:id", s.getToken, admin},

@@ -44,7 +44,8 @@ type AuditEvent struct {
 func hasRationale(eventType string) bool {
 	switch eventType {
 	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved,
-		roadmap.TypeObjectiveRetired, roadmap.TypeReviewClosed:
+		roadmap.TypeObjectiveRetired, roadmap.TypeReviewClosed, roadmap.TypeItemDelivered,
+		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected, roadmap.TypeTokenRevoked:
 		return true
 	}
 	return false
@@ -63,7 +64,8 @@ func setsObjectives(eventType string) bool {
 // hasEvidence reports whether events of a type carry evidence.
 func hasEvidence(eventType string) bool {
 	switch eventType {
-	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved:
+	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved, roadmap.TypeItemDelivered,
+		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected:
 		return true
 	}
 	return false

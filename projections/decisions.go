@@ -83,8 +83,9 @@ type Record struct {
 // definition or retirement of an objective.
 func IsDecision(eventType string) bool {
 	switch eventType {
-	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved,
-		roadmap.TypeObjectiveDefined, roadmap.TypeObjectiveRetired:
+	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved, roadmap.TypeItemDelivered,
+		roadmap.TypeObjectiveDefined, roadmap.TypeObjectiveRetired,
+		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected:
 		return true
 	}
 	return false
@@ -121,6 +122,13 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 		if rv := c.state.reviews[env.AggregateID]; rv != nil {
 			r.Title = rv.Title
 		}
+	case "change":
+		// A change reads as a decision on its item.
+		if ch := c.state.changes[env.AggregateID]; ch != nil {
+			if it := c.state.items[ch.ItemID]; it != nil {
+				r.Product, r.Title = it.Product, it.Title
+			}
+		}
 	}
 	c.mu.RUnlock()
 
@@ -133,6 +141,20 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 		r.Rationale, r.Evidence, r.Score, r.ObjectiveIDs = e.Rationale, e.Evidence, e.Score, e.ObjectiveIDs
 	case *roadmap.ItemRemoved:
 		r.Rationale, r.Evidence = e.Rationale, e.Evidence
+	case *roadmap.ItemDelivered:
+		r.Rationale, r.Evidence = e.Rationale, e.Evidence
+	case *roadmap.ChangeProposed:
+		if e.Placement != nil {
+			r.Rationale, r.Evidence, r.Score = e.Placement.Rationale, e.Placement.Evidence, e.Placement.Score
+		} else if e.Removal != nil {
+			r.Rationale, r.Evidence = e.Removal.Rationale, e.Removal.Evidence
+		}
+	case *roadmap.ChangeApproved:
+		r.Rationale, r.Evidence = e.Rationale, e.Evidence
+	case *roadmap.ChangeRejected:
+		r.Rationale, r.Evidence = e.Rationale, e.Evidence
+	case *roadmap.TokenRevoked:
+		r.Rationale = e.Reason
 	case *roadmap.ObjectiveRetired:
 		r.Rationale = e.Rationale
 	case *roadmap.ReviewClosed:

@@ -73,6 +73,7 @@ type State struct {
 	// for a review's, by review id.
 	checkpoints map[string]*CheckpointView
 	tokens      tokens
+	changes     map[string]*ChangeView
 }
 
 // NewState returns the state of an empty ledger.
@@ -85,6 +86,7 @@ func NewState() *State {
 
 		checkpoints: map[string]*CheckpointView{},
 		tokens:      newTokens(),
+		changes:     map[string]*ChangeView{},
 	}
 }
 
@@ -101,6 +103,7 @@ func (s *State) Clone() *State {
 
 		checkpoints: maps.Clone(s.checkpoints),
 		tokens:      tokens{byID: maps.Clone(s.tokens.byID), byHash: maps.Clone(s.tokens.byHash)},
+		changes:     maps.Clone(s.changes),
 	}
 	for product, byHorizon := range s.horizons {
 		cp := make(map[roadmap.Horizon][]uint32, len(byHorizon))
@@ -144,6 +147,7 @@ func (s *State) Apply(ev Event) {
 		}
 		s.items[env.AggregateID] = &it
 		s.move(it.handle, before, it.Item, ev.Data)
+		s.applyApproval(ev.Sequence, ev.Data)
 	case "review":
 		r := ReviewView{}
 		if old := s.reviews[env.AggregateID]; old != nil {
@@ -163,6 +167,8 @@ func (s *State) Apply(ev Event) {
 		s.applyCheckpoint(ev)
 	case "token":
 		s.applyToken(ev)
+	case "change":
+		s.applyChange(ev)
 	}
 }
 
@@ -175,6 +181,8 @@ func decisionRationale(e roadmap.Event) (string, bool) {
 	case *roadmap.ItemReprioritised:
 		return e.Rationale, true
 	case *roadmap.ItemRemoved:
+		return e.Rationale, true
+	case *roadmap.ItemDelivered:
 		return e.Rationale, true
 	}
 	return "", false

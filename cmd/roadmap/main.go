@@ -21,6 +21,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/bench"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
 func main() {
@@ -73,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 type serveConfig struct {
 	data, addr, natsURL, systemURL string
 	signingKey, bootstrapToken     string
+	approvals                      string
 	replicas                       int
 	unsafeNoFsync                  bool
 	shutdownTimeout                time.Duration
@@ -100,12 +102,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.systemURL, "nats-system-url", env("ROADMAP_NATS_SYSTEM_URL", ""), "system-account connection to the external cluster, to check that every server fsyncs each write (ROADMAP_NATS_SYSTEM_URL)")
 	fs.BoolVar(&cfg.unsafeNoFsync, "unsafe-no-fsync", env("ROADMAP_UNSAFE_NO_FSYNC", "") == "1", "run without fsync on every write (embedded) or without checking it (external): acknowledged decisions can be lost in a power cut (ROADMAP_UNSAFE_NO_FSYNC=1)")
 	fs.StringVar(&cfg.bootstrapToken, "bootstrap-token", env("ROADMAP_BOOTSTRAP_TOKEN", ""), "secret of an admin token named bootstrap, recorded on start unless it already is; without it, the first start of a ledger with no token makes one and prints it once (ROADMAP_BOOTSTRAP_TOKEN)")
+	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (into or out of now, removal of a now item) or off (ROADMAP_APPROVALS)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	if cfg.approvals != string(roadmap.ApprovalsMajor) && cfg.approvals != string(roadmap.ApprovalsOff) {
+		return cfg, fmt.Errorf("--approvals must be major or off, got %q", cfg.approvals)
 	}
 	if cfg.replicas < 1 || cfg.replicas > 5 {
 		return cfg, fmt.Errorf("--replicas must be 1 to 5, got %d", cfg.replicas)
@@ -140,7 +146,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	a, err := app.Open(ctx, app.Config{
 		DataDir: cfg.data, SigningKeyFile: cfg.signingKey, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
 		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
-		BootstrapToken: cfg.bootstrapToken,
+		BootstrapToken: cfg.bootstrapToken, Approvals: roadmap.ApprovalPolicy(cfg.approvals),
 		OnFirstToken: func(secret string) {
 			fmt.Fprintf(stdout, "roadmap: made the first admin token, named bootstrap. It is shown this once; keep it safe:\n\n    %s\n\n", secret)
 		},

@@ -19,6 +19,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -52,6 +53,9 @@ type Config struct {
 	// BootstrapToken, when set, is the secret of an admin token named
 	// "bootstrap", recorded on start unless already recorded.
 	BootstrapToken string
+	// Approvals is the policy for major changes; the zero value records
+	// every decision at once (off). serve's default is major.
+	Approvals roadmap.ApprovalPolicy
 	// OnFirstToken is told the secret of the admin token made on the first
 	// start of a ledger that has no token and no BootstrapToken, once.
 	OnFirstToken func(secret string)
@@ -158,6 +162,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	svc := ledger.New(log, current, runner, cfg.Now)
 	svc.SignCheckpoints(tree, signer)
+	svc.SetApprovals(cfg.Approvals)
 	boot := startBootstrap(runCtx, runner, svc, cfg, logger)
 	ready := func() error {
 		if err := runner.Ready(); err != nil {

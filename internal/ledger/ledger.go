@@ -52,6 +52,7 @@ type Views interface {
 	ReviewView(id string) (projections.ReviewView, bool)
 	CheckpointView(id string) (projections.CheckpointView, bool)
 	TokenView(id string) (projections.TokenView, bool)
+	ChangeView(id string) (projections.ChangeView, bool)
 	TokenBySecretHash(hash string) (projections.TokenView, bool)
 	Tokens() []projections.TokenView
 	Idempotency(key string) (projections.IdempotencyEntry, bool)
@@ -92,7 +93,13 @@ type Service struct {
 	keys   [64]sync.Mutex // serialise requests sharing an Idempotency-Key
 	tree   Tree           // nil until SignCheckpoints
 	signer *proof.Signer
+	// approvals is the policy for major changes; off until SetApprovals.
+	approvals roadmap.ApprovalPolicy
 }
+
+// SetApprovals sets which decisions are held for an approver's approval.
+// Call it before serving.
+func (s *Service) SetApprovals(p roadmap.ApprovalPolicy) { s.approvals = p }
 
 // New returns a service appending to store and deciding against views.
 func New(store Store, views Views, wait Waiter, now func() time.Time) *Service {
@@ -135,8 +142,8 @@ type Result struct {
 	Replayed bool
 	// Sequence is the log position of the event.
 	Sequence uint64
-	// Answer is the ObjectiveView, ItemView, ReviewView or CheckpointView
-	// right after the event.
+	// Answer is the ObjectiveView, ItemView, ReviewView, CheckpointView,
+	// TokenView or ChangeView right after the event.
 	Answer any
 }
 
@@ -323,6 +330,9 @@ func (s *Service) sign(size uint64, at time.Time) (*roadmap.CheckpointSigned, er
 // eventTime is the ledger's clock as events record it: UTC, microseconds.
 func (s *Service) eventTime() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
+// decideItem decides on an item and records the decision, or, when the
+// approval policy holds it as a major change, records the change as
+// proposed instead (the answer is then a ChangeView).
 func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item) (roadmap.Event, error)) (Result, error) {
 	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
 		it, ok := s.views.ItemView(id)
@@ -334,7 +344,13 @@ func (s *Service) decideItem(ctx context.Context, req Request, id string, decide
 			return agg, nil, err
 		}
 		e, err := decide(it.Item)
-		return agg, e, err
+		if err != nil || s.approvals != roadmap.ApprovalsMajor {
+			return agg, e, err
+		}
+		if reason := roadmap.MajorChange(it.Item, e); reason != "" {
+			return aggregate{kind: "change", id: newID()}, roadmap.ProposeChange(it.Item, it.Version, e, reason), nil
+		}
+		return agg, e, nil
 	})
 }
 
@@ -443,6 +459,8 @@ func (s *Service) answerAt(ctx context.Context, agg aggregate, seq uint64) (any,
 			answer, _ = st.CheckpointView(agg.id)
 		case "token":
 			answer, _ = st.TokenView(agg.id)
+		case "change":
+			answer, _ = st.ChangeView(agg.id)
 		default:
 			answer, _ = st.ReviewView(agg.id)
 		}
@@ -462,7 +480,7 @@ func (s *Service) replay(ctx context.Context, req Request) (Result, bool, error)
 	}
 	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed ||
 		entry.EventType == roadmap.TypeReviewOpened || entry.EventType == roadmap.TypeCheckpointSigned ||
-		entry.EventType == roadmap.TypeTokenCreated
+		entry.EventType == roadmap.TypeTokenCreated || entry.EventType == roadmap.TypeChangeProposed
 	answer, err := s.answerAt(ctx, aggregate{kind: entry.AggregateType, id: entry.AggregateID}, entry.Sequence)
 	if err != nil {
 		return Result{}, true, err

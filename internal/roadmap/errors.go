@@ -22,6 +22,9 @@ var (
 	// aggregate's current state (reprioritising a proposed item, removing a
 	// removed one, a reprioritisation that changes nothing).
 	ErrConflict = errors.New("conflict")
+	// ErrForbidden marks a command the actor may not give whatever their
+	// role: approving a change they proposed.
+	ErrForbidden = errors.New("forbidden")
 )
 
 // FieldError names one field of a command and what is wrong with it.
@@ -63,4 +66,8 @@ func (p *problems) err() error {
 
 func conflictf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrConflict}, args...)...)
+}
+
+func forbiddenf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrForbidden}, args...)...)
 }

@@ -9,6 +9,7 @@ const (
 	TypeItemPrioritised   = "item.prioritised"
 	TypeItemReprioritised = "item.reprioritised"
 	TypeItemRemoved       = "item.removed"
+	TypeItemDelivered     = "item.delivered"
 )
 
 // SchemaVersions is the current schema version of each event type. An event
@@ -25,6 +26,10 @@ var SchemaVersions = map[string]int{
 	TypeCheckpointSigned:  1,
 	TypeTokenCreated:      1,
 	TypeTokenRevoked:      1,
+	TypeItemDelivered:     1,
+	TypeChangeProposed:    1,
+	TypeChangeApproved:    1,
+	TypeChangeRejected:    1,
 }
 
 // Event is the data of one domain event.
@@ -68,6 +73,9 @@ type Placement struct {
 	ObjectiveIDs []string `json:"objective_ids"`
 	Rationale    string   `json:"rationale"`
 	Evidence     []string `json:"evidence"`
+	// Approval is set when the decision took effect through an approved
+	// change (optional; schema version 1 without it).
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // ItemPrioritised records the decision to place an item on the roadmap.
@@ -84,9 +92,20 @@ type ItemReprioritised struct {
 
 // ItemRemoved records the decision to take an item off the roadmap.
 type ItemRemoved struct {
+	Rationale string    `json:"rationale"`
+	Evidence  []string  `json:"evidence"`
+	Approval  *Approval `json:"approval,omitempty"`
+}
+
+// ItemDelivered records that an item on the roadmap was built and shipped:
+// it leaves the horizons, and its history ends with what was delivered.
+type ItemDelivered struct {
 	Rationale string   `json:"rationale"`
 	Evidence  []string `json:"evidence"`
 }
+
+// EventType implements Event.
+func (ItemDelivered) EventType() string { return TypeItemDelivered }
 
 // EventType implements Event.
 func (ObjectiveDefined) EventType() string { return TypeObjectiveDefined }
@@ -132,6 +151,14 @@ func NewEvent(eventType string) (Event, bool) {
 		return &TokenCreated{}, true
 	case TypeTokenRevoked:
 		return &TokenRevoked{}, true
+	case TypeItemDelivered:
+		return &ItemDelivered{}, true
+	case TypeChangeProposed:
+		return &ChangeProposed{}, true
+	case TypeChangeApproved:
+		return &ChangeApproved{}, true
+	case TypeChangeRejected:
+		return &ChangeRejected{}, true
 	}
 	return nil, false
 }

@@ -40,6 +40,8 @@ const (
 	StatusProposed  ItemStatus = "proposed"
 	StatusOnRoadmap ItemStatus = "on_roadmap"
 	StatusRemoved   ItemStatus = "removed"
+	// StatusDelivered is final: the item was built and shipped.
+	StatusDelivered ItemStatus = "delivered"
 )
 
 // Item is a roadmap candidate and, once prioritised, a roadmap entry.
@@ -101,6 +103,12 @@ type Reprioritise struct {
 	Evidence     []string
 }
 
+// Deliver is the command that records an item as delivered.
+type Deliver struct {
+	Rationale string
+	Evidence  []string
+}
+
 // Remove is the command that takes an item off the roadmap.
 type Remove struct {
 	Rationale string
@@ -157,6 +165,9 @@ func DecidePrioritise(it Item, cmd Prioritise, refs References) (*ItemPrioritise
 	}
 	if it.Status == StatusOnRoadmap {
 		return nil, conflictf("item %s is already on the roadmap (%s); reprioritise it instead", it.ID, it.Horizon)
+	}
+	if it.Status == StatusDelivered {
+		return nil, conflictf("item %s was delivered; propose a new item for more work", it.ID)
 	}
 	pl.Horizon = cmd.Horizon
 	if cmd.ObjectiveIDs == nil {
@@ -224,6 +235,21 @@ func DecideRemove(it Item, cmd Remove) (*ItemRemoved, error) {
 	return &ItemRemoved{Rationale: clean(cmd.Rationale), Evidence: evidence}, nil
 }
 
+// DecideDeliver checks recording it as delivered. It returns ErrInvalid
+// without a rationale and ErrConflict when the item is not on the roadmap.
+func DecideDeliver(it Item, cmd Deliver) (*ItemDelivered, error) {
+	var p problems
+	requiredText(&p, "rationale", cmd.Rationale, maxRationale)
+	evidence := checkEvidence(&p, cmd.Evidence)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if it.Status != StatusOnRoadmap {
+		return nil, conflictf("item %s is %s; only an item on the roadmap can be delivered", it.ID, it.Status)
+	}
+	return &ItemDelivered{Rationale: clean(cmd.Rationale), Evidence: evidence}, nil
+}
+
 // EvolveItem returns it with e applied. Events of other aggregates are
 // ignored.
 func EvolveItem(it Item, id string, e Event) Item {
@@ -240,6 +266,8 @@ func EvolveItem(it Item, id string, e Event) Item {
 		it.place(e.Placement)
 	case *ItemRemoved:
 		it.Status, it.Horizon = StatusRemoved, ""
+	case *ItemDelivered:
+		it.Status, it.Horizon = StatusDelivered, ""
 	}
 	return it
 }

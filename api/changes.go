@@ -1,0 +1,152 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+type (
+	// changeJSON is a major change held for approval.
+	changeJSON struct {
+		ID          string     `json:"id"`
+		Status      string     `json:"status"`
+		ItemID      string     `json:"item_id"`
+		ItemVersion uint64     `json:"item_version"`
+		Decision    string     `json:"decision"`
+		Reason      string     `json:"reason"`
+		Horizon     *string    `json:"horizon"`
+		Rank        *int       `json:"rank"`
+		Score       any        `json:"score"`
+		Objectives  []string   `json:"objective_ids"`
+		Rationale   string     `json:"rationale"`
+		Evidence    []string   `json:"evidence"`
+		ProposedBy  string     `json:"proposed_by"`
+		ProposedAt  time.Time  `json:"proposed_at"`
+		DecidedBy   *string    `json:"decided_by"`
+		DecidedAt   *time.Time `json:"decided_at"`
+		// DecisionRationale is the approver's or rejecter's.
+		DecisionRationale *string  `json:"decision_rationale"`
+		DecisionEvidence  []string `json:"decision_evidence"`
+		AppliedSequence   *uint64  `json:"applied_sequence"`
+		Version           uint64   `json:"version"`
+	}
+)
+
+func changeAnswer(v projections.ChangeView) changeJSON {
+	c := v.Change
+	out := changeJSON{
+		ID: c.ID, Status: string(c.Status), ItemID: c.ItemID, ItemVersion: c.ItemVersion, Decision: c.ChangeProposed.Decision,
+		Reason: c.Reason, ProposedBy: c.ProposedBy, ProposedAt: c.ProposedAt, DecidedAt: c.DecidedAt, Version: v.Version,
+		Evidence: []string{},
+	}
+	if p := c.Placement; p != nil {
+		h := string(p.Horizon)
+		out.Horizon, out.Rank, out.Rationale, out.Objectives = &h, p.Rank, p.Rationale, p.ObjectiveIDs
+		if p.Score != nil {
+			out.Score = p.Score
+		}
+		if p.Evidence != nil {
+			out.Evidence = p.Evidence
+		}
+	} else if r := c.Removal; r != nil {
+		out.Rationale = r.Rationale
+		if r.Evidence != nil {
+			out.Evidence = r.Evidence
+		}
+	}
+	if c.Status != roadmap.ChangeStatusPending {
+		by, rationale := c.DecidedBy, c.Rationale
+		out.DecidedBy, out.DecisionRationale, out.DecisionEvidence = &by, &rationale, nonNil(c.Evidence)
+	}
+	if v.AppliedSequence != 0 {
+		seq := v.AppliedSequence
+		out.AppliedSequence = &seq
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) listChanges(c echo.Context) error {
+	q, err := query(c)
+	if err != nil {
+		return err
+	}
+	status := roadmap.ChangeStatus(q.Get("status"))
+	for name, values := range q {
+		if name != "status" || len(values) != 1 {
+			return newProblem(http.StatusBadRequest, "bad-query", "the change list takes one optional status parameter")
+		}
+	}
+	switch status {
+	case "", roadmap.ChangeStatusPending, roadmap.ChangeStatusApproved, roadmap.ChangeStatusRejected:
+	default:
+		return newProblem(http.StatusBadRequest, "bad-query", "status must be pending, approved or rejected")
+	}
+	out := []changeJSON{}
+	for _, v := range s.changes.Changes(status) {
+		out = append(out, changeAnswer(v))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"changes": out})
+}
+
+func (s *Server) knownChange(c echo.Context) (projections.ChangeView, error) {
+	id := c.Param("id")
+	v, ok := s.changes.ChangeView(id)
+	if !ok {
+		return v, newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no change %q", clip(id)))
+	}
+	return v, nil
+}
+
+func (s *Server) getChange(c echo.Context) error {
+	v, err := s.knownChange(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", etag(v.Version))
+	return c.JSON(http.StatusOK, changeAnswer(v))
+}
+
+func (s *Server) approveChange(c echo.Context) error {
+	v, err := s.knownChange(c)
+	if err != nil {
+		return err
+	}
+	return write(c, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result, error) {
+		return s.ledger.ApproveChange(ctx, req, v.ID, roadmap.DecideChange{Rationale: b.Rationale, Evidence: b.Evidence})
+	})
+}
+
+func (s *Server) rejectChange(c echo.Context) error {
+	v, err := s.knownChange(c)
+	if err != nil {
+		return err
+	}
+	return write(c, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result, error) {
+		return s.ledger.RejectChange(ctx, req, v.ID, roadmap.DecideChange{Rationale: b.Rationale, Evidence: b.Evidence})
+	})
+}
+
+func (s *Server) deliver(c echo.Context) error {
+	id, err := s.knownItem(c)
+	if err != nil {
+		return err
+	}
+	return write(c, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result, error) {
+		return s.ledger.Deliver(ctx, req, id, roadmap.Deliver{Rationale: b.Rationale, Evidence: b.Evidence})
+	})
+}

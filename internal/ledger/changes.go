@@ -1,0 +1,90 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// Deliver records an item on the roadmap as delivered. It returns the errors
+// of Prioritise.
+func (s *Service) Deliver(ctx context.Context, req Request, id string, cmd roadmap.Deliver) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		it, ok := s.views.ItemView(id)
+		if !ok {
+			return aggregate{}, nil, fmt.Errorf("%w: item %s", roadmap.ErrNotFound, id)
+		}
+		agg := aggregate{kind: "item", id: id, version: it.Version, head: it.Head}
+		if err := checkIfMatch(req, agg); err != nil {
+			return agg, nil, err
+		}
+		e, err := roadmap.DecideDeliver(it.Item, cmd)
+		return agg, e, err
+	})
+}
+
+// ApproveChange approves a pending change and records its decision on the
+// item: change.approved, then the decision itself, with the approver as its
+// actor and the change in its approval. It returns roadmap.ErrNotFound,
+// roadmap.ErrInvalid, roadmap.ErrForbidden (the approver proposed it),
+// roadmap.ErrConflict (not pending, or the item changed since the proposal),
+// ErrPreconditionFailed. The answer is the change once applied.
+func (s *Service) ApproveChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result, error) {
+	var change projections.ChangeView
+	res, err := s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		c, agg, err := s.change(req, id)
+		if err != nil {
+			return agg, nil, err
+		}
+		it, ok := s.views.ItemView(c.ItemID)
+		if !ok {
+			return agg, nil, fmt.Errorf("%w: item %s", roadmap.ErrNotFound, c.ItemID)
+		}
+		e, err := roadmap.DecideApproveChange(c.Change, req.Actor, it.Version, cmd)
+		change = c
+		return agg, e, err
+	})
+	if err != nil || res.Replayed {
+		return res, err
+	}
+	// The approval is recorded; now the decision, against the item as the
+	// approval saw it. An item decision landing in between makes this one
+	// conflict: the change stays approved without effect, and says so.
+	item, _ := s.views.ItemView(change.ItemID)
+	if _, err := s.write(ctx, Request{Actor: req.Actor}, func() (aggregate, roadmap.Event, error) {
+		agg := aggregate{kind: "item", id: change.ItemID, version: change.ItemVersion, head: item.Head}
+		approved, _ := s.views.ChangeView(id)
+		return agg, approved.Change.Decision(), nil
+	}); err != nil {
+		return Result{}, fmt.Errorf("change %s is approved, but its decision could not be recorded: %w", id, err)
+	}
+	applied, _ := s.views.ChangeView(id)
+	res.Answer = applied
+	return res, nil
+}
+
+// RejectChange drops a pending change. It returns roadmap.ErrNotFound,
+// roadmap.ErrInvalid, roadmap.ErrConflict (not pending),
+// ErrPreconditionFailed.
+func (s *Service) RejectChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		c, agg, err := s.change(req, id)
+		if err != nil {
+			return agg, nil, err
+		}
+		e, err := roadmap.DecideRejectChange(c.Change, cmd)
+		return agg, e, err
+	})
+}
+
+// change looks a change up for a decision on it.
+func (s *Service) change(req Request, id string) (projections.ChangeView, aggregate, error) {
+	c, ok := s.views.ChangeView(id)
+	if !ok {
+		return c, aggregate{}, fmt.Errorf("%w: change %s", roadmap.ErrNotFound, id)
+	}
+	agg := aggregate{kind: "change", id: id, version: c.Version, head: c.Head}
+	return c, agg, checkIfMatch(req, agg)
+}

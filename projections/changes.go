@@ -1,0 +1,90 @@
+package projections
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// ChangeView is a major change held for approval, as it stands.
+type ChangeView struct {
+	roadmap.Change
+	Version uint64
+	Head    string
+	// ApprovedSequence is the position of the change.approved event, and
+	// AppliedSequence that of the decision it recorded on the item; 0 while
+	// there is none.
+	ApprovedSequence uint64
+	AppliedSequence  uint64
+}
+
+// applyChange folds the event of a change aggregate into s.
+func (s *State) applyChange(ev Event) {
+	env := ev.Envelope
+	c := ChangeView{}
+	if old := s.changes[env.AggregateID]; old != nil {
+		c = *old
+	}
+	c.Change = roadmap.EvolveChange(c.Change, env.AggregateID, ev.Data, env.Time, env.Actor)
+	c.Version, c.Head = ev.Sequence, env.Hash
+	if _, ok := ev.Data.(*roadmap.ChangeApproved); ok {
+		c.ApprovedSequence = ev.Sequence
+	}
+	s.changes[env.AggregateID] = &c
+}
+
+// applyApproval notes that an item decision recorded an approved change.
+func (s *State) applyApproval(seq uint64, e roadmap.Event) {
+	var a *roadmap.Approval
+	switch e := e.(type) {
+	case *roadmap.ItemPrioritised:
+		a = e.Approval
+	case *roadmap.ItemReprioritised:
+		a = e.Approval
+	case *roadmap.ItemRemoved:
+		a = e.Approval
+	}
+	if a == nil || s.changes[a.ChangeID] == nil {
+		return
+	}
+	c := *s.changes[a.ChangeID]
+	c.AppliedSequence = seq
+	s.changes[a.ChangeID] = &c
+}
+
+// ChangeView returns the change with the given id.
+func (s *State) ChangeView(id string) (ChangeView, bool) {
+	c := s.changes[id]
+	if c == nil {
+		return ChangeView{}, false
+	}
+	return *c, true
+}
+
+// Changes returns the changes with the given status (every change for ""),
+// oldest first.
+func (s *State) Changes(status roadmap.ChangeStatus) []ChangeView {
+	out := []ChangeView{}
+	for _, c := range s.changes {
+		if status == "" || c.Status == status {
+			out = append(out, *c)
+		}
+	}
+	slices.SortFunc(out, func(a, b ChangeView) int {
+		return cmp.Or(a.ProposedAt.Compare(b.ProposedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// ChangeView returns the change with the given id as it stands.
+func (c *Current) ChangeView(id string) (v ChangeView, ok bool) {
+	c.Read(func(s *State) { v, ok = s.ChangeView(id) })
+	return v, ok
+}
+
+// Changes returns the changes with the given status as they stand.
+func (c *Current) Changes(status roadmap.ChangeStatus) (out []ChangeView) {
+	c.Read(func(s *State) { out = s.Changes(status) })
+	return out
+}
