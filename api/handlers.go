@@ -35,6 +35,9 @@ type (
 		ParentID     string   `json:"parent_id"`
 		Product      string   `json:"product"`
 		ObjectiveIDs []string `json:"objective_ids"`
+		Effort       *int     `json:"effort"`
+		DependsOn    []string `json:"depends_on"`
+		Risks        []string `json:"risks"`
 	}
 	placementBody struct {
 		Horizon      string         `json:"horizon"`
@@ -43,6 +46,7 @@ type (
 		ObjectiveIDs *[]string      `json:"objective_ids"`
 		Rationale    string         `json:"rationale"`
 		Evidence     []string       `json:"evidence"`
+		Effort       *int           `json:"effort"`
 	}
 )
 
@@ -70,7 +74,13 @@ type (
 		Rank         *int           `json:"rank"`
 		Score        *roadmap.Score `json:"score"`
 		ObjectiveIDs []string       `json:"objective_ids"`
-		Version      uint64         `json:"version"`
+		Effort       *int           `json:"effort"`
+		DependsOn    []string       `json:"depends_on"`
+		Risks        []string       `json:"risks"`
+		// Flags are the warnings on the item as it stands: its horizon
+		// over capacity, a dependency out of order.
+		Flags   []projections.Flag `json:"flags"`
+		Version uint64             `json:"version"`
 	}
 )
 
@@ -88,6 +98,7 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		ID: it.ID, Title: it.Title, Description: it.Description, Kind: string(it.Kind),
 		Product: it.Product, Status: string(it.Status), Score: it.Score,
 		ObjectiveIDs: it.ObjectiveIDs, Version: v.Version,
+		Effort: it.Effort, DependsOn: nonNil(it.DependsOn), Risks: nonNil(it.Risks), Flags: []projections.Flag{},
 	}
 	if it.ParentID != "" {
 		out.ParentID = &it.ParentID
@@ -112,7 +123,11 @@ func respond(c echo.Context, res ledger.Result) error {
 	case projections.ObjectiveView:
 		body, version, location = objectiveAnswer(a), a.Version, "/v1/objectives/"+a.ID
 	case projections.ItemView:
-		body, version, location = itemAnswer(a), a.Version, "/v1/items/"+a.ID
+		item := itemAnswer(a)
+		if res.Flags != nil {
+			item.Flags = res.Flags
+		}
+		body, version, location = item, a.Version, "/v1/items/"+a.ID
 	case projections.ReviewView:
 		body, version, location = reviewAnswer(a), a.Version, "/v1/reviews/"+a.ID
 	case projections.ChangeView:
@@ -184,6 +199,7 @@ func (s *Server) proposeItem(c echo.Context) error {
 		return s.ledger.ProposeItem(ctx, req, roadmap.ProposeItem{
 			Title: b.Title, Description: b.Description, Kind: roadmap.Kind(b.Kind),
 			ParentID: b.ParentID, Product: b.Product, ObjectiveIDs: b.ObjectiveIDs,
+			Effort: b.Effort, DependsOn: b.DependsOn, Risks: b.Risks,
 		})
 	})
 }
@@ -195,7 +211,11 @@ func (s *Server) getItem(c echo.Context) error {
 	}
 	v, _ := s.views.ItemView(id)
 	c.Response().Header().Set("ETag", etag(v.Version))
-	return c.JSON(http.StatusOK, itemAnswer(v))
+	item := itemAnswer(v)
+	if flags := s.views.ItemFlags(id); flags != nil {
+		item.Flags = flags
+	}
+	return c.JSON(http.StatusOK, item)
 }
 
 func (s *Server) prioritise(c echo.Context) error {
@@ -206,7 +226,7 @@ func (s *Server) prioritise(c echo.Context) error {
 	return write(c, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result, error) {
 		return s.ledger.Prioritise(ctx, req, id, roadmap.Prioritise{
 			Horizon: roadmap.Horizon(b.Horizon), Rank: b.Rank, Score: b.Score,
-			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence,
+			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence, Effort: b.Effort,
 		})
 	})
 }
@@ -219,7 +239,7 @@ func (s *Server) reprioritise(c echo.Context) error {
 	return write(c, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result, error) {
 		return s.ledger.Reprioritise(ctx, req, id, roadmap.Reprioritise{
 			Horizon: roadmap.Horizon(b.Horizon), Rank: b.Rank, Score: b.Score,
-			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence,
+			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence, Effort: b.Effort,
 		})
 	})
 }

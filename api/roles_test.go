@@ -80,8 +80,10 @@ func routeCases(l *testLedger) map[string]routeCase {
 		"POST /v1/changes/:id/reject": func(l *testLedger) (string, any, int) {
 			return "/v1/changes/" + pendingChange(l) + "/reject", rationale, 200
 		},
-		"GET /v1/roadmap": fixed("/v1/roadmap", nil, 200),
-		"GET /v1/audit":   fixed("/v1/audit", nil, 200),
+		"GET /v1/products/:product/capacity": fixed("/v1/products/web/capacity", nil, 200),
+		"PUT /v1/products/:product/capacity": fixed("/v1/products/web/capacity", map[string]any{"now": 10}, 200),
+		"GET /v1/roadmap":                    fixed("/v1/roadmap", nil, 200),
+		"GET /v1/audit":                      fixed("/v1/audit", nil, 200),
 		"POST /v1/reviews": func(*testLedger) (string, any, int) {
 			return "/v1/reviews", map[string]any{"period": f.period()}, 201
 		},
@@ -124,41 +126,43 @@ func first[A, B any](a A, _ B) A { return a }
 // documentation give it: the matrix checks the server against this, not
 // against its own table.
 var designed = map[string]roadmap.Permission{
-	"POST /v1/objectives":             roadmap.PermDecide,
-	"GET /v1/objectives/:id":          roadmap.PermRead,
-	"POST /v1/objectives/:id/retire":  roadmap.PermDecide,
-	"POST /v1/items":                  roadmap.PermDecide,
-	"GET /v1/items/:id":               roadmap.PermRead,
-	"GET /v1/items/:id/history":       roadmap.PermAudit,
-	"GET /v1/items/:id/why":           roadmap.PermAudit,
-	"POST /v1/items/:id/prioritise":   roadmap.PermDecide,
-	"POST /v1/items/:id/reprioritise": roadmap.PermDecide,
-	"POST /v1/items/:id/remove":       roadmap.PermDecide,
-	"POST /v1/items/:id/deliver":      roadmap.PermDecide,
-	"GET /v1/changes":                 roadmap.PermRead,
-	"GET /v1/changes/:id":             roadmap.PermRead,
-	"POST /v1/changes/:id/approve":    roadmap.PermApprove,
-	"POST /v1/changes/:id/reject":     roadmap.PermApprove,
-	"GET /v1/roadmap":                 roadmap.PermRead,
-	"GET /v1/audit":                   roadmap.PermAudit,
-	"POST /v1/reviews":                roadmap.PermDecide,
-	"GET /v1/reviews":                 roadmap.PermRead,
-	"GET /v1/reviews/:id":             roadmap.PermRead,
-	"POST /v1/reviews/:id/close":      roadmap.PermApprove,
-	"GET /v1/reviews/:id/diff":        roadmap.PermRead,
-	"GET /v1/events":                  roadmap.PermAudit,
-	"GET /v1/events/:seq/proof":       roadmap.PermAudit,
-	"POST /v1/checkpoints":            roadmap.PermApprove,
-	"GET /v1/checkpoints":             roadmap.PermAudit,
-	"GET /v1/checkpoints/latest":      roadmap.PermAudit,
-	"GET /v1/checkpoints/public-key":  roadmap.PermRead,
-	"GET /v1/checkpoints/consistency": roadmap.PermAudit,
-	"GET /v1/checkpoints/:id":         roadmap.PermAudit,
-	"GET /v1/export/manifest":         roadmap.PermAudit,
-	"POST /v1/tokens":                 roadmap.PermAdmin,
-	"GET /v1/tokens":                  roadmap.PermAdmin,
-	"GET /v1/tokens/:id":              roadmap.PermAdmin,
-	"DELETE /v1/tokens/:id":           roadmap.PermAdmin,
+	"GET /v1/products/:product/capacity": roadmap.PermRead,
+	"PUT /v1/products/:product/capacity": roadmap.PermAdmin,
+	"POST /v1/objectives":                roadmap.PermDecide,
+	"GET /v1/objectives/:id":             roadmap.PermRead,
+	"POST /v1/objectives/:id/retire":     roadmap.PermDecide,
+	"POST /v1/items":                     roadmap.PermDecide,
+	"GET /v1/items/:id":                  roadmap.PermRead,
+	"GET /v1/items/:id/history":          roadmap.PermAudit,
+	"GET /v1/items/:id/why":              roadmap.PermAudit,
+	"POST /v1/items/:id/prioritise":      roadmap.PermDecide,
+	"POST /v1/items/:id/reprioritise":    roadmap.PermDecide,
+	"POST /v1/items/:id/remove":          roadmap.PermDecide,
+	"POST /v1/items/:id/deliver":         roadmap.PermDecide,
+	"GET /v1/changes":                    roadmap.PermRead,
+	"GET /v1/changes/:id":                roadmap.PermRead,
+	"POST /v1/changes/:id/approve":       roadmap.PermApprove,
+	"POST /v1/changes/:id/reject":        roadmap.PermApprove,
+	"GET /v1/roadmap":                    roadmap.PermRead,
+	"GET /v1/audit":                      roadmap.PermAudit,
+	"POST /v1/reviews":                   roadmap.PermDecide,
+	"GET /v1/reviews":                    roadmap.PermRead,
+	"GET /v1/reviews/:id":                roadmap.PermRead,
+	"POST /v1/reviews/:id/close":         roadmap.PermApprove,
+	"GET /v1/reviews/:id/diff":           roadmap.PermRead,
+	"GET /v1/events":                     roadmap.PermAudit,
+	"GET /v1/events/:seq/proof":          roadmap.PermAudit,
+	"POST /v1/checkpoints":               roadmap.PermApprove,
+	"GET /v1/checkpoints":                roadmap.PermAudit,
+	"GET /v1/checkpoints/latest":         roadmap.PermAudit,
+	"GET /v1/checkpoints/public-key":     roadmap.PermRead,
+	"GET /v1/checkpoints/consistency":    roadmap.PermAudit,
+	"GET /v1/checkpoints/:id":            roadmap.PermAudit,
+	"GET /v1/export/manifest":            roadmap.PermAudit,
+	"POST /v1/tokens":                    roadmap.PermAdmin,
+	"GET /v1/tokens":                     roadmap.PermAdmin,
+	"GET /v1/tokens/:id":                 roadmap.PermAdmin,
+	"DELETE /v1/tokens/:id":              roadmap.PermAdmin,
 }
 
 // TestEveryRoleOnEveryRoute walks the whole matrix: every /v1 route with no
@@ -263,7 +267,7 @@ func TestTheSpecStatesEachRoutesPermission(t *testing.T) {
 			continue
 		}
 		for method, op := range item.Operations() {
-			name := method + " " + strings.NewReplacer("{id}", ":id", "{seq}", ":seq").Replace(path)
+			name := method + " " + strings.NewReplacer("{id}", ":id", "{seq}", ":seq", "{product}", ":product").Replace(path)
 			seen++
 			if got, want := op.Extensions["x-permission"], string(designed[name]); fmt.Sprint(got) != want {
 				t.Errorf("%s: x-permission %v, designed %q", name, got, want)

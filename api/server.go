@@ -52,6 +52,8 @@ type Views interface {
 	Diff(ctx context.Context, id, against string) (projections.Diff, error)
 	TokenViews
 	ChangeViews
+	CapacityView(product string) (projections.CapacityView, bool)
+	ItemFlags(id string) []projections.Flag
 }
 
 // ChangeViews are the major changes held for approval.
@@ -183,6 +185,8 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/changes/:id", s.getChange, read},
 		{http.MethodPost, "/changes/:id/approve", s.approveChange, approve},
 		{http.MethodPost, "/changes/:id/reject", s.rejectChange, approve},
+		{http.MethodGet, "/products/:product/capacity", s.getCapacity, read},
+		{http.MethodPut, "/products/:product/capacity", s.setCapacity, admin},
 		{http.MethodPost, "/tokens", s.createToken, admin},
 		{http.MethodGet, "/tokens", s.listTokens, admin},
 		{http.MethodGet, "/tokens/:id", s.getToken, admin},

@@ -74,6 +74,10 @@ type State struct {
 	checkpoints map[string]*CheckpointView
 	tokens      tokens
 	changes     map[string]*ChangeView
+	capacity    map[string]*CapacityView // by product
+	// withDependencies counts the items that declared dependencies, so
+	// a ledger without any looks for no conflicts.
+	withDependencies int
 }
 
 // NewState returns the state of an empty ledger.
@@ -87,6 +91,7 @@ func NewState() *State {
 		checkpoints: map[string]*CheckpointView{},
 		tokens:      newTokens(),
 		changes:     map[string]*ChangeView{},
+		capacity:    map[string]*CapacityView{},
 	}
 }
 
@@ -104,6 +109,9 @@ func (s *State) Clone() *State {
 		checkpoints: maps.Clone(s.checkpoints),
 		tokens:      tokens{byID: maps.Clone(s.tokens.byID), byHash: maps.Clone(s.tokens.byHash)},
 		changes:     maps.Clone(s.changes),
+		capacity:    maps.Clone(s.capacity),
+
+		withDependencies: s.withDependencies,
 	}
 	for product, byHorizon := range s.horizons {
 		cp := make(map[roadmap.Horizon][]uint32, len(byHorizon))
@@ -146,6 +154,9 @@ func (s *State) Apply(ev Event) {
 			it.LastDecision = &Decision{Sequence: ev.Sequence, Type: env.Type, Rationale: rationale, Actor: env.Actor, At: env.Time}
 		}
 		s.items[env.AggregateID] = &it
+		if e, ok := ev.Data.(*roadmap.ItemProposed); ok && len(e.DependsOn) > 0 {
+			s.withDependencies++
+		}
 		s.move(it.handle, before, it.Item, ev.Data)
 		s.applyApproval(ev.Sequence, ev.Data)
 	case "review":
@@ -169,6 +180,8 @@ func (s *State) Apply(ev Event) {
 		s.applyToken(ev)
 	case "change":
 		s.applyChange(ev)
+	case "product":
+		s.applyProduct(ev)
 	}
 }
 

@@ -88,3 +88,20 @@ func (s *Service) change(req Request, id string) (projections.ChangeView, aggreg
 	agg := aggregate{kind: "change", id: id, version: c.Version, head: c.Head}
 	return c, agg, checkIfMatch(req, agg)
 }
+
+// SetCapacity sets a product's capacity per horizon (event
+// product.capacity_set). It returns roadmap.ErrInvalid,
+// ErrPreconditionFailed.
+func (s *Service) SetCapacity(ctx context.Context, req Request, product string, c roadmap.Capacity) (Result, error) {
+	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+		agg := aggregate{kind: "product", id: product}
+		if v, ok := s.views.CapacityView(product); ok {
+			agg.version, agg.head = v.Version, v.Head
+		}
+		if req.IfMatch != nil && *req.IfMatch != agg.version {
+			return agg, nil, fmt.Errorf("%w: the capacity of %s is at version %d, not %d", ErrPreconditionFailed, product, agg.version, *req.IfMatch)
+		}
+		e, err := roadmap.DecideSetCapacity(c)
+		return agg, e, err
+	})
+}

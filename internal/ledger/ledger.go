@@ -53,6 +53,8 @@ type Views interface {
 	CheckpointView(id string) (projections.CheckpointView, bool)
 	TokenView(id string) (projections.TokenView, bool)
 	ChangeView(id string) (projections.ChangeView, bool)
+	CapacityView(product string) (projections.CapacityView, bool)
+	ItemFlags(id string) []projections.Flag
 	TokenBySecretHash(hash string) (projections.TokenView, bool)
 	Tokens() []projections.TokenView
 	Idempotency(key string) (projections.IdempotencyEntry, bool)
@@ -145,6 +147,10 @@ type Result struct {
 	// Answer is the ObjectiveView, ItemView, ReviewView, CheckpointView,
 	// TokenView or ChangeView right after the event.
 	Answer any
+	// Flags are the warnings on an accepted item decision: its horizon
+	// over capacity, a dependency out of order; as the ledger stands once
+	// the decision is applied.
+	Flags []projections.Flag
 }
 
 // aggregate is the aggregate a write targets, as the decision saw it.
@@ -436,7 +442,11 @@ func (s *Service) write(ctx context.Context, req Request, decide func() (aggrega
 		}
 	}
 	answer, err := s.answerAt(ctx, agg, ack.Sequence)
-	return Result{Created: agg.version == 0, Sequence: ack.Sequence, Answer: answer}, err
+	res := Result{Created: agg.version == 0, Sequence: ack.Sequence, Answer: answer}
+	if agg.kind == "item" {
+		res.Flags = s.views.ItemFlags(agg.id)
+	}
+	return res, err
 }
 
 // answerAt returns the aggregate as it stood right after the event at seq,
@@ -461,6 +471,8 @@ func (s *Service) answerAt(ctx context.Context, agg aggregate, seq uint64) (any,
 			answer, _ = st.TokenView(agg.id)
 		case "change":
 			answer, _ = st.ChangeView(agg.id)
+		case "product":
+			answer, _ = st.CapacityView(agg.id)
 		default:
 			answer, _ = st.ReviewView(agg.id)
 		}

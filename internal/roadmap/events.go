@@ -30,6 +30,7 @@ var SchemaVersions = map[string]int{
 	TypeChangeProposed:    1,
 	TypeChangeApproved:    1,
 	TypeChangeRejected:    1,
+	TypeCapacitySet:       1,
 }
 
 // Event is the data of one domain event.
@@ -60,6 +61,12 @@ type ItemProposed struct {
 	ParentID     string   `json:"parent_id,omitempty"`
 	Product      string   `json:"product"`
 	ObjectiveIDs []string `json:"objective_ids"`
+	// Effort, DependsOn and Risks are optional (schema version 1 without
+	// them): the item's size in effort points, the items it needs first,
+	// and the risks it carries.
+	Effort    *int     `json:"effort,omitempty"`
+	DependsOn []string `json:"depends_on,omitempty"`
+	Risks     []string `json:"risks,omitempty"`
 }
 
 // Placement is the part shared by the decisions that put an item on the
@@ -73,6 +80,9 @@ type Placement struct {
 	ObjectiveIDs []string `json:"objective_ids"`
 	Rationale    string   `json:"rationale"`
 	Evidence     []string `json:"evidence"`
+	// Effort, when set, re-estimates the item in effort points (optional;
+	// schema version 1 without it).
+	Effort *int `json:"effort,omitempty"`
 	// Approval is set when the decision took effect through an approved
 	// change (optional; schema version 1 without it).
 	Approval *Approval `json:"approval,omitempty"`
@@ -159,6 +169,8 @@ func NewEvent(eventType string) (Event, bool) {
 		return &ChangeApproved{}, true
 	case TypeChangeRejected:
 		return &ChangeRejected{}, true
+	case TypeCapacitySet:
+		return &CapacitySet{}, true
 	}
 	return nil, false
 }

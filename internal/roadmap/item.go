@@ -56,6 +56,9 @@ type Item struct {
 	Status       ItemStatus `json:"status"`
 	Horizon      Horizon    `json:"horizon,omitempty"`
 	Score        *Score     `json:"score"`
+	Effort       *int       `json:"effort,omitempty"`
+	DependsOn    []string   `json:"depends_on,omitempty"`
+	Risks        []string   `json:"risks,omitempty"`
 }
 
 // References gives the decisions on one item what they must know of the rest
@@ -78,6 +81,9 @@ type ProposeItem struct {
 	ParentID     string
 	Product      string
 	ObjectiveIDs []string
+	Effort       *int
+	DependsOn    []string
+	Risks        []string
 }
 
 // Prioritise is the command that places an item on the roadmap. Nil fields
@@ -89,6 +95,7 @@ type Prioritise struct {
 	ObjectiveIDs *[]string
 	Rationale    string
 	Evidence     []string
+	Effort       *int
 }
 
 // Reprioritise is the command that changes an item on the roadmap. Nil or
@@ -101,6 +108,7 @@ type Reprioritise struct {
 	ObjectiveIDs *[]string
 	Rationale    string
 	Evidence     []string
+	Effort       *int
 }
 
 // Deliver is the command that records an item as delivered.
@@ -130,8 +138,16 @@ func DecideProposeItem(cmd ProposeItem, refs References) (*ItemProposed, error) 
 	}
 	product := productOrDefault(&p, cmd.Product)
 	checkIDs(&p, "objective_ids", cmd.ObjectiveIDs)
+	checkEffort(&p, cmd.Effort)
+	checkItemIDs(&p, "depends_on", cmd.DependsOn)
+	risks := checkRisks(&p, cmd.Risks)
 	if err := p.err(); err != nil {
 		return nil, err
+	}
+	for _, id := range cmd.DependsOn {
+		if _, ok := refs.Item(id); !ok {
+			return nil, conflictf("dependency %s does not exist", id)
+		}
 	}
 	if cmd.ParentID != "" {
 		parent, ok := refs.Item(cmd.ParentID)
@@ -148,6 +164,7 @@ func DecideProposeItem(cmd ProposeItem, refs References) (*ItemProposed, error) 
 	return &ItemProposed{
 		Title: clean(cmd.Title), Description: clean(cmd.Description), Kind: cmd.Kind,
 		ParentID: cmd.ParentID, Product: product, ObjectiveIDs: nonNil(cmd.ObjectiveIDs),
+		Effort: cmd.Effort, DependsOn: slices.Clone(cmd.DependsOn), Risks: risks,
 	}, nil
 }
 
@@ -160,6 +177,8 @@ func DecidePrioritise(it Item, cmd Prioritise, refs References) (*ItemPrioritise
 		p.add("horizon", "must be now, next or later")
 	}
 	pl := checkPlacement(&p, cmd.Rank, cmd.Score, cmd.ObjectiveIDs, cmd.Rationale, cmd.Evidence)
+	checkEffort(&p, cmd.Effort)
+	pl.Effort = cmd.Effort
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -188,6 +207,8 @@ func DecideReprioritise(it Item, cmd Reprioritise, refs References) (*ItemReprio
 		p.add("horizon", "must be now, next or later (or left out to keep the current one)")
 	}
 	pl := checkPlacement(&p, cmd.Rank, cmd.Score, cmd.ObjectiveIDs, cmd.Rationale, cmd.Evidence)
+	checkEffort(&p, cmd.Effort)
+	pl.Effort = cmd.Effort
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -209,7 +230,8 @@ func DecideReprioritise(it Item, cmd Reprioritise, refs References) (*ItemReprio
 
 	rank, size := refs.Position(it.ID)
 	sameRank := pl.Rank == nil || min(*pl.Rank, size) == rank
-	if pl.Horizon == it.Horizon && sameRank && pl.Score.Equal(it.Score) && sameSet(pl.ObjectiveIDs, it.ObjectiveIDs) {
+	sameEffort := pl.Effort == nil || (it.Effort != nil && *pl.Effort == *it.Effort)
+	if pl.Horizon == it.Horizon && sameRank && pl.Score.Equal(it.Score) && sameSet(pl.ObjectiveIDs, it.ObjectiveIDs) && sameEffort {
 		return nil, conflictf("the reprioritisation changes nothing: item %s is already %s #%d with the same score and objectives", it.ID, it.Horizon, rank)
 	}
 	if pl.Horizon == it.Horizon && pl.Rank == nil {
@@ -258,7 +280,7 @@ func EvolveItem(it Item, id string, e Event) Item {
 		return Item{
 			ID: id, Title: e.Title, Description: e.Description, Kind: e.Kind,
 			ParentID: e.ParentID, Product: e.Product, ObjectiveIDs: e.ObjectiveIDs,
-			Status: StatusProposed,
+			Status: StatusProposed, Effort: e.Effort, DependsOn: e.DependsOn, Risks: e.Risks,
 		}
 	case *ItemPrioritised:
 		it.place(e.Placement)
@@ -274,6 +296,9 @@ func EvolveItem(it Item, id string, e Event) Item {
 
 func (it *Item) place(pl Placement) {
 	it.Status, it.Horizon, it.Score, it.ObjectiveIDs = StatusOnRoadmap, pl.Horizon, pl.Score, pl.ObjectiveIDs
+	if pl.Effort != nil {
+		it.Effort = pl.Effort
+	}
 }
 
 func checkPlacement(p *problems, rank *int, score *Score, objectiveIDs *[]string, rationale string, evidence []string) Placement {

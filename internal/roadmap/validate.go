@@ -17,6 +17,8 @@ const (
 	maxEvidence    = 50
 	maxEvidenceLen = 2000
 	maxObjectives  = 50
+	maxEffort      = 100000
+	maxRisks       = 20
 )
 
 // DefaultProduct is the product of an item or objective that names none.
@@ -92,4 +94,41 @@ func checkIDs(p *problems, field string, ids []string) {
 		}
 		seen[id] = true
 	}
+}
+
+func checkEffort(p *problems, effort *int) {
+	if effort != nil && (*effort < 0 || *effort > maxEffort) {
+		p.add("effort", "must be effort points from 0 to %d", maxEffort)
+	}
+}
+
+func checkItemIDs(p *problems, field string, ids []string) {
+	if len(ids) > maxObjectives {
+		p.add(field, "must have at most %d entries", maxObjectives)
+		return
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		f := field + "[" + strconv.Itoa(i) + "]"
+		switch {
+		case !ValidID(id):
+			p.add(f, "must be an item id (a lower-case UUID)")
+		case seen[id]:
+			p.add(f, "is listed twice")
+		}
+		seen[id] = true
+	}
+}
+
+func checkRisks(p *problems, risks []string) []string {
+	if len(risks) > maxRisks {
+		p.add("risks", "must have at most %d entries", maxRisks)
+		return nil
+	}
+	var out []string
+	for i, r := range risks {
+		requiredText(p, "risks["+strconv.Itoa(i)+"]", r, maxTitle)
+		out = append(out, clean(r))
+	}
+	return out
 }
