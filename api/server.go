@@ -146,6 +146,7 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/reviews/:id", s.getReview},
 		{http.MethodPost, "/reviews/:id/close", s.closeReview},
 		{http.MethodGet, "/reviews/:id/diff", s.reviewDiff},
+		{http.MethodGet, "/reviews/:id/pack", s.reviewPack},
 		{http.MethodGet, "/events", s.rawEvents},
 		{http.MethodGet, "/events/:seq/proof", s.eventProof},
 		{http.MethodPost, "/checkpoints", s.signCheckpoint},

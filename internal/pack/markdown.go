@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +76,7 @@ func (m *mdWriter) table(head []string, rows [][]string) {
 }
 
 func (m *mdWriter) header(p Pack) {
-	m.line("# %s", mdText(p.Title))
+	m.line("# %s", mdHeading(p.Title))
 	m.line("")
 	m.line("Governance review pack for %s.", mdText(p.Period))
 	m.line("")
@@ -115,7 +114,7 @@ func (m *mdWriter) goals(p Pack) {
 	}
 	head := []string{"Horizon", "Rank", "Item", "Product"}
 	for _, g := range p.Goals {
-		title := mdText(g.Title)
+		title := mdHeading(g.Title)
 		if g.Retired {
 			title += " (retired)"
 		}
@@ -355,15 +354,13 @@ func mdList(items []string) string {
 	return strings.Join(out, listSeparator)
 }
 
-// listMarker is what would make a text start a list item.
-var listMarker = regexp.MustCompile(`^[0-9]{1,9}[.)]`)
-
 // mdText makes user text safe inline Markdown that reads as the same text:
 // line breaks and other control characters become spaces (one line, so no
-// table row ends early), and every character that could start markup or
-// split a cell is backslash-escaped: emphasis, code, links and images,
-// raw HTML and entities, strikethrough, the cell separator; a heading,
-// block quote or list marker at the start too.
+// table row or list item ends early), and every character that could start
+// markup or split a cell is backslash-escaped: emphasis, code, links and
+// images, raw HTML and entities, strikethrough, the cell separator. The pack
+// writes user text only after its own marker ("# ", "- Notes: ", "| "), so
+// no text starts a block.
 func mdText(s string) string {
 	s = strings.TrimSpace(strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
@@ -372,17 +369,6 @@ func mdText(s string) string {
 		return r
 	}, s))
 	var b strings.Builder
-	if loc := listMarker.FindStringIndex(s); loc != nil {
-		b.WriteString(s[:loc[1]-1])
-		b.WriteByte('\\')
-		s = s[loc[1]-1:]
-		b.WriteByte(s[0])
-		s = s[1:]
-	} else if s != "" && strings.ContainsRune("#+-=", rune(s[0])) {
-		b.WriteByte('\\')
-		b.WriteByte(s[0])
-		s = s[1:]
-	}
 	for _, r := range s {
 		if strings.ContainsRune("\\`*_[]<>|~&!", r) {
 			b.WriteByte('\\')
@@ -390,6 +376,12 @@ func mdText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// mdHeading is mdText for a heading's text, whose trailing #s would
+// otherwise close the heading and vanish.
+func mdHeading(s string) string {
+	return strings.ReplaceAll(mdText(s), "#", `\#`)
 }
 
 // codeText keeps text the ledger made (ids, digests) inside a code span:
