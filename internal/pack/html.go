@@ -65,10 +65,11 @@ dl.meta dt { font-weight: 600; }
 dl.meta dd { margin: 0; }
 code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: .3rem 0 .8rem; font-size: .92em; }
-th, td { border: 1px solid #b8b8b8; padding: .25rem .45rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-th { background: #efefef; }
+th, td { border: 1px solid #b8b8b8; padding: .25rem .45rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+th { background: #efefef; white-space: nowrap; }
 td.num { text-align: right; white-space: nowrap; }
-ul.evidence { margin: 0; padding-left: 1rem; }
+td.when { white-space: nowrap; }
+ul.evidence { margin: 0; padding-left: 1rem; overflow-wrap: anywhere; }
 p.kpi { margin: 0 0 .3rem; color: #444; }
 p.empty { color: #555; font-style: italic; }
 .over { font-weight: 700; color: #a00000; }
@@ -161,7 +162,7 @@ p.empty { color: #555; font-style: italic; }
 <thead><tr><th>Seq</th><th>Time</th><th>Actor</th><th>Item</th><th>Product</th><th>Rationale</th><th>Evidence</th></tr></thead>
 <tbody>
 {{- range .Progress}}
-<tr><td class="num">{{seq .Sequence}}</td><td>{{time .At}}</td><td>{{.Actor}}</td><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
+<tr><td class="num">{{seq .Sequence}}</td><td class="when">{{time .At}}</td><td>{{.Actor}}</td><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -175,7 +176,7 @@ p.empty { color: #555; font-style: italic; }
 <thead><tr><th>Seq</th><th>Time</th><th>Actor</th><th>Type</th><th>Subject</th><th>From → To</th><th>Score</th><th>Rationale</th><th>Evidence</th></tr></thead>
 <tbody>
 {{- range .Decisions}}
-<tr><td class="num">{{seq .Sequence}}</td><td>{{time .At}}</td><td>{{.Actor}}</td><td>{{.Type}}</td><td>{{.Subject}}</td><td>{{.Move}}</td><td>{{.Score}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
+<tr><td class="num">{{seq .Sequence}}</td><td class="when">{{time .At}}</td><td>{{.Actor}}</td><td>{{.Type}}</td><td>{{.Subject}}</td><td>{{.Move}}</td><td>{{.Score}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -259,7 +260,7 @@ p.empty { color: #555; font-style: italic; }
 <thead><tr><th>Item</th><th>Product</th><th>Place</th><th>Last decision</th><th>Days since</th></tr></thead>
 <tbody>
 {{- range .Stale}}
-<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Place}}</td><td>{{time .LastDecisionAt}}</td><td class="num">{{.DaysSince}}</td></tr>
+<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Place}}</td><td class="when">{{time .LastDecisionAt}}</td><td class="num">{{.DaysSince}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -300,7 +301,7 @@ p.empty { color: #555; font-style: italic; }
 <thead><tr><th>Item</th><th>Change</th><th>Proposed by</th><th>Proposed at</th><th>Rationale</th></tr></thead>
 <tbody>
 {{- range .Pending}}
-<tr><td>{{.Title}}</td><td>{{.Change}}</td><td>{{.ProposedBy}}</td><td>{{time .ProposedAt}}</td><td>{{.Rationale}}</td></tr>
+<tr><td>{{.Title}}</td><td>{{.Change}}</td><td>{{.ProposedBy}}</td><td class="when">{{time .ProposedAt}}</td><td>{{.Rationale}}</td></tr>
 {{- end}}
 </tbody>
 </table>
