@@ -367,19 +367,25 @@ func (q auditQuery) next(seq uint64) string {
 
 // negotiateAudit picks the media type of the answer from Accept: JSON when
 // there is none or it takes anything; otherwise the type it prefers most
-// among JSON, JSON Lines and CSV, an exact type winning over a wildcard of
-// the same weight. It returns false when Accept takes none of them.
+// among JSON, JSON Lines and CSV. It returns false when Accept takes none of
+// them.
 func negotiateAudit(accept string) (auditFormat, bool) {
+	media, ok := negotiate(accept, mediaJSON, mediaNDJSON, mediaCSV)
+	return map[string]auditFormat{mediaJSON: formatJSON, mediaNDJSON: formatNDJSON, mediaCSV: formatCSV}[media], ok
+}
+
+// negotiate picks the media type of an answer from Accept among offers: the
+// first offer when there is no Accept or it takes anything; otherwise the
+// offer it prefers most, an exact type winning over a wildcard of the same
+// weight, and of two alike the earlier offer. It returns false when Accept
+// takes none of them.
+func negotiate(accept string, offers ...string) (string, bool) {
 	if strings.TrimSpace(accept) == "" {
-		return formatJSON, true
+		return offers[0], true
 	}
-	offers := []struct {
-		format auditFormat
-		media  string
-	}{{formatJSON, mediaJSON}, {formatNDJSON, mediaNDJSON}, {formatCSV, mediaCSV}}
-	best, bestQ, bestExact := formatJSON, 0.0, false
+	best, bestQ, bestExact := offers[0], 0.0, false
 	for _, offer := range offers {
-		kind, _, _ := strings.Cut(offer.media, "/")
+		kind, _, _ := strings.Cut(offer, "/")
 		q, exact, specificity := 0.0, false, -1
 		for part := range strings.SplitSeq(accept, ",") {
 			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
@@ -388,7 +394,7 @@ func negotiateAudit(accept string) (auditFormat, bool) {
 			}
 			spec := -1
 			switch mt {
-			case offer.media:
+			case offer:
 				spec = 2
 			case kind + "/*":
 				spec = 1
@@ -407,7 +413,7 @@ func negotiateAudit(accept string) (auditFormat, bool) {
 			q, exact, specificity = weight, spec == 2, spec
 		}
 		if q > bestQ || (q == bestQ && q > 0 && exact && !bestExact) {
-			best, bestQ, bestExact = offer.format, q, exact
+			best, bestQ, bestExact = offer, q, exact
 		}
 	}
 	return best, bestQ > 0

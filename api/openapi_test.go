@@ -54,6 +54,10 @@ var (
 func specAndRouter() (*openapi3.T, routers.Router, error) {
 	specOnce.Do(func() {
 		openapi3filter.RegisterBodyDecoder("application/x-ndjson", ndjsonDecoder)
+		// The review pack's documents are checked as text, against their
+		// media type and status; their contents have tests of their own.
+		openapi3filter.RegisterBodyDecoder("text/markdown", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 		specDoc, specErr = loadSpec()
 		if specErr != nil {
 			return

@@ -93,6 +93,7 @@ func routeCases(l *testLedger) map[string]routeCase {
 			id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": f.period()})["id"].(string)
 			return "/v1/reviews/" + id + "/close", map[string]any{}, 200
 		},
+		"GET /v1/reviews/:id/pack":        fixed("/v1/reviews/"+f.review+"/pack", nil, 200),
 		"GET /v1/reviews/:id/diff":        fixed("/v1/reviews/"+f.review+"/diff?against="+f.otherReview, nil, 200),
 		"GET /v1/events":                  fixed("/v1/events", nil, 200),
 		"GET /v1/events/:seq/proof":       fixed(fmt.Sprintf("/v1/events/1/proof?checkpoint=%d", f.checkpointSize), nil, 200),
@@ -126,6 +127,7 @@ func first[A, B any](a A, _ B) A { return a }
 // documentation give it: the matrix checks the server against this, not
 // against its own table.
 var designed = map[string]roadmap.Permission{
+	"GET /v1/reviews/:id/pack":           roadmap.PermRead,
 	"GET /v1/products/:product/capacity": roadmap.PermRead,
 	"PUT /v1/products/:product/capacity": roadmap.PermAdmin,
 	"POST /v1/objectives":                roadmap.PermDecide,

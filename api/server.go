@@ -172,6 +172,7 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/reviews/:id", s.getReview, read},
 		{http.MethodPost, "/reviews/:id/close", s.closeReview, approve},
 		{http.MethodGet, "/reviews/:id/diff", s.reviewDiff, read},
+		{http.MethodGet, "/reviews/:id/pack", s.reviewPack, read},
 		{http.MethodGet, "/events", s.rawEvents, audit},
 		{http.MethodGet, "/events/:seq/proof", s.eventProof, audit},
 		{http.MethodPost, "/checkpoints", s.signCheckpoint, approve},

@@ -18,6 +18,20 @@ const (
 	// ChurnMoves is how many moves in one period an item may make before a
 	// review flags it as churning.
 	ChurnMoves = 2
+	// LongInLater is how long an item may sit in later, counted from the
+	// decision that put it there, before a review flags it as backlog
+	// gravity.
+	LongInLater = 90 * 24 * time.Hour
+)
+
+// Reasons an item is flagged as backlog gravity.
+const (
+	// GravityLongInLater: in later for LongInLater or more.
+	GravityLongInLater = "long-in-later"
+	// GravityRaisedWithoutEvidence: reprioritised up in the period (into a
+	// horizon nearer now, or to a better rank in its horizon) with no
+	// evidence, or with the same evidence as its previous decision.
+	GravityRaisedWithoutEvidence = "raised-without-evidence"
 )
 
 // SignalItem is a roadmap item a health signal points at.
@@ -44,6 +58,21 @@ type ChurnItem struct {
 	Sequences []uint64 `json:"sequences"`
 }
 
+// GravityItem is an item that stays on the roadmap or rises on it by
+// persistence rather than by evidence.
+type GravityItem struct {
+	ItemID  string `json:"item_id"`
+	Title   string `json:"title"`
+	Product string `json:"product"`
+	// Reason is GravityLongInLater or GravityRaisedWithoutEvidence.
+	Reason string `json:"reason"`
+	// Sequence is the decision behind the row: the one that put the item
+	// in later, or the one that raised it.
+	Sequence uint64 `json:"sequence"`
+	// Since is when the item went into later; null for a raise.
+	Since *time.Time `json:"since"`
+}
+
 // ObjectiveRef names an objective with its measure.
 type ObjectiveRef struct {
 	ID      string `json:"id"`
@@ -64,6 +93,10 @@ type Signals struct {
 	// Churn are items moved more than ChurnMoves times in the period: moved
 	// within or between horizons, or off the roadmap.
 	Churn []ChurnItem `json:"churn"`
+	// BacklogGravity are the items in later for LongInLater or more, in
+	// roadmap order, then the raises of the period without new evidence,
+	// in log order.
+	BacklogGravity []GravityItem `json:"backlog_gravity"`
 }
 
 // Snapshot is a governance review: for an open one, the decisions since the
@@ -136,12 +169,47 @@ func (c *Current) Snapshot(ctx context.Context, id string, now time.Time) (Snaps
 	if err != nil {
 		return Snapshot{}, err
 	}
+	prior, err := c.priorEvidence(ctx, snap.SinceSequence, decisions)
+	if err != nil {
+		return Snapshot{}, err
+	}
 	err = c.At(ctx, snap.Sequence, func(s *State) error {
 		snap.Roadmap = s.Roadmap("")
-		snap.Signals = s.Signals(now, decisions)
+		snap.Signals = s.Signals(now, decisions, prior)
 		return nil
 	})
 	return snap, err
+}
+
+// priorEvidence returns, for every item raised in a period before any other
+// decision of the period on it, the evidence of its last decision before
+// the period: what the raise's evidence is compared with. The period's
+// decisions follow sequence since.
+func (c *Current) priorEvidence(ctx context.Context, since uint64, decisions []Record) (map[string][]string, error) {
+	prior := map[string][]string{}
+	var need []string
+	decided := map[string]bool{}
+	for _, d := range decisions {
+		if d.AggregateType != "item" {
+			continue
+		}
+		if raised(d) && !decided[d.AggregateID] {
+			need = append(need, d.AggregateID)
+		}
+		decided[d.AggregateID] = true
+	}
+	if len(need) == 0 || since == 0 {
+		return prior, nil
+	}
+	err := c.At(ctx, since, func(s *State) error {
+		for _, id := range need {
+			if it := s.items[id]; it != nil {
+				prior[id] = it.evidence
+			}
+		}
+		return nil
+	})
+	return prior, err
 }
 
 // previousClose returns the ledger position of the latest review, other than
@@ -156,10 +224,15 @@ func previousClose(reviews []ReviewView, id string, sequence uint64) uint64 {
 	return since
 }
 
-// Signals computes the health signals of s at moment now, with churn counted
-// over the given decisions of the period.
-func (s *State) Signals(now time.Time, decisions []Record) Signals {
-	sig := Signals{Orphans: []SignalItem{}, OrphanedObjectives: []ObjectiveRef{}, Stale: []StaleItem{}, Churn: []ChurnItem{}}
+// Signals computes the health signals of s at moment now, with churn and
+// raises counted over the given decisions of the period, in log order. prior
+// holds, for items the period raises, the evidence of their last decision
+// before the period (an item it lacks had none).
+func (s *State) Signals(now time.Time, decisions []Record, prior map[string][]string) Signals {
+	sig := Signals{
+		Orphans: []SignalItem{}, OrphanedObjectives: []ObjectiveRef{}, Stale: []StaleItem{}, Churn: []ChurnItem{},
+		BacklogGravity: []GravityItem{},
+	}
 	served := map[string]bool{}
 	for _, e := range s.entries("") {
 		it := s.items[e.ID]
@@ -172,6 +245,12 @@ func (s *State) Signals(now time.Time, decisions []Record) Signals {
 		}
 		if d := it.LastDecision; d != nil && now.Sub(d.At) > StaleAfter {
 			sig.Stale = append(sig.Stale, StaleItem{SignalItem: item, LastDecisionAt: d.At, DaysSince: int(now.Sub(d.At) / (24 * time.Hour))})
+		}
+		if p := it.Placed; it.Horizon == roadmap.Later && p != nil && now.Sub(p.At) >= LongInLater {
+			since := p.At
+			sig.BacklogGravity = append(sig.BacklogGravity, GravityItem{
+				ItemID: e.ID, Title: e.Title, Product: e.Product, Reason: GravityLongInLater, Sequence: p.Sequence, Since: &since,
+			})
 		}
 	}
 	for id, o := range s.objectives {
@@ -203,7 +282,45 @@ func (s *State) Signals(now time.Time, decisions []Record) Signals {
 			sig.Churn = append(sig.Churn, *m)
 		}
 	}
+
+	evidence := map[string][]string{}
+	for _, d := range decisions {
+		if d.AggregateType != "item" {
+			continue
+		}
+		before, seen := evidence[d.AggregateID]
+		if !seen {
+			before = prior[d.AggregateID]
+		}
+		evidence[d.AggregateID] = d.Evidence
+		if raised(d) && (len(d.Evidence) == 0 || sameSet(d.Evidence, before)) {
+			sig.BacklogGravity = append(sig.BacklogGravity, GravityItem{
+				ItemID: d.AggregateID, Title: d.Title, Product: d.Product, Reason: GravityRaisedWithoutEvidence, Sequence: d.Sequence,
+			})
+		}
+	}
 	return sig
+}
+
+// raised reports whether a decision is a reprioritisation that moved its
+// item up the roadmap: into a horizon nearer now, or to a better rank in
+// the same horizon. The places are the item's own just before and after
+// the decision, so no other item's move counts.
+func raised(d Record) bool {
+	if d.Type != roadmap.TypeItemReprioritised || d.From == nil || d.To == nil || d.From.Rank == 0 || d.To.Rank == 0 {
+		return false
+	}
+	if d.From.Horizon != d.To.Horizon {
+		return horizonOrder(d.To.Horizon) < horizonOrder(d.From.Horizon)
+	}
+	return d.To.Rank < d.From.Rank
+}
+
+// sameSet reports whether two lists hold the same entries, whatever their
+// order or repeats.
+func sameSet(a, b []string) bool {
+	x, y := slices.Compact(slices.Sorted(slices.Values(a))), slices.Compact(slices.Sorted(slices.Values(b)))
+	return slices.Equal(x, y)
 }
 
 // ReviewPoint names one end of a diff.

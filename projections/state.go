@@ -41,6 +41,15 @@ type ItemView struct {
 	// LastDecision is the item's last prioritisation, reprioritisation or
 	// removal; nil while it is only proposed.
 	LastDecision *Decision
+	// Placed is the decision that put the item in the horizon it is in: a
+	// move within the horizon keeps it, a move to another horizon or a
+	// return to the roadmap replaces it. Nil while the item is off the
+	// roadmap.
+	Placed *Decision
+	// evidence is the evidence of LastDecision: a review compares the next
+	// decision's with it to tell a raise backed by new evidence from one
+	// that is not.
+	evidence []string
 	// handle is the item's index in State.ids: horizon lists hold handles,
 	// which compare and move far faster than ids.
 	handle uint32
@@ -150,8 +159,15 @@ func (s *State) Apply(ev Event) {
 		before := it.Item
 		it.Item = roadmap.EvolveItem(it.Item, env.AggregateID, ev.Data)
 		it.Version, it.Head = ev.Sequence, env.Hash
-		if rationale, ok := decisionRationale(ev.Data); ok {
-			it.LastDecision = &Decision{Sequence: ev.Sequence, Type: env.Type, Rationale: rationale, Actor: env.Actor, At: env.Time}
+		if rationale, evidence, ok := decisionOf(ev.Data); ok {
+			d := &Decision{Sequence: ev.Sequence, Type: env.Type, Rationale: rationale, Actor: env.Actor, At: env.Time}
+			it.LastDecision, it.evidence = d, evidence
+			switch {
+			case it.Status != roadmap.StatusOnRoadmap:
+				it.Placed = nil
+			case before.Status != roadmap.StatusOnRoadmap || before.Horizon != it.Horizon:
+				it.Placed = d
+			}
 		}
 		s.items[env.AggregateID] = &it
 		if e, ok := ev.Data.(*roadmap.ItemProposed); ok && len(e.DependsOn) > 0 {
@@ -185,20 +201,20 @@ func (s *State) Apply(ev Event) {
 	}
 }
 
-// decisionRationale returns the rationale of an item decision, and false for
-// an event that is not one.
-func decisionRationale(e roadmap.Event) (string, bool) {
+// decisionOf returns the rationale and evidence of an item decision, and
+// false for an event that is not one.
+func decisionOf(e roadmap.Event) (rationale string, evidence []string, ok bool) {
 	switch e := e.(type) {
 	case *roadmap.ItemPrioritised:
-		return e.Rationale, true
+		return e.Rationale, e.Evidence, true
 	case *roadmap.ItemReprioritised:
-		return e.Rationale, true
+		return e.Rationale, e.Evidence, true
 	case *roadmap.ItemRemoved:
-		return e.Rationale, true
+		return e.Rationale, e.Evidence, true
 	case *roadmap.ItemDelivered:
-		return e.Rationale, true
+		return e.Rationale, e.Evidence, true
 	}
-	return "", false
+	return "", nil, false
 }
 
 // move keeps the horizon lists in step with a decision on one item. It

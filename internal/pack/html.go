@@ -1,0 +1,338 @@
+package pack
+
+import (
+	"bytes"
+	"html/template"
+	"io"
+)
+
+// HTML writes p as one standalone HTML5 document: its styles inline, no
+// script, nothing loaded from anywhere (a content security policy says so to
+// the browser too), laid out to print. Each part of Sections is a <section>
+// with the part's id and a numbered <h2>. Every text is escaped by
+// html/template, and links in evidence stay text. It returns the error of
+// rendering or of writing to w.
+func HTML(w io.Writer, p Pack) error {
+	var b bytes.Buffer
+	if err := htmlTemplate.Execute(&b, htmlData{Pack: p, Sections: Sections()}); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+type htmlData struct {
+	Pack
+	Sections []Section
+}
+
+// diffPart is one list of a diff with the anchor and heading it is shown
+// under.
+type diffPart struct {
+	ID, Title string
+	Rows      []DiffRow
+}
+
+// htmlTemplate is parsed once; it never changes after.
+var htmlTemplate = template.Must(template.New("pack").Funcs(template.FuncMap{
+	"time":    formatTime,
+	"seq":     seq,
+	"seqs":    seqs,
+	"inc":     func(i int) int { return i + 1 },
+	"detail":  gravityDetail,
+	"scoreOf": scoreChange,
+	"diffPart": func(id, title string, rows []DiffRow) diffPart {
+		return diffPart{ID: id, Title: title, Rows: rows}
+	},
+}).Parse(htmlSource))
+
+const htmlSource = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · governance review pack</title>
+<link rel="icon" href="data:,">
+<style>
+:root { color-scheme: light; }
+body { font: 11pt/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1a1a1a; margin: 2rem auto; max-width: 70rem; padding: 0 1.5rem; }
+h1 { font-size: 1.7rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.3rem; margin: 2.2rem 0 .6rem; padding-bottom: .2rem; border-bottom: 2px solid #1a1a1a; }
+h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: .8rem 0 0; }
+dl.meta dt { font-weight: 600; }
+dl.meta dd { margin: 0; }
+code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; margin: .3rem 0 .8rem; font-size: .92em; }
+th, td { border: 1px solid #b8b8b8; padding: .25rem .45rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+th { background: #efefef; white-space: nowrap; }
+td.num { text-align: right; white-space: nowrap; }
+td.when { white-space: nowrap; }
+ul.evidence { margin: 0; padding-left: 1rem; overflow-wrap: anywhere; }
+p.kpi { margin: 0 0 .3rem; color: #444; }
+p.empty { color: #555; font-style: italic; }
+.over { font-weight: 700; color: #a00000; }
+@media print {
+  body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
+  @page { size: A4; margin: 14mm; }
+  h2, h3 { break-after: avoid; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; }
+}
+</style>
+</head>
+<body>
+<header>
+<h1>{{.Title}}</h1>
+<p>Governance review pack for {{.Period}}.</p>
+<dl class="meta">
+<dt>Review</dt><dd><code>{{.ReviewID}}</code>, {{.Status}}</dd>
+<dt>Opened</dt><dd>{{time .OpenedAt}}</dd>
+{{- if .ClosedAt}}
+<dt>Closed</dt><dd>{{time .ClosedAt}}, frozen at ledger position {{.Sequence}}</dd>
+{{- else}}
+<dt>Open</dt><dd>as the ledger stands at position {{.Sequence}}</dd>
+{{- end}}
+<dt>Period</dt><dd>the decisions after ledger position {{.SinceSequence}}, up to {{.Sequence}}</dd>
+{{- if .AsOf}}
+<dt>Ledger as of</dt><dd>{{time .AsOf}}</dd>
+{{- end}}
+<dt>Signals measured at</dt><dd>{{time .MeasuredAt}}</dd>
+{{- if .ChainDigest}}
+<dt>Chain heads digest</dt><dd><code>{{.ChainDigest}}</code></dd>
+{{- end}}
+{{- if .Notes}}
+<dt>Notes</dt><dd>{{.Notes}}</dd>
+{{- end}}
+</dl>
+</header>
+<main>
+{{- $p := .Pack}}
+{{- range $i, $s := .Sections}}
+<section id="{{$s.ID}}">
+<h2>{{inc $i}}. {{$s.Title}}</h2>
+{{- if eq $s.ID "goals"}}{{template "goals" $p}}
+{{- else if eq $s.ID "progress"}}{{template "progress" $p}}
+{{- else if eq $s.ID "decisions"}}{{template "decisions" $p}}
+{{- else if eq $s.ID "capacity"}}{{template "capacity" $p}}
+{{- else if eq $s.ID "risks"}}{{template "risks" $p}}
+{{- else if eq $s.ID "health"}}{{template "health" $p}}
+{{- else if eq $s.ID "pending"}}{{template "pending" $p}}
+{{- else if eq $s.ID "diff"}}{{template "diff" $p}}
+{{- end}}
+</section>
+{{- end}}
+</main>
+</body>
+</html>
+{{define "evidence"}}{{if .}}<ul class="evidence">{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}{{end}}
+{{- define "goalItems"}}
+<table>
+<thead><tr><th>Horizon</th><th>Rank</th><th>Item</th><th>Product</th></tr></thead>
+<tbody>
+{{- range .}}
+<tr><td>{{.Place.Horizon}}</td><td class="num">{{.Place.Rank}}</td><td>{{.Title}}</td><td>{{.Product}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
+{{- define "goals"}}
+{{- if not .Goals}}
+<p class="empty">No active objectives.</p>
+{{- end}}
+{{- range .Goals}}
+<h3 id="goal-{{.ObjectiveID}}">{{.Title}}{{if .Retired}} (retired){{end}}</h3>
+<p class="kpi">KPI: {{.KPI}} · Target: {{.Target}} · Product: {{.Product}}</p>
+{{- if .Items}}{{template "goalItems" .Items}}{{else}}
+<p class="empty">No roadmap item serves this objective.</p>
+{{- end}}
+{{- end}}
+<h3 id="unaligned">Unaligned</h3>
+{{- if .Unaligned}}
+<p>Roadmap items that serve no objective:</p>
+{{- template "goalItems" .Unaligned}}
+{{- else}}
+<p class="empty">Every roadmap item serves an objective.</p>
+{{- end}}
+{{- end}}
+{{- define "progress"}}
+{{- if .Progress}}
+<table>
+<thead><tr><th>Seq</th><th>Time</th><th>Actor</th><th>Item</th><th>Product</th><th>Rationale</th><th>Evidence</th></tr></thead>
+<tbody>
+{{- range .Progress}}
+<tr><td class="num">{{seq .Sequence}}</td><td class="when">{{time .At}}</td><td>{{.Actor}}</td><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">No items delivered in this period.</p>
+{{- end}}
+{{- end}}
+{{- define "decisions"}}
+{{- if .Decisions}}
+<table>
+<thead><tr><th>Seq</th><th>Time</th><th>Actor</th><th>Type</th><th>Subject</th><th>From → To</th><th>Score</th><th>Rationale</th><th>Evidence</th></tr></thead>
+<tbody>
+{{- range .Decisions}}
+<tr><td class="num">{{seq .Sequence}}</td><td class="when">{{time .At}}</td><td>{{.Actor}}</td><td>{{.Type}}</td><td>{{.Subject}}</td><td>{{.Move}}</td><td>{{.Score}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">No decisions in this period.</p>
+{{- end}}
+{{- end}}
+{{- define "capacity"}}
+{{- if .Capacity}}
+<table>
+<thead><tr><th>Product</th><th>Horizon</th><th>Capacity</th><th>Committed</th><th>Over capacity</th></tr></thead>
+<tbody>
+{{- range .Capacity}}
+<tr><td>{{.Product}}</td><td>{{.Horizon}}</td><td class="num">{{if .Capacity}}{{.Capacity}}{{else}}not set{{end}}</td><td class="num">{{.Committed}}</td><td>{{if .Over}}<span class="over">over</span>{{else}}no{{end}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">No capacity set.</p>
+{{- end}}
+{{- end}}
+{{- define "risks"}}
+<h3 id="risks-items">Risks</h3>
+{{- if .Risks}}
+<table>
+<thead><tr><th>Item</th><th>Risks</th></tr></thead>
+<tbody>
+{{- range .Risks}}
+<tr><td>{{.Title}}</td><td>{{template "evidence" .Risks}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">No risks recorded.</p>
+{{- end}}
+<h3 id="dependencies">Dependencies</h3>
+{{- if .Dependencies}}
+<table>
+<thead><tr><th>Item</th><th>Depends on</th><th>Flag</th></tr></thead>
+<tbody>
+{{- range .Dependencies}}
+<tr><td>{{.Title}}</td><td>{{template "evidence" .DependsOn}}</td><td>{{.Flag}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">No dependencies recorded.</p>
+{{- end}}
+{{- end}}
+{{- define "health"}}
+{{- with .Health}}
+<h3 id="health-orphans">Orphans</h3>
+{{- if .Orphans}}
+<table>
+<thead><tr><th>Item</th><th>Product</th><th>Place</th></tr></thead>
+<tbody>
+{{- range .Orphans}}
+<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Place}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">None.</p>
+{{- end}}
+<h3 id="health-orphaned-objectives">Orphaned objectives</h3>
+{{- if .OrphanedObjectives}}
+<table>
+<thead><tr><th>Objective</th><th>KPI</th><th>Target</th><th>Product</th></tr></thead>
+<tbody>
+{{- range .OrphanedObjectives}}
+<tr><td>{{.Title}}</td><td>{{.KPI}}</td><td>{{.Target}}</td><td>{{.Product}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">None.</p>
+{{- end}}
+<h3 id="health-stale">Stale items</h3>
+{{- if .Stale}}
+<table>
+<thead><tr><th>Item</th><th>Product</th><th>Place</th><th>Last decision</th><th>Days since</th></tr></thead>
+<tbody>
+{{- range .Stale}}
+<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Place}}</td><td class="when">{{time .LastDecisionAt}}</td><td class="num">{{.DaysSince}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">None.</p>
+{{- end}}
+<h3 id="health-churn">Churn</h3>
+{{- if .Churn}}
+<table>
+<thead><tr><th>Item</th><th>Moves</th><th>Decisions</th></tr></thead>
+<tbody>
+{{- range .Churn}}
+<tr><td>{{.Title}}</td><td class="num">{{.Moves}}</td><td>{{seqs .Sequences}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">None.</p>
+{{- end}}
+<h3 id="health-gravity">Backlog gravity</h3>
+{{- if .Gravity}}
+<table>
+<thead><tr><th>Item</th><th>Product</th><th>Reason</th><th>Decision</th><th>Detail</th></tr></thead>
+<tbody>
+{{- range .Gravity}}
+<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Reason}}</td><td class="num">{{seq .Sequence}}</td><td>{{detail .}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">None.</p>
+{{- end}}
+{{- end}}
+{{- end}}
+{{- define "pending"}}
+{{- if .Pending}}
+<table>
+<thead><tr><th>Item</th><th>Change</th><th>Proposed by</th><th>Proposed at</th><th>Rationale</th></tr></thead>
+<tbody>
+{{- range .Pending}}
+<tr><td>{{.Title}}</td><td>{{.Change}}</td><td>{{.ProposedBy}}</td><td class="when">{{time .ProposedAt}}</td><td>{{.Rationale}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">No changes pending approval.</p>
+{{- end}}
+{{- end}}
+{{- define "diff"}}
+{{- with .Diff}}
+<p>Against the review of {{.AgainstPeriod}} (<code>{{.AgainstID}}</code>), frozen at ledger position {{.AgainstSequence}}.</p>
+{{- template "diffRows" (diffPart "added" "Added" .Added)}}
+{{- template "diffRows" (diffPart "removed" "Removed" .Removed)}}
+{{- template "diffRows" (diffPart "moved" "Moved" .Moved)}}
+{{- template "diffRows" (diffPart "rescored" "Rescored" .Rescored)}}
+{{- else}}
+<p class="empty">First review: nothing to compare.</p>
+{{- end}}
+{{- end}}
+{{- define "diffRows"}}
+<h3 id="diff-{{.ID}}">{{.Title}}</h3>
+{{- if .Rows}}
+<table>
+<thead><tr><th>Item</th><th>Product</th><th>From</th><th>To</th><th>Score</th><th>Decisions</th></tr></thead>
+<tbody>
+{{- range .Rows}}
+<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.From}}</td><td>{{.To}}</td><td>{{scoreOf .}}</td><td>{{seqs .Decisions}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">None.</p>
+{{- end}}
+{{- end}}
+`

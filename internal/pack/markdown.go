@@ -1,0 +1,389 @@
+package pack
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// timeLayout is how the pack writes moments: to the minute, in UTC, so a
+// pack reads the same wherever it is made.
+const timeLayout = "2006-01-02 15:04 UTC"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// Markdown writes p as GitHub-flavoured Markdown: a heading per section of
+// Sections, in order, numbered from 1. Every text that came from a user
+// (titles, rationales, evidence, notes, actors) is escaped, so it reads as
+// the same text and can neither break a table nor become markup. It returns
+// the error of writing to w.
+func Markdown(w io.Writer, p Pack) error {
+	var b bytes.Buffer
+	m := &mdWriter{b: &b}
+	m.header(p)
+	for i, s := range Sections() {
+		fmt.Fprintf(&b, "\n## %d. %s\n\n", i+1, s.Title)
+		switch s.ID {
+		case "goals":
+			m.goals(p)
+		case "progress":
+			m.progress(p)
+		case "decisions":
+			m.decisions(p)
+		case "capacity":
+			m.capacity(p)
+		case "risks":
+			m.risks(p)
+		case "health":
+			m.health(p)
+		case "pending":
+			m.pending(p)
+		case "diff":
+			m.diff(p)
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+type mdWriter struct{ b *bytes.Buffer }
+
+func (m *mdWriter) line(format string, args ...any) {
+	fmt.Fprintf(m.b, format, args...)
+	m.b.WriteByte('\n')
+}
+
+// table writes a table of already escaped cells; an empty cell shows as a
+// dash.
+func (m *mdWriter) table(head []string, rows [][]string) {
+	m.b.WriteString("| " + strings.Join(head, " | ") + " |\n|")
+	for range head {
+		m.b.WriteString(" --- |")
+	}
+	m.b.WriteByte('\n')
+	for _, r := range rows {
+		for i, c := range r {
+			if c == "" {
+				r[i] = "—"
+			}
+		}
+		m.b.WriteString("| " + strings.Join(r, " | ") + " |\n")
+	}
+}
+
+func (m *mdWriter) header(p Pack) {
+	m.line("# %s", mdHeading(p.Title))
+	m.line("")
+	m.line("Governance review pack for %s.", mdText(p.Period))
+	m.line("")
+	m.line("- Review: `%s`, %s", codeText(p.ReviewID), mdText(p.Status))
+	m.line("- Opened: %s", formatTime(p.OpenedAt))
+	if p.ClosedAt != nil {
+		m.line("- Closed: %s, frozen at ledger position %d", formatTime(*p.ClosedAt), p.Sequence)
+	} else {
+		m.line("- Open: as the ledger stands at position %d", p.Sequence)
+	}
+	m.line("- Period: the decisions after ledger position %d, up to %d", p.SinceSequence, p.Sequence)
+	if p.AsOf != nil {
+		m.line("- Ledger as of: %s", formatTime(*p.AsOf))
+	}
+	m.line("- Signals measured at: %s", formatTime(p.MeasuredAt))
+	if p.ChainDigest != "" {
+		m.line("- Chain heads digest: `%s`", codeText(p.ChainDigest))
+	}
+	if p.Notes != "" {
+		m.line("- Notes: %s", mdText(p.Notes))
+	}
+}
+
+func goalRows(items []GoalItem) [][]string {
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, []string{mdText(it.Place.Horizon), strconv.Itoa(it.Place.Rank), mdText(it.Title), mdText(it.Product)})
+	}
+	return rows
+}
+
+func (m *mdWriter) goals(p Pack) {
+	if len(p.Goals) == 0 {
+		m.line("No active objectives.")
+	}
+	head := []string{"Horizon", "Rank", "Item", "Product"}
+	for _, g := range p.Goals {
+		title := mdHeading(g.Title)
+		if g.Retired {
+			title += " (retired)"
+		}
+		m.line("### %s", title)
+		m.line("")
+		m.line("KPI: %s · Target: %s · Product: %s", mdText(g.KPI), mdText(g.Target), mdText(g.Product))
+		m.line("")
+		if len(g.Items) == 0 {
+			m.line("No roadmap item serves this objective.")
+		} else {
+			m.table(head, goalRows(g.Items))
+		}
+		m.line("")
+	}
+	m.line("### Unaligned")
+	m.line("")
+	if len(p.Unaligned) == 0 {
+		m.line("Every roadmap item serves an objective.")
+		return
+	}
+	m.line("Roadmap items that serve no objective:")
+	m.line("")
+	m.table(head, goalRows(p.Unaligned))
+}
+
+func (m *mdWriter) progress(p Pack) {
+	if len(p.Progress) == 0 {
+		m.line("No items delivered in this period.")
+		return
+	}
+	rows := make([][]string, 0, len(p.Progress))
+	for _, r := range p.Progress {
+		rows = append(rows, []string{seq(r.Sequence), formatTime(r.At), mdText(r.Actor), mdText(r.Title), mdText(r.Product), mdText(r.Rationale), mdList(r.Evidence)})
+	}
+	m.table([]string{"Seq", "Time", "Actor", "Item", "Product", "Rationale", "Evidence"}, rows)
+}
+
+func (m *mdWriter) decisions(p Pack) {
+	if len(p.Decisions) == 0 {
+		m.line("No decisions in this period.")
+		return
+	}
+	rows := make([][]string, 0, len(p.Decisions))
+	for _, d := range p.Decisions {
+		rows = append(rows, []string{seq(d.Sequence), formatTime(d.At), mdText(d.Actor), mdText(d.Type), mdText(d.Subject),
+			mdText(d.Move()), mdText(d.Score), mdText(d.Rationale), mdList(d.Evidence)})
+	}
+	m.table([]string{"Seq", "Time", "Actor", "Type", "Subject", "From → To", "Score", "Rationale", "Evidence"}, rows)
+}
+
+func (m *mdWriter) capacity(p Pack) {
+	if len(p.Capacity) == 0 {
+		m.line("No capacity set.")
+		return
+	}
+	rows := make([][]string, 0, len(p.Capacity))
+	for _, c := range p.Capacity {
+		capacity, over := "not set", "no"
+		if c.Capacity != nil {
+			capacity = strconv.Itoa(*c.Capacity)
+		}
+		if c.Over {
+			over = "**over**"
+		}
+		rows = append(rows, []string{mdText(c.Product), mdText(c.Horizon), capacity, strconv.Itoa(c.Committed), over})
+	}
+	m.table([]string{"Product", "Horizon", "Capacity", "Committed", "Over capacity"}, rows)
+}
+
+func (m *mdWriter) risks(p Pack) {
+	m.line("### Risks")
+	m.line("")
+	if len(p.Risks) == 0 {
+		m.line("No risks recorded.")
+	} else {
+		rows := make([][]string, 0, len(p.Risks))
+		for _, r := range p.Risks {
+			rows = append(rows, []string{mdText(r.Title), mdList(r.Risks)})
+		}
+		m.table([]string{"Item", "Risks"}, rows)
+	}
+	m.line("")
+	m.line("### Dependencies")
+	m.line("")
+	if len(p.Dependencies) == 0 {
+		m.line("No dependencies recorded.")
+		return
+	}
+	rows := make([][]string, 0, len(p.Dependencies))
+	for _, d := range p.Dependencies {
+		rows = append(rows, []string{mdText(d.Title), mdList(d.DependsOn), mdText(d.Flag)})
+	}
+	m.table([]string{"Item", "Depends on", "Flag"}, rows)
+}
+
+func (m *mdWriter) health(p Pack) {
+	h := p.Health
+	sub := func(title string, empty bool) bool {
+		m.line("### %s", title)
+		m.line("")
+		if empty {
+			m.line("None.")
+			m.line("")
+		}
+		return !empty
+	}
+	if sub("Orphans", len(h.Orphans) == 0) {
+		rows := make([][]string, 0, len(h.Orphans))
+		for _, o := range h.Orphans {
+			rows = append(rows, []string{mdText(o.Title), mdText(o.Product), mdText(o.Place.String())})
+		}
+		m.table([]string{"Item", "Product", "Place"}, rows)
+		m.line("")
+	}
+	if sub("Orphaned objectives", len(h.OrphanedObjectives) == 0) {
+		rows := make([][]string, 0, len(h.OrphanedObjectives))
+		for _, o := range h.OrphanedObjectives {
+			rows = append(rows, []string{mdText(o.Title), mdText(o.KPI), mdText(o.Target), mdText(o.Product)})
+		}
+		m.table([]string{"Objective", "KPI", "Target", "Product"}, rows)
+		m.line("")
+	}
+	if sub("Stale items", len(h.Stale) == 0) {
+		rows := make([][]string, 0, len(h.Stale))
+		for _, s := range h.Stale {
+			rows = append(rows, []string{mdText(s.Title), mdText(s.Product), mdText(s.Place.String()), formatTime(s.LastDecisionAt), strconv.Itoa(s.DaysSince)})
+		}
+		m.table([]string{"Item", "Product", "Place", "Last decision", "Days since"}, rows)
+		m.line("")
+	}
+	if sub("Churn", len(h.Churn) == 0) {
+		rows := make([][]string, 0, len(h.Churn))
+		for _, c := range h.Churn {
+			rows = append(rows, []string{mdText(c.Title), strconv.Itoa(c.Moves), seqs(c.Sequences)})
+		}
+		m.table([]string{"Item", "Moves", "Decisions"}, rows)
+		m.line("")
+	}
+	m.line("### Backlog gravity")
+	m.line("")
+	if len(h.Gravity) == 0 {
+		m.line("None.")
+		return
+	}
+	rows := make([][]string, 0, len(h.Gravity))
+	for _, g := range h.Gravity {
+		rows = append(rows, []string{mdText(g.Title), mdText(g.Product), mdText(g.Reason), seq(g.Sequence), mdText(gravityDetail(g))})
+	}
+	m.table([]string{"Item", "Product", "Reason", "Decision", "Detail"}, rows)
+}
+
+// gravityDetail says since when an item is in later, or where a raise took
+// it.
+func gravityDetail(g GravityRow) string {
+	if g.Since != nil {
+		return "in later since " + formatTime(*g.Since)
+	}
+	if g.Move != "" {
+		return "raised " + g.Move
+	}
+	return ""
+}
+
+func (m *mdWriter) pending(p Pack) {
+	if len(p.Pending) == 0 {
+		m.line("No changes pending approval.")
+		return
+	}
+	rows := make([][]string, 0, len(p.Pending))
+	for _, r := range p.Pending {
+		rows = append(rows, []string{mdText(r.Title), mdText(r.Change), mdText(r.ProposedBy), formatTime(r.ProposedAt), mdText(r.Rationale)})
+	}
+	m.table([]string{"Item", "Change", "Proposed by", "Proposed at", "Rationale"}, rows)
+}
+
+func (m *mdWriter) diff(p Pack) {
+	d := p.Diff
+	if d == nil {
+		m.line("First review: nothing to compare.")
+		return
+	}
+	m.line("Against the review of %s (`%s`), frozen at ledger position %d.", mdText(d.AgainstPeriod), codeText(d.AgainstID), d.AgainstSequence)
+	for _, part := range []struct {
+		title string
+		rows  []DiffRow
+	}{{"Added", d.Added}, {"Removed", d.Removed}, {"Moved", d.Moved}, {"Rescored", d.Rescored}} {
+		m.line("")
+		m.line("### %s", part.title)
+		m.line("")
+		if len(part.rows) == 0 {
+			m.line("None.")
+			continue
+		}
+		rows := make([][]string, 0, len(part.rows))
+		for _, r := range part.rows {
+			rows = append(rows, []string{mdText(r.Title), mdText(r.Product), mdText(r.From.String()), mdText(r.To.String()),
+				mdText(scoreChange(r)), seqs(r.Decisions)})
+		}
+		m.table([]string{"Item", "Product", "From", "To", "Score", "Decisions"}, rows)
+	}
+}
+
+// scoreChange reads "moscow 3 → moscow 4"; a score that did not change reads
+// once, and no score on either side reads empty.
+func scoreChange(r DiffRow) string {
+	switch {
+	case r.FromScore == r.ToScore:
+		return r.ToScore
+	case r.FromScore == "":
+		return "none → " + r.ToScore
+	case r.ToScore == "":
+		return r.FromScore + " → none"
+	}
+	return r.FromScore + " → " + r.ToScore
+}
+
+func seq(n uint64) string { return "#" + strconv.FormatUint(n, 10) }
+
+func seqs(ns []uint64) string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = seq(n)
+	}
+	return strings.Join(out, ", ")
+}
+
+// listSeparator joins the entries of a list in one table cell.
+const listSeparator = " · "
+
+func mdList(items []string) string {
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if t := mdText(it); t != "" {
+			out = append(out, t)
+		}
+	}
+	return strings.Join(out, listSeparator)
+}
+
+// mdText makes user text safe inline Markdown that reads as the same text:
+// line breaks and other control characters become spaces (one line, so no
+// table row or list item ends early), and every character that could start
+// markup or split a cell is backslash-escaped: emphasis, code, links and
+// images, raw HTML and entities, strikethrough, the cell separator. The pack
+// writes user text only after its own marker ("# ", "- Notes: ", "| "), so
+// no text starts a block.
+func mdText(s string) string {
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s))
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune("\\`*_[]<>|~&!", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// mdHeading is mdText for a heading's text, whose trailing #s would
+// otherwise close the heading and vanish.
+func mdHeading(s string) string {
+	return strings.ReplaceAll(mdText(s), "#", `\#`)
+}
+
+// codeText keeps text the ledger made (ids, digests) inside a code span:
+// only a backtick could end it, and these never hold one.
+func codeText(s string) string { return strings.ReplaceAll(s, "`", "'") }
