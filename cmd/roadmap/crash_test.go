@@ -144,6 +144,7 @@ type crashRun struct {
 	kills, startKills int
 	events            uint64
 	tags              map[string][]uint64 // the tags of the log at the last check
+	tokens            []string            // the names of the tokens setup made
 }
 
 var crashProducts = []string{"web", "mobile"}
@@ -201,13 +202,25 @@ func (c *crashRun) round(round int) {
 	c.verify(round)
 }
 
-// setup defines two objectives per product.
+// crashAdmin is the secret of the bootstrap admin token every start of the
+// server is given.
+const crashAdmin = "crash-suite-bootstrap-admin-secret-0123456789"
+
+// crashSetupActor defines the objectives.
+const crashSetupActor = "setup@crash.test"
+
+// setup makes an editor's token for the setup and for every client, each
+// named after its actor, and defines two objectives per product.
 func (c *crashRun) setup(client *http.Client, base string) {
+	setupSecret := c.token(client, base, crashSetupActor)
+	for _, cl := range c.clients {
+		cl.secret = c.token(client, base, cl.actor)
+	}
 	for _, product := range crashProducts {
 		for i := 1; i <= 2; i++ {
 			tag := fmt.Sprintf("crash objective %s %d", product, i)
 			body, _ := json.Marshal(map[string]string{"title": tag, "kpi": "kpi of " + tag, "target": "+10%", "product": product})
-			op := &crashOp{tag: tag, kind: roadmap.TypeObjectiveDefined, client: -1, actor: "setup@crash.test", method: "POST", path: "/v1/objectives", body: body}
+			op := &crashOp{tag: tag, kind: roadmap.TypeObjectiveDefined, client: -1, actor: crashSetupActor, secret: setupSecret, method: "POST", path: "/v1/objectives", body: body}
 			a := op.send(client, base)
 			c.record(op)
 			if a.status != http.StatusCreated {
@@ -218,6 +231,31 @@ func (c *crashRun) setup(client *http.Client, base string) {
 			c.mu.Unlock()
 		}
 	}
+}
+
+// token makes an editor's token named name with the admin's and returns its
+// secret.
+func (c *crashRun) token(client *http.Client, base, name string) string {
+	body, _ := json.Marshal(map[string]string{"name": name, "role": "editor"})
+	req, err := http.NewRequest("POST", base+"/v1/tokens", bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+crashAdmin)
+	res, err := client.Do(req)
+	if err != nil {
+		c.t.Fatalf("setup: make the token of %s: %v", name, err)
+	}
+	defer res.Body.Close()
+	var tok struct{ Secret string }
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || res.StatusCode != http.StatusCreated || tok.Secret == "" {
+		c.t.Fatalf("setup: make the token of %s: status %d, %v", name, res.StatusCode, err)
+	}
+	c.mu.Lock()
+	c.tokens = append(c.tokens, name)
+	c.mu.Unlock()
+	return tok.Secret
 }
 
 // verify restarts the server after a kill, reads the roadmap and the items
@@ -341,7 +379,11 @@ func (c *crashRun) checkOps(round int, ledger *reliability.Ledger) {
 			t.Errorf("round %d: "+format, append([]any{round}, args...)...)
 		}
 	}
+	c.checkTokens(ledger, tags[""], fail)
 	for tag, seqs := range tags {
+		if tag == "" {
+			continue // the tokens, just checked
+		}
 		if byTag[tag] == nil {
 			fail("the log holds events no client sent: %q at %v", tag, seqs)
 		}
@@ -383,6 +425,28 @@ func (c *crashRun) checkOps(round int, ledger *reliability.Ledger) {
 				fail("%s was cut by a kill, and the log holds it %d times (%v)", op, len(seqs), seqs)
 			}
 		}
+	}
+}
+
+// checkTokens checks the events without a tag, seqs: they are the
+// creations of the bootstrap token and of the tokens setup made, each once.
+func (c *crashRun) checkTokens(ledger *reliability.Ledger, seqs []uint64, fail func(string, ...any)) {
+	want := map[string]int{"bootstrap": 1}
+	for _, name := range c.tokens {
+		want[name]++
+	}
+	got := map[string]int{}
+	for _, seq := range seqs {
+		ev, _ := ledger.Event(seq)
+		created, ok := ev.Data.(*roadmap.TokenCreated)
+		if !ok {
+			fail("the event at %d is a %s that no client sent", seq, ev.Envelope.Type)
+			continue
+		}
+		got[created.Name]++
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		fail("the log holds the tokens %v, want %v: the bootstrap token and setup's, each once", got, want)
 	}
 }
 
@@ -455,10 +519,11 @@ func (c *crashRun) itemCount() int {
 // client proposed, and retries its requests with an Idempotency-Key that a
 // kill cut.
 type crashClient struct {
-	run   *crashRun
-	id    int
-	actor string
-	n     int
+	run    *crashRun
+	id     int
+	actor  string
+	secret string // of the client's token, named after its actor
+	n      int
 
 	pending []*crashOp // keyed requests with no answer yet
 	keyed   []*crashOp // acknowledged keyed requests, replayed now and then
@@ -518,7 +583,7 @@ func (cl *crashClient) newOp(round int, rng *rand.Rand, kind, path string, body 
 	if err != nil {
 		panic(err)
 	}
-	op := &crashOp{tag: tag, kind: kind, client: cl.id, round: round, actor: cl.actor, method: "POST", path: path, body: raw}
+	op := &crashOp{tag: tag, kind: kind, client: cl.id, round: round, actor: cl.actor, secret: cl.secret, method: "POST", path: path, body: raw}
 	if rng.IntN(10) < 3 {
 		op.key = fmt.Sprintf("crash-%d-r%d-c%d-n%d", cl.run.cfg.seed, round, cl.id, cl.n)
 	}
@@ -670,6 +735,7 @@ type crashOp struct {
 	tag, kind     string
 	client, round int
 	actor, key    string
+	secret        string // of the actor's token
 	method, path  string
 	body          []byte
 	ifMatch       uint64
@@ -710,7 +776,7 @@ func (op *crashOp) send(client *http.Client, base string) crashAttempt {
 		panic(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Actor", op.actor)
+	req.Header.Set("Authorization", "Bearer "+op.secret)
 	if op.key != "" {
 		req.Header.Set("Idempotency-Key", op.key)
 	}
@@ -777,7 +843,10 @@ type serveProc struct {
 func (c *crashRun) launch() *serveProc {
 	t := c.t
 	t.Helper()
-	cmd := exec.Command(c.bin, "serve", "--data", c.dir, "--addr", "127.0.0.1:0", "--nats-url", "")
+	// Approvals are off: the suite is about what a kill does to decisions,
+	// and every decision it sends is to be recorded at once.
+	cmd := exec.Command(c.bin, "serve", "--data", c.dir, "--addr", "127.0.0.1:0", "--nats-url", "",
+		"--bootstrap-token", crashAdmin, "--approvals", "off")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ROADMAP_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -919,8 +988,14 @@ func waitReady(t *testing.T, client *http.Client, base string) bool {
 	}
 }
 
+// get sends a GET with the admin's token.
 func get(client *http.Client, url string) (int, http.Header, []byte, error) {
-	res, err := client.Get(url)
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+crashAdmin)
+	res, err := client.Do(req)
 	if err != nil {
 		return 0, nil, nil, err
 	}

@@ -24,7 +24,7 @@ func exportTo(t *testing.T, l *verifyLedger, flags ...string) string {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args := append([]string{"export", "--server", l.URL, "--out", dir}, flags...)
+	args := append([]string{"export", "--server", l.URL, "--token", l.Token, "--out", dir}, flags...)
 	if err := run(ctx, args, func(string) string { return "" }, &stdout, &stderr); err != nil {
 		t.Fatalf("export: %v\n%s", err, stderr.String())
 	}
@@ -99,7 +99,11 @@ func TestExportThenVerifyBundle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify --bundle of an untouched export: %v\n%s", err, stderr)
 	}
-	if want := "events 1 to 22"; !strings.Contains(stdout, want) {
+	// The shared ledger holds its tokens (setup), 9 decisions, a checkpoint
+	// of size setup+9 at setup+10, 12 more decisions, and a checkpoint of
+	// size setup+22. The numbers below count from the end of the setup.
+	n := l.Setup
+	if want := fmt.Sprintf("events 1 to %d", n+22); !strings.Contains(stdout, want) {
 		t.Fatalf("verify --bundle says %q; want %q", stdout, want)
 	}
 	if _, err := os.Stat(filepath.Join(full, bundleDecisions)); err != nil {
@@ -113,7 +117,7 @@ func TestExportThenVerifyBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = verify.ReadLines(bytes.NewReader(b), func(seq int64, body []byte) error {
-		if seq == 11 {
+		if seq == n+11 {
 			e, err := eventlog.Decode(body)
 			if err != nil {
 				t.Fatal(err)
@@ -127,12 +131,12 @@ func TestExportThenVerifyBundle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify --bundle of a range: %v\n%s", err, stderr)
 	}
-	if want := "events 11 to 22"; !strings.Contains(stdout, want) {
+	if want := fmt.Sprintf("events %d to %d", n+11, n+22); !strings.Contains(stdout, want) {
 		t.Fatalf("verify --bundle says %q; want %q", stdout, want)
 	}
 	// Until the time of event 11: the range ends at the checkpoint of size 9.
 	early := exportTo(t, l, "--until", since.Format(time.RFC3339Nano))
-	if err, stdout, _ := runVerifyOn(t, "--bundle", early, "--public-key", l.KeyFile); err != nil || !strings.Contains(stdout, "events 1 to 9") {
+	if err, stdout, _ := runVerifyOn(t, "--bundle", early, "--public-key", l.KeyFile); err != nil || !strings.Contains(stdout, fmt.Sprintf("events 1 to %d", n+9)) {
 		t.Fatalf("verify --bundle until event 11: %v: %s", err, stdout)
 	}
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,13 +10,16 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // TestServeEndToEnd runs the program the way main does, on a temp data
-// directory and a free port, makes a decision through it, stops it with the
-// context (as SIGTERM does), starts it again and finds the decision there.
+// directory and a free port. The first start of the empty ledger prints an
+// admin token once; a decision is made with it; the program is stopped with
+// the context (as SIGTERM does), started again, and the decision is there,
+// with no second token printed.
 func TestServeEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	env := func(name string) string {
@@ -25,52 +29,149 @@ func TestServeEndToEnd(t *testing.T) {
 		return ""
 	}
 
-	base, stop := startServe(t, env)
-	res, err := http.Post(base+"/v1/items", "application/json", strings.NewReader(`{"title":"Dark mode","kind":"idea"}`))
-	if err != nil {
-		t.Fatal(err)
+	base, out, stop := startServe(t, env)
+	secret := firstToken(t, out)
+	if res := send(t, "POST", base+"/v1/items", "", `{"title":"Dark mode","kind":"idea"}`); res.StatusCode != 401 {
+		t.Errorf("propose without a token: %d, want 401", res.StatusCode)
 	}
+	res := send(t, "POST", base+"/v1/items", secret, `{"title":"Dark mode","kind":"idea"}`)
 	var item struct{ ID, Status string }
 	if err := json.NewDecoder(res.Body).Decode(&item); err != nil || res.StatusCode != 201 {
 		t.Fatalf("propose: %d %v", res.StatusCode, err)
 	}
-	res.Body.Close()
 	stop()
 
-	base, stop = startServe(t, env)
+	base, out, stop = startServe(t, env)
 	defer stop()
-	res, err = http.Get(base + "/v1/items/" + item.ID)
+	res = send(t, "GET", base+"/v1/items/"+item.ID, secret, "")
+	if res.StatusCode != 200 {
+		t.Fatalf("item after restart: status %d, want 200", res.StatusCode)
+	}
+	var got struct{ Title string }
+	if err := json.NewDecoder(res.Body).Decode(&got); err != nil || got.Title != "Dark mode" {
+		t.Errorf("item after restart: %+v %v", got, err)
+	}
+	res = send(t, "GET", base+"/readyz", "", "")
+	if res.StatusCode != 200 {
+		t.Errorf("readyz: %d, want 200", res.StatusCode)
+	}
+	if strings.Contains(out(), "rlt_") || strings.Contains(out(), "made the first admin token") {
+		t.Errorf("the second start printed a token:\n%s", out())
+	}
+}
+
+// TestServeWithABootstrapToken starts serve with ROADMAP_BOOTSTRAP_TOKEN and
+// with --bootstrap-token: the secret is an admin's token at once, and
+// nothing is printed.
+func TestServeWithABootstrapToken(t *testing.T) {
+	const secret = "serve-test-bootstrap-secret-0123456789"
+	for _, tc := range []struct {
+		name string
+		env  string
+		args []string
+	}{
+		{"ROADMAP_BOOTSTRAP_TOKEN", secret, nil},
+		{"--bootstrap-token", "", []string{"--bootstrap-token", secret}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			env := func(name string) string {
+				switch name {
+				case "ROADMAP_DATA":
+					return dir
+				case "ROADMAP_BOOTSTRAP_TOKEN":
+					return tc.env
+				}
+				return ""
+			}
+			base, out, stop := startServe(t, env, tc.args...)
+			defer stop()
+			res := send(t, "POST", base+"/v1/tokens", secret, `{"name":"pm@example.com","role":"editor"}`)
+			if res.StatusCode != 201 {
+				t.Fatalf("make a token with the bootstrap secret: %d, want 201", res.StatusCode)
+			}
+			res = send(t, "GET", base+"/v1/roadmap", "not-the-bootstrap-secret-0123456789", "")
+			if res.StatusCode != 401 {
+				t.Errorf("another secret: %d, want 401", res.StatusCode)
+			}
+			if strings.Contains(out(), "rlt_") || strings.Contains(out(), secret) {
+				t.Errorf("serve printed a token:\n%s", out())
+			}
+		})
+	}
+}
+
+// firstToken waits for serve to print the first admin token and returns
+// its secret.
+func firstToken(t *testing.T, out func() string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		text := out()
+		if _, rest, ok := strings.Cut(text, "roadmap: made the first admin token, named bootstrap. It is shown this once; keep it safe:\n\n    "); ok {
+			if secret, _, ok := strings.Cut(rest, "\n\n"); ok {
+				if !strings.HasPrefix(secret, "rlt_") || strings.ContainsAny(secret, " \t") {
+					t.Fatalf("printed token %q, want one rlt_ secret", secret)
+				}
+				return secret
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve printed no first token within 20s:\n%s", text)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// send makes one request with a bearer secret (none when empty) and
+// returns the answer, its body read into memory.
+func send(t *testing.T, method, url, secret, body string) *http.Response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("item after restart: status %d, want 200", res.StatusCode)
-	}
-	res, err = http.Get(base + "/readyz")
+	data, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Errorf("readyz: %d, want 200", res.StatusCode)
-	}
+	res.Body = io.NopCloser(bytes.NewReader(data))
+	return res
 }
 
-// startServe runs "roadmap serve" on 127.0.0.1:0 and returns its base URL
-// and a function that stops it and checks it stopped cleanly.
-func startServe(t *testing.T, getenv func(string) string) (string, func()) {
+// startServe runs "roadmap serve" on 127.0.0.1:0 with extra flags and
+// returns its base URL, a function that returns what it has printed so
+// far, and a function that stops it and checks it stopped cleanly.
+func startServe(t *testing.T, getenv func(string) string, flags ...string) (string, func() string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, w, io.Discard)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, flags...), getenv, w, io.Discard)
 		w.Close()
 	}()
+	var mu sync.Mutex
+	var printed strings.Builder
 	lines := bufio.NewScanner(out)
 	base := ""
 	for lines.Scan() {
+		printed.WriteString(lines.Text() + "\n")
 		if rest, ok := strings.CutPrefix(lines.Text(), "roadmap: listening on "); ok {
 			base, _, _ = strings.Cut(rest, " ")
 			break
@@ -80,9 +181,21 @@ func startServe(t *testing.T, getenv func(string) string) (string, func()) {
 		cancel()
 		t.Fatalf("serve did not say where it listens: %v", <-done)
 	}
-	go io.Copy(io.Discard, out)
+	go func() {
+		for lines.Scan() {
+			mu.Lock()
+			printed.WriteString(lines.Text() + "\n")
+			mu.Unlock()
+		}
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	output := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return printed.String()
+	}
 	stopped := false
-	return base, func() {
+	return base, output, func() {
 		if stopped {
 			return
 		}
@@ -130,12 +243,14 @@ func TestCommandLine(t *testing.T) {
 }
 
 func TestEnvironmentConfiguresServe(t *testing.T) {
-	env := map[string]string{"ROADMAP_DATA": "/srv/ledger", "ROADMAP_ADDR": "127.0.0.1:9999", "ROADMAP_NATS_URL": "nats://127.0.0.1:4222", "ROADMAP_REPLICAS": "3"}
+	env := map[string]string{"ROADMAP_DATA": "/srv/ledger", "ROADMAP_ADDR": "127.0.0.1:9999", "ROADMAP_NATS_URL": "nats://127.0.0.1:4222", "ROADMAP_REPLICAS": "3",
+		"ROADMAP_BOOTSTRAP_TOKEN": "env-bootstrap-secret-0123456789abcdef"}
 	cfg, err := parseServe(nil, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.data != "/srv/ledger" || cfg.addr != "127.0.0.1:9999" || cfg.natsURL != "nats://127.0.0.1:4222" || cfg.replicas != 3 {
+	if cfg.data != "/srv/ledger" || cfg.addr != "127.0.0.1:9999" || cfg.natsURL != "nats://127.0.0.1:4222" || cfg.replicas != 3 ||
+		cfg.bootstrapToken != "env-bootstrap-secret-0123456789abcdef" {
 		t.Errorf("config from env %+v", cfg)
 	}
 	cfg, err = parseServe([]string{"--data", "/tmp/other", "--nats-url", ""}, func(k string) string { return env[k] }, io.Discard)

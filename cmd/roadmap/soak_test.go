@@ -17,8 +17,9 @@ import (
 	"time"
 )
 
-// TestSoak runs the real binary under a fixed rate of mixed reads and writes
-// from several clients for a bounded time, and reports p99 latency and the
+// TestSoak runs the real binary (started as the crash suite starts it, with
+// the bootstrap admin's token, which every request carries) under a fixed
+// rate of mixed reads and writes from several clients for a bounded time, and reports p99 latency and the
 // server's RSS at the start and at the end. Every request must succeed. CI
 // runs a few seconds of it; ROADMAP_SOAK=5m runs the soak proper, which also
 // checks that latency and memory do not grow beyond noise.
@@ -162,6 +163,7 @@ func soakDo(client *http.Client, method, url, body string) (int, error) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Authorization", "Bearer "+crashAdmin)
 	res, err := client.Do(req)
 	if err != nil {
 		return 0, err
@@ -174,7 +176,13 @@ func soakDo(client *http.Client, method, url, body string) (int, error) {
 
 func soakPost(t *testing.T, client *http.Client, url, body string) map[string]any {
 	t.Helper()
-	res, err := client.Post(url, "application/json", strings.NewReader(body))
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+crashAdmin)
+	res, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

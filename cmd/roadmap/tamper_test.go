@@ -64,17 +64,21 @@ func TestVerifyCatchesAnEventRewrittenInTheStore(t *testing.T) {
 	log.Close()
 
 	key := filepath.Join(filepath.Dir(l.KeyFile), "data", "signing.key")
-	a, err := app.Open(ctx, app.Config{DataDir: copyDir, SigningKeyFile: key})
+	// The copy holds the ledger's tokens too: the server on it takes them.
+	a, err := app.Open(ctx, app.Config{DataDir: copyDir, SigningKeyFile: key, BootstrapToken: verifyAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if err := a.Runner.WaitReady(ctx); err != nil {
+	if err := a.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
-	res, err := http.Post(srv.URL+"/v1/checkpoints", "application/json", strings.NewReader("{}"))
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/checkpoints", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+verifyAdmin)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +87,7 @@ func TestVerifyCatchesAnEventRewrittenInTheStore(t *testing.T) {
 		t.Fatalf("signing a checkpoint on the copy: %s", res.Status)
 	}
 
-	err, _, _ = runVerifyOn(t, "--server", srv.URL, "--public-key", l.KeyFile)
+	err, _, _ = runVerifyOn(t, "--server", srv.URL, "--public-key", l.KeyFile, "--token", l.Token)
 	if err == nil {
 		t.Fatal("verify passed a ledger with an event rewritten in its store")
 	}

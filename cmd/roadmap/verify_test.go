@@ -34,7 +34,15 @@ type verifyLedger struct {
 	Earlier   string // the first checkpoint's signed note, kept
 	Latest    proof.Checkpoint
 	LatestRaw []byte // the latest checkpoint's JSON answer
+	// Token is the secret of an auditor's token, which verify sends.
+	Token string
+	// Setup is how many events come before the decisions: the tokens.
+	Setup int64
 }
+
+// verifyAdmin is the secret of the bootstrap admin token of the ledgers the
+// verify and export tests open.
+const verifyAdmin = "verify-tests-bootstrap-admin-secret-0123456789"
 
 var (
 	verifyOnce   sync.Once
@@ -66,7 +74,7 @@ func openVerifyLedger() (*verifyLedger, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, app.Config{DataDir: filepath.Join(dir, "data")})
+	a, err := app.Open(ctx, app.Config{DataDir: filepath.Join(dir, "data"), BootstrapToken: verifyAdmin})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -77,7 +85,7 @@ func openVerifyLedger() (*verifyLedger, error) {
 		a.Close()
 		os.RemoveAll(dir)
 	}
-	if err := a.Runner.WaitReady(ctx); err != nil {
+	if err := a.WaitReady(ctx); err != nil {
 		return nil, err
 	}
 	l := &verifyLedger{URL: srv.URL, App: a}
@@ -91,7 +99,7 @@ func openVerifyLedger() (*verifyLedger, error) {
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		req.Header.Set("X-Actor", "auditor@example.com")
+		req.Header.Set("Authorization", "Bearer "+verifyAdmin)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return nil, err
@@ -121,6 +129,15 @@ func openVerifyLedger() (*verifyLedger, error) {
 		}
 		return nil
 	}
+	// verify reads the log, its proofs and checkpoints: an auditor may.
+	auditor, err := post("/v1/tokens", map[string]any{"name": "auditor@example.com", "role": "auditor"})
+	if err != nil {
+		return nil, err
+	}
+	l.Token = auditor["secret"].(string)
+	if l.Setup, err = lastSequence(ctx, a); err != nil {
+		return nil, err
+	}
 	if err := decide(3); err != nil {
 		return nil, err
 	}
@@ -135,9 +152,15 @@ func openVerifyLedger() (*verifyLedger, error) {
 	if _, err := post("/v1/checkpoints", nil); err != nil {
 		return nil, err
 	}
-	res, err := http.Get(srv.URL + "/v1/checkpoints/latest")
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/checkpoints/latest", nil)
+	req.Header.Set("Authorization", "Bearer "+l.Token)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		res.Body.Close()
+		return nil, errors.New("GET /v1/checkpoints/latest: " + res.Status)
 	}
 	l.LatestRaw, _ = io.ReadAll(res.Body)
 	res.Body.Close()
@@ -155,14 +178,26 @@ func openVerifyLedger() (*verifyLedger, error) {
 	return l, nil
 }
 
-// runVerifyOn runs verify against url with flags args and returns its error
-// and output.
+// lastSequence is the last sequence of a's log.
+func lastSequence(ctx context.Context, a *app.App) (int64, error) {
+	seq, err := a.Log.LastSequence(ctx)
+	return int64(seq), err
+}
+
+// runVerifyOn runs verify with flags args and returns its error and
+// output.
 func runVerifyOn(t *testing.T, args ...string) (error, string, string) {
+	t.Helper()
+	return runVerifyEnv(t, nil, args...)
+}
+
+// runVerifyEnv runs verify with flags args and the environment env.
+func runVerifyEnv(t *testing.T, env map[string]string, args ...string) (error, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := run(ctx, append([]string{"verify"}, args...), func(string) string { return "" }, &stdout, &stderr)
+	err := run(ctx, append([]string{"verify"}, args...), func(k string) string { return env[k] }, &stdout, &stderr)
 	return err, stdout.String(), stderr.String()
 }
 
@@ -181,9 +216,9 @@ func TestVerifyUntouchedLedgerPasses(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"pinned key", []string{"--server", l.URL, "--public-key", l.KeyFile}},
-		{"since an earlier checkpoint", []string{"--server", l.URL, "--public-key", l.KeyFile, "--since-checkpoint", kept, "--token", "t0k"}},
-		{"since the same checkpoint, kept as JSON", []string{"--server", l.URL, "--public-key", l.KeyFile, "--since-checkpoint", keptJSON}},
+		{"pinned key", []string{"--server", l.URL, "--public-key", l.KeyFile, "--token", l.Token}},
+		{"since an earlier checkpoint", []string{"--server", l.URL, "--public-key", l.KeyFile, "--since-checkpoint", kept, "--token", l.Token}},
+		{"since the same checkpoint, kept as JSON", []string{"--server", l.URL, "--public-key", l.KeyFile, "--since-checkpoint", keptJSON, "--token", l.Token}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err, out, errOut := runVerifyOn(t, tc.args...)
@@ -200,7 +235,7 @@ func TestVerifyUntouchedLedgerPasses(t *testing.T) {
 		})
 	}
 	t.Run("server's key, with a warning", func(t *testing.T) {
-		err, _, errOut := runVerifyOn(t, "--server", l.URL)
+		err, _, errOut := runVerifyOn(t, "--server", l.URL, "--token", l.Token)
 		if err != nil {
 			t.Fatalf("verify: %v", err)
 		}
@@ -223,18 +258,53 @@ func TestVerifySendsTheToken(t *testing.T) {
 		rp.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	if err, _, _ := runVerifyOn(t, "--server", srv.URL, "--public-key", l.KeyFile, "--token", "s3cret"); err != nil {
-		t.Fatalf("verify: %v", err)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"--token", nil, []string{"--token", l.Token}},
+		{"ROADMAP_TOKEN", map[string]string{"ROADMAP_TOKEN": l.Token}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			seen = nil
+			mu.Unlock()
+			if err, _, _ := runVerifyEnv(t, tc.env, append([]string{"--server", srv.URL, "--public-key", l.KeyFile}, tc.args...)...); err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) == 0 {
+				t.Fatal("no request")
+			}
+			for _, h := range seen {
+				if h != "Bearer "+l.Token {
+					t.Errorf("Authorization %q, want the auditor's token", h)
+				}
+			}
+		})
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) == 0 {
-		t.Fatal("no request")
-	}
-	for _, h := range seen {
-		if h != "Bearer s3cret" {
-			t.Errorf("Authorization %q, want %q", h, "Bearer s3cret")
-		}
+}
+
+func TestVerifyWithoutAValidTokenIsRefused(t *testing.T) {
+	l := sharedVerifyLedger(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"no token", nil},
+		{"a token the ledger does not know", []string{"--token", "rlt_not-a-token-of-this-ledger"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err, out, _ := runVerifyOn(t, append([]string{"--server", l.URL, "--public-key", l.KeyFile}, tc.args...)...)
+			if err == nil || !strings.Contains(err.Error(), "401") {
+				t.Fatalf("verify = %v, want the server's 401", err)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+		})
 	}
 }
 
@@ -311,7 +381,7 @@ func TestVerifyCatchesACheckpointOfAnotherKey(t *testing.T) {
 	otherFile, other := otherKey(t, l.Latest.Origin)
 
 	t.Run("another key pinned", func(t *testing.T) {
-		err, out, _ := runVerifyOn(t, "--server", l.URL, "--public-key", otherFile)
+		err, out, _ := runVerifyOn(t, "--server", l.URL, "--public-key", otherFile, "--token", l.Token)
 		if err == nil || !errors.Is(err, proof.ErrUnknownKey) || !strings.Contains(err.Error(), "does not verify with the pinned key") {
 			t.Fatalf("verify = %v, want the checkpoint refused for the pinned key", err)
 		}
@@ -337,7 +407,7 @@ func TestVerifyCatchesACheckpointOfAnotherKey(t *testing.T) {
 			b, _ := json.Marshal(m)
 			return b
 		})
-		err, _, _ = runVerifyOn(t, "--server", proxy, "--public-key", l.KeyFile)
+		err, _, _ = runVerifyOn(t, "--server", proxy, "--public-key", l.KeyFile, "--token", l.Token)
 		if err == nil || !errors.Is(err, proof.ErrUnknownKey) {
 			t.Fatalf("verify = %v, want the re-signed checkpoint refused", err)
 		}
@@ -356,7 +426,7 @@ func TestVerifyCatchesACheckpointOfAnotherKey(t *testing.T) {
 		if err := os.WriteFile(kept, forged, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		err, _, _ = runVerifyOn(t, "--server", l.URL, "--public-key", l.KeyFile, "--since-checkpoint", kept)
+		err, _, _ = runVerifyOn(t, "--server", l.URL, "--public-key", l.KeyFile, "--since-checkpoint", kept, "--token", l.Token)
 		if err == nil || !errors.Is(err, proof.ErrUnknownKey) {
 			t.Fatalf("verify = %v, want the kept checkpoint refused", err)
 		}
@@ -428,7 +498,7 @@ func TestVerifyCatchesTamperingInTransit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			proxy := tamperingProxy(t, l.URL, rewriteEvents(tc.fn))
-			err, out, _ := runVerifyOn(t, "--server", proxy, "--public-key", l.KeyFile)
+			err, out, _ := runVerifyOn(t, "--server", proxy, "--public-key", l.KeyFile, "--token", l.Token)
 			var f *verify.Failure
 			if !errors.As(err, &f) {
 				t.Fatalf("verify = %v, want a failure at sequence %d", err, tc.wantSeq)
@@ -444,16 +514,16 @@ func TestVerifyCatchesTamperingInTransit(t *testing.T) {
 }
 
 func TestVerifyWithoutACheckpoint(t *testing.T) {
-	a, err := app.Open(context.Background(), app.Config{DataDir: t.TempDir()})
+	a, err := app.Open(context.Background(), app.Config{DataDir: t.TempDir(), BootstrapToken: verifyAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	if err := a.Runner.WaitReady(context.Background()); err != nil {
+	if err := a.WaitReady(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	err, _, _ = runVerifyOn(t, "--server", srv.URL)
+	err, _, _ = runVerifyOn(t, "--server", srv.URL, "--token", verifyAdmin)
 	if err == nil || !strings.Contains(err.Error(), "no signed checkpoint") {
 		t.Fatalf("verify = %v, want: no checkpoint", err)
 	}
