@@ -3,8 +3,11 @@ package api
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -75,6 +78,7 @@ func (s *Server) packOf(ctx context.Context, id string, now time.Time) (pack.Pac
 	var goals projections.ObjectivesView
 	err = s.views.At(ctx, snap.Sequence, func(st *projections.State) error {
 		goals = st.ByObjective("")
+		p.Capacity, p.Risks, p.Dependencies, p.Pending = packCommitments(st)
 		return nil
 	})
 	if err != nil {
@@ -94,6 +98,12 @@ func (s *Server) packOf(ctx context.Context, id string, now time.Time) (pack.Pac
 
 	moves := map[uint64]string{}
 	for _, a := range snap.Decisions {
+		if a.Type == roadmap.TypeItemDelivered {
+			p.Progress = append(p.Progress, pack.ProgressRow{
+				ItemID: a.AggregateID, Title: deref(a.Title), Product: deref(a.Product), Sequence: a.Sequence, At: a.At,
+				Actor: a.Actor, Rationale: deref(a.Rationale), Evidence: a.Evidence,
+			})
+		}
 		d := pack.DecisionRow{
 			Sequence: a.Sequence, At: a.At, Actor: a.Actor, Type: a.Type, Kind: a.AggregateType, ID: a.AggregateID,
 			Subject: deref(a.Title), Score: scoreText(a.Score), Rationale: deref(a.Rationale), Evidence: a.Evidence,
@@ -140,6 +150,54 @@ func (s *Server) packOf(ctx context.Context, id string, now time.Time) (pack.Pac
 		}
 	}
 	return p, nil
+}
+
+// packCommitments reads, from the state a pack is made at, the capacity of
+// every product that set one against its commitments, the risks and
+// dependencies of the roadmap's items (with what is out of order), and the
+// changes waiting for approval.
+func packCommitments(st *projections.State) ([]pack.CapacityRow, []pack.RiskRow, []pack.DependencyRow, []pack.PendingRow) {
+	var capacity []pack.CapacityRow
+	for _, r := range st.CapacityRows() {
+		capacity = append(capacity, pack.CapacityRow{Product: r.Product, Horizon: string(r.Horizon), Capacity: r.Capacity, Committed: r.Committed, Over: r.Over})
+	}
+	var risks []pack.RiskRow
+	for _, r := range st.Risks() {
+		risks = append(risks, pack.RiskRow{ItemID: r.ItemID, Title: r.Title, Risks: r.Risks})
+	}
+	flags := map[string][]string{}
+	for _, c := range st.DependencyConflicts() {
+		where := string(c.DependencyStatus)
+		if c.DependencyHorizon != nil {
+			where = "in " + string(*c.DependencyHorizon)
+		}
+		flags[c.ItemID] = append(flags[c.ItemID], fmt.Sprintf("%s is %s, behind this item in %s", c.DependsOnTitle, where, c.Horizon))
+	}
+	var deps []pack.DependencyRow
+	hz := st.Roadmap("").Horizons
+	for _, e := range slices.Concat(hz.Now, hz.Next, hz.Later) {
+		it, _ := st.ItemView(e.ID)
+		if len(it.DependsOn) == 0 {
+			continue
+		}
+		deps = append(deps, pack.DependencyRow{ItemID: it.ID, Title: it.Title, DependsOn: it.DependsOn, Flag: strings.Join(flags[it.ID], "; ")})
+	}
+	var pending []pack.PendingRow
+	for _, c := range st.Changes(roadmap.ChangeStatusPending) {
+		it, _ := st.ItemView(c.ItemID)
+		change := c.Reason
+		rationale := ""
+		if c.Placement != nil {
+			change += " (to " + string(c.Placement.Horizon) + ")"
+			rationale = c.Placement.Rationale
+		} else if c.Removal != nil {
+			rationale = c.Removal.Rationale
+		}
+		pending = append(pending, pack.PendingRow{
+			ID: c.ID, ItemID: c.ItemID, Title: it.Title, Change: change, ProposedBy: c.ProposedBy, ProposedAt: c.ProposedAt, Rationale: rationale,
+		})
+	}
+	return capacity, risks, deps, pending
 }
 
 // previousReview returns the review a pack compares with: of the reviews of
