@@ -33,13 +33,13 @@ type apiSide struct {
 }
 
 func openAPI(ctx context.Context, dir string, products int) (*apiSide, error) {
-	a, err := app.Open(ctx, app.Config{DataDir: dir})
+	a, err := app.Open(ctx, app.Config{DataDir: dir, BootstrapToken: benchToken})
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Runner.WaitReady(ctx); err != nil {
+	if err := a.WaitReady(ctx); err != nil {
 		a.Close()
-		return nil, fmt.Errorf("projections not ready: %w", err)
+		return nil, fmt.Errorf("ledger not ready: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -152,7 +152,7 @@ func (w *apiWorker) post(ctx context.Context, path, body string, want int) (*htt
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Actor", "bench")
+	req.Header.Set("Authorization", "Bearer "+benchToken)
 	res, err := w.client.Do(req)
 	if err != nil {
 		return nil, err

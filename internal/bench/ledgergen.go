@@ -53,7 +53,16 @@ type ledgerSpec struct {
 
 // ledgerGenerator is the version of the generator: a cached ledger made by
 // another version is not reused.
-const ledgerGenerator = 1
+const ledgerGenerator = 2
+
+// benchToken is the secret of the bootstrap admin token a generated ledger
+// starts with, as every ledger does: the benchmarks start the ledger with
+// it as its bootstrap token, so nothing is appended, and send it.
+const benchToken = "roadmap-bench-bootstrap-admin-secret-0123456789"
+
+// genSetup is how many events come before the objectives: the bootstrap
+// token.
+const genSetup = 1
 
 // genStart is the time of a generated ledger's first event.
 var genStart = time.Date(2023, 1, 2, 8, 0, 0, 0, time.UTC)
@@ -71,9 +80,10 @@ func defaultLedgerSpec(n int) ledgerSpec {
 
 func (s ledgerSpec) validate() error {
 	objectives := s.Products * s.ObjectivesPerProduct
-	// Room for the objectives, every item's proposal and prioritisation, the
-	// reviews, and as much again for the decisions in between.
-	need := objectives + 2*s.Items + 2*s.Reviews
+	// Room for the bootstrap token, the objectives, every item's proposal
+	// and prioritisation, the reviews, and as much again for the decisions
+	// in between.
+	need := genSetup + objectives + 2*s.Items + 2*s.Reviews
 	switch {
 	case s.Items < 1 || s.Products < 1 || s.ObjectivesPerProduct < 0 || s.Reviews < 0:
 		return fmt.Errorf("ledger: %d items over %d products with %d objectives each and %d reviews: want at least one item and one product", s.Items, s.Products, s.ObjectivesPerProduct, s.Reviews)
@@ -415,7 +425,7 @@ func newGenerator(spec ledgerSpec) *generator {
 		g.recent[i] = -1
 	}
 	n := uint64(spec.Events)
-	objectives := uint64(spec.Products * spec.ObjectivesPerProduct)
+	objectives := genSetup + uint64(spec.Products*spec.ObjectivesPerProduct) // the last of them
 	for k := range uint64(spec.Reviews) {
 		at := objectives + (2*k+1)*(n-objectives)/uint64(2*spec.Reviews)
 		closeAt := at + 1 + uint64(g.rng.IntN(20))
@@ -539,7 +549,10 @@ func (g *generator) next(seq uint64) (*nats.Msg, error) {
 	if seq == 1 {
 		g.first = g.now
 	}
-	objectives := uint64(len(g.byProduct) * g.spec.ObjectivesPerProduct)
+	if seq <= genSetup {
+		return g.bootstrapToken()
+	}
+	objectives := genSetup + uint64(len(g.byProduct)*g.spec.ObjectivesPerProduct)
 	if seq <= objectives {
 		return g.defineObjective(seq)
 	}
@@ -599,8 +612,13 @@ func (g *generator) next(seq uint64) (*nats.Msg, error) {
 }
 
 // seal wraps data into a sealed envelope on the aggregate's chain and
-// returns the message eventlog.Append would publish for it.
+// returns the message eventlog.Append would publish for it; a share of them
+// (spec.Keyed) came with an Idempotency-Key.
 func (g *generator) seal(aggType, aggID, subject string, prev uint64, prevHash, actor string, data roadmap.Event) (*nats.Msg, string, error) {
+	return g.sealMaybeKeyed(aggType, aggID, subject, prev, prevHash, actor, data, true)
+}
+
+func (g *generator) sealMaybeKeyed(aggType, aggID, subject string, prev uint64, prevHash, actor string, data roadmap.Event, mayKey bool) (*nats.Msg, string, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return nil, "", err
@@ -616,7 +634,7 @@ func (g *generator) seal(aggType, aggID, subject string, prev uint64, prevHash, 
 	m := nats.NewMsg(subject)
 	m.Data = body
 	msgID := env.ID
-	if g.rng.Float64() < g.spec.Keyed {
+	if mayKey && g.rng.Float64() < g.spec.Keyed {
 		key := actor + " " + g.uuid7()
 		h := sha256.Sum256(append([]byte(actor+" POST "+subject+" "), raw...))
 		m.Header.Set(eventlog.HeaderIdempotencyKey, key)
@@ -632,8 +650,18 @@ func (g *generator) seal(aggType, aggID, subject string, prev uint64, prevHash, 
 	return m, env.Hash, nil
 }
 
+// bootstrapToken is the first event: the admin token named bootstrap, with
+// benchToken as its secret, recorded as the ledger records it at its first
+// start.
+func (g *generator) bootstrapToken() (*nats.Msg, error) {
+	id := g.uuid7()
+	data := &roadmap.TokenCreated{Name: "bootstrap", Role: roadmap.RoleAdmin, SecretHash: roadmap.HashSecret(benchToken), Bootstrap: true}
+	m, _, err := g.sealMaybeKeyed("token", id, eventlog.Subject("token", id), 0, "", "bootstrap", data, false)
+	return m, err
+}
+
 func (g *generator) defineObjective(seq uint64) (*nats.Msg, error) {
-	p := int(seq-1) % len(g.byProduct)
+	p := int(seq-1-genSetup) % len(g.byProduct)
 	o := &genObjective{id: g.uuid7(), product: p, active: true}
 	o.subject = eventlog.Subject("objective", o.id)
 	g.byProduct[p] = append(g.byProduct[p], len(g.objectives))

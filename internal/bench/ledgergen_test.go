@@ -62,6 +62,10 @@ func TestGeneratedLedgerIsOneTheLedgerWouldWrite(t *testing.T) {
 		if err != nil || ev.Data == nil {
 			t.Fatalf("sequence %d: %v (%s)", rec.Sequence, err, e.Type)
 		}
+		if tok, ok := ev.Data.(*roadmap.TokenCreated); (rec.Sequence == 1) != ok ||
+			ok && (!tok.Bootstrap || tok.Name != "bootstrap" || tok.Role != roadmap.RoleAdmin || tok.SecretHash != roadmap.HashSecret(benchToken)) {
+			t.Fatalf("sequence %d is a %s (%s); want the bootstrap admin token with the bench's secret first, and no other token", rec.Sequence, e.Type, rec.Body)
+		}
 		checkDecision(t, state, ev)
 		state.Apply(ev)
 		if rec.Sequence == uint64(spec.Events) {

@@ -299,15 +299,17 @@ type httpSide struct {
 }
 
 // serveLedger opens the ledger on cfg.DataDir as the serve command does,
-// waits until its projections are ready and serves it on a loopback port.
+// with benchToken as its bootstrap token, waits until it is ready and serves
+// it on a loopback port.
 func serveLedger(ctx context.Context, cfg app.Config) (*httpSide, error) {
+	cfg.BootstrapToken = benchToken
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Runner.WaitReady(ctx); err != nil {
+	if err := a.WaitReady(ctx); err != nil {
 		a.Close()
-		return nil, fmt.Errorf("projections not ready: %w", err)
+		return nil, fmt.Errorf("ledger not ready: %w", err)
 	}
 	s, err := serveHandler(a.Handler)
 	if err != nil {
@@ -413,7 +415,9 @@ func (w *getWorker) get(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("X-Actor", "bench")
+	// Every side gets the ledger's token, the plain servers too, so they
+	// read the same request.
+	req.Header.Set("Authorization", "Bearer "+benchToken)
 	res, err := w.client.Do(req)
 	if err != nil {
 		return err

@@ -335,7 +335,7 @@ func projectRebuild(ctx context.Context, dir string, events int, first bool, cfg
 		cpu := processCPU()
 		start := time.Now()
 		var err error
-		a, err = app.Open(ctx, app.Config{DataDir: dir})
+		a, err = app.Open(ctx, app.Config{DataDir: dir, BootstrapToken: benchToken})
 		if err != nil {
 			return err
 		}
@@ -351,6 +351,11 @@ func projectRebuild(ctx context.Context, dir string, events int, first bool, cfg
 	}
 	if err != nil {
 		return o, Memory{}, err
+	}
+	// The generated ledger holds the bootstrap token already: the start
+	// appends nothing.
+	if err := a.WaitReady(ctx); err != nil {
+		return o, Memory{}, fmt.Errorf("ledger not ready: %w", err)
 	}
 	if got := a.Current.Sequence(); got != uint64(events) {
 		return o, Memory{}, fmt.Errorf("the projections are at sequence %d, want %d", got, events)
