@@ -1,0 +1,92 @@
+package roadmap
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestMajorChangeIsIntoOrOutOfNowAndRemovingANowItem(t *testing.T) {
+	onNow := Item{ID: "a", Status: StatusOnRoadmap, Horizon: Now}
+	onNext := Item{ID: "a", Status: StatusOnRoadmap, Horizon: Next}
+	proposed := Item{ID: "a", Status: StatusProposed}
+	place := func(h Horizon) Placement { return Placement{Horizon: h, Rationale: "r"} }
+	for _, c := range []struct {
+		name string
+		it   Item
+		e    Event
+		want string
+	}{
+		{"prioritised into now", proposed, &ItemPrioritised{place(Now)}, "a prioritisation into now"},
+		{"prioritised into next", proposed, &ItemPrioritised{place(Next)}, ""},
+		{"moved into now", onNext, &ItemReprioritised{place(Now)}, "a reprioritisation into now"},
+		{"moved out of now", onNow, &ItemReprioritised{place(Later)}, "a reprioritisation out of now"},
+		{"re-ranked within now", onNow, &ItemReprioritised{place(Now)}, ""},
+		{"moved between next and later", onNext, &ItemReprioritised{place(Later)}, ""},
+		{"removed from now", onNow, &ItemRemoved{Rationale: "r"}, "the removal of a now item"},
+		{"removed from next", onNext, &ItemRemoved{Rationale: "r"}, ""},
+		{"delivered from now", onNow, &ItemDelivered{Rationale: "r"}, ""},
+	} {
+		if got := MajorChange(c.it, c.e); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestApprovingAChange(t *testing.T) {
+	it := Item{ID: "item", Status: StatusOnRoadmap, Horizon: Next}
+	proposed := ProposeChange(it, 7, &ItemReprioritised{Placement{Horizon: Now, Rationale: "deals"}}, "a reprioritisation into now")
+	c := EvolveChange(Change{}, "change", proposed, time.Unix(0, 0), "pm")
+	ok := DecideChange{Rationale: "agreed"}
+	if _, err := DecideApproveChange(c, "pm", 7, ok); !errors.Is(err, ErrForbidden) {
+		t.Errorf("the proposer approving: %v, want ErrForbidden", err)
+	}
+	if _, err := DecideApproveChange(c, "chair", 8, ok); !errors.Is(err, ErrConflict) {
+		t.Errorf("approving a stale change: %v, want ErrConflict", err)
+	}
+	if _, err := DecideApproveChange(c, "chair", 7, DecideChange{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("approving without a rationale: %v, want ErrInvalid", err)
+	}
+	e, err := DecideApproveChange(c, "chair", 7, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = EvolveChange(c, "change", e, time.Unix(1, 0), "chair")
+	if c.Status != ChangeStatusApproved || c.DecidedBy != "chair" {
+		t.Errorf("approved change %+v", c)
+	}
+	d, ok2 := c.Decision().(*ItemReprioritised)
+	if !ok2 || d.Horizon != Now || d.Rationale != "deals" || d.Approval == nil || d.Approval.ChangeID != "change" || d.Approval.ProposedBy != "pm" {
+		t.Errorf("the approved decision %+v", c.Decision())
+	}
+	if _, err := DecideRejectChange(c, ok); !errors.Is(err, ErrConflict) {
+		t.Errorf("rejecting an approved change: %v, want ErrConflict", err)
+	}
+}
+
+func TestTokensExpireAndRevoke(t *testing.T) {
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	hour := int64(3600)
+	e, err := DecideCreateToken(CreateToken{Name: " ci ", Role: RoleEditor, ExpiresIn: &hour, SecretHash: HashSecret(NewSecret())}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := EvolveToken(Token{}, "t", e, now, "admin")
+	if tok.Name != "ci" || tok.StatusAt(now) != TokenStatusActive || tok.StatusAt(now.Add(time.Hour)) != TokenStatusExpired {
+		t.Errorf("token %+v", tok)
+	}
+	r, err := DecideRevokeToken(tok, RevokeToken{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok = EvolveToken(tok, "t", r, now, "admin")
+	if tok.StatusAt(now) != TokenStatusRevoked {
+		t.Errorf("revoked token is %s", tok.StatusAt(now))
+	}
+	if _, err := DecideRevokeToken(tok, RevokeToken{}); !errors.Is(err, ErrConflict) {
+		t.Errorf("revoking twice: %v", err)
+	}
+	if NewSecret() == NewSecret() || len(HashSecret("x")) != 64 {
+		t.Errorf("secrets repeat or hashes are not hex SHA-256")
+	}
+}
