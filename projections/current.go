@@ -241,7 +241,7 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 	c.mu.RUnlock()
 
 	if state.Sequence < seq {
-		err := c.source.ReadRange(ctx, state.Sequence+1, seq, func(rec eventlog.Record) error {
+		err := readRange(ctx, c.source, state.Sequence+1, seq, func(rec eventlog.Record) error {
 			ev, err := Decode(rec)
 			if err != nil {
 				return err
