@@ -49,10 +49,38 @@ type decodingSource interface {
 }
 
 // eventData is the eventlog.DataFunc of the projections: a new event of the
-// type, nil for a type this version does not know.
+// type, nil for a type this version does not know. The decisions that place
+// an item come with their own decoder (placementData).
 func eventData(eventType string) any {
+	switch eventType {
+	case roadmap.TypeItemReprioritised:
+		d := &struct {
+			placementData
+			ev roadmap.ItemReprioritised
+		}{}
+		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
+		return &d.placementData
+	case roadmap.TypeItemPrioritised:
+		d := &struct {
+			placementData
+			ev roadmap.ItemPrioritised
+		}{}
+		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
+		return &d.placementData
+	}
 	if proto, ok := roadmap.NewEvent(eventType); ok {
 		return proto
+	}
+	return nil
+}
+
+// decoded returns the event eventData made for a record, if any.
+func decoded(rec eventlog.Record) roadmap.Event {
+	switch d := rec.Decoded.(type) {
+	case *placementData:
+		return d.ev
+	case roadmap.Event:
+		return d
 	}
 	return nil
 }
@@ -241,7 +269,7 @@ func (r *Runner) WaitReady(ctx context.Context) error {
 // was read (Record.Decoded). An unknown type is not an error: its Data is
 // nil.
 func Decode(rec eventlog.Record) (Event, error) {
-	if data, ok := rec.Decoded.(roadmap.Event); ok && data != nil {
+	if data := decoded(rec); data != nil {
 		rec.Decoded = nil // once is enough: Data holds it
 		return Event{Record: rec, Data: data}, nil
 	}

@@ -1,0 +1,309 @@
+package projections
+
+import (
+	"strconv"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// placementData decodes the data of a prioritisation or reprioritisation,
+// nearly every event of a long ledger, as the replay reads it. The general
+// decoder finds each field of Placement by reflection; this one reads the
+// value the event log has already validated (syntax, UTF-8, no duplicate
+// names) field by field. Anything off the shape the ledger writes (an unknown
+// field, a null where a value is usual, whitespace, an escaped name, a number
+// where a string goes) is left to the general decoder, so the result is the
+// general decoder's in every case.
+type placementData struct {
+	ev        roadmap.Event
+	placement *roadmap.Placement
+}
+
+// UnmarshalJSONFrom implements jsonv2.UnmarshalerFrom.
+func (d *placementData) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	r := placementReader{b: raw}
+	if p, ok := r.placement(); ok && r.i == len(raw) {
+		*d.placement = p
+		return nil
+	}
+	return jsonv2.Unmarshal(raw, d.ev)
+}
+
+// placementReader reads the compact JSON of a placement.
+type placementReader struct {
+	b []byte
+	i int
+}
+
+func (r *placementReader) next(c byte) bool {
+	if r.i < len(r.b) && r.b[r.i] == c {
+		r.i++
+		return true
+	}
+	return false
+}
+
+// null reads a null if one is next.
+func (r *placementReader) null() bool {
+	if r.i+4 <= len(r.b) && string(r.b[r.i:r.i+4]) == "null" {
+		r.i += 4
+		return true
+	}
+	return false
+}
+
+// fieldNames are the names of the fields of a placement and of its score:
+// name returns a name's index here.
+var fieldNames = [...]string{
+	"horizon", "rank", "score", "objective_ids", "rationale", "evidence",
+	"framework", "version", "category", "value",
+	"reach", "impact", "confidence", "business_value", "time_criticality", "risk_reduction",
+	"job_size", "customer_value", "risk", "effort",
+}
+
+const (
+	fieldHorizon = iota
+	fieldRank
+	fieldScore
+	fieldObjectiveIDs
+	fieldRationale
+	fieldEvidence
+	fieldFramework
+	fieldVersion
+	fieldCategory
+	fieldValue
+	fieldReach // the first score input: the inputs follow
+)
+
+// name reads `"name":` and returns the name's index in fieldNames; an
+// escaped or unknown name is not read.
+func (r *placementReader) name() (int, bool) {
+	if !r.next('"') {
+		return 0, false
+	}
+	start := r.i
+	for r.i < len(r.b) && r.b[r.i] != '"' {
+		if r.b[r.i] == '\\' {
+			return 0, false
+		}
+		r.i++
+	}
+	name := r.b[start:r.i]
+	r.i++
+	if !r.next(':') {
+		return 0, false
+	}
+	for i, known := range fieldNames {
+		if string(name) == known {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// str reads a string.
+func (r *placementReader) str() (string, bool) {
+	if !r.next('"') {
+		return "", false
+	}
+	start, escaped := r.i, false
+	for r.i < len(r.b) && r.b[r.i] != '"' {
+		if r.b[r.i] == '\\' {
+			escaped = true
+			r.i++
+		}
+		r.i++
+	}
+	if r.i >= len(r.b) {
+		return "", false
+	}
+	r.i++
+	if !escaped {
+		return string(r.b[start : r.i-1]), true
+	}
+	s, err := jsontext.AppendUnquote(nil, r.b[start-1:r.i])
+	return string(s), err == nil
+}
+
+// strs reads an array of strings; [] is an empty slice, not nil.
+func (r *placementReader) strs() ([]string, bool) {
+	if r.null() {
+		return nil, true
+	}
+	if !r.next('[') {
+		return nil, false
+	}
+	out := []string{}
+	if r.next(']') {
+		return out, true
+	}
+	for {
+		s, ok := r.str()
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+		if r.next(']') {
+			return out, true
+		}
+		if !r.next(',') {
+			return nil, false
+		}
+	}
+}
+
+// number returns the text of the number next.
+func (r *placementReader) number() []byte {
+	start := r.i
+	for r.i < len(r.b) {
+		switch c := r.b[r.i]; {
+		case '0' <= c && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
+			r.i++
+			continue
+		}
+		break
+	}
+	return r.b[start:r.i]
+}
+
+// integer reads an integer written without fraction or exponent.
+func (r *placementReader) integer() (int, bool) {
+	text := r.number()
+	for j, c := range text {
+		if (c < '0' || c > '9') && (j > 0 || c != '-') {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(string(text))
+	return n, err == nil
+}
+
+func (r *placementReader) float() (float64, bool) {
+	f, err := strconv.ParseFloat(string(r.number()), 64)
+	return f, err == nil
+}
+
+func (r *placementReader) placement() (p roadmap.Placement, ok bool) {
+	if !r.next('{') {
+		return p, false
+	}
+	for first := true; !r.next('}'); first = false {
+		if !first && !r.next(',') {
+			return p, false
+		}
+		name, ok := r.name()
+		if !ok {
+			return p, false
+		}
+		switch name {
+		case fieldHorizon:
+			var h string
+			h, ok = r.str()
+			p.Horizon = roadmap.Horizon(h)
+		case fieldRank:
+			if r.null() {
+				p.Rank = nil
+				continue
+			}
+			var n int
+			n, ok = r.integer()
+			p.Rank = &n
+		case fieldScore:
+			if r.null() {
+				p.Score = nil
+				continue
+			}
+			p.Score, ok = r.score()
+		case fieldObjectiveIDs:
+			p.ObjectiveIDs, ok = r.strs()
+		case fieldRationale:
+			p.Rationale, ok = r.str()
+		case fieldEvidence:
+			p.Evidence, ok = r.strs()
+		default:
+			return p, false
+		}
+		if !ok {
+			return p, false
+		}
+	}
+	return p, true
+}
+
+// scoreInputs is the most inputs a score has: their values share one
+// allocation.
+const scoreInputs = 4
+
+func (r *placementReader) score() (*roadmap.Score, bool) {
+	if !r.next('{') {
+		return nil, false
+	}
+	s := &roadmap.Score{}
+	var inputs *[scoreInputs]float64
+	used := 0
+	for first := true; !r.next('}'); first = false {
+		if !first && !r.next(',') {
+			return nil, false
+		}
+		name, ok := r.name()
+		if !ok {
+			return nil, false
+		}
+		var input **float64
+		switch name {
+		case fieldFramework:
+			s.Framework, ok = r.str()
+		case fieldVersion:
+			s.Version, ok = r.integer()
+		case fieldCategory:
+			s.Category, ok = r.str()
+		case fieldValue:
+			s.Value, ok = r.float()
+		case fieldReach:
+			input = &s.Reach
+		case fieldReach + 1:
+			input = &s.Impact
+		case fieldReach + 2:
+			input = &s.Confidence
+		case fieldReach + 3:
+			input = &s.BusinessValue
+		case fieldReach + 4:
+			input = &s.TimeCriticality
+		case fieldReach + 5:
+			input = &s.RiskReduction
+		case fieldReach + 6:
+			input = &s.JobSize
+		case fieldReach + 7:
+			input = &s.CustomerValue
+		case fieldReach + 8:
+			input = &s.Risk
+		case fieldReach + 9:
+			input = &s.Effort
+		default:
+			return nil, false
+		}
+		if input != nil {
+			if used == scoreInputs {
+				return nil, false
+			}
+			if inputs == nil {
+				inputs = new([scoreInputs]float64)
+			}
+			v := &inputs[used]
+			*v, ok = r.float()
+			*input = v
+			used++
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return s, true
+}
