@@ -44,9 +44,12 @@ func (p *parser) parse(body []byte, rec *Record) error {
 	if p.fast(body, rec) == nil {
 		return nil
 	}
-	rec.Envelope, rec.Decoded = Envelope{}, nil
-	// Strict like the fast path: no duplicate names, valid UTF-8.
-	return jsonv2.Unmarshal(body, &rec.Envelope)
+	// Strict like the fast path: no duplicate names, valid UTF-8. Into a
+	// variable of its own, so that only this rare path allocates one.
+	var e Envelope
+	err := jsonv2.Unmarshal(body, &e)
+	rec.Envelope, rec.Decoded = e, nil
+	return err
 }
 
 // errSlow sends a body to the general decoder.
