@@ -59,15 +59,7 @@ func (r *placementReader) null() bool {
 	return false
 }
 
-// fieldNames are the names of the fields of a placement and of its score:
-// name returns a name's index here.
-var fieldNames = [...]string{
-	"horizon", "rank", "score", "objective_ids", "rationale", "evidence",
-	"framework", "version", "category", "value",
-	"reach", "impact", "confidence", "business_value", "time_criticality", "risk_reduction",
-	"job_size", "customer_value", "risk", "effort",
-}
-
+// The fields of a placement and of its score, as name returns them.
 const (
 	fieldHorizon = iota
 	fieldRank
@@ -100,10 +92,49 @@ func (r *placementReader) name() (int, bool) {
 	if !r.next(':') {
 		return 0, false
 	}
-	for i, known := range fieldNames {
-		if string(name) == known {
-			return i, true
-		}
+	// A switch on the bytes as a string neither copies them nor compares
+	// them with every name in turn.
+	switch string(name) {
+	case "horizon":
+		return fieldHorizon, true
+	case "rank":
+		return fieldRank, true
+	case "score":
+		return fieldScore, true
+	case "objective_ids":
+		return fieldObjectiveIDs, true
+	case "rationale":
+		return fieldRationale, true
+	case "evidence":
+		return fieldEvidence, true
+	case "framework":
+		return fieldFramework, true
+	case "version":
+		return fieldVersion, true
+	case "category":
+		return fieldCategory, true
+	case "value":
+		return fieldValue, true
+	case "reach":
+		return fieldReach, true
+	case "impact":
+		return fieldReach + 1, true
+	case "confidence":
+		return fieldReach + 2, true
+	case "business_value":
+		return fieldReach + 3, true
+	case "time_criticality":
+		return fieldReach + 4, true
+	case "risk_reduction":
+		return fieldReach + 5, true
+	case "job_size":
+		return fieldReach + 6, true
+	case "customer_value":
+		return fieldReach + 7, true
+	case "risk":
+		return fieldReach + 8, true
+	case "effort":
+		return fieldReach + 9, true
 	}
 	return 0, false
 }
