@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -446,11 +447,15 @@ func (l *Log) follow(ctx context.Context, from uint64, subjects []string, batch 
 }
 
 func (p *parser) parseMsg(msg jetstream.Msg) (Record, error) {
-	meta, err := msg.Metadata()
-	if err != nil {
-		return Record{}, fmt.Errorf("event metadata: %w", err)
+	seq, ok := streamSequence(msg.Reply())
+	if !ok {
+		meta, err := msg.Metadata()
+		if err != nil {
+			return Record{}, fmt.Errorf("event metadata: %w", err)
+		}
+		seq = meta.Sequence.Stream
 	}
-	rec := Record{Sequence: meta.Sequence.Stream, Body: msg.Data()}
+	rec := Record{Sequence: seq, Body: msg.Data()}
 	if err := p.parse(msg.Data(), &rec); err != nil {
 		return rec, fmt.Errorf("%w: sequence %d is not an event envelope: %v", ErrTampered, rec.Sequence, err)
 	}
@@ -459,4 +464,40 @@ func (p *parser) parseMsg(msg jetstream.Msg) (Record, error) {
 		rec.RequestHash = h.Get(HeaderRequestHash)
 	}
 	return rec, nil
+}
+
+// streamSequence reads the stream sequence of a delivered message from its
+// reply subject, without the allocations of Metadata, which reads everything
+// else too: $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.… (9
+// tokens), or $JS.ACK.<domain>.<account hash>.<stream>.<consumer>.
+// <delivered>.<stream seq>.… (11 or more). It returns false for anything
+// else, which Metadata then reads or refuses.
+func streamSequence(reply string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(reply, "$JS.ACK.")
+	if !ok {
+		return 0, false
+	}
+	skip := 3 // stream, consumer, delivered
+	switch tokens := strings.Count(reply, ".") + 1; {
+	case tokens == 9:
+	case tokens >= 11:
+		skip += 2 // domain, account hash
+	default:
+		return 0, false
+	}
+	for range skip {
+		_, rest, _ = strings.Cut(rest, ".")
+	}
+	token, _, _ := strings.Cut(rest, ".")
+	if token == "" || len(token) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range []byte(token) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
 }

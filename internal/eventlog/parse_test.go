@@ -147,3 +147,20 @@ func FuzzParse(f *testing.F) {
 	p := newParser(testData)
 	f.Fuzz(func(t *testing.T, body []byte) { checkParse(t, p, body) })
 }
+
+func TestStreamSequenceReadsTheReplySubject(t *testing.T) {
+	for reply, want := range map[string]uint64{
+		"$JS.ACK.ROADMAP.c1.1.42.7.1700000000000000000.0":                  42,
+		"$JS.ACK._.ACCHASH.ROADMAP.c1.1.1000000.7.1700000000000000000.0.x": 1000000,
+		"$JS.ACK.hub.ACCHASH.ROADMAP.c1.1.9.7.1700000000000000000.0":       9,
+	} {
+		if got, ok := streamSequence(reply); !ok || got != want {
+			t.Errorf("%s: %d, %v; want %d", reply, got, ok, want)
+		}
+	}
+	for _, reply := range []string{"", "_INBOX.x", "$JS.ACK.a.b.c", "$JS.ACK.ROADMAP.c1.1.x2.7.1.0", "$JS.ACK.a.b.c.d.e.f.g.h.i.j"} {
+		if _, ok := streamSequence(reply); ok {
+			t.Errorf("%s: read as a sequence", reply)
+		}
+	}
+}
