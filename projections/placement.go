@@ -6,13 +6,14 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
 // placementData decodes the data of a prioritisation or reprioritisation,
 // nearly every event of a long ledger, as the replay reads it. The general
 // decoder finds each field of Placement by reflection; this one reads the
-// value the event log has already validated (syntax, UTF-8, no duplicate
+// data the event log has already validated (syntax, UTF-8, no duplicate
 // names) field by field. Anything off the shape the ledger writes (an unknown
 // field, a null where a value is usual, whitespace, an escaped name, a number
 // where a string goes) is left to the general decoder, so the result is the
@@ -22,18 +23,16 @@ type placementData struct {
 	placement *roadmap.Placement
 }
 
-// UnmarshalJSONFrom implements jsonv2.UnmarshalerFrom.
-func (d *placementData) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	r := placementReader{b: raw}
-	if p, ok := r.placement(); ok && r.i == len(raw) {
+var _ eventlog.ValidDataDecoder = (*placementData)(nil)
+
+// DecodeValidData implements eventlog.ValidDataDecoder.
+func (d *placementData) DecodeValidData(data []byte) error {
+	r := placementReader{b: data}
+	if p, ok := r.placement(); ok && r.i == len(data) {
 		*d.placement = p
 		return nil
 	}
-	return jsonv2.Unmarshal(raw, d.ev)
+	return jsonv2.Unmarshal(data, d.ev)
 }
 
 // placementReader reads the compact JSON of a placement.

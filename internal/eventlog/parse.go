@@ -11,23 +11,33 @@ import (
 )
 
 // DataFunc returns a pointer to decode the data of an event of the given type
-// into, or nil to leave the data undecoded (Record.Decoded stays nil).
+// into, or nil to leave the data undecoded (Record.Decoded stays nil). A
+// value that implements ValidDataDecoder decodes the data itself; any other
+// is decoded with the JSON v2 decoder.
 type DataFunc func(eventType string) any
 
+// ValidDataDecoder decodes an event's data that the reader has already
+// validated as JSON (syntax, UTF-8, unique names), so it need not validate
+// it again. It must decode exactly as the JSON v2 decoder would.
+type ValidDataDecoder interface {
+	DecodeValidData(data []byte) error
+}
+
 // parser reads stored message bodies into records. It is on the replay's hot
-// path, so it reads an envelope in one pass: the canonical envelope puts
-// "type" before "data", which lets it decode the data straight into the
-// event's own type while it reads the envelope, with no copy of the data and
-// no second scan. A body it does not take this way (an unknown field, a null,
-// a type after its data, an escaped name) is decoded by the general JSON
-// decoder instead, exactly as if the fast path did not exist. It is not
-// safe for concurrent use: each reader has its own.
+// path, so it validates a body once and then reads the envelope in one pass:
+// the canonical envelope puts "type" before "data", which lets it decode the
+// data straight into the event's own type, with no copy of the data and no
+// second scan. A body it does not take this way (an unknown field, a null,
+// whitespace, a type after its data, an escaped name) is decoded by the
+// general JSON decoder instead, exactly as if the fast path did not exist.
+// It is not safe for concurrent use: each reader has its own.
 type parser struct {
 	data   DataFunc // may be nil: no data is decoded
 	in     bytes.Buffer
 	dec    jsontext.Decoder
 	intern map[string]string // the few distinct types, aggregate types, actors and aggregate ids
 	quoted []byte            // scratch for unquoting escaped strings
+	r      reader
 }
 
 // maxInterned bounds the strings a parser shares between events.
@@ -55,39 +65,57 @@ func (p *parser) parse(body []byte, rec *Record) error {
 // errSlow sends a body to the general decoder.
 var errSlow = errors.New("not on the fast path")
 
-func (p *parser) fast(body []byte, rec *Record) error {
+// valid reports whether body is one valid JSON value, by the general
+// decoder's rules: syntax, UTF-8, no duplicate names.
+func (p *parser) valid(body []byte) bool {
 	p.in = *bytes.NewBuffer(body)
-	d := &p.dec
-	d.Reset(&p.in)
-	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
+	p.dec.Reset(&p.in)
+	if _, err := p.dec.ReadValue(); err != nil {
+		return false
+	}
+	_, err := p.dec.ReadToken()
+	return err == io.EOF
+}
+
+func (p *parser) fast(body []byte, rec *Record) error {
+	if !p.valid(body) {
+		return errSlow
+	}
+	r := &p.r
+	*r = reader{b: body}
+	if !r.next('{') {
 		return errSlow
 	}
 	e := &rec.Envelope
-	for d.PeekKind() == '"' {
-		name, err := d.ReadValue()
-		if err != nil {
+	for first := true; !r.next('}'); first = false {
+		if !first && !r.next(',') {
 			return errSlow
 		}
-		switch string(name) {
-		case `"id"`:
+		name, ok := r.name()
+		if !ok {
+			return errSlow
+		}
+		var err error
+		switch name {
+		case "id":
 			e.ID, err = p.str(false)
-		case `"type"`:
+		case "type":
 			e.Type, err = p.str(true)
-		case `"schema_version"`:
+		case "schema_version":
 			e.SchemaVersion, err = p.small()
-		case `"aggregate_type"`:
+		case "aggregate_type":
 			e.AggregateType, err = p.str(true)
-		case `"aggregate_id"`:
+		case "aggregate_id":
 			e.AggregateID, err = p.str(true)
-		case `"time"`:
+		case "time":
 			e.Time, err = p.time()
-		case `"actor"`:
+		case "actor":
 			e.Actor, err = p.str(true)
-		case `"data"`:
-			err = p.eventData(body, rec)
-		case `"prev_hash"`:
+		case "data":
+			err = p.eventData(rec)
+		case "prev_hash":
 			e.PrevHash, err = p.str(false)
-		case `"hash"`:
+		case "hash":
 			e.Hash, err = p.str(false)
 		default:
 			return errSlow
@@ -96,24 +124,21 @@ func (p *parser) fast(body []byte, rec *Record) error {
 			return err
 		}
 	}
-	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '}' {
+	if r.i != len(body) {
 		return errSlow
-	}
-	if _, err := d.ReadToken(); err != io.EOF {
-		return errSlow // trailing data, or not even that
 	}
 	return nil
 }
 
 // str reads a string value; shared ones come from the parser's table.
 func (p *parser) str(shared bool) (string, error) {
-	v, err := p.dec.ReadValue()
-	if err != nil || len(v) < 2 || v[0] != '"' {
+	raw, escaped, ok := p.r.str()
+	if !ok {
 		return "", errSlow
 	}
-	raw := v[1 : len(v)-1]
-	if bytes.IndexByte(raw, '\\') >= 0 {
-		if p.quoted, err = jsontext.AppendUnquote(p.quoted[:0], v); err != nil {
+	if escaped {
+		var err error
+		if p.quoted, err = jsontext.AppendUnquote(p.quoted[:0], p.r.b[p.r.i-len(raw)-2:p.r.i]); err != nil {
 			return "", errSlow
 		}
 		raw = p.quoted
@@ -133,15 +158,16 @@ func (p *parser) str(shared bool) (string, error) {
 
 // small reads a non-negative integer of up to nine digits.
 func (p *parser) small() (int, error) {
-	v, err := p.dec.ReadValue()
-	if err != nil || len(v) == 0 || len(v) > 9 {
+	r := &p.r
+	start := r.i
+	for r.i < len(r.b) && '0' <= r.b[r.i] && r.b[r.i] <= '9' {
+		r.i++
+	}
+	if r.i == start || r.i-start > 9 {
 		return 0, errSlow
 	}
 	n := 0
-	for _, c := range v {
-		if c < '0' || c > '9' {
-			return 0, errSlow
-		}
+	for _, c := range r.b[start:r.i] {
 		n = n*10 + int(c-'0')
 	}
 	return n, nil
@@ -153,13 +179,11 @@ func (p *parser) small() (int, error) {
 // accept, in UTC.
 func (p *parser) time() (time.Time, error) {
 	var t time.Time
-	v, err := p.dec.ReadValue()
-	if err != nil || len(v) < 2 || v[0] != '"' {
+	b, escaped, ok := p.r.str()
+	if !ok || escaped {
 		return t, errSlow
 	}
-	b := v[1 : len(v)-1]
-	if len(b) < len("2006-01-02T15:04:05Z") || b[len(b)-1] != 'Z' || b[12] == ':' || b[19] == ',' ||
-		bytes.IndexByte(b, '\\') >= 0 {
+	if len(b) < len("2006-01-02T15:04:05Z") || b[len(b)-1] != 'Z' || b[12] == ':' || b[19] == ',' {
 		return t, errSlow
 	}
 	if t.UnmarshalText(b) != nil {
@@ -168,34 +192,126 @@ func (p *parser) time() (time.Time, error) {
 	return t, nil
 }
 
-// eventData reads the data object: it keeps its bytes, a part of body with
-// no copy, and decodes it into the event's type when the type came first
-// and the parser knows it.
-func (p *parser) eventData(body []byte, rec *Record) error {
-	d := &p.dec
-	if d.PeekKind() != '{' {
+// eventData reads the data object: it keeps its bytes, a part of the body
+// with no copy, and decodes it into the event's type when the type came
+// first and the parser knows it.
+func (p *parser) eventData(rec *Record) error {
+	r := &p.r
+	start := r.i
+	if !r.skipObject() {
 		return errSlow
 	}
-	start := int(d.InputOffset())
-	for start < len(body) && (body[start] == ':' || body[start] == ' ' || body[start] == '\t' || body[start] == '\r' || body[start] == '\n') {
-		start++
-	}
+	data := r.b[start:r.i:r.i]
 	var target any
 	if p.data != nil && rec.Envelope.Type != "" {
 		target = p.data(rec.Envelope.Type)
 	}
-	if target == nil {
-		if err := d.SkipValue(); err != nil {
+	switch t := target.(type) {
+	case nil:
+	case ValidDataDecoder:
+		if t.DecodeValidData(data) != nil {
 			return errSlow
 		}
-	} else if err := jsonv2.UnmarshalDecode(d, target); err != nil {
-		return errSlow
+	default:
+		if jsonv2.Unmarshal(data, target) != nil {
+			return errSlow
+		}
 	}
-	end := int(d.InputOffset())
-	if end > len(body) || start >= end {
-		return errSlow
-	}
-	rec.Envelope.Data = body[start:end:end]
+	rec.Envelope.Data = data
 	rec.Decoded = target
 	return nil
+}
+
+// reader reads compact JSON that has been validated: it only has to find
+// its way, and it refuses whatever it does not expect (whitespace, for one).
+type reader struct {
+	b []byte
+	i int
+}
+
+func (r *reader) next(c byte) bool {
+	if r.i < len(r.b) && r.b[r.i] == c {
+		r.i++
+		return true
+	}
+	return false
+}
+
+// name reads `"name":` and returns name; an escaped name is refused. The
+// string is only for comparing: the compiler does not copy it.
+func (r *reader) name() (string, bool) {
+	raw, escaped, ok := r.str()
+	if !ok || escaped || !r.next(':') {
+		return "", false
+	}
+	switch string(raw) {
+	case "id":
+		return "id", true
+	case "type":
+		return "type", true
+	case "schema_version":
+		return "schema_version", true
+	case "aggregate_type":
+		return "aggregate_type", true
+	case "aggregate_id":
+		return "aggregate_id", true
+	case "time":
+		return "time", true
+	case "actor":
+		return "actor", true
+	case "data":
+		return "data", true
+	case "prev_hash":
+		return "prev_hash", true
+	case "hash":
+		return "hash", true
+	}
+	return "", false
+}
+
+// str reads a string and returns its raw contents, between the quotes, and
+// whether they hold an escape.
+func (r *reader) str() (raw []byte, escaped, ok bool) {
+	if !r.next('"') {
+		return nil, false, false
+	}
+	start := r.i
+	for r.i < len(r.b) && r.b[r.i] != '"' {
+		if r.b[r.i] == '\\' {
+			escaped = true
+			r.i++
+		}
+		r.i++
+	}
+	if r.i >= len(r.b) {
+		return nil, false, false
+	}
+	r.i++
+	return r.b[start : r.i-1], escaped, true
+}
+
+// skipObject reads past an object.
+func (r *reader) skipObject() bool {
+	if r.i >= len(r.b) || r.b[r.i] != '{' {
+		return false
+	}
+	depth := 0
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case '"':
+			if _, _, ok := r.str(); !ok {
+				return false
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		r.i++
+		if depth == 0 {
+			return true
+		}
+	}
+	return false
 }

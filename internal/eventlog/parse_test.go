@@ -164,3 +164,27 @@ func TestStreamSequenceReadsTheReplySubject(t *testing.T) {
 		}
 	}
 }
+
+// rawData is a ValidDataDecoder that keeps the bytes it is given.
+type rawData struct{ got []byte }
+
+func (d *rawData) DecodeValidData(data []byte) error {
+	d.got = data
+	return nil
+}
+
+func TestParseGivesAValidDataDecoderTheDataBytes(t *testing.T) {
+	p := newParser(func(string) any { return new(rawData) })
+	data := `{"a":[1,"}\"]",{"b":null}],"c":"\u00e9"}`
+	body, err := (&Envelope{ID: "a", Type: "t", Time: time.Unix(1, 0).UTC(), Data: json.RawMessage(data)}).Seal("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec Record
+	if err := p.fast(body, &rec); err != nil {
+		t.Fatalf("a sealed envelope does not take the fast path: %v", err)
+	}
+	if d, ok := rec.Decoded.(*rawData); !ok || string(d.got) != data || string(rec.Envelope.Data) != data {
+		t.Fatalf("decoded %#v, data %s", rec.Decoded, rec.Envelope.Data)
+	}
+}
