@@ -1,9 +1,9 @@
 package projections
 
 import (
+	"bytes"
 	"strconv"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
@@ -14,10 +14,10 @@ import (
 // nearly every event of a long ledger, as the replay reads it. The general
 // decoder finds each field of Placement by reflection; this one reads the
 // data the event log has already validated (syntax, UTF-8, no duplicate
-// names) field by field. Anything off the shape the ledger writes (an unknown
-// field, a null where a value is usual, whitespace, an escaped name, a number
-// where a string goes) is left to the general decoder, so the result is the
-// general decoder's in every case.
+// names) field by field. It leaves anything off the shape the ledger writes
+// (an unknown field, a null where a value is usual, whitespace, an escaped
+// name, a number where a string goes) to the general decoder, so the result
+// is the general decoder's in every case.
 type placementData struct {
 	ev        roadmap.Event
 	placement *roadmap.Placement
@@ -26,13 +26,14 @@ type placementData struct {
 var _ eventlog.ValidDataDecoder = (*placementData)(nil)
 
 // DecodeValidData implements eventlog.ValidDataDecoder.
-func (d *placementData) DecodeValidData(data []byte) error {
+func (d *placementData) DecodeValidData(data []byte) (int, bool) {
 	r := placementReader{b: data}
-	if p, ok := r.placement(); ok && r.i == len(data) {
-		*d.placement = p
-		return nil
+	p, ok := r.placement()
+	if !ok {
+		return 0, false
 	}
-	return jsonv2.Unmarshal(data, d.ev)
+	*d.placement = p
+	return r.i, true
 }
 
 // placementReader reads the compact JSON of a placement.
@@ -144,6 +145,11 @@ func (r *placementReader) str() (string, bool) {
 		return "", false
 	}
 	start, escaped := r.i, false
+	// Most strings hold no escape: two vector searches find their end.
+	if end := bytes.IndexByte(r.b[start:], '"'); end >= 0 && bytes.IndexByte(r.b[start:start+end], '\\') < 0 {
+		r.i = start + end + 1
+		return string(r.b[start : start+end]), true
+	}
 	for r.i < len(r.b) && r.b[r.i] != '"' {
 		if r.b[r.i] == '\\' {
 			escaped = true

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // placement is a data type for the parser tests, shaped like the ledger's
@@ -168,9 +169,13 @@ func TestStreamSequenceReadsTheReplySubject(t *testing.T) {
 // rawData is a ValidDataDecoder that keeps the bytes it is given.
 type rawData struct{ got []byte }
 
-func (d *rawData) DecodeValidData(data []byte) error {
-	d.got = data
-	return nil
+func (d *rawData) DecodeValidData(data []byte) (int, bool) {
+	v, err := jsontext.NewDecoder(bytes.NewReader(data)).ReadValue()
+	if err != nil {
+		return 0, false
+	}
+	d.got = bytes.Clone(v)
+	return len(v), true
 }
 
 func TestParseGivesAValidDataDecoderTheDataBytes(t *testing.T) {
