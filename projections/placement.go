@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -13,20 +14,20 @@ import (
 // placementData decodes the data of a prioritisation or reprioritisation,
 // nearly every event of a long ledger, as the replay reads it. The general
 // decoder finds each field of Placement by reflection; this one reads the
-// data the event log has already validated (syntax, UTF-8, no duplicate
-// names) field by field. It leaves anything off the shape the ledger writes
-// (an unknown field, a null where a value is usual, whitespace, an escaped
-// name, a number where a string goes) to the general decoder, so the result
-// is the general decoder's in every case.
+// compact text field by field, checking what the general decoder checks
+// (syntax, UTF-8, no duplicate names). It leaves anything off the shape the
+// ledger writes (an unknown field, a null where a value is usual, whitespace,
+// an escaped name, a number where a string goes) to the general decoder, so
+// the result is the general decoder's in every case.
 type placementData struct {
 	ev        roadmap.Event
 	placement *roadmap.Placement
 }
 
-var _ eventlog.ValidDataDecoder = (*placementData)(nil)
+var _ eventlog.DataDecoder = (*placementData)(nil)
 
-// DecodeValidData implements eventlog.ValidDataDecoder.
-func (d *placementData) DecodeValidData(data []byte) (int, bool) {
+// DecodeData implements eventlog.DataDecoder.
+func (d *placementData) DecodeData(data []byte) (int, bool) {
 	r := placementReader{b: data}
 	p, ok := r.placement()
 	if !ok {
@@ -36,7 +37,8 @@ func (d *placementData) DecodeValidData(data []byte) (int, bool) {
 	return r.i, true
 }
 
-// placementReader reads the compact JSON of a placement.
+// placementReader reads the compact JSON of a placement, checking each
+// string and number it reads.
 type placementReader struct {
 	b []byte
 	i int
@@ -148,7 +150,8 @@ func (r *placementReader) str() (string, bool) {
 	// Most strings hold no escape: two vector searches find their end.
 	if end := bytes.IndexByte(r.b[start:], '"'); end >= 0 && bytes.IndexByte(r.b[start:start+end], '\\') < 0 {
 		r.i = start + end + 1
-		return string(r.b[start : start+end]), true
+		raw := r.b[start : start+end]
+		return string(raw), validChars(raw)
 	}
 	for r.i < len(r.b) && r.b[r.i] != '"' {
 		if r.b[r.i] == '\\' {
@@ -162,10 +165,27 @@ func (r *placementReader) str() (string, bool) {
 	}
 	r.i++
 	if !escaped {
-		return string(r.b[start : r.i-1]), true
+		return string(r.b[start : r.i-1]), validChars(r.b[start : r.i-1])
 	}
+	// AppendUnquote checks the escapes and the UTF-8 as the general decoder
+	// does.
 	s, err := jsontext.AppendUnquote(nil, r.b[start-1:r.i])
 	return string(s), err == nil
+}
+
+// validChars reports whether the unescaped contents of a JSON string are
+// valid: no control character, valid UTF-8.
+func validChars(raw []byte) bool {
+	ascii := true
+	for _, c := range raw {
+		if c < 0x20 {
+			return false
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(raw)
 }
 
 // strs reads an array of strings; [] is an empty slice, not nil.
@@ -195,34 +215,60 @@ func (r *placementReader) strs() ([]string, bool) {
 	}
 }
 
-// number returns the text of the number next.
-func (r *placementReader) number() []byte {
+// number returns the text of the number next, or false when it is not a
+// JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (r *placementReader) number() (text []byte, integer, ok bool) {
 	start := r.i
-	for r.i < len(r.b) {
-		switch c := r.b[r.i]; {
-		case '0' <= c && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
-			r.i++
-			continue
-		}
-		break
+	r.next('-')
+	switch {
+	case r.next('0'):
+	case r.digits() == 0:
+		return nil, false, false
 	}
-	return r.b[start:r.i]
+	integer = true
+	if r.next('.') {
+		integer = false
+		if r.digits() == 0 {
+			return nil, false, false
+		}
+	}
+	if r.next('e') || r.next('E') {
+		integer = false
+		if !r.next('+') {
+			r.next('-')
+		}
+		if r.digits() == 0 {
+			return nil, false, false
+		}
+	}
+	return r.b[start:r.i], integer, true
+}
+
+// digits reads decimal digits and says how many.
+func (r *placementReader) digits() int {
+	start := r.i
+	for r.i < len(r.b) && '0' <= r.b[r.i] && r.b[r.i] <= '9' {
+		r.i++
+	}
+	return r.i - start
 }
 
 // integer reads an integer written without fraction or exponent.
 func (r *placementReader) integer() (int, bool) {
-	text := r.number()
-	for j, c := range text {
-		if (c < '0' || c > '9') && (j > 0 || c != '-') {
-			return 0, false
-		}
+	text, integer, ok := r.number()
+	if !ok || !integer {
+		return 0, false
 	}
 	n, err := strconv.Atoi(string(text))
 	return n, err == nil
 }
 
 func (r *placementReader) float() (float64, bool) {
-	f, err := strconv.ParseFloat(string(r.number()), 64)
+	text, _, ok := r.number()
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(text), 64)
 	return f, err == nil
 }
 
@@ -230,14 +276,16 @@ func (r *placementReader) placement() (p roadmap.Placement, ok bool) {
 	if !r.next('{') {
 		return p, false
 	}
+	var seen uint32 // the fields read so far, by their bit: no name twice
 	for first := true; !r.next('}'); first = false {
 		if !first && !r.next(',') {
 			return p, false
 		}
 		name, ok := r.name()
-		if !ok {
+		if !ok || seen&(1<<name) != 0 {
 			return p, false
 		}
+		seen |= 1 << name
 		switch name {
 		case fieldHorizon:
 			var h string
@@ -284,14 +332,16 @@ func (r *placementReader) score() (*roadmap.Score, bool) {
 	s := &roadmap.Score{}
 	var inputs *[scoreInputs]float64
 	used := 0
+	var seen uint32
 	for first := true; !r.next('}'); first = false {
 		if !first && !r.next(',') {
 			return nil, false
 		}
 		name, ok := r.name()
-		if !ok {
+		if !ok || seen&(1<<name) != 0 {
 			return nil, false
 		}
+		seen |= 1 << name
 		var input **float64
 		switch name {
 		case fieldFramework:

@@ -3,8 +3,8 @@ package eventlog
 import (
 	"bytes"
 	"errors"
-	"io"
 	"time"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -12,32 +12,31 @@ import (
 
 // DataFunc returns a pointer to decode the data of an event of the given type
 // into, or nil to leave the data undecoded (Record.Decoded stays nil). A
-// value that implements ValidDataDecoder decodes the data itself; any other
-// is decoded with the JSON v2 decoder.
+// value that implements DataDecoder decodes the data itself; any other is
+// decoded with the JSON v2 decoder.
 type DataFunc func(eventType string) any
 
-// ValidDataDecoder decodes an event's data that the reader has already
-// validated as JSON (syntax, UTF-8, unique names), so it need not validate
-// it again. data starts with the data's value and runs on to the end of the
-// body; DecodeValidData returns the length of the value it decoded, exactly
-// as the JSON v2 decoder would have decoded it, or false to leave the whole
-// event to the general decoder.
-type ValidDataDecoder interface {
-	DecodeValidData(data []byte) (n int, ok bool)
+// DataDecoder decodes an event's data straight from the stored body: data
+// starts with the data's value and runs on to the end of the body.
+// DecodeData returns the length of the value it decoded. It may decode only
+// a value the JSON v2 decoder takes (valid syntax and UTF-8, no duplicate
+// names), and exactly as that decoder would; it returns false for anything
+// else, which leaves the whole event to the general decoder.
+type DataDecoder interface {
+	DecodeData(data []byte) (n int, ok bool)
 }
 
 // parser reads stored message bodies into records. It is on the replay's hot
-// path, so it validates a body once and then reads the envelope in one pass:
-// the canonical envelope puts "type" before "data", which lets it decode the
-// data straight into the event's own type, with no copy of the data and no
-// second scan. A body it does not take this way (an unknown field, a null,
-// whitespace, a type after its data, an escaped name) is decoded by the
-// general JSON decoder instead, exactly as if the fast path did not exist.
-// It is not safe for concurrent use: each reader has its own.
+// path, so it reads an envelope in one pass over the compact text the ledger
+// stores, checking as it goes what the general decoder checks (syntax, UTF-8,
+// no duplicate names): the canonical envelope puts "type" before "data",
+// which lets it decode the data straight into the event's own type, with no
+// copy of the data and no second scan. A body it does not take this way (an
+// unknown field, a null, whitespace, a type after its data, an escaped name)
+// is decoded by the general JSON decoder instead, exactly as if the fast path
+// did not exist. It is not safe for concurrent use: each reader has its own.
 type parser struct {
-	data   DataFunc // may be nil: no data is decoded
-	in     bytes.Buffer
-	dec    jsontext.Decoder
+	data   DataFunc          // may be nil: no data is decoded
 	intern map[string]string // the few distinct types, aggregate types, actors and aggregate ids
 	quoted []byte            // scratch for unquoting escaped strings
 	r      reader
@@ -68,36 +67,23 @@ func (p *parser) parse(body []byte, rec *Record) error {
 // errSlow sends a body to the general decoder.
 var errSlow = errors.New("not on the fast path")
 
-// valid reports whether body is one valid JSON value, by the general
-// decoder's rules: syntax, UTF-8, no duplicate names.
-func (p *parser) valid(body []byte) bool {
-	p.in = *bytes.NewBuffer(body)
-	p.dec.Reset(&p.in)
-	if _, err := p.dec.ReadValue(); err != nil {
-		return false
-	}
-	_, err := p.dec.ReadToken()
-	return err == io.EOF
-}
-
 func (p *parser) fast(body []byte, rec *Record) error {
-	if !p.valid(body) {
-		return errSlow
-	}
 	r := &p.r
 	*r = reader{b: body}
 	if !r.next('{') {
 		return errSlow
 	}
 	e := &rec.Envelope
+	var seen uint16 // the fields read so far, by their bit: no name twice
 	for first := true; !r.next('}'); first = false {
 		if !first && !r.next(',') {
 			return errSlow
 		}
-		name, ok := r.name()
-		if !ok {
+		name, bit, ok := r.name()
+		if !ok || seen&bit != 0 {
 			return errSlow
 		}
+		seen |= bit
 		var err error
 		switch name {
 		case "id":
@@ -141,6 +127,8 @@ func (p *parser) str(shared bool) (string, error) {
 	}
 	if escaped {
 		var err error
+		// AppendUnquote checks the escapes and the UTF-8 as the general
+		// decoder does.
 		if p.quoted, err = jsontext.AppendUnquote(p.quoted[:0], p.r.b[p.r.i-len(raw)-2:p.r.i]); err != nil {
 			return "", errSlow
 		}
@@ -159,18 +147,20 @@ func (p *parser) str(shared bool) (string, error) {
 	return s, nil
 }
 
-// small reads a non-negative integer of up to nine digits.
+// small reads a non-negative integer of up to nine digits, written as JSON
+// writes it (no leading zero).
 func (p *parser) small() (int, error) {
 	r := &p.r
 	start := r.i
 	for r.i < len(r.b) && '0' <= r.b[r.i] && r.b[r.i] <= '9' {
 		r.i++
 	}
-	if r.i == start || r.i-start > 9 {
+	digits := r.b[start:r.i]
+	if len(digits) == 0 || len(digits) > 9 || (digits[0] == '0' && len(digits) > 1) {
 		return 0, errSlow
 	}
 	n := 0
-	for _, c := range r.b[start:r.i] {
+	for _, c := range digits {
 		n = n*10 + int(c-'0')
 	}
 	return n, nil
@@ -205,28 +195,31 @@ func (p *parser) eventData(rec *Record) error {
 	if p.data != nil && rec.Envelope.Type != "" {
 		target = p.data(rec.Envelope.Type)
 	}
-	if t, ok := target.(ValidDataDecoder); ok {
-		n, ok := t.DecodeValidData(r.b[start:])
+	if d, ok := target.(DataDecoder); ok {
+		n, ok := d.DecodeData(r.b[start:])
 		if !ok || n <= 0 || r.b[start] != '{' {
 			return errSlow
 		}
 		r.i += n
-	} else if !r.skipObject() {
-		return errSlow
-	}
-	data := r.b[start:r.i:r.i]
-	if _, ok := target.(ValidDataDecoder); !ok && target != nil {
-		if jsonv2.Unmarshal(data, target) != nil {
+	} else {
+		if !r.skipObject() {
+			return errSlow
+		}
+		// The general decoder checks the data as it decodes it.
+		if target != nil && jsonv2.Unmarshal(r.b[start:r.i], target) != nil {
+			return errSlow
+		}
+		if target == nil && !jsontext.Value(r.b[start:r.i]).IsValid() {
 			return errSlow
 		}
 	}
-	rec.Envelope.Data = data
+	rec.Envelope.Data = r.b[start:r.i:r.i]
 	rec.Decoded = target
 	return nil
 }
 
-// reader reads compact JSON that has been validated: it only has to find
-// its way, and it refuses whatever it does not expect (whitespace, for one).
+// reader reads the compact JSON of an envelope, checking each string it
+// reads, and refuses whatever it does not expect (whitespace, for one).
 type reader struct {
 	b []byte
 	i int
@@ -240,40 +233,43 @@ func (r *reader) next(c byte) bool {
 	return false
 }
 
-// name reads `"name":` and returns name; an escaped name is refused. The
-// string is only for comparing: the compiler does not copy it.
-func (r *reader) name() (string, bool) {
+// name reads `"name":` and returns name and its bit; an escaped or unknown
+// name is refused. The string is only for comparing: the compiler does not
+// copy it.
+func (r *reader) name() (string, uint16, bool) {
 	raw, escaped, ok := r.str()
 	if !ok || escaped || !r.next(':') {
-		return "", false
+		return "", 0, false
 	}
 	switch string(raw) {
 	case "id":
-		return "id", true
+		return "id", 1 << 0, true
 	case "type":
-		return "type", true
+		return "type", 1 << 1, true
 	case "schema_version":
-		return "schema_version", true
+		return "schema_version", 1 << 2, true
 	case "aggregate_type":
-		return "aggregate_type", true
+		return "aggregate_type", 1 << 3, true
 	case "aggregate_id":
-		return "aggregate_id", true
+		return "aggregate_id", 1 << 4, true
 	case "time":
-		return "time", true
+		return "time", 1 << 5, true
 	case "actor":
-		return "actor", true
+		return "actor", 1 << 6, true
 	case "data":
-		return "data", true
+		return "data", 1 << 7, true
 	case "prev_hash":
-		return "prev_hash", true
+		return "prev_hash", 1 << 8, true
 	case "hash":
-		return "hash", true
+		return "hash", 1 << 9, true
 	}
-	return "", false
+	return "", 0, false
 }
 
 // str reads a string and returns its raw contents, between the quotes, and
-// whether they hold an escape.
+// whether they hold an escape. Contents without an escape are checked here:
+// no control character, valid UTF-8. Escaped ones are for the caller to
+// unquote, which checks them.
 func (r *reader) str() (raw []byte, escaped, ok bool) {
 	if !r.next('"') {
 		return nil, false, false
@@ -282,7 +278,8 @@ func (r *reader) str() (raw []byte, escaped, ok bool) {
 	// Most strings hold no escape: two vector searches find their end.
 	if end := bytes.IndexByte(r.b[start:], '"'); end >= 0 && bytes.IndexByte(r.b[start:start+end], '\\') < 0 {
 		r.i = start + end + 1
-		return r.b[start : start+end], false, true
+		raw = r.b[start : start+end]
+		return raw, false, validChars(raw)
 	}
 	for r.i < len(r.b) && r.b[r.i] != '"' {
 		if r.b[r.i] == '\\' {
@@ -296,6 +293,21 @@ func (r *reader) str() (raw []byte, escaped, ok bool) {
 	}
 	r.i++
 	return r.b[start : r.i-1], escaped, true
+}
+
+// validChars reports whether the unescaped contents of a JSON string are
+// valid: no control character, valid UTF-8.
+func validChars(raw []byte) bool {
+	ascii := true
+	for _, c := range raw {
+		if c < 0x20 {
+			return false
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(raw)
 }
 
 // skipObject reads past an object.
