@@ -36,14 +36,26 @@ type DataDecoder interface {
 // is decoded by the general JSON decoder instead, exactly as if the fast path
 // did not exist. It is not safe for concurrent use: each reader has its own.
 type parser struct {
-	data   DataFunc          // may be nil: no data is decoded
-	intern map[string]string // the few distinct types, aggregate types, actors and aggregate ids
-	quoted []byte            // scratch for unquoting escaped strings
+	data   DataFunc             // may be nil: no data is decoded
+	intern map[string]string    // the few distinct types, aggregate types, actors and aggregate ids
+	last   [sharedFields]string // by field, its value in the previous body: most repeat
+	quoted []byte               // scratch for unquoting escaped strings
 	r      reader
 }
 
 // maxInterned bounds the strings a parser shares between events.
 const maxInterned = 1 << 14
+
+// The fields whose strings a parser shares between events, and notShared
+// for the others.
+const (
+	notShared = iota - 1
+	sharedType
+	sharedAggregateType
+	sharedAggregateID
+	sharedActor
+	sharedFields
+)
 
 func newParser(data DataFunc) *parser {
 	return &parser{data: data, intern: make(map[string]string, 256)}
@@ -87,25 +99,25 @@ func (p *parser) fast(body []byte, rec *Record) error {
 		var err error
 		switch name {
 		case "id":
-			e.ID, err = p.str(false)
+			e.ID, err = p.str(notShared)
 		case "type":
-			e.Type, err = p.str(true)
+			e.Type, err = p.str(sharedType)
 		case "schema_version":
 			e.SchemaVersion, err = p.small()
 		case "aggregate_type":
-			e.AggregateType, err = p.str(true)
+			e.AggregateType, err = p.str(sharedAggregateType)
 		case "aggregate_id":
-			e.AggregateID, err = p.str(true)
+			e.AggregateID, err = p.str(sharedAggregateID)
 		case "time":
 			e.Time, err = p.time()
 		case "actor":
-			e.Actor, err = p.str(true)
+			e.Actor, err = p.str(sharedActor)
 		case "data":
 			err = p.eventData(rec)
 		case "prev_hash":
-			e.PrevHash, err = p.str(false)
+			e.PrevHash, err = p.str(notShared)
 		case "hash":
-			e.Hash, err = p.str(false)
+			e.Hash, err = p.str(notShared)
 		default:
 			return errSlow
 		}
@@ -119,8 +131,10 @@ func (p *parser) fast(body []byte, rec *Record) error {
 	return nil
 }
 
-// str reads a string value; shared ones come from the parser's table.
-func (p *parser) str(shared bool) (string, error) {
+// str reads a string value of a field; a shared field's string is the
+// previous body's when it is the same, else it comes from the parser's
+// table.
+func (p *parser) str(field int) (string, error) {
 	raw, escaped, ok := p.r.str()
 	if !ok {
 		return "", errSlow
@@ -134,16 +148,20 @@ func (p *parser) str(shared bool) (string, error) {
 		}
 		raw = p.quoted
 	}
-	if !shared {
+	if field == notShared {
 		return string(raw), nil
 	}
-	if s, ok := p.intern[string(raw)]; ok {
-		return s, nil
+	if last := p.last[field]; string(raw) == last {
+		return last, nil
 	}
-	s := string(raw)
-	if len(p.intern) < maxInterned {
-		p.intern[s] = s
+	s, ok := p.intern[string(raw)]
+	if !ok {
+		s = string(raw)
+		if len(p.intern) < maxInterned {
+			p.intern[s] = s
+		}
 	}
+	p.last[field] = s
 	return s, nil
 }
 
