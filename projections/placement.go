@@ -22,13 +22,14 @@ import (
 type placementData struct {
 	ev        roadmap.Event
 	placement *roadmap.Placement
+	rank      int // the placement's rank points here, allocated with the event
 }
 
 var _ eventlog.DataDecoder = (*placementData)(nil)
 
 // DecodeData implements eventlog.DataDecoder.
 func (d *placementData) DecodeData(data []byte) (int, bool) {
-	r := placementReader{b: data}
+	r := placementReader{b: data, rank: &d.rank}
 	p, ok := r.placement()
 	if !ok {
 		return 0, false
@@ -40,8 +41,9 @@ func (d *placementData) DecodeData(data []byte) (int, bool) {
 // placementReader reads the compact JSON of a placement, checking each
 // string and number it reads.
 type placementReader struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	rank *int // where to keep the rank, if not in an allocation of its own
 }
 
 func (r *placementReader) next(c byte) bool {
@@ -296,9 +298,12 @@ func (r *placementReader) placement() (p roadmap.Placement, ok bool) {
 				p.Rank = nil
 				continue
 			}
-			var n int
-			n, ok = r.integer()
-			p.Rank = &n
+			n := r.rank
+			if n == nil {
+				n = new(int)
+			}
+			*n, ok = r.integer()
+			p.Rank = n
 		case fieldScore:
 			if r.null() {
 				p.Score = nil
@@ -321,16 +326,20 @@ func (r *placementReader) placement() (p roadmap.Placement, ok bool) {
 	return p, true
 }
 
-// scoreInputs is the most inputs a score has: their values share one
-// allocation.
+// scoreInputs is the most inputs a score has: their values are allocated
+// with the score.
 const scoreInputs = 4
 
 func (r *placementReader) score() (*roadmap.Score, bool) {
 	if !r.next('{') {
 		return nil, false
 	}
-	s := &roadmap.Score{}
-	var inputs *[scoreInputs]float64
+	// The score and its inputs live and die together: one allocation.
+	block := &struct {
+		score  roadmap.Score
+		inputs [scoreInputs]float64
+	}{}
+	s, inputs := &block.score, &block.inputs
 	used := 0
 	var seen uint32
 	for first := true; !r.next('}'); first = false {
@@ -378,9 +387,6 @@ func (r *placementReader) score() (*roadmap.Score, bool) {
 		if input != nil {
 			if used == scoreInputs {
 				return nil, false
-			}
-			if inputs == nil {
-				inputs = new([scoreInputs]float64)
 			}
 			v := &inputs[used]
 			*v, ok = r.float()
