@@ -65,11 +65,15 @@ func (c *Current) Apply(ev Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var m move
-	if ev.Envelope.AggregateType == "item" {
+	// A decision on an item says where it moved; an event the state skips
+	// (of an unknown type) leaves the item where it was.
+	item := ev.Envelope.AggregateType == "item"
+	if item && ev.Data == nil {
 		m.from = pack(c.state.place(ev.Envelope.AggregateID))
 	}
-	c.state.Apply(ev)
-	if ev.Envelope.AggregateType == "item" {
+	if from, to, moved := c.state.apply(ev); moved {
+		m.from, m.to = pack(from), pack(to)
+	} else if item {
 		m.to = pack(c.state.place(ev.Envelope.AggregateID))
 	}
 	c.moves = append(c.moves, m)
@@ -241,7 +245,7 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 	c.mu.RUnlock()
 
 	if state.Sequence < seq {
-		err := c.source.ReadRange(ctx, state.Sequence+1, seq, func(rec eventlog.Record) error {
+		err := readRange(ctx, c.source, state.Sequence+1, seq, func(rec eventlog.Record) error {
 			ev, err := Decode(rec)
 			if err != nil {
 				return err

@@ -40,6 +40,69 @@ type Source interface {
 	LastSequence(ctx context.Context) (uint64, error)
 }
 
+// decodingSource is a Source that decodes each event's data in the same pass
+// as its envelope, as the event log does: the runner and time travel use it
+// when their source offers it.
+type decodingSource interface {
+	FollowDecoded(ctx context.Context, from uint64, data eventlog.DataFunc, fn func(eventlog.Record) error) error
+	ReadRangeDecoded(ctx context.Context, from, to uint64, data eventlog.DataFunc, fn func(eventlog.Record) error) error
+}
+
+// eventData is the eventlog.DataFunc of the projections: a new event of the
+// type, nil for a type this version does not know. The decisions that place
+// an item come with their own decoder (placementData).
+func eventData(eventType string) any {
+	switch eventType {
+	case roadmap.TypeItemReprioritised:
+		d := &struct {
+			placementData
+			ev roadmap.ItemReprioritised
+		}{}
+		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
+		return &d.placementData
+	case roadmap.TypeItemPrioritised:
+		d := &struct {
+			placementData
+			ev roadmap.ItemPrioritised
+		}{}
+		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
+		return &d.placementData
+	}
+	if proto, ok := roadmap.NewEvent(eventType); ok {
+		return proto
+	}
+	return nil
+}
+
+// decoded returns the event eventData made for a record, if any.
+func decoded(rec eventlog.Record) roadmap.Event {
+	switch d := rec.Decoded.(type) {
+	case *placementData:
+		return d.ev
+	case roadmap.Event:
+		return d
+	}
+	return nil
+}
+
+// follow reads the log from sequence from on, decoding as it parses when the
+// source can.
+func follow(ctx context.Context, source Source, from uint64, fn func(eventlog.Record) error) error {
+	if d, ok := source.(decodingSource); ok {
+		return d.FollowDecoded(ctx, from, eventData, fn)
+	}
+	return source.Follow(ctx, from, fn)
+}
+
+// readRange reads the log from sequence from to sequence to, decoding as it
+// parses when the source can.
+func readRange(ctx context.Context, source Source, from, to uint64, fn func(eventlog.Record) error) error {
+	if d, ok := source.(decodingSource); ok {
+		return d.ReadRangeDecoded(ctx, from, to, eventData, fn)
+	}
+	return source.ReadRange(ctx, from, to, fn)
+}
+
 // ErrStopped is returned by WaitFor once the runner has stopped.
 var ErrStopped = errors.New("projections stopped")
 
@@ -92,7 +155,7 @@ func (r *Runner) run(ctx context.Context) {
 	defer close(r.done)
 	var err error
 	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
-		err = r.source.Follow(ctx, r.applied+1, r.apply)
+		err = follow(ctx, r.source, r.applied+1, r.apply)
 		if ctx.Err() != nil || errors.Is(err, errPoison) {
 			break
 		}
@@ -202,9 +265,14 @@ func (r *Runner) WaitReady(ctx context.Context) error {
 	return r.WaitFor(ctx, target)
 }
 
-// Decode decodes the data of a stored event. An unknown type is not an
-// error: its Data is nil.
+// Decode decodes the data of a stored event, unless it was decoded as it
+// was read (Record.Decoded). An unknown type is not an error: its Data is
+// nil.
 func Decode(rec eventlog.Record) (Event, error) {
+	if data := decoded(rec); data != nil {
+		rec.Decoded = nil // once is enough: Data holds it
+		return Event{Record: rec, Data: data}, nil
+	}
 	ev := Event{Record: rec}
 	proto, ok := roadmap.NewEvent(rec.Envelope.Type)
 	if !ok {

@@ -133,10 +133,14 @@ func (s *State) Clone() *State {
 }
 
 // Apply folds one event into s.
-func (s *State) Apply(ev Event) {
+func (s *State) Apply(ev Event) { s.apply(ev) }
+
+// apply folds one event into s. For a decision on an item it also returns
+// where the item stood right before and right after it, and moved is true.
+func (s *State) apply(ev Event) (from, to Place, moved bool) {
 	s.Sequence, s.At = ev.Sequence, ev.Envelope.Time
 	if ev.Data == nil {
-		return
+		return from, to, false
 	}
 	env := ev.Envelope
 	switch env.AggregateType {
@@ -173,7 +177,14 @@ func (s *State) Apply(ev Event) {
 		if e, ok := ev.Data.(*roadmap.ItemProposed); ok && len(e.DependsOn) > 0 {
 			s.withDependencies++
 		}
-		s.move(it.handle, before, it.Item, ev.Data)
+		fromRank, toRank := s.move(it.handle, before, it.Item, ev.Data)
+		if fromRank > 0 {
+			from = Place{Horizon: before.Horizon, Rank: fromRank}
+		}
+		if toRank > 0 {
+			to = Place{Horizon: it.Horizon, Rank: toRank}
+		}
+		moved = true
 		s.applyApproval(ev.Sequence, ev.Data)
 	case "review":
 		r := ReviewView{}
@@ -199,6 +210,7 @@ func (s *State) Apply(ev Event) {
 	case "product":
 		s.applyProduct(ev)
 	}
+	return from, to, moved
 }
 
 // decisionOf returns the rationale and evidence of an item decision, and
@@ -218,16 +230,19 @@ func decisionOf(e roadmap.Event) (rationale string, evidence []string, ok bool) 
 }
 
 // move keeps the horizon lists in step with a decision on one item. It
-// changes the lists in place: a clone owns copies of them.
-func (s *State) move(handle uint32, before, after roadmap.Item, e roadmap.Event) {
+// changes the lists in place: a clone owns copies of them. It returns the
+// item's rank before and after, 0 when off the roadmap: an item is in one
+// list at most, so these are its Position before and after.
+func (s *State) move(handle uint32, before, after roadmap.Item, e roadmap.Event) (fromRank, toRank int) {
 	if before.Status == roadmap.StatusOnRoadmap {
 		list := s.horizons[before.Product][before.Horizon]
 		if i := slices.Index(list, handle); i >= 0 {
 			s.horizons[before.Product][before.Horizon] = slices.Delete(list, i, i+1)
+			fromRank = i + 1
 		}
 	}
 	if after.Status != roadmap.StatusOnRoadmap {
-		return
+		return fromRank, 0
 	}
 	var rank *int
 	switch e := e.(type) {
@@ -247,6 +262,7 @@ func (s *State) move(handle uint32, before, after roadmap.Item, e roadmap.Event)
 		pos = min(max(*rank, 1)-1, len(list))
 	}
 	byHorizon[after.Horizon] = slices.Insert(list, pos, handle)
+	return fromRank, pos + 1
 }
 
 // Objective implements roadmap.References.

@@ -162,6 +162,10 @@ type RebuildRound struct {
 	Raw     float64 `json:"raw_per_second"`
 	Project float64 `json:"ledger_per_second"`
 	Ratio   float64 `json:"ratio"`
+	// RawCPU and ProjectCPU are each side's process CPU per event, in
+	// microseconds.
+	RawCPU     float64 `json:"raw_cpu_us_per_event"`
+	ProjectCPU float64 `json:"ledger_cpu_us_per_event"`
 	// ProjectOpen is the ledger's open, inside its measure.
 	ProjectOpen float64 `json:"ledger_open_seconds"`
 	Memory      Memory  `json:"memory"`
@@ -188,12 +192,20 @@ func (o readOutcome) rate() float64 {
 
 func newReadSide(what string, o readOutcome, rounds int) ReadSide {
 	s := ReadSide{What: what, Events: o.events, Seconds: round(o.elapsed.Seconds(), 3), Rate: round(o.rate(), 0),
-		OpenSeconds: round(o.open.Seconds()/float64(rounds), 3)}
+		OpenSeconds: round(o.open.Seconds()/float64(rounds), 3), CPUPerEvent: o.cpuPerEvent()}
 	if o.events > 0 && o.cpu > 0 {
-		s.CPUPerEvent = round(float64(o.cpu.Microseconds())/float64(o.events), 2)
 		s.Cores = round(o.cpu.Seconds()/o.elapsed.Seconds(), 2)
 	}
 	return s
+}
+
+// cpuPerEvent returns the process CPU per event read, in microseconds, or 0
+// when it was not measured.
+func (o readOutcome) cpuPerEvent() float64 {
+	if o.events == 0 || o.cpu <= 0 {
+		return 0
+	}
+	return round(float64(o.cpu.Microseconds())/float64(o.events), 2)
 }
 
 func measureRebuild(ctx context.Context, cfg rebuildConfig, progress io.Writer) (*RebuildReport, error) {
@@ -229,7 +241,8 @@ func measureRebuild(ctx context.Context, cfg rebuildConfig, progress io.Writer) 
 			return nil, fmt.Errorf("ledger: %w", errors.Join(err, context.Cause(ctx)))
 		}
 		project = project.add(b)
-		rd := RebuildRound{Raw: round(a.rate(), 0), Project: round(b.rate(), 0), ProjectOpen: round(b.open.Seconds(), 3), Memory: mem}
+		rd := RebuildRound{Raw: round(a.rate(), 0), Project: round(b.rate(), 0), ProjectOpen: round(b.open.Seconds(), 3), Memory: mem,
+			RawCPU: a.cpuPerEvent(), ProjectCPU: b.cpuPerEvent()}
 		if rd.Raw > 0 {
 			rd.Ratio = round(rd.Project/rd.Raw, 3)
 		}
@@ -403,9 +416,9 @@ func (r *RebuildReport) WriteTable(w io.Writer) error {
 	if len(r.PerRound) > 1 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "round\t(a) events/s\t(b) events/s\t(b)/(a)\tpeak RSS MiB\t")
+		fmt.Fprintln(tw, "round\t(a) events/s\t(b) events/s\t(b)/(a)\t(a) CPU µs/event\t(b) CPU µs/event\tpeak RSS MiB\t")
 		for i, rd := range r.PerRound {
-			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.3f\t%.0f\t\n", i+1, rd.Raw, rd.Project, rd.Ratio, mib(rd.Memory.PeakRSS))
+			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.3f\t%.2f\t%.2f\t%.0f\t\n", i+1, rd.Raw, rd.Project, rd.Ratio, rd.RawCPU, rd.ProjectCPU, mib(rd.Memory.PeakRSS))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -49,6 +49,11 @@ func TestRebuildRunsAndReports(t *testing.T) {
 	if len(rep.PerRound) != 2 {
 		t.Errorf("per round %+v, want two", rep.PerRound)
 	}
+	for _, rd := range rep.PerRound {
+		if (rd.RawCPU > 0) != (rep.Raw.CPUPerEvent > 0) || (rd.ProjectCPU > 0) != (rep.Project.CPUPerEvent > 0) {
+			t.Errorf("round %+v: CPU per event measured unlike the pooled %v and %v", rd, rep.Raw.CPUPerEvent, rep.Project.CPUPerEvent)
+		}
+	}
 	m := rep.Memory
 	if _, err := os.Stat("/proc/self/status"); err == nil {
 		if m.PeakRSS == 0 || m.RSS == 0 || m.RSS > m.PeakRSS {

@@ -1,0 +1,355 @@
+package eventlog
+
+import (
+	"bytes"
+	"errors"
+	"time"
+	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// DataFunc returns a pointer to decode the data of an event of the given type
+// into, or nil to leave the data undecoded (Record.Decoded stays nil). A
+// value that implements DataDecoder decodes the data itself; any other is
+// decoded with the JSON v2 decoder.
+type DataFunc func(eventType string) any
+
+// DataDecoder decodes an event's data straight from the stored body: data
+// starts with the data's value and runs on to the end of the body.
+// DecodeData returns the length of the value it decoded. It may decode only
+// a value the JSON v2 decoder takes (valid syntax and UTF-8, no duplicate
+// names), and exactly as that decoder would; it returns false for anything
+// else, which leaves the whole event to the general decoder.
+type DataDecoder interface {
+	DecodeData(data []byte) (n int, ok bool)
+}
+
+// parser reads stored message bodies into records. It is on the replay's hot
+// path, so it reads an envelope in one pass over the compact text the ledger
+// stores, checking as it goes what the general decoder checks (syntax, UTF-8,
+// no duplicate names): the canonical envelope puts "type" before "data",
+// which lets it decode the data straight into the event's own type, with no
+// copy of the data and no second scan. A body it does not take this way (an
+// unknown field, a null, whitespace, a type after its data, an escaped name)
+// is decoded by the general JSON decoder instead, exactly as if the fast path
+// did not exist. It is not safe for concurrent use: each reader has its own.
+type parser struct {
+	data   DataFunc             // may be nil: no data is decoded
+	intern map[string]string    // the few distinct types, aggregate types, actors and aggregate ids
+	last   [sharedFields]string // by field, its value in the previous body: most repeat
+	quoted []byte               // scratch for unquoting escaped strings
+	r      reader
+}
+
+// maxInterned bounds the strings a parser shares between events.
+const maxInterned = 1 << 14
+
+// The fields whose strings a parser shares between events, and notShared
+// for the others.
+const (
+	notShared = iota - 1
+	sharedType
+	sharedAggregateType
+	sharedAggregateID
+	sharedActor
+	sharedFields
+)
+
+func newParser(data DataFunc) *parser {
+	return &parser{data: data, intern: make(map[string]string, 256)}
+}
+
+// parse decodes body into rec.Envelope and, when the parser has a DataFunc
+// and the type is one it knows, the data into rec.Decoded. It returns the
+// general decoder's error when body is not an envelope.
+func (p *parser) parse(body []byte, rec *Record) error {
+	if p.fast(body, rec) == nil {
+		return nil
+	}
+	// Strict like the fast path: no duplicate names, valid UTF-8. Into a
+	// variable of its own, so that only this rare path allocates one.
+	var e Envelope
+	err := jsonv2.Unmarshal(body, &e)
+	rec.Envelope, rec.Decoded = e, nil
+	return err
+}
+
+// errSlow sends a body to the general decoder.
+var errSlow = errors.New("not on the fast path")
+
+func (p *parser) fast(body []byte, rec *Record) error {
+	r := &p.r
+	*r = reader{b: body}
+	if !r.next('{') {
+		return errSlow
+	}
+	e := &rec.Envelope
+	var seen uint16 // the fields read so far, by their bit: no name twice
+	for first := true; !r.next('}'); first = false {
+		if !first && !r.next(',') {
+			return errSlow
+		}
+		name, bit, ok := r.name()
+		if !ok || seen&bit != 0 {
+			return errSlow
+		}
+		seen |= bit
+		var err error
+		switch name {
+		case "id":
+			e.ID, err = p.str(notShared)
+		case "type":
+			e.Type, err = p.str(sharedType)
+		case "schema_version":
+			e.SchemaVersion, err = p.small()
+		case "aggregate_type":
+			e.AggregateType, err = p.str(sharedAggregateType)
+		case "aggregate_id":
+			e.AggregateID, err = p.str(sharedAggregateID)
+		case "time":
+			e.Time, err = p.time()
+		case "actor":
+			e.Actor, err = p.str(sharedActor)
+		case "data":
+			err = p.eventData(rec)
+		case "prev_hash":
+			e.PrevHash, err = p.str(notShared)
+		case "hash":
+			e.Hash, err = p.str(notShared)
+		default:
+			return errSlow
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if r.i != len(body) {
+		return errSlow
+	}
+	return nil
+}
+
+// str reads a string value of a field; a shared field's string is the
+// previous body's when it is the same, else it comes from the parser's
+// table.
+func (p *parser) str(field int) (string, error) {
+	raw, escaped, ok := p.r.str()
+	if !ok {
+		return "", errSlow
+	}
+	if escaped {
+		var err error
+		// AppendUnquote checks the escapes and the UTF-8 as the general
+		// decoder does.
+		if p.quoted, err = jsontext.AppendUnquote(p.quoted[:0], p.r.b[p.r.i-len(raw)-2:p.r.i]); err != nil {
+			return "", errSlow
+		}
+		raw = p.quoted
+	}
+	if field == notShared {
+		return string(raw), nil
+	}
+	if last := p.last[field]; string(raw) == last {
+		return last, nil
+	}
+	s, ok := p.intern[string(raw)]
+	if !ok {
+		s = string(raw)
+		if len(p.intern) < maxInterned {
+			p.intern[s] = s
+		}
+	}
+	p.last[field] = s
+	return s, nil
+}
+
+// small reads a non-negative integer of up to nine digits, written as JSON
+// writes it (no leading zero).
+func (p *parser) small() (int, error) {
+	r := &p.r
+	start := r.i
+	for r.i < len(r.b) && '0' <= r.b[r.i] && r.b[r.i] <= '9' {
+		r.i++
+	}
+	digits := r.b[start:r.i]
+	if len(digits) == 0 || len(digits) > 9 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, errSlow
+	}
+	n := 0
+	for _, c := range digits {
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
+}
+
+// time reads an RFC 3339 time in UTC, as the general decoder would: it
+// parses with time.Time.UnmarshalText and takes only what the general
+// decoder's extra checks (two-digit hour, a period before the fraction)
+// accept, in UTC.
+func (p *parser) time() (time.Time, error) {
+	var t time.Time
+	b, escaped, ok := p.r.str()
+	if !ok || escaped {
+		return t, errSlow
+	}
+	if len(b) < len("2006-01-02T15:04:05Z") || b[len(b)-1] != 'Z' || b[12] == ':' || b[19] == ',' {
+		return t, errSlow
+	}
+	if t.UnmarshalText(b) != nil {
+		return t, errSlow
+	}
+	return t, nil
+}
+
+// eventData reads the data object: it keeps its bytes, a part of the body
+// with no copy, and decodes it into the event's type when the type came
+// first and the parser knows it.
+func (p *parser) eventData(rec *Record) error {
+	r := &p.r
+	start := r.i
+	var target any
+	if p.data != nil && rec.Envelope.Type != "" {
+		target = p.data(rec.Envelope.Type)
+	}
+	if d, ok := target.(DataDecoder); ok {
+		n, ok := d.DecodeData(r.b[start:])
+		if !ok || n <= 0 || r.b[start] != '{' {
+			return errSlow
+		}
+		r.i += n
+	} else {
+		if !r.skipObject() {
+			return errSlow
+		}
+		// The general decoder checks the data as it decodes it.
+		if target != nil && jsonv2.Unmarshal(r.b[start:r.i], target) != nil {
+			return errSlow
+		}
+		if target == nil && !jsontext.Value(r.b[start:r.i]).IsValid() {
+			return errSlow
+		}
+	}
+	rec.Envelope.Data = r.b[start:r.i:r.i]
+	rec.Decoded = target
+	return nil
+}
+
+// reader reads the compact JSON of an envelope, checking each string it
+// reads, and refuses whatever it does not expect (whitespace, for one).
+type reader struct {
+	b []byte
+	i int
+}
+
+func (r *reader) next(c byte) bool {
+	if r.i < len(r.b) && r.b[r.i] == c {
+		r.i++
+		return true
+	}
+	return false
+}
+
+// name reads `"name":` and returns name and its bit; an escaped or unknown
+// name is refused. The string is only for comparing: the compiler does not
+// copy it.
+func (r *reader) name() (string, uint16, bool) {
+	raw, escaped, ok := r.str()
+	if !ok || escaped || !r.next(':') {
+		return "", 0, false
+	}
+	switch string(raw) {
+	case "id":
+		return "id", 1 << 0, true
+	case "type":
+		return "type", 1 << 1, true
+	case "schema_version":
+		return "schema_version", 1 << 2, true
+	case "aggregate_type":
+		return "aggregate_type", 1 << 3, true
+	case "aggregate_id":
+		return "aggregate_id", 1 << 4, true
+	case "time":
+		return "time", 1 << 5, true
+	case "actor":
+		return "actor", 1 << 6, true
+	case "data":
+		return "data", 1 << 7, true
+	case "prev_hash":
+		return "prev_hash", 1 << 8, true
+	case "hash":
+		return "hash", 1 << 9, true
+	}
+	return "", 0, false
+}
+
+// str reads a string and returns its raw contents, between the quotes, and
+// whether they hold an escape. Contents without an escape are checked here:
+// no control character, valid UTF-8. Escaped ones are for the caller to
+// unquote, which checks them.
+func (r *reader) str() (raw []byte, escaped, ok bool) {
+	if !r.next('"') {
+		return nil, false, false
+	}
+	start := r.i
+	// Most strings hold no escape: two vector searches find their end.
+	if end := bytes.IndexByte(r.b[start:], '"'); end >= 0 && bytes.IndexByte(r.b[start:start+end], '\\') < 0 {
+		r.i = start + end + 1
+		raw = r.b[start : start+end]
+		return raw, false, validChars(raw)
+	}
+	for r.i < len(r.b) && r.b[r.i] != '"' {
+		if r.b[r.i] == '\\' {
+			escaped = true
+			r.i++
+		}
+		r.i++
+	}
+	if r.i >= len(r.b) {
+		return nil, false, false
+	}
+	r.i++
+	return r.b[start : r.i-1], escaped, true
+}
+
+// validChars reports whether the unescaped contents of a JSON string are
+// valid: no control character, valid UTF-8.
+func validChars(raw []byte) bool {
+	ascii := true
+	for _, c := range raw {
+		if c < 0x20 {
+			return false
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(raw)
+}
+
+// skipObject reads past an object.
+func (r *reader) skipObject() bool {
+	if r.i >= len(r.b) || r.b[r.i] != '{' {
+		return false
+	}
+	depth := 0
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case '"':
+			if _, _, ok := r.str(); !ok {
+				return false
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		r.i++
+		if depth == 0 {
+			return true
+		}
+	}
+	return false
+}
