@@ -66,6 +66,10 @@ largest signed checkpoint at or before --until (RFC 3339 times, both
 optional). The downloaded bytes are checked against the manifest before
 export finishes.
 
+--token T (or ROADMAP_TOKEN) is sent with every request as
+"Authorization: Bearer T". A server that refuses it (401) or whose role for
+it does not allow a read (403) stops export with a message saying which.
+
 `
 
 func parseExport(args []string, getenv func(string) string, stderr io.Writer) (exportConfig, error) {
@@ -309,26 +313,15 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 
 // downloadCSV writes the audit trail of the query's since and until as CSV.
 func (v *verifier) downloadCSV(ctx context.Context, q url.Values, path string) error {
-	target := v.cfg.server + "/v1/audit"
+	target := "/v1/audit"
 	if len(q) > 0 {
 		target += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "text/csv")
-	if v.cfg.token != "" {
-		req.Header.Set("Authorization", "Bearer "+v.cfg.token)
-	}
-	res, err := v.client.Do(req)
+	res, err := v.getAs(ctx, target, "text/csv")
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /v1/audit: %d %s", res.StatusCode, http.StatusText(res.StatusCode))
-	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err

@@ -47,6 +47,10 @@ With --bundle, checks an export bundle (roadmap export) offline, with no
 server, against the pinned key only: manifest.txt, checkpoint.txt and
 events.jsonl; see docs/operations.md.
 
+--token T (or ROADMAP_TOKEN) is sent with every request as
+"Authorization: Bearer T". A server that refuses it (401) or whose role for
+it does not allow a read (403) stops verify with a message saying which.
+
 `
 
 func parseVerify(args []string, getenv func(string) string, stderr io.Writer) (verifyConfig, error) {
@@ -104,11 +108,19 @@ type verifier struct {
 }
 
 // get sends a GET to path and returns the answer when it is 200; any other
-// status is an error quoting the problem's detail.
+// status is a *statusError quoting the problem's detail.
 func (v *verifier) get(ctx context.Context, path string) (*http.Response, error) {
+	return v.getAs(ctx, path, "")
+}
+
+// getAs is get with an Accept header, when accept is not empty.
+func (v *verifier) getAs(ctx context.Context, path, accept string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.server+path, nil)
 	if err != nil {
 		return nil, err
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	if v.cfg.token != "" {
 		req.Header.Set("Authorization", "Bearer "+v.cfg.token)
@@ -128,18 +140,33 @@ func (v *verifier) get(ctx context.Context, path string) (*http.Response, error)
 				msg = p.Title
 			}
 		}
-		return res, &statusError{path: path, status: res.StatusCode, msg: msg}
+		return res, &statusError{path: path, status: res.StatusCode, msg: msg, token: v.cfg.token != ""}
 	}
 	return res, nil
 }
 
+// statusError is an answer other than 200.
 type statusError struct {
 	path   string
 	status int
-	msg    string
+	msg    string // the problem's detail, or its title
+	token  bool   // whether the request carried a token
 }
 
 func (e *statusError) Error() string {
+	said := ""
+	if e.msg != "" {
+		said = "; the server says: " + e.msg
+	}
+	switch e.status {
+	case http.StatusUnauthorized:
+		if !e.token {
+			return fmt.Sprintf("the server wants a token (GET %s: 401 Unauthorized) and none was given: pass one with --token T or ROADMAP_TOKEN%s", e.path, said)
+		}
+		return fmt.Sprintf("the server does not accept the token (GET %s: 401 Unauthorized): check the one given with --token or ROADMAP_TOKEN; it may be mistyped, revoked or for another ledger%s", e.path, said)
+	case http.StatusForbidden:
+		return fmt.Sprintf("the token's role may not read GET %s (403 Forbidden): ask the ledger's administrators for a token whose role allows it%s", e.path, said)
+	}
 	return fmt.Sprintf("GET %s: %d %s: %s", e.path, e.status, http.StatusText(e.status), e.msg)
 }
 
