@@ -225,15 +225,7 @@ func (r *Remote) CheckLog(ctx context.Context, cp proof.Checkpoint, progress fun
 		return checker, fmt.Errorf("the raw log: %w", err)
 	}
 	defer res.Body.Close()
-	err = ReadLines(res.Body, func(seq int64, body []byte) error {
-		if err := checker.Add(seq, body); err != nil {
-			return err
-		}
-		if progress != nil {
-			progress(seq)
-		}
-		return nil
-	})
+	err = checker.CheckStream(res.Body, progress)
 	var failure *Failure
 	if err != nil && !errors.As(err, &failure) {
 		if ctx.Err() != nil {
