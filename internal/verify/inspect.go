@@ -12,6 +12,9 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 )
 
+// aggregate names an aggregate: its type and id.
+type aggregate struct{ typ, id string }
+
 // inspected is what the checks of one event that need no other event found:
 // whether its bytes are the canonical encoding of an envelope whose hash
 // they hold, and what the checks in log order need of it.
@@ -20,7 +23,7 @@ type inspected struct {
 	// err is why the bytes do not verify (wrapping eventlog.ErrTampered);
 	// the fields below are then unset.
 	err      error
-	key      string // aggregate type NUL aggregate id
+	key      aggregate
 	prevHash string
 	hash     string
 	leaf     tlog.Hash // the Merkle tree's leaf hash of the body
@@ -73,7 +76,7 @@ func (in *inspector) inspect(seq int64, body []byte) inspected {
 			var hexSum [sha256.Size * 2]byte
 			hex.Encode(hexSum[:], sum[:])
 			if string(body[cut:cut+len(`,"hash":"`)]) == `,"hash":"` && string(hexSum[:]) == e.Hash {
-				ev.key = e.AggregateType + "\x00" + e.AggregateID
+				ev.key = aggregate{e.AggregateType, e.AggregateID}
 				ev.prevHash, ev.hash = e.PrevHash, e.Hash
 				return ev
 			}
@@ -86,7 +89,7 @@ func (in *inspector) inspect(seq int64, body []byte) inspected {
 		ev.err = err
 		return ev
 	}
-	ev.key = d.AggregateType + "\x00" + d.AggregateID
+	ev.key = aggregate{d.AggregateType, d.AggregateID}
 	ev.prevHash, ev.hash = d.PrevHash, d.Hash
 	return ev
 }

@@ -47,7 +47,7 @@ func sameVerdict(t *testing.T, in *inspector, what string, body []byte) {
 		t.Errorf("%s: inspect refuses what Decode accepts: %v\n%s", what, got.err, body)
 	case err != nil && got.err.Error() != err.Error():
 		t.Errorf("%s: inspect says %q, Decode %q", what, got.err, err)
-	case err == nil && (got.key != e.AggregateType+"\x00"+e.AggregateID || got.prevHash != e.PrevHash || got.hash != e.Hash):
+	case err == nil && (got.key != aggregate{e.AggregateType, e.AggregateID} || got.prevHash != e.PrevHash || got.hash != e.Hash):
 		t.Errorf("%s: inspect found %q %q %q, Decode %+v", what, got.key, got.prevHash, got.hash, e)
 	}
 	if got.seq != 7 {

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
@@ -50,14 +49,14 @@ func (f *Failure) Unwrap() error { return f.Err }
 type Checker struct {
 	cp      proof.Checkpoint
 	compact proof.Compact
-	last    int64             // the last sequence checked
-	heads   map[string]string // aggregate (type NUL id) -> the hash of its last event
+	last    int64                // the last sequence checked
+	heads   map[aggregate]string // the hash of each aggregate's last event
 	rootOK  bool
 }
 
 // NewChecker returns a Checker of the log against the checkpoint cp.
 func NewChecker(cp proof.Checkpoint) *Checker {
-	c := &Checker{cp: cp, heads: make(map[string]string)}
+	c := &Checker{cp: cp, heads: make(map[aggregate]string)}
 	if cp.Size == 0 && cp.Root == proof.EmptyRoot {
 		c.rootOK = true
 	}
@@ -96,7 +95,7 @@ func (c *Checker) add(ev inspected) error {
 	}
 	prev := c.heads[ev.key]
 	if ev.prevHash != prev {
-		aggType, aggID, _ := strings.Cut(ev.key, "\x00")
+		aggType, aggID := ev.key.typ, ev.key.id
 		reason := fmt.Sprintf("the chain of %s %s is broken: prev_hash %q, but the aggregate's previous event has hash %q", aggType, aggID, ev.prevHash, prev)
 		if prev == "" {
 			reason = fmt.Sprintf("the chain of %s %s is broken: prev_hash %q, but this is the aggregate's first event (an earlier one is missing)", aggType, aggID, ev.prevHash)
