@@ -5,8 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
@@ -46,8 +50,9 @@ func inspect(seq int64, body []byte) inspected {
 // inspector inspects events one after the other, encoding each into the
 // same buffer.
 type inspector struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf   bytes.Buffer
+	enc   *json.Encoder
+	plain []byte
 }
 
 func (in *inspector) inspect(seq int64, body []byte) inspected {
@@ -58,12 +63,21 @@ func (in *inspector) inspect(seq int64, body []byte) inspected {
 		// envelope gives (json.Marshal, which an Encoder with its defaults
 		// writes, with a line feed after): then its last field is the hash,
 		// and the bytes before it are the canonical bytes the hash covers.
-		if in.enc == nil {
-			in.enc = json.NewEncoder(&in.buf)
+		// The common envelope is written by appendPlain, byte for byte as
+		// json.Marshal writes it; any other goes through json.Marshal's
+		// own encoder.
+		var again []byte
+		var err error
+		if plain, ok := appendPlain(in.plain[:0], &e); ok {
+			in.plain, again = plain, plain
+		} else {
+			if in.enc == nil {
+				in.enc = json.NewEncoder(&in.buf)
+			}
+			in.buf.Reset()
+			err = in.enc.Encode(e)
+			again = bytes.TrimSuffix(in.buf.Bytes(), []byte{'\n'})
 		}
-		in.buf.Reset()
-		err := in.enc.Encode(e)
-		again := bytes.TrimSuffix(in.buf.Bytes(), []byte{'\n'})
 		if err == nil && bytes.Equal(again, body) {
 			cut := len(body) - hashSuffixLen
 			var sum [sha256.Size]byte
@@ -92,4 +106,101 @@ func (in *inspector) inspect(seq int64, body []byte) inspected {
 	ev.key = aggregate{d.AggregateType, d.AggregateID}
 	ev.prevHash, ev.hash = d.PrevHash, d.Hash
 	return ev
+}
+
+// appendPlain appends to dst what json.Marshal writes for e, when every
+// part of e is plain: strings whose every character json.Marshal writes as
+// it is; a time json.Marshal accepts; data that is compact JSON without a
+// character json.Marshal would escape in it. It returns false, and nothing
+// to use, for any other envelope.
+func appendPlain(dst []byte, e *eventlog.Envelope) ([]byte, bool) {
+	str := func(name, s string) bool {
+		if !plainString(s) {
+			return false
+		}
+		dst = append(dst, name...)
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		dst = append(dst, '"')
+		return true
+	}
+	if !str(`{"id":`, e.ID) || !str(`,"type":`, e.Type) {
+		return nil, false
+	}
+	dst = append(dst, `,"schema_version":`...)
+	dst = strconv.AppendInt(dst, int64(e.SchemaVersion), 10)
+	if !str(`,"aggregate_type":`, e.AggregateType) || !str(`,"aggregate_id":`, e.AggregateID) {
+		return nil, false
+	}
+	// time.Time's MarshalJSON: RFC 3339 with nanoseconds, refused outside
+	// the years 0 to 9999 and for offsets with seconds.
+	if y := e.Time.Year(); y < 0 || y > 9999 {
+		return nil, false
+	}
+	if _, off := e.Time.Zone(); off%60 != 0 {
+		return nil, false
+	}
+	dst = append(dst, `,"time":"`...)
+	dst = e.Time.AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, '"')
+	if !str(`,"actor":`, e.Actor) || !plainData(e.Data) {
+		return nil, false
+	}
+	dst = append(dst, `,"data":`...)
+	dst = append(dst, e.Data...)
+	if !str(`,"prev_hash":`, e.PrevHash) {
+		return nil, false
+	}
+	if e.Hash != "" && !str(`,"hash":`, e.Hash) {
+		return nil, false
+	}
+	return append(dst, '}'), true
+}
+
+// plainString reports whether json.Marshal (which escapes for HTML) writes
+// every character of s as it is: printable ASCII other than the quote, the
+// backslash, <, > and &, and valid UTF-8 other than U+2028 and U+2029.
+func plainString(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// plainData reports whether json.Marshal writes the raw data d as it is:
+// it compacts it and escapes <, >, &, U+2028 and U+2029 in it, so d must be
+// valid JSON with no white space outside its strings and none of those
+// characters.
+func plainData(d []byte) bool {
+	if len(d) == 0 || !jsontext.Value(d).IsValid() {
+		return false
+	}
+	in := false
+	for i := 0; i < len(d); i++ {
+		switch c := d[i]; {
+		case c == '<' || c == '>' || c == '&' || c == '\t' || c == '\n' || c == '\r':
+			return false
+		case c == 0xE2 && i+2 < len(d) && d[i+1] == 0x80 && (d[i+2] == 0xA8 || d[i+2] == 0xA9):
+			return false
+		case in && c == '\\':
+			i++ // the escaped character
+		case c == '"':
+			in = !in
+		case !in && c == ' ':
+			return false
+		}
+	}
+	return true
 }

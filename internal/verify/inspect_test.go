@@ -2,7 +2,10 @@ package verify
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +95,97 @@ func TestInspectAgreesWithDecode(t *testing.T) {
 	}
 	if accepted != len(bodies) {
 		t.Fatalf("inspect accepted %d of %d sealed events", accepted, len(bodies))
+	}
+}
+
+// TestAppendPlainIsJSONMarshal checks appendPlain against json.Marshal on
+// envelopes at the edges of what it takes: where it writes an envelope, it
+// must write exactly json.Marshal's bytes; and it must take the plain ones.
+func TestAppendPlainIsJSONMarshal(t *testing.T) {
+	strs := []string{"", "pm@example.com", "a b", "\x7f", "é", "東京", "🚀", "\ufffd", "\u2028", "\u2029", "\xff", "a\xc3", "<", ">", "&", `"`, `\`, "\t", "\x00", "x\u00a0y"}
+	datas := []string{`{"a":1}`, `{"t":"a b"}`, `{"t":"\"q\" \\ \u003c"}`, `{"t":"<"}`, `{"t":"&"}`, `{ "a":1}`, `{"a":[1, 2]}`, "{\"a\":\n1}", `[1,2,{"b":null}]`, `null`, `"s"`, `{"t":"` + "\u2028" + `"}`, `{"a":1`, `{"t":"é"}`, `{"a":1,"a":2}`, `{"t":"` + "\xff" + `"}`, `12.50`, `{"x":1e3}`}
+	times := []time.Time{
+		time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC),
+		time.Date(2026, 10, 5, 9, 0, 0, 120000000, time.UTC),
+		time.Date(2026, 10, 5, 9, 0, 0, 123456789, time.FixedZone("", 2*3600)),
+		time.Date(2026, 10, 5, 9, 0, 0, 0, time.FixedZone("", 3600+30)),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	wrote, kept := 0, 0
+	check := func(e eventlog.Envelope) {
+		want, werr := json.Marshal(e)
+		got, ok := appendPlain(nil, &e)
+		if !ok {
+			kept++
+			return
+		}
+		wrote++
+		if werr != nil || !bytes.Equal(got, want) {
+			t.Errorf("appendPlain(%+v)\n= %s\njson.Marshal = %s (%v)", e, got, want, werr)
+		}
+	}
+	base := eventlog.Envelope{ID: "0194f2b0-0000-7000-8000-000000000001", Type: "item.prioritised", SchemaVersion: 1,
+		AggregateType: "item", AggregateID: "0194f2b0-0000-7000-8000-000000000abc", Time: times[0], Actor: "pm@example.com",
+		Data: []byte(`{"rank":1}`), PrevHash: "", Hash: strings.Repeat("ab", 32)}
+	for _, s := range strs {
+		for _, field := range []func(*eventlog.Envelope, string){
+			func(e *eventlog.Envelope, s string) { e.ID = s },
+			func(e *eventlog.Envelope, s string) { e.Type = s },
+			func(e *eventlog.Envelope, s string) { e.AggregateType = s },
+			func(e *eventlog.Envelope, s string) { e.AggregateID = s },
+			func(e *eventlog.Envelope, s string) { e.Actor = s },
+			func(e *eventlog.Envelope, s string) { e.PrevHash = s },
+			func(e *eventlog.Envelope, s string) { e.Hash = s },
+		} {
+			e := base
+			field(&e, s)
+			check(e)
+		}
+	}
+	for _, d := range datas {
+		e := base
+		e.Data = []byte(d)
+		check(e)
+	}
+	for _, tm := range times {
+		e := base
+		e.Time = tm
+		check(e)
+	}
+	for _, v := range []int{0, -1, 7, 1 << 40} {
+		e := base
+		e.SchemaVersion = v
+		check(e)
+	}
+	e := base
+	e.Data = nil
+	check(e)
+	if _, ok := appendPlain(nil, &base); !ok {
+		t.Error("appendPlain does not take a plain envelope")
+	}
+	// Random texts over characters at the edges, in every string field.
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "Z", " ", "~", "\x7f", "\x1f", "é", "\u2028", "\u2029", "\ufffd", "\xff", "\xe2\x80", "<", "&", `"`, `\`, "東", "🚀", "\x00"}
+	for range 3000 {
+		var b strings.Builder
+		for range rng.IntN(6) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		e := base
+		switch rng.IntN(3) {
+		case 0:
+			e.Actor = b.String()
+		case 1:
+			e.ID = b.String()
+		default:
+			e.Data = []byte(`{"t":"` + b.String() + `"}`)
+		}
+		check(e)
+	}
+	if wrote < 500 || kept < 500 {
+		t.Errorf("appendPlain wrote %d envelopes and left %d to json.Marshal; want both kinds", wrote, kept)
 	}
 }
