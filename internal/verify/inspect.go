@@ -68,7 +68,8 @@ func (in *inspector) inspect(seq int64, body []byte) inspected {
 		// own encoder.
 		var again []byte
 		var err error
-		if plain, ok := appendPlain(in.plain[:0], &e); ok {
+		// The JSON v2 decoder checked the data it gave e.Data.
+		if plain, ok := appendPlain(in.plain[:0], &e, true); ok {
 			in.plain, again = plain, plain
 		} else {
 			if in.enc == nil {
@@ -113,7 +114,10 @@ func (in *inspector) inspect(seq int64, body []byte) inspected {
 // it is; a time json.Marshal accepts; data that is compact JSON without a
 // character json.Marshal would escape in it. It returns false, and nothing
 // to use, for any other envelope.
-func appendPlain(dst []byte, e *eventlog.Envelope) ([]byte, bool) {
+//
+// validData says that e.Data is known to be valid JSON: it was decoded from
+// a JSON text.
+func appendPlain(dst []byte, e *eventlog.Envelope, validData bool) ([]byte, bool) {
 	str := func(name, s string) bool {
 		if !plainString(s) {
 			return false
@@ -143,7 +147,7 @@ func appendPlain(dst []byte, e *eventlog.Envelope) ([]byte, bool) {
 	dst = append(dst, `,"time":"`...)
 	dst = e.Time.AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, '"')
-	if !str(`,"actor":`, e.Actor) || !plainData(e.Data) {
+	if !str(`,"actor":`, e.Actor) || !plainData(e.Data, validData) {
 		return nil, false
 	}
 	dst = append(dst, `,"data":`...)
@@ -181,26 +185,53 @@ func plainString(s string) bool {
 
 // plainData reports whether json.Marshal writes the raw data d as it is:
 // it compacts it and escapes <, >, &, U+2028 and U+2029 in it, so d must be
-// valid JSON with no white space outside its strings and none of those
-// characters.
-func plainData(d []byte) bool {
-	if len(d) == 0 || !jsontext.Value(d).IsValid() {
+// valid JSON (checked unless valid says it is known to be) with no white
+// space outside its strings and none of those characters.
+func plainData(d []byte, valid bool) bool {
+	if len(d) == 0 || (!valid && !jsontext.Value(d).IsValid()) {
 		return false
 	}
 	in := false
 	for i := 0; i < len(d); i++ {
-		switch c := d[i]; {
-		case c == '<' || c == '>' || c == '&' || c == '\t' || c == '\n' || c == '\r':
+		c := d[i]
+		if dataClass[c] == 0 {
+			continue
+		}
+		switch {
+		case dataClass[c] == classNever:
 			return false
-		case c == 0xE2 && i+2 < len(d) && d[i+1] == 0x80 && (d[i+2] == 0xA8 || d[i+2] == 0xA9):
-			return false
-		case in && c == '\\':
-			i++ // the escaped character
+		case c == 0xE2:
+			if i+2 < len(d) && d[i+1] == 0x80 && (d[i+2] == 0xA8 || d[i+2] == 0xA9) {
+				return false
+			}
 		case c == '"':
 			in = !in
-		case !in && c == ' ':
-			return false
+		case c == '\\':
+			if in {
+				i++ // the escaped character
+			}
+		case c == ' ':
+			if !in {
+				return false
+			}
 		}
 	}
 	return true
 }
+
+// The bytes plainData looks at: those that are never plain, and those whose
+// meaning depends on where they are.
+const (
+	classNever = 1
+	classLook  = 2
+)
+
+var dataClass = func() (t [256]uint8) {
+	for _, c := range []byte("<>&\t\n\r") {
+		t[c] = classNever
+	}
+	for _, c := range []byte("\"\\ \xe2") {
+		t[c] = classLook
+	}
+	return t
+}()

@@ -117,7 +117,7 @@ func TestAppendPlainIsJSONMarshal(t *testing.T) {
 	wrote, kept := 0, 0
 	check := func(e eventlog.Envelope) {
 		want, werr := json.Marshal(e)
-		got, ok := appendPlain(nil, &e)
+		got, ok := appendPlain(nil, &e, false)
 		if !ok {
 			kept++
 			return
@@ -163,7 +163,7 @@ func TestAppendPlainIsJSONMarshal(t *testing.T) {
 	e := base
 	e.Data = nil
 	check(e)
-	if _, ok := appendPlain(nil, &base); !ok {
+	if _, ok := appendPlain(nil, &base, false); !ok {
 		t.Error("appendPlain does not take a plain envelope")
 	}
 	// Random texts over characters at the edges, in every string field.
