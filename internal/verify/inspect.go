@@ -57,6 +57,20 @@ type inspector struct {
 
 func (in *inspector) inspect(seq int64, body []byte) inspected {
 	ev := inspected{seq: seq, leaf: tlog.RecordHash(body)}
+	// The common envelope is read by parsePlain and written again by
+	// appendPlain: when that gives the body back, the body is exactly
+	// json.Marshal's encoding of it. Any other goes through the JSON v2
+	// decoder and, unless plain, json.Marshal's own encoder.
+	if e, ok := parsePlain(body); ok {
+		if plain, ok := appendPlain(in.plain[:0], &e, false); ok {
+			in.plain = plain
+			if bytes.Equal(plain, body) && chainHashMatches(&e, body) {
+				ev.key = aggregate{e.AggregateType, e.AggregateID}
+				ev.prevHash, ev.hash = e.PrevHash, e.Hash
+				return ev
+			}
+		}
+	}
 	var e eventlog.Envelope
 	if jsonv2.Unmarshal(body, &e) == nil && len(e.Hash) == sha256.Size*2 && len(body) > hashSuffixLen {
 		// The body must be exactly what the ledger's encoding of the
@@ -79,22 +93,10 @@ func (in *inspector) inspect(seq int64, body []byte) inspected {
 			err = in.enc.Encode(e)
 			again = bytes.TrimSuffix(in.buf.Bytes(), []byte{'\n'})
 		}
-		if err == nil && bytes.Equal(again, body) {
-			cut := len(body) - hashSuffixLen
-			var sum [sha256.Size]byte
-			h := sha256.New()
-			h.Write([]byte(e.PrevHash))
-			h.Write([]byte{'\n'})
-			h.Write(body[:cut])
-			h.Write([]byte{'}'})
-			h.Sum(sum[:0])
-			var hexSum [sha256.Size * 2]byte
-			hex.Encode(hexSum[:], sum[:])
-			if string(body[cut:cut+len(`,"hash":"`)]) == `,"hash":"` && string(hexSum[:]) == e.Hash {
-				ev.key = aggregate{e.AggregateType, e.AggregateID}
-				ev.prevHash, ev.hash = e.PrevHash, e.Hash
-				return ev
-			}
+		if err == nil && bytes.Equal(again, body) && chainHashMatches(&e, body) {
+			ev.key = aggregate{e.AggregateType, e.AggregateID}
+			ev.prevHash, ev.hash = e.PrevHash, e.Hash
+			return ev
 		}
 	}
 	// Anything else is settled by eventlog.Decode itself, so a refusal
@@ -107,6 +109,89 @@ func (in *inspector) inspect(seq int64, body []byte) inspected {
 	ev.key = aggregate{d.AggregateType, d.AggregateID}
 	ev.prevHash, ev.hash = d.PrevHash, d.Hash
 	return ev
+}
+
+// chainHashMatches reports whether e's hash is the chained hash of its
+// canonical bytes, where body is exactly json.Marshal's encoding of e with a
+// hash of 64 characters: its last field is the hash, and the bytes before
+// it, closed, are the canonical bytes.
+func chainHashMatches(e *eventlog.Envelope, body []byte) bool {
+	if len(e.Hash) != sha256.Size*2 || len(body) <= hashSuffixLen {
+		return false
+	}
+	cut := len(body) - hashSuffixLen
+	if string(body[cut:cut+len(`,"hash":"`)]) != `,"hash":"` {
+		return false
+	}
+	var sum [sha256.Size]byte
+	h := sha256.New()
+	h.Write([]byte(e.PrevHash))
+	h.Write([]byte{'\n'})
+	h.Write(body[:cut])
+	h.Write([]byte{'}'})
+	h.Sum(sum[:0])
+	var hexSum [sha256.Size * 2]byte
+	hex.Encode(hexSum[:], sum[:])
+	return string(hexSum[:]) == e.Hash
+}
+
+// parsePlain reads body as the common envelope: its fields in their order,
+// strings without escapes, the data between them as it is, a hash of 64
+// characters last. It does not check what it reads: appendPlain writing it
+// back to the same bytes does.
+func parsePlain(body []byte) (e eventlog.Envelope, ok bool) {
+	rest := body
+	str := func(prefix string) string {
+		r, found := bytes.CutPrefix(rest, []byte(prefix))
+		i := bytes.IndexByte(r, '"')
+		if !found || i < 0 {
+			ok = false
+			return ""
+		}
+		rest = r[i+1:]
+		return string(r[:i])
+	}
+	ok = true
+	e.ID = str(`{"id":"`)
+	e.Type = str(`,"type":"`)
+	r, found := bytes.CutPrefix(rest, []byte(`,"schema_version":`))
+	i := bytes.IndexByte(r, ',')
+	if !ok || !found || i < 0 {
+		return e, false
+	}
+	v, err := strconv.Atoi(string(r[:i]))
+	if err != nil {
+		return e, false
+	}
+	e.SchemaVersion, rest = v, r[i:]
+	e.AggregateType = str(`,"aggregate_type":"`)
+	e.AggregateID = str(`,"aggregate_id":"`)
+	t := str(`,"time":"`)
+	e.Actor = str(`,"actor":"`)
+	if !ok {
+		return e, false
+	}
+	if e.Time, err = time.Parse(time.RFC3339Nano, t); err != nil {
+		return e, false
+	}
+	// From the end: ,"prev_hash":"" or "<64>", then ,"hash":"<64>"}.
+	data, found := bytes.CutPrefix(rest, []byte(`,"data":`))
+	const hexLen = sha256.Size * 2
+	n := len(data) - hashSuffixLen
+	if !found || n < 0 {
+		return e, false
+	}
+	e.Hash = string(data[n+len(`,"hash":"`) : len(data)-2])
+	data = data[:n]
+	if p, found := bytes.CutSuffix(data, []byte(`,"prev_hash":""`)); found {
+		data = p
+	} else if n := len(data) - len(`,"prev_hash":""`) - hexLen; n >= 0 && string(data[n:n+len(`,"prev_hash":"`)]) == `,"prev_hash":"` {
+		e.PrevHash, data = string(data[n+len(`,"prev_hash":"`):len(data)-1]), data[:n]
+	} else {
+		return e, false
+	}
+	e.Data = data
+	return e, true
 }
 
 // appendPlain appends to dst what json.Marshal writes for e, when every

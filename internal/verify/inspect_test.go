@@ -26,6 +26,10 @@ func sealedBodies(t *testing.T) [][]byte {
 			Time:  time.Date(2026, 10, 1, 9, 30, i, 123456000, time.UTC),
 			Actor: actor, Data: []byte(`{"rank":2,"score":{"framework":"rice","reach":1.5e3},"evidence":["<x>","a&b"],"text":"` + "caf\u00e9" + `"}`),
 		}
+		if i%2 == 0 {
+			// Data json.Marshal writes as it is: the common case.
+			e.Data = []byte(`{"rank":2,"rationale":"Three \"key\" renewals, see the notes","evidence":["https://crm.example.com/deals/41"],"text":"` + "caf\u00e9" + `"}`)
+		}
 		body, err := e.Seal(prev)
 		if err != nil {
 			t.Fatal(err)
@@ -95,6 +99,18 @@ func TestInspectAgreesWithDecode(t *testing.T) {
 	}
 	if accepted != len(bodies) {
 		t.Fatalf("inspect accepted %d of %d sealed events", accepted, len(bodies))
+	}
+	// The plain ones are read and written again without the decoders.
+	plain := 0
+	for _, body := range bodies {
+		if e, ok := parsePlain(body); ok {
+			if again, ok := appendPlain(nil, &e, false); ok && bytes.Equal(again, body) {
+				plain++
+			}
+		}
+	}
+	if plain != 2 {
+		t.Errorf("%d sealed events read and written again as plain, want 2 (pm@example.com and Zoë's, with plain data)", plain)
 	}
 }
 
