@@ -358,11 +358,11 @@ func (s *Server) rawEvents(c echo.Context) error {
 	w := bufio.NewWriterSize(res, rawBuffer)
 	line := make([]byte, 0, 2048)
 	rows := 0
-	err = s.log.Follow(ctx, after+1, func(rec eventlog.Record) error {
+	write := func(seq uint64, body []byte) error {
 		line = append(line[:0], `{"seq":`...)
-		line = strconv.AppendUint(line, rec.Sequence, 10)
+		line = strconv.AppendUint(line, seq, 10)
 		line = append(line, `,"event":`...)
-		line = append(line, rec.Body...)
+		line = append(line, body...)
 		line = append(line, "}\n"...)
 		if _, err := w.Write(line); err != nil {
 			return err
@@ -374,11 +374,17 @@ func (s *Server) rawEvents(c echo.Context) error {
 			}
 			res.Flush()
 		}
-		if rec.Sequence >= to || rows == limit {
+		if seq >= to || rows == limit {
 			return errStopRead
 		}
 		return nil
-	})
+	}
+	if raw, ok := s.log.(rawFollower); ok {
+		// The bytes are passed on as stored: nothing to parse.
+		err = raw.FollowRaw(ctx, after+1, write)
+	} else {
+		err = s.log.Follow(ctx, after+1, func(rec eventlog.Record) error { return write(rec.Sequence, rec.Body) })
+	}
 	if errors.Is(err, errStopRead) {
 		err = nil
 	}

@@ -66,6 +66,10 @@ largest signed checkpoint at or before --until (RFC 3339 times, both
 optional). The downloaded bytes are checked against the manifest before
 export finishes.
 
+--token T (or ROADMAP_TOKEN) is sent with every request as
+"Authorization: Bearer T". A server that refuses it (401) or whose role for
+it does not allow a read (403) stops export with a message saying which.
+
 `
 
 func parseExport(args []string, getenv func(string) string, stderr io.Writer) (exportConfig, error) {
@@ -219,10 +223,7 @@ func parseManifest(text []byte) (manifest, error) {
 
 // runExport writes the bundle cfg asks for.
 func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) error {
-	v := &verifier{cfg: verifyConfig{server: cfg.server, token: cfg.token}, client: cfg.client}
-	if v.client == nil {
-		v.client = &http.Client{}
-	}
+	v := verifyConfig{server: cfg.server, token: cfg.token, client: cfg.client}.remote()
 	q := url.Values{}
 	if cfg.since != "" {
 		q.Set("since", cfg.since)
@@ -234,7 +235,7 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	body, err := v.getSmall(ctx, path)
+	body, err := v.GetSmall(ctx, path)
 	if err != nil {
 		return fmt.Errorf("the manifest: %w", err)
 	}
@@ -276,7 +277,7 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	var size int64
 	for after := m.from - 1; after < m.to; {
 		limit := min(m.to-after, eventsPage)
-		res, err := v.get(ctx, fmt.Sprintf("/v1/events?after=%d&limit=%d", after, limit))
+		res, err := v.Get(ctx, fmt.Sprintf("/v1/events?after=%d&limit=%d", after, limit), "")
 		if err != nil {
 			return fmt.Errorf("the raw log: %w", err)
 		}
@@ -299,7 +300,7 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	}
 
 	// decisions.csv: informational.
-	if err := v.downloadCSV(ctx, q, filepath.Join(cfg.out, bundleDecisions)); err != nil {
+	if err := downloadCSV(ctx, v, q, filepath.Join(cfg.out, bundleDecisions)); err != nil {
 		return fmt.Errorf("%s: %w", bundleDecisions, err)
 	}
 	fmt.Fprintf(stdout, "exported sequences %d to %d (%d bytes of events) to %s; checkpoint of size %d by %s\n",
@@ -308,27 +309,16 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 }
 
 // downloadCSV writes the audit trail of the query's since and until as CSV.
-func (v *verifier) downloadCSV(ctx context.Context, q url.Values, path string) error {
-	target := v.cfg.server + "/v1/audit"
+func downloadCSV(ctx context.Context, v *verify.Remote, q url.Values, path string) error {
+	target := "/v1/audit"
 	if len(q) > 0 {
 		target += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "text/csv")
-	if v.cfg.token != "" {
-		req.Header.Set("Authorization", "Bearer "+v.cfg.token)
-	}
-	res, err := v.client.Do(req)
+	res, err := v.Get(ctx, target, "text/csv")
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /v1/audit: %d %s", res.StatusCode, http.StatusText(res.StatusCode))
-	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err

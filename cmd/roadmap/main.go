@@ -43,6 +43,7 @@ Commands:
   bench    measure the ledger beside raw JetStream on this machine
   verify   check a ledger's log against its signed checkpoint, as an auditor
   export   write an export bundle of the ledger, for verify --bundle
+  review   review replay: step through a governance review's decisions in order
 
 Run "roadmap COMMAND -h" for a command's flags.
 `
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return verifyCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "export":
 		return exportCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "review":
+		return reviewCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

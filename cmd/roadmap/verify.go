@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/mod/sumdb/tlog"
-
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
@@ -46,6 +44,10 @@ that fails and why.
 With --bundle, checks an export bundle (roadmap export) offline, with no
 server, against the pinned key only: manifest.txt, checkpoint.txt and
 events.jsonl; see docs/operations.md.
+
+--token T (or ROADMAP_TOKEN) is sent with every request as
+"Authorization: Bearer T". A server that refuses it (401) or whose role for
+it does not allow a read (403) stops verify with a message saying which.
 
 `
 
@@ -97,75 +99,19 @@ func verifyCommand(ctx context.Context, args []string, getenv func(string) strin
 	return runVerify(ctx, cfg, stdout, stderr)
 }
 
-// verifier talks to one ledger.
-type verifier struct {
-	cfg    verifyConfig
-	client *http.Client
-}
-
-// get sends a GET to path and returns the answer when it is 200; any other
-// status is an error quoting the problem's detail.
-func (v *verifier) get(ctx context.Context, path string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.server+path, nil)
-	if err != nil {
-		return nil, err
+// remote returns the ledger cfg names, reached with cfg's token and client.
+func (cfg verifyConfig) remote() *verify.Remote {
+	r := &verify.Remote{Server: cfg.server, Token: cfg.token, Client: cfg.client}
+	if r.Client == nil {
+		r.Client = &http.Client{} // no overall timeout: the log streams for as long as it is
 	}
-	if v.cfg.token != "" {
-		req.Header.Set("Authorization", "Bearer "+v.cfg.token)
-	}
-	res, err := v.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode != http.StatusOK {
-		defer res.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-		var p struct{ Detail, Title string }
-		msg := strings.TrimSpace(string(body))
-		if json.Unmarshal(body, &p) == nil && (p.Detail != "" || p.Title != "") {
-			msg = p.Detail
-			if msg == "" {
-				msg = p.Title
-			}
-		}
-		return res, &statusError{path: path, status: res.StatusCode, msg: msg}
-	}
-	return res, nil
-}
-
-type statusError struct {
-	path   string
-	status int
-	msg    string
-}
-
-func (e *statusError) Error() string {
-	return fmt.Sprintf("GET %s: %d %s: %s", e.path, e.status, http.StatusText(e.status), e.msg)
-}
-
-// getSmall GETs a small answer whole, within a minute.
-func (v *verifier) getSmall(ctx context.Context, path string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	res, err := v.get(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
-	}
-	return body, nil
+	return r
 }
 
 // runVerify verifies the ledger cfg names. It returns nil when every check
 // holds, and otherwise the first that fails.
 func runVerify(ctx context.Context, cfg verifyConfig, stdout, stderr io.Writer) error {
-	v := &verifier{cfg: cfg, client: cfg.client}
-	if v.client == nil {
-		v.client = &http.Client{} // no overall timeout: the log streams for as long as it is
-	}
+	r := cfg.remote()
 
 	// The key.
 	var vkey string
@@ -176,84 +122,48 @@ func runVerify(ctx context.Context, cfg verifyConfig, stdout, stderr io.Writer) 
 		}
 		vkey = strings.TrimSpace(string(b))
 	} else {
-		b, err := v.getSmall(ctx, "/v1/checkpoints/public-key")
+		b, err := r.GetSmall(ctx, "/v1/checkpoints/public-key")
 		if err != nil {
 			return fmt.Errorf("the server's verifier key: %w", err)
 		}
 		vkey = strings.TrimSpace(string(b))
 		fmt.Fprintf(stderr, "roadmap verify: warning: the key %s comes from the server itself and is not pinned; this proves the log matches the server's own checkpoint, not that the server is honest (pin it with --public-key FILE)\n", vkey)
 	}
-
-	// The latest checkpoint.
-	body, err := v.getSmall(ctx, "/v1/checkpoints/latest")
-	var se *statusError
-	if errors.As(err, &se) && se.status == http.StatusNotFound {
-		return errors.New("the ledger has no signed checkpoint yet: nothing to verify the log against (sign one with POST /v1/checkpoints)")
-	}
-	if err != nil {
-		return fmt.Errorf("the latest checkpoint: %w", err)
-	}
-	var latestJSON struct {
-		Note string `json:"note"`
-	}
-	if err := json.Unmarshal(body, &latestJSON); err != nil || latestJSON.Note == "" {
-		return fmt.Errorf("the latest checkpoint: the answer holds no signed note")
-	}
-	latest, err := proof.OpenCheckpoint([]byte(latestJSON.Note), vkey)
-	if err != nil {
-		return fmt.Errorf("the latest checkpoint's signature does not verify with the %s key: %w", keyKind(cfg), err)
-	}
+	opts := verify.Options{VerifierKey: vkey, KeyKind: keyKind(cfg)}
 
 	// An older checkpoint the auditor kept.
 	if cfg.sinceCheckpoint != "" {
-		if err := v.checkSince(ctx, vkey, latest); err != nil {
+		older, err := openKept(cfg, vkey)
+		if err != nil {
 			return err
 		}
+		opts.Since = &older
 	}
 
-	// The log.
-	checker := verify.NewChecker(latest)
-	res, err := v.get(ctx, "/v1/events?after=0")
-	if err != nil {
-		return fmt.Errorf("the raw log: %w", err)
-	}
-	defer res.Body.Close()
-	prog := newProgress(stderr, cfg.progressEvery, latest.Size)
-	err = verify.ReadLines(res.Body, func(seq int64, body []byte) error {
-		if err := checker.Add(seq, body); err != nil {
-			return err
-		}
+	prog := newProgress(stderr, cfg.progressEvery, 0)
+	opts.Progress = func(seq, size int64) {
+		prog.total = size
 		prog.tick(seq)
-		return nil
-	})
-	var failure *verify.Failure
-	if err != nil && !errors.As(err, &failure) {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		// A read that fails part way is a log cut short: name where.
-		return fmt.Errorf("sequence %d: the raw log could not be read past sequence %d: %w", checker.Checked()+1, checker.Checked(), err)
 	}
-	if err == nil {
-		err = checker.Finish()
-	}
+	res, err := r.Verify(ctx, opts)
 	if err != nil {
 		return err
 	}
-	prog.done(checker.Checked())
+	prog.done(res.Events)
 
+	latest := res.Checkpoint
 	fmt.Fprintf(stdout, "verified: %d events in %d aggregates; checkpoint %s of size %d, root %v, signed %s by %s (%s key)%s\n",
-		checker.Checked(), checker.Aggregates(), latest.Origin, latest.Size, latest.Root,
+		res.Events, res.Aggregates, latest.Origin, latest.Size, latest.Root,
 		latest.Time.Format(time.RFC3339), keyName(vkey), keyKind(cfg), sinceText(cfg))
 	return nil
 }
 
-// checkSince opens the checkpoint the auditor kept and checks that latest
-// extends it.
-func (v *verifier) checkSince(ctx context.Context, vkey string, latest proof.Checkpoint) error {
-	raw, err := os.ReadFile(v.cfg.sinceCheckpoint)
+// openKept opens the checkpoint the auditor kept in cfg.sinceCheckpoint: a
+// signed note, or the JSON answer holding one.
+func openKept(cfg verifyConfig, vkey string) (proof.Checkpoint, error) {
+	raw, err := os.ReadFile(cfg.sinceCheckpoint)
 	if err != nil {
-		return fmt.Errorf("the kept checkpoint: %w", err)
+		return proof.Checkpoint{}, fmt.Errorf("the kept checkpoint: %w", err)
 	}
 	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' {
 		// The whole JSON answer was kept: its note is the checkpoint.
@@ -261,41 +171,15 @@ func (v *verifier) checkSince(ctx context.Context, vkey string, latest proof.Che
 			Note string `json:"note"`
 		}
 		if err := json.Unmarshal(t, &kept); err != nil || kept.Note == "" {
-			return fmt.Errorf("the kept checkpoint %s: a JSON file without a signed note", v.cfg.sinceCheckpoint)
+			return proof.Checkpoint{}, fmt.Errorf("the kept checkpoint %s: a JSON file without a signed note", cfg.sinceCheckpoint)
 		}
 		raw = []byte(kept.Note)
 	}
 	older, err := proof.OpenCheckpoint(raw, vkey)
 	if err != nil {
-		return fmt.Errorf("the kept checkpoint %s does not verify with the %s key: %w", v.cfg.sinceCheckpoint, keyKind(v.cfg), err)
+		return proof.Checkpoint{}, fmt.Errorf("the kept checkpoint %s does not verify with the %s key: %w", cfg.sinceCheckpoint, keyKind(cfg), err)
 	}
-	if older.Size > latest.Size {
-		return fmt.Errorf("the latest checkpoint covers %d events, fewer than the %d of the kept checkpoint: the log shrank", latest.Size, older.Size)
-	}
-	body, err := v.getSmall(ctx, fmt.Sprintf("/v1/checkpoints/consistency?from=%d&to=%d", older.Size, latest.Size))
-	if err != nil {
-		return fmt.Errorf("the consistency proof from %d to %d: %w", older.Size, latest.Size, err)
-	}
-	var answer struct {
-		From, To int64
-		Proof    []string
-	}
-	if err := json.Unmarshal(body, &answer); err != nil {
-		return fmt.Errorf("the consistency proof from %d to %d: %w", older.Size, latest.Size, err)
-	}
-	if answer.From != older.Size || answer.To != latest.Size {
-		return fmt.Errorf("the consistency proof is from %d to %d, asked from %d to %d", answer.From, answer.To, older.Size, latest.Size)
-	}
-	p := make(tlog.TreeProof, len(answer.Proof))
-	for i, s := range answer.Proof {
-		if p[i], err = tlog.ParseHash(s); err != nil {
-			return fmt.Errorf("the consistency proof from %d to %d: hash %d: %w", older.Size, latest.Size, i, err)
-		}
-	}
-	if err := proof.VerifyConsistency(older, latest, p); err != nil {
-		return fmt.Errorf("the latest checkpoint (size %d) does not extend the kept one (size %d): %w", latest.Size, older.Size, err)
-	}
-	return nil
+	return older, nil
 }
 
 func keyKind(cfg verifyConfig) string {

@@ -33,6 +33,7 @@ var commands = []command{
 	{"rebuild", "start-up replay of a generated ledger beside a raw read of its stream, and the memory it takes", runRebuild},
 	{"read", "GET /v1/roadmap of a 500-item roadmap beside echo answering the same bytes from memory", runRead},
 	{"timetravel", "GET /v1/roadmap?at_seq= and ?as_of= at random points beside raw reads from the checkpoint", runTimetravel},
+	{"verify", "roadmap verify of a generated ledger over HTTP beside a raw read of its stream", runVerifyBench},
 }
 
 // Run runs the sub-benchmark named by args[0] with the flags that follow.

@@ -49,14 +49,14 @@ func (f *Failure) Unwrap() error { return f.Err }
 type Checker struct {
 	cp      proof.Checkpoint
 	compact proof.Compact
-	last    int64             // the last sequence checked
-	heads   map[string]string // aggregate (type NUL id) -> the hash of its last event
+	last    int64                // the last sequence checked
+	heads   map[aggregate]string // the hash of each aggregate's last event
 	rootOK  bool
 }
 
 // NewChecker returns a Checker of the log against the checkpoint cp.
 func NewChecker(cp proof.Checkpoint) *Checker {
-	c := &Checker{cp: cp, heads: make(map[string]string)}
+	c := &Checker{cp: cp, heads: make(map[aggregate]string)}
 	if cp.Size == 0 && cp.Root == proof.EmptyRoot {
 		c.rootOK = true
 	}
@@ -76,6 +76,13 @@ func (c *Checker) Aggregates() int { return len(c.heads) }
 // a *Failure at the first event that does not verify; after one, the Checker
 // must not be used again.
 func (c *Checker) Add(seq int64, body []byte) error {
+	return c.add(inspect(seq, body))
+}
+
+// add checks, in log order, what inspect found of one event: its place in
+// the sequence first, then its bytes, its chain and the root.
+func (c *Checker) add(ev inspected) error {
+	seq := ev.seq
 	want := c.last + 1
 	if seq != want {
 		if seq < want {
@@ -83,23 +90,22 @@ func (c *Checker) Add(seq int64, body []byte) error {
 		}
 		return &Failure{Seq: want, Reason: fmt.Sprintf("missing: got %d (an event was dropped)", seq)}
 	}
-	e, err := eventlog.Decode(body)
-	if err != nil {
-		return &Failure{Seq: seq, Reason: "event bytes do not verify: " + err.Error(), Err: err}
+	if ev.err != nil {
+		return &Failure{Seq: seq, Reason: "event bytes do not verify: " + ev.err.Error(), Err: ev.err}
 	}
-	key := e.AggregateType + "\x00" + e.AggregateID
-	prev := c.heads[key]
-	if e.PrevHash != prev {
-		reason := fmt.Sprintf("the chain of %s %s is broken: prev_hash %q, but the aggregate's previous event has hash %q", e.AggregateType, e.AggregateID, e.PrevHash, prev)
+	prev := c.heads[ev.key]
+	if ev.prevHash != prev {
+		aggType, aggID := ev.key.typ, ev.key.id
+		reason := fmt.Sprintf("the chain of %s %s is broken: prev_hash %q, but the aggregate's previous event has hash %q", aggType, aggID, ev.prevHash, prev)
 		if prev == "" {
-			reason = fmt.Sprintf("the chain of %s %s is broken: prev_hash %q, but this is the aggregate's first event (an earlier one is missing)", e.AggregateType, e.AggregateID, e.PrevHash)
+			reason = fmt.Sprintf("the chain of %s %s is broken: prev_hash %q, but this is the aggregate's first event (an earlier one is missing)", aggType, aggID, ev.prevHash)
 		}
 		return &Failure{Seq: seq, Reason: reason, Err: eventlog.ErrTampered}
 	}
-	c.heads[key] = e.Hash
+	c.heads[ev.key] = ev.hash
 	c.last = seq
 	if seq <= c.cp.Size {
-		c.compact.AppendRecord(body)
+		c.compact.Append(ev.leaf)
 		if seq == c.cp.Size {
 			if got := c.compact.Root(); got != c.cp.Root {
 				return &Failure{Seq: seq, Reason: fmt.Sprintf("the root of sequences 1 to %d, %v, does not match the checkpoint's root %v: an event up to here was changed, added or reordered", seq, got, c.cp.Root), Err: proof.ErrProof}

@@ -1,0 +1,134 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestVerifyRunsAndReports runs the verify benchmark end to end on a tiny
+// ledger, through Run as the command does, and checks the report is whole:
+// both sides read every event in both rounds, the verifier checked the
+// whole log against a checkpoint of its size, and nothing is left behind.
+func TestVerifyRunsAndReports(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	var stdout, stderr bytes.Buffer
+	args := []string{"verify", "-events", "3000", "-items", "100", "-products", "3", "-rounds", "2", "-timeout", "30s", "-json"}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Run(ctx, args, &stdout, &stderr); err != nil {
+		t.Fatalf("Run: %v\nstderr: %s", err, stderr.String())
+	}
+	var rep VerifyReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("the -json output is not a report: %v\n%s", err, stdout.String())
+	}
+	if rep.Benchmark != "verify" || rep.Rounds != 2 || rep.Batch != 4096 || rep.Ledger.Events != 3000 || rep.OpenSeconds <= 0 {
+		t.Errorf("report header: %+v", rep)
+	}
+	if rep.Checkpoint != 3000 {
+		t.Errorf("verified against a checkpoint of size %d, want the whole log, 3000", rep.Checkpoint)
+	}
+	// Every line is {"seq":N,"event":BODY} and a line feed: at least the
+	// bodies and 20 bytes each.
+	if min := int64(3000 * (rep.Ledger.BodyBytes + 20)); rep.LogBytes < min {
+		t.Errorf("%d bytes of raw log, want at least %d", rep.LogBytes, min)
+	}
+	for name, s := range map[string]ReadSide{"raw": rep.Raw, "verify": rep.Verify} {
+		if s.Events != 6000 || s.Seconds <= 0 || s.Rate <= 0 || s.What == "" {
+			t.Errorf("%s: %+v, want 6000 events (two rounds) at a positive rate", name, s)
+		}
+	}
+	if want := round(rep.Verify.Rate/rep.Raw.Rate, 3); rep.Ratio <= 0 || math.Abs(rep.Ratio-want) > 0.0015 {
+		t.Errorf("ratio %v, want (b)/(a) = %v", rep.Ratio, want)
+	}
+	if rep.MeetsTarget != (rep.Ratio >= rep.Target) || rep.Target != 0.5 {
+		t.Errorf("meets target %v with ratio %v and target %v", rep.MeetsTarget, rep.Ratio, rep.Target)
+	}
+	if len(rep.PerRound) != 2 {
+		t.Errorf("per round %+v, want two", rep.PerRound)
+	}
+	if m := rep.Memory; m.HeapBefore == 0 || (m.PeakRSS > 0 && m.RSSBefore == 0) {
+		t.Errorf("memory %+v", m)
+	}
+
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"(a) raw JetStream read", "(b) verify over HTTP", "events/s", "CPU µs/event", "ratio (b)/(a):", "round", "memory of (b)"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+	assertEmpty(t, tmp)
+}
+
+// TestLedgerFront checks what stands before the served ledger: without the
+// benchmark's token a request is refused and never reaches the ledger (so
+// the run above proves the verifier sends it); with it, the latest
+// checkpoint is the note signed for the run and every other request reaches
+// the ledger.
+func TestLedgerFront(t *testing.T) {
+	reached := 0
+	ledger := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached++
+		http.Error(w, "ledger", http.StatusTeapot)
+	})
+	srv := httptest.NewServer(ledgerFront(ledger, []byte("note\n\n— sig\n")))
+	defer srv.Close()
+	get := func(path, token string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, body
+	}
+	for _, token := range []string{"", "other"} {
+		for _, path := range []string{"/v1/events?after=0", "/v1/checkpoints/latest"} {
+			if status, _ := get(path, token); status != http.StatusUnauthorized {
+				t.Errorf("GET %s with token %q: %d, want 401", path, token, status)
+			}
+		}
+	}
+	if reached != 0 {
+		t.Fatalf("%d requests without the token reached the ledger", reached)
+	}
+	status, body := get("/v1/checkpoints/latest", benchToken)
+	var latest struct{ Note string }
+	if err := json.Unmarshal(body, &latest); status != http.StatusOK || err != nil || latest.Note != "note\n\n— sig\n" {
+		t.Fatalf("latest checkpoint: %d %s (%v), want the signed note", status, body, err)
+	}
+	if status, _ := get("/v1/events?after=0", benchToken); status != http.StatusTeapot || reached != 1 {
+		t.Fatalf("GET /v1/events answered %d after %d requests reached the ledger, want the ledger's answer", status, reached)
+	}
+}
+
+func TestVerifyBenchRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-events", "10"},
+		{"-rounds", "0"},
+		{"-batch", "0"},
+		{"-timeout", "0s"},
+		{"extra"},
+	} {
+		if _, err := parseVerifyBench(args, io.Discard); err == nil {
+			t.Errorf("parseVerifyBench(%q) accepted", args)
+		}
+	}
+}
