@@ -314,11 +314,18 @@ func verifyLedger(dir, keyFile string) app.Config {
 
 // ledgerFront stands before the served ledger h: it answers GET
 // /v1/checkpoints/latest with the signed note, as the ledger answers its
-// latest checkpoint, and passes every other request, the token checks
-// included, to h.
+// latest checkpoint, to the benchmark's token only (401 otherwise, as the
+// ledger would), and passes every other request, the ledger's own token
+// checks included, to h.
 func ledgerFront(h http.Handler, note []byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == "/v1/checkpoints/latest" {
+			if r.Header.Get("Authorization") != "Bearer "+benchToken {
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, `{"type":"urn:roadmap-ledger:problem:unauthorized","title":"Unauthorized","status":401,"detail":"the benchmark's token is missing"}`)
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = fmt.Fprintf(w, "{\"note\":%q}", note)
 			return
