@@ -270,7 +270,7 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 		buf.ReadFrom(res.Body)
 		return res.StatusCode, buf.String()
 	}
-	waitUntil(t, 10*time.Second, "writes to resume after the leader stopped", func() bool {
+	waitUntil(t, 30*time.Second, "writes to resume after the leader stopped", func() bool {
 		if code, body := readyz(); code == 503 || strings.Contains(body, "degraded") {
 			sawDegraded = true
 		}
@@ -284,7 +284,7 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 		return false
 	})
 	t.Logf("writes resumed %s after the leader stopped", time.Since(stoppedAt).Round(10*time.Millisecond))
-	waitUntil(t, 10*time.Second, "/readyz to report the degraded state", func() bool {
+	waitUntil(t, 30*time.Second, "/readyz to report the degraded state", func() bool {
 		code, body := readyz()
 		if code == 200 && strings.Contains(body, "degraded") && strings.Contains(body, leader.name) {
 			sawDegraded = true
