@@ -98,7 +98,7 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		ID: it.ID, Title: it.Title, Description: it.Description, Kind: string(it.Kind),
 		Product: it.Product, Status: string(it.Status), Score: it.Score,
 		ObjectiveIDs: it.ObjectiveIDs, Version: v.Version,
-		Effort: it.Effort, DependsOn: nonNil(it.DependsOn), Risks: nonNil(it.Risks), Flags: []projections.Flag{},
+		Effort: it.Effort(), DependsOn: nonNil(it.DependsOn()), Risks: nonNil(it.Risks()), Flags: []projections.Flag{},
 	}
 	if it.ParentID != "" {
 		out.ParentID = &it.ParentID

@@ -177,10 +177,10 @@ func packCommitments(st *projections.State) ([]pack.CapacityRow, []pack.RiskRow,
 	hz := st.Roadmap("").Horizons
 	for _, e := range slices.Concat(hz.Now, hz.Next, hz.Later) {
 		it, _ := st.ItemView(e.ID)
-		if len(it.DependsOn) == 0 {
+		if len(it.DependsOn()) == 0 {
 			continue
 		}
-		deps = append(deps, pack.DependencyRow{ItemID: it.ID, Title: it.Title, DependsOn: it.DependsOn, Flag: strings.Join(flags[it.ID], "; ")})
+		deps = append(deps, pack.DependencyRow{ItemID: it.ID, Title: it.Title, DependsOn: it.DependsOn(), Flag: strings.Join(flags[it.ID], "; ")})
 	}
 	var pending []pack.PendingRow
 	for _, c := range st.Changes(roadmap.ChangeStatusPending) {

@@ -39,7 +39,7 @@ func (s *State) CapacityView(product string) (CapacityView, bool) {
 func (s *State) Committed(product string, h roadmap.Horizon) int {
 	total := 0
 	for _, handle := range s.horizons[product][h] {
-		if e := s.items[s.ids[handle]].Effort; e != nil {
+		if e := s.items[s.ids[handle]].Effort(); e != nil {
 			total += *e
 		}
 	}
@@ -114,7 +114,7 @@ func (s *State) conflictsOf(it *ItemView) []DependencyConflict {
 		return nil
 	}
 	var out []DependencyConflict
-	for _, id := range it.DependsOn {
+	for _, id := range it.DependsOn() {
 		dep := s.items[id]
 		if dep == nil || dep.Status == roadmap.StatusDelivered {
 			continue
@@ -153,7 +153,7 @@ func (s *State) ItemFlags(id string) []Flag {
 		return nil
 	}
 	var out []Flag
-	if it.Status == roadmap.StatusOnRoadmap {
+	if _, set := s.capacity[it.Product]; set && it.Status == roadmap.StatusOnRoadmap {
 		if row := s.capacityRow(it.Product, it.Horizon); row.Over {
 			out = append(out, Flag{Kind: "over-capacity", Capacity: &row,
 				Detail: string(it.Horizon) + " of " + it.Product + " is over its capacity"})
@@ -186,8 +186,8 @@ type RiskRow struct {
 func (s *State) Risks() []RiskRow {
 	out := []RiskRow{}
 	for _, e := range s.entries("") {
-		if it := s.items[e.ID]; it != nil && len(it.Risks) > 0 {
-			out = append(out, RiskRow{ItemID: it.ID, Title: it.Title, Product: it.Product, Horizon: it.Horizon, Risks: it.Risks})
+		if it := s.items[e.ID]; it != nil && len(it.Risks()) > 0 {
+			out = append(out, RiskRow{ItemID: it.ID, Title: it.Title, Product: it.Product, Horizon: it.Horizon, Risks: it.Risks()})
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -59,6 +60,17 @@ func NewCurrent(source Source, checkpointEvery uint64) *Current {
 }
 
 var _ roadmap.References = (*Current)(nil)
+
+// Reserve implements Reserver: room for the move and the time of each event
+// up to the given count, so a replay never copies them to grow.
+func (c *Current) Reserve(events uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := int(events); n > len(c.moves) {
+		c.moves = slices.Grow(c.moves, n-len(c.moves))
+		c.clock = slices.Grow(c.clock, n-len(c.clock))
+	}
+}
 
 // Apply implements Projection.
 func (c *Current) Apply(ev Event) {

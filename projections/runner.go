@@ -143,8 +143,20 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.mu.Lock()
 	r.target = last
 	r.mu.Unlock()
+	for _, p := range r.projections {
+		if res, ok := p.(Reserver); ok {
+			res.Reserve(last)
+		}
+	}
 	go r.run(ctx)
 	return nil
+}
+
+// Reserver is a projection that keeps something per event and can make
+// room for the events the replay will bring at once, rather than growing
+// as they come (which holds the old and the new copy at the same time).
+type Reserver interface {
+	Reserve(events uint64)
 }
 
 // errPoison marks an event the projections cannot apply: following the log

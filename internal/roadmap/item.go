@@ -56,9 +56,48 @@ type Item struct {
 	Status       ItemStatus `json:"status"`
 	Horizon      Horizon    `json:"horizon,omitempty"`
 	Score        *Score     `json:"score"`
-	Effort       *int       `json:"effort,omitempty"`
-	DependsOn    []string   `json:"depends_on,omitempty"`
-	Risks        []string   `json:"risks,omitempty"`
+	// Plan holds what few items declare: effort, dependencies, risks. It is
+	// a pointer so the many views a long ledger keeps stay small.
+	Plan *Plan `json:"plan,omitempty"`
+}
+
+// Plan is an item's effort in points, the items it depends on and the
+// risks it carries.
+type Plan struct {
+	Effort    *int     `json:"effort,omitempty"`
+	DependsOn []string `json:"depends_on,omitempty"`
+	Risks     []string `json:"risks,omitempty"`
+}
+
+// Effort returns the item's effort in points, nil when never estimated.
+func (it Item) Effort() *int {
+	if it.Plan == nil {
+		return nil
+	}
+	return it.Plan.Effort
+}
+
+// DependsOn returns the ids of the items it depends on.
+func (it Item) DependsOn() []string {
+	if it.Plan == nil {
+		return nil
+	}
+	return it.Plan.DependsOn
+}
+
+// Risks returns the risks it carries.
+func (it Item) Risks() []string {
+	if it.Plan == nil {
+		return nil
+	}
+	return it.Plan.Risks
+}
+
+func newPlan(effort *int, dependsOn, risks []string) *Plan {
+	if effort == nil && len(dependsOn) == 0 && len(risks) == 0 {
+		return nil
+	}
+	return &Plan{Effort: effort, DependsOn: dependsOn, Risks: risks}
 }
 
 // References gives the decisions on one item what they must know of the rest
@@ -230,7 +269,7 @@ func DecideReprioritise(it Item, cmd Reprioritise, refs References) (*ItemReprio
 
 	rank, size := refs.Position(it.ID)
 	sameRank := pl.Rank == nil || min(*pl.Rank, size) == rank
-	sameEffort := pl.Effort == nil || (it.Effort != nil && *pl.Effort == *it.Effort)
+	sameEffort := pl.Effort == nil || (it.Effort() != nil && *pl.Effort == *it.Effort())
 	if pl.Horizon == it.Horizon && sameRank && pl.Score.Equal(it.Score) && sameSet(pl.ObjectiveIDs, it.ObjectiveIDs) && sameEffort {
 		return nil, conflictf("the reprioritisation changes nothing: item %s is already %s #%d with the same score and objectives", it.ID, it.Horizon, rank)
 	}
@@ -280,7 +319,7 @@ func EvolveItem(it Item, id string, e Event) Item {
 		return Item{
 			ID: id, Title: e.Title, Description: e.Description, Kind: e.Kind,
 			ParentID: e.ParentID, Product: e.Product, ObjectiveIDs: e.ObjectiveIDs,
-			Status: StatusProposed, Effort: e.Effort, DependsOn: e.DependsOn, Risks: e.Risks,
+			Status: StatusProposed, Plan: newPlan(e.Effort, e.DependsOn, e.Risks),
 		}
 	case *ItemPrioritised:
 		it.place(e.Placement)
@@ -297,7 +336,12 @@ func EvolveItem(it Item, id string, e Event) Item {
 func (it *Item) place(pl Placement) {
 	it.Status, it.Horizon, it.Score, it.ObjectiveIDs = StatusOnRoadmap, pl.Horizon, pl.Score, pl.ObjectiveIDs
 	if pl.Effort != nil {
-		it.Effort = pl.Effort
+		plan := Plan{}
+		if it.Plan != nil {
+			plan = *it.Plan
+		}
+		plan.Effort = pl.Effort
+		it.Plan = &plan
 	}
 }
 
