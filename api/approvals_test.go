@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -178,4 +181,46 @@ func TestDeliveryEndsTheItemsStory(t *testing.T) {
 	checkProblem(t, l.do("POST", "/v1/items/"+id+"/prioritise", map[string]any{"horizon": "next", "rationale": "more"}), 409)
 	proposed := l.item("Not yet on the roadmap")
 	checkProblem(t, l.do("POST", "/v1/items/"+proposed+"/deliver", map[string]any{"rationale": "?"}), 409)
+}
+
+// TestAnApprovalCutShortIsCompletedByApprovingAgain records a change's
+// approval without its decision, as a process stopped between the two
+// appends leaves it, and checks that approving it again records the
+// decision, once.
+func TestAnApprovalCutShortIsCompletedByApprovingAgain(t *testing.T) {
+	l, editor, alice, bob := startApprovalsLedger(t)
+	item := l.must(201, "POST", "/v1/items", map[string]any{"title": "Billing v2", "kind": "idea"}, editor...)["id"].(string)
+	id := l.must(202, "POST", "/v1/items/"+item+"/prioritise", map[string]any{"horizon": "now", "rationale": "revenue"}, editor...)["id"].(string)
+
+	c, _ := l.App.Current.ChangeView(id)
+	ctx := context.Background()
+	ack, err := l.App.Log.Append(ctx, &eventlog.Envelope{
+		ID: "01a2061d-0000-7000-8000-0000000000aa", Type: roadmap.TypeChangeApproved, SchemaVersion: 1,
+		AggregateType: "change", AggregateID: id, Time: time.Now().UTC().Truncate(time.Microsecond), Actor: "alice@example.com",
+		Data: []byte(`{"rationale":"yes","evidence":[]}`),
+	}, c.Head, eventlog.AppendOptions{ExpectedSequence: c.Version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.App.Runner.WaitFor(ctx, ack.Sequence); err != nil {
+		t.Fatal(err)
+	}
+	half := l.must(200, "GET", "/v1/changes/"+id, nil)
+	if half["status"] != "approved" || half["applied_sequence"] != nil {
+		t.Fatalf("the change cut short: %v", half)
+	}
+	// The proposer cannot complete it; another approver can.
+	checkProblem(t, l.do("POST", "/v1/changes/"+id+"/approve", map[string]any{"rationale": "finish"}, editor...), 403)
+	done := l.must(200, "POST", "/v1/changes/"+id+"/approve", map[string]any{"rationale": "finish"}, bob...)
+	if done["applied_sequence"] == nil || done["decided_by"] != "alice@example.com" {
+		t.Errorf("completed change %v", done)
+	}
+	if got := l.must(200, "GET", "/v1/items/"+item, nil); got["horizon"] != "now" {
+		t.Errorf("the item is %v, want now", got["horizon"])
+	}
+	n := l.messages()
+	checkProblem(t, l.do("POST", "/v1/changes/"+id+"/approve", map[string]any{"rationale": "again"}, alice...), 409)
+	if l.messages() != n {
+		t.Errorf("approving a completed change appended events")
+	}
 }

@@ -31,7 +31,17 @@ func (s *Service) Deliver(ctx context.Context, req Request, id string, cmd roadm
 // roadmap.ErrInvalid, roadmap.ErrForbidden (the approver proposed it),
 // roadmap.ErrConflict (not pending, or the item changed since the proposal),
 // ErrPreconditionFailed. The answer is the change once applied.
+//
+// The two appends are not one: a change approved whose decision is not
+// recorded (the process stopped in between) is completed by approving it
+// again.
 func (s *Service) ApproveChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result, error) {
+	if c, ok := s.views.ChangeView(id); ok && c.Status == roadmap.ChangeStatusApproved && c.AppliedSequence == 0 {
+		if req.Actor == c.ProposedBy {
+			return Result{}, fmt.Errorf("%w: %s proposed change %s and cannot complete its approval", roadmap.ErrForbidden, req.Actor, id)
+		}
+		return s.applyApproved(ctx, req.Actor, c, Result{Sequence: c.ApprovedSequence})
+	}
 	var change projections.ChangeView
 	res, err := s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
 		c, agg, err := s.change(req, id)
@@ -49,18 +59,26 @@ func (s *Service) ApproveChange(ctx context.Context, req Request, id string, cmd
 	if err != nil || res.Replayed {
 		return res, err
 	}
-	// The approval is recorded; now the decision, against the item as the
-	// approval saw it. An item decision landing in between makes this one
-	// conflict: the change stays approved without effect, and says so.
-	item, _ := s.views.ItemView(change.ItemID)
-	if _, err := s.write(ctx, Request{Actor: req.Actor}, func() (aggregate, roadmap.Event, error) {
-		agg := aggregate{kind: "item", id: change.ItemID, version: change.ItemVersion, head: item.Head}
-		approved, _ := s.views.ChangeView(id)
-		return agg, approved.Change.Decision(), nil
+	approved, _ := s.views.ChangeView(change.ID)
+	return s.applyApproved(ctx, req.Actor, approved, res)
+}
+
+// applyApproved records the decision of an approved change on its item,
+// expecting the item still at the version the change was decided against,
+// with actor (the approver, or whoever completes the approval) as its actor.
+func (s *Service) applyApproved(ctx context.Context, actor string, c projections.ChangeView, res Result) (Result, error) {
+	item, _ := s.views.ItemView(c.ItemID)
+	if _, err := s.write(ctx, Request{Actor: actor}, func() (aggregate, roadmap.Event, error) {
+		if item.Version != c.ItemVersion {
+			return aggregate{}, nil, fmt.Errorf("%w: change %s is approved, but item %s has changed since it was proposed (version %d then, %d now), so its decision is not recorded",
+				roadmap.ErrConflict, c.ID, c.ItemID, c.ItemVersion, item.Version)
+		}
+		agg := aggregate{kind: "item", id: c.ItemID, version: c.ItemVersion, head: item.Head}
+		return agg, c.Change.Decision(), nil
 	}); err != nil {
-		return Result{}, fmt.Errorf("change %s is approved, but its decision could not be recorded: %w", id, err)
+		return Result{}, fmt.Errorf("change %s is approved, but its decision could not be recorded: %w", c.ID, err)
 	}
-	applied, _ := s.views.ChangeView(id)
+	applied, _ := s.views.ChangeView(c.ID)
 	res.Answer = applied
 	return res, nil
 }
