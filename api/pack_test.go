@@ -514,18 +514,14 @@ func TestReviewPackNegotiatesItsFormat(t *testing.T) {
 	checkProblem(t, l.do("GET", "/v1/reviews/"+id+"/pack?format=html", nil), 400)
 }
 
+// findNodes returns the nodes under n that match, in document order.
 func findNodes(n *html.Node, match func(*html.Node) bool) []*html.Node {
 	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if match(n) {
-			out = append(out, n)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
+	for d := range n.Descendants() {
+		if match(d) {
+			out = append(out, d)
 		}
 	}
-	walk(n)
 	return out
 }
 

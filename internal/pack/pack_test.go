@@ -210,31 +210,20 @@ func TestMarkdownEscapesMarkupButNotPlainText(t *testing.T) {
 // made one space.
 func text(n *html.Node) string {
 	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data + " ")
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
+	for _, t := range find(n, func(n *html.Node) bool { return n.Type == html.TextNode }) {
+		b.WriteString(t.Data + " ")
 	}
-	walk(n)
 	return strings.Join(strings.Fields(b.String()), " ")
 }
 
+// find returns the nodes under n that match, in document order.
 func find(n *html.Node, match func(*html.Node) bool) []*html.Node {
 	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if match(n) {
-			out = append(out, n)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
+	for d := range n.Descendants() {
+		if match(d) {
+			out = append(out, d)
 		}
 	}
-	walk(n)
 	return out
 }
 
