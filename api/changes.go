@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -103,17 +102,8 @@ func (s *Server) listChanges(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"changes": out})
 }
 
-func (s *Server) knownChange(c echo.Context) (projections.ChangeView, error) {
-	id := c.Param("id")
-	v, ok := s.changes.ChangeView(id)
-	if !ok {
-		return v, newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no change %q", clip(id)))
-	}
-	return v, nil
-}
-
 func (s *Server) getChange(c echo.Context) error {
-	v, err := s.knownChange(c)
+	v, err := known(c, "change", s.changes.ChangeView)
 	if err != nil {
 		return err
 	}
@@ -122,7 +112,7 @@ func (s *Server) getChange(c echo.Context) error {
 }
 
 func (s *Server) approveChange(c echo.Context) error {
-	v, err := s.knownChange(c)
+	v, err := known(c, "change", s.changes.ChangeView)
 	if err != nil {
 		return err
 	}
@@ -132,7 +122,7 @@ func (s *Server) approveChange(c echo.Context) error {
 }
 
 func (s *Server) rejectChange(c echo.Context) error {
-	v, err := s.knownChange(c)
+	v, err := known(c, "change", s.changes.ChangeView)
 	if err != nil {
 		return err
 	}

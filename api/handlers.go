@@ -254,20 +254,25 @@ func (s *Server) remove(c echo.Context) error {
 	})
 }
 
-// knownItem returns the :id of the path when it names an item, and a 404
-// otherwise, before the body is read.
-func (s *Server) knownItem(c echo.Context) (string, error) {
+// known looks up the aggregate the :id of the path names, before the body
+// is read, and answers 404 naming its kind when there is none.
+func known[V any](c echo.Context, kind string, lookup func(id string) (V, bool)) (V, error) {
 	id := c.Param("id")
-	if _, ok := s.views.ItemView(id); !ok {
-		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no item %q", clip(id)))
+	v, ok := lookup(id)
+	if !ok {
+		return v, newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no %s %q", kind, clip(id)))
 	}
-	return id, nil
+	return v, nil
+}
+
+// knownItem returns the :id of the path when it names an item, and a 404
+// otherwise.
+func (s *Server) knownItem(c echo.Context) (string, error) {
+	_, err := known(c, "item", s.views.ItemView)
+	return c.Param("id"), err
 }
 
 func (s *Server) knownObjective(c echo.Context) (string, error) {
-	id := c.Param("id")
-	if _, ok := s.views.ObjectiveView(id); !ok {
-		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no objective %q", clip(id)))
-	}
-	return id, nil
+	_, err := known(c, "objective", s.views.ObjectiveView)
+	return c.Param("id"), err
 }

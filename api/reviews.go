@@ -126,9 +126,6 @@ func (s *Server) reviewDiff(c echo.Context) error {
 }
 
 func (s *Server) knownReview(c echo.Context) (string, error) {
-	id := c.Param("id")
-	if _, ok := s.views.ReviewView(id); !ok {
-		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no review %q", clip(id)))
-	}
-	return id, nil
+	_, err := known(c, "review", s.views.ReviewView)
+	return c.Param("id"), err
 }

@@ -100,17 +100,8 @@ func (s *Server) listTokens(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"tokens": out})
 }
 
-func (s *Server) knownToken(c echo.Context) (projections.TokenView, error) {
-	id := c.Param("id")
-	t, ok := s.tokens.TokenView(id)
-	if !ok {
-		return t, newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no token %q", clip(id)))
-	}
-	return t, nil
-}
-
 func (s *Server) getToken(c echo.Context) error {
-	t, err := s.knownToken(c)
+	t, err := known(c, "token", s.tokens.TokenView)
 	if err != nil {
 		return err
 	}
@@ -119,7 +110,7 @@ func (s *Server) getToken(c echo.Context) error {
 }
 
 func (s *Server) revokeToken(c echo.Context) error {
-	t, err := s.knownToken(c)
+	t, err := known(c, "token", s.tokens.TokenView)
 	if err != nil {
 		return err
 	}
