@@ -11,17 +11,8 @@ import (
 // Deliver records an item on the roadmap as delivered. It returns the errors
 // of Prioritise.
 func (s *Service) Deliver(ctx context.Context, req Request, id string, cmd roadmap.Deliver) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
-		it, ok := s.views.ItemView(id)
-		if !ok {
-			return aggregate{}, nil, fmt.Errorf("%w: item %s", roadmap.ErrNotFound, id)
-		}
-		agg := aggregate{kind: "item", id: id, version: it.Version, head: it.Head}
-		if err := checkIfMatch(req, agg); err != nil {
-			return agg, nil, err
-		}
-		e, err := roadmap.DecideDeliver(it.Item, cmd)
-		return agg, e, err
+	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
+		return roadmap.DecideDeliver(it, cmd)
 	})
 }
 
