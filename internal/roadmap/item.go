@@ -176,9 +176,9 @@ func DecideProposeItem(cmd ProposeItem, refs References) (*ItemProposed, error) 
 		p.add("parent_id", "must be an item id (a lower-case UUID)")
 	}
 	product := productOrDefault(&p, cmd.Product)
-	checkIDs(&p, "objective_ids", cmd.ObjectiveIDs)
+	checkIDs(&p, "objective_ids", "objective", cmd.ObjectiveIDs)
 	checkEffort(&p, cmd.Effort)
-	checkItemIDs(&p, "depends_on", cmd.DependsOn)
+	checkIDs(&p, "depends_on", "item", cmd.DependsOn)
 	risks := checkRisks(&p, cmd.Risks)
 	if err := p.err(); err != nil {
 		return nil, err
@@ -359,7 +359,7 @@ func checkPlacement(p *problems, rank *int, score *Score, objectiveIDs *[]string
 		pl.Score = &computed
 	}
 	if objectiveIDs != nil {
-		checkIDs(p, "objective_ids", *objectiveIDs)
+		checkIDs(p, "objective_ids", "objective", *objectiveIDs)
 		pl.ObjectiveIDs = nonNil(*objectiveIDs)
 	}
 	pl.Evidence = checkEvidence(p, evidence)

@@ -78,7 +78,9 @@ func checkEvidence(p *problems, evidence []string) []string {
 	return out
 }
 
-func checkIDs(p *problems, field string, ids []string) {
+// checkIDs checks a list of aggregate ids of one kind ("objective",
+// "item"): well formed, none twice, not too many.
+func checkIDs(p *problems, field, kind string, ids []string) {
 	if len(ids) > maxObjectives {
 		p.add(field, "must have at most %d entries", maxObjectives)
 		return
@@ -88,7 +90,7 @@ func checkIDs(p *problems, field string, ids []string) {
 		f := field + "[" + strconv.Itoa(i) + "]"
 		switch {
 		case !ValidID(id):
-			p.add(f, "must be an objective id (a lower-case UUID)")
+			p.add(f, "must be an %s id (a lower-case UUID)", kind)
 		case seen[id]:
 			p.add(f, "is listed twice")
 		}
@@ -99,24 +101,6 @@ func checkIDs(p *problems, field string, ids []string) {
 func checkEffort(p *problems, effort *int) {
 	if effort != nil && (*effort < 0 || *effort > maxEffort) {
 		p.add("effort", "must be effort points from 0 to %d", maxEffort)
-	}
-}
-
-func checkItemIDs(p *problems, field string, ids []string) {
-	if len(ids) > maxObjectives {
-		p.add(field, "must have at most %d entries", maxObjectives)
-		return
-	}
-	seen := map[string]bool{}
-	for i, id := range ids {
-		f := field + "[" + strconv.Itoa(i) + "]"
-		switch {
-		case !ValidID(id):
-			p.add(f, "must be an item id (a lower-case UUID)")
-		case seen[id]:
-			p.add(f, "is listed twice")
-		}
-		seen[id] = true
 	}
 }
 
