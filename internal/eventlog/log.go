@@ -363,6 +363,14 @@ func (l *Log) Read(ctx context.Context, aggregateType, aggregateID string, fn fu
 }
 
 func (l *Log) follow(ctx context.Context, from uint64, subjects []string, batch int, data DataFunc, fn func(Record) error) error {
+	p := newParser(data)
+	return consume(ctx, l, from, subjects, batch, p.parseMsg, fn)
+}
+
+// consume reads the stream (the given subjects, or all of it) from sequence
+// from on with an ordered consumer, turns each message into a T with read,
+// and calls fn with each in order, until ctx ends or read or fn fails.
+func consume[T any](ctx context.Context, l *Log, from uint64, subjects []string, batch int, read func(jetstream.Msg) (T, error), fn func(T) error) error {
 	// An ordered consumer is state on the server: it is deleted when the
 	// read ends, and the server drops it by itself after InactiveThreshold if
 	// this process dies first. Without that every read would leave one
@@ -400,32 +408,31 @@ func (l *Log) follow(ctx context.Context, from uint64, subjects []string, batch 
 		msgs.Stop()
 	}()
 
-	// One goroutine fetches and parses while the caller's fn runs on the
+	// One goroutine fetches and reads while the caller's fn runs on the
 	// previous events: a replay uses both cores.
-	type parsed struct {
-		rec Record
+	type item struct {
+		v   T
 		err error
 	}
-	ready := make(chan parsed, 1024)
+	ready := make(chan item, 1024)
 	go func() {
 		defer close(ready)
-		p := newParser(data)
 		for {
 			msg, err := msgs.Next()
 			if err != nil {
 				if ctx.Err() == nil {
-					ready <- parsed{err: fmt.Errorf("next event: %w", err)}
+					ready <- item{err: fmt.Errorf("next event: %w", err)}
 				}
 				return
 			}
-			rec, err := p.parseMsg(msg)
+			v, err := read(msg)
 			// A replay finds room in the queue nearly every time: try that
 			// first, which costs far less than a select on two channels.
 			select {
-			case ready <- parsed{rec: rec, err: err}:
+			case ready <- item{v: v, err: err}:
 			default:
 				select {
-				case ready <- parsed{rec: rec, err: err}:
+				case ready <- item{v: v, err: err}:
 				case <-ctx.Done():
 					return
 				}
@@ -435,11 +442,11 @@ func (l *Log) follow(ctx context.Context, from uint64, subjects []string, batch 
 			}
 		}
 	}()
-	for p := range ready {
-		if p.err != nil {
-			return p.err
+	for it := range ready {
+		if it.err != nil {
+			return it.err
 		}
-		if err := fn(p.rec); err != nil {
+		if err := fn(it.v); err != nil {
 			return err
 		}
 	}
