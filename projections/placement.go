@@ -1,9 +1,7 @@
 package projections
 
 import (
-	"bytes"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -145,49 +143,19 @@ func (r *placementReader) name() (int, bool) {
 
 // str reads a string.
 func (r *placementReader) str() (string, bool) {
-	if !r.next('"') {
+	quoted := r.i
+	raw, next, escaped, ok := eventlog.ScanString(r.b, r.i)
+	if !ok {
 		return "", false
 	}
-	start, escaped := r.i, false
-	// Most strings hold no escape: two vector searches find their end.
-	if end := bytes.IndexByte(r.b[start:], '"'); end >= 0 && bytes.IndexByte(r.b[start:start+end], '\\') < 0 {
-		r.i = start + end + 1
-		raw := r.b[start : start+end]
-		return string(raw), validChars(raw)
-	}
-	for r.i < len(r.b) && r.b[r.i] != '"' {
-		if r.b[r.i] == '\\' {
-			escaped = true
-			r.i++
-		}
-		r.i++
-	}
-	if r.i >= len(r.b) {
-		return "", false
-	}
-	r.i++
+	r.i = next
 	if !escaped {
-		return string(r.b[start : r.i-1]), validChars(r.b[start : r.i-1])
+		return string(raw), true
 	}
 	// AppendUnquote checks the escapes and the UTF-8 as the general decoder
 	// does.
-	s, err := jsontext.AppendUnquote(nil, r.b[start-1:r.i])
+	s, err := jsontext.AppendUnquote(nil, r.b[quoted:next])
 	return string(s), err == nil
-}
-
-// validChars reports whether the unescaped contents of a JSON string are
-// valid: no control character, valid UTF-8.
-func validChars(raw []byte) bool {
-	ascii := true
-	for _, c := range raw {
-		if c < 0x20 {
-			return false
-		}
-		if c >= 0x80 {
-			ascii = false
-		}
-	}
-	return ascii || utf8.Valid(raw)
 }
 
 // strs reads an array of strings; [] is an empty slice, not nil.

@@ -285,32 +285,43 @@ func (r *reader) name() (string, uint16, bool) {
 }
 
 // str reads a string and returns its raw contents, between the quotes, and
-// whether they hold an escape. Contents without an escape are checked here:
-// no control character, valid UTF-8. Escaped ones are for the caller to
-// unquote, which checks them.
+// whether they hold an escape (see ScanString).
 func (r *reader) str() (raw []byte, escaped, ok bool) {
-	if !r.next('"') {
-		return nil, false, false
+	raw, next, escaped, ok := ScanString(r.b, r.i)
+	if ok {
+		r.i = next
 	}
-	start := r.i
+	return raw, escaped, ok
+}
+
+// ScanString reads the JSON string that starts at b[i] and returns its raw
+// contents, between the quotes, the index past its closing quote, and
+// whether the contents hold an escape. Contents without an escape are
+// checked here: no control character, valid UTF-8. Escaped ones are for the
+// caller to unquote (jsontext.AppendUnquote), which checks them. It is the
+// string reading of the replay's hand-written readers.
+func ScanString(b []byte, i int) (raw []byte, next int, escaped, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, i, false, false
+	}
+	start := i + 1
 	// Most strings hold no escape: two vector searches find their end.
-	if end := bytes.IndexByte(r.b[start:], '"'); end >= 0 && bytes.IndexByte(r.b[start:start+end], '\\') < 0 {
-		r.i = start + end + 1
-		raw = r.b[start : start+end]
-		return raw, false, validChars(raw)
+	if end := bytes.IndexByte(b[start:], '"'); end >= 0 && bytes.IndexByte(b[start:start+end], '\\') < 0 {
+		raw = b[start : start+end]
+		return raw, start + end + 1, false, validChars(raw)
 	}
-	for r.i < len(r.b) && r.b[r.i] != '"' {
-		if r.b[r.i] == '\\' {
+	j := start
+	for j < len(b) && b[j] != '"' {
+		if b[j] == '\\' {
 			escaped = true
-			r.i++
+			j++
 		}
-		r.i++
+		j++
 	}
-	if r.i >= len(r.b) {
-		return nil, false, false
+	if j >= len(b) {
+		return nil, i, false, false
 	}
-	r.i++
-	return r.b[start : r.i-1], escaped, true
+	return b[start:j], j + 1, escaped, escaped || validChars(b[start:j])
 }
 
 // validChars reports whether the unescaped contents of a JSON string are
