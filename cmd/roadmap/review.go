@@ -203,35 +203,17 @@ func getJSON(ctx context.Context, r *verify.Remote, path string, v any) error {
 	return nil
 }
 
-// replayLine is one decision of --format json.
+// replayLine is one decision of --format json: the decision as the API
+// gave it, numbered.
 type replayLine struct {
-	N             int             `json:"n"`
-	Seq           uint64          `json:"seq"`
-	At            time.Time       `json:"at"`
-	Actor         string          `json:"actor"`
-	Type          string          `json:"type"`
-	AggregateType string          `json:"aggregate_type"`
-	AggregateID   string          `json:"aggregate_id"`
-	Product       *string         `json:"product"`
-	Title         *string         `json:"title"`
-	From          *place          `json:"from"`
-	To            *place          `json:"to"`
-	Score         json.RawMessage `json:"score"`
-	Rationale     *string         `json:"rationale"`
-	Evidence      []string        `json:"evidence"`
+	N int `json:"n"`
+	reviewDecision
 }
 
 func replayJSON(w io.Writer, snap reviewSnapshot) error {
 	enc := json.NewEncoder(w)
 	for i, d := range snap.Decisions {
-		score := d.Score
-		if len(score) == 0 {
-			score = json.RawMessage("null")
-		}
-		line := replayLine{N: i + 1, Seq: d.Seq, At: d.At, Actor: d.Actor, Type: d.Type, AggregateType: d.AggregateType,
-			AggregateID: d.AggregateID, Product: d.Product, Title: d.Title, From: d.From, To: d.To, Score: score,
-			Rationale: d.Rationale, Evidence: d.Evidence}
-		if err := enc.Encode(line); err != nil {
+		if err := enc.Encode(replayLine{N: i + 1, reviewDecision: d}); err != nil {
 			return err
 		}
 	}
