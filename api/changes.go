@@ -72,13 +72,6 @@ func changeAnswer(v projections.ChangeView) changeJSON {
 	return out
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 func (s *Server) listChanges(c echo.Context) error {
 	q, err := query(c)
 	if err != nil {

@@ -107,10 +107,17 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		h, r := string(it.Horizon), v.Rank
 		out.Horizon, out.Rank = &h, &r
 	}
-	if out.ObjectiveIDs == nil {
-		out.ObjectiveIDs = []string{}
-	}
+	out.ObjectiveIDs = nonNil(out.ObjectiveIDs)
 	return out
+}
+
+// nonNil returns s, or an empty list for nil: answers show [] rather than
+// null for a list with nothing in it.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // respond writes the answer to a write: the aggregate with its ETag, 201 and
