@@ -119,7 +119,7 @@ func (s *Server) itemHistory(c echo.Context) error {
 		seq = st.Sequence
 	})
 	if !known {
-		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no item %q", clip(id)))
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("no item %q", clip(id)))
 	}
 	records, err := s.itemRecords(c.Request().Context(), id, seq)
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *Server) itemWhy(c echo.Context) error {
 		}
 	})
 	if root == nil {
-		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no item %q", clip(id)))
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("no item %q", clip(id)))
 	}
 	ctx := c.Request().Context()
 	for node := root; node != nil; node = node.Parent {
@@ -254,7 +254,7 @@ func clip(s string) string {
 func parseAuditQuery(rawQuery string) (auditQuery, error) {
 	out := auditQuery{}
 	bad := func(format string, args ...any) error {
-		return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf(format, args...))
+		return problem(ErrBadQuery, fmt.Sprintf(format, args...))
 	}
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
@@ -429,8 +429,7 @@ func (s *Server) audit(c echo.Context) error {
 	}
 	format, ok := negotiateAudit(c.Request().Header.Get(echo.HeaderAccept))
 	if !ok {
-		return newProblem(http.StatusNotAcceptable, "not-acceptable",
-			"the audit trail is given as application/json (the default), application/x-ndjson or text/csv; Accept allows none of them")
+		return problem(ErrNotAcceptable, "the audit trail is given as application/json (the default), application/x-ndjson or text/csv; Accept allows none of them")
 	}
 	c.Response().Header().Add("Vary", "Accept")
 

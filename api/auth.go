@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +54,7 @@ func unauthorized(c echo.Context, detail string, invalid bool) error {
 		challenge += `, error="invalid_token"`
 	}
 	c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
-	return newProblem(http.StatusUnauthorized, "unauthorized", detail)
+	return problem(ErrUnauthorized, detail)
 }
 
 // authorize returns the middleware that lets a request through only with a
@@ -84,8 +83,7 @@ func (s *Server) authorize(perm roadmap.Permission) echo.MiddlewareFunc {
 			}
 			s.lastUse.touch(t.ID, time.Now())
 			if !t.Role.Allows(perm) {
-				return newProblem(http.StatusForbidden, "forbidden",
-					"the token's role, "+string(t.Role)+", may not "+permissionVerb[perm])
+				return problem(roadmap.ErrForbidden, "the token's role, "+string(t.Role)+", may not "+permissionVerb[perm])
 			}
 			c.Set(tokenKey, t)
 			return next(c)

@@ -80,13 +80,13 @@ func (s *Server) listChanges(c echo.Context) error {
 	status := roadmap.ChangeStatus(q.Get("status"))
 	for name, values := range q {
 		if name != "status" || len(values) != 1 {
-			return newProblem(http.StatusBadRequest, "bad-query", "the change list takes one optional status parameter")
+			return problem(ErrBadQuery, "the change list takes one optional status parameter")
 		}
 	}
 	switch status {
 	case "", roadmap.ChangeStatusPending, roadmap.ChangeStatusApproved, roadmap.ChangeStatusRejected:
 	default:
-		return newProblem(http.StatusBadRequest, "bad-query", "status must be pending, approved or rejected")
+		return problem(ErrBadQuery, "status must be pending, approved or rejected")
 	}
 	out := []changeJSON{}
 	for _, v := range s.changes.Changes(status) {
@@ -109,7 +109,7 @@ func (s *Server) approveChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return write(c, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result, error) {
+	return write(c, showChange, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
 		return s.ledger.ApproveChange(ctx, req, v.ID, roadmap.DecideChange{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
 }
@@ -119,7 +119,7 @@ func (s *Server) rejectChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return write(c, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result, error) {
+	return write(c, showChange, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
 		return s.ledger.RejectChange(ctx, req, v.ID, roadmap.DecideChange{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
 }
@@ -129,7 +129,7 @@ func (s *Server) deliver(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return write(c, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result, error) {
+	return write(c, showItem, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
 		return s.ledger.Deliver(ctx, req, id, roadmap.Deliver{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -93,22 +94,9 @@ func hashStrings(hashes []tlog.Hash) []string {
 // noQuery refuses any query parameter on a route that takes none.
 func noQuery(c echo.Context, what string) error {
 	if q, err := query(c); err != nil || len(q) > 0 {
-		return newProblem(http.StatusBadRequest, "bad-query", what+" takes no query parameters")
+		return problem(ErrBadQuery, what+" takes no query parameters")
 	}
 	return nil
-}
-
-// proofError turns an error of the proofs into its answer: a broken tree or
-// a ledger without a signing key cannot serve proofs or sign (503, as
-// /readyz says); anything else is the usual.
-func proofError(err error) error {
-	switch {
-	case errors.Is(err, proof.ErrBroken):
-		return newProblem(http.StatusServiceUnavailable, "not-ready", "the ledger cannot prove its log: "+err.Error())
-	case errors.Is(err, ledger.ErrNoSigningKey):
-		return newProblem(http.StatusServiceUnavailable, "not-ready", "the ledger has no signing key, so it signs no checkpoints")
-	}
-	return err
 }
 
 // publicKey answers the verifier key of the key that signs checkpoints, as
@@ -118,7 +106,7 @@ func (s *Server) publicKey(c echo.Context) error {
 		return err
 	}
 	if s.verifierKey == "" {
-		return proofError(ledger.ErrNoSigningKey)
+		return ledger.ErrNoSigningKey
 	}
 	return c.Blob(http.StatusOK, echo.MIMETextPlainCharsetUTF8, []byte(s.verifierKey+"\n"))
 }
@@ -137,12 +125,9 @@ func (s *Server) signCheckpoint(c echo.Context) error {
 	}
 	res, err := s.ledger.SignCheckpoint(r.Context(), req)
 	if err != nil {
-		return proofError(err)
+		return err
 	}
-	v, ok := res.Answer.(projections.CheckpointView)
-	if !ok {
-		return fmt.Errorf("no checkpoint for sequence %d", res.Sequence)
-	}
+	v := res.Answer
 	h := c.Response().Header()
 	h.Set("ETag", etag(v.Sequence))
 	h.Set("Location", "/v1/checkpoints/"+v.ID)
@@ -177,7 +162,7 @@ func (s *Server) latestCheckpoint(c echo.Context) error {
 	var ok bool
 	s.views.Read(func(st *projections.State) { v, ok = st.LatestCheckpoint() })
 	if !ok {
-		return newProblem(http.StatusNotFound, "not-found", "no checkpoint was signed yet")
+		return problem(roadmap.ErrNotFound, "no checkpoint was signed yet")
 	}
 	c.Response().Header().Set("ETag", etag(v.Sequence))
 	return c.JSON(http.StatusOK, checkpointAnswer(v))
@@ -194,7 +179,7 @@ func (s *Server) getCheckpoint(c echo.Context) error {
 	var ok bool
 	s.views.Read(func(st *projections.State) { v, ok = st.CheckpointView(id) })
 	if !ok {
-		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no checkpoint %q", clip(id)))
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("no checkpoint %q", clip(id)))
 	}
 	c.Response().Header().Set("ETag", etag(v.Sequence))
 	return c.JSON(http.StatusOK, checkpointAnswer(v))
@@ -205,11 +190,11 @@ func (s *Server) getCheckpoint(c echo.Context) error {
 func sizeParam(q url.Values, name, what string) (int64, error) {
 	values, ok := q[name]
 	if !ok || len(values) != 1 {
-		return 0, newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("give %s once: %s", name, what))
+		return 0, problem(ErrBadQuery, fmt.Sprintf("give %s once: %s", name, what))
 	}
 	n, err := strconv.ParseUint(values[0], 10, 63)
 	if err != nil {
-		return 0, newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("%s must be a whole number from 0 to %d: %s", name, int64(math.MaxInt64), what))
+		return 0, problem(ErrBadQuery, fmt.Sprintf("%s must be a whole number from 0 to %d: %s", name, int64(math.MaxInt64), what))
 	}
 	return int64(n), nil
 }
@@ -218,7 +203,7 @@ func sizeParam(q url.Values, name, what string) (int64, error) {
 func onlyParams(q url.Values, known ...string) error {
 	for name := range q {
 		if !slices.Contains(known, name) {
-			return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("unknown query parameter %q; this takes %s", clip(name), strings.Join(known, ", ")))
+			return problem(ErrBadQuery, fmt.Sprintf("unknown query parameter %q; this takes %s", clip(name), strings.Join(known, ", ")))
 		}
 	}
 	return nil
@@ -230,7 +215,7 @@ func (s *Server) knownCheckpointSize(size int64) error {
 	var ok bool
 	s.views.Read(func(st *projections.State) { _, ok = st.CheckpointOfSize(size) })
 	if !ok {
-		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no checkpoint of size %d was signed", size))
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("no checkpoint of size %d was signed", size))
 	}
 	return nil
 }
@@ -252,16 +237,16 @@ func (s *Server) eventProof(c echo.Context) error {
 	raw := c.Param("seq")
 	seq, err := strconv.ParseUint(raw, 10, 63)
 	if err != nil || seq == 0 || strconv.FormatUint(seq, 10) != raw {
-		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no event %q: a ledger sequence is a whole number from 1", clip(raw)))
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("no event %q: a ledger sequence is a whole number from 1", clip(raw)))
 	}
 	if err := s.knownCheckpointSize(size); err != nil {
 		return err
 	}
 	if int64(seq) > size {
-		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("event %d is not in the checkpoint of size %d, which covers events 1 to %d", seq, size, size))
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("event %d is not in the checkpoint of size %d, which covers events 1 to %d", seq, size, size))
 	}
 	if err := s.proofs.Err(); err != nil {
-		return proofError(err)
+		return err
 	}
 	p, err := s.proofs.InclusionProof(int64(seq), size)
 	if err != nil {
@@ -293,7 +278,7 @@ func (s *Server) consistencyProof(c echo.Context) error {
 		return err
 	}
 	if from > to {
-		return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("from (%d) must not be larger than to (%d): a tree only grows", from, to))
+		return problem(ErrBadQuery, fmt.Sprintf("from (%d) must not be larger than to (%d): a tree only grows", from, to))
 	}
 	if err := s.knownCheckpointSize(from); err != nil {
 		return err
@@ -302,7 +287,7 @@ func (s *Server) consistencyProof(c echo.Context) error {
 		return err
 	}
 	if err := s.proofs.Err(); err != nil {
-		return proofError(err)
+		return err
 	}
 	out := consistencyJSON{From: from, To: to, Proof: []string{}}
 	if from > 0 { // every tree extends the empty one, with no proof
@@ -329,20 +314,20 @@ func (s *Server) rawEvents(c echo.Context) error {
 	}
 	for name, values := range q {
 		if len(values) > 1 {
-			return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("query parameter %q is given %d times; give it once", name, len(values)))
+			return problem(ErrBadQuery, fmt.Sprintf("query parameter %q is given %d times; give it once", name, len(values)))
 		}
 	}
 	var after uint64
 	if q.Has("after") {
 		if after, err = strconv.ParseUint(q.Get("after"), 10, 63); err != nil {
-			return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("after must be a ledger sequence: a whole number from 0 to %d", uint64(math.MaxInt64)))
+			return problem(ErrBadQuery, fmt.Sprintf("after must be a ledger sequence: a whole number from 0 to %d", uint64(math.MaxInt64)))
 		}
 	}
 	limit := 0
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil || n < 1 || n > rawMaxLimit {
-			return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("limit must be a whole number from 1 to %d", rawMaxLimit))
+			return problem(ErrBadQuery, fmt.Sprintf("limit must be a whole number from 1 to %d", rawMaxLimit))
 		}
 		limit = n
 	}

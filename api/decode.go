@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
 // decodeStrict decodes one JSON object into dst with the JSON v2 decoder,
@@ -21,7 +22,7 @@ import (
 // field. Invalid (422): a value of the wrong type.
 func decodeStrict(body []byte, dst any) error {
 	malformed := func(format string, args ...any) error {
-		return newProblem(http.StatusBadRequest, "malformed-body", fmt.Sprintf(format, args...))
+		return problem(ErrMalformedBody, fmt.Sprintf(format, args...))
 	}
 	trimmed := bytes.TrimSpace(body)
 	switch {
@@ -52,8 +53,7 @@ func decodeStrict(body []byte, dst any) error {
 	case errors.Is(err, jsonv2.ErrUnknownName) && errors.As(err, &semantic):
 		return malformed("unknown field %q", clip(fieldPath(semantic.JSONPointer)))
 	case errors.As(err, &semantic) && semantic.JSONPointer != "":
-		return newProblem(http.StatusUnprocessableEntity, "invalid-value",
-			fmt.Sprintf("%s: must be %s", clip(fieldPath(semantic.JSONPointer)), describeType(semantic.GoType)))
+		return problem(roadmap.ErrInvalid, fmt.Sprintf("%s: must be %s", clip(fieldPath(semantic.JSONPointer)), describeType(semantic.GoType)))
 	}
 	return malformed("the request body does not fit this request")
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -59,11 +60,11 @@ func (s *Server) exportManifest(c echo.Context) error {
 			return nil, nil
 		}
 		if len(values) != 1 {
-			return nil, newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("query parameter %q is given %d times; give it once", name, len(values)))
+			return nil, problem(ErrBadQuery, fmt.Sprintf("query parameter %q is given %d times; give it once", name, len(values)))
 		}
 		t, err := time.Parse(time.RFC3339Nano, values[0])
 		if err != nil {
-			return nil, newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf("%s must be an RFC 3339 time such as 2026-11-01T09:00:00Z, not %q", name, clip(values[0])))
+			return nil, problem(ErrBadQuery, fmt.Sprintf("%s must be an RFC 3339 time such as 2026-11-01T09:00:00Z, not %q", name, clip(values[0])))
 		}
 		return &t, nil
 	}
@@ -76,10 +77,10 @@ func (s *Server) exportManifest(c echo.Context) error {
 		return err
 	}
 	if since != nil && until != nil && since.After(*until) {
-		return newProblem(http.StatusBadRequest, "bad-query", "since must not be after until")
+		return problem(ErrBadQuery, "since must not be after until")
 	}
 	if err := s.proofs.Err(); err != nil {
-		return proofError(err)
+		return err
 	}
 	sub, ok := s.proofs.(subtreeHasher)
 	if !ok {
@@ -107,7 +108,7 @@ func (s *Server) exportManifest(c echo.Context) error {
 		}
 	})
 	if !found || cp.Size < int64(from) {
-		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf(
+		return problem(roadmap.ErrNotFound, fmt.Sprintf(
 			"no signed checkpoint covers the range: the export starts at sequence %d and may end at %d, but no checkpoint of a size from %d to %d was signed (sign one with POST /v1/checkpoints)",
 			from, bound, from, bound))
 	}
@@ -115,7 +116,7 @@ func (s *Server) exportManifest(c echo.Context) error {
 
 	prefix, err := sub.SubtreeHashes(int64(from) - 1)
 	if err != nil {
-		return proofError(err)
+		return err
 	}
 	size, sum, err := s.hashEvents(c, from, to)
 	if err != nil {
@@ -134,7 +135,7 @@ func (s *Server) exportManifest(c echo.Context) error {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "file events.jsonl %d %s\n", size, hex.EncodeToString(sum))
 	if s.signNote == nil {
-		return newProblem(http.StatusServiceUnavailable, "not-ready", "this server has no signing key")
+		return problem(ErrNotReady, "this server has no signing key")
 	}
 	signed, err := s.signNote(b.String())
 	if err != nil {

@@ -120,47 +120,63 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// shown is a write's answer as the client gets it.
+type shown struct {
+	body    any
+	version uint64 // the ETag
+	// location is where a new aggregate is read from.
+	location string
+	// held is true for a major change held for approval: a new one is
+	// accepted (202), not done.
+	held bool
+}
+
+func showObjective(v projections.ObjectiveView) shown {
+	return shown{objectiveAnswer(v), v.Version, "/v1/objectives/" + v.ID, false}
+}
+
+func showItem(o ledger.ItemOutcome) shown {
+	if o.Held != nil {
+		return showChange(*o.Held)
+	}
+	item := itemAnswer(o.Item)
+	if o.Flags != nil {
+		item.Flags = o.Flags
+	}
+	return shown{item, o.Item.Version, "/v1/items/" + o.Item.ID, false}
+}
+
+func showReview(v projections.ReviewView) shown {
+	return shown{reviewAnswer(v), v.Version, "/v1/reviews/" + v.ID, false}
+}
+
+func showChange(v projections.ChangeView) shown {
+	return shown{changeAnswer(v), v.Version, "/v1/changes/" + v.ID, true}
+}
+
 // respond writes the answer to a write: the aggregate with its ETag, 201 and
 // a Location for a new one.
-func respond(c echo.Context, res ledger.Result) error {
-	var body any
-	var version uint64
-	var location string
-	switch a := res.Answer.(type) {
-	case projections.ObjectiveView:
-		body, version, location = objectiveAnswer(a), a.Version, "/v1/objectives/"+a.ID
-	case projections.ItemView:
-		item := itemAnswer(a)
-		if res.Flags != nil {
-			item.Flags = res.Flags
-		}
-		body, version, location = item, a.Version, "/v1/items/"+a.ID
-	case projections.ReviewView:
-		body, version, location = reviewAnswer(a), a.Version, "/v1/reviews/"+a.ID
-	case projections.ChangeView:
-		body, version, location = changeAnswer(a), a.Version, "/v1/changes/"+a.ID
-	default:
-		return fmt.Errorf("no answer for sequence %d", res.Sequence)
-	}
+func respond[T any](c echo.Context, res ledger.Result[T], show func(T) shown) error {
+	out := show(res.Answer)
 	h := c.Response().Header()
-	h.Set("ETag", etag(version))
+	h.Set("ETag", etag(out.version))
 	if res.Replayed {
 		h.Set("Idempotent-Replayed", "true")
 	}
 	status := http.StatusOK
 	if res.Created {
 		status = http.StatusCreated
-		h.Set("Location", location)
+		h.Set("Location", out.location)
+		if out.held {
+			status = http.StatusAccepted
+		}
 	}
-	if _, ok := res.Answer.(projections.ChangeView); ok && res.Created {
-		// A major change is held for approval, not done.
-		status = http.StatusAccepted
-	}
-	return c.JSON(status, body)
+	return c.JSON(status, out.body)
 }
 
-// write decodes the body into a fresh B and runs the use case with it.
-func write[B any](c echo.Context, run func(ctx context.Context, req ledger.Request, body B) (ledger.Result, error)) error {
+// write decodes the body into a fresh B, runs the use case with it and
+// answers what it made, as show shows it.
+func write[B, T any](c echo.Context, show func(T) shown, run func(ctx context.Context, req ledger.Request, body B) (ledger.Result[T], error)) error {
 	var body B
 	req, err := readRequest(c, &body)
 	if err != nil {
@@ -170,11 +186,11 @@ func write[B any](c echo.Context, run func(ctx context.Context, req ledger.Reque
 	if err != nil {
 		return err
 	}
-	return respond(c, res)
+	return respond(c, res, show)
 }
 
 func (s *Server) defineObjective(c echo.Context) error {
-	return write(c, func(ctx context.Context, req ledger.Request, b defineObjectiveBody) (ledger.Result, error) {
+	return write(c, showObjective, func(ctx context.Context, req ledger.Request, b defineObjectiveBody) (ledger.Result[projections.ObjectiveView], error) {
 		return s.ledger.DefineObjective(ctx, req, roadmap.DefineObjective{
 			Title: b.Title, Description: b.Description, KPI: b.KPI, Target: b.Target, Product: b.Product,
 		})
@@ -186,7 +202,7 @@ func (s *Server) retireObjective(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return write(c, func(ctx context.Context, req ledger.Request, b retireBody) (ledger.Result, error) {
+	return write(c, showObjective, func(ctx context.Context, req ledger.Request, b retireBody) (ledger.Result[projections.ObjectiveView], error) {
 		return s.ledger.RetireObjective(ctx, req, id, roadmap.RetireObjective{Rationale: b.Rationale})
 	})
 }
@@ -202,7 +218,7 @@ func (s *Server) getObjective(c echo.Context) error {
 }
 
 func (s *Server) proposeItem(c echo.Context) error {
-	return write(c, func(ctx context.Context, req ledger.Request, b proposeBody) (ledger.Result, error) {
+	return write(c, showItem, func(ctx context.Context, req ledger.Request, b proposeBody) (ledger.Result[ledger.ItemOutcome], error) {
 		return s.ledger.ProposeItem(ctx, req, roadmap.ProposeItem{
 			Title: b.Title, Description: b.Description, Kind: roadmap.Kind(b.Kind),
 			ParentID: b.ParentID, Product: b.Product, ObjectiveIDs: b.ObjectiveIDs,
@@ -230,7 +246,7 @@ func (s *Server) prioritise(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return write(c, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result, error) {
+	return write(c, showItem, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result[ledger.ItemOutcome], error) {
 		return s.ledger.Prioritise(ctx, req, id, roadmap.Prioritise{
 			Horizon: roadmap.Horizon(b.Horizon), Rank: b.Rank, Score: b.Score,
 			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence, Effort: b.Effort,
@@ -243,7 +259,7 @@ func (s *Server) reprioritise(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return write(c, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result, error) {
+	return write(c, showItem, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result[ledger.ItemOutcome], error) {
 		return s.ledger.Reprioritise(ctx, req, id, roadmap.Reprioritise{
 			Horizon: roadmap.Horizon(b.Horizon), Rank: b.Rank, Score: b.Score,
 			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence, Effort: b.Effort,
@@ -256,7 +272,7 @@ func (s *Server) remove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return write(c, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result, error) {
+	return write(c, showItem, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
 		return s.ledger.Remove(ctx, req, id, roadmap.Remove{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
 }
@@ -267,7 +283,7 @@ func known[V any](c echo.Context, kind string, lookup func(id string) (V, bool))
 	id := c.Param("id")
 	v, ok := lookup(id)
 	if !ok {
-		return v, newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no %s %q", kind, clip(id)))
+		return v, problem(roadmap.ErrNotFound, fmt.Sprintf("no %s %q", kind, clip(id)))
 	}
 	return v, nil
 }

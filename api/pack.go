@@ -32,12 +32,11 @@ func (s *Server) reviewPack(c echo.Context) error {
 		return err
 	}
 	if q, err := query(c); err != nil || len(q) > 0 {
-		return newProblem(http.StatusBadRequest, "bad-query", "the review pack takes no query parameters; choose its format with Accept")
+		return problem(ErrBadQuery, "the review pack takes no query parameters; choose its format with Accept")
 	}
 	media, ok := negotiate(c.Request().Header.Get(echo.HeaderAccept), mediaMarkdown, mediaHTML)
 	if !ok {
-		return newProblem(http.StatusNotAcceptable, "not-acceptable",
-			"the review pack is given as text/markdown (the default) or text/html; Accept allows none of them")
+		return problem(ErrNotAcceptable, "the review pack is given as text/markdown (the default) or text/html; Accept allows none of them")
 	}
 	c.Response().Header().Add("Vary", "Accept")
 	p, err := s.packOf(c.Request().Context(), id, time.Now())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -25,32 +26,88 @@ type Problem struct {
 	Errors []roadmap.FieldError `json:"errors,omitempty"`
 }
 
-// problemError is an error that already knows its answer.
-type problemError struct {
-	status int
-	kind   string
+// Errors of the HTTP layer itself: what is wrong with a request before any
+// use case sees it. Each has one row in errorKinds, like the domain's and
+// the ledger's errors.
+var (
+	// ErrBadQuery means a query parameter is unknown, repeated or malformed.
+	ErrBadQuery = errors.New("bad query")
+	// ErrMalformedBody means the request body is not the JSON object the
+	// route takes.
+	ErrMalformedBody = errors.New("malformed body")
+	// ErrBadHeader means a request header has a value the API does not take.
+	ErrBadHeader = errors.New("bad header")
+	// ErrUnsupportedMediaType means the body is not sent as JSON.
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrBodyTooLarge means the body is larger than MaxBodyBytes.
+	ErrBodyTooLarge = errors.New("body too large")
+	// ErrNotAcceptable means the route cannot answer in any media type the
+	// Accept header allows.
+	ErrNotAcceptable = errors.New("not acceptable")
+	// ErrNotReady means the ledger cannot answer yet (replaying, no
+	// signing key, the log not taking writes).
+	ErrNotReady = errors.New("not ready")
+	// ErrUnauthorized means the request carries no valid token.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrBeyondLedger means a request names a ledger position past its end.
+	ErrBeyondLedger = errors.New("beyond the ledger")
+)
+
+// detailed is an error of one kind of errorKinds whose message is exactly
+// the detail the client reads.
+type detailed struct {
+	kind   error
 	detail string
 }
 
-func (e *problemError) Error() string { return e.detail }
+func (e *detailed) Error() string { return e.detail }
+func (e *detailed) Unwrap() error { return e.kind }
 
-func newProblem(status int, kind, detail string) error {
-	return &problemError{status: status, kind: kind, detail: detail}
+// problem returns an error of kind (a sentinel with a row in errorKinds)
+// that says detail.
+func problem(kind error, detail string) error {
+	return &detailed{kind: kind, detail: detail}
 }
 
-// errorKinds maps error kinds to their answer, in the order they are tried.
+// errorKinds is the one table from errors to answers, tried in order with
+// errors.Is: adding a failure means adding a sentinel and a row here, never
+// a status at the call site.
 var errorKinds = []struct {
 	err    error
 	status int
 	kind   string
+	// prefix, when set, comes before the error's own words in the detail.
+	prefix string
 }{
-	{roadmap.ErrInvalid, http.StatusUnprocessableEntity, "invalid-value"},
-	{ledger.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "idempotency-key-reused"},
-	{roadmap.ErrNotFound, http.StatusNotFound, "not-found"},
-	{roadmap.ErrForbidden, http.StatusForbidden, "forbidden"},
-	{ledger.ErrPreconditionFailed, http.StatusPreconditionFailed, "precondition-failed"},
-	{roadmap.ErrConflict, http.StatusConflict, "conflict"},
-	{eventlog.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+	{roadmap.ErrInvalid, http.StatusUnprocessableEntity, "invalid-value", ""},
+	{ledger.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "idempotency-key-reused", ""},
+	{ErrBeyondLedger, http.StatusUnprocessableEntity, "beyond-the-ledger", ""},
+	{roadmap.ErrNotFound, http.StatusNotFound, "not-found", ""},
+	{ErrUnauthorized, http.StatusUnauthorized, "unauthorized", ""},
+	{roadmap.ErrForbidden, http.StatusForbidden, "forbidden", ""},
+	{ledger.ErrPreconditionFailed, http.StatusPreconditionFailed, "precondition-failed", ""},
+	{roadmap.ErrConflict, http.StatusConflict, "conflict", ""},
+	{ErrBadQuery, http.StatusBadRequest, "bad-query", ""},
+	{ErrMalformedBody, http.StatusBadRequest, "malformed-body", ""},
+	{ErrBadHeader, http.StatusBadRequest, "bad-header", ""},
+	{ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", ""},
+	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "body-too-large", ""},
+	{ErrNotAcceptable, http.StatusNotAcceptable, "not-acceptable", ""},
+	{ErrNotReady, http.StatusServiceUnavailable, "not-ready", ""},
+	{ledger.ErrNoSigningKey, http.StatusServiceUnavailable, "not-ready", ""},
+	{proof.ErrBroken, http.StatusServiceUnavailable, "not-ready", "the ledger cannot prove its log: "},
+	{eventlog.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", ""},
+}
+
+// kindOf returns the status and problem kind of the first row of
+// errorKinds that err is, and false for an error of no known kind.
+func kindOf(err error) (status int, kind, prefix string, ok bool) {
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			return k.status, k.kind, k.prefix, true
+		}
+	}
+	return 0, "", "", false
 }
 
 func problemType(kind string) string { return "urn:roadmap-ledger:problem:" + kind }
@@ -58,10 +115,6 @@ func problemType(kind string) string { return "urn:roadmap-ledger:problem:" + ki
 // toProblem turns any error into the answer the client gets. Unknown errors
 // are internal: logged in full, answered without detail.
 func toProblem(err error, logger *slog.Logger, r *http.Request) Problem {
-	var pe *problemError
-	if errors.As(err, &pe) {
-		return Problem{Type: problemType(pe.kind), Title: http.StatusText(pe.status), Status: pe.status, Detail: pe.detail}
-	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		p := Problem{Type: problemType("http"), Title: http.StatusText(he.Code), Status: he.Code}
@@ -80,15 +133,13 @@ func toProblem(err error, logger *slog.Logger, r *http.Request) Problem {
 		}
 		return p
 	}
-	for _, k := range errorKinds {
-		if errors.Is(err, k.err) {
-			p := Problem{Type: problemType(k.kind), Title: http.StatusText(k.status), Status: k.status, Detail: err.Error()}
-			var ve *roadmap.ValidationError
-			if errors.As(err, &ve) {
-				p.Detail, p.Errors = "the request has invalid values; see errors", ve.Fields
-			}
-			return p
+	if status, kind, prefix, ok := kindOf(err); ok {
+		p := Problem{Type: problemType(kind), Title: http.StatusText(status), Status: status, Detail: prefix + err.Error()}
+		var ve *roadmap.ValidationError
+		if errors.As(err, &ve) {
+			p.Detail, p.Errors = "the request has invalid values; see errors", ve.Fields
 		}
+		return p
 	}
 	logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err)
 	return Problem{Type: problemType("internal"), Title: http.StatusText(500), Status: 500, Detail: "internal error"}

@@ -46,7 +46,7 @@ func (s *Server) capacityAnswer(product string) capacityJSON {
 func productParam(c echo.Context) (string, error) {
 	product := c.Param("product")
 	if !roadmap.ValidProduct(product) {
-		return "", newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no product %q: a product is a slug of lower-case letters, digits and dashes", clip(product)))
+		return "", problem(roadmap.ErrNotFound, fmt.Sprintf("no product %q: a product is a slug of lower-case letters, digits and dashes", clip(product)))
 	}
 	return product, nil
 }
@@ -78,9 +78,7 @@ func (s *Server) setCapacity(c echo.Context) error {
 		return err
 	}
 	out := s.capacityAnswer(product)
-	if v, ok := res.Answer.(projections.CapacityView); ok {
-		out.Capacity, out.Version = v.Capacity, v.Version
-	}
+	out.Capacity, out.Version = res.Answer.Capacity, res.Answer.Version
 	h := c.Response().Header()
 	h.Set("ETag", etag(out.Version))
 	if res.Replayed {

@@ -57,14 +57,14 @@ func reviewAnswer(v projections.ReviewView) reviewJSON {
 }
 
 func (s *Server) openReview(c echo.Context) error {
-	return write(c, func(ctx context.Context, req ledger.Request, b openReviewBody) (ledger.Result, error) {
+	return write(c, showReview, func(ctx context.Context, req ledger.Request, b openReviewBody) (ledger.Result[projections.ReviewView], error) {
 		return s.ledger.OpenReview(ctx, req, roadmap.OpenReview{Period: b.Period, Title: b.Title})
 	})
 }
 
 func (s *Server) listReviews(c echo.Context) error {
 	if q, err := query(c); err != nil || len(q) > 0 {
-		return newProblem(http.StatusBadRequest, "bad-query", "the list of reviews takes no query parameters")
+		return problem(ErrBadQuery, "the list of reviews takes no query parameters")
 	}
 	out := struct {
 		Reviews []reviewJSON `json:"reviews"`
@@ -96,9 +96,8 @@ func (s *Server) closeReview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return write(c, func(ctx context.Context, req ledger.Request, b closeReviewBody) (ledger.Result, error) {
-		res, err := s.ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
-		return res, proofError(err) // closing signs a checkpoint
+	return write(c, showReview, func(ctx context.Context, req ledger.Request, b closeReviewBody) (ledger.Result[projections.ReviewView], error) {
+		return s.ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
 	})
 }
 
@@ -113,10 +112,10 @@ func (s *Server) reviewDiff(c echo.Context) error {
 	}
 	against := q.Get("against")
 	if len(q) != 1 || len(q["against"]) != 1 || against == "" {
-		return newProblem(http.StatusBadRequest, "bad-query", "the diff takes one query parameter: against, the id of the review to compare with")
+		return problem(ErrBadQuery, "the diff takes one query parameter: against, the id of the review to compare with")
 	}
 	if _, ok := s.views.ReviewView(against); !ok {
-		return newProblem(http.StatusNotFound, "not-found", fmt.Sprintf("no review %q to compare with", clip(against)))
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("no review %q to compare with", clip(against)))
 	}
 	d, err := s.views.Diff(c.Request().Context(), id, against)
 	if err != nil {

@@ -36,7 +36,7 @@ type roadmapQuery struct {
 func parseRoadmapQuery(q url.Values) (roadmapQuery, error) {
 	var out roadmapQuery
 	bad := func(format string, args ...any) error {
-		return newProblem(http.StatusBadRequest, "bad-query", fmt.Sprintf(format, args...))
+		return problem(ErrBadQuery, fmt.Sprintf(format, args...))
 	}
 	known := []string{"product", "view", "as_of", "at_seq"}
 	for name, values := range q {
@@ -196,7 +196,7 @@ func (rc *roadmapCache) put(k roadmapKey, body []byte) {
 func query(c echo.Context) (url.Values, error) {
 	q, err := url.ParseQuery(c.Request().URL.RawQuery)
 	if err != nil {
-		return nil, newProblem(http.StatusBadRequest, "bad-query", "the query string does not decode: use & between parameters and %XX escapes")
+		return nil, problem(ErrBadQuery, "the query string does not decode: use & between parameters and %XX escapes")
 	}
 	return q, nil
 }
@@ -209,7 +209,7 @@ func (s *Server) waitForSequence(c echo.Context, seq uint64) error {
 		return err
 	}
 	if seq > last {
-		return newProblem(http.StatusUnprocessableEntity, "beyond-the-ledger", fmt.Sprintf("sequence %d is beyond the end of the ledger, which holds %d events", seq, last))
+		return problem(ErrBeyondLedger, fmt.Sprintf("sequence %d is beyond the end of the ledger, which holds %d events", seq, last))
 	}
 	return s.wait.WaitFor(c.Request().Context(), seq)
 }

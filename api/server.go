@@ -233,14 +233,14 @@ func (s *Server) healthz(c echo.Context) error {
 // less redundancy than configured (a replica down), and 503 otherwise.
 func (s *Server) readyz(c echo.Context) error {
 	if err := s.ready(); err != nil {
-		return newProblem(http.StatusServiceUnavailable, "not-ready", err.Error())
+		return problem(ErrNotReady, err.Error())
 	}
 	h := eventlog.Health{Writable: true}
 	if s.health != nil {
 		h = s.health(c.Request().Context())
 	}
 	if !h.Writable {
-		return newProblem(http.StatusServiceUnavailable, "not-ready", "the event log cannot take writes: "+strings.Join(h.Problems, "; "))
+		return problem(ErrNotReady, "the event log cannot take writes: "+strings.Join(h.Problems, "; "))
 	}
 	if len(h.Problems) > 0 {
 		return c.JSON(http.StatusOK, map[string]any{"status": "degraded", "problems": h.Problems})
@@ -253,7 +253,7 @@ func (s *Server) readyz(c echo.Context) error {
 func (s *Server) afterReplay(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := s.waitReady(c.Request().Context()); err != nil {
-			return newProblem(http.StatusServiceUnavailable, "not-ready", "the ledger is not ready: "+err.Error())
+			return problem(ErrNotReady, "the ledger is not ready: "+err.Error())
 		}
 		return next(c)
 	}
@@ -267,15 +267,15 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 	ct := r.Header.Get(echo.HeaderContentType)
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return req, newProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", "the body must be JSON, sent with Content-Type: application/json")
+		return req, problem(ErrUnsupportedMediaType, "the body must be JSON, sent with Content-Type: application/json")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return req, newProblem(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
+		return req, problem(ErrBodyTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
 	}
 	if err != nil {
-		return req, newProblem(http.StatusBadRequest, "malformed-body", "the request body could not be read")
+		return req, problem(ErrMalformedBody, "the request body could not be read")
 	}
 	if err := decodeStrict(body, dst); err != nil {
 		return req, err
@@ -289,7 +289,7 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if len(key) > 255 || !printableASCII(key) {
-			return req, newProblem(http.StatusBadRequest, "bad-header", "Idempotency-Key must be 1 to 255 printable ASCII characters")
+			return req, problem(ErrBadHeader, "Idempotency-Key must be 1 to 255 printable ASCII characters")
 		}
 		h := sha256.New()
 		for _, part := range []string{req.Actor, r.Method, r.URL.Path} {
@@ -310,7 +310,7 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 // meant.
 func actor(c echo.Context) (string, error) {
 	if _, ok := c.Request().Header["X-Actor"]; ok {
-		return "", newProblem(http.StatusBadRequest, "bad-header", "X-Actor is not accepted: the actor of a decision is the name of the token that takes it")
+		return "", problem(ErrBadHeader, "X-Actor is not accepted: the actor of a decision is the name of the token that takes it")
 	}
 	return requestToken(c).Name, nil
 }
@@ -323,10 +323,10 @@ func emptyBodyIsObject(c echo.Context) error {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return newProblem(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
+		return problem(ErrBodyTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
 	}
 	if err != nil {
-		return newProblem(http.StatusBadRequest, "malformed-body", "the request body could not be read")
+		return problem(ErrMalformedBody, "the request body could not be read")
 	}
 	if len(body) == 0 {
 		body = []byte("{}")
@@ -348,7 +348,7 @@ func ifMatch(r *http.Request) (*uint64, error) {
 			return &n, nil
 		}
 	}
-	return nil, newProblem(http.StatusBadRequest, "bad-header", `If-Match must be one ETag as this API gives it, such as "42"`)
+	return nil, problem(ErrBadHeader, `If-Match must be one ETag as this API gives it, such as "42"`)
 }
 
 func printableASCII(s string) bool {

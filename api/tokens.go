@@ -1,13 +1,11 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
@@ -68,16 +66,8 @@ func (s *Server) createToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var out tokenJSON
-	switch a := res.Answer.(type) {
-	case ledger.CreatedToken:
-		out = s.tokenAnswer(a.TokenView)
-		out.Secret = a.Secret
-	case projections.TokenView:
-		out = s.tokenAnswer(a)
-	default:
-		return fmt.Errorf("no answer for sequence %d", res.Sequence)
-	}
+	out := s.tokenAnswer(res.Answer.TokenView)
+	out.Secret = res.Answer.Secret
 	h := c.Response().Header()
 	h.Set("ETag", etag(out.Version))
 	h.Set("Location", "/v1/tokens/"+out.ID)
@@ -127,10 +117,7 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	t, ok := res.Answer.(projections.TokenView)
-	if !ok {
-		return fmt.Errorf("no answer for sequence %d", res.Sequence)
-	}
+	t = res.Answer
 	h := c.Response().Header()
 	h.Set("ETag", etag(t.Version))
 	if res.Replayed {

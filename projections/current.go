@@ -141,26 +141,44 @@ func (c *Current) remember(ev Event, to packedPlace) {
 	c.recent[ev.Sequence%recentAnswers] = a
 }
 
-// AnswerAt returns the aggregate of the event at seq as it stood right after
-// it (an ObjectiveView, ItemView or ReviewView), if seq is among the last
-// events applied.
-func (c *Current) AnswerAt(seq uint64) (any, bool) {
+// recentAt returns what is remembered of the event at seq, if it is among
+// the last events applied.
+func (c *Current) recentAt(seq uint64) (recentAnswer, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	a := c.recent[seq%recentAnswers]
-	switch {
-	case a.seq != seq:
-		return nil, false
-	case a.objective != nil:
+	return a, a.seq == seq
+}
+
+// RecentObjective returns the objective of the event at seq as it stood
+// right after it, if seq is among the last events applied and was on an
+// objective.
+func (c *Current) RecentObjective(seq uint64) (ObjectiveView, bool) {
+	if a, ok := c.recentAt(seq); ok && a.objective != nil {
 		return *a.objective, true
-	case a.item != nil:
+	}
+	return ObjectiveView{}, false
+}
+
+// RecentItem returns the item of the event at seq as it stood right after
+// it, rank included, if seq is among the last events applied and was on an
+// item.
+func (c *Current) RecentItem(seq uint64) (ItemView, bool) {
+	if a, ok := c.recentAt(seq); ok && a.item != nil {
 		v := *a.item
 		v.Rank = int(a.rank)
 		return v, true
-	case a.review != nil:
+	}
+	return ItemView{}, false
+}
+
+// RecentReview returns the review of the event at seq as it stood right
+// after it, if seq is among the last events applied and was on a review.
+func (c *Current) RecentReview(seq uint64) (ReviewView, bool) {
+	if a, ok := c.recentAt(seq); ok && a.review != nil {
 		return *a.review, true
 	}
-	return nil, false
+	return ReviewView{}, false
 }
 
 // Read calls fn with the live state, which fn must not keep or change.

@@ -10,7 +10,7 @@ import (
 
 // Deliver records an item on the roadmap as delivered. It returns the errors
 // of Prioritise.
-func (s *Service) Deliver(ctx context.Context, req Request, id string, cmd roadmap.Deliver) (Result, error) {
+func (s *Service) Deliver(ctx context.Context, req Request, id string, cmd roadmap.Deliver) (Result[ItemOutcome], error) {
 	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
 		return roadmap.DecideDeliver(it, cmd)
 	})
@@ -26,15 +26,14 @@ func (s *Service) Deliver(ctx context.Context, req Request, id string, cmd roadm
 // The two appends are not one: a change approved whose decision is not
 // recorded (the process stopped in between) is completed by approving it
 // again.
-func (s *Service) ApproveChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result, error) {
+func (s *Service) ApproveChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result[projections.ChangeView], error) {
 	if c, ok := s.views.ChangeView(id); ok && c.Status == roadmap.ChangeStatusApproved && c.AppliedSequence == 0 {
 		if req.Actor == c.ProposedBy {
-			return Result{}, fmt.Errorf("%w: %s proposed change %s and cannot complete its approval", roadmap.ErrForbidden, req.Actor, id)
+			return Result[projections.ChangeView]{}, fmt.Errorf("%w: %s proposed change %s and cannot complete its approval", roadmap.ErrForbidden, req.Actor, id)
 		}
-		return s.applyApproved(ctx, req.Actor, c, Result{Sequence: c.ApprovedSequence})
+		return s.applyApproved(ctx, req.Actor, c, Result[projections.ChangeView]{Sequence: c.ApprovedSequence})
 	}
-	var change projections.ChangeView
-	res, err := s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+	res, err := write(ctx, s, req, changeAnswer, func() (aggregate, roadmap.Event, error) {
 		c, agg, err := s.change(req, id)
 		if err != nil {
 			return agg, nil, err
@@ -44,22 +43,20 @@ func (s *Service) ApproveChange(ctx context.Context, req Request, id string, cmd
 			return agg, nil, fmt.Errorf("%w: item %s", roadmap.ErrNotFound, c.ItemID)
 		}
 		e, err := roadmap.DecideApproveChange(c.Change, req.Actor, it.Version, cmd)
-		change = c
 		return agg, e, err
 	})
 	if err != nil || res.Replayed {
 		return res, err
 	}
-	approved, _ := s.views.ChangeView(change.ID)
-	return s.applyApproved(ctx, req.Actor, approved, res)
+	return s.applyApproved(ctx, req.Actor, res.Answer, res)
 }
 
 // applyApproved records the decision of an approved change on its item,
 // expecting the item still at the version the change was decided against,
 // with actor (the approver, or whoever completes the approval) as its actor.
-func (s *Service) applyApproved(ctx context.Context, actor string, c projections.ChangeView, res Result) (Result, error) {
+func (s *Service) applyApproved(ctx context.Context, actor string, c projections.ChangeView, res Result[projections.ChangeView]) (Result[projections.ChangeView], error) {
 	item, _ := s.views.ItemView(c.ItemID)
-	if _, err := s.write(ctx, Request{Actor: actor}, func() (aggregate, roadmap.Event, error) {
+	if _, err := write(ctx, s, Request{Actor: actor}, itemAnswer, func() (aggregate, roadmap.Event, error) {
 		if item.Version != c.ItemVersion {
 			return aggregate{}, nil, fmt.Errorf("%w: change %s is approved, but item %s has changed since it was proposed (version %d then, %d now), so its decision is not recorded",
 				roadmap.ErrConflict, c.ID, c.ItemID, c.ItemVersion, item.Version)
@@ -67,7 +64,7 @@ func (s *Service) applyApproved(ctx context.Context, actor string, c projections
 		agg := aggregate{kind: "item", id: c.ItemID, version: c.ItemVersion, head: item.Head}
 		return agg, c.Change.Decision(), nil
 	}); err != nil {
-		return Result{}, fmt.Errorf("change %s is approved, but its decision could not be recorded: %w", c.ID, err)
+		return Result[projections.ChangeView]{}, fmt.Errorf("change %s is approved, but its decision could not be recorded: %w", c.ID, err)
 	}
 	applied, _ := s.views.ChangeView(c.ID)
 	res.Answer = applied
@@ -77,8 +74,8 @@ func (s *Service) applyApproved(ctx context.Context, actor string, c projections
 // RejectChange drops a pending change. It returns roadmap.ErrNotFound,
 // roadmap.ErrInvalid, roadmap.ErrConflict (not pending),
 // ErrPreconditionFailed.
-func (s *Service) RejectChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) RejectChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result[projections.ChangeView], error) {
+	return write(ctx, s, req, changeAnswer, func() (aggregate, roadmap.Event, error) {
 		c, agg, err := s.change(req, id)
 		if err != nil {
 			return agg, nil, err
@@ -101,8 +98,8 @@ func (s *Service) change(req Request, id string) (projections.ChangeView, aggreg
 // SetCapacity sets a product's capacity per horizon (event
 // product.capacity_set). It returns roadmap.ErrInvalid,
 // ErrPreconditionFailed.
-func (s *Service) SetCapacity(ctx context.Context, req Request, product string, c roadmap.Capacity) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) SetCapacity(ctx context.Context, req Request, product string, c roadmap.Capacity) (Result[projections.CapacityView], error) {
+	return write(ctx, s, req, capacityAnswer, func() (aggregate, roadmap.Event, error) {
 		agg := aggregate{kind: "product", id: product}
 		if v, ok := s.views.CapacityView(product); ok {
 			agg.version, agg.head = v.Version, v.Head

@@ -34,7 +34,7 @@ var (
 	ErrIdempotencyMismatch = errors.New("idempotency key reused for a different request")
 	// ErrNoSigningKey means the ledger was built without a signing key
 	// (SignCheckpoints was not called), so it cannot sign checkpoints.
-	ErrNoSigningKey = errors.New("the ledger has no signing key")
+	ErrNoSigningKey = errors.New("the ledger has no signing key, so it signs no checkpoints")
 )
 
 // Store is the event log as the ledger uses it.
@@ -59,7 +59,12 @@ type Views interface {
 	Tokens() []projections.TokenView
 	Idempotency(key string) (projections.IdempotencyEntry, bool)
 	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
-	AnswerAt(seq uint64) (any, bool)
+	// RecentObjective, RecentItem and RecentReview return the aggregate of
+	// the event at seq as it stood right after it, when that event is among
+	// the last ones applied.
+	RecentObjective(seq uint64) (projections.ObjectiveView, bool)
+	RecentItem(seq uint64) (projections.ItemView, bool)
+	RecentReview(seq uint64) (projections.ReviewView, bool)
 }
 
 // Waiter waits until the projections have applied a sequence.
@@ -135,8 +140,9 @@ type Request struct {
 	IfMatch *uint64
 }
 
-// Result is the answer to a write.
-type Result struct {
+// Result is the answer to a write: the aggregate it made or changed, of
+// type T, as it stood right after the write's event.
+type Result[T any] struct {
 	// Created is true when the write made a new aggregate.
 	Created bool
 	// Replayed is true when the answer is that of an earlier request with
@@ -144,13 +150,22 @@ type Result struct {
 	Replayed bool
 	// Sequence is the log position of the event.
 	Sequence uint64
-	// Answer is the ObjectiveView, ItemView, ReviewView, CheckpointView,
-	// TokenView or ChangeView right after the event.
-	Answer any
-	// Flags are the warnings on an accepted item decision: its horizon
-	// over capacity, a dependency out of order; as the ledger stands once
-	// the decision is applied.
+	// Answer is the aggregate right after the event.
+	Answer T
+}
+
+// ItemOutcome is the answer to a decision on an item: the item right after
+// it, or, when the approval policy holds the decision as a major change,
+// the change proposed instead.
+type ItemOutcome struct {
+	Item projections.ItemView
+	// Flags are the warnings on an accepted decision: its horizon over
+	// capacity, a dependency out of order; as the ledger stands once the
+	// decision is applied. Nil in a replayed answer.
 	Flags []projections.Flag
+	// Held is the change proposed instead of the decision, nil when the
+	// decision was recorded on the item.
+	Held *projections.ChangeView
 }
 
 // aggregate is the aggregate a write targets, as the decision saw it.
@@ -165,8 +180,8 @@ type aggregate struct {
 
 // DefineObjective defines a new objective. It returns roadmap.ErrInvalid for
 // bad values.
-func (s *Service) DefineObjective(ctx context.Context, req Request, cmd roadmap.DefineObjective) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) DefineObjective(ctx context.Context, req Request, cmd roadmap.DefineObjective) (Result[projections.ObjectiveView], error) {
+	return write(ctx, s, req, objectiveAnswer, func() (aggregate, roadmap.Event, error) {
 		agg := aggregate{kind: "objective", id: newID()}
 		if err := checkIfMatch(req, agg); err != nil {
 			return agg, nil, err
@@ -178,8 +193,8 @@ func (s *Service) DefineObjective(ctx context.Context, req Request, cmd roadmap.
 
 // RetireObjective retires an objective. It returns roadmap.ErrNotFound,
 // roadmap.ErrInvalid, roadmap.ErrConflict, ErrPreconditionFailed.
-func (s *Service) RetireObjective(ctx context.Context, req Request, id string, cmd roadmap.RetireObjective) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) RetireObjective(ctx context.Context, req Request, id string, cmd roadmap.RetireObjective) (Result[projections.ObjectiveView], error) {
+	return write(ctx, s, req, objectiveAnswer, func() (aggregate, roadmap.Event, error) {
 		o, ok := s.views.ObjectiveView(id)
 		if !ok {
 			return aggregate{}, nil, fmt.Errorf("%w: objective %s", roadmap.ErrNotFound, id)
@@ -195,8 +210,8 @@ func (s *Service) RetireObjective(ctx context.Context, req Request, id string, c
 
 // ProposeItem proposes a new item. It returns roadmap.ErrInvalid and
 // roadmap.ErrConflict (unknown parent or objective).
-func (s *Service) ProposeItem(ctx context.Context, req Request, cmd roadmap.ProposeItem) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) ProposeItem(ctx context.Context, req Request, cmd roadmap.ProposeItem) (Result[ItemOutcome], error) {
+	res, err := write(ctx, s, req, itemAnswer, func() (aggregate, roadmap.Event, error) {
 		agg := aggregate{kind: "item", id: newID()}
 		if err := checkIfMatch(req, agg); err != nil {
 			return agg, nil, err
@@ -204,11 +219,12 @@ func (s *Service) ProposeItem(ctx context.Context, req Request, cmd roadmap.Prop
 		e, err := roadmap.DecideProposeItem(cmd, s.views)
 		return agg, e, err
 	})
+	return s.withFlags(req, res, err)
 }
 
 // Prioritise places an item on the roadmap. It returns roadmap.ErrNotFound,
 // roadmap.ErrInvalid, roadmap.ErrConflict, ErrPreconditionFailed.
-func (s *Service) Prioritise(ctx context.Context, req Request, id string, cmd roadmap.Prioritise) (Result, error) {
+func (s *Service) Prioritise(ctx context.Context, req Request, id string, cmd roadmap.Prioritise) (Result[ItemOutcome], error) {
 	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
 		return roadmap.DecidePrioritise(it, cmd, s.views)
 	})
@@ -216,14 +232,14 @@ func (s *Service) Prioritise(ctx context.Context, req Request, id string, cmd ro
 
 // Reprioritise changes an item on the roadmap. It returns the errors of
 // Prioritise.
-func (s *Service) Reprioritise(ctx context.Context, req Request, id string, cmd roadmap.Reprioritise) (Result, error) {
+func (s *Service) Reprioritise(ctx context.Context, req Request, id string, cmd roadmap.Reprioritise) (Result[ItemOutcome], error) {
 	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
 		return roadmap.DecideReprioritise(it, cmd, s.views)
 	})
 }
 
 // Remove takes an item off the roadmap. It returns the errors of Prioritise.
-func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadmap.Remove) (Result, error) {
+func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadmap.Remove) (Result[ItemOutcome], error) {
 	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
 		return roadmap.DecideRemove(it, cmd)
 	})
@@ -231,8 +247,8 @@ func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadma
 
 // OpenReview opens the governance review of a period. It returns
 // roadmap.ErrInvalid and roadmap.ErrConflict (the period has a review).
-func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenReview) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenReview) (Result[projections.ReviewView], error) {
+	return write(ctx, s, req, reviewAnswer, func() (aggregate, roadmap.Event, error) {
 		agg := aggregate{kind: "review", id: newID()}
 		if err := checkIfMatch(req, agg); err != nil {
 			return agg, nil, err
@@ -247,8 +263,8 @@ func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenR
 // of the ledger there, made at the time of the close. It returns
 // roadmap.ErrNotFound, roadmap.ErrInvalid, roadmap.ErrConflict (already
 // closed), ErrPreconditionFailed.
-func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd roadmap.CloseReview) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd roadmap.CloseReview) (Result[projections.ReviewView], error) {
+	return write(ctx, s, req, reviewAnswer, func() (aggregate, roadmap.Event, error) {
 		r, ok := s.views.ReviewView(id)
 		if !ok {
 			return aggregate{}, nil, fmt.Errorf("%w: review %s", roadmap.ErrNotFound, id)
@@ -293,8 +309,8 @@ func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd r
 // checkpoint.signed). The checkpoint covers the events up to S, not the one
 // that records it. It returns ErrNoSigningKey without a signing key, and
 // an error wrapping proof.ErrBroken when the tree is broken.
-func (s *Service) SignCheckpoint(ctx context.Context, req Request) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) SignCheckpoint(ctx context.Context, req Request) (Result[projections.CheckpointView], error) {
+	return write(ctx, s, req, checkpointAnswer, func() (aggregate, roadmap.Event, error) {
 		agg := aggregate{kind: "checkpoint", id: newID()}
 		if err := checkIfMatch(req, agg); err != nil {
 			return agg, nil, err
@@ -339,8 +355,8 @@ func (s *Service) eventTime() time.Time { return s.now().UTC().Truncate(time.Mic
 // decideItem decides on an item and records the decision, or, when the
 // approval policy holds it as a major change, records the change as
 // proposed instead (the answer is then a ChangeView).
-func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item) (roadmap.Event, error)) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item) (roadmap.Event, error)) (Result[ItemOutcome], error) {
+	res, err := write(ctx, s, req, itemAnswer, func() (aggregate, roadmap.Event, error) {
 		it, ok := s.views.ItemView(id)
 		if !ok {
 			return aggregate{}, nil, fmt.Errorf("%w: item %s", roadmap.ErrNotFound, id)
@@ -358,6 +374,17 @@ func (s *Service) decideItem(ctx context.Context, req Request, id string, decide
 		}
 		return agg, e, nil
 	})
+	return s.withFlags(req, res, err)
+}
+
+// withFlags adds to an item's answer the warnings on it as the ledger
+// stands. A request with an Idempotency-Key answers without them, exactly
+// as its retry will, however late: they are not of the event's moment.
+func (s *Service) withFlags(req Request, res Result[ItemOutcome], err error) (Result[ItemOutcome], error) {
+	if err == nil && req.IdempotencyKey == "" && res.Answer.Held == nil {
+		res.Answer.Flags = s.views.ItemFlags(res.Answer.Item.ID)
+	}
+	return res, err
 }
 
 // checkIfMatch refuses a request whose If-Match names another version than
@@ -373,31 +400,32 @@ func checkIfMatch(req Request, agg aggregate) error {
 }
 
 // write is the one path of every decision: replay a known idempotent request,
-// else decide, append with the expected sequence, wait for the projections.
-func (s *Service) write(ctx context.Context, req Request, decide func() (aggregate, roadmap.Event, error)) (Result, error) {
+// else decide, append with the expected sequence, wait for the projections,
+// and read the answer, of type T, with answer.
+func write[T any](ctx context.Context, s *Service, req Request, answer answer[T], decide func() (aggregate, roadmap.Event, error)) (Result[T], error) {
 	if req.IdempotencyKey != "" {
 		lock := &s.keys[keyStripe(req.IdempotencyKey)]
 		lock.Lock()
 		defer lock.Unlock()
 		last, err := s.store.LastSequence(ctx)
 		if err != nil {
-			return Result{}, err
+			return Result[T]{}, err
 		}
 		if err := s.wait.WaitFor(ctx, last); err != nil {
-			return Result{}, err
+			return Result[T]{}, err
 		}
-		if res, ok, err := s.replay(ctx, req); ok || err != nil {
+		if res, ok, err := replay(ctx, s, req, answer); ok || err != nil {
 			return res, err
 		}
 	}
 
 	agg, event, err := decide()
 	if err != nil {
-		return Result{}, err
+		return Result[T]{}, err
 	}
 	data, err := json.Marshal(event)
 	if err != nil {
-		return Result{}, fmt.Errorf("encode %s: %w", event.EventType(), err)
+		return Result[T]{}, fmt.Errorf("encode %s: %w", event.EventType(), err)
 	}
 	if agg.at.IsZero() {
 		agg.at = s.eventTime()
@@ -423,81 +451,98 @@ func (s *Service) write(ctx context.Context, req Request, decide func() (aggrega
 	})
 	if errors.Is(err, eventlog.ErrConflict) {
 		if req.IfMatch != nil {
-			return Result{}, fmt.Errorf("%w: %v", ErrPreconditionFailed, err)
+			return Result[T]{}, fmt.Errorf("%w: %v", ErrPreconditionFailed, err)
 		}
-		return Result{}, fmt.Errorf("%w: %v; read it again and retry", roadmap.ErrConflict, err)
+		return Result[T]{}, fmt.Errorf("%w: %v; read it again and retry", roadmap.ErrConflict, err)
 	}
 	if err != nil {
-		return Result{}, err
+		return Result[T]{}, err
 	}
 	if err := s.wait.WaitFor(ctx, ack.Sequence); err != nil {
-		return Result{}, err
+		return Result[T]{}, err
 	}
 	if req.IdempotencyKey != "" {
 		// Also the way out for a duplicate JetStream recognised by its
 		// message id: the answer is the first request's.
-		if res, ok, err := s.replay(ctx, req); ok || err != nil {
+		if res, ok, err := replay(ctx, s, req, answer); ok || err != nil {
 			res.Replayed = ack.Duplicate
 			return res, err
 		}
 	}
-	answer, err := s.answerAt(ctx, agg, ack.Sequence)
-	res := Result{Created: agg.version == 0, Sequence: ack.Sequence, Answer: answer}
-	if agg.kind == "item" {
-		res.Flags = s.views.ItemFlags(agg.id)
-	}
-	return res, err
+	v, err := answer(ctx, s, agg, ack.Sequence)
+	return Result[T]{Created: agg.version == 0, Sequence: ack.Sequence, Answer: v}, err
 }
 
-// answerAt returns the aggregate as it stood right after the event at seq,
-// rank included: from the views remembered for the last events, else by
-// travelling back to seq. The live view will not do: another item's decision
-// may have shifted this one's rank since, and a retry must get the very
-// answer the first request got.
-func (s *Service) answerAt(ctx context.Context, agg aggregate, seq uint64) (any, error) {
-	if answer, ok := s.views.AnswerAt(seq); ok {
-		return answer, nil
-	}
-	var answer any
-	err := s.views.At(ctx, seq, func(st *projections.State) error {
-		switch agg.kind {
-		case "objective":
-			answer, _ = st.ObjectiveView(agg.id)
-		case "item":
-			answer, _ = st.ItemView(agg.id)
-		case "checkpoint":
-			answer, _ = st.CheckpointView(agg.id)
-		case "token":
-			answer, _ = st.TokenView(agg.id)
-		case "change":
-			answer, _ = st.ChangeView(agg.id)
-		case "product":
-			answer, _ = st.CapacityView(agg.id)
-		default:
-			answer, _ = st.ReviewView(agg.id)
+// answer reads a write's answer: the aggregate agg names as it stood right
+// after the event at seq, rank included. The live view will not do: another
+// decision may have shifted an item's rank since, and a retry must get the
+// very answer the first request got.
+type answer[T any] func(ctx context.Context, s *Service, agg aggregate, seq uint64) (T, error)
+
+// viewAnswer is the answer that recent, when given, remembers for the last
+// events applied, else that get finds in the state after travelling back to
+// the event.
+func viewAnswer[T any](recent func(Views, uint64) (T, bool), get func(*projections.State, string) (T, bool)) answer[T] {
+	return func(ctx context.Context, s *Service, agg aggregate, seq uint64) (T, error) {
+		if recent != nil {
+			if v, ok := recent(s.views, seq); ok {
+				return v, nil
+			}
 		}
-		return nil
-	})
-	return answer, err
+		var v T
+		var found bool
+		if err := s.views.At(ctx, seq, func(st *projections.State) error {
+			v, found = get(st, agg.id)
+			return nil
+		}); err != nil {
+			return v, err
+		}
+		if !found {
+			return v, fmt.Errorf("no %s %s at sequence %d", agg.kind, agg.id, seq)
+		}
+		return v, nil
+	}
+}
+
+// The answers of the use cases, one per kind of aggregate.
+var (
+	objectiveAnswer  = viewAnswer(Views.RecentObjective, (*projections.State).ObjectiveView)
+	reviewAnswer     = viewAnswer(Views.RecentReview, (*projections.State).ReviewView)
+	checkpointAnswer = viewAnswer(nil, (*projections.State).CheckpointView)
+	tokenAnswer      = viewAnswer(nil, (*projections.State).TokenView)
+	changeAnswer     = viewAnswer(nil, (*projections.State).ChangeView)
+	capacityAnswer   = viewAnswer(nil, (*projections.State).CapacityView)
+	itemViewAnswer   = viewAnswer(Views.RecentItem, (*projections.State).ItemView)
+)
+
+// itemAnswer is the answer to a decision on an item: the item, or the change
+// held for approval in its place.
+func itemAnswer(ctx context.Context, s *Service, agg aggregate, seq uint64) (ItemOutcome, error) {
+	if agg.kind == "change" {
+		c, err := changeAnswer(ctx, s, agg, seq)
+		return ItemOutcome{Held: &c}, err
+	}
+	it, err := itemViewAnswer(ctx, s, agg, seq)
+	return ItemOutcome{Item: it}, err
 }
 
 // replay answers a request whose Idempotency-Key the ledger has seen.
-func (s *Service) replay(ctx context.Context, req Request) (Result, bool, error) {
+func replay[T any](ctx context.Context, s *Service, req Request, answer answer[T]) (Result[T], bool, error) {
 	entry, ok := s.views.Idempotency(req.IdempotencyKey)
 	if !ok {
-		return Result{}, false, nil
+		return Result[T]{}, false, nil
 	}
 	if hex.EncodeToString(entry.RequestHash[:]) != req.RequestHash {
-		return Result{}, true, fmt.Errorf("%w: key %q was first used at sequence %d for another request", ErrIdempotencyMismatch, req.IdempotencyKey, entry.Sequence)
+		return Result[T]{}, true, fmt.Errorf("%w: key %q was first used at sequence %d for another request", ErrIdempotencyMismatch, req.IdempotencyKey, entry.Sequence)
 	}
 	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed ||
 		entry.EventType == roadmap.TypeReviewOpened || entry.EventType == roadmap.TypeCheckpointSigned ||
 		entry.EventType == roadmap.TypeTokenCreated || entry.EventType == roadmap.TypeChangeProposed
-	answer, err := s.answerAt(ctx, aggregate{kind: entry.AggregateType, id: entry.AggregateID}, entry.Sequence)
+	v, err := answer(ctx, s, aggregate{kind: entry.AggregateType, id: entry.AggregateID}, entry.Sequence)
 	if err != nil {
-		return Result{}, true, err
+		return Result[T]{}, true, err
 	}
-	return Result{Created: created, Replayed: true, Sequence: entry.Sequence, Answer: answer}, true, nil
+	return Result[T]{Created: created, Replayed: true, Sequence: entry.Sequence, Answer: v}, true, nil
 }
 
 func keyStripe(key string) int {

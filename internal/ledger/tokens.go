@@ -24,19 +24,19 @@ type CreatedToken struct {
 
 // CreateToken makes a new token with a fresh secret. It returns
 // roadmap.ErrInvalid for a bad name, role or lifetime.
-func (s *Service) CreateToken(ctx context.Context, req Request, cmd roadmap.CreateToken) (Result, error) {
+func (s *Service) CreateToken(ctx context.Context, req Request, cmd roadmap.CreateToken) (Result[CreatedToken], error) {
 	secret := roadmap.NewSecret()
 	cmd.SecretHash, cmd.Bootstrap = roadmap.HashSecret(secret), false
 	res, err := s.createToken(ctx, req, newID(), cmd)
-	if err != nil || res.Replayed {
-		return res, err
+	out := Result[CreatedToken]{Created: res.Created, Replayed: res.Replayed, Sequence: res.Sequence, Answer: CreatedToken{TokenView: res.Answer}}
+	if err == nil && !res.Replayed {
+		out.Answer.Secret = secret
 	}
-	res.Answer = CreatedToken{TokenView: res.Answer.(projections.TokenView), Secret: secret}
-	return res, nil
+	return out, err
 }
 
-func (s *Service) createToken(ctx context.Context, req Request, id string, cmd roadmap.CreateToken) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) createToken(ctx context.Context, req Request, id string, cmd roadmap.CreateToken) (Result[projections.TokenView], error) {
+	return write(ctx, s, req, tokenAnswer, func() (aggregate, roadmap.Event, error) {
 		agg := aggregate{kind: "token", id: id}
 		if err := checkIfMatch(req, agg); err != nil {
 			return agg, nil, err
@@ -50,8 +50,8 @@ func (s *Service) createToken(ctx context.Context, req Request, id string, cmd r
 // RevokeToken revokes a token. It returns roadmap.ErrNotFound,
 // roadmap.ErrInvalid, roadmap.ErrConflict (already revoked),
 // ErrPreconditionFailed.
-func (s *Service) RevokeToken(ctx context.Context, req Request, id string, cmd roadmap.RevokeToken) (Result, error) {
-	return s.write(ctx, req, func() (aggregate, roadmap.Event, error) {
+func (s *Service) RevokeToken(ctx context.Context, req Request, id string, cmd roadmap.RevokeToken) (Result[projections.TokenView], error) {
+	return write(ctx, s, req, tokenAnswer, func() (aggregate, roadmap.Event, error) {
 		t, ok := s.views.TokenView(id)
 		if !ok {
 			return aggregate{}, nil, fmt.Errorf("%w: token %s", roadmap.ErrNotFound, id)

@@ -1,4 +1,4 @@
-package reliability_test
+package ledger_test
 
 import (
 	"context"
@@ -57,13 +57,13 @@ func TestWriteAnswersWithItsOwnVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := proposed.Answer.(projections.ItemView).ID
+	id := proposed.Answer.Item.ID
 	for _, it := range []string{"B", "C"} {
 		other, err := svc.ProposeItem(ctx, req, roadmap.ProposeItem{Title: it, Kind: roadmap.KindIdea})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Prioritise(ctx, req, other.Answer.(projections.ItemView).ID, roadmap.Prioritise{Horizon: roadmap.Now, Rationale: "r"}); err != nil {
+		if _, err := svc.Prioritise(ctx, req, other.Answer.Item.ID, roadmap.Prioritise{Horizon: roadmap.Now, Rationale: "r"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,7 +76,7 @@ func TestWriteAnswersWithItsOwnVersion(t *testing.T) {
 	g := &gate{applied: make(chan struct{}), resume: make(chan struct{})}
 	rank1, rank2 := 1, 2
 	type outcome struct {
-		res ledger.Result
+		res ledger.Result[ledger.ItemOutcome]
 		err error
 	}
 	a := make(chan outcome, 1)
@@ -98,13 +98,13 @@ func TestWriteAnswersWithItsOwnVersion(t *testing.T) {
 	if resA.err != nil {
 		t.Fatalf("A: %v", resA.err)
 	}
-	for name, res := range map[string]ledger.Result{"A": resA.res, "B": b} {
-		v := res.Answer.(projections.ItemView)
+	for name, res := range map[string]ledger.Result[ledger.ItemOutcome]{"A": resA.res, "B": b} {
+		v := res.Answer.Item
 		if v.Version != res.Sequence {
 			t.Errorf("%s's event is at sequence %d, but its answer shows the item at version %d (rank %d): the state after another decision", name, res.Sequence, v.Version, v.Rank)
 		}
 	}
-	if v := resA.res.Answer.(projections.ItemView); v.Rank != 1 {
+	if v := resA.res.Answer.Item; v.Rank != 1 {
 		t.Errorf("A moved the item to #1, and its answer shows it at #%d", v.Rank)
 	}
 }
