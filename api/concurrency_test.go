@@ -15,11 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roadmap-ledger/roadmap/internal/reliability"
+	"github.com/roadmap-ledger/roadmap/internal/logcheck"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
-// The concurrency suite (docs/reliability.md): many clients reprioritise the
+// The concurrency suite (docs/logcheck.md): many clients reprioritise the
 // same few items at once, and no answered update may be lost or doubled.
 const (
 	raceClients  = 64 // concurrent clients
@@ -97,7 +97,7 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 				headers := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + secrets[c]}
 				if withIfMatch {
 					status, header, body, err := raceDo(client, "GET", l.URL+"/v1/items/"+ans.item, "", auth)
-					v, ok := reliability.ParseETag(header.Get("ETag"))
+					v, ok := logcheck.ParseETag(header.Get("ETag"))
 					if err != nil || status != http.StatusOK || !ok {
 						t.Errorf("client %d: GET /v1/items/%s: %d %v %s", c, ans.item, status, err, body)
 						return
@@ -109,7 +109,7 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 				var header http.Header
 				ans.status, header, ans.body, ans.err = raceDo(client, "POST", l.URL+"/v1/items/"+ans.item+"/reprioritise", body, headers)
 				if ans.status/100 == 2 {
-					ans.version, _ = reliability.ParseETag(header.Get("ETag"))
+					ans.version, _ = logcheck.ParseETag(header.Get("ETag"))
 				}
 				answers[c] = append(answers[c], ans)
 			}
@@ -124,7 +124,7 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 	if withIfMatch {
 		allowed = append(allowed, http.StatusPreconditionFailed)
 	}
-	ledger, err := reliability.Check(context.Background(), l.App.Log)
+	ledger, err := logcheck.Check(context.Background(), l.App.Log)
 	if err != nil {
 		t.Errorf("the log does not verify:\n%v", err)
 	}
@@ -168,7 +168,7 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 			case seqs[0] != ans.version:
 				ev, _ := ledger.Event(ans.version)
 				t.Errorf("%s: answered 200 with version (and ETag) %d, but its event is at %d; %d is the item's next event, %q: the answer shows another request's decision",
-					what, ans.version, seqs[0], ans.version, reliability.Tag(ev))
+					what, ans.version, seqs[0], ans.version, logcheck.Tag(ev))
 			}
 			seq := seqs[0]
 			ev, _ := ledger.Event(seq)

@@ -33,6 +33,14 @@ type Projection interface {
 	Apply(Event)
 }
 
+// Bodies is a projection of the stored bytes alone, in log order: the
+// Merkle tree of the log is one. Its errors are its own to keep (the tree
+// stops growing and says why); the runner goes on.
+type Bodies func(seq uint64, body []byte) error
+
+// Apply implements Projection.
+func (f Bodies) Apply(ev Event) { _ = f(ev.Sequence, ev.Body) }
+
 // Source is the part of the event log the runner reads.
 type Source interface {
 	Follow(ctx context.Context, from uint64, fn func(eventlog.Record) error) error

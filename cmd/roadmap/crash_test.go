@@ -23,11 +23,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roadmap-ledger/roadmap/internal/reliability"
+	"github.com/roadmap-ledger/roadmap/internal/logcheck"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
-// TestCrashRecovery is the crash suite (docs/reliability.md): it builds the
+// TestCrashRecovery is the crash suite (docs/logcheck.md): it builds the
 // real binary, runs "roadmap serve" on one data directory, drives decisions
 // from concurrent clients and kills the process with SIGKILL at a random
 // moment, again and again. After every kill it restarts the server, reads
@@ -53,7 +53,7 @@ func TestCrashRecovery(t *testing.T) {
 	t.Logf("crash: seed %d, %d kills, %d clients (rerun with ROADMAP_CRASH_SEED=%d ROADMAP_CRASH_KILLS=%d)", cfg.seed, cfg.kills, cfg.clients, cfg.seed, cfg.kills)
 	started := time.Now()
 	bin := buildRoadmap(t)
-	t.Logf("crash: built the binary in %s (race detector: %v)", time.Since(started).Round(time.Millisecond), reliability.RaceEnabled)
+	t.Logf("crash: built the binary in %s (race detector: %v)", time.Since(started).Round(time.Millisecond), logcheck.RaceEnabled)
 
 	c := &crashRun{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "data"), cfg: cfg,
 		rng: rand.New(rand.NewPCG(cfg.seed, 0)), objectives: map[string][]string{}}
@@ -115,7 +115,7 @@ func buildRoadmap(t *testing.T) string {
 	}
 	bin := filepath.Join(t.TempDir(), "roadmap")
 	args := []string{"build", "-o", bin}
-	if reliability.RaceEnabled {
+	if logcheck.RaceEnabled {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command("go", append(args, "./cmd/roadmap")...)
@@ -291,7 +291,7 @@ func (c *crashRun) verify(round int) {
 	}
 	stopped := time.Now()
 
-	ledger, err := reliability.Open(context.Background(), c.dir)
+	ledger, err := logcheck.Open(context.Background(), c.dir)
 	if err != nil {
 		t.Errorf("round %d: the log does not verify after the restart:\n%v", round, err)
 	}
@@ -335,7 +335,7 @@ func (c *crashRun) checkItemsServed(round int, client *http.Client, base string)
 			t.Errorf("round %d: after the restart, GET /v1/items/%s (acknowledged %q): %d %v %s", round, op.aggID, op.tag, status, err, body)
 			continue
 		}
-		if v, ok := reliability.ParseETag(header.Get("ETag")); !ok || v < op.ackedVersion() {
+		if v, ok := logcheck.ParseETag(header.Get("ETag")); !ok || v < op.ackedVersion() {
 			t.Errorf("round %d: after the restart, item %s is at version %s, before the acknowledged %d of %q", round, op.aggID, header.Get("ETag"), op.ackedVersion(), op.tag)
 		}
 		if i%10 != 0 {
@@ -364,7 +364,7 @@ func (c *crashRun) checkItemsServed(round int, client *http.Client, base string)
 }
 
 // checkOps checks every request sent so far against the log.
-func (c *crashRun) checkOps(round int, ledger *reliability.Ledger) {
+func (c *crashRun) checkOps(round int, ledger *logcheck.Ledger) {
 	t := c.t
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -430,7 +430,7 @@ func (c *crashRun) checkOps(round int, ledger *reliability.Ledger) {
 
 // checkTokens checks the events without a tag, seqs: they are the
 // creations of the bootstrap token and of the tokens setup made, each once.
-func (c *crashRun) checkTokens(ledger *reliability.Ledger, seqs []uint64, fail func(string, ...any)) {
+func (c *crashRun) checkTokens(ledger *logcheck.Ledger, seqs []uint64, fail func(string, ...any)) {
 	want := map[string]int{"bootstrap": 1}
 	for _, name := range c.tokens {
 		want[name]++
@@ -653,7 +653,7 @@ func (cl *crashClient) decide(round int, rng *rand.Rand, client *http.Client, ba
 			kind = roadmap.TypeItemReprioritised
 		}
 		if rng.IntN(2) == 0 {
-			ifMatch, _ = reliability.ParseETag(header.Get("ETag"))
+			ifMatch, _ = logcheck.ParseETag(header.Get("ETag"))
 		}
 	}
 	horizons := []string{"now", "next", "later"}
@@ -795,7 +795,7 @@ func (op *crashOp) send(client *http.Client, base string) crashAttempt {
 		if a.status/100 == 2 {
 			// The event is stored once the status is sent: the ETag
 			// says where, even if the kill cut the body.
-			a.version, _ = reliability.ParseETag(res.Header.Get("ETag"))
+			a.version, _ = logcheck.ParseETag(res.Header.Get("ETag"))
 			if op.aggID == "" {
 				op.aggID = strings.TrimPrefix(strings.TrimPrefix(res.Header.Get("Location"), "/v1/items/"), "/v1/objectives/")
 			}

@@ -153,7 +153,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	// The tree is rebuilt from the log on every start, with the other
 	// projections (about a microsecond an event).
 	tree := proof.NewTree()
-	runner := projections.NewRunner(log, logger, current, tree)
+	runner := projections.NewRunner(log, logger, current, projections.Bodies(tree.Append))
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	if err := runner.Start(runCtx); err != nil {
 		stop()

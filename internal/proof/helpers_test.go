@@ -11,7 +11,6 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
-	"github.com/roadmap-ledger/roadmap/projections"
 )
 
 // streamBodies returns the stored bodies of n events as the stream would
@@ -66,16 +65,12 @@ func buildTree(tb testing.TB, bodies [][]byte) *proof.Tree {
 	tb.Helper()
 	tree := proof.NewTree()
 	for i, body := range bodies {
-		tree.Apply(event(uint64(i+1), body))
+		_ = tree.Append(uint64(i+1), body)
 	}
 	if err := tree.Err(); err != nil {
 		tb.Fatalf("build tree: %v", err)
 	}
 	return tree
-}
-
-func event(seq uint64, body []byte) projections.Event {
-	return projections.Event{Record: eventlog.Record{Sequence: seq, Body: body}}
 }
 
 // refTree is tlog's own stored hashes for a list of records, made with

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/roadmap-ledger/roadmap/projections"
 )
 
 // ErrBroken means the tree met an event that does not continue the stream:
@@ -36,9 +34,9 @@ const (
 // event, about 64 MB for 1,000,000 events, and it makes every root, inclusion
 // proof and consistency proof a read of at most a few dozen hashes.
 //
-// Feed it with Apply (it is a projections.Projection) or Append, one event
-// at a time in log order. A Tree is safe for concurrent use: Apply and Append
-// hold the write lock only to add the one to log₂ n hashes an event
+// Feed it with Append, one event at a time in log order (the projections'
+// runner does, through projections.Bodies). A Tree is safe for concurrent
+// use: Append holds the write lock only to add the one to log₂ n hashes an event
 // completes, and every reader holds the read lock. The zero value is an
 // empty tree ready to use.
 type Tree struct {
@@ -51,14 +49,6 @@ type Tree struct {
 
 // NewTree returns an empty tree.
 func NewTree() *Tree { return &Tree{} }
-
-// Apply adds the event to the tree. It is the projections.Projection
-// method: the Runner calls it for every event in log order. An event that
-// does not continue the stream (see ErrBroken) stops the tree; Err reports
-// why.
-func (t *Tree) Apply(ev projections.Event) {
-	_ = t.Append(ev.Sequence, ev.Body)
-}
 
 // Append adds the event at sequence seq, whose stored message body is body.
 // seq must be Size()+1. The same event delivered again (the same sequence

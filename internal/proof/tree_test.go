@@ -21,7 +21,7 @@ func TestTreeStoresExactlyTheHashesTlogStores(t *testing.T) {
 	ref := buildRef(t, bodies)
 	tree := proof.NewTree()
 	for i, body := range bodies {
-		tree.Apply(event(uint64(i+1), body))
+		_ = tree.Append(uint64(i+1), body)
 		size := int64(i + 1)
 		if got := tree.Size(); got != size {
 			t.Fatalf("after sequence %d: Size() = %d, want %d", size, got, size)
@@ -288,7 +288,7 @@ func TestApplyTakesOnlyTheNextSequence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tree := proof.NewTree()
 			for _, e := range tc.events {
-				tree.Apply(event(e.seq, e.body))
+				_ = tree.Append(e.seq, e.body)
 			}
 			if got := tree.Size(); got != tc.wantSize {
 				t.Errorf("Size() = %d, want %d", got, tc.wantSize)
@@ -381,7 +381,7 @@ func TestTreeServesReadersWhileEventsArrive(t *testing.T) {
 		})
 	}
 	for i, body := range bodies {
-		tree.Apply(event(uint64(i+1), body))
+		_ = tree.Append(uint64(i+1), body)
 	}
 	close(done)
 	wg.Wait()
@@ -407,7 +407,7 @@ func BenchmarkTreeApply(b *testing.B) {
 	seq := uint64(0)
 	for b.Loop() {
 		seq++
-		tree.Apply(event(seq, bodies[seq%uint64(len(bodies))]))
+		_ = tree.Append(seq, bodies[seq%uint64(len(bodies))])
 	}
 	if err := tree.Err(); err != nil {
 		b.Fatal(err)

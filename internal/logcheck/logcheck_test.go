@@ -1,4 +1,4 @@
-package reliability_test
+package logcheck_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
-	"github.com/roadmap-ledger/roadmap/internal/reliability"
+	"github.com/roadmap-ledger/roadmap/internal/logcheck"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -64,7 +64,7 @@ func TestCheckPassesASoundLog(t *testing.T) {
 	a.append(itemA, "01a205a0-0000-7000-8000-000000000001", "A", "", nil)
 	a.append(itemB, "01a205a0-0000-7000-8000-000000000002", "B", "k1", nil)
 	a.append(itemA, "01a205a0-0000-7000-8000-000000000003", "why", "k2", nil)
-	l, err := reliability.Check(context.Background(), log)
+	l, err := logcheck.Check(context.Background(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestCheckFindsEveryBreak(t *testing.T) {
 	if _, err := log.JetStream().Publish(context.Background(), eventlog.Subject("item", itemB), []byte(`{"id": "x"}`)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := reliability.Check(context.Background(), log)
+	_, err := logcheck.Check(context.Background(), log)
 	if err == nil {
 		t.Fatal("Check passed a broken log")
 	}

@@ -1,10 +1,13 @@
-// Package reliability checks a ledger's event log as a whole, for the
+// Package logcheck checks a ledger's event log as a whole, for the
 // reliability suites (crash and concurrency, see docs/reliability.md): every
 // stored event decodes and verifies, sequences have no gaps, no event id or
 // idempotency key is stored twice, every aggregate's hash chain verifies and
 // its subject's last message is its last event, and the projections rebuilt
 // from scratch can be compared with what a running ledger serves.
-package reliability
+//
+// Only tests import it (TestOnlyTestsImportIt holds that): it is no part of
+// the server.
+package logcheck
 
 import (
 	"context"
