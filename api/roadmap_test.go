@@ -63,7 +63,7 @@ func horizonTitles(t testing.TB, body map[string]any) map[string][]string {
 func TestRoadmapTimeTravel(t *testing.T) {
 	// Checkpoints every 3 events, so travel goes through checkpoints and
 	// replays between them.
-	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Now: newFakeClock().Now, CheckpointEvery: 3})
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Now: newFakeClock().Now, KeyframeEvery: 3})
 	okr := l.objective("Activation")                                                                                  // seq 1, 01:00
 	a := l.item("A", okr)                                                                                             // 2
 	b := l.item("B")                                                                                                  // 3
@@ -155,7 +155,7 @@ func TestRoadmapQueryIsCheckedBeforeAnythingIsRead(t *testing.T) {
 }
 
 func TestRebuiltProjectionEqualsTheLiveOne(t *testing.T) {
-	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), CheckpointEvery: 4})
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), KeyframeEvery: 4})
 	okrs := []string{l.objective("Retention"), l.objective("Expansion")}
 	for i := range 12 {
 		id := l.item(fmt.Sprintf("Item %d", i), okrs[i%2])

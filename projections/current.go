@@ -1,62 +1,39 @@
 package projections
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
-	"time"
 
-	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
-// CheckpointEvery is how many events apart the checkpoints of the state are
-// kept, so time travel replays at most this many events from the log.
-const CheckpointEvery = 5_000
-
-// IdempotencyEntry remembers the request behind an event that came with an
-// Idempotency-Key, so a retry gets the same answer: the aggregate as it stood
-// right after that event, which the ledger rebuilds when asked. It keeps no
-// copy of the answer: a ledger with a million keyed decisions holds a million
-// entries.
-type IdempotencyEntry struct {
-	RequestHash   [sha256.Size]byte
-	Sequence      uint64
-	EventType     string
-	AggregateType string
-	AggregateID   string
-}
-
-// Current is the live state of the ledger as of the last applied event, what
-// decisions are checked against and GETs answer from, with what it takes to
-// go back in time: a checkpoint of the state every CheckpointEvery events and
-// the time of every event.
+// Current is the read model of the ledger as it stands: the State folded up
+// to the last applied event, which decisions are checked against and GETs
+// answer from, with what it takes to go back in time (timetravel.go: a
+// keyframe of the state every KeyframeEvery events, and the time of every
+// event), where each item decision moved its item (for the audit trail),
+// and the aggregates of the last events as they stood right after each
+// (recent.go, for the answers to writes).
 type Current struct {
 	source Source // read for time travel; may be nil when never asked to travel
-	every  uint64 // events between checkpoints
+	every  uint64 // events between keyframes
 
-	mu          sync.RWMutex
-	state       *State
-	idempotency map[string]IdempotencyEntry
-	clock       []int64 // by sequence-1: the latest event time (Unix µs) up to that sequence
-	moves       []move  // by sequence-1: where an item decision took its item from and to
-	recent      [recentAnswers]recentAnswer
-	checkpoints []*State // checkpoints[i] is the state at sequence (i+1)*every
+	mu        sync.RWMutex
+	state     *State
+	clock     []int64 // by sequence-1: the latest event time (Unix µs) up to that sequence
+	moves     []move  // by sequence-1: where an item decision took its item from and to
+	recent    [recentAnswers]recentAnswer
+	keyframes []*State // keyframes[i] is the state at sequence (i+1)*every
 }
 
 // NewCurrent returns the projection of an empty ledger; it reads source to
-// travel back in time, keeping a checkpoint every checkpointEvery events
-// (CheckpointEvery when 0).
-func NewCurrent(source Source, checkpointEvery uint64) *Current {
-	if checkpointEvery == 0 {
-		checkpointEvery = CheckpointEvery
+// travel back in time, keeping a keyframe every keyframeEvery events
+// (KeyframeEvery when 0).
+func NewCurrent(source Source, keyframeEvery uint64) *Current {
+	if keyframeEvery == 0 {
+		keyframeEvery = KeyframeEvery
 	}
-	return &Current{source: source, every: checkpointEvery, state: NewState(), idempotency: map[string]IdempotencyEntry{}}
+	return &Current{source: source, every: keyframeEvery, state: NewState()}
 }
 
 var _ roadmap.References = (*Current)(nil)
@@ -96,89 +73,8 @@ func (c *Current) Apply(ev Event) {
 	}
 	c.clock = append(c.clock, at)
 	if ev.Sequence%c.every == 0 {
-		c.checkpoints = append(c.checkpoints, c.state.Clone())
+		c.keyframes = append(c.keyframes, c.state.Clone())
 	}
-	if ev.IdempotencyKey != "" && ev.Data != nil {
-		var hash [sha256.Size]byte
-		_, _ = hex.Decode(hash[:], []byte(ev.RequestHash))
-		// The event's strings point into the message it was read from:
-		// the type and aggregate strings are shared with the state, the
-		// key is cloned, so no message is kept alive by the index.
-		it := c.state.aggregateKey(ev.Envelope.AggregateType, ev.Envelope.AggregateID)
-		c.idempotency[strings.Clone(ev.IdempotencyKey)] = IdempotencyEntry{
-			RequestHash: hash, Sequence: ev.Sequence, EventType: eventTypeName(ev.Envelope.Type),
-			AggregateType: it.kind, AggregateID: it.id,
-		}
-	}
-}
-
-// recentAnswers is how many of the last events' aggregates are remembered as
-// they stood right after each, for answering a write when another decision
-// on the same aggregate has landed since.
-const recentAnswers = 1024
-
-// recentAnswer is an aggregate right after one event: views are never
-// changed in place, so keeping the pointer costs nothing.
-type recentAnswer struct {
-	seq       uint64
-	objective *ObjectiveView
-	item      *ItemView
-	review    *ReviewView
-	rank      uint32
-}
-
-func (c *Current) remember(ev Event, to packedPlace) {
-	id := ev.Envelope.AggregateID
-	a := recentAnswer{seq: ev.Sequence, rank: to.rank}
-	switch ev.Envelope.AggregateType {
-	case "objective":
-		a.objective = c.state.objectives[id]
-	case "item":
-		a.item = c.state.items[id]
-	case "review":
-		a.review = c.state.reviews[id]
-	}
-	c.recent[ev.Sequence%recentAnswers] = a
-}
-
-// recentAt returns what is remembered of the event at seq, if it is among
-// the last events applied.
-func (c *Current) recentAt(seq uint64) (recentAnswer, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	a := c.recent[seq%recentAnswers]
-	return a, a.seq == seq
-}
-
-// RecentObjective returns the objective of the event at seq as it stood
-// right after it, if seq is among the last events applied and was on an
-// objective.
-func (c *Current) RecentObjective(seq uint64) (ObjectiveView, bool) {
-	if a, ok := c.recentAt(seq); ok && a.objective != nil {
-		return *a.objective, true
-	}
-	return ObjectiveView{}, false
-}
-
-// RecentItem returns the item of the event at seq as it stood right after
-// it, rank included, if seq is among the last events applied and was on an
-// item.
-func (c *Current) RecentItem(seq uint64) (ItemView, bool) {
-	if a, ok := c.recentAt(seq); ok && a.item != nil {
-		v := *a.item
-		v.Rank = int(a.rank)
-		return v, true
-	}
-	return ItemView{}, false
-}
-
-// RecentReview returns the review of the event at seq as it stood right
-// after it, if seq is among the last events applied and was on a review.
-func (c *Current) RecentReview(seq uint64) (ReviewView, bool) {
-	if a, ok := c.recentAt(seq); ok && a.review != nil {
-		return *a.review, true
-	}
-	return ReviewView{}, false
 }
 
 // Read calls fn with the live state, which fn must not keep or change.
@@ -230,95 +126,9 @@ func (c *Current) ReviewView(id string) (v ReviewView, ok bool) {
 	return v, ok
 }
 
-// Idempotency returns what the ledger remembers of the request made with key.
-func (c *Current) Idempotency(key string) (IdempotencyEntry, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	e, ok := c.idempotency[key]
-	return e, ok
-}
-
 // Sequence returns the sequence of the last applied event.
 func (c *Current) Sequence() uint64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.state.Sequence
-}
-
-// SequenceAt resolves a moment to a ledger position: the last sequence up to
-// which every event was decided at or before t. Event times follow log order
-// up to the few milliseconds two concurrent decisions may overlap; resolving
-// against the running latest time keeps the answer monotonic and
-// deterministic.
-func (c *Current) SequenceAt(t time.Time) uint64 {
-	us := t.UnixMicro()
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return uint64(sort.Search(len(c.clock), func(i int) bool { return c.clock[i] > us }))
-}
-
-// At calls fn with the state as it stood at sequence seq (clamped to the live
-// sequence). For a past sequence it starts from the nearest checkpoint at or
-// before it and replays fewer events than lie between checkpoints from the log, so time
-// travel never replays the whole log. fn must not keep the state.
-func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) error {
-	c.mu.RLock()
-	if seq >= c.state.Sequence {
-		defer c.mu.RUnlock()
-		return fn(c.state)
-	}
-	base := NewState()
-	if i := int(seq/c.every) - 1; i >= 0 && i < len(c.checkpoints) {
-		base = c.checkpoints[i]
-	}
-	state := base.Clone()
-	c.mu.RUnlock()
-
-	if state.Sequence < seq {
-		err := readRange(ctx, c.source, state.Sequence+1, seq, func(rec eventlog.Record) error {
-			ev, err := Decode(rec)
-			if err != nil {
-				return err
-			}
-			state.Apply(ev)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("replay to sequence %d: %w", seq, err)
-		}
-	}
-	return fn(state)
-}
-
-// aggregateRef names an aggregate with strings the state already holds.
-type aggregateRef struct{ kind, id string }
-
-// aggregateKey returns the kind and id of an aggregate as the state stores
-// them, so an index that names it holds no other copy.
-func (s *State) aggregateKey(kind, id string) aggregateRef {
-	switch kind {
-	case "objective":
-		if o := s.objectives[id]; o != nil {
-			return aggregateRef{"objective", o.ID}
-		}
-	case "item":
-		if it := s.items[id]; it != nil {
-			return aggregateRef{"item", it.ID}
-		}
-	case "review":
-		if r := s.reviews[id]; r != nil {
-			return aggregateRef{"review", r.ID}
-		}
-	}
-	return aggregateRef{strings.Clone(kind), strings.Clone(id)}
-}
-
-// eventTypeName returns the catalogue's own string for a known event type.
-func eventTypeName(t string) string {
-	for known := range roadmap.SchemaVersions {
-		if known == t {
-			return known
-		}
-	}
-	return strings.Clone(t)
 }

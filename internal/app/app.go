@@ -47,9 +47,9 @@ type Config struct {
 	Now func() time.Time
 	// DuplicateWindow overrides JetStream's duplicate window (for tests).
 	DuplicateWindow time.Duration
-	// CheckpointEvery overrides how many events apart the projections keep
-	// checkpoints for time travel (for tests).
-	CheckpointEvery uint64
+	// KeyframeEvery overrides how many events apart the projections keep
+	// keyframes of their state for time travel (for tests and benchmarks).
+	KeyframeEvery uint64
 	// BootstrapToken, when set, is the secret of an admin token named
 	// "bootstrap", recorded on start unless already recorded.
 	BootstrapToken string
@@ -149,18 +149,19 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	current := projections.NewCurrent(log, cfg.CheckpointEvery)
+	current := projections.NewCurrent(log, cfg.KeyframeEvery)
 	// The tree is rebuilt from the log on every start, with the other
 	// projections (about a microsecond an event).
 	tree := proof.NewTree()
-	runner := projections.NewRunner(log, logger, current, projections.Bodies(tree.Append))
+	requests := projections.NewIdempotency()
+	runner := projections.NewRunner(log, logger, current, requests, projections.Bodies(tree.Append))
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	if err := runner.Start(runCtx); err != nil {
 		stop()
 		log.Close()
 		return nil, err
 	}
-	svc := ledger.New(log, current, runner, cfg.Now)
+	svc := ledger.New(log, current, requests, runner, cfg.Now)
 	svc.SignCheckpoints(tree, signer)
 	svc.SetApprovals(cfg.Approvals)
 	boot := startBootstrap(runCtx, runner, svc, cfg, logger)

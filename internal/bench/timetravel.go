@@ -39,7 +39,7 @@ type timetravelConfig struct {
 	RawProfile string
 	TempDir    string
 	// CheckpointEvery is how many events apart the projections keep their
-	// checkpoints; projections.CheckpointEvery unless a test makes it small.
+	// checkpoints; projections.KeyframeEvery unless a test makes it small.
 	CheckpointEvery uint64
 }
 
@@ -81,7 +81,7 @@ Flags:
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	cfg.Ledger, cfg.LedgerDir, cfg.CheckpointEvery = lf.spec(), lf.dir, projections.CheckpointEvery
+	cfg.Ledger, cfg.LedgerDir, cfg.CheckpointEvery = lf.spec(), lf.dir, projections.KeyframeEvery
 	switch {
 	case fs.NArg() > 0:
 		return cfg, fmt.Errorf("bench timetravel takes no arguments, got %q", fs.Args())
@@ -320,7 +320,7 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 func travelLedger(ctx context.Context, cfg timetravelConfig, led *preparedLedger, rep *TimetravelReport, phases []*travelPhase,
 	r uint64, l load, counts []travelCounts, progress io.Writer) (_ []outcome, _ time.Duration, err error) {
 	start := time.Now()
-	ledger, err := serveLedger(ctx, app.Config{DataDir: led.DataDir, CheckpointEvery: cfg.CheckpointEvery})
+	ledger, err := serveLedger(ctx, app.Config{DataDir: led.DataDir, KeyframeEvery: cfg.CheckpointEvery})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -44,13 +44,14 @@ func TestWriteAnswersWithItsOwnVersion(t *testing.T) {
 	}
 	t.Cleanup(log.Close)
 	current := projections.NewCurrent(log, 0)
-	runner := projections.NewRunner(log, nil, current)
+	requests := projections.NewIdempotency()
+	runner := projections.NewRunner(log, nil, current, requests)
 	runCtx, stop := context.WithCancel(context.Background())
 	t.Cleanup(func() { stop(); <-runner.Done() })
 	if err := runner.Start(runCtx); err != nil {
 		t.Fatal(err)
 	}
-	svc := ledger.New(log, current, gatedWaiter{runner}, nil)
+	svc := ledger.New(log, current, requests, gatedWaiter{runner}, nil)
 
 	req := ledger.Request{Actor: "test"}
 	proposed, err := svc.ProposeItem(ctx, req, roadmap.ProposeItem{Title: "A", Kind: roadmap.KindIdea})

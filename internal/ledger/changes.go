@@ -11,7 +11,7 @@ import (
 // Deliver records an item on the roadmap as delivered. It returns the errors
 // of Prioritise.
 func (s *Service) Deliver(ctx context.Context, req Request, id string, cmd roadmap.Deliver) (Result[ItemOutcome], error) {
-	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item, _ roadmap.References) (roadmap.Event, error) {
 		return roadmap.DecideDeliver(it, cmd)
 	})
 }
@@ -33,18 +33,18 @@ func (s *Service) ApproveChange(ctx context.Context, req Request, id string, cmd
 		}
 		return s.applyApproved(ctx, req.Actor, c, Result[projections.ChangeView]{Sequence: c.ApprovedSequence})
 	}
-	res, err := write(ctx, s, req, changeAnswer, func() (aggregate, roadmap.Event, error) {
-		c, agg, err := s.change(req, id)
+	res, err := write(ctx, s, req, changeAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
+		c, agg, err := change(st, req, id)
 		if err != nil {
 			return agg, nil, err
 		}
-		it, ok := s.views.ItemView(c.ItemID)
+		it, ok := st.ItemView(c.ItemID)
 		if !ok {
 			return agg, nil, fmt.Errorf("%w: item %s", roadmap.ErrNotFound, c.ItemID)
 		}
 		e, err := roadmap.DecideApproveChange(c.Change, req.Actor, it.Version, cmd)
 		return agg, e, err
-	})
+	}))
 	if err != nil || res.Replayed {
 		return res, err
 	}
@@ -75,19 +75,19 @@ func (s *Service) applyApproved(ctx context.Context, actor string, c projections
 // roadmap.ErrInvalid, roadmap.ErrConflict (not pending),
 // ErrPreconditionFailed.
 func (s *Service) RejectChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result[projections.ChangeView], error) {
-	return write(ctx, s, req, changeAnswer, func() (aggregate, roadmap.Event, error) {
-		c, agg, err := s.change(req, id)
+	return write(ctx, s, req, changeAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
+		c, agg, err := change(st, req, id)
 		if err != nil {
 			return agg, nil, err
 		}
 		e, err := roadmap.DecideRejectChange(c.Change, cmd)
 		return agg, e, err
-	})
+	}))
 }
 
-// change looks a change up for a decision on it.
-func (s *Service) change(req Request, id string) (projections.ChangeView, aggregate, error) {
-	c, ok := s.views.ChangeView(id)
+// change looks a change up in st for a decision on it.
+func change(st *projections.State, req Request, id string) (projections.ChangeView, aggregate, error) {
+	c, ok := st.ChangeView(id)
 	if !ok {
 		return c, aggregate{}, fmt.Errorf("%w: change %s", roadmap.ErrNotFound, id)
 	}
@@ -99,9 +99,9 @@ func (s *Service) change(req Request, id string) (projections.ChangeView, aggreg
 // product.capacity_set). It returns roadmap.ErrInvalid,
 // ErrPreconditionFailed.
 func (s *Service) SetCapacity(ctx context.Context, req Request, product string, c roadmap.Capacity) (Result[projections.CapacityView], error) {
-	return write(ctx, s, req, capacityAnswer, func() (aggregate, roadmap.Event, error) {
+	return write(ctx, s, req, capacityAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		agg := aggregate{kind: "product", id: product}
-		if v, ok := s.views.CapacityView(product); ok {
+		if v, ok := st.CapacityView(product); ok {
 			agg.version, agg.head = v.Version, v.Head
 		}
 		if req.IfMatch != nil && *req.IfMatch != agg.version {
@@ -109,5 +109,5 @@ func (s *Service) SetCapacity(ctx context.Context, req Request, product string, 
 		}
 		e, err := roadmap.DecideSetCapacity(c)
 		return agg, e, err
-	})
+	}))
 }

@@ -45,26 +45,29 @@ type Store interface {
 
 // Views are the projections the ledger decides against.
 type Views interface {
-	roadmap.References
-	roadmap.ReviewReferences
-	ObjectiveView(id string) (projections.ObjectiveView, bool)
+	// Read calls fn with the live state, under one lock: what a decision
+	// is made against.
+	Read(fn func(*projections.State))
+	// At calls fn with the state as it stood at a sequence: what a write
+	// answers, and what a review freezes.
+	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
 	ItemView(id string) (projections.ItemView, bool)
 	ReviewView(id string) (projections.ReviewView, bool)
-	CheckpointView(id string) (projections.CheckpointView, bool)
-	TokenView(id string) (projections.TokenView, bool)
 	ChangeView(id string) (projections.ChangeView, bool)
-	CapacityView(product string) (projections.CapacityView, bool)
 	ItemFlags(id string) []projections.Flag
 	TokenBySecretHash(hash string) (projections.TokenView, bool)
 	Tokens() []projections.TokenView
-	Idempotency(key string) (projections.IdempotencyEntry, bool)
-	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
 	// RecentObjective, RecentItem and RecentReview return the aggregate of
 	// the event at seq as it stood right after it, when that event is among
 	// the last ones applied.
 	RecentObjective(seq uint64) (projections.ObjectiveView, bool)
 	RecentItem(seq uint64) (projections.ItemView, bool)
 	RecentReview(seq uint64) (projections.ReviewView, bool)
+}
+
+// Requests is the index of the requests made with an Idempotency-Key.
+type Requests interface {
+	Lookup(key string) (projections.IdempotencyEntry, bool)
 }
 
 // Waiter waits until the projections have applied a sequence.
@@ -81,10 +84,11 @@ type Tree interface {
 }
 
 var (
-	_ Store  = (*eventlog.Log)(nil)
-	_ Views  = (*projections.Current)(nil)
-	_ Waiter = (*projections.Runner)(nil)
-	_ Tree   = (*proof.Tree)(nil)
+	_ Store    = (*eventlog.Log)(nil)
+	_ Views    = (*projections.Current)(nil)
+	_ Requests = (*projections.Idempotency)(nil)
+	_ Waiter   = (*projections.Runner)(nil)
+	_ Tree     = (*proof.Tree)(nil)
 )
 
 // writeTimeout bounds how long an append and the wait for its projection may
@@ -93,13 +97,14 @@ const writeTimeout = 30 * time.Second
 
 // Service runs the ledger's use cases.
 type Service struct {
-	store  Store
-	views  Views
-	wait   Waiter
-	now    func() time.Time
-	keys   [64]sync.Mutex // serialise requests sharing an Idempotency-Key
-	tree   Tree           // nil until SignCheckpoints
-	signer *proof.Signer
+	store    Store
+	views    Views
+	requests Requests
+	wait     Waiter
+	now      func() time.Time
+	keyLocks [64]sync.Mutex // serialise requests sharing an Idempotency-Key
+	tree     Tree           // nil until SignCheckpoints
+	signer   *proof.Signer
 	// approvals is the policy for major changes; off until SetApprovals.
 	approvals roadmap.ApprovalPolicy
 }
@@ -108,12 +113,14 @@ type Service struct {
 // Call it before serving.
 func (s *Service) SetApprovals(p roadmap.ApprovalPolicy) { s.approvals = p }
 
-// New returns a service appending to store and deciding against views.
-func New(store Store, views Views, wait Waiter, now func() time.Time) *Service {
+// New returns a service appending to store, deciding against views and
+// recognising retries by requests, three read models fed by the runner wait
+// waits on.
+func New(store Store, views Views, requests Requests, wait Waiter, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, views: views, wait: wait, now: now}
+	return &Service{store: store, views: views, requests: requests, wait: wait, now: now}
 }
 
 // SignCheckpoints makes the ledger sign checkpoints of tree, a projection of
@@ -194,8 +201,8 @@ func (s *Service) DefineObjective(ctx context.Context, req Request, cmd roadmap.
 // RetireObjective retires an objective. It returns roadmap.ErrNotFound,
 // roadmap.ErrInvalid, roadmap.ErrConflict, ErrPreconditionFailed.
 func (s *Service) RetireObjective(ctx context.Context, req Request, id string, cmd roadmap.RetireObjective) (Result[projections.ObjectiveView], error) {
-	return write(ctx, s, req, objectiveAnswer, func() (aggregate, roadmap.Event, error) {
-		o, ok := s.views.ObjectiveView(id)
+	return write(ctx, s, req, objectiveAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
+		o, ok := st.ObjectiveView(id)
 		if !ok {
 			return aggregate{}, nil, fmt.Errorf("%w: objective %s", roadmap.ErrNotFound, id)
 		}
@@ -205,42 +212,42 @@ func (s *Service) RetireObjective(ctx context.Context, req Request, id string, c
 		}
 		e, err := roadmap.DecideRetireObjective(o.Objective, cmd)
 		return agg, e, err
-	})
+	}))
 }
 
 // ProposeItem proposes a new item. It returns roadmap.ErrInvalid and
 // roadmap.ErrConflict (unknown parent or objective).
 func (s *Service) ProposeItem(ctx context.Context, req Request, cmd roadmap.ProposeItem) (Result[ItemOutcome], error) {
-	res, err := write(ctx, s, req, itemAnswer, func() (aggregate, roadmap.Event, error) {
+	res, err := write(ctx, s, req, itemAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		agg := aggregate{kind: "item", id: newID()}
 		if err := checkIfMatch(req, agg); err != nil {
 			return agg, nil, err
 		}
-		e, err := roadmap.DecideProposeItem(cmd, s.views)
+		e, err := roadmap.DecideProposeItem(cmd, st)
 		return agg, e, err
-	})
+	}))
 	return s.withFlags(req, res, err)
 }
 
 // Prioritise places an item on the roadmap. It returns roadmap.ErrNotFound,
 // roadmap.ErrInvalid, roadmap.ErrConflict, ErrPreconditionFailed.
 func (s *Service) Prioritise(ctx context.Context, req Request, id string, cmd roadmap.Prioritise) (Result[ItemOutcome], error) {
-	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
-		return roadmap.DecidePrioritise(it, cmd, s.views)
+	return s.decideItem(ctx, req, id, func(it roadmap.Item, refs roadmap.References) (roadmap.Event, error) {
+		return roadmap.DecidePrioritise(it, cmd, refs)
 	})
 }
 
 // Reprioritise changes an item on the roadmap. It returns the errors of
 // Prioritise.
 func (s *Service) Reprioritise(ctx context.Context, req Request, id string, cmd roadmap.Reprioritise) (Result[ItemOutcome], error) {
-	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
-		return roadmap.DecideReprioritise(it, cmd, s.views)
+	return s.decideItem(ctx, req, id, func(it roadmap.Item, refs roadmap.References) (roadmap.Event, error) {
+		return roadmap.DecideReprioritise(it, cmd, refs)
 	})
 }
 
 // Remove takes an item off the roadmap. It returns the errors of Prioritise.
 func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadmap.Remove) (Result[ItemOutcome], error) {
-	return s.decideItem(ctx, req, id, func(it roadmap.Item) (roadmap.Event, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item, _ roadmap.References) (roadmap.Event, error) {
 		return roadmap.DecideRemove(it, cmd)
 	})
 }
@@ -248,14 +255,14 @@ func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadma
 // OpenReview opens the governance review of a period. It returns
 // roadmap.ErrInvalid and roadmap.ErrConflict (the period has a review).
 func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenReview) (Result[projections.ReviewView], error) {
-	return write(ctx, s, req, reviewAnswer, func() (aggregate, roadmap.Event, error) {
+	return write(ctx, s, req, reviewAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		agg := aggregate{kind: "review", id: newID()}
 		if err := checkIfMatch(req, agg); err != nil {
 			return agg, nil, err
 		}
-		e, err := roadmap.DecideOpenReview(cmd, s.views)
+		e, err := roadmap.DecideOpenReview(cmd, st)
 		return agg, e, err
-	})
+	}))
 }
 
 // CloseReview closes a review, freezing it at the ledger's current position
@@ -355,9 +362,9 @@ func (s *Service) eventTime() time.Time { return s.now().UTC().Truncate(time.Mic
 // decideItem decides on an item and records the decision, or, when the
 // approval policy holds it as a major change, records the change as
 // proposed instead (the answer is then a ChangeView).
-func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item) (roadmap.Event, error)) (Result[ItemOutcome], error) {
-	res, err := write(ctx, s, req, itemAnswer, func() (aggregate, roadmap.Event, error) {
-		it, ok := s.views.ItemView(id)
+func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item, roadmap.References) (roadmap.Event, error)) (Result[ItemOutcome], error) {
+	res, err := write(ctx, s, req, itemAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
+		it, ok := st.ItemView(id)
 		if !ok {
 			return aggregate{}, nil, fmt.Errorf("%w: item %s", roadmap.ErrNotFound, id)
 		}
@@ -365,7 +372,7 @@ func (s *Service) decideItem(ctx context.Context, req Request, id string, decide
 		if err := checkIfMatch(req, agg); err != nil {
 			return agg, nil, err
 		}
-		e, err := decide(it.Item)
+		e, err := decide(it.Item, st)
 		if err != nil || s.approvals != roadmap.ApprovalsMajor {
 			return agg, e, err
 		}
@@ -373,8 +380,20 @@ func (s *Service) decideItem(ctx context.Context, req Request, id string, decide
 			return aggregate{kind: "change", id: newID()}, roadmap.ProposeChange(it.Item, it.Version, e, reason), nil
 		}
 		return agg, e, nil
-	})
+	}))
 	return s.withFlags(req, res, err)
+}
+
+// onState makes a decision against the live state, read once under one
+// lock: the aggregate decided on, its version, and every fact the decision
+// checks (objectives, parents, ranks) are of the same moment. decide must
+// not block; a decision that waits for the log (closing a review, signing
+// a checkpoint) reads what it needs itself.
+func (s *Service) onState(decide func(st *projections.State) (aggregate, roadmap.Event, error)) func() (aggregate, roadmap.Event, error) {
+	return func() (agg aggregate, e roadmap.Event, err error) {
+		s.views.Read(func(st *projections.State) { agg, e, err = decide(st) })
+		return agg, e, err
+	}
 }
 
 // withFlags adds to an item's answer the warnings on it as the ledger
@@ -404,7 +423,7 @@ func checkIfMatch(req Request, agg aggregate) error {
 // and read the answer, of type T, with answer.
 func write[T any](ctx context.Context, s *Service, req Request, answer answer[T], decide func() (aggregate, roadmap.Event, error)) (Result[T], error) {
 	if req.IdempotencyKey != "" {
-		lock := &s.keys[keyStripe(req.IdempotencyKey)]
+		lock := &s.keyLocks[keyStripe(req.IdempotencyKey)]
 		lock.Lock()
 		defer lock.Unlock()
 		last, err := s.store.LastSequence(ctx)
@@ -528,7 +547,7 @@ func itemAnswer(ctx context.Context, s *Service, agg aggregate, seq uint64) (Ite
 
 // replay answers a request whose Idempotency-Key the ledger has seen.
 func replay[T any](ctx context.Context, s *Service, req Request, answer answer[T]) (Result[T], bool, error) {
-	entry, ok := s.views.Idempotency(req.IdempotencyKey)
+	entry, ok := s.requests.Lookup(req.IdempotencyKey)
 	if !ok {
 		return Result[T]{}, false, nil
 	}

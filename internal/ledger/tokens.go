@@ -51,8 +51,8 @@ func (s *Service) createToken(ctx context.Context, req Request, id string, cmd r
 // roadmap.ErrInvalid, roadmap.ErrConflict (already revoked),
 // ErrPreconditionFailed.
 func (s *Service) RevokeToken(ctx context.Context, req Request, id string, cmd roadmap.RevokeToken) (Result[projections.TokenView], error) {
-	return write(ctx, s, req, tokenAnswer, func() (aggregate, roadmap.Event, error) {
-		t, ok := s.views.TokenView(id)
+	return write(ctx, s, req, tokenAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
+		t, ok := st.TokenView(id)
 		if !ok {
 			return aggregate{}, nil, fmt.Errorf("%w: token %s", roadmap.ErrNotFound, id)
 		}
@@ -62,7 +62,7 @@ func (s *Service) RevokeToken(ctx context.Context, req Request, id string, cmd r
 		}
 		e, err := roadmap.DecideRevokeToken(t.Token, cmd)
 		return agg, e, err
-	})
+	}))
 }
 
 // Bootstrap makes sure the ledger can be administered, once the
