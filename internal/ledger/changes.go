@@ -45,10 +45,29 @@ func (s *Service) ApproveChange(ctx context.Context, req Request, id string, cmd
 		e, err := roadmap.DecideApproveChange(c.Change, req.Actor, it.Version, cmd)
 		return agg, e, err
 	}))
-	if err != nil || res.Replayed {
+	if err != nil {
 		return res, err
 	}
+	if res.Replayed {
+		return s.approvedAgain(ctx, req.Actor, res)
+	}
 	return s.applyApproved(ctx, req.Actor, res.Answer, res)
+}
+
+// approvedAgain answers a retried approval as the first request was
+// answered: the change once its decision is recorded on the item. When the
+// first request was cut short before that, the retry completes it.
+func (s *Service) approvedAgain(ctx context.Context, actor string, res Result[projections.ChangeView]) (Result[projections.ChangeView], error) {
+	c, ok := s.views.ChangeView(res.Answer.ID)
+	if !ok || c.Status != roadmap.ChangeStatusApproved {
+		return res, nil
+	}
+	if c.AppliedSequence == 0 {
+		return s.applyApproved(ctx, actor, c, res)
+	}
+	applied, err := changeAnswer(ctx, s, aggregate{kind: "change", id: c.ID}, c.AppliedSequence)
+	res.Answer = applied
+	return res, err
 }
 
 // applyApproved records the decision of an approved change on its item,
