@@ -34,11 +34,10 @@ func (s *Server) reviewPack(c echo.Context) error {
 	if q, err := query(c); err != nil || len(q) > 0 {
 		return problem(ErrBadQuery, "the review pack takes no query parameters; choose its format with Accept")
 	}
-	media, ok := negotiate(c.Request().Header.Get(echo.HeaderAccept), mediaMarkdown, mediaHTML)
-	if !ok {
-		return problem(ErrNotAcceptable, "the review pack is given as text/markdown (the default) or text/html; Accept allows none of them")
+	media, err := negotiateFormat(c, "the review pack", mediaMarkdown, mediaHTML)
+	if err != nil {
+		return err
 	}
-	c.Response().Header().Add("Vary", "Accept")
 	p, err := s.packOf(c.Request().Context(), id, time.Now())
 	if err != nil {
 		return err
