@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/app/apptest"
 	"github.com/roadmap-ledger/roadmap/internal/governance"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/pack"
@@ -42,21 +43,8 @@ type board struct {
 // directory, with the approval policy given.
 func openBoard(t testing.TB, approvals roadmap.ApprovalPolicy) *board {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
 	c := &clock{}
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), Now: c.Now, Approvals: approvals})
-	if err != nil {
-		t.Fatalf("open the ledger: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := a.Close(); err != nil {
-			t.Errorf("close the ledger: %v", err)
-		}
-	})
-	if err := a.WaitReady(ctx); err != nil {
-		t.Fatalf("the ledger is not ready: %v", err)
-	}
+	a, ctx := apptest.Open(t, app.Config{Now: c.Now, Approvals: approvals})
 	return &board{t: t, ctx: ctx, app: a, clock: c, packs: governance.NewPacks(a.Current)}
 }
 
