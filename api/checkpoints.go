@@ -15,9 +15,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/roadmap-ledger/roadmap/internal/attest"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
-	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
@@ -33,17 +33,13 @@ const (
 	rawBuffer = 64 << 10
 )
 
-// ProofTree is the Merkle tree of the log as the API reads it: the proofs it
-// serves and the leaf hashes they start from. *proof.Tree implements it.
-type ProofTree interface {
-	InclusionProof(seq, size int64) (tlog.RecordProof, error)
-	ConsistencyProof(from, to int64) (tlog.TreeProof, error)
-	ReadHashes(indexes []int64) ([]tlog.Hash, error)
-	// Err returns why the tree stopped growing, or nil.
-	Err() error
-}
+// ProofTree is the Merkle tree of the log the API is given: the tree the
+// proofs it serves are read from (attest.Tree). *proof.Tree implements it.
+type ProofTree = attest.Tree
 
-var _ ProofTree = (*proof.Tree)(nil)
+// attestations answers the proofs the API serves, from its tree and its
+// views.
+func (s *Server) attestations() *attest.Service { return attest.New(s.proofs, s.views) }
 
 type (
 	// checkpointJSON is a signed checkpoint as the API answers it.
@@ -158,11 +154,9 @@ func (s *Server) latestCheckpoint(c echo.Context) error {
 	if err := noQuery(c, "the latest checkpoint"); err != nil {
 		return err
 	}
-	var v projections.CheckpointView
-	var ok bool
-	s.views.Read(func(st *projections.State) { v, ok = st.LatestCheckpoint() })
-	if !ok {
-		return problem(roadmap.ErrNotFound, "no checkpoint was signed yet")
+	v, err := s.attestations().Latest()
+	if err != nil {
+		return err
 	}
 	c.Response().Header().Set("ETag", etag(v.Sequence))
 	return c.JSON(http.StatusOK, checkpointAnswer(v))
@@ -209,17 +203,6 @@ func onlyParams(q url.Values, known ...string) error {
 	return nil
 }
 
-// knownCheckpointSize returns a 404 unless a checkpoint of that size was
-// signed.
-func (s *Server) knownCheckpointSize(size int64) error {
-	var ok bool
-	s.views.Read(func(st *projections.State) { _, ok = st.CheckpointOfSize(size) })
-	if !ok {
-		return problem(roadmap.ErrNotFound, fmt.Sprintf("no checkpoint of size %d was signed", size))
-	}
-	return nil
-}
-
 // eventProof answers the inclusion proof of the event at seq in the tree of
 // a signed checkpoint.
 func (s *Server) eventProof(c echo.Context) error {
@@ -239,24 +222,11 @@ func (s *Server) eventProof(c echo.Context) error {
 	if err != nil || seq == 0 || strconv.FormatUint(seq, 10) != raw {
 		return problem(roadmap.ErrNotFound, fmt.Sprintf("no event %q: a ledger sequence is a whole number from 1", clip(raw)))
 	}
-	if err := s.knownCheckpointSize(size); err != nil {
-		return err
-	}
-	if int64(seq) > size {
-		return problem(roadmap.ErrNotFound, fmt.Sprintf("event %d is not in the checkpoint of size %d, which covers events 1 to %d", seq, size, size))
-	}
-	if err := s.proofs.Err(); err != nil {
-		return err
-	}
-	p, err := s.proofs.InclusionProof(int64(seq), size)
+	inc, err := s.attestations().Inclusion(int64(seq), size)
 	if err != nil {
 		return err
 	}
-	leaf, err := s.proofs.ReadHashes([]int64{tlog.StoredHashIndex(0, int64(seq)-1)})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, inclusionJSON{Seq: int64(seq), Checkpoint: size, LeafHash: leaf[0].String(), Proof: hashStrings(p)})
+	return c.JSON(http.StatusOK, inclusionJSON{Seq: inc.Seq, Checkpoint: inc.Checkpoint.Size, LeafHash: inc.Leaf.String(), Proof: hashStrings(inc.Proof)})
 }
 
 // consistencyProof answers the proof that the tree of one signed checkpoint
@@ -280,24 +250,11 @@ func (s *Server) consistencyProof(c echo.Context) error {
 	if from > to {
 		return problem(ErrBadQuery, fmt.Sprintf("from (%d) must not be larger than to (%d): a tree only grows", from, to))
 	}
-	if err := s.knownCheckpointSize(from); err != nil {
+	cons, err := s.attestations().Consistency(from, to)
+	if err != nil {
 		return err
 	}
-	if err := s.knownCheckpointSize(to); err != nil {
-		return err
-	}
-	if err := s.proofs.Err(); err != nil {
-		return err
-	}
-	out := consistencyJSON{From: from, To: to, Proof: []string{}}
-	if from > 0 { // every tree extends the empty one, with no proof
-		p, err := s.proofs.ConsistencyProof(from, to)
-		if err != nil {
-			return err
-		}
-		out.Proof = hashStrings(p)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, consistencyJSON{From: cons.From.Size, To: cons.To.Size, Proof: hashStrings(cons.Proof)})
 }
 
 // rawEvents streams the log as JSON Lines, each line the event's sequence and

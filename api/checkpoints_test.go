@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/app/apptest"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 )
 
@@ -63,23 +62,7 @@ func (l *testLedger) rawEvents(query string) []rawEvent {
 // sequence, to hold the API's raw log against.
 func (l *testLedger) storedBodies() map[int64][]byte {
 	l.t.Helper()
-	last := l.messages()
-	out := map[int64][]byte{}
-	if last == 0 {
-		return out
-	}
-	done := errors.New("done")
-	err := l.App.Log.Follow(context.Background(), 1, func(rec eventlog.Record) error {
-		out[int64(rec.Sequence)] = bytes.Clone(rec.Body)
-		if rec.Sequence >= last {
-			return done
-		}
-		return nil
-	})
-	if !errors.Is(err, done) {
-		l.t.Fatalf("read the stream: %v", err)
-	}
-	return out
+	return apptest.StoredBodies(l.t, l.App)
 }
 
 // publicKey reads the verifier key the ledger serves.
