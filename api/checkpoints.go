@@ -37,10 +37,6 @@ const (
 // proofs it serves are read from (attest.Tree). *proof.Tree implements it.
 type ProofTree = attest.Tree
 
-// attestations answers the proofs the API serves, from its tree and its
-// views.
-func (s *Server) attestations() *attest.Service { return attest.New(s.proofs, s.views) }
-
 type (
 	// checkpointJSON is a signed checkpoint as the API answers it.
 	checkpointJSON struct {
@@ -154,7 +150,7 @@ func (s *Server) latestCheckpoint(c echo.Context) error {
 	if err := noQuery(c, "the latest checkpoint"); err != nil {
 		return err
 	}
-	v, err := s.attestations().Latest()
+	v, err := s.attest.Latest()
 	if err != nil {
 		return err
 	}
@@ -222,7 +218,7 @@ func (s *Server) eventProof(c echo.Context) error {
 	if err != nil || seq == 0 || strconv.FormatUint(seq, 10) != raw {
 		return problem(roadmap.ErrNotFound, fmt.Sprintf("no event %q: a ledger sequence is a whole number from 1", clip(raw)))
 	}
-	inc, err := s.attestations().Inclusion(int64(seq), size)
+	inc, err := s.attest.Inclusion(int64(seq), size)
 	if err != nil {
 		return err
 	}
@@ -250,7 +246,7 @@ func (s *Server) consistencyProof(c echo.Context) error {
 	if from > to {
 		return problem(ErrBadQuery, fmt.Sprintf("from (%d) must not be larger than to (%d): a tree only grows", from, to))
 	}
-	cons, err := s.attestations().Consistency(from, to)
+	cons, err := s.attest.Consistency(from, to)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/roadmap-ledger/roadmap/internal/governance"
 	"github.com/roadmap-ledger/roadmap/internal/pack"
 )
 
@@ -32,7 +31,7 @@ func (s *Server) reviewPack(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := governance.NewPacks(s.views).Pack(c.Request().Context(), id, time.Now())
+	p, err := s.packs.Pack(c.Request().Context(), id, time.Now())
 	if err != nil {
 		return err
 	}

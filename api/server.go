@@ -23,7 +23,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/roadmap-ledger/roadmap/internal/attest"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/governance"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
@@ -113,6 +115,10 @@ type Server struct {
 	logger    *slog.Logger
 	roadmaps  roadmapCache
 	proofs    ProofTree
+	// attest answers proofs and packs assembles review packs: the
+	// services below the API that GETs call.
+	attest *attest.Service
+	packs  *governance.Packs
 	// verifierKey is the public key of the key that signs checkpoints.
 	verifierKey string
 	signNote    func(text string) ([]byte, error)
@@ -127,6 +133,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, health: cfg.Health, logger: cfg.Logger,
 		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey, signNote: cfg.SignNote, tokens: cfg.Views, changes: cfg.Views, now: cfg.Now}
+	s.attest, s.packs = attest.New(s.proofs, s.views), governance.NewPacks(s.views)
 	if s.now == nil {
 		s.now = time.Now
 	}
