@@ -910,3 +910,14 @@ func (l LedgerInfo) String() string {
 		l.Events, strings.Join(parts, ", "), l.Items, l.Products, l.OnRoadmap, l.Objectives, l.Reviews, l.Keyed,
 		l.BodyBytes, l.StoredBytes, l.First.Format(time.DateOnly), l.Last.Format(time.DateOnly))
 }
+
+// writeLines describes the ledger in a report's heading: what it holds,
+// then how it was made.
+func (l LedgerInfo) writeLines(w io.Writer) {
+	fmt.Fprintf(w, "ledger:  %s\n", l)
+	if l.Cached {
+		fmt.Fprintln(w, "         reused from -ledger-dir")
+		return
+	}
+	fmt.Fprintf(w, "         generated in %.1fs (%.0f events/s), asynchronous publishes without fsync\n", l.GenerateSeconds, l.GenerateRate)
+}
