@@ -3,13 +3,9 @@ package bench
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
 )
@@ -23,61 +19,23 @@ const (
 // apiSide is the whole ledger (internal/app, as the serve command builds it)
 // behind a real HTTP server on a loopback port.
 type apiSide struct {
-	app      *app.App
-	srv      *http.Server
-	served   chan error
-	base     string
+	*httpSide
 	products int
-	// transports are the clients' own, closed with the side.
-	transports []*http.Transport
 }
 
 func openAPI(ctx context.Context, dir string, products int) (*apiSide, error) {
-	a, err := app.Open(ctx, app.Config{DataDir: dir, BootstrapToken: benchToken})
+	s, err := serveLedger(ctx, app.Config{DataDir: dir}, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.WaitReady(ctx); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("ledger not ready: %w", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	s := &apiSide{
-		app: a, served: make(chan error, 1), base: "http://" + ln.Addr().String(),
-		products: max(products, 1),
-		srv: &http.Server{
-			Handler:           a.Handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-		},
-	}
-	go func() { s.served <- s.srv.Serve(ln) }()
-	return s, nil
+	return &apiSide{httpSide: s, products: max(products, 1)}, nil
 }
 
+// workers are n clients, each on its own keep-alive connection.
 func (s *apiSide) workers(n int) []worker {
 	ws := make([]worker, n)
 	for i := range ws {
-		// One keep-alive connection per client, straight to the loopback
-		// listener (never through a proxy).
-		t := &http.Transport{
-			Proxy:               nil,
-			MaxIdleConnsPerHost: 1,
-			IdleConnTimeout:     time.Minute,
-			DisableCompression:  true,
-		}
-		s.transports = append(s.transports, t)
-		ws[i] = &apiWorker{
-			client:  &http.Client{Timeout: 30 * time.Second, Transport: t},
-			base:    s.base,
-			index:   i,
-			product: fmt.Sprintf("bench-%d", i%s.products),
-		}
+		ws[i] = &apiWorker{client: s.client(), base: s.base, index: i, product: fmt.Sprintf("bench-%d", i%s.products)}
 	}
 	return ws
 }
@@ -85,19 +43,6 @@ func (s *apiSide) workers(n int) []worker {
 // storedBytes returns the stream's average stored bytes per message.
 func (s *apiSide) storedBytes(ctx context.Context) (float64, error) {
 	return averageStored(ctx, s.app.Log.JetStream(), s.app.Log.Stream())
-}
-
-func (s *apiSide) close(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	for _, t := range s.transports {
-		t.CloseIdleConnections()
-	}
-	errShutdown := s.srv.Shutdown(ctx)
-	if err := <-s.served; !errors.Is(err, http.ErrServerClosed) {
-		errShutdown = errors.Join(errShutdown, err)
-	}
-	return errors.Join(errShutdown, s.app.Close())
 }
 
 // apiWorker is one keep-alive HTTP client. It alternates between proposing
@@ -111,6 +56,7 @@ type apiWorker struct {
 	product string
 	n       int
 	pending string // the id of the item proposed, awaiting its prioritisation
+	buf     bytes.Buffer
 }
 
 const (
@@ -144,26 +90,7 @@ func (w *apiWorker) Do(ctx context.Context) (string, error) {
 	return opPrioritise, err
 }
 
-// post sends a JSON body and reads the whole answer, so the connection is
-// reused, and returns an error unless the status is want.
+// post sends a JSON body and returns an error unless the status is want.
 func (w *apiWorker) post(ctx context.Context, path, body string, want int) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.base+path, strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+benchToken)
-	res, err := w.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, res.Body); err != nil {
-		return nil, fmt.Errorf("POST %s: read answer: %w", path, err)
-	}
-	if res.StatusCode != want {
-		return nil, fmt.Errorf("POST %s: status %d, want %d: %s", path, res.StatusCode, want, bytes.TrimSpace(buf.Bytes()))
-	}
-	return res, nil
+	return call(ctx, w.client, http.MethodPost, w.base, path, body, want, &w.buf)
 }

@@ -10,12 +10,12 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"runtime"
 	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -26,14 +26,47 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-// commands lists the sub-benchmarks. A new one (rebuild, read, timetravel)
-// is one more entry.
+// commands lists the sub-benchmarks. A new one is one more entry.
 var commands = []command{
-	{"write", "decisions per second through the HTTP API beside raw JetStream publishes", runWrite},
-	{"rebuild", "start-up replay of a generated ledger beside a raw read of its stream, and the memory it takes", runRebuild},
-	{"read", "GET /v1/roadmap of a 500-item roadmap beside echo answering the same bytes from memory", runRead},
-	{"timetravel", "GET /v1/roadmap?at_seq= and ?as_of= at random points beside raw reads from the checkpoint", runTimetravel},
-	{"verify", "roadmap verify of a generated ledger over HTTP beside a raw read of its stream", runVerifyBench},
+	benchmark("write", "decisions per second through the HTTP API beside raw JetStream publishes", parseWrite, measureWrite),
+	benchmark("rebuild", "start-up replay of a generated ledger beside a raw read of its stream, and the memory it takes", parseRebuild, measureRebuild),
+	benchmark("read", "GET /v1/roadmap of a 500-item roadmap beside echo answering the same bytes from memory", parseRead, measureRead),
+	benchmark("timetravel", "GET /v1/roadmap?at_seq= and ?as_of= at random points beside raw reads from the checkpoint", parseTimetravel, measureTimetravel),
+	benchmark("verify", "roadmap verify of a generated ledger over HTTP beside a raw read of its stream", parseVerifyBench, measureVerify),
+}
+
+// configured is a benchmark's configuration: its own flags and the common
+// ones.
+type configured interface {
+	common() commonFlags
+}
+
+// benchmark is the command of a benchmark: parse reads its flags, measure
+// runs it, within -timeout, and returns its report, which is printed as a
+// table, or as indented JSON with -json.
+func benchmark[C configured, R tableWriter](name, summary string,
+	parse func(args []string, stderr io.Writer) (C, error),
+	measure func(ctx context.Context, cfg C, progress io.Writer) (R, error)) command {
+	run := func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		cfg, err := parse(args, stderr)
+		if err != nil {
+			return err
+		}
+		c := cfg.common()
+		ctx, cancel := context.WithTimeoutCause(ctx, c.Timeout, fmt.Errorf("bench %s: the run took longer than -timeout %s", name, c.Timeout))
+		defer cancel()
+		rep, err := measure(ctx, cfg, stderr)
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
+		}
+		return rep.WriteTable(stdout)
+	}
+	return command{name: name, summary: summary, run: run}
 }
 
 // Run runs the sub-benchmark named by args[0] with the flags that follow.
@@ -93,36 +126,80 @@ type tableWriter interface {
 	WriteTable(w io.Writer) error
 }
 
-// report measures and prints a benchmark's report: a table, or indented JSON
-// when asked.
-func report(stdout io.Writer, asJSON bool, measure func() (tableWriter, error)) error {
-	rep, err := measure()
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	return rep.WriteTable(stdout)
+// About says which benchmark a report comes from, and when and where it
+// ran.
+type About struct {
+	Benchmark string    `json:"benchmark"`
+	Date      time.Time `json:"date"`
+	Machine   Machine   `json:"machine"`
 }
 
-// checkLoad checks the flags every load benchmark shares.
-func checkLoad(clients, maxClients int, warmup, duration time.Duration, count, rounds int, timeout time.Duration) error {
-	switch {
-	case clients < 1 || clients > maxClients:
-		return fmt.Errorf("-clients must be 1 to %d, got %d", maxClients, clients)
-	case warmup < 0:
-		return errors.New("-warmup must not be negative")
-	case count < 0:
-		return errors.New("-count must not be negative")
-	case count == 0 && duration <= 0:
-		return errors.New("-duration must be positive (or set -count)")
-	case rounds < 1 || rounds > 100:
-		return fmt.Errorf("-rounds must be 1 to 100, got %d", rounds)
-	case timeout <= 0:
-		return errors.New("-timeout must be positive")
+func about(benchmark string) About {
+	return About{Benchmark: benchmark, Date: time.Now().UTC().Truncate(time.Second), Machine: thisMachine()}
+}
+
+// writeHead starts a report's table: the benchmark, the date, the machine.
+func (a About) writeHead(w io.Writer) {
+	fmt.Fprintf(w, "roadmap bench %s, %s\n", a.Benchmark, a.Date.Format(time.RFC3339))
+	fmt.Fprintf(w, "machine: %s\n", a.Machine)
+}
+
+// writeTable writes a table, its heading then its rows, in right-aligned
+// columns: each row is a line of cells, each cell ended by a tab.
+func writeTable(w io.Writer, heading string, rows ...string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, heading)
+	for _, row := range rows {
+		fmt.Fprintln(tw, row)
 	}
-	return nil
+	return tw.Flush()
+}
+
+// table is a table of a report: its heading and its rows (see writeTable).
+type table struct {
+	heading string
+	rows    []string
+}
+
+// writeTables writes a report's tables: its sides, the note on them if
+// any, then, after a blank line, its rounds if it has rows.
+func writeTables(w io.Writer, sides table, note string, rounds table) error {
+	if err := writeTable(w, sides.heading, sides.rows...); err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(w, note)
+	}
+	if len(rounds.rows) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	return writeTable(w, rounds.heading, rounds.rows...)
+}
+
+// roundRows are the rows of a table of rounds, one a round; none when there
+// was only one, which the table of sides says already.
+func roundRows[R interface{ row(i int) string }](rounds []R) []string {
+	if len(rounds) < 2 {
+		return nil
+	}
+	rows := make([]string, len(rounds))
+	for i, rd := range rounds {
+		rows[i] = rd.row(i)
+	}
+	return rows
+}
+
+// meets is a verdict's verb.
+func meets(ok bool) string {
+	if ok {
+		return "meets"
+	}
+	return "misses"
+}
+
+// writeRatio ends a report with its pooled ratio against the target.
+func writeRatio(w io.Writer, ratio, target float64, meetsTarget bool) error {
+	_, err := fmt.Fprintf(w, "ratio (b)/(a): %.3f (%.0f%%), which %s the target of %.0f%%\n", ratio, ratio*100, meets(meetsTarget), target*100)
+	return err
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
 )
 
 // ledgerSpec says what ledger to generate. The same spec gives the same
@@ -351,61 +352,53 @@ var (
 	notes     = []string{"Roadmap reviewed with product leads; no escalations.", "Two items need fresh evidence before the next review.", "Capacity is tight in the platform team; watch the Now column.", "Objectives still cover most of the roadmap."}
 )
 
-// genItem is the generator's own view of an item, enough to decide what may
-// happen to it next.
+// genItem is what the generator keeps of an item to draw the decisions on
+// it; the item itself, as the domain sees it, is in the generator's state.
 type genItem struct {
-	id, subject string
-	product     int
-	kind        roadmap.Kind
-	objectives  []string
-	status      roadmap.ItemStatus
-	horizon     int // index into roadmap.Horizons while on the roadmap
-	score       *roadmap.Score
-	last        uint64 // sequence of its last event
-	head        string // hash of its last event
-	prioritise  bool   // will be prioritised once proposed
-	onIndex     int    // position in generator.onRoadmap, -1 when off it
+	id         string
+	product    int  // index into productNames
+	prioritise bool // will be prioritised once proposed
+	onIndex    int  // position in generator.onRoadmap, -1 when off it
 }
 
 type genObjective struct {
-	id, subject string
-	product     int
-	active      bool
-	last        uint64
-	head        string
+	id      string
+	product int
 }
 
-type genReview struct {
-	id, subject string
-	last        uint64
-	head        string
-}
-
-// generator makes the events of a ledger one at a time, in log order,
-// keeping each aggregate's chain and the horizon lists as the projections
-// will replay them, so every decision is one the ledger would have taken.
+// generator makes the events of a ledger one at a time, in log order. Each
+// event is the domain's decision (roadmap.Decide...) on a command the
+// generator draws, taken against the ledger's state as the projections fold
+// it, which the generator keeps as the ledger keeps its own: the decisions
+// ask it what they must know of the rest of the ledger, as they ask the
+// ledger's projections. So the generator writes only events the ledger
+// would have written, and a refusal stops it.
 type generator struct {
 	spec ledgerSpec
 	rng  *rand.Rand
 	now  time.Time
 	gap  float64 // mean time between events, in seconds
 
-	objectives  []*genObjective
+	// state is the ledger up to the last event made: every aggregate, its
+	// version and chain head, the horizon lists.
+	state *projections.State
+
+	objectives  []genObjective
 	byProduct   [][]int // objective indices by product
-	items       []*genItem
-	initiatives [][]int      // item indices of initiatives, by product
-	lists       [][3][]int32 // product → horizon → item indices in rank order
-	onRoadmap   []int32      // items on the roadmap, in no order
-	pending     []int32      // proposed items waiting for their prioritisation
-	removed     []int32      // items taken off the roadmap
-	recent      [64]int32    // recently decided items: decisions cluster
-	reviews     []*genReview
-	open        *genReview        // the review opened and not yet closed
+	items       []genItem
+	initiatives [][]int   // item indices of initiatives, by product
+	sizes       [][3]int  // product → horizon → items in it
+	onRoadmap   []int32   // items on the roadmap, in no order
+	pending     []int32   // proposed items waiting for their prioritisation
+	removed     []int32   // items taken off the roadmap
+	recent      [64]int32 // recently decided items: decisions cluster
+	reviews     int
+	open        string            // the id of the review opened and not yet closed
 	schedule    map[uint64]string // sequence → "review.open", "review.close", "retire"
 	scheduled   int               // scheduled events not yet made
 	proposeBy   uint64            // every item is proposed by this sequence
 	period      int               // months after genStart of the last review
-	scores      []roadmap.Score   // a pool of computed scores
+	scores      []roadmap.Score   // a pool of scores' inputs, as a client sends them
 
 	byType    map[string]int
 	keyed     int
@@ -418,7 +411,8 @@ func newGenerator(spec ledgerSpec) *generator {
 		spec: spec, rng: rand.New(rand.NewPCG(spec.Seed, 0x726f61646d6170)), now: genStart,
 		gap:       spec.Span.Seconds() / float64(max(spec.Events-1, 1)),
 		byProduct: make([][]int, spec.Products), initiatives: make([][]int, spec.Products),
-		lists: make([][3][]int32, spec.Products), schedule: map[uint64]string{}, byType: map[string]int{},
+		sizes: make([][3]int, spec.Products), schedule: map[uint64]string{}, byType: map[string]int{},
+		state:     projections.NewState(),
 		proposeBy: uint64(spec.Events) * 6 / 10, period: -1,
 	}
 	for i := range g.recent {
@@ -497,11 +491,7 @@ func (g *generator) newScore() roadmap.Score {
 	default:
 		s = roadmap.Score{Framework: roadmap.FrameworkMoSCoW, Category: g.pick([]string{"must", "should", "could", "wont"})}
 	}
-	c, err := s.Computed("score")
-	if err != nil {
-		panic(fmt.Sprintf("generator: invalid score %+v: %v", s, err))
-	}
-	return c
+	return s
 }
 
 func (g *generator) score() *roadmap.Score {
@@ -518,9 +508,6 @@ func (g *generator) evidence() []string {
 	for n := []int{0, 0, 0, 0, 0, 0, 0, 1, 1, 2}[g.rng.IntN(10)]; n > 0; n-- {
 		out = append(out, fmt.Sprintf(g.pick(evidences), 1000+g.rng.IntN(90000)))
 	}
-	if out == nil {
-		return []string{}
-	}
 	return out
 }
 
@@ -528,8 +515,8 @@ func (g *generator) evidence() []string {
 func (g *generator) linkable(product int) []string {
 	var active []string
 	for _, i := range g.byProduct[product] {
-		if g.objectives[i].active {
-			active = append(active, g.objectives[i].id)
+		if o, _ := g.state.Objective(g.objectives[i].id); o.Status == roadmap.StatusActive {
+			active = append(active, o.ID)
 		}
 	}
 	n := min([]int{0, 0, 1, 1, 1, 1, 1, 2}[g.rng.IntN(8)], len(active))
@@ -542,6 +529,15 @@ func (g *generator) linkable(product int) []string {
 
 // next returns the message of the event at seq.
 func (g *generator) next(seq uint64) (*nats.Msg, error) {
+	m, err := g.event(seq)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: event %d: %w", seq, err)
+	}
+	return m, nil
+}
+
+// event decides the event at seq and returns its message.
+func (g *generator) event(seq uint64) (*nats.Msg, error) {
 	if seq > 1 {
 		g.now = g.now.Add(time.Duration(g.rng.ExpFloat64() * g.gap * float64(time.Second)))
 	}
@@ -550,7 +546,7 @@ func (g *generator) next(seq uint64) (*nats.Msg, error) {
 		g.first = g.now
 	}
 	if seq <= genSetup {
-		return g.bootstrapToken()
+		return g.bootstrapToken(seq)
 	}
 	objectives := genSetup + uint64(len(g.byProduct)*g.spec.ObjectivesPerProduct)
 	if seq <= objectives {
@@ -560,11 +556,11 @@ func (g *generator) next(seq uint64) (*nats.Msg, error) {
 		g.scheduled--
 		switch what {
 		case "review.open":
-			if g.open == nil {
+			if g.open == "" {
 				return g.openReview(seq)
 			}
 		case "review.close":
-			if g.open != nil {
+			if g.open != "" {
 				return g.closeReview(seq)
 			}
 		case "retire":
@@ -595,14 +591,14 @@ func (g *generator) next(seq uint64) (*nats.Msg, error) {
 		// Nothing on the roadmap and nothing waiting: prioritise one of the
 		// items that were only proposed.
 		for _, k := range g.rng.Perm(len(g.items)) {
-			if g.items[k].status == roadmap.StatusProposed {
+			if g.item(int32(k)).Status == roadmap.StatusProposed {
 				return g.prioritise(seq, int32(k))
 			}
 		}
-		return nil, fmt.Errorf("ledger: nothing to decide at sequence %d", seq)
+		return nil, errors.New("nothing to decide")
 	}
 	i := g.onRoadmap[g.rng.IntN(len(g.onRoadmap))]
-	if r := g.recent[g.rng.IntN(len(g.recent))]; r >= 0 && g.rng.IntN(2) == 0 && g.items[r].status == roadmap.StatusOnRoadmap {
+	if r := g.recent[g.rng.IntN(len(g.recent))]; r >= 0 && g.rng.IntN(2) == 0 && g.item(r).Status == roadmap.StatusOnRoadmap {
 		i = r // a hot item: decisions on one item come in bursts
 	}
 	if g.rng.Float64() < g.spec.Removals {
@@ -611,32 +607,27 @@ func (g *generator) next(seq uint64) (*nats.Msg, error) {
 	return g.reprioritise(seq, i)
 }
 
-// seal wraps data into a sealed envelope on the aggregate's chain and
-// returns the message eventlog.Append would publish for it; a share of them
+// seal seals event, decided by actor, onto its aggregate's chain as the
+// event at seq, applies it to the state, and returns the message
+// eventlog.Append would publish for it. With mayKey, a share of them
 // (spec.Keyed) came with an Idempotency-Key.
-func (g *generator) seal(aggType, aggID, subject string, prev uint64, prevHash, actor string, data roadmap.Event) (*nats.Msg, string, error) {
-	return g.sealMaybeKeyed(aggType, aggID, subject, prev, prevHash, actor, data, true)
-}
-
-func (g *generator) sealMaybeKeyed(aggType, aggID, subject string, prev uint64, prevHash, actor string, data roadmap.Event, mayKey bool) (*nats.Msg, string, error) {
-	raw, err := json.Marshal(data)
+func (g *generator) seal(seq uint64, aggType, aggID, actor string, event roadmap.Event, mayKey bool) (*nats.Msg, error) {
+	env, err := newEnvelope(g.uuid7(), event, aggType, aggID, g.now, actor)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	env := &eventlog.Envelope{
-		ID: g.uuid7(), Type: data.EventType(), SchemaVersion: roadmap.SchemaVersions[data.EventType()],
-		AggregateType: aggType, AggregateID: aggID, Time: g.now, Actor: actor, Data: raw,
-	}
+	prev, prevHash := g.chain(aggType, aggID)
 	body, err := env.Seal(prevHash)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
+	subject := eventlog.Subject(aggType, aggID)
 	m := nats.NewMsg(subject)
 	m.Data = body
 	msgID := env.ID
 	if mayKey && g.rng.Float64() < g.spec.Keyed {
 		key := actor + " " + g.uuid7()
-		h := sha256.Sum256(append([]byte(actor+" POST "+subject+" "), raw...))
+		h := sha256.Sum256(append([]byte(actor+" POST "+subject+" "), env.Data...))
 		m.Header.Set(eventlog.HeaderIdempotencyKey, key)
 		m.Header.Set(eventlog.HeaderRequestHash, hex.EncodeToString(h[:]))
 		msgID = "idem:" + key
@@ -645,42 +636,89 @@ func (g *generator) sealMaybeKeyed(aggType, aggID, subject string, prev uint64, 
 	m.Header.Set(jetstream.MsgIDHeader, msgID)
 	m.Header.Set(jetstream.ExpectedStreamHeader, eventlog.DefaultStream)
 	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
+	g.state.Apply(projections.Event{Record: eventlog.Record{Sequence: seq, Envelope: *env}, Data: event})
 	g.byType[env.Type]++
 	g.bodyBytes += int64(len(body))
-	return m, env.Hash, nil
+	return m, nil
+}
+
+// newEnvelope returns the envelope of a decided event, yet to be sealed
+// onto its aggregate's chain. It mirrors the ledger's write path
+// (internal/ledger, Service.write) on purpose, so the generated ledger
+// holds what the ledger writes: the event's JSON encoding as the data, its
+// type and that type's schema version, the aggregate, the time and the
+// actor.
+func newEnvelope(id string, event roadmap.Event, aggType, aggID string, at time.Time, actor string) (*eventlog.Envelope, error) {
+	data, err := json.Marshal(event)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", event.EventType(), err)
+	}
+	return &eventlog.Envelope{
+		ID: id, Type: event.EventType(), SchemaVersion: roadmap.SchemaVersions[event.EventType()],
+		AggregateType: aggType, AggregateID: aggID, Time: at, Actor: actor, Data: data,
+	}, nil
+}
+
+// chain returns the version of an aggregate (the sequence of its last
+// event, 0 for a new one) and the hash of its last event: what its next
+// event follows.
+func (g *generator) chain(aggType, id string) (uint64, string) {
+	switch aggType {
+	case "objective":
+		o, _ := g.state.ObjectiveView(id)
+		return o.Version, o.Head
+	case "item":
+		it, _ := g.state.ItemView(id)
+		return it.Version, it.Head
+	case "review":
+		r, _ := g.state.ReviewView(id)
+		return r.Version, r.Head
+	}
+	t, _ := g.state.TokenView(id)
+	return t.Version, t.Head
+}
+
+// item returns item i as it stands.
+func (g *generator) item(i int32) roadmap.Item {
+	it, _ := g.state.Item(g.items[i].id)
+	return it
 }
 
 // bootstrapToken is the first event: the admin token named bootstrap, with
 // benchToken as its secret, recorded as the ledger records it at its first
 // start.
-func (g *generator) bootstrapToken() (*nats.Msg, error) {
+func (g *generator) bootstrapToken(seq uint64) (*nats.Msg, error) {
 	id := g.uuid7()
-	data := &roadmap.TokenCreated{Name: "bootstrap", Role: roadmap.RoleAdmin, SecretHash: roadmap.HashSecret(benchToken), Bootstrap: true}
-	m, _, err := g.sealMaybeKeyed("token", id, eventlog.Subject("token", id), 0, "", "bootstrap", data, false)
-	return m, err
+	e, err := roadmap.DecideCreateToken(roadmap.CreateToken{
+		Name: "bootstrap", Role: roadmap.RoleAdmin, SecretHash: roadmap.HashSecret(benchToken), Bootstrap: true,
+	}, g.now)
+	if err != nil {
+		return nil, err
+	}
+	return g.seal(seq, "token", id, "bootstrap", e, false)
 }
 
 func (g *generator) defineObjective(seq uint64) (*nats.Msg, error) {
 	p := int(seq-1-genSetup) % len(g.byProduct)
-	o := &genObjective{id: g.uuid7(), product: p, active: true}
-	o.subject = eventlog.Subject("objective", o.id)
-	g.byProduct[p] = append(g.byProduct[p], len(g.objectives))
-	g.objectives = append(g.objectives, o)
+	id := g.uuid7()
 	thing := g.pick(things)
-	data := &roadmap.ObjectiveDefined{
+	e, err := roadmap.DecideDefineObjective(roadmap.DefineObjective{
 		Title: "Grow adoption of " + thing, Description: "Make " + thing + " the reason teams choose us. " + g.pick(problems),
 		KPI: "weekly active teams using " + thing, Target: fmt.Sprintf("+%d%% by Q%d", 10+5*g.rng.IntN(8), 1+g.rng.IntN(4)),
 		Product: productNames[p],
+	})
+	if err != nil {
+		return nil, err
 	}
-	m, h, err := g.seal("objective", o.id, o.subject, 0, "", g.actor(p), data)
-	o.last, o.head = seq, h
-	return m, err
+	g.byProduct[p] = append(g.byProduct[p], len(g.objectives))
+	g.objectives = append(g.objectives, genObjective{id: id, product: p})
+	return g.seal(seq, "objective", id, g.actor(p), e, true)
 }
 
 func (g *generator) retireObjective(seq uint64) (*nats.Msg, bool, error) {
-	var active []*genObjective
+	var active []genObjective
 	for _, o := range g.objectives {
-		if o.active {
+		if v, _ := g.state.Objective(o.id); v.Status == roadmap.StatusActive {
 			active = append(active, o)
 		}
 	}
@@ -688,98 +726,105 @@ func (g *generator) retireObjective(seq uint64) (*nats.Msg, bool, error) {
 		return nil, false, nil // keep about one per product
 	}
 	o := active[g.rng.IntN(len(active))]
-	m, h, err := g.seal("objective", o.id, o.subject, o.last, o.head, g.actor(o.product),
-		&roadmap.ObjectiveRetired{Rationale: "Target met; the KPI is tracked in the quarterly business review from now on."})
-	o.active, o.last, o.head = false, seq, h
+	v, _ := g.state.Objective(o.id)
+	e, err := roadmap.DecideRetireObjective(v,
+		roadmap.RetireObjective{Rationale: "Target met; the KPI is tracked in the quarterly business review from now on."})
+	if err != nil {
+		return nil, true, err
+	}
+	m, err := g.seal(seq, "objective", o.id, g.actor(o.product), e, true)
 	return m, true, err
 }
 
 func (g *generator) proposeItem(seq uint64) (*nats.Msg, error) {
 	p := g.rng.IntN(len(g.byProduct))
-	it := &genItem{id: g.uuid7(), product: p, kind: roadmap.KindIdea, status: roadmap.StatusProposed, onIndex: -1,
-		prioritise: g.rng.Float64() >= g.spec.Unprioritised}
-	it.subject = eventlog.Subject("item", it.id)
+	it := genItem{id: g.uuid7(), product: p, prioritise: g.rng.Float64() >= g.spec.Unprioritised, onIndex: -1}
+	kind := roadmap.KindIdea
 	if g.rng.IntN(10) < 3 {
-		it.kind = roadmap.KindInitiative
+		kind = roadmap.KindInitiative
 	}
-	data := &roadmap.ItemProposed{
+	cmd := roadmap.ProposeItem{
 		Title:       g.pick(verbs) + " " + g.pick(things) + " for " + g.pick(audiences),
-		Description: g.pick(problems), Kind: it.kind, Product: productNames[p], ObjectiveIDs: g.linkable(p),
+		Description: g.pick(problems), Kind: kind, Product: productNames[p], ObjectiveIDs: g.linkable(p),
 	}
-	if it.kind == roadmap.KindIdea && len(g.initiatives[p]) > 0 && g.rng.IntN(10) < 7 {
-		data.ParentID = g.items[g.initiatives[p][g.rng.IntN(len(g.initiatives[p]))]].id
+	if kind == roadmap.KindIdea && len(g.initiatives[p]) > 0 && g.rng.IntN(10) < 7 {
+		cmd.ParentID = g.items[g.initiatives[p][g.rng.IntN(len(g.initiatives[p]))]].id
 	}
-	it.objectives = data.ObjectiveIDs
+	e, err := roadmap.DecideProposeItem(cmd, g.state)
+	if err != nil {
+		return nil, err
+	}
 	idx := int32(len(g.items))
 	g.items = append(g.items, it)
-	if it.kind == roadmap.KindInitiative {
+	if kind == roadmap.KindInitiative {
 		g.initiatives[p] = append(g.initiatives[p], int(idx))
 	}
 	if it.prioritise {
 		g.pending = append(g.pending, idx)
 	}
-	m, h, err := g.seal("item", it.id, it.subject, 0, "", g.actor(p), data)
-	it.last, it.head = seq, h
-	return m, err
+	return g.seal(seq, "item", it.id, g.actor(p), e, true)
 }
 
-// place puts item i into horizon h at rank (nil: last), as the projections
-// replay it.
-func (g *generator) place(i int32, h int, rank *int) {
-	it := g.items[i]
-	list := g.lists[it.product][h]
-	pos := len(list)
-	if rank != nil {
-		pos = min(max(*rank, 1)-1, len(list))
+// decided records the event e, decided by actor on item i as it stood
+// before, and keeps the generator's lists in step: the horizons' sizes, the
+// items on the roadmap and those taken off it.
+func (g *generator) decided(seq uint64, i int32, before roadmap.Item, e roadmap.Event, actor string) (*nats.Msg, error) {
+	it := &g.items[i]
+	m, err := g.seal(seq, "item", it.id, actor, e, true)
+	if err != nil {
+		return nil, err
 	}
-	g.lists[it.product][h] = slices.Insert(list, pos, i)
-	it.status, it.horizon = roadmap.StatusOnRoadmap, h
-	if it.onIndex < 0 {
-		it.onIndex = len(g.onRoadmap)
-		g.onRoadmap = append(g.onRoadmap, i)
+	after := g.item(i)
+	if before.Status == roadmap.StatusOnRoadmap {
+		g.sizes[it.product][slices.Index(roadmap.Horizons, before.Horizon)]--
 	}
+	switch {
+	case after.Status == roadmap.StatusOnRoadmap:
+		g.sizes[it.product][slices.Index(roadmap.Horizons, after.Horizon)]++
+		if it.onIndex < 0 {
+			it.onIndex = len(g.onRoadmap)
+			g.onRoadmap = append(g.onRoadmap, i)
+		}
+	case it.onIndex >= 0:
+		last := g.onRoadmap[len(g.onRoadmap)-1]
+		g.onRoadmap[it.onIndex] = last
+		g.items[last].onIndex = it.onIndex
+		g.onRoadmap = g.onRoadmap[:len(g.onRoadmap)-1]
+		it.onIndex = -1
+		g.removed = append(g.removed, i)
+	}
+	return m, nil
 }
 
-// unplace takes item i out of its horizon list and returns its rank there.
-func (g *generator) unplace(i int32) int {
-	it := g.items[i]
-	list := g.lists[it.product][it.horizon]
-	k := slices.Index(list, i)
-	g.lists[it.product][it.horizon] = slices.Delete(list, k, k+1)
-	return k + 1
-}
-
+// touched remembers item i as recently decided on.
 func (g *generator) touched(i int32) {
 	g.recent[g.rng.IntN(len(g.recent))] = i
 }
 
 func (g *generator) prioritise(seq uint64, i int32) (*nats.Msg, error) {
-	it := g.items[i]
+	p := g.items[i].product
 	h := []int{0, 1, 1, 2, 2, 2}[g.rng.IntN(6)]
-	var rank *int
+	cmd := roadmap.Prioritise{Horizon: roadmap.Horizons[h]}
 	if g.rng.IntN(10) < 6 {
-		r := 1 + g.rng.IntN(len(g.lists[it.product][h])+1)
-		rank = &r
+		r := 1 + g.rng.IntN(g.sizes[p][h]+1)
+		cmd.Rank = &r
 	}
-	pl := roadmap.Placement{Horizon: roadmap.Horizons[h], Rank: rank, Score: g.score(), ObjectiveIDs: it.objectives,
-		Rationale: g.rationale(), Evidence: g.evidence()}
-	if pl.ObjectiveIDs == nil {
-		pl.ObjectiveIDs = []string{}
+	// The objectives stay those of the item: left out, the domain keeps
+	// them, even one retired since.
+	cmd.Score, cmd.Rationale, cmd.Evidence = g.score(), g.rationale(), g.evidence()
+	it := g.item(i)
+	e, err := roadmap.DecidePrioritise(it, cmd, g.state)
+	if err != nil {
+		return nil, err
 	}
-	g.place(i, h, rank)
-	it.score = pl.Score
 	g.touched(i)
-	m, hash, err := g.seal("item", it.id, it.subject, it.last, it.head, g.actor(it.product), &roadmap.ItemPrioritised{Placement: pl})
-	it.last, it.head = seq, hash
-	return m, err
+	return g.decided(seq, i, it, e, g.actor(p))
 }
 
 func (g *generator) reprioritise(seq uint64, i int32) (*nats.Msg, error) {
-	it := g.items[i]
-	from, size := it.horizon, len(g.lists[it.product][it.horizon])
-	rank := g.unplace(i)
-	pl := roadmap.Placement{Horizon: roadmap.Horizons[from], Score: it.score, ObjectiveIDs: it.objectives,
-		Rationale: g.rationale(), Evidence: g.evidence()}
+	p, it := g.items[i].product, g.item(i)
+	rank, size := g.state.Position(it.ID)
+	cmd := roadmap.Reprioritise{Rationale: g.rationale(), Evidence: g.evidence()}
 	switch r := g.rng.IntN(20); {
 	case r < 9 && size > 1: // another rank in the same horizon, most often towards the top
 		to := 1 + g.rng.IntN(size-1)
@@ -789,38 +834,36 @@ func (g *generator) reprioritise(seq uint64, i int32) (*nats.Msg, error) {
 		if to >= rank {
 			to++
 		}
-		pl.Rank = &to
+		cmd.Rank = &to
 	case r < 15: // another horizon
-		h := (from + 1 + g.rng.IntN(2)) % 3
-		pl.Horizon = roadmap.Horizons[h]
+		h := (slices.Index(roadmap.Horizons, it.Horizon) + 1 + g.rng.IntN(2)) % 3
+		cmd.Horizon = roadmap.Horizons[h]
 		if g.rng.IntN(2) == 0 {
-			to := 1 + g.rng.IntN(len(g.lists[it.product][h])+1)
-			pl.Rank = &to
+			to := 1 + g.rng.IntN(g.sizes[p][h]+1)
+			cmd.Rank = &to
 		}
 	default: // re-scored in place
-		pl.Rank = &rank
+		cmd.Rank = &rank
 	}
 	if g.rng.IntN(5) == 0 {
-		pl.Score = g.score()
+		cmd.Score = g.score()
 	}
 	if g.rng.IntN(10) == 0 {
-		pl.ObjectiveIDs = g.linkable(it.product)
+		ids := g.linkable(p)
+		cmd.ObjectiveIDs = &ids
 	}
-	if pl.ObjectiveIDs == nil {
-		pl.ObjectiveIDs = []string{}
-	}
-	if pl.Horizon == roadmap.Horizons[from] && *pl.Rank == rank && sameIDs(pl.ObjectiveIDs, it.objectives) {
-		// The ledger refuses a reprioritisation that changes nothing.
-		for pl.Score.Equal(it.score) {
-			pl.Score = g.score()
+	if cmd.Horizon == "" && *cmd.Rank == rank && (cmd.ObjectiveIDs == nil || sameIDs(*cmd.ObjectiveIDs, it.ObjectiveIDs)) {
+		// The domain refuses a reprioritisation that changes nothing.
+		for cmd.Score == nil || cmd.Score.Equal(it.Score) {
+			cmd.Score = g.score()
 		}
 	}
-	g.place(i, slices.Index(roadmap.Horizons, pl.Horizon), pl.Rank)
-	it.score, it.objectives = pl.Score, pl.ObjectiveIDs
+	e, err := roadmap.DecideReprioritise(it, cmd, g.state)
+	if err != nil {
+		return nil, err
+	}
 	g.touched(i)
-	m, h, err := g.seal("item", it.id, it.subject, it.last, it.head, g.actor(it.product), &roadmap.ItemReprioritised{Placement: pl})
-	it.last, it.head = seq, h
-	return m, err
+	return g.decided(seq, i, it, e, g.actor(p))
 }
 
 // sameIDs reports whether a and b hold the same ids in any order, as the
@@ -830,72 +873,52 @@ func sameIDs(a, b []string) bool {
 }
 
 func (g *generator) remove(seq uint64, i int32) (*nats.Msg, error) {
-	it := g.items[i]
-	g.unplace(i)
-	last := g.onRoadmap[len(g.onRoadmap)-1]
-	g.onRoadmap[it.onIndex] = last
-	g.items[last].onIndex = it.onIndex
-	g.onRoadmap = g.onRoadmap[:len(g.onRoadmap)-1]
-	it.onIndex, it.status = -1, roadmap.StatusRemoved
-	g.removed = append(g.removed, i)
-	m, h, err := g.seal("item", it.id, it.subject, it.last, it.head, g.actor(it.product),
-		&roadmap.ItemRemoved{Rationale: "Removed: " + g.pick(causes) + ".", Evidence: g.evidence()})
-	it.last, it.head = seq, h
-	return m, err
+	it, actor := g.item(i), g.actor(g.items[i].product)
+	e, err := roadmap.DecideRemove(it, roadmap.Remove{Rationale: "Removed: " + g.pick(causes) + ".", Evidence: g.evidence()})
+	if err != nil {
+		return nil, err
+	}
+	return g.decided(seq, i, it, e, actor)
 }
 
 func (g *generator) openReview(seq uint64) (*nats.Msg, error) {
 	months := (g.now.Year()-genStart.Year())*12 + int(g.now.Month()-genStart.Month())
 	g.period = max(months, g.period+1)
 	period := genStart.AddDate(0, g.period, 0).Format("2006-01")
-	r := &genReview{id: g.uuid7()}
-	r.subject = eventlog.Subject("review", r.id)
-	g.reviews = append(g.reviews, r)
-	g.open = r
-	m, h, err := g.seal("review", r.id, r.subject, 0, "", g.actor(0),
-		&roadmap.ReviewOpened{Period: period, Title: "Governance review " + period})
-	r.last, r.head = seq, h
-	return m, err
+	id := g.uuid7()
+	e, err := roadmap.DecideOpenReview(roadmap.OpenReview{Period: period}, g.state)
+	if err != nil {
+		return nil, err
+	}
+	g.reviews++
+	g.open = id
+	return g.seal(seq, "review", id, g.actor(0), e, true)
 }
 
+// closeReview closes the open review, freezing it at the last event before
+// the close with the chain heads the projections compute there.
 func (g *generator) closeReview(seq uint64) (*nats.Msg, error) {
-	r := g.open
-	g.open = nil
-	// The heads of every chain at the last event before the close, as
-	// State.Heads computes them.
-	lines := make([]string, 0, len(g.objectives)+len(g.items)+len(g.reviews))
-	for _, o := range g.objectives {
-		lines = append(lines, "objective/"+o.id+" "+o.head+"\n")
+	id := g.open
+	g.open = ""
+	r, _ := g.state.ReviewView(id)
+	e, err := roadmap.DecideCloseReview(r.Review, roadmap.CloseReview{Notes: g.pick(notes)}, seq-1, g.state.Heads())
+	if err != nil {
+		return nil, err
 	}
-	for _, it := range g.items {
-		lines = append(lines, "item/"+it.id+" "+it.head+"\n")
-	}
-	for _, rv := range g.reviews {
-		lines = append(lines, "review/"+rv.id+" "+rv.head+"\n")
-	}
-	slices.Sort(lines)
-	h := sha256.New()
-	for _, l := range lines {
-		h.Write([]byte(l))
-	}
-	data := &roadmap.ReviewClosed{Notes: g.pick(notes), Sequence: seq - 1,
-		Heads: roadmap.ChainHeads{Aggregates: len(lines), Digest: hex.EncodeToString(h.Sum(nil))}}
-	m, hash, err := g.seal("review", r.id, r.subject, r.last, r.head, g.actor(0), data)
-	r.last, r.head = seq, hash
-	return m, err
+	return g.seal(seq, "review", id, g.actor(0), e, true)
 }
 
 // info sums up what was generated.
 func (g *generator) info() LedgerInfo {
 	n := 0
-	for _, byHorizon := range g.lists {
-		for _, l := range byHorizon {
-			n += len(l)
+	for _, byHorizon := range g.sizes {
+		for _, size := range byHorizon {
+			n += size
 		}
 	}
 	return LedgerInfo{
 		Events: g.spec.Events, Items: len(g.items), Products: len(g.byProduct), Objectives: len(g.objectives),
-		Reviews: len(g.reviews), OnRoadmap: n, ByType: g.byType, Keyed: g.keyed,
+		Reviews: g.reviews, OnRoadmap: n, ByType: g.byType, Keyed: g.keyed,
 		BodyBytes: round(float64(g.bodyBytes)/float64(max(g.spec.Events, 1)), 1), First: g.first, Last: g.now,
 	}
 }
@@ -909,4 +932,15 @@ func (l LedgerInfo) String() string {
 	return fmt.Sprintf("%d events (%s); %d items over %d products, %d on the roadmap; %d objectives; %d reviews; %d keyed; %.0f B per event body, %.0f B stored per message; %s to %s",
 		l.Events, strings.Join(parts, ", "), l.Items, l.Products, l.OnRoadmap, l.Objectives, l.Reviews, l.Keyed,
 		l.BodyBytes, l.StoredBytes, l.First.Format(time.DateOnly), l.Last.Format(time.DateOnly))
+}
+
+// writeLines describes the ledger in a report's heading: what it holds,
+// then how it was made.
+func (l LedgerInfo) writeLines(w io.Writer) {
+	fmt.Fprintf(w, "ledger:  %s\n", l)
+	if l.Cached {
+		fmt.Fprintln(w, "         reused from -ledger-dir")
+		return
+	}
+	fmt.Fprintf(w, "         generated in %.1fs (%.0f events/s), asynchronous publishes without fsync\n", l.GenerateSeconds, l.GenerateRate)
 }

@@ -157,6 +157,36 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 	}
 }
 
+// TestGeneratorStopsWhereTheDomainRefuses checks that the generator's events
+// are the domain's decisions, taken against its state: once the items it
+// has on the roadmap are taken off it in that state, behind its back, the
+// next decision on one of them is refused, and the generator stops there
+// instead of writing it.
+func TestGeneratorStopsWhereTheDomainRefuses(t *testing.T) {
+	g := newGenerator(defaultLedgerSpec(2000))
+	for seq := uint64(1); seq <= 1500; seq++ {
+		if _, err := g.next(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, i := range g.onRoadmap {
+		g.state.Apply(projections.Event{
+			Record: eventlog.Record{Sequence: 1500, Envelope: eventlog.Envelope{AggregateType: "item", AggregateID: g.items[i].id}},
+			Data:   &roadmap.ItemRemoved{Rationale: "Taken off behind the generator's back."},
+		})
+	}
+	for seq := uint64(1501); seq <= 2000; seq++ {
+		if _, err := g.next(seq); err != nil {
+			if !errors.Is(err, roadmap.ErrConflict) {
+				t.Fatalf("sequence %d: %v, want the domain's refusal", seq, err)
+			}
+			t.Log(err)
+			return
+		}
+	}
+	t.Fatal("the generator decided on items that are not on the roadmap")
+}
+
 func TestLedgerCache(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -199,3 +199,81 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+
+// drive is a step of s in round r that drives workers under l.
+func (st *steps) drive(r int, s side, what string, l load, workers []worker) (o outcome, err error) {
+	err = st.run(r, s, what, func() (err error) {
+		o, err = drive(st.ctx, l, workers)
+		return err
+	})
+	return o, err
+}
+
+// LoadInfo says how a benchmark drove each side.
+type LoadInfo struct {
+	// Warmup and Duration are per side and round (and phase), in seconds;
+	// Duration is 0 and Count the operations per side and round when the
+	// run was counted.
+	Warmup   float64 `json:"warmup_seconds"`
+	Duration float64 `json:"duration_seconds"`
+	Count    int     `json:"count"`
+	Rounds   int     `json:"rounds"`
+}
+
+func newLoadInfo(l load, rounds int) LoadInfo {
+	info := LoadInfo{Warmup: l.Warmup.Seconds(), Duration: l.Duration.Seconds(), Count: l.Count, Rounds: rounds}
+	if l.Count > 0 {
+		info.Duration = 0
+	}
+	return info
+}
+
+// measured says how long each side was measured after its warm-up, in ops.
+func (l LoadInfo) measured(ops string) string {
+	if l.Count > 0 {
+		return fmt.Sprintf("%gs warm-up, %d measured %s", l.Warmup, l.Count, ops)
+	}
+	return fmt.Sprintf("%gs warm-up, %gs measured", l.Warmup, l.Duration)
+}
+
+// LoadSide is one side of a request load, pooled over the rounds.
+type LoadSide struct {
+	What    string  `json:"what"`
+	Ops     int     `json:"requests"`
+	Seconds float64 `json:"seconds"`
+	Rate    float64 `json:"per_second"`
+	Latency Latency `json:"latency"`
+	// CPUPerOp is the whole process's CPU time per request, clients
+	// included, in microseconds.
+	CPUPerOp float64 `json:"cpu_us_per_request"`
+}
+
+func newLoadSide(what string, o outcome) LoadSide {
+	return LoadSide{What: what, Ops: o.Ops, Seconds: round(o.Elapsed.Seconds(), 3), Rate: round(o.Rate(), 1),
+		Latency: summarise(o.Samples, ""), CPUPerOp: round(float64(o.CPUPerOp())/1e3, 1)}
+}
+
+// row is the side's row in a report's table of sides.
+func (s LoadSide) row(name string) string {
+	l := s.Latency
+	return fmt.Sprintf("%s\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t", name, s.Ops, s.Seconds, s.Rate, l.P50, l.P90, l.P99, l.Max, s.CPUPerOp)
+}
+
+// LoadRound is one alternation of the two sides of a request load.
+type LoadRound struct {
+	Raw   float64 `json:"raw_per_second"`
+	API   float64 `json:"api_per_second"`
+	P99   float64 `json:"api_p99_ms"`
+	Ratio float64 `json:"ratio"`
+}
+
+func (rd LoadRound) row(i int) string {
+	return fmt.Sprintf("%d\t%.0f\t%.0f\t%.2f\t%.3f\t", i+1, rd.Raw, rd.API, rd.P99, rd.Ratio)
+}
+
+// newLoadRound is the round in which the raw side gave a and the ledger b.
+func newLoadRound(a, b outcome) LoadRound {
+	rd := LoadRound{Raw: round(a.Rate(), 1), API: round(b.Rate(), 1), P99: summarise(b.Samples, "").P99}
+	rd.Ratio = ratio(rd.API, rd.Raw)
+	return rd
+}

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -85,6 +86,12 @@ func measureMemory(peakFrom string) Memory {
 	runtime.ReadMemStats(&ms)
 	m.HeapLive = ms.HeapAlloc
 	return m
+}
+
+// String describes the memory for people.
+func (m Memory) String() string {
+	return fmt.Sprintf("peak RSS %.0f MiB (since %s), RSS %.0f MiB, Go heap in use %.0f MiB, live %.0f MiB, Go runtime total %.0f MiB",
+		mib(m.PeakRSS), m.PeakFrom, mib(m.RSS), mib(m.HeapInuse), mib(m.HeapLive), mib(m.Sys))
 }
 
 func mib(b uint64) float64 { return round(float64(b)/(1<<20), 1) }

@@ -47,7 +47,10 @@ func (r *rawSide) storedBytes(ctx context.Context) (float64, error) {
 	return averageStored(ctx, r.log.JetStream(), r.log.Stream())
 }
 
-func (r *rawSide) close() { r.log.Close() }
+func (r *rawSide) close(context.Context) error {
+	r.log.Close()
+	return nil
+}
 
 // rawWorker publishes synchronously, as eventlog.Append does: a message id,
 // the expected stream and the expected last sequence of the subject. It

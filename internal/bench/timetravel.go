@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,35 +21,19 @@ import (
 
 // timetravelConfig is what the timetravel benchmark's flags say.
 type timetravelConfig struct {
-	Ledger     ledgerSpec
-	LedgerDir  string
-	Clients    int
-	Warmup     time.Duration
-	Duration   time.Duration
-	Count      int
-	Rounds     int
-	Batch      int
-	Seed       uint64
-	Timeout    time.Duration
-	TargetP99  time.Duration
-	JSON       bool
-	CPUProfile string
-	RawProfile string
-	TempDir    string
-	// CheckpointEvery is how many events apart the projections keep their
+	commonFlags
+	ledgerConfig
+	loadFlags
+	Seed      uint64
+	TargetP99 time.Duration
+	// KeyframeEvery is how many events apart the projections keep their
 	// checkpoints; projections.KeyframeEvery unless a test makes it small.
-	CheckpointEvery uint64
+	KeyframeEvery uint64
 }
 
 func parseTimetravel(args []string, stderr io.Writer) (timetravelConfig, error) {
 	var cfg timetravelConfig
-	var lf ledgerFlags
-	fs := flag.NewFlagSet("bench timetravel", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: roadmap bench timetravel [flags]
-
-Generates a ledger of -events events shaped like a real one (or reuses the one
+	fs := newFlagSet("timetravel", `Generates a ledger of -events events shaped like a real one (or reuses the one
 kept in -ledger-dir, such as the rebuild benchmark's), opens it as the serve
 command does, and asks for the roadmap in the past at random points:
 GET /v1/roadmap?at_seq=N and GET /v1/roadmap?as_of=T, first from one client,
@@ -60,66 +42,32 @@ least work the same answer needs, on the same points: an ordered consumer
 reading the events from the nearest checkpoint at or before N up to N, on the
 log opened alone. It prints the latencies of both sides and the ratio of
 their rates. Each round opens the ledger (b), then the log alone (a).
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	lf.register(fs, 1_000_000)
-	fs.IntVar(&cfg.Clients, "clients", 4, "concurrent clients in the concurrent phases (the sequential phases use one)")
-	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured warm-up of each side in each phase")
-	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "measured time of each side in each phase (ignored with -count)")
-	fs.IntVar(&cfg.Count, "count", 0, "measure exactly this many queries of each side in each phase instead of -duration")
-	fs.IntVar(&cfg.Rounds, "rounds", 1, "times to run every phase, alternating (a) and (b)")
-	fs.IntVar(&cfg.Batch, "batch", 4096, "messages the raw side's ordered consumer pulls at a time (the ledger's Follow pulls 4096)")
+`, stderr)
+	cfg.commonFlags.register(fs, 10*time.Minute, "the ledger's side of the first phase (at_seq, one client) of the first round", "the raw side of the same phase")
+	cfg.ledgerConfig.register(fs, 1_000_000)
+	cfg.loadFlags.register(fs, "concurrent clients in the concurrent phases (the sequential phases use one)", 4, time.Second, 5*time.Second, "in each phase")
 	fs.Uint64Var(&cfg.Seed, "query-seed", 1, "seed of the random points in time (both sides ask for the same ones)")
-	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "hard cap on the whole run, generation included")
 	fs.DurationVar(&cfg.TargetP99, "target-p99", 200*time.Millisecond, "p99 latency the ledger's answers should stay under")
-	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of a table")
-	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the ledger's side of the first phase (at_seq, one client) of the first round to this file")
-	fs.StringVar(&cfg.RawProfile, "raw-cpuprofile", "", "write a CPU profile of the raw side of the same phase to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
-	cfg.Ledger, cfg.LedgerDir, cfg.CheckpointEvery = lf.spec(), lf.dir, projections.KeyframeEvery
-	switch {
-	case fs.NArg() > 0:
-		return cfg, fmt.Errorf("bench timetravel takes no arguments, got %q", fs.Args())
-	case cfg.Batch < 1:
-		return cfg, errors.New("-batch must be positive")
-	}
-	if err := checkLoad(cfg.Clients, 256, cfg.Warmup, cfg.Duration, cfg.Count, cfg.Rounds, cfg.Timeout); err != nil {
-		return cfg, err
-	}
-	return cfg, cfg.Ledger.validate()
-}
-
-func runTimetravel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseTimetravel(args, stderr)
-	if err != nil {
-		return err
-	}
-	return report(stdout, cfg.JSON, func() (tableWriter, error) { return measureTimetravel(ctx, cfg, stderr) })
+	cfg.KeyframeEvery = projections.KeyframeEvery
+	return cfg, errors.Join(cfg.commonFlags.check(), cfg.loadFlags.check(256), cfg.ledgerConfig.resolve())
 }
 
 // TimetravelReport is the result of the timetravel benchmark.
 type TimetravelReport struct {
-	Benchmark string     `json:"benchmark"`
-	Date      time.Time  `json:"date"`
-	Machine   Machine    `json:"machine"`
-	Ledger    LedgerInfo `json:"generated_ledger"`
+	About
+	Ledger LedgerInfo `json:"generated_ledger"`
 	// OpenSeconds is the ledger's mean time from open to ready.
 	OpenSeconds     float64 `json:"open_seconds"`
-	CheckpointEvery uint64  `json:"checkpoint_every"`
+	KeyframeEvery uint64  `json:"keyframe_every"`
 	// LiveAnswerBytes is the size of today's roadmap, for scale: answers in
 	// the past are about as large.
-	LiveAnswerBytes int               `json:"live_answer_bytes"`
-	Warmup          float64           `json:"warmup_seconds"`
-	Duration        float64           `json:"duration_seconds"`
-	Count           int               `json:"count"`
-	Rounds          int               `json:"rounds"`
-	Batch           int               `json:"raw_batch"`
-	Phases          []TimetravelPhase `json:"phases"`
+	LiveAnswerBytes int `json:"live_answer_bytes"`
+	LoadInfo
+	Batch  int               `json:"raw_batch"`
+	Phases []TimetravelPhase `json:"phases"`
 	// TargetP99 is in milliseconds; MeetsTarget holds when every phase's
 	// ledger p99 is under it.
 	TargetP99   float64 `json:"target_p99_ms"`
@@ -163,6 +111,8 @@ type travelPhase struct {
 	points [][]travelPoint
 }
 
+func (ph *travelPhase) name() string { return fmt.Sprintf("%s, %d client(s)", ph.query, ph.clients) }
+
 // draw fills the phase's points from a seeded generator: at_seq draws a
 // sequence before the live one; as_of draws a time between the first and
 // the last event and resolves it as the ledger does (Current.SequenceAt).
@@ -194,6 +144,15 @@ type travelCounts struct {
 func (c *travelCounts) count(seq, every uint64) {
 	c.queries.Add(1)
 	c.replayed.Add(int64(seq - seq/every*every))
+}
+
+// mean is the mean number of events a query read, 0 without queries.
+func (c *travelCounts) mean() float64 {
+	q := c.queries.Load()
+	if q == 0 {
+		return 0
+	}
+	return round(float64(c.replayed.Load())/float64(q), 0)
 }
 
 // rawTravelWorker reads, for each point, the events from the checkpoint
@@ -245,8 +204,6 @@ func travelQuery(ph *travelPhase, every uint64, counts *travelCounts) func(*getW
 }
 
 func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Writer) (rep *TimetravelReport, err error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("bench timetravel: the run took longer than -timeout %s", cfg.Timeout))
-	defer cancel()
 	led, err := prepareLedger(ctx, cfg.Ledger, cfg.LedgerDir, cfg.TempDir, progress)
 	if err != nil {
 		return nil, errors.Join(err, context.Cause(ctx))
@@ -254,12 +211,8 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 	defer led.Close()
 
 	rep = &TimetravelReport{
-		Benchmark: "timetravel", Date: time.Now().UTC().Truncate(time.Second), Machine: thisMachine(), Ledger: led.Info,
-		CheckpointEvery: cfg.CheckpointEvery, Warmup: cfg.Warmup.Seconds(), Duration: cfg.Duration.Seconds(),
-		Count: cfg.Count, Rounds: cfg.Rounds, Batch: cfg.Batch, TargetP99: ms(cfg.TargetP99), MeetsTarget: true,
-	}
-	if cfg.Count > 0 {
-		rep.Duration = 0
+		About: about("timetravel"), Ledger: led.Info, KeyframeEvery: cfg.KeyframeEvery,
+		LoadInfo: newLoadInfo(cfg.load, cfg.Rounds), Batch: cfg.Batch, TargetP99: ms(cfg.TargetP99), MeetsTarget: true,
 	}
 	phases := []*travelPhase{{query: "at_seq", clients: 1}, {query: "as_of", asOf: true, clients: 1},
 		{query: "at_seq", clients: cfg.Clients}, {query: "as_of", asOf: true, clients: cfg.Clients}}
@@ -269,28 +222,24 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 	raws, apis := make([]outcome, len(phases)), make([]outcome, len(phases))
 	rawCounts, apiCounts := make([]travelCounts, len(phases)), make([]travelCounts, len(phases))
 	rep.Phases = make([]TimetravelPhase, len(phases))
-	l := load{Warmup: cfg.Warmup, Duration: cfg.Duration, Count: cfg.Count}
+	st := newSteps(ctx, "timetravel", cfg.Rounds, progress)
 	var opens time.Duration
 	for r := range cfg.Rounds {
 		// (b) first: the ledger resolves the points in time of this round.
 		fmt.Fprintf(progress, "bench timetravel: round %d/%d: opening the ledger (%d events)\n", r+1, cfg.Rounds, led.Info.Events)
-		bs, open, err := travelLedger(ctx, cfg, led, rep, phases, uint64(r), l, apiCounts, progress)
+		bs, open, err := travelLedger(st, r, cfg, led, rep, phases, apiCounts)
 		if err != nil {
-			return nil, fmt.Errorf("ledger: %w", errors.Join(err, context.Cause(ctx)))
+			return nil, err
 		}
 		opens += open
 		// (a) then, on the log alone: no projection in memory.
-		as, err := travelRaw(ctx, cfg, led, phases, r, l, rawCounts, progress)
+		as, err := travelRaw(st, r, cfg, led, phases, rawCounts)
 		if err != nil {
-			return nil, fmt.Errorf("raw JetStream: %w", errors.Join(err, context.Cause(ctx)))
+			return nil, err
 		}
 		for i := range phases {
 			raws[i], apis[i] = raws[i].add(as[i]), apis[i].add(bs[i])
-			rd := LoadRound{Raw: round(as[i].Rate(), 1), API: round(bs[i].Rate(), 1), P99: summarise(bs[i].Samples, "").P99}
-			if rd.Raw > 0 {
-				rd.Ratio = round(rd.API/rd.Raw, 3)
-			}
-			rep.Phases[i].PerRound = append(rep.Phases[i].PerRound, rd)
+			rep.Phases[i].PerRound = append(rep.Phases[i].PerRound, newLoadRound(as[i], bs[i]))
 		}
 	}
 	rep.OpenSeconds = round(opens.Seconds()/float64(cfg.Rounds), 2)
@@ -299,15 +248,8 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 		p.Query, p.Clients = ph.query, ph.clients
 		p.Raw = newLoadSide("an ordered consumer reading from the checkpoint at or before the point up to it", raws[i])
 		p.API = newLoadSide("GET /v1/roadmap?"+ph.query+"=...", apis[i])
-		if q := apiCounts[i].queries.Load(); q > 0 {
-			p.Replayed = round(float64(apiCounts[i].replayed.Load())/float64(q), 0)
-		}
-		if q := rawCounts[i].queries.Load(); q > 0 {
-			p.RawReplayed = round(float64(rawCounts[i].replayed.Load())/float64(q), 0)
-		}
-		if p.Raw.Rate > 0 {
-			p.Ratio = round(p.API.Rate/p.Raw.Rate, 3)
-		}
+		p.RawReplayed, p.Replayed = rawCounts[i].mean(), apiCounts[i].mean()
+		p.Ratio = ratio(p.API.Rate, p.Raw.Rate)
 		p.MeetsTarget = p.API.Ops > 0 && p.API.Latency.P99 < rep.TargetP99
 		rep.MeetsTarget = rep.MeetsTarget && p.MeetsTarget
 	}
@@ -315,14 +257,15 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 }
 
 // travelLedger opens the ledger as the serve command does, draws the
-// round's points, and runs the ledger's side of every phase. It returns
-// the outcomes and the time from open to ready.
-func travelLedger(ctx context.Context, cfg timetravelConfig, led *preparedLedger, rep *TimetravelReport, phases []*travelPhase,
-	r uint64, l load, counts []travelCounts, progress io.Writer) (_ []outcome, _ time.Duration, err error) {
+// round's points, and runs the ledger's side of every phase of round r. It
+// returns the outcomes and the time from open to ready.
+func travelLedger(st *steps, r int, cfg timetravelConfig, led *preparedLedger, rep *TimetravelReport, phases []*travelPhase,
+	counts []travelCounts) (_ []outcome, _ time.Duration, err error) {
+	ctx := st.ctx
 	start := time.Now()
-	ledger, err := serveLedger(ctx, app.Config{DataDir: led.DataDir, KeyframeEvery: cfg.CheckpointEvery})
+	ledger, err := serveLedger(ctx, app.Config{DataDir: led.DataDir, KeyframeEvery: cfg.KeyframeEvery}, nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("ledger: %w", errors.Join(err, context.Cause(ctx)))
 	}
 	defer func() { err = errors.Join(err, ledger.close(ctx)) }()
 	opened := time.Since(start)
@@ -345,47 +288,37 @@ func travelLedger(ctx context.Context, cfg timetravelConfig, led *preparedLedger
 		rep.LiveAnswerBytes = len(live)
 	}
 	outs := make([]outcome, len(phases))
+	s := side{name: "(b) ledger", profile: cfg.CPUProfile}
 	for i, ph := range phases {
-		ph.draw(cur, last, first, end, cfg.Seed, r<<8|uint64(i))
-		name := fmt.Sprintf("%s, %d client(s)", ph.query, ph.clients)
-		fmt.Fprintf(progress, "bench timetravel: round %d/%d: %s: (b) ledger\n", r+1, cfg.Rounds, name)
-		err := instrumented(r == 0 && i == 0, cfg.CPUProfile, "", func() (err error) {
-			outs[i], err = drive(ctx, l, getWorkers(ledger, ph.clients, travelQuery(ph, cfg.CheckpointEvery, &counts[i])))
-			return err
-		})
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", name, err)
+		ph.draw(cur, last, first, end, cfg.Seed, uint64(r)<<8|uint64(i))
+		workers := getWorkers(ledger, ph.clients, travelQuery(ph, cfg.KeyframeEvery, &counts[i]))
+		if outs[i], err = st.drive(r, s, ph.name(), cfg.load, workers); err != nil {
+			return nil, 0, err
 		}
 	}
 	return outs, opened, nil
 }
 
 // travelRaw opens the log alone, with the ledger's server options and
-// stream configuration, and runs the raw side of every phase on the points
-// the ledger's side asked for.
-func travelRaw(ctx context.Context, cfg timetravelConfig, led *preparedLedger, phases []*travelPhase,
-	r int, l load, counts []travelCounts, progress io.Writer) ([]outcome, error) {
-	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: led.DataDir, DuplicateWindow: shortDuplicateWindow})
+// stream configuration, and runs the raw side of every phase of round r on
+// the points the ledger's side asked for.
+func travelRaw(st *steps, r int, cfg timetravelConfig, led *preparedLedger, phases []*travelPhase, counts []travelCounts) ([]outcome, error) {
+	log, err := eventlog.Open(st.ctx, eventlog.Config{DataDir: led.DataDir, DuplicateWindow: shortDuplicateWindow})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("raw JetStream: %w", errors.Join(err, context.Cause(st.ctx)))
 	}
 	defer log.Close()
 	releaseMemory()
 	outs := make([]outcome, len(phases))
+	s := side{name: "(a) raw JetStream", profile: cfg.RawProfile}
 	for i, ph := range phases {
-		name := fmt.Sprintf("%s, %d client(s)", ph.query, ph.clients)
-		fmt.Fprintf(progress, "bench timetravel: round %d/%d: %s: (a) raw JetStream from the checkpoint\n", r+1, cfg.Rounds, name)
-		ws := make([]worker, ph.clients)
-		for k := range ws {
-			ws[k] = &rawTravelWorker{js: log.JetStream(), stream: log.Stream(), batch: cfg.Batch, every: cfg.CheckpointEvery,
+		workers := make([]worker, ph.clients)
+		for k := range workers {
+			workers[k] = &rawTravelWorker{js: log.JetStream(), stream: log.Stream(), batch: cfg.Batch, every: cfg.KeyframeEvery,
 				points: ph.points[k], counts: &counts[i]}
 		}
-		err := instrumented(r == 0 && i == 0, cfg.RawProfile, "", func() (err error) {
-			outs[i], err = drive(ctx, l, ws)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		if outs[i], err = st.drive(r, s, ph.name()+", from the checkpoint", cfg.load, workers); err != nil {
+			return nil, err
 		}
 	}
 	return outs, nil
@@ -410,51 +343,32 @@ func firstEventTime(ctx context.Context, log *eventlog.Log) (time.Time, error) {
 
 // WriteTable prints the report for people.
 func (r *TimetravelReport) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "roadmap bench timetravel, %s\n", r.Date.Format(time.RFC3339))
-	fmt.Fprintf(w, "machine: %s\n", r.Machine)
-	fmt.Fprintf(w, "ledger:  %s\n", r.Ledger)
-	if !r.Ledger.Cached {
-		fmt.Fprintf(w, "         generated in %.1fs (%.0f events/s), asynchronous publishes without fsync\n", r.Ledger.GenerateSeconds, r.Ledger.GenerateRate)
-	}
-	fmt.Fprintf(w, "         open to ready in %.1fs; a checkpoint every %d events; today's roadmap is %d bytes of JSON\n", r.OpenSeconds, r.CheckpointEvery, r.LiveAnswerBytes)
-	per := fmt.Sprintf("%gs measured", r.Duration)
-	if r.Count > 0 {
-		per = fmt.Sprintf("%d measured queries", r.Count)
-	}
-	fmt.Fprintf(w, "load:    per side and phase %gs warm-up, %s; %d round(s); random points, the same on both sides\n\n", r.Warmup, per, r.Rounds)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "query\tclients\tside\tqueries\trate/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tCPU ms/query\tevents read/query\t(b)/(a)\t")
+	r.writeHead(w)
+	r.Ledger.writeLines(w)
+	fmt.Fprintf(w, "         open to ready in %.1fs; a keyframe every %d events; today's roadmap is %d bytes of JSON\n", r.OpenSeconds, r.KeyframeEvery, r.LiveAnswerBytes)
+	fmt.Fprintf(w, "load:    per side and phase %s; %d round(s); random points, the same on both sides\n\n", r.measured("queries"), r.Rounds)
+	var rows, rounds []string
 	for _, p := range r.Phases {
 		for k, s := range []LoadSide{p.Raw, p.API} {
-			side, ratio, read := "(a) raw JetStream", "", p.RawReplayed
+			name, cell, read := "(a) raw JetStream", "", p.RawReplayed
 			if k == 1 {
-				side, ratio, read = "(b) ledger", fmt.Sprintf("%.3f", p.Ratio), p.Replayed
+				name, cell, read = "(b) ledger", fmt.Sprintf("%.3f", p.Ratio), p.Replayed
 			}
 			l := s.Latency
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%s\t\n", p.Query, p.Clients, side, s.Ops, s.Rate,
-				l.P50, l.P90, l.P99, l.Max, s.CPUPerOp/1e3, read, ratio)
+			rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%s\t", p.Query, p.Clients, name, s.Ops, s.Rate,
+				l.P50, l.P90, l.P99, l.Max, s.CPUPerOp/1e3, read, cell))
 		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if r.Rounds > 1 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "query\tclients\tround\t(a) rate/s\t(b) rate/s\t(b) p99 ms\t(b)/(a)\t")
-		for _, p := range r.Phases {
-			for i, rd := range p.PerRound {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.3f\t\n", p.Query, p.Clients, i+1, rd.Raw, rd.API, rd.P99, rd.Ratio)
+		for i, rd := range p.PerRound {
+			if r.Rounds > 1 {
+				rounds = append(rounds, fmt.Sprintf("%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.3f\t", p.Query, p.Clients, i+1, rd.Raw, rd.API, rd.P99, rd.Ratio))
 			}
 		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
 	}
-	verdict := "meets"
-	if !r.MeetsTarget {
-		verdict = "misses"
+	err := writeTables(w, table{"query\tclients\tside\tqueries\trate/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tCPU ms/query\tevents read/query\t(b)/(a)\t", rows},
+		"", table{"query\tclients\tround\t(a) rate/s\t(b) rate/s\t(b) p99 ms\t(b)/(a)\t", rounds})
+	if err != nil {
+		return err
 	}
-	_, err := fmt.Fprintf(w, "\nthe ledger's p99 %s the target of under %g ms in every phase\n", verdict, r.TargetP99)
+	_, err = fmt.Fprintf(w, "\nthe ledger's p99 %s the target of under %g ms in every phase\n", meets(r.MeetsTarget), r.TargetP99)
 	return err
 }

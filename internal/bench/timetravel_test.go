@@ -1,12 +1,9 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"math"
-	"strings"
 	"testing"
 	"time"
 )
@@ -15,14 +12,13 @@ import (
 // tiny ledger with checkpoints 400 events apart, and checks the report is
 // whole: every phase measured on both sides, over the same points.
 func TestTimetravelRunsAndReports(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
+	useTempDir(t)
 	cfg, err := parseTimetravel([]string{"-events", "3000", "-items", "100", "-products", "2", "-clients", "2",
 		"-warmup", "0s", "-count", "8", "-timeout", "30s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.CheckpointEvery = 400
+	cfg.KeyframeEvery = 400
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rep, err := measureTimetravel(ctx, cfg, io.Discard)
@@ -37,7 +33,7 @@ func TestTimetravelRunsAndReports(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatalf("the report does not read back: %v", err)
 	}
-	if rep.Benchmark != "timetravel" || rep.Ledger.Events != 3000 || rep.CheckpointEvery != 400 || rep.OpenSeconds <= 0 || rep.LiveAnswerBytes <= 0 || rep.Count != 8 {
+	if rep.Benchmark != "timetravel" || rep.Ledger.Events != 3000 || rep.KeyframeEvery != 400 || rep.OpenSeconds <= 0 || rep.LiveAnswerBytes <= 0 || rep.Count != 8 {
 		t.Errorf("report header: %+v", rep)
 	}
 	want := []struct {
@@ -57,9 +53,7 @@ func TestTimetravelRunsAndReports(t *testing.T) {
 		if p.Replayed < 0 || p.Replayed >= 400 || p.RawReplayed < 0 || p.RawReplayed >= 400 {
 			t.Errorf("%s: %v and %v events read per query, want fewer than between two checkpoints", p.Query, p.Replayed, p.RawReplayed)
 		}
-		if r := round(p.API.Rate/p.Raw.Rate, 3); p.Ratio <= 0 || math.Abs(p.Ratio-r) > 0.0015 {
-			t.Errorf("%s: ratio %v, want %v", p.Query, p.Ratio, r)
-		}
+		checkRatio(t, p.Query+": ", p.Ratio, p.API.Rate, p.Raw.Rate)
 		if p.MeetsTarget != (p.API.Latency.P99 < rep.TargetP99) || len(p.PerRound) != 1 {
 			t.Errorf("%s: meets %v with p99 %v; %d rounds", p.Query, p.MeetsTarget, p.API.Latency.P99, len(p.PerRound))
 		}
@@ -68,28 +62,10 @@ func TestTimetravelRunsAndReports(t *testing.T) {
 	if rep.MeetsTarget != meets || rep.TargetP99 != 200 {
 		t.Errorf("meets target %v, phases say %v", rep.MeetsTarget, meets)
 	}
-	var table bytes.Buffer
-	if err := rep.WriteTable(&table); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"at_seq", "as_of", "(a) raw JetStream", "(b) ledger", "p99 ms", "events read/query"} {
-		if !strings.Contains(table.String(), want) {
-			t.Errorf("the table lacks %q:\n%s", want, table.String())
-		}
-	}
-	assertEmpty(t, tmp)
+	checkTable(t, rep, "at_seq", "as_of", "(a) raw JetStream", "(b) ledger", "p99 ms", "events read/query")
 }
 
 func TestTimetravelRefusesBadFlags(t *testing.T) {
-	for _, args := range [][]string{
-		{"-clients", "0"},
-		{"-count", "-1"},
-		{"-rounds", "0"},
-		{"-events", "10"},
-		{"extra"},
-	} {
-		if _, err := parseTimetravel(args, io.Discard); err == nil {
-			t.Errorf("parseTimetravel(%q) accepted", args)
-		}
-	}
+	checkRefuses(t, parseTimetravel, []string{"-clients", "0"}, []string{"-count", "-1"}, []string{"-rounds", "0"},
+		[]string{"-events", "10"}, []string{"extra"})
 }

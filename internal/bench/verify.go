@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
@@ -22,27 +20,14 @@ import (
 
 // verifyBenchConfig is what the verify benchmark's flags say.
 type verifyBenchConfig struct {
-	Ledger     ledgerSpec
-	LedgerDir  string
-	Rounds     int
-	Batch      int
-	Timeout    time.Duration
-	Target     float64
-	JSON       bool
-	CPUProfile string
-	RawProfile string
-	TempDir    string
+	commonFlags
+	ledgerConfig
+	Target float64
 }
 
 func parseVerifyBench(args []string, stderr io.Writer) (verifyBenchConfig, error) {
 	var cfg verifyBenchConfig
-	var lf ledgerFlags
-	fs := flag.NewFlagSet("bench verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: roadmap bench verify [flags]
-
-Generates a ledger of -events events shaped like a real one (or reuses the one
+	fs := newFlagSet("verify", `Generates a ledger of -events events shaped like a real one (or reuses the one
 kept in -ledger-dir, such as the rebuild benchmark's), then measures, one
 after the other: (a) raw JetStream: an ordered consumer reading the whole
 stream and doing nothing with each message, on the log opened alone, and
@@ -52,52 +37,19 @@ serves it, a checkpoint of the whole log signed with its key, and the code of
 HTTP: every event's bytes and hash, every chain, the Merkle root. It prints
 both rates, the ratio (b)/(a) and the memory (b) took. With -rounds N it
 alternates (a) and (b) N times.
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	lf.register(fs, 1_000_000)
-	fs.IntVar(&cfg.Rounds, "rounds", 1, "times to alternate (a) and (b)")
-	fs.IntVar(&cfg.Batch, "batch", 4096, "messages the raw side's ordered consumer pulls at a time (the ledger's reads pull 4096)")
-	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "hard cap on the whole run, generation included")
+`, stderr)
+	cfg.commonFlags.register(fs, 10*time.Minute, "(b), the verify (server and verifier), of the first round", "(a) of the first round")
+	cfg.ledgerConfig.register(fs, 1_000_000)
 	fs.Float64Var(&cfg.Target, "target", 0.50, "ratio (b)/(a) the verifier should reach")
-	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of a table")
-	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of (b), the verify (server and verifier), of the first round to this file")
-	fs.StringVar(&cfg.RawProfile, "raw-cpuprofile", "", "write a CPU profile of (a) of the first round to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
-	cfg.Ledger, cfg.LedgerDir = lf.spec(), lf.dir
-	switch {
-	case fs.NArg() > 0:
-		return cfg, fmt.Errorf("bench verify takes no arguments, got %q", fs.Args())
-	case cfg.Rounds < 1 || cfg.Rounds > 100:
-		return cfg, fmt.Errorf("-rounds must be 1 to 100, got %d", cfg.Rounds)
-	case cfg.Batch < 1:
-		return cfg, errors.New("-batch must be positive")
-	case cfg.Timeout <= 0:
-		return cfg, errors.New("-timeout must be positive")
-	}
-	return cfg, cfg.Ledger.validate()
-}
-
-func runVerifyBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseVerifyBench(args, stderr)
-	if err != nil {
-		return err
-	}
-	return report(stdout, cfg.JSON, func() (tableWriter, error) { return measureVerify(ctx, cfg, stderr) })
+	return cfg, errors.Join(cfg.commonFlags.check(), cfg.ledgerConfig.resolve())
 }
 
 // VerifyReport is the result of the verify benchmark.
 type VerifyReport struct {
-	Benchmark string     `json:"benchmark"`
-	Date      time.Time  `json:"date"`
-	Machine   Machine    `json:"machine"`
-	Ledger    LedgerInfo `json:"generated_ledger"`
-	Rounds    int        `json:"rounds"`
-	Batch     int        `json:"raw_batch"`
+	WholeRead
 	// OpenSeconds is the ledger's mean time from open to ready, before (b)
 	// and outside its measure.
 	OpenSeconds float64 `json:"ledger_open_seconds"`
@@ -145,71 +97,54 @@ type VerifyRound struct {
 	Memory VerifyMemory `json:"verify_memory"`
 }
 
+// verified is what (b) of a verify round measured beside the read itself.
+type verified struct {
+	open time.Duration // from open to ready, outside the measure
+	mem  VerifyMemory
+}
+
 func measureVerify(ctx context.Context, cfg verifyBenchConfig, progress io.Writer) (*VerifyReport, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("bench verify: the run took longer than -timeout %s", cfg.Timeout))
-	defer cancel()
 	led, err := prepareLedger(ctx, cfg.Ledger, cfg.LedgerDir, cfg.TempDir, progress)
 	if err != nil {
 		return nil, errors.Join(err, context.Cause(ctx))
 	}
 	defer led.Close()
-	rep := &VerifyReport{
-		Benchmark: "verify", Date: time.Now().UTC().Truncate(time.Second), Machine: thisMachine(), Ledger: led.Info,
-		Rounds: cfg.Rounds, Batch: cfg.Batch, Target: cfg.Target,
-	}
+	rep := &VerifyReport{WholeRead: newWholeRead("verify", led, cfg.Rounds, cfg.Batch), Target: cfg.Target}
 	// The checkpoints' key lives in a temporary directory, not beside a
 	// cached ledger, and the checkpoint is signed without appending to the
 	// log: the ledger stays the one generated, for every benchmark that
 	// reuses it.
+	var res reads[verified]
 	err = withTempDir(cfg.TempDir, "roadmap-bench-verify-key-*", func(keyDir string) error {
 		signer, keyFile, err := benchSigner(keyDir)
 		if err != nil {
 			return err
 		}
-		events := led.Info.Events
-		var raw, ver readOutcome
-		var opens time.Duration
-		for i := range cfg.Rounds {
-			first := i == 0
-			fmt.Fprintf(progress, "bench verify: round %d/%d: (a) raw JetStream: ordered consumer over %d events\n", i+1, cfg.Rounds, events)
-			var a readOutcome
-			err := instrumented(first, cfg.RawProfile, "", func() (err error) {
-				a, err = rawRead(ctx, led.DataDir, events, cfg.Batch)
-				return err
+		st := newSteps(ctx, "verify", cfg.Rounds, progress)
+		res, err = readRounds(st, led, cfg.Batch,
+			side{name: "(a) raw JetStream", profile: cfg.RawProfile}, side{name: "(b) verify"},
+			fmt.Sprintf("serving the ledger, then checking its %d events over HTTP", led.Info.Events),
+			func(r int) (readOutcome, verified, error) {
+				return verifyRound(ctx, led.DataDir, keyFile, signer, r == 0, cfg, rep)
 			})
-			if err != nil {
-				return fmt.Errorf("raw JetStream: %w", errors.Join(err, context.Cause(ctx)))
-			}
-			raw = raw.add(a)
-
-			fmt.Fprintf(progress, "bench verify: round %d/%d: (b) verify: serving the ledger, then checking its %d events over HTTP\n", i+1, cfg.Rounds, events)
-			b, open, mem, err := verifyRound(ctx, led.DataDir, keyFile, signer, first, cfg, rep)
-			if err != nil {
-				return fmt.Errorf("verify: %w", errors.Join(err, context.Cause(ctx)))
-			}
-			opens += open
-			ver = ver.add(b)
-			rd := VerifyRound{Raw: round(a.rate(), 0), Verify: round(b.rate(), 0), Memory: mem}
-			if rd.Raw > 0 {
-				rd.Ratio = round(rd.Verify/rd.Raw, 3)
-			}
-			rep.PerRound = append(rep.PerRound, rd)
-			if mem.PeakRSSGrowth >= rep.Memory.PeakRSSGrowth {
-				rep.Memory = mem
-			}
-			fmt.Fprintf(progress, "bench verify: round %d/%d: (a) %.0f events/s, (b) %.0f events/s, ratio %.3f\n", i+1, cfg.Rounds, rd.Raw, rd.Verify, rd.Ratio)
-		}
-		rep.OpenSeconds = round(opens.Seconds()/float64(cfg.Rounds), 2)
-		rep.Raw = newReadSide("an ordered consumer reading every message and doing nothing with it", raw, cfg.Rounds)
-		rep.Verify = newReadSide("roadmap verify's checks of GET /v1/events from the served ledger, server and verifier in one process", ver, cfg.Rounds)
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if rep.Raw.Rate > 0 {
-		rep.Ratio = round(rep.Verify.Rate/rep.Raw.Rate, 3)
+	var opens time.Duration
+	for _, rd := range res.rounds {
+		raw, ver := round(rd.a.rate(), 0), round(rd.b.rate(), 0)
+		rep.PerRound = append(rep.PerRound, VerifyRound{Raw: raw, Verify: ver, Ratio: ratio(ver, raw), Memory: rd.m.mem})
+		if rd.m.mem.PeakRSSGrowth >= rep.Memory.PeakRSSGrowth {
+			rep.Memory = rd.m.mem
+		}
+		opens += rd.m.open
 	}
+	rep.OpenSeconds = round(opens.Seconds()/float64(cfg.Rounds), 2)
+	rep.Raw = newReadSide(rawReadWhat, res.raw, cfg.Rounds)
+	rep.Verify = newReadSide("roadmap verify's checks of GET /v1/events from the served ledger, server and verifier in one process", res.ledger, cfg.Rounds)
+	rep.Ratio = ratio(rep.Verify.Rate, rep.Raw.Rate)
 	rep.MeetsTarget = rep.Ratio >= cfg.Target
 	return rep, nil
 }
@@ -233,38 +168,28 @@ func benchSigner(dir string) (*proof.Signer, string, error) {
 // of roadmap verify, checking the ledger over HTTP against it with the
 // pinned key.
 func verifyRound(ctx context.Context, dir, keyFile string, signer *proof.Signer, first bool, cfg verifyBenchConfig, rep *VerifyReport) (
-	_ readOutcome, _ time.Duration, _ VerifyMemory, err error) {
-	var o readOutcome
+	o readOutcome, v verified, err error) {
 	start := time.Now()
-	a, err := app.Open(ctx, verifyLedger(dir, keyFile))
-	if err != nil {
-		return o, 0, VerifyMemory{}, err
-	}
-	if err := a.Runner.WaitReady(ctx); err != nil {
-		a.Close()
-		return o, 0, VerifyMemory{}, fmt.Errorf("projections not ready: %w", err)
-	}
-	opened := time.Since(start)
-	cp, err := a.Tree.Checkpoint(a.Origin, time.Now())
-	if err == nil && cp.Size != int64(a.Current.Sequence()) {
-		err = fmt.Errorf("the tree holds %d events, the projections %d", cp.Size, a.Current.Sequence())
-	}
-	var note []byte
-	if err == nil {
-		note, err = signer.Sign(cp)
-	}
-	var ledger *httpSide
-	if err == nil {
+	var cp proof.Checkpoint
+	ledger, err := serveLedger(ctx, verifyLedger(dir, keyFile), func(a *app.App) (http.Handler, error) {
+		var err error
+		cp, err = a.Tree.Checkpoint(a.Origin, time.Now())
+		if err == nil && cp.Size != int64(a.Current.Sequence()) {
+			err = fmt.Errorf("the tree holds %d events, the projections %d", cp.Size, a.Current.Sequence())
+		}
+		if err != nil {
+			return nil, err
+		}
 		// The log holds no checkpoint: the front answers this one as its
 		// latest.
-		ledger, err = serveHandler(ledgerFront(a.Handler, note))
-	}
+		note, err := signer.Sign(cp)
+		return ledgerFront(a.Handler, note), err
+	})
 	if err != nil {
-		a.Close()
-		return o, opened, VerifyMemory{}, err
+		return o, v, err
 	}
-	ledger.app = a
 	defer func() { err = errors.Join(err, ledger.close(ctx)) }()
+	v.open = time.Since(start)
 	rep.Checkpoint = cp.Size
 
 	counted := &countingTransport{base: &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 1}}
@@ -272,12 +197,11 @@ func verifyRound(ctx context.Context, dir, keyFile string, signer *proof.Signer,
 	remote := &verify.Remote{Server: ledger.base, Token: benchToken, Client: &http.Client{Transport: counted}}
 
 	releaseMemory()
-	var mem VerifyMemory
 	liveBefore := heapNow()
-	mem.RSSBefore = rssNow()
+	v.mem.RSSBefore = rssNow()
 	resetPeakRSS()
 	sampler := startHeapSampler(20 * time.Millisecond)
-	mem.HeapBefore = sampler.before
+	v.mem.HeapBefore = sampler.before
 	var res verify.Result
 	err = instrumented(first, cfg.CPUProfile, "", func() error {
 		cpu := processCPU()
@@ -287,24 +211,24 @@ func verifyRound(ctx context.Context, dir, keyFile string, signer *proof.Signer,
 		o.elapsed, o.cpu = time.Since(start), processCPU()-cpu
 		return err
 	})
-	mem.PeakHeapGrowth = sampler.stop()
+	v.mem.PeakHeapGrowth = sampler.stop()
 	runtime.GC()
-	mem.HeapRetained = int64(heapNow()) - int64(liveBefore)
+	v.mem.HeapRetained = int64(heapNow()) - int64(liveBefore)
 	if peak, _ := procMemory(); peak > 0 {
-		mem.PeakRSS = peak
-		if peak > mem.RSSBefore {
-			mem.PeakRSSGrowth = peak - mem.RSSBefore
+		v.mem.PeakRSS = peak
+		if peak > v.mem.RSSBefore {
+			v.mem.PeakRSSGrowth = peak - v.mem.RSSBefore
 		}
 	}
 	if err != nil {
-		return o, opened, mem, err
+		return o, v, err
 	}
 	if res.Events != cp.Size || res.Checkpoint.Size != cp.Size {
-		return o, opened, mem, fmt.Errorf("verified %d events against a checkpoint of size %d, want %d", res.Events, res.Checkpoint.Size, cp.Size)
+		return o, v, fmt.Errorf("verified %d events against a checkpoint of size %d, want %d", res.Events, res.Checkpoint.Size, cp.Size)
 	}
 	o.events = int(res.Events)
 	rep.LogBytes = counted.bytes()
-	return o, opened, mem, nil
+	return o, v, nil
 }
 
 // verifyLedger is the configuration the benchmark serves the ledger with.
@@ -431,48 +355,25 @@ func (h *heapSampler) stop() uint64 {
 
 // WriteTable prints the report for people.
 func (r *VerifyReport) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "roadmap bench verify, %s\n", r.Date.Format(time.RFC3339))
-	fmt.Fprintf(w, "machine: %s\n", r.Machine)
-	fmt.Fprintf(w, "ledger:  %s\n", r.Ledger)
-	if r.Ledger.Cached {
-		fmt.Fprintln(w, "         reused from -ledger-dir")
-	} else {
-		fmt.Fprintf(w, "         generated in %.1fs (%.0f events/s), asynchronous publishes without fsync\n", r.Ledger.GenerateSeconds, r.Ledger.GenerateRate)
-	}
-	fmt.Fprintf(w, "         served on 127.0.0.1, open to ready in %.1fs (not measured); checkpoint of size %d; raw log %.0f MiB over HTTP\n",
+	r.writeHead(w)
+	fmt.Fprintf(w, "(b):     the ledger served on 127.0.0.1, open to ready in %.1fs (not measured); checkpoint of size %d; raw log %.0f MiB over HTTP\n\n",
 		r.OpenSeconds, r.Checkpoint, float64(r.LogBytes)/(1<<20))
-	fmt.Fprintf(w, "rounds:  %d; raw side pulls %d messages at a time\n\n", r.Rounds, r.Batch)
-
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "side\tevents\tseconds\tevents/s\tCPU µs/event\tcores\t")
-	for _, s := range []struct {
-		name string
-		side ReadSide
-	}{{"(a) raw JetStream read", r.Raw}, {"(b) verify over HTTP", r.Verify}} {
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t\n", s.name, s.side.Events, s.side.Seconds, s.side.Rate, s.side.CPUPerEvent, s.side.Cores)
-	}
-	if err := tw.Flush(); err != nil {
+	err := writeReadTables(w, r.Raw, r.Verify, "(b) verify over HTTP", false,
+		"((b)'s CPU is the server's and the verifier's, in one process)",
+		table{"round\t(a) events/s\t(b) events/s\t(b)/(a)\t(b) peak RSS growth MiB\t", roundRows(r.PerRound)})
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "((b)'s CPU is the server's and the verifier's, in one process)")
-	if len(r.PerRound) > 1 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "round\t(a) events/s\t(b) events/s\t(b)/(a)\t(b) peak RSS growth MiB\t")
-		for i, rd := range r.PerRound {
-			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.3f\t%.0f\t\n", i+1, rd.Raw, rd.Verify, rd.Ratio, mib(rd.Memory.PeakRSSGrowth))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	m := r.Memory
-	fmt.Fprintf(w, "\nmemory of (b): peak RSS %.0f MiB, %.0f MiB above the served ledger's %.0f MiB before it; Go heap at most %.0f MiB above its %.0f MiB before it (garbage not yet collected); live heap after it %+.1f MiB\n",
+	_, err = fmt.Fprintf(w, "\nmemory of (b): %s\n", r.Memory)
+	return errors.Join(err, writeRatio(w, r.Ratio, r.Target, r.MeetsTarget))
+}
+
+// String describes what the verify took, for people.
+func (m VerifyMemory) String() string {
+	return fmt.Sprintf("peak RSS %.0f MiB, %.0f MiB above the served ledger's %.0f MiB before it; Go heap at most %.0f MiB above its %.0f MiB before it (garbage not yet collected); live heap after it %+.1f MiB",
 		mib(m.PeakRSS), mib(m.PeakRSSGrowth), mib(m.RSSBefore), mib(m.PeakHeapGrowth), mib(m.HeapBefore), float64(m.HeapRetained)/(1<<20))
-	verdict := "meets"
-	if !r.MeetsTarget {
-		verdict = "misses"
-	}
-	_, err := fmt.Fprintf(w, "ratio (b)/(a): %.3f (%.0f%%), which %s the target of %.0f%%\n", r.Ratio, r.Ratio*100, verdict, r.Target*100)
-	return err
+}
+
+func (rd VerifyRound) row(i int) string {
+	return fmt.Sprintf("%d\t%.0f\t%.0f\t%.3f\t%.0f\t", i+1, rd.Raw, rd.Verify, rd.Ratio, mib(rd.Memory.PeakRSSGrowth))
 }

@@ -1,16 +1,11 @@
 package bench
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
-	"time"
 )
 
 // TestVerifyRunsAndReports runs the verify benchmark end to end on a tiny
@@ -18,19 +13,8 @@ import (
 // both sides read every event in both rounds, the verifier checked the
 // whole log against a checkpoint of its size, and nothing is left behind.
 func TestVerifyRunsAndReports(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	var stdout, stderr bytes.Buffer
-	args := []string{"verify", "-events", "3000", "-items", "100", "-products", "3", "-rounds", "2", "-timeout", "30s", "-json"}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := Run(ctx, args, &stdout, &stderr); err != nil {
-		t.Fatalf("Run: %v\nstderr: %s", err, stderr.String())
-	}
 	var rep VerifyReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("the -json output is not a report: %v\n%s", err, stdout.String())
-	}
+	runJSON(t, &rep, "verify", "-events", "3000", "-items", "100", "-products", "3", "-rounds", "2")
 	if rep.Benchmark != "verify" || rep.Rounds != 2 || rep.Batch != 4096 || rep.Ledger.Events != 3000 || rep.OpenSeconds <= 0 {
 		t.Errorf("report header: %+v", rep)
 	}
@@ -42,34 +26,11 @@ func TestVerifyRunsAndReports(t *testing.T) {
 	if min := int64(3000 * (rep.Ledger.BodyBytes + 20)); rep.LogBytes < min {
 		t.Errorf("%d bytes of raw log, want at least %d", rep.LogBytes, min)
 	}
-	for name, s := range map[string]ReadSide{"raw": rep.Raw, "verify": rep.Verify} {
-		if s.Events != 6000 || s.Seconds <= 0 || s.Rate <= 0 || s.What == "" {
-			t.Errorf("%s: %+v, want 6000 events (two rounds) at a positive rate", name, s)
-		}
-	}
-	if want := round(rep.Verify.Rate/rep.Raw.Rate, 3); rep.Ratio <= 0 || math.Abs(rep.Ratio-want) > 0.0015 {
-		t.Errorf("ratio %v, want (b)/(a) = %v", rep.Ratio, want)
-	}
-	if rep.MeetsTarget != (rep.Ratio >= rep.Target) || rep.Target != 0.5 {
-		t.Errorf("meets target %v with ratio %v and target %v", rep.MeetsTarget, rep.Ratio, rep.Target)
-	}
-	if len(rep.PerRound) != 2 {
-		t.Errorf("per round %+v, want two", rep.PerRound)
-	}
+	checkReadSides(t, rep.Raw, rep.Verify, rep.Ratio, rep.Target, rep.MeetsTarget, len(rep.PerRound))
 	if m := rep.Memory; m.HeapBefore == 0 || (m.PeakRSS > 0 && m.RSSBefore == 0) {
 		t.Errorf("memory %+v", m)
 	}
-
-	var table bytes.Buffer
-	if err := rep.WriteTable(&table); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"(a) raw JetStream read", "(b) verify over HTTP", "events/s", "CPU µs/event", "ratio (b)/(a):", "round", "memory of (b)"} {
-		if !strings.Contains(table.String(), want) {
-			t.Errorf("the table lacks %q:\n%s", want, table.String())
-		}
-	}
-	assertEmpty(t, tmp)
+	checkTable(t, &rep, "(a) raw JetStream read", "(b) verify over HTTP", "events/s", "CPU µs/event", "ratio (b)/(a):", "round", "memory of (b)")
 }
 
 // TestLedgerFront checks what stands before the served ledger: without the
@@ -119,15 +80,6 @@ func TestLedgerFront(t *testing.T) {
 }
 
 func TestVerifyBenchRefusesBadFlags(t *testing.T) {
-	for _, args := range [][]string{
-		{"-events", "10"},
-		{"-rounds", "0"},
-		{"-batch", "0"},
-		{"-timeout", "0s"},
-		{"extra"},
-	} {
-		if _, err := parseVerifyBench(args, io.Discard); err == nil {
-			t.Errorf("parseVerifyBench(%q) accepted", args)
-		}
-	}
+	checkRefuses(t, parseVerifyBench, []string{"-events", "10"}, []string{"-rounds", "0"}, []string{"-batch", "0"},
+		[]string{"-timeout", "0s"}, []string{"extra"})
 }

@@ -3,79 +3,45 @@ package bench
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
-	"math"
-	"os"
-	"runtime/pprof"
-	"runtime/trace"
 	"slices"
-	"text/tabwriter"
 	"time"
 )
 
 // writeConfig is what the write benchmark's flags say.
 type writeConfig struct {
-	Clients      int
-	Warmup       time.Duration
-	Duration     time.Duration
-	Count        int
-	Rounds       int
-	Timeout      time.Duration
+	commonFlags
+	loadFlags
 	PayloadBytes int
 	Products     int
 	Probe        time.Duration
 	Target       float64
-	JSON         bool
-	CPUProfile   string
-	RawProfile   string
 	Trace        string
 	RawTrace     string
-	// TempDir is where the data directories are made; the system's
-	// temporary directory when empty.
-	TempDir string
 }
 
 func parseWrite(args []string, stderr io.Writer) (writeConfig, error) {
 	var cfg writeConfig
-	fs := flag.NewFlagSet("bench write", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: roadmap bench write [flags]
-
-Measures, one after the other on this machine, (a) raw JetStream: synchronous
+	fs := newFlagSet("write", `Measures, one after the other on this machine, (a) raw JetStream: synchronous
 publishes to the ledger's stream on a fresh embedded server, and (b) decisions
 through the ledger's HTTP API on another fresh one, with the same number of
 concurrent clients, and prints both rates, their latencies and the ratio
 (b)/(a). With -rounds N it alternates (a) and (b) N times and pools them.
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	fs.IntVar(&cfg.Clients, "clients", 16, "concurrent synchronous clients on each side")
-	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "unmeasured warm-up on each side, each round")
-	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time on each side, each round (ignored with -count)")
-	fs.IntVar(&cfg.Count, "count", 0, "measure exactly this many operations on each side, each round, instead of -duration")
-	fs.IntVar(&cfg.Rounds, "rounds", 1, "times to alternate (a) and (b); more rounds average out a noisy disk")
-	fs.DurationVar(&cfg.Timeout, "timeout", 5*time.Minute, "hard cap on the whole run")
+`, stderr)
+	cfg.commonFlags.register(fs, 5*time.Minute, "the API side of the first round (warm-up included)", "the raw side of the first round")
+	cfg.loadFlags.register(fs, "concurrent synchronous clients on each side", 16, 2*time.Second, 10*time.Second, "each round")
 	fs.IntVar(&cfg.PayloadBytes, "payload", 600, "bytes of each raw JetStream message (the API side's events average about 600)")
 	fs.IntVar(&cfg.Products, "products", 16, "products the API side's items are spread over, round robin by client (one horizon list per product and horizon)")
 	fs.DurationVar(&cfg.Probe, "disk-probe", time.Second, "time spent measuring the disk's write+fsync rate each round (0 skips it)")
 	fs.Float64Var(&cfg.Target, "target", 0.70, "ratio (b)/(a) the ledger should reach")
-	fs.BoolVar(&cfg.JSON, "json", false, "print the results as JSON instead of a table")
-	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the API side of the first round (warm-up included) to this file")
-	fs.StringVar(&cfg.RawProfile, "raw-cpuprofile", "", "write a CPU profile of the raw side of the first round to this file")
 	fs.StringVar(&cfg.Trace, "trace", "", "write an execution trace of the API side of the first round to this file")
 	fs.StringVar(&cfg.RawTrace, "raw-trace", "", "write an execution trace of the raw side of the first round to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return cfg, fmt.Errorf("bench write takes no arguments, got %q", fs.Args())
 	case cfg.PayloadBytes < 64 || cfg.PayloadBytes > 1<<20:
 		return cfg, fmt.Errorf("-payload must be 64 to %d bytes, got %d", 1<<20, cfg.PayloadBytes)
 	case cfg.Products < 1:
@@ -83,31 +49,16 @@ Flags:
 	case cfg.Probe < 0:
 		return cfg, errors.New("-disk-probe must not be negative")
 	}
-	return cfg, checkLoad(cfg.Clients, 1024, cfg.Warmup, cfg.Duration, cfg.Count, cfg.Rounds, cfg.Timeout)
-}
-
-func runWrite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseWrite(args, stderr)
-	if err != nil {
-		return err
-	}
-	return report(stdout, cfg.JSON, func() (tableWriter, error) { return measureWrite(ctx, cfg, stderr) })
+	return cfg, errors.Join(cfg.commonFlags.check(), cfg.loadFlags.check(1024))
 }
 
 // WriteReport is the result of the write benchmark.
 type WriteReport struct {
-	Benchmark string    `json:"benchmark"`
-	Date      time.Time `json:"date"`
-	Machine   Machine   `json:"machine"`
-	Clients   int       `json:"clients"`
-	// Warmup and Duration are per side and round, in seconds; Duration is 0
-	// and Count the operations per side and round when the run was counted.
-	Warmup       float64 `json:"warmup_seconds"`
-	Duration     float64 `json:"duration_seconds"`
-	Count        int     `json:"count"`
-	Rounds       int     `json:"rounds"`
-	PayloadBytes int     `json:"raw_payload_bytes"`
-	Products     int     `json:"products"`
+	About
+	Clients int `json:"clients"`
+	LoadInfo
+	PayloadBytes int `json:"raw_payload_bytes"`
+	Products     int `json:"products"`
 	// DiskFsyncs is the median of the rounds' disk probes: one writer's
 	// write+fsync per second in the same file system, 0 when skipped.
 	DiskFsyncs float64 `json:"disk_fsyncs_per_second"`
@@ -162,27 +113,17 @@ func newSide(what, unit string, o outcome, ops ...string) Side {
 // each on a fresh data directory removed afterwards, and reports both.
 // Progress goes to progress.
 func measureWrite(ctx context.Context, cfg writeConfig, progress io.Writer) (*WriteReport, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("bench write: the run took longer than -timeout %s", cfg.Timeout))
-	defer cancel()
-	l := load{Warmup: cfg.Warmup, Duration: cfg.Duration, Count: cfg.Count}
-	span := fmt.Sprintf("%s warm-up + %s", cfg.Warmup, cfg.Duration)
-	if cfg.Count > 0 {
-		span = fmt.Sprintf("%s warm-up + %d operations", cfg.Warmup, cfg.Count)
-	}
 	rep := &WriteReport{
-		Benchmark: "write", Date: time.Now().UTC().Truncate(time.Second), Machine: thisMachine(),
-		Clients: cfg.Clients, Warmup: cfg.Warmup.Seconds(), Duration: cfg.Duration.Seconds(), Count: cfg.Count,
-		Rounds: cfg.Rounds, PayloadBytes: cfg.PayloadBytes, Products: cfg.Products, Target: cfg.Target,
+		About: about("write"), Clients: cfg.Clients, LoadInfo: newLoadInfo(cfg.load, cfg.Rounds),
+		PayloadBytes: cfg.PayloadBytes, Products: cfg.Products, Target: cfg.Target,
 	}
-	if cfg.Count > 0 {
-		rep.Duration = 0
-	}
-
+	st := newSteps(ctx, "write", cfg.Rounds, progress)
+	rawSide := side{name: "(a) raw JetStream", profile: cfg.RawProfile, trace: cfg.RawTrace}
+	apiSide := side{name: "(b) HTTP API", profile: cfg.CPUProfile, trace: cfg.Trace}
 	var raw, api outcome
 	var rawStored, apiStored float64
 	var probes []float64
-	for i := range cfg.Rounds {
-		first := i == 0
+	for r := range cfg.Rounds {
 		var rd Round
 		if cfg.Probe > 0 {
 			p, err := probeDisk(cfg.TempDir, cfg.PayloadBytes, cfg.Probe)
@@ -191,56 +132,24 @@ func measureWrite(ctx context.Context, cfg writeConfig, progress io.Writer) (*Wr
 			}
 			rd.DiskFsyncs = round(p, 0)
 			probes = append(probes, p)
-			fmt.Fprintf(progress, "bench write: round %d/%d: disk: %.0f write+fsync/s\n", i+1, cfg.Rounds, p)
+			fmt.Fprintf(progress, "bench write: round %d/%d: disk: %.0f write+fsync/s\n", r+1, cfg.Rounds, p)
 		}
-
-		fmt.Fprintf(progress, "bench write: round %d/%d: (a) raw JetStream, %d publishers, %s\n", i+1, cfg.Rounds, cfg.Clients, span)
-		var o outcome
-		err := withTempDir(cfg.TempDir, "roadmap-bench-raw-*", func(dir string) error {
-			side, err := openRaw(ctx, dir, cfg.PayloadBytes)
-			if err != nil {
-				return fmt.Errorf("raw JetStream: %w", err)
-			}
-			defer side.close()
-			err = instrumented(first, cfg.RawProfile, cfg.RawTrace, func() error {
-				o, err = drive(ctx, l, side.workers(cfg.Clients))
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("raw JetStream: %w", errors.Join(err, context.Cause(ctx)))
-			}
-			rawStored, err = side.storedBytes(ctx)
-			return err
+		a, stored, err := measureWriteSide(st, r, rawSide, cfg, func(dir string) (writeSide, error) {
+			return openRaw(ctx, dir, cfg.PayloadBytes)
 		})
 		if err != nil {
 			return nil, err
 		}
-		raw, rd.Raw = raw.add(o), round(o.Rate(), 1)
-
-		fmt.Fprintf(progress, "bench write: round %d/%d: (b) HTTP API, %d clients, %s\n", i+1, cfg.Rounds, cfg.Clients, span)
-		err = withTempDir(cfg.TempDir, "roadmap-bench-api-*", func(dir string) (err error) {
-			side, err := openAPI(ctx, dir, cfg.Products)
-			if err != nil {
-				return fmt.Errorf("ledger: %w", err)
-			}
-			defer func() { err = errors.Join(err, side.close(ctx)) }()
-			err = instrumented(first, cfg.CPUProfile, cfg.Trace, func() error {
-				o, err = drive(ctx, l, side.workers(cfg.Clients))
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("HTTP API: %w", errors.Join(err, context.Cause(ctx)))
-			}
-			apiStored, err = side.storedBytes(ctx)
-			return err
+		raw, rawStored = raw.add(a), stored
+		b, stored, err := measureWriteSide(st, r, apiSide, cfg, func(dir string) (writeSide, error) {
+			return openAPI(ctx, dir, cfg.Products)
 		})
 		if err != nil {
 			return nil, err
 		}
-		api, rd.API = api.add(o), round(o.Rate(), 1)
-		if rd.Raw > 0 {
-			rd.Ratio = round(rd.API/rd.Raw, 3)
-		}
+		api, apiStored = api.add(b), stored
+		rd.Raw, rd.API = round(a.Rate(), 1), round(b.Rate(), 1)
+		rd.Ratio = ratio(rd.API, rd.Raw)
 		rep.PerRound = append(rep.PerRound, rd)
 	}
 
@@ -253,113 +162,72 @@ func measureWrite(ctx context.Context, cfg writeConfig, progress io.Writer) (*Wr
 	if len(probes) > 0 {
 		rep.DiskFsyncs = round(median(probes), 0)
 	}
-	if rep.Raw.Rate > 0 {
-		rep.Ratio = round(rep.API.Rate/rep.Raw.Rate, 3)
-	}
+	rep.Ratio = ratio(rep.API.Rate, rep.Raw.Rate)
 	rep.MeetsTarget = rep.Ratio >= cfg.Target
 	return rep, nil
 }
 
+// writeSide is a side of the write benchmark, opened on a data directory
+// of its own.
+type writeSide interface {
+	workers(n int) []worker
+	storedBytes(ctx context.Context) (float64, error)
+	close(ctx context.Context) error
+}
+
+// measureWriteSide opens a side on a fresh data directory, drives its
+// clients in one step of round r, and returns what they did and the
+// stream's stored bytes per message. The directory is removed afterwards.
+func measureWriteSide(st *steps, r int, s side, cfg writeConfig, open func(dir string) (writeSide, error)) (o outcome, stored float64, err error) {
+	what := fmt.Sprintf("%d clients, %s", cfg.Clients, newLoadInfo(cfg.load, cfg.Rounds).measured("operations"))
+	err = withTempDir(cfg.TempDir, "roadmap-bench-write-*", func(dir string) (err error) {
+		ws, err := open(dir)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		defer func() { err = errors.Join(err, ws.close(st.ctx)) }()
+		if o, err = st.drive(r, s, what, cfg.load, ws.workers(cfg.Clients)); err != nil {
+			return err
+		}
+		stored, err = ws.storedBytes(st.ctx)
+		return err
+	})
+	return o, stored, err
+}
+
 // WriteTable prints the report for people.
 func (r *WriteReport) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "roadmap bench write, %s\n", r.Date.Format(time.RFC3339))
-	fmt.Fprintf(w, "machine: %s\n", r.Machine)
-	per := fmt.Sprintf("%gs measured", r.Duration)
-	if r.Count > 0 {
-		per = fmt.Sprintf("%d measured operations", r.Count)
-	}
-	fmt.Fprintf(w, "load:    %d concurrent clients per side; per side and round %gs warm-up, %s; %d round(s)\n", r.Clients, r.Warmup, per, r.Rounds)
+	r.writeHead(w)
+	fmt.Fprintf(w, "load:    %d concurrent clients per side; per side and round %s; %d round(s)\n", r.Clients, r.measured("operations"), r.Rounds)
 	if r.DiskFsyncs > 0 {
 		fmt.Fprintf(w, "disk:    %.0f write+fsync/s by one writer appending to a file (a rough reference for one fsync per write)\n", r.DiskFsyncs)
 	}
 	fmt.Fprintln(w)
-
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "side\toperations\tseconds\trate/s\tp50 ms\tp99 ms\tCPU µs/op\tstored B/msg\t")
-	for _, s := range []struct {
-		name string
-		side Side
-	}{{"(a) raw JetStream", r.Raw}, {"(b) HTTP API", r.API}} {
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t\n", s.name, s.side.Ops, s.side.Seconds, s.side.Rate,
-			s.side.Latency.P50, s.side.Latency.P99, s.side.CPUPerOp, s.side.StoredBytes)
-	}
-	fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t")
-	fmt.Fprintln(tw, "by operation\toperations\t\t\tp50 ms\tp99 ms\tmax ms\t\t")
+	rows := []string{r.Raw.row("(a) raw JetStream"), r.API.row("(b) HTTP API"), "\t\t\t\t\t\t\t\t",
+		"by operation\toperations\t\t\tp50 ms\tp99 ms\tmax ms\t\t"}
 	for _, s := range []Side{r.Raw, r.API} {
 		for _, op := range slices.Sorted(maps.Keys(s.ByOp)) {
 			l := s.ByOp[op]
-			fmt.Fprintf(tw, "%s\t%d\t\t\t%.2f\t%.2f\t%.2f\t\t\n", op, l.Ops, l.P50, l.P99, l.Max)
+			rows = append(rows, fmt.Sprintf("%s\t%d\t\t\t%.2f\t%.2f\t%.2f\t\t", op, l.Ops, l.P50, l.P99, l.Max))
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(r.PerRound) > 1 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "round\tdisk fsync/s\t(a) rate/s\t(b) rate/s\t(b)/(a)\t")
-		for i, rd := range r.PerRound {
-			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.3f\t\n", i+1, rd.DiskFsyncs, rd.Raw, rd.API, rd.Ratio)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	verdict := "meets"
-	if !r.MeetsTarget {
-		verdict = "is below"
-	}
-	_, err := fmt.Fprintf(w, "\nratio (b)/(a): %.3f (%.0f%%), which %s the target of %.0f%%\n", r.Ratio, r.Ratio*100, verdict, r.Target*100)
-	return err
-}
-
-// withTempDir runs fn with a fresh directory under parent and removes it
-// afterwards.
-func withTempDir(parent, pattern string, fn func(dir string) error) error {
-	dir, err := os.MkdirTemp(parent, pattern)
+	err := writeTables(w, table{"side\toperations\tseconds\trate/s\tp50 ms\tp99 ms\tCPU µs/op\tstored B/msg\t", rows},
+		"", table{"round\tdisk fsync/s\t(a) rate/s\t(b) rate/s\t(b)/(a)\t", roundRows(r.PerRound)})
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	return fn(dir)
+	fmt.Fprintln(w)
+	return writeRatio(w, r.Ratio, r.Target, r.MeetsTarget)
 }
 
-// instrumented runs fn under the CPU profiler when profile is set and the
-// execution tracer when tracePath is set, if on is true; else it just runs
-// fn.
-func instrumented(on bool, profile, tracePath string, fn func() error) (err error) {
-	if !on {
-		return fn()
-	}
-	if profile != "" {
-		f, err := os.Create(profile)
-		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			err = errors.Join(err, f.Close())
-		}()
-	}
-	if tracePath != "" {
-		f, err := os.Create(tracePath)
-		if err != nil {
-			return fmt.Errorf("trace: %w", err)
-		}
-		if err := trace.Start(f); err != nil {
-			f.Close()
-			return fmt.Errorf("trace: %w", err)
-		}
-		defer func() {
-			trace.Stop()
-			err = errors.Join(err, f.Close())
-		}()
-	}
-	return fn()
+func (rd Round) row(i int) string {
+	return fmt.Sprintf("%d\t%.0f\t%.0f\t%.0f\t%.3f\t", i+1, rd.DiskFsyncs, rd.Raw, rd.API, rd.Ratio)
+}
+
+// row is the side's row in the report's table of sides.
+func (s Side) row(name string) string {
+	return fmt.Sprintf("%s\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t", name, s.Ops, s.Seconds, s.Rate,
+		s.Latency.P50, s.Latency.P99, s.CPUPerOp, s.StoredBytes)
 }
 
 func median(xs []float64) float64 {
@@ -368,9 +236,4 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func round(v float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(v*p) / p
 }
