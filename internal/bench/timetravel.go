@@ -27,7 +27,7 @@ type timetravelConfig struct {
 	Seed      uint64
 	TargetP99 time.Duration
 	// KeyframeEvery is how many events apart the projections keep their
-	// checkpoints; projections.KeyframeEvery unless a test makes it small.
+	// keyframes; projections.KeyframeEvery unless a test makes it small.
 	KeyframeEvery uint64
 }
 
@@ -39,7 +39,7 @@ command does, and asks for the roadmap in the past at random points:
 GET /v1/roadmap?at_seq=N and GET /v1/roadmap?as_of=T, first from one client,
 then from -clients concurrent ones. Beside each, (a) raw JetStream does the
 least work the same answer needs, on the same points: an ordered consumer
-reading the events from the nearest checkpoint at or before N up to N, on the
+reading the events from the nearest keyframe at or before N up to N, on the
 log opened alone. It prints the latencies of both sides and the ratio of
 their rates. Each round opens the ledger (b), then the log alone (a).
 `, stderr)
@@ -81,7 +81,7 @@ type TimetravelPhase struct {
 	Raw     LoadSide `json:"raw_jetstream"`
 	API     LoadSide `json:"api"`
 	// Replayed and RawReplayed are the mean number of events each query of
-	// the side read from the log (from the checkpoint at or before its point
+	// the side read from the log (from the keyframe at or before its point
 	// up to it); they differ only by how many points each side got through.
 	Replayed    float64 `json:"mean_events_replayed"`
 	RawReplayed float64 `json:"raw_mean_events_read"`
@@ -155,7 +155,7 @@ func (c *travelCounts) mean() float64 {
 	return round(float64(c.replayed.Load())/float64(q), 0)
 }
 
-// rawTravelWorker reads, for each point, the events from the checkpoint
+// rawTravelWorker reads, for each point, the events from the keyframe
 // at or before it up to it: what the ledger must read from the log to
 // answer, and nothing else.
 type rawTravelWorker struct {
@@ -246,7 +246,7 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 	for i, ph := range phases {
 		p := &rep.Phases[i]
 		p.Query, p.Clients = ph.query, ph.clients
-		p.Raw = newLoadSide("an ordered consumer reading from the checkpoint at or before the point up to it", raws[i])
+		p.Raw = newLoadSide("an ordered consumer reading from the keyframe at or before the point up to it", raws[i])
 		p.API = newLoadSide("GET /v1/roadmap?"+ph.query+"=...", apis[i])
 		p.RawReplayed, p.Replayed = rawCounts[i].mean(), apiCounts[i].mean()
 		p.Ratio = ratio(p.API.Rate, p.Raw.Rate)
@@ -317,7 +317,7 @@ func travelRaw(st *steps, r int, cfg timetravelConfig, led *preparedLedger, phas
 			workers[k] = &rawTravelWorker{js: log.JetStream(), stream: log.Stream(), batch: cfg.Batch, every: cfg.KeyframeEvery,
 				points: ph.points[k], counts: &counts[i]}
 		}
-		if outs[i], err = st.drive(r, s, ph.name()+", from the checkpoint", cfg.load, workers); err != nil {
+		if outs[i], err = st.drive(r, s, ph.name()+", from the keyframe", cfg.load, workers); err != nil {
 			return nil, err
 		}
 	}
