@@ -62,20 +62,20 @@ var itemIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 
 // historyJSON is the answer of GET /v1/items/{id}/history.
 type historyJSON struct {
-	ItemID  string                   `json:"item_id"`
-	History []projections.AuditEvent `json:"history"`
+	ItemID  string           `json:"item_id"`
+	History []auditEventJSON `json:"history"`
 }
 
 // whyJSON is the answer of GET /v1/items/{id}/why.
 type whyJSON struct {
-	Sequence uint64               `json:"sequence"`
-	Item     *projections.WhyNode `json:"item"`
+	Sequence uint64       `json:"sequence"`
+	Item     *whyNodeJSON `json:"item"`
 }
 
 // auditPageJSON is a JSON page of GET /v1/audit.
 type auditPageJSON struct {
-	Events []projections.AuditEvent `json:"events"`
-	Next   *string                  `json:"next"`
+	Events []auditEventJSON `json:"events"`
+	Next   *string          `json:"next"`
 }
 
 // errStopRead ends a read of the log early.
@@ -125,9 +125,9 @@ func (s *Server) itemHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := historyJSON{ItemID: id, History: make([]projections.AuditEvent, 0, len(records))}
+	out := historyJSON{ItemID: id, History: make([]auditEventJSON, 0, len(records))}
 	for _, r := range records {
-		out.History = append(out.History, projections.NewAuditEvent(r))
+		out.History = append(out.History, auditEventWire(projections.NewAuditEvent(r)))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -183,7 +183,7 @@ func (s *Server) itemWhy(c echo.Context) error {
 			}
 		}
 	}
-	return c.JSON(http.StatusOK, whyJSON{Sequence: seq, Item: root})
+	return c.JSON(http.StatusOK, whyJSON{Sequence: seq, Item: whyNodeWire(root)})
 }
 
 // whyNode is the node of the why chain for an item, without its parent and
@@ -450,9 +450,9 @@ func (s *Server) audit(c echo.Context) error {
 		if limit == 0 {
 			limit = auditDefaultLimit
 		}
-		page := auditPageJSON{Events: []projections.AuditEvent{}}
+		page := auditPageJSON{Events: []auditEventJSON{}}
 		err := s.scanAudit(c.Request().Context(), q, from, to, func(r projections.Record) (bool, error) {
-			page.Events = append(page.Events, projections.NewAuditEvent(r))
+			page.Events = append(page.Events, auditEventWire(projections.NewAuditEvent(r)))
 			return len(page.Events) < limit, nil
 		})
 		if err != nil {
@@ -518,7 +518,7 @@ func (s *Server) exportAudit(c echo.Context, q auditQuery, format auditFormat, f
 	case formatNDJSON:
 		res.Header().Set(echo.HeaderContentType, mediaNDJSON)
 		enc := json.NewEncoder(res)
-		write = func(a projections.AuditEvent) error { return enc.Encode(a) }
+		write = func(a projections.AuditEvent) error { return enc.Encode(auditEventWire(a)) }
 	case formatCSV:
 		res.Header().Set(echo.HeaderContentType, mediaCSV+"; charset=utf-8; header=present")
 		w := csv.NewWriter(res)

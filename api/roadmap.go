@@ -126,9 +126,9 @@ func (s *Server) getRoadmap(c echo.Context) error {
 	)
 	err = s.views.At(ctx, seq, func(st *projections.State) error {
 		if q.byObjective {
-			view = st.ByObjective(q.product)
+			view = objectivesWire(st.ByObjective(q.product))
 		} else {
-			view = st.Roadmap(q.product)
+			view = roadmapWire(st.Roadmap(q.product))
 		}
 		viewAt = st.Sequence
 		return nil
