@@ -85,17 +85,34 @@ type (
 	}
 )
 
-func refWire(r projections.Ref) refJSON { return refJSON(r) }
-
-func entryWire(e projections.Entry) entryJSON {
+// entryWire converts an entry, its objectives into the free space of refs,
+// which it takes up: the entries of a roadmap share one array of objectives
+// rather than each having its own.
+func entryWire(e projections.Entry, refs *[]refJSON) entryJSON {
+	var objectives []refJSON
+	if e.Objectives != nil {
+		start := len(*refs)
+		for _, r := range e.Objectives {
+			*refs = append(*refs, refJSON(r))
+		}
+		objectives = (*refs)[start:len(*refs):len(*refs)]
+	}
 	return entryJSON{
 		ID: e.ID, Title: e.Title, Kind: e.Kind, Product: e.Product, Rank: e.Rank, Score: e.Score,
-		Objectives: wireList(e.Objectives, refWire), Parent: (*refJSON)(e.Parent), LastDecision: (*decisionJSON)(e.LastDecision),
+		Objectives: objectives, Parent: (*refJSON)(e.Parent), LastDecision: (*decisionJSON)(e.LastDecision),
 	}
 }
 
 func horizonsWire(h projections.Horizons) horizonsJSON {
-	return horizonsJSON{Now: wireList(h.Now, entryWire), Next: wireList(h.Next, entryWire), Later: wireList(h.Later, entryWire)}
+	n := 0
+	for _, col := range [][]projections.Entry{h.Now, h.Next, h.Later} {
+		for _, e := range col {
+			n += len(e.Objectives)
+		}
+	}
+	refs := make([]refJSON, 0, n)
+	entry := func(e projections.Entry) entryJSON { return entryWire(e, &refs) }
+	return horizonsJSON{Now: wireList(h.Now, entry), Next: wireList(h.Next, entry), Later: wireList(h.Later, entry)}
 }
 
 func roadmapWire(v projections.RoadmapView) roadmapJSON {
