@@ -13,8 +13,8 @@ import (
 // decided here, beside openapi.yaml.
 //
 // A wire type whose fields match its read model's one for one is converted
-// with a plain Go conversion, which copies nothing and stops compiling when
-// the read model gains a field the wire has not been given.
+// with a plain Go conversion (of a pointer, it copies nothing), which stops
+// compiling when the read model gains a field the wire has not been given.
 
 // wireList converts a list one element at a time: nil stays nil (null on
 // the wire) and an empty list stays empty ([]).
