@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -62,20 +61,20 @@ var itemIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 
 // historyJSON is the answer of GET /v1/items/{id}/history.
 type historyJSON struct {
-	ItemID  string                   `json:"item_id"`
-	History []projections.AuditEvent `json:"history"`
+	ItemID  string           `json:"item_id"`
+	History []auditEventJSON `json:"history"`
 }
 
 // whyJSON is the answer of GET /v1/items/{id}/why.
 type whyJSON struct {
-	Sequence uint64               `json:"sequence"`
-	Item     *projections.WhyNode `json:"item"`
+	Sequence uint64       `json:"sequence"`
+	Item     *whyNodeJSON `json:"item"`
 }
 
 // auditPageJSON is a JSON page of GET /v1/audit.
 type auditPageJSON struct {
-	Events []projections.AuditEvent `json:"events"`
-	Next   *string                  `json:"next"`
+	Events []auditEventJSON `json:"events"`
+	Next   *string          `json:"next"`
 }
 
 // errStopRead ends a read of the log early.
@@ -125,9 +124,9 @@ func (s *Server) itemHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := historyJSON{ItemID: id, History: make([]projections.AuditEvent, 0, len(records))}
+	out := historyJSON{ItemID: id, History: make([]auditEventJSON, 0, len(records))}
 	for _, r := range records {
-		out.History = append(out.History, projections.NewAuditEvent(r))
+		out.History = append(out.History, auditEventWire(projections.NewAuditEvent(r)))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -183,7 +182,7 @@ func (s *Server) itemWhy(c echo.Context) error {
 			}
 		}
 	}
-	return c.JSON(http.StatusOK, whyJSON{Sequence: seq, Item: root})
+	return c.JSON(http.StatusOK, whyJSON{Sequence: seq, Item: whyNodeWire(root)})
 }
 
 // whyNode is the node of the why chain for an item, without its parent and
@@ -365,60 +364,6 @@ func (q auditQuery) next(seq uint64) string {
 	return "/v1/audit?" + v.Encode()
 }
 
-// negotiateAudit picks the media type of the answer from Accept: JSON when
-// there is none or it takes anything; otherwise the type it prefers most
-// among JSON, JSON Lines and CSV. It returns false when Accept takes none of
-// them.
-func negotiateAudit(accept string) (auditFormat, bool) {
-	media, ok := negotiate(accept, mediaJSON, mediaNDJSON, mediaCSV)
-	return map[string]auditFormat{mediaJSON: formatJSON, mediaNDJSON: formatNDJSON, mediaCSV: formatCSV}[media], ok
-}
-
-// negotiate picks the media type of an answer from Accept among offers: the
-// first offer when there is no Accept or it takes anything; otherwise the
-// offer it prefers most, an exact type winning over a wildcard of the same
-// weight, and of two alike the earlier offer. It returns false when Accept
-// takes none of them.
-func negotiate(accept string, offers ...string) (string, bool) {
-	if strings.TrimSpace(accept) == "" {
-		return offers[0], true
-	}
-	best, bestQ, bestExact := offers[0], 0.0, false
-	for _, offer := range offers {
-		kind, _, _ := strings.Cut(offer, "/")
-		q, exact, specificity := 0.0, false, -1
-		for part := range strings.SplitSeq(accept, ",") {
-			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil {
-				continue
-			}
-			spec := -1
-			switch mt {
-			case offer:
-				spec = 2
-			case kind + "/*":
-				spec = 1
-			case "*/*":
-				spec = 0
-			}
-			if spec <= specificity {
-				continue
-			}
-			weight := 1.0
-			if v, ok := params["q"]; ok {
-				if weight, err = strconv.ParseFloat(v, 64); err != nil || weight < 0 || weight > 1 {
-					weight = 0
-				}
-			}
-			q, exact, specificity = weight, spec == 2, spec
-		}
-		if q > bestQ || (q == bestQ && q > 0 && exact && !bestExact) {
-			best, bestQ, bestExact = offer, q, exact
-		}
-	}
-	return best, bestQ > 0
-}
-
 // audit answers the events of the whole ledger that pass the query's
 // filters, in log order: a JSON page, or an export streamed as JSON Lines or
 // CSV.
@@ -427,11 +372,11 @@ func (s *Server) audit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	format, ok := negotiateAudit(c.Request().Header.Get(echo.HeaderAccept))
-	if !ok {
-		return problem(ErrNotAcceptable, "the audit trail is given as application/json (the default), application/x-ndjson or text/csv; Accept allows none of them")
+	media, err := negotiateFormat(c, "the audit trail", mediaJSON, mediaNDJSON, mediaCSV)
+	if err != nil {
+		return err
 	}
-	c.Response().Header().Add("Vary", "Accept")
+	format := map[string]auditFormat{mediaJSON: formatJSON, mediaNDJSON: formatNDJSON, mediaCSV: formatCSV}[media]
 
 	// The scan runs from the first event after the cursor that may be at or
 	// after since, to the last event the projections hold, stopping once
@@ -450,9 +395,9 @@ func (s *Server) audit(c echo.Context) error {
 		if limit == 0 {
 			limit = auditDefaultLimit
 		}
-		page := auditPageJSON{Events: []projections.AuditEvent{}}
+		page := auditPageJSON{Events: []auditEventJSON{}}
 		err := s.scanAudit(c.Request().Context(), q, from, to, func(r projections.Record) (bool, error) {
-			page.Events = append(page.Events, projections.NewAuditEvent(r))
+			page.Events = append(page.Events, auditEventWire(projections.NewAuditEvent(r)))
 			return len(page.Events) < limit, nil
 		})
 		if err != nil {
@@ -518,7 +463,7 @@ func (s *Server) exportAudit(c echo.Context, q auditQuery, format auditFormat, f
 	case formatNDJSON:
 		res.Header().Set(echo.HeaderContentType, mediaNDJSON)
 		enc := json.NewEncoder(res)
-		write = func(a projections.AuditEvent) error { return enc.Encode(a) }
+		write = func(a projections.AuditEvent) error { return enc.Encode(auditEventWire(a)) }
 	case formatCSV:
 		res.Header().Set(echo.HeaderContentType, mediaCSV+"; charset=utf-8; header=present")
 		w := csv.NewWriter(res)

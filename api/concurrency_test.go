@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/api"
 	"github.com/roadmap-ledger/roadmap/internal/logcheck"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
@@ -233,7 +234,11 @@ func testConcurrentReprioritise(t *testing.T, withIfMatch bool) {
 	}
 
 	// And what the ledger serves is what the log rebuilds from scratch.
-	horizons, objectives, err := ledger.Views()
+	horizons, err := api.RoadmapAnswer(ledger.State.Roadmap(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objectives, err := api.ObjectivesAnswer(ledger.State.ByObjective(""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,8 +79,8 @@ type (
 		Risks        []string       `json:"risks"`
 		// Flags are the warnings on the item as it stands: its horizon
 		// over capacity, a dependency out of order.
-		Flags   []projections.Flag `json:"flags"`
-		Version uint64             `json:"version"`
+		Flags   []flagJSON `json:"flags"`
+		Version uint64     `json:"version"`
 	}
 )
 
@@ -98,7 +98,7 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		ID: it.ID, Title: it.Title, Description: it.Description, Kind: string(it.Kind),
 		Product: it.Product, Status: string(it.Status), Score: it.Score,
 		ObjectiveIDs: it.ObjectiveIDs, Version: v.Version,
-		Effort: it.Effort(), DependsOn: nonNil(it.DependsOn()), Risks: nonNil(it.Risks()), Flags: []projections.Flag{},
+		Effort: it.Effort(), DependsOn: nonNil(it.DependsOn()), Risks: nonNil(it.Risks()), Flags: []flagJSON{},
 	}
 	if it.ParentID != "" {
 		out.ParentID = &it.ParentID
@@ -141,7 +141,7 @@ func showItem(o ledger.ItemOutcome) shown {
 	}
 	item := itemAnswer(o.Item)
 	if o.Flags != nil {
-		item.Flags = o.Flags
+		item.Flags = wireList(o.Flags, flagWire)
 	}
 	return shown{item, o.Item.Version, "/v1/items/" + o.Item.ID, false}
 }
@@ -236,7 +236,7 @@ func (s *Server) getItem(c echo.Context) error {
 	c.Response().Header().Set("ETag", etag(v.Version))
 	item := itemAnswer(v)
 	if flags := s.views.ItemFlags(id); flags != nil {
-		item.Flags = flags
+		item.Flags = wireList(flags, flagWire)
 	}
 	return c.JSON(http.StatusOK, item)
 }

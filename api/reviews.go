@@ -88,7 +88,7 @@ func (s *Server) getReview(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("ETag", etag(snap.Version))
-	return c.JSON(http.StatusOK, snap)
+	return c.JSON(http.StatusOK, snapshotWire(snap))
 }
 
 func (s *Server) closeReview(c echo.Context) error {
@@ -121,7 +121,7 @@ func (s *Server) reviewDiff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, d)
+	return c.JSON(http.StatusOK, diffWire(d))
 }
 
 func (s *Server) knownReview(c echo.Context) (string, error) {

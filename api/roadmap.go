@@ -121,14 +121,15 @@ func (s *Server) getRoadmap(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 	}
 	var (
-		view   any
-		viewAt uint64
+		horizons   projections.RoadmapView
+		objectives projections.ObjectivesView
+		viewAt     uint64
 	)
 	err = s.views.At(ctx, seq, func(st *projections.State) error {
 		if q.byObjective {
-			view = st.ByObjective(q.product)
+			objectives = st.ByObjective(q.product)
 		} else {
-			view = st.Roadmap(q.product)
+			horizons = st.Roadmap(q.product)
 		}
 		viewAt = st.Sequence
 		return nil
@@ -136,14 +137,41 @@ func (s *Server) getRoadmap(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(view)
+	// Views are values of their own: they are encoded once the state is
+	// let go of.
+	var body []byte
+	if q.byObjective {
+		body, err = ObjectivesAnswer(objectives)
+	} else {
+		body, err = RoadmapAnswer(horizons)
+	}
 	if err != nil {
 		return err
 	}
-	body = append(body, '\n')
 	key.seq = viewAt // the live state may have moved on since seq was read
 	s.roadmaps.put(key, body)
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+}
+
+// RoadmapAnswer is the body of GET /v1/roadmap for a view of the roadmap:
+// its JSON followed by a newline. A roadmap rebuilt from the log encodes
+// with it to the same bytes the ledger serves.
+func RoadmapAnswer(v projections.RoadmapView) ([]byte, error) {
+	return answerBody(roadmapWire(v))
+}
+
+// ObjectivesAnswer is the body of GET /v1/roadmap?view=objectives for a
+// view of the roadmap grouped by objective.
+func ObjectivesAnswer(v projections.ObjectivesView) ([]byte, error) {
+	return answerBody(objectivesWire(v))
+}
+
+func answerBody(v any) ([]byte, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(body, '\n'), nil
 }
 
 // roadmapKey names one rendering of the roadmap. The roadmap at a sequence

@@ -7,37 +7,37 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
-// AuditEvent is one event of the audit trail with a fixed set of keys, as the
-// history, the audit pages and the exports show it: a key that does not apply
-// to the event is null rather than left out, so every row of an export has
-// the same shape whatever its type.
+// AuditEvent is one event of the audit trail as the history, the audit pages
+// and the exports show it: every field that applies to the event's type is
+// set, lists included, and every other one is nil, so every row of an export
+// has the same shape whatever its type.
 type AuditEvent struct {
-	Sequence      uint64    `json:"seq"`
-	EventID       string    `json:"event_id"`
-	Type          string    `json:"type"`
-	At            time.Time `json:"at"`
-	Actor         string    `json:"actor"`
-	AggregateType string    `json:"aggregate_type"`
-	AggregateID   string    `json:"aggregate_id"`
-	// Product is null for an aggregate without one (a review).
-	Product *string `json:"product"`
-	Title   *string `json:"title"`
+	Sequence      uint64
+	EventID       string
+	Type          string
+	At            time.Time
+	Actor         string
+	AggregateType string
+	AggregateID   string
+	// Product is nil for an aggregate without one (a review).
+	Product *string
+	Title   *string
 	// Rationale is the why of a decision (for a closed review, its notes);
-	// null for an event that carries none, such as a proposal.
-	Rationale *string `json:"rationale"`
-	// Evidence is a list (maybe empty) for an item decision, null otherwise.
-	Evidence []string `json:"evidence"`
-	// From and To are the item's places before and after the event; null
+	// nil for an event that carries none, such as a proposal.
+	Rationale *string
+	// Evidence is a list (maybe empty) for an item decision, nil otherwise.
+	Evidence []string
+	// From and To are the item's places before and after the event; nil
 	// for an event of another aggregate.
-	From *Place `json:"from"`
-	To   *Place `json:"to"`
-	// Score is the score the event set; null when it set none.
-	Score *roadmap.Score `json:"score"`
+	From *Place
+	To   *Place
+	// Score is the score the event set; nil when it set none.
+	Score *roadmap.Score
 	// ObjectiveIDs is the item's full list of objectives after a proposal,
-	// prioritisation or reprioritisation; null for other events.
-	ObjectiveIDs []string `json:"objective_ids"`
-	PrevHash     string   `json:"prev_hash"`
-	Hash         string   `json:"hash"`
+	// prioritisation or reprioritisation; nil for other events.
+	ObjectiveIDs []string
+	PrevHash     string
+	Hash         string
 }
 
 // hasRationale reports whether events of a type carry a rationale.
@@ -71,8 +71,8 @@ func hasEvidence(eventType string) bool {
 	return false
 }
 
-// NewAuditEvent returns r with every key that applies to its type set, lists
-// included (empty rather than null), and every other key null.
+// NewAuditEvent returns r with every field that applies to its type set,
+// lists included (empty rather than nil), and every other field nil.
 func NewAuditEvent(r Record) AuditEvent {
 	a := AuditEvent{
 		Sequence: r.Sequence, EventID: r.EventID, Type: r.Type, At: r.At, Actor: r.Actor,
@@ -108,14 +108,14 @@ func nonNilStrings(s []string) []string {
 // that put an item under its parent, or the proposal, prioritisation or
 // reprioritisation that made it serve an objective.
 type WhyLink struct {
-	Sequence uint64    `json:"seq"`
-	EventID  string    `json:"event_id"`
-	Type     string    `json:"type"`
-	Actor    string    `json:"actor"`
-	At       time.Time `json:"at"`
-	// Rationale and Evidence are null for a proposal, which has neither.
-	Rationale *string  `json:"rationale"`
-	Evidence  []string `json:"evidence"`
+	Sequence uint64
+	EventID  string
+	Type     string
+	Actor    string
+	At       time.Time
+	// Rationale and Evidence are nil for a proposal, which has neither.
+	Rationale *string
+	Evidence  []string
 }
 
 // NewWhyLink returns the link made by the event r.
@@ -130,36 +130,36 @@ func NewWhyLink(r Record) WhyLink {
 // WhyObjective is an objective an item serves, with the decision that linked
 // them.
 type WhyObjective struct {
-	ID      string                  `json:"id"`
-	Title   string                  `json:"title"`
-	KPI     string                  `json:"kpi"`
-	Target  string                  `json:"target"`
-	Product string                  `json:"product"`
-	Status  roadmap.ObjectiveStatus `json:"status"`
+	ID      string
+	Title   string
+	KPI     string
+	Target  string
+	Product string
+	Status  roadmap.ObjectiveStatus
 	// LinkedBy is the latest event of the item that brought the objective
-	// into its objectives, which still holds; null only when the item's
+	// into its objectives, which still holds; nil only when the item's
 	// history does not show it (an event this version cannot read).
-	LinkedBy *WhyLink `json:"linked_by"`
+	LinkedBy *WhyLink
 }
 
 // WhyNode is one item of the why chain: where it stands, its last decision,
 // the objectives it serves and its parent initiative, each with the decision
 // that made the link.
 type WhyNode struct {
-	ID      string             `json:"id"`
-	Title   string             `json:"title"`
-	Kind    roadmap.Kind       `json:"kind"`
-	Product string             `json:"product"`
-	Status  roadmap.ItemStatus `json:"status"`
-	// Place is where the item stands now: {null, null} off the roadmap.
-	Place        Place          `json:"place"`
-	Version      uint64         `json:"version"`
-	LastDecision *Decision      `json:"last_decision"`
-	Objectives   []WhyObjective `json:"objectives"`
-	Parent       *WhyNode       `json:"parent"`
+	ID      string
+	Title   string
+	Kind    roadmap.Kind
+	Product string
+	Status  roadmap.ItemStatus
+	// Place is where the item stands now: the zero Place off the roadmap.
+	Place        Place
+	Version      uint64
+	LastDecision *Decision
+	Objectives   []WhyObjective
+	Parent       *WhyNode
 	// LinkedBy is, for a parent, the child's proposal, which put the child
-	// under it. It is left out of the item the chain starts from.
-	LinkedBy *WhyLink `json:"linked_by,omitempty"`
+	// under it. It is nil for the item the chain starts from.
+	LinkedBy *WhyLink
 }
 
 // ObjectiveLinks reads the history of one item, oldest first, and returns

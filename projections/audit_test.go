@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"encoding/json"
-	"slices"
 	"testing"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
@@ -48,71 +46,6 @@ func TestProposalOf(t *testing.T) {
 	}
 	if _, ok := ProposalOf(history[1:]); ok {
 		t.Error("found a proposal in a history without one")
-	}
-}
-
-func TestAuditEventHasEveryKeyWithNullsWhereNothingApplies(t *testing.T) {
-	place := &Place{}
-	score := &roadmap.Score{Framework: roadmap.FrameworkMoSCoW, Version: 1, Category: "must", Value: 4}
-	cases := []struct {
-		record Record
-		// which keys hold a value rather than null
-		product, title, rationale, evidence, places, score, objectives bool
-	}{
-		{Record{Type: roadmap.TypeItemProposed, AggregateType: "item", Product: "web", Title: "t", From: place, To: place, ObjectiveIDs: nil},
-			true, true, false, false, true, false, true},
-		{Record{Type: roadmap.TypeItemPrioritised, AggregateType: "item", Product: "web", Title: "t", Rationale: "r", From: place, To: place, Score: score, ObjectiveIDs: []string{"o"}},
-			true, true, true, true, true, true, true},
-		{Record{Type: roadmap.TypeItemRemoved, AggregateType: "item", Product: "web", Title: "t", Rationale: "r", Evidence: []string{"e"}, From: place, To: place},
-			true, true, true, true, true, false, false},
-		{Record{Type: roadmap.TypeObjectiveDefined, AggregateType: "objective", Product: "web", Title: "o"},
-			true, true, false, false, false, false, false},
-		{Record{Type: roadmap.TypeObjectiveRetired, AggregateType: "objective", Product: "web", Title: "o", Rationale: "met"},
-			true, true, true, false, false, false, false},
-		{Record{Type: roadmap.TypeReviewClosed, AggregateType: "review", Title: "Review", Rationale: ""},
-			false, true, true, false, false, false, false},
-		{Record{Type: "item.renamed", AggregateType: "item"},
-			false, false, false, false, false, false, false},
-	}
-	keys := []string{"seq", "event_id", "type", "at", "actor", "aggregate_type", "aggregate_id", "product", "title",
-		"rationale", "evidence", "from", "to", "score", "objective_ids", "prev_hash", "hash"}
-	for _, tc := range cases {
-		b, err := json.Marshal(NewAuditEvent(tc.record))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		got := slices.Sorted(func(yield func(string) bool) {
-			for k := range m {
-				if !yield(k) {
-					return
-				}
-			}
-		})
-		if want := slices.Sorted(slices.Values(keys)); !slices.Equal(got, want) {
-			t.Errorf("%s: keys %v, want %v", tc.record.Type, got, want)
-		}
-		for key, set := range map[string]bool{
-			"product": tc.product, "title": tc.title, "rationale": tc.rationale, "evidence": tc.evidence,
-			"from": tc.places, "to": tc.places, "score": tc.score, "objective_ids": tc.objectives,
-		} {
-			if (m[key] != nil) != set {
-				t.Errorf("%s: %s is %v; want a value: %v", tc.record.Type, key, m[key], set)
-			}
-		}
-		if tc.evidence {
-			if _, ok := m["evidence"].([]any); !ok {
-				t.Errorf("%s: evidence %v, want a list", tc.record.Type, m["evidence"])
-			}
-		}
-		if tc.objectives {
-			if _, ok := m["objective_ids"].([]any); !ok {
-				t.Errorf("%s: objective_ids %v, want a list", tc.record.Type, m["objective_ids"])
-			}
-		}
 	}
 }
 

@@ -49,11 +49,11 @@ func (s *State) Committed(product string, h roadmap.Horizon) int {
 // CapacityRow is one horizon of one product: its capacity, what is
 // committed to it, and whether that is more.
 type CapacityRow struct {
-	Product   string          `json:"product"`
-	Horizon   roadmap.Horizon `json:"horizon"`
-	Capacity  *int            `json:"capacity"`
-	Committed int             `json:"committed"`
-	Over      bool            `json:"over"`
+	Product   string
+	Horizon   roadmap.Horizon
+	Capacity  *int
+	Committed int
+	Over      bool
 }
 
 // CapacityRows returns a row per horizon of every product with a capacity
@@ -86,14 +86,14 @@ func (s *State) capacityRow(product string, h roadmap.Horizon) CapacityRow {
 // on the roadmap ahead of or beside it: off the roadmap (proposed or
 // removed), or in a later horizon.
 type DependencyConflict struct {
-	ItemID         string          `json:"item_id"`
-	Title          string          `json:"title"`
-	Horizon        roadmap.Horizon `json:"horizon"`
-	DependsOn      string          `json:"depends_on"`
-	DependsOnTitle string          `json:"depends_on_title"`
+	ItemID         string
+	Title          string
+	Horizon        roadmap.Horizon
+	DependsOn      string
+	DependsOnTitle string
 	// DependencyStatus and DependencyHorizon say where the dependency is.
-	DependencyStatus  roadmap.ItemStatus `json:"dependency_status"`
-	DependencyHorizon *roadmap.Horizon   `json:"dependency_horizon"`
+	DependencyStatus  roadmap.ItemStatus
+	DependencyHorizon *roadmap.Horizon
 }
 
 // DependencyConflicts returns every conflict on the roadmap, by item and
@@ -136,12 +136,12 @@ func (s *State) conflictsOf(it *ItemView) []DependencyConflict {
 // capacity, or a dependency out of order.
 type Flag struct {
 	// Kind is "over-capacity" or "dependency".
-	Kind   string `json:"kind"`
-	Detail string `json:"detail"`
+	Kind   string
+	Detail string
 	// Capacity is set for an over-capacity flag, Dependency for a
 	// dependency flag.
-	Capacity   *CapacityRow        `json:"capacity,omitempty"`
-	Dependency *DependencyConflict `json:"dependency,omitempty"`
+	Capacity   *CapacityRow
+	Dependency *DependencyConflict
 }
 
 // ItemFlags returns the warnings that concern an item as it stands: its
@@ -175,11 +175,11 @@ func (s *State) ItemFlags(id string) []Flag {
 
 // RiskRow is a roadmap item with the risks it declared.
 type RiskRow struct {
-	ItemID  string          `json:"item_id"`
-	Title   string          `json:"title"`
-	Product string          `json:"product"`
-	Horizon roadmap.Horizon `json:"horizon"`
-	Risks   []string        `json:"risks"`
+	ItemID  string
+	Title   string
+	Product string
+	Horizon roadmap.Horizon
+	Risks   []string
 }
 
 // Risks returns the roadmap items with risks, in roadmap order.

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,8 +15,8 @@ import (
 // Place is where an item stood on the roadmap: a horizon and a rank. The zero
 // Place is off the roadmap.
 type Place struct {
-	Horizon roadmap.Horizon `json:"horizon"`
-	Rank    int             `json:"rank"`
+	Horizon roadmap.Horizon
+	Rank    int
 }
 
 // move is where one event took its item from and to, packed into twelve
@@ -208,16 +207,4 @@ func (c *Current) FirstSequenceFrom(t time.Time) uint64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return uint64(sort.Search(len(c.clock), func(i int) bool { return c.clock[i] >= us })) + 1
-}
-
-// MarshalJSON keeps a Place off the roadmap readable: {"horizon": null,
-// "rank": null}.
-func (p Place) MarshalJSON() ([]byte, error) {
-	if p.Rank == 0 {
-		return []byte(`{"horizon":null,"rank":null}`), nil
-	}
-	return json.Marshal(struct {
-		Horizon roadmap.Horizon `json:"horizon"`
-		Rank    int             `json:"rank"`
-	}{p.Horizon, p.Rank})
 }

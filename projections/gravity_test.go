@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -207,15 +208,14 @@ func TestRaisesWithoutNewEvidenceAreBacklogGravity(t *testing.T) {
 		t.Errorf("gravity %v, want %v (c had new evidence, d went down, e only rescored, f's first raise at %d had new evidence)", got, want, fUp)
 	}
 
-	// The same log folded again gives the same rows, to the byte.
+	// The same log folded again gives the same rows.
 	_, again := gravity(t, b, since, b.at)
-	x, _ := json.Marshal(sig)
-	y, _ := json.Marshal(again)
-	if string(x) != string(y) {
-		t.Errorf("signals differ between two folds of the same log:\n%s\n%s", x, y)
+	if !reflect.DeepEqual(sig, again) {
+		t.Errorf("signals differ between two folds of the same log:\n%+v\n%+v", sig, again)
 	}
-	if !strings.Contains(string(x), `"backlog_gravity":[{"item_id":"a","title":"title of a","product":"web","reason":"raised-without-evidence","sequence":`+fmt.Sprint(aUp)+`,"since":null}`) {
-		t.Errorf("signals JSON %s, want backlog_gravity rows with every key", x)
+	want0 := GravityItem{ItemID: "a", Title: "title of a", Product: "web", Reason: GravityRaisedWithoutEvidence, Sequence: aUp}
+	if len(sig.BacklogGravity) == 0 || sig.BacklogGravity[0] != want0 {
+		t.Errorf("backlog gravity %+v, want first %+v, with no since", sig.BacklogGravity, want0)
 	}
 }
 

@@ -36,94 +36,94 @@ const (
 
 // SignalItem is a roadmap item a health signal points at.
 type SignalItem struct {
-	ID      string          `json:"id"`
-	Title   string          `json:"title"`
-	Product string          `json:"product"`
-	Horizon roadmap.Horizon `json:"horizon"`
-	Rank    int             `json:"rank"`
+	ID      string
+	Title   string
+	Product string
+	Horizon roadmap.Horizon
+	Rank    int
 }
 
 // StaleItem is an item with no decision for longer than StaleAfter.
 type StaleItem struct {
 	SignalItem
-	LastDecisionAt time.Time `json:"last_decision_at"`
-	DaysSince      int       `json:"days_since"`
+	LastDecisionAt time.Time
+	DaysSince      int
 }
 
 // ChurnItem is an item moved more than ChurnMoves times in a period.
 type ChurnItem struct {
-	ID        string   `json:"id"`
-	Title     string   `json:"title"`
-	Moves     int      `json:"moves"`
-	Sequences []uint64 `json:"sequences"`
+	ID        string
+	Title     string
+	Moves     int
+	Sequences []uint64
 }
 
 // GravityItem is an item that stays on the roadmap or rises on it by
 // persistence rather than by evidence.
 type GravityItem struct {
-	ItemID  string `json:"item_id"`
-	Title   string `json:"title"`
-	Product string `json:"product"`
+	ItemID  string
+	Title   string
+	Product string
 	// Reason is GravityLongInLater or GravityRaisedWithoutEvidence.
-	Reason string `json:"reason"`
+	Reason string
 	// Sequence is the decision behind the row: the one that put the item
 	// in later, or the one that raised it.
-	Sequence uint64 `json:"sequence"`
-	// Since is when the item went into later; null for a raise.
-	Since *time.Time `json:"since"`
+	Sequence uint64
+	// Since is when the item went into later; nil for a raise.
+	Since *time.Time
 }
 
 // ObjectiveRef names an objective with its measure.
 type ObjectiveRef struct {
-	ID      string `json:"id"`
-	Title   string `json:"title"`
-	KPI     string `json:"kpi"`
-	Target  string `json:"target"`
-	Product string `json:"product"`
+	ID      string
+	Title   string
+	KPI     string
+	Target  string
+	Product string
 }
 
 // Signals are the health signals a review must see.
 type Signals struct {
 	// Orphans are roadmap items that serve no objective.
-	Orphans []SignalItem `json:"orphans"`
+	Orphans []SignalItem
 	// OrphanedObjectives are active objectives no roadmap item serves.
-	OrphanedObjectives []ObjectiveRef `json:"orphaned_objectives"`
+	OrphanedObjectives []ObjectiveRef
 	// Stale are roadmap items with no decision for StaleAfter.
-	Stale []StaleItem `json:"stale"`
+	Stale []StaleItem
 	// Churn are items moved more than ChurnMoves times in the period: moved
 	// within or between horizons, or off the roadmap.
-	Churn []ChurnItem `json:"churn"`
+	Churn []ChurnItem
 	// BacklogGravity are the items in later for LongInLater or more, in
 	// roadmap order, then the raises of the period without new evidence,
 	// in log order.
-	BacklogGravity []GravityItem `json:"backlog_gravity"`
+	BacklogGravity []GravityItem
 }
 
 // Snapshot is a governance review: for an open one, the decisions since the
 // previous closed review and the roadmap as it stands; for a closed one, the
 // same frozen at the ledger position it closed at. A closed snapshot is a
-// function of the log alone, so rebuilding gives the same JSON.
+// function of the log alone, so rebuilding gives the same snapshot.
 type Snapshot struct {
-	ID       string               `json:"id"`
-	Period   string               `json:"period"`
-	Title    string               `json:"title"`
-	Status   roadmap.ReviewStatus `json:"status"`
-	OpenedAt time.Time            `json:"opened_at"`
-	ClosedAt *time.Time           `json:"closed_at"`
-	Notes    string               `json:"notes"`
+	ID       string
+	Period   string
+	Title    string
+	Status   roadmap.ReviewStatus
+	OpenedAt time.Time
+	ClosedAt *time.Time
+	Notes    string
 	// SinceSequence is the position of the previous closed review: the
 	// period's decisions are those after it, up to Sequence.
-	SinceSequence uint64              `json:"since_sequence"`
-	Sequence      uint64              `json:"sequence"`
-	Roadmap       RoadmapView         `json:"roadmap"`
-	Decisions     []AuditEvent        `json:"decisions"`
-	Signals       Signals             `json:"signals"`
-	ChainHeads    *roadmap.ChainHeads `json:"chain_heads"`
+	SinceSequence uint64
+	Sequence      uint64
+	Roadmap       RoadmapView
+	Decisions     []AuditEvent
+	Signals       Signals
+	ChainHeads    *roadmap.ChainHeads
 	// Checkpoint is the signed note of the ledger's checkpoint at Sequence,
-	// made on closing; null while open, and for a review closed before the
+	// made on closing; nil while open, and for a review closed before the
 	// ledger signed checkpoints.
-	Checkpoint *string `json:"checkpoint"`
-	Version    uint64  `json:"version"`
+	Checkpoint *string
+	Version    uint64
 }
 
 // Snapshot builds the snapshot of review id. now is the moment an open
@@ -325,32 +325,32 @@ func sameSet(a, b []string) bool {
 
 // ReviewPoint names one end of a diff.
 type ReviewPoint struct {
-	ReviewID string `json:"review_id"`
-	Period   string `json:"period"`
-	Sequence uint64 `json:"sequence"`
+	ReviewID string
+	Period   string
+	Sequence uint64
 }
 
 // DiffRow is one item that changed between two snapshots, with the
 // sequences of its decisions in between.
 type DiffRow struct {
-	ItemID    string         `json:"item_id"`
-	Title     string         `json:"title"`
-	Product   string         `json:"product"`
-	From      Place          `json:"from"`
-	To        Place          `json:"to"`
-	FromScore *roadmap.Score `json:"from_score"`
-	ToScore   *roadmap.Score `json:"to_score"`
-	Decisions []uint64       `json:"decisions"`
+	ItemID    string
+	Title     string
+	Product   string
+	From      Place
+	To        Place
+	FromScore *roadmap.Score
+	ToScore   *roadmap.Score
+	Decisions []uint64
 }
 
 // Diff is what changed on the roadmap between two reviews.
 type Diff struct {
-	From     ReviewPoint `json:"from"`
-	To       ReviewPoint `json:"to"`
-	Added    []DiffRow   `json:"added"`
-	Removed  []DiffRow   `json:"removed"`
-	Moved    []DiffRow   `json:"moved"`
-	Rescored []DiffRow   `json:"rescored"`
+	From     ReviewPoint
+	To       ReviewPoint
+	Added    []DiffRow
+	Removed  []DiffRow
+	Moved    []DiffRow
+	Rescored []DiffRow
 }
 
 // Diff compares the roadmap of review against (from) with that of review

@@ -10,28 +10,28 @@ import (
 
 // Ref names another aggregate by id and title.
 type Ref struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
+	ID    string
+	Title string
 }
 
 // Entry is one item on the roadmap.
 type Entry struct {
-	ID           string         `json:"id"`
-	Title        string         `json:"title"`
-	Kind         roadmap.Kind   `json:"kind"`
-	Product      string         `json:"product"`
-	Rank         int            `json:"rank"`
-	Score        *roadmap.Score `json:"score"`
-	Objectives   []Ref          `json:"objectives"`
-	Parent       *Ref           `json:"parent"`
-	LastDecision *Decision      `json:"last_decision"`
+	ID           string
+	Title        string
+	Kind         roadmap.Kind
+	Product      string
+	Rank         int
+	Score        *roadmap.Score
+	Objectives   []Ref
+	Parent       *Ref
+	LastDecision *Decision
 }
 
 // Horizons are the three columns of a roadmap, each ranked.
 type Horizons struct {
-	Now   []Entry `json:"now"`
-	Next  []Entry `json:"next"`
-	Later []Entry `json:"later"`
+	Now   []Entry
+	Next  []Entry
+	Later []Entry
 }
 
 func (h *Horizons) column(hz roadmap.Horizon) *[]Entry {
@@ -49,32 +49,32 @@ func (h Horizons) Len() int { return len(h.Now) + len(h.Next) + len(h.Later) }
 
 // RoadmapView is the roadmap at one ledger position.
 type RoadmapView struct {
-	Sequence uint64     `json:"sequence"`
-	AsOf     *time.Time `json:"as_of"`
+	Sequence uint64
+	AsOf     *time.Time
 	// Product is the product shown; empty for the whole portfolio.
-	Product  string   `json:"product,omitempty"`
-	Horizons Horizons `json:"horizons"`
+	Product  string
+	Horizons Horizons
 }
 
 // ObjectiveGroup is an objective with the roadmap entries that serve it.
 type ObjectiveGroup struct {
-	ID       string                  `json:"id"`
-	Title    string                  `json:"title"`
-	KPI      string                  `json:"kpi"`
-	Target   string                  `json:"target"`
-	Product  string                  `json:"product"`
-	Status   roadmap.ObjectiveStatus `json:"status"`
-	Horizons Horizons                `json:"horizons"`
+	ID       string
+	Title    string
+	KPI      string
+	Target   string
+	Product  string
+	Status   roadmap.ObjectiveStatus
+	Horizons Horizons
 }
 
 // ObjectivesView is the roadmap grouped under the objectives it serves: the
 // theme view for executives. Items that serve no objective are unaligned.
 type ObjectivesView struct {
-	Sequence   uint64           `json:"sequence"`
-	AsOf       *time.Time       `json:"as_of"`
-	Product    string           `json:"product,omitempty"`
-	Objectives []ObjectiveGroup `json:"objectives"`
-	Unaligned  Horizons         `json:"unaligned"`
+	Sequence   uint64
+	AsOf       *time.Time
+	Product    string
+	Objectives []ObjectiveGroup
+	Unaligned  Horizons
 }
 
 // Roadmap returns the roadmap of one product, or of every product (ordered

@@ -13,11 +13,11 @@ import (
 
 // Decision is the last decision behind an item, as the roadmap shows it.
 type Decision struct {
-	Sequence  uint64    `json:"sequence"`
-	Type      string    `json:"type"`
-	Rationale string    `json:"rationale"`
-	Actor     string    `json:"actor"`
-	At        time.Time `json:"at"`
+	Sequence  uint64
+	Type      string
+	Rationale string
+	Actor     string
+	At        time.Time
 }
 
 // ObjectiveView is an objective as it stands, with its version: the sequence

@@ -11,7 +11,6 @@ package logcheck
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/api"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
@@ -168,13 +168,13 @@ func (l *Ledger) Previous(seq uint64) (uint64, bool) {
 // must give for the rebuilt state, byte for byte: the views encoded as JSON,
 // each followed by a newline.
 func (l *Ledger) Views() (horizons, objectives []byte, err error) {
-	if horizons, err = json.Marshal(l.State.Roadmap("")); err != nil {
+	if horizons, err = api.RoadmapAnswer(l.State.Roadmap("")); err != nil {
 		return nil, nil, err
 	}
-	if objectives, err = json.Marshal(l.State.ByObjective("")); err != nil {
+	if objectives, err = api.ObjectivesAnswer(l.State.ByObjective("")); err != nil {
 		return nil, nil, err
 	}
-	return append(horizons, '\n'), append(objectives, '\n'), nil
+	return horizons, objectives, nil
 }
 
 // Tag returns the text a reliability test marks an event with, so the event
