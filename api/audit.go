@@ -18,7 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/audit"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
@@ -35,8 +35,6 @@ const (
 	// auditFlushEvery is how many rows of an export are written between
 	// flushes to the client.
 	auditFlushEvery = 100
-	// maxWhyDepth bounds the parent chain the why answer follows.
-	maxWhyDepth = 32
 )
 
 // Media types of the audit trail.
@@ -80,47 +78,14 @@ type auditPageJSON struct {
 // errStopRead ends a read of the log early.
 var errStopRead = errors.New("stop reading")
 
-// itemRecords returns the audit records of an item's events up to sequence
-// upTo, oldest first, read from the log, which verifies each event's hash;
-// it checks that they link up into the item's hash chain.
-func (s *Server) itemRecords(ctx context.Context, id string, upTo uint64) ([]projections.Record, error) {
-	var out []projections.Record
-	prev := ""
-	err := s.log.Read(ctx, "item", id, func(rec eventlog.Record) error {
-		if rec.Sequence > upTo {
-			return errStopRead
-		}
-		if rec.Envelope.PrevHash != prev {
-			return fmt.Errorf("%w: event %d of item %s does not link to the one before it", eventlog.ErrTampered, rec.Sequence, id)
-		}
-		prev = rec.Envelope.Hash
-		r, err := s.views.Record(rec)
-		if err != nil {
-			return err
-		}
-		out = append(out, r)
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStopRead) {
-		return nil, fmt.Errorf("read item %s: %w", id, err)
-	}
-	return out, nil
-}
-
 // itemHistory answers every event of an item, oldest first, each with the
 // item's place before and after it.
 func (s *Server) itemHistory(c echo.Context) error {
 	id := c.Param("id")
-	var known bool
-	var seq uint64
-	s.views.Read(func(st *projections.State) {
-		_, known = st.ItemView(id)
-		seq = st.Sequence
-	})
-	if !known {
+	_, records, err := s.trail.History(c.Request().Context(), id)
+	if errors.Is(err, roadmap.ErrNotFound) {
 		return problem(roadmap.ErrNotFound, fmt.Sprintf("no item %q", clip(id)))
 	}
-	records, err := s.itemRecords(c.Request().Context(), id, seq)
 	if err != nil {
 		return err
 	}
@@ -136,76 +101,14 @@ func (s *Server) itemHistory(c echo.Context) error {
 // each link with the decision that made it.
 func (s *Server) itemWhy(c echo.Context) error {
 	id := c.Param("id")
-	// Take the chain from one state, so it is consistent, and read the log
-	// only up to that state's sequence.
-	var root *projections.WhyNode
-	var seq uint64
-	s.views.Read(func(st *projections.State) {
-		seq = st.Sequence
-		var child *projections.WhyNode
-		seen := map[string]bool{}
-		for next := id; next != "" && !seen[next] && len(seen) < maxWhyDepth; {
-			seen[next] = true
-			v, ok := st.ItemView(next)
-			if !ok {
-				break
-			}
-			node := whyNode(st, v)
-			if child == nil {
-				root = node
-			} else {
-				child.Parent = node
-			}
-			child, next = node, v.ParentID
-		}
-	})
-	if root == nil {
+	seq, root, err := s.trail.Why(c.Request().Context(), id)
+	if errors.Is(err, roadmap.ErrNotFound) {
 		return problem(roadmap.ErrNotFound, fmt.Sprintf("no item %q", clip(id)))
 	}
-	ctx := c.Request().Context()
-	for node := root; node != nil; node = node.Parent {
-		history, err := s.itemRecords(ctx, node.ID, seq)
-		if err != nil {
-			return err
-		}
-		links := projections.ObjectiveLinks(history)
-		for i := range node.Objectives {
-			if r, ok := links[node.Objectives[i].ID]; ok {
-				link := projections.NewWhyLink(r)
-				node.Objectives[i].LinkedBy = &link
-			}
-		}
-		if node.Parent != nil {
-			if r, ok := projections.ProposalOf(history); ok {
-				link := projections.NewWhyLink(r)
-				node.Parent.LinkedBy = &link
-			}
-		}
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, whyJSON{Sequence: seq, Item: whyNodeWire(root)})
-}
-
-// whyNode is the node of the why chain for an item, without its parent and
-// links.
-func whyNode(st *projections.State, v projections.ItemView) *projections.WhyNode {
-	it := v.Item
-	n := &projections.WhyNode{
-		ID: it.ID, Title: it.Title, Kind: it.Kind, Product: it.Product, Status: it.Status,
-		Version: v.Version, LastDecision: v.LastDecision, Objectives: []projections.WhyObjective{},
-	}
-	if v.Rank > 0 {
-		n.Place = projections.Place{Horizon: it.Horizon, Rank: v.Rank}
-	}
-	for _, oid := range it.ObjectiveIDs {
-		o, ok := st.ObjectiveView(oid)
-		if !ok {
-			continue
-		}
-		n.Objectives = append(n.Objectives, projections.WhyObjective{
-			ID: oid, Title: o.Title, KPI: o.KPI, Target: o.Target, Product: o.Product, Status: o.Status,
-		})
-	}
-	return n
 }
 
 // auditFormat is the media type an audit answer is given in.
@@ -412,42 +315,10 @@ func (s *Server) audit(c echo.Context) error {
 	return s.exportAudit(c, q, format, from, to)
 }
 
-// scanAudit calls fn with every event from sequence from to to that passes
-// the query's filters, until fn returns false. With an item filter it reads
-// only that item's events.
+// scanAudit calls fn with every event from sequence from to to that
+// passes the query's filters, in log order, until fn returns false.
 func (s *Server) scanAudit(ctx context.Context, q auditQuery, from, to uint64, fn func(projections.Record) (bool, error)) error {
-	if from > to {
-		return nil
-	}
-	if q.item != "" {
-		err := s.log.Read(ctx, "item", q.item, func(rec eventlog.Record) error {
-			if rec.Sequence < from {
-				return nil
-			}
-			if rec.Sequence > to {
-				return errStopRead
-			}
-			r, err := s.views.Record(rec)
-			if err != nil || !q.match(r) {
-				return err
-			}
-			more, err := fn(r)
-			if err == nil && !more {
-				err = errStopRead
-			}
-			return err
-		})
-		if errors.Is(err, errStopRead) {
-			return nil
-		}
-		return err
-	}
-	return s.views.Scan(ctx, from, to, func(r projections.Record) (bool, error) {
-		if !q.match(r) {
-			return true, nil
-		}
-		return fn(r)
-	})
+	return s.trail.Scan(ctx, audit.Filter{Item: q.item, Match: q.match}, from, to, fn)
 }
 
 // exportAudit streams the events that pass the query as JSON Lines or CSV,

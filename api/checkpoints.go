@@ -297,11 +297,7 @@ func (s *Server) rawEvents(c echo.Context) error {
 	line := make([]byte, 0, 2048)
 	rows := 0
 	write := func(seq uint64, body []byte) error {
-		line = append(line[:0], `{"seq":`...)
-		line = strconv.AppendUint(line, seq, 10)
-		line = append(line, `,"event":`...)
-		line = append(line, body...)
-		line = append(line, "}\n"...)
+		line = eventlog.AppendRawLine(line[:0], seq, body)
 		if _, err := w.Write(line); err != nil {
 			return err
 		}

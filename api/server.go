@@ -24,6 +24,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/roadmap-ledger/roadmap/internal/attest"
+	"github.com/roadmap-ledger/roadmap/internal/audit"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/governance"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
@@ -115,10 +116,13 @@ type Server struct {
 	logger    *slog.Logger
 	roadmaps  roadmapCache
 	proofs    ProofTree
-	// attest answers proofs and packs assembles review packs: the
-	// services below the API that GETs call.
+	// attest answers proofs, packs assembles review packs and trail is
+	// the audit trail: the services below the API that GETs call.
 	attest *attest.Service
 	packs  *governance.Packs
+	trail  *audit.Trail
+	// exports is nil without a signing key.
+	exports *audit.Exports
 	// verifierKey is the public key of the key that signs checkpoints.
 	verifierKey string
 	signNote    func(text string) ([]byte, error)
@@ -133,7 +137,10 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, health: cfg.Health, logger: cfg.Logger,
 		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey, signNote: cfg.SignNote, tokens: cfg.Views, changes: cfg.Views, now: cfg.Now}
-	s.attest, s.packs = attest.New(s.proofs, s.views), governance.NewPacks(s.views)
+	s.attest, s.packs, s.trail = attest.New(s.proofs, s.views), governance.NewPacks(s.views), audit.New(s.log, s.views)
+	if tree, ok := s.proofs.(audit.Subtrees); ok && cfg.SignNote != nil {
+		s.exports = audit.NewExports(s.log, s.views, tree, cfg.SignNote)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -1,0 +1,231 @@
+// Package audit answers what an auditor asks of the log: the history of an
+// item, its why chain up to the objectives, the events of the whole ledger
+// that pass a filter, and the signed manifest of an export bundle. It reads
+// the events from the log itself, each verified as it is read and each
+// item's chain checked link by link, and takes from the projections only
+// what the log does not say (where a decision moved its item, the state a
+// why chain is read from). It returns typed values; the API encodes them.
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// Log is the event log as the audit trail reads it.
+type Log interface {
+	// Read calls fn with one aggregate's events, oldest first, verified.
+	Read(ctx context.Context, aggregateType, aggregateID string, fn func(eventlog.Record) error) error
+	// Follow calls fn with every event from a sequence on, in order.
+	Follow(ctx context.Context, from uint64, fn func(eventlog.Record) error) error
+}
+
+// Views are the projections the audit trail reads beside the log.
+type Views interface {
+	// Read calls fn with the live state.
+	Read(fn func(*projections.State))
+	// Record is a stored event as the audit trail shows it, with the
+	// places its item moved between.
+	Record(rec eventlog.Record) (projections.Record, error)
+	// Scan calls fn with the records from sequence from to to, in order,
+	// until fn returns false.
+	Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error
+	// FirstSequenceFrom and SequenceAt turn moments into ledger positions.
+	FirstSequenceFrom(t time.Time) uint64
+	SequenceAt(t time.Time) uint64
+}
+
+var (
+	_ Log   = (*eventlog.Log)(nil)
+	_ Views = (*projections.Current)(nil)
+)
+
+// MaxWhyDepth bounds the chain of parents a why chain follows.
+const MaxWhyDepth = 32
+
+// errStop ends a read of the log early.
+var errStop = errors.New("stop reading")
+
+// Trail is the audit trail of a ledger.
+type Trail struct {
+	log   Log
+	views Views
+}
+
+// New returns the audit trail of log, with the places and the state views
+// give.
+func New(log Log, views Views) *Trail { return &Trail{log: log, views: views} }
+
+// History returns every event of item id up to the ledger's position as it
+// stands, oldest first, and that position. It returns roadmap.ErrNotFound
+// for an unknown item, and an error wrapping eventlog.ErrTampered when a
+// stored event or a link of the item's chain does not verify.
+func (t *Trail) History(ctx context.Context, id string) (uint64, []projections.Record, error) {
+	var known bool
+	var seq uint64
+	t.views.Read(func(st *projections.State) {
+		_, known = st.ItemView(id)
+		seq = st.Sequence
+	})
+	if !known {
+		return 0, nil, fmt.Errorf("%w: no item %q", roadmap.ErrNotFound, id)
+	}
+	records, err := t.itemRecords(ctx, id, seq)
+	return seq, records, err
+}
+
+// Why returns the why chain of item id: the item, the objectives it serves
+// and its parent initiative (and the parent's own), each link with the
+// decision that made it, all as of one position of the ledger, which it
+// also returns. It returns the errors of History.
+func (t *Trail) Why(ctx context.Context, id string) (uint64, *projections.WhyNode, error) {
+	// The chain is taken from one state, so it is consistent, and the log
+	// is read only up to that state's sequence.
+	var root *projections.WhyNode
+	var seq uint64
+	t.views.Read(func(st *projections.State) {
+		seq = st.Sequence
+		var child *projections.WhyNode
+		seen := map[string]bool{}
+		for next := id; next != "" && !seen[next] && len(seen) < MaxWhyDepth; {
+			seen[next] = true
+			v, ok := st.ItemView(next)
+			if !ok {
+				break
+			}
+			node := whyNode(st, v)
+			if child == nil {
+				root = node
+			} else {
+				child.Parent = node
+			}
+			child, next = node, v.ParentID
+		}
+	})
+	if root == nil {
+		return 0, nil, fmt.Errorf("%w: no item %q", roadmap.ErrNotFound, id)
+	}
+	for node := root; node != nil; node = node.Parent {
+		history, err := t.itemRecords(ctx, node.ID, seq)
+		if err != nil {
+			return 0, nil, err
+		}
+		links := projections.ObjectiveLinks(history)
+		for i := range node.Objectives {
+			if r, ok := links[node.Objectives[i].ID]; ok {
+				link := projections.NewWhyLink(r)
+				node.Objectives[i].LinkedBy = &link
+			}
+		}
+		if node.Parent != nil {
+			if r, ok := projections.ProposalOf(history); ok {
+				link := projections.NewWhyLink(r)
+				node.Parent.LinkedBy = &link
+			}
+		}
+	}
+	return seq, root, nil
+}
+
+// whyNode is the node of the why chain for an item, without its parent and
+// links.
+func whyNode(st *projections.State, v projections.ItemView) *projections.WhyNode {
+	it := v.Item
+	n := &projections.WhyNode{
+		ID: it.ID, Title: it.Title, Kind: it.Kind, Product: it.Product, Status: it.Status,
+		Version: v.Version, LastDecision: v.LastDecision, Objectives: []projections.WhyObjective{},
+	}
+	if v.Rank > 0 {
+		n.Place = projections.Place{Horizon: it.Horizon, Rank: v.Rank}
+	}
+	for _, oid := range it.ObjectiveIDs {
+		o, ok := st.ObjectiveView(oid)
+		if !ok {
+			continue
+		}
+		n.Objectives = append(n.Objectives, projections.WhyObjective{
+			ID: oid, Title: o.Title, KPI: o.KPI, Target: o.Target, Product: o.Product, Status: o.Status,
+		})
+	}
+	return n
+}
+
+// itemRecords returns the records of an item's events up to sequence upTo,
+// oldest first, read from the log, which verifies each event's hash; it
+// checks that they link up into the item's hash chain.
+func (t *Trail) itemRecords(ctx context.Context, id string, upTo uint64) ([]projections.Record, error) {
+	var out []projections.Record
+	prev := ""
+	err := t.log.Read(ctx, "item", id, func(rec eventlog.Record) error {
+		if rec.Sequence > upTo {
+			return errStop
+		}
+		if rec.Envelope.PrevHash != prev {
+			return fmt.Errorf("%w: event %d of item %s does not link to the one before it", eventlog.ErrTampered, rec.Sequence, id)
+		}
+		prev = rec.Envelope.Hash
+		r, err := t.views.Record(rec)
+		if err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, fmt.Errorf("read item %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// Filter says which events Scan gives.
+type Filter struct {
+	// Item, when set, is the one item whose events are read: from its
+	// own subject, not the whole log.
+	Item string
+	// Match, when set, keeps only the records it says true of.
+	Match func(projections.Record) bool
+}
+
+// Scan calls fn with every record from sequence from to to that passes f,
+// in log order, until fn returns false or an error, which Scan returns.
+func (t *Trail) Scan(ctx context.Context, f Filter, from, to uint64, fn func(projections.Record) (bool, error)) error {
+	if from > to {
+		return nil
+	}
+	keep := func(r projections.Record) bool { return f.Match == nil || f.Match(r) }
+	if f.Item == "" {
+		return t.views.Scan(ctx, from, to, func(r projections.Record) (bool, error) {
+			if !keep(r) {
+				return true, nil
+			}
+			return fn(r)
+		})
+	}
+	err := t.log.Read(ctx, "item", f.Item, func(rec eventlog.Record) error {
+		if rec.Sequence < from {
+			return nil
+		}
+		if rec.Sequence > to {
+			return errStop
+		}
+		r, err := t.views.Record(rec)
+		if err != nil || !keep(r) {
+			return err
+		}
+		more, err := fn(r)
+		if err == nil && !more {
+			err = errStop
+		}
+		return err
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
