@@ -86,11 +86,9 @@ type ChangeApproved struct {
 	Evidence  []string `json:"evidence"`
 }
 
-// ChangeRejected records that a change is dropped.
-type ChangeRejected struct {
-	Rationale string   `json:"rationale"`
-	Evidence  []string `json:"evidence"`
-}
+// ChangeRejected records that a change is dropped, with the rejecter's
+// rationale and evidence as an approval carries them.
+type ChangeRejected ChangeApproved
 
 // EventType implements Event.
 func (ChangeProposed) EventType() string { return TypeChangeProposed }
