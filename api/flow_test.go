@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -14,17 +15,12 @@ import (
 func TestTheWholeDecisionFlow(t *testing.T) {
 	l := startLedger(t)
 
-	res := l.do("POST", "/v1/objectives", map[string]any{
+	obj, header := l.mustVersioned(201, "/v1/objectives", map[string]any{
 		"title": "Reduce onboarding time", "description": "New teams wait too long",
 		"kpi": "median minutes to first roadmap", "target": "-30% by Q2", "product": "web",
-	}, as, "ceo@example.com")
-	if res.Status != 201 {
-		t.Fatalf("define objective: %d %s", res.Status, res.Body)
-	}
-	obj := decode(t, res.Body)
+	}, "ceo@example.com")
 	objID := obj["id"].(string)
-	checkVersioned(t, res, obj)
-	if got, want := res.Header.Get("Location"), "/v1/objectives/"+objID; got != want {
+	if got, want := header.Get("Location"), "/v1/objectives/"+objID; got != want {
 		t.Errorf("Location %q, want %q", got, want)
 	}
 	if obj["status"] != "active" || obj["product"] != "web" {
@@ -34,15 +30,10 @@ func TestTheWholeDecisionFlow(t *testing.T) {
 	initiative := l.must(201, "POST", "/v1/items", map[string]any{
 		"title": "Faster onboarding", "kind": "initiative", "product": "web", "objective_ids": []string{objID},
 	})
-	res = l.do("POST", "/v1/items", map[string]any{
+	idea, _ := l.mustVersioned(201, "/v1/items", map[string]any{
 		"title": "Guided setup", "kind": "idea", "product": "web", "parent_id": initiative["id"],
-	}, as, "pm@example.com")
-	if res.Status != 201 {
-		t.Fatalf("propose: %d %s", res.Status, res.Body)
-	}
-	idea := decode(t, res.Body)
+	}, "pm@example.com")
 	ideaID := idea["id"].(string)
-	checkVersioned(t, res, idea)
 	if idea["status"] != "proposed" || idea["horizon"] != nil || idea["rank"] != nil || idea["parent_id"] != initiative["id"] {
 		t.Errorf("proposed idea %v, want proposed, off the roadmap, under the initiative", idea)
 	}
@@ -51,16 +42,11 @@ func TestTheWholeDecisionFlow(t *testing.T) {
 	l.must(200, "POST", "/v1/items/"+initiative["id"].(string)+"/prioritise", map[string]any{
 		"horizon": "now", "rationale": "Top churn reason in Q3 exit interviews",
 	})
-	res = l.do("POST", "/v1/items/"+ideaID+"/prioritise", map[string]any{
+	idea, _ = l.mustVersioned(200, "/v1/items/"+ideaID+"/prioritise", map[string]any{
 		"horizon": "now", "rank": 1, "rationale": "Cheapest fix for the top churn reason",
 		"evidence": []string{"https://example.com/research/onboarding"},
 		"score":    map[string]any{"framework": "value_effort", "customer_value": 5, "business_value": 5, "effort": 3, "risk": 4},
-	}, as, "pm@example.com")
-	if res.Status != 200 {
-		t.Fatalf("prioritise: %d %s", res.Status, res.Body)
-	}
-	idea = decode(t, res.Body)
-	checkVersioned(t, res, idea)
+	}, "pm@example.com")
 	if idea["status"] != "on_roadmap" || idea["horizon"] != "now" || idea["rank"] != 1.0 {
 		t.Errorf("prioritised idea %v, want on_roadmap now #1", idea)
 	}
@@ -106,7 +92,7 @@ func TestTheWholeDecisionFlow(t *testing.T) {
 	if obj["status"] != "retired" {
 		t.Errorf("retired objective %v", obj)
 	}
-	res = l.do("POST", "/v1/items", map[string]any{"title": "Late idea", "kind": "idea", "objective_ids": []string{objID}})
+	res := l.do("POST", "/v1/items", map[string]any{"title": "Late idea", "kind": "idea", "objective_ids": []string{objID}})
 	checkProblem(t, res, 409)
 
 	// GETs answer what the writes answered.
@@ -136,6 +122,20 @@ func TestTheWholeDecisionFlow(t *testing.T) {
 	if err := eventlog.VerifyChain(chain); err != nil {
 		t.Errorf("idea chain: %v", err)
 	}
+}
+
+// mustVersioned sends a write as actor and fails the test unless it answers
+// want. It returns the answer, checked to carry its version as its ETag,
+// and the answer's headers.
+func (l *testLedger) mustVersioned(want int, path string, body any, actor string) (map[string]any, http.Header) {
+	l.t.Helper()
+	res := l.do("POST", path, body, as, actor)
+	if res.Status != want {
+		l.t.Fatalf("POST %s: status %d, want %d; body %s", path, res.Status, want, res.Body)
+	}
+	answer := decode(l.t, res.Body)
+	checkVersioned(l.t, res, answer)
+	return answer, res.Header
 }
 
 func TestIdempotentRetriesGetTheSameAnswerAndAppendNothing(t *testing.T) {

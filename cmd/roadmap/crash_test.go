@@ -165,17 +165,11 @@ func (c *crashRun) round(round int) {
 		c.startKills++
 		t.Logf("round %d: killed the server %s after its start", round, after.Round(time.Microsecond))
 	}
-	p := c.launch()
-	base := p.waitListening()
-	if base == "" {
+	p, client, base := c.start()
+	if p == nil {
 		return
 	}
-	client := crashHTTPClient()
 	defer client.CloseIdleConnections()
-	if !waitReady(t, client, base) {
-		p.kill()
-		return
-	}
 	if round == 1 {
 		c.setup(client, base)
 	}
@@ -264,17 +258,11 @@ func (c *crashRun) token(client *http.Client, base, name string) string {
 func (c *crashRun) verify(round int) {
 	t := c.t
 	began := time.Now()
-	p := c.launch()
-	base := p.waitListening()
-	if base == "" {
+	p, client, base := c.start()
+	if p == nil {
 		return
 	}
-	client := crashHTTPClient()
 	defer client.CloseIdleConnections()
-	if !waitReady(t, client, base) {
-		p.kill()
-		return
-	}
 	ready := time.Now()
 	served := map[string][]byte{}
 	for _, q := range []string{"", "?view=objectives"} {
@@ -852,7 +840,7 @@ func (c *crashRun) launch() *serveProc {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	p := &serveProc{t: t, cmd: cmd, listening: make(chan string, 1), exited: make(chan struct{}), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	p := &serveProc{t: t, cmd: cmd, listening: make(chan string, 1), exited: make(chan struct{}), stdout: newLockedBuffer(), stderr: newLockedBuffer()}
 	cmd.Stderr = p.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -883,6 +871,25 @@ func (c *crashRun) launch() *serveProc {
 		close(p.exited)
 	}()
 	return p
+}
+
+// start launches the server and waits until it is ready, and returns it, a
+// client for it and its base URL; or, after reporting why it never got
+// there, a nil process.
+func (c *crashRun) start() (*serveProc, *http.Client, string) {
+	c.t.Helper()
+	p := c.launch()
+	base := p.waitListening()
+	if base == "" {
+		return nil, nil, ""
+	}
+	client := crashHTTPClient()
+	if !waitReady(c.t, client, base) {
+		p.kill()
+		client.CloseIdleConnections()
+		return nil, nil, ""
+	}
+	return p, client, base
 }
 
 // waitListening returns the server's base URL, or "" after reporting why
@@ -942,26 +949,34 @@ func (p *serveProc) checkRaces() {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent use, keeping at most
-// 1 MiB.
+// lockedBuffer keeps the first MiB written to it, safe for concurrent use:
+// a lockedWriter over a cappedBuffer it can also read.
 type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	lockedWriter
+	buf cappedBuffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() < 1<<20 {
-		b.buf.Write(p)
-	}
-	return len(p), nil
+func newLockedBuffer() *lockedBuffer {
+	b := &lockedBuffer{}
+	b.w = &b.buf
+	return b
 }
 
 func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// cappedBuffer is a bytes.Buffer that drops what is written past its first
+// MiB.
+type cappedBuffer struct{ bytes.Buffer }
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.Len() < 1<<20 {
+		b.Buffer.Write(p)
+	}
+	return len(p), nil
 }
 
 func crashHTTPClient() *http.Client {

@@ -63,37 +63,26 @@ func TestInclusionProofsVerifyForEveryEventAndSize(t *testing.T) {
 	bodies := streamBodies(t, 3000)
 	tree := buildTree(t, bodies)
 
-	type pair struct{ seq, size int64 }
-	var pairs []pair
-	for size := int64(1); size <= 130; size++ { // every pair in the small trees
-		for seq := int64(1); seq <= size; seq++ {
-			pairs = append(pairs, pair{seq, size})
-		}
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 3000 { // and a sample of the large ones
-		size := 1 + rng.Int64N(3000)
-		pairs = append(pairs, pair{1 + rng.Int64N(size), size})
-	}
-	pairs = append(pairs, pair{1, 3000}, pair{3000, 3000}, pair{2048, 2048}, pair{2049, 3000})
-
-	for _, p := range pairs {
-		proofs, err := tree.InclusionProof(p.seq, p.size)
+	// Every pair in the small trees, a sample of the large ones, the edges.
+	edges := [][2]int64{{1, 3000}, {3000, 3000}, {2048, 2048}, {2049, 3000}}
+	for _, pair := range orderedPairs(130, 3000, rand.New(rand.NewPCG(1, 2)), edges...) {
+		seq, size := pair[0], pair[1]
+		proofs, err := tree.InclusionProof(seq, size)
 		if err != nil {
-			t.Fatalf("InclusionProof(%d, %d): %v", p.seq, p.size, err)
+			t.Fatalf("InclusionProof(%d, %d): %v", seq, size, err)
 		}
-		cp := checkpoint(t, tree, p.size)
-		body := bodies[p.seq-1]
-		if err := tlog.CheckRecord(proofs, p.size, cp.Root, p.seq-1, tlog.RecordHash(body)); err != nil {
-			t.Fatalf("tlog.CheckRecord of sequence %d in %d: %v", p.seq, p.size, err)
+		cp := checkpoint(t, tree, size)
+		body := bodies[seq-1]
+		if err := tlog.CheckRecord(proofs, size, cp.Root, seq-1, tlog.RecordHash(body)); err != nil {
+			t.Fatalf("tlog.CheckRecord of sequence %d in %d: %v", seq, size, err)
 		}
-		if err := proof.VerifyInclusion(cp, p.seq, body, proofs); err != nil {
-			t.Fatalf("VerifyInclusion of sequence %d in %d: %v", p.seq, p.size, err)
+		if err := proof.VerifyInclusion(cp, seq, body, proofs); err != nil {
+			t.Fatalf("VerifyInclusion of sequence %d in %d: %v", seq, size, err)
 		}
 		// The same proof must not pass for another event's bytes.
-		other := bodies[p.seq%int64(len(bodies))]
-		if err := proof.VerifyInclusion(cp, p.seq, other, proofs); !errors.Is(err, proof.ErrProof) {
-			t.Fatalf("VerifyInclusion of sequence %d in %d with another event's body: got %v, want ErrProof", p.seq, p.size, err)
+		other := bodies[seq%int64(len(bodies))]
+		if err := proof.VerifyInclusion(cp, seq, other, proofs); !errors.Is(err, proof.ErrProof) {
+			t.Fatalf("VerifyInclusion of sequence %d in %d with another event's body: got %v, want ErrProof", seq, size, err)
 		}
 	}
 }
@@ -102,39 +91,44 @@ func TestConsistencyProofsVerifyForEveryPairOfSizes(t *testing.T) {
 	bodies := streamBodies(t, 3000)
 	tree := buildTree(t, bodies)
 
-	type pair struct{ from, to int64 }
-	var pairs []pair
-	for to := int64(1); to <= 100; to++ {
-		for from := int64(1); from <= to; from++ {
-			pairs = append(pairs, pair{from, to})
-		}
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for range 3000 {
-		to := 1 + rng.Int64N(3000)
-		pairs = append(pairs, pair{1 + rng.Int64N(to), to})
-	}
-	pairs = append(pairs, pair{1, 3000}, pair{2048, 3000}, pair{2047, 2048}, pair{3000, 3000})
-
-	for _, p := range pairs {
-		proofs, err := tree.ConsistencyProof(p.from, p.to)
+	edges := [][2]int64{{1, 3000}, {2048, 3000}, {2047, 2048}, {3000, 3000}}
+	for _, pair := range orderedPairs(100, 3000, rand.New(rand.NewPCG(3, 4)), edges...) {
+		from, to := pair[0], pair[1]
+		proofs, err := tree.ConsistencyProof(from, to)
 		if err != nil {
-			t.Fatalf("ConsistencyProof(%d, %d): %v", p.from, p.to, err)
+			t.Fatalf("ConsistencyProof(%d, %d): %v", from, to, err)
 		}
-		older, newer := checkpoint(t, tree, p.from), checkpoint(t, tree, p.to)
-		if err := tlog.CheckTree(proofs, p.to, newer.Root, p.from, older.Root); err != nil {
-			t.Fatalf("tlog.CheckTree from %d to %d: %v", p.from, p.to, err)
+		older, newer := checkpoint(t, tree, from), checkpoint(t, tree, to)
+		if err := tlog.CheckTree(proofs, to, newer.Root, from, older.Root); err != nil {
+			t.Fatalf("tlog.CheckTree from %d to %d: %v", from, to, err)
 		}
 		if err := proof.VerifyConsistency(older, newer, proofs); err != nil {
-			t.Fatalf("VerifyConsistency from %d to %d: %v", p.from, p.to, err)
+			t.Fatalf("VerifyConsistency from %d to %d: %v", from, to, err)
 		}
 		// Against the root of another size, the proof must fail.
 		wrong := older
-		wrong.Root = root(t, tree, p.from-1)
+		wrong.Root = root(t, tree, from-1)
 		if err := proof.VerifyConsistency(wrong, newer, proofs); !errors.Is(err, proof.ErrProof) {
-			t.Fatalf("VerifyConsistency from %d to %d with the root of size %d: got %v, want ErrProof", p.from, p.to, p.from-1, err)
+			t.Fatalf("VerifyConsistency from %d to %d with the root of size %d: got %v, want ErrProof", from, to, from-1, err)
 		}
 	}
+}
+
+// orderedPairs returns the pairs (a, b) with 1 <= a <= b that proofs are
+// checked for: every one with b up to small, then as many pairs drawn by rng
+// with b up to large, then extra.
+func orderedPairs(small, large int64, rng *rand.Rand, extra ...[2]int64) [][2]int64 {
+	var pairs [][2]int64
+	for b := int64(1); b <= small; b++ {
+		for a := int64(1); a <= b; a++ {
+			pairs = append(pairs, [2]int64{a, b})
+		}
+	}
+	for range large {
+		b := 1 + rng.Int64N(large)
+		pairs = append(pairs, [2]int64{1 + rng.Int64N(b), b})
+	}
+	return append(pairs, extra...)
 }
 
 func TestRequestsOutsideTheTreeAreRefused(t *testing.T) {

@@ -86,11 +86,9 @@ type ChangeApproved struct {
 	Evidence  []string `json:"evidence"`
 }
 
-// ChangeRejected records that a change is dropped.
-type ChangeRejected struct {
-	Rationale string   `json:"rationale"`
-	Evidence  []string `json:"evidence"`
-}
+// ChangeRejected records that a change is dropped, with the rejecter's
+// rationale and evidence as an approval carries them.
+type ChangeRejected ChangeApproved
 
 // EventType implements Event.
 func (ChangeProposed) EventType() string { return TypeChangeProposed }
@@ -190,16 +188,14 @@ func DecideRejectChange(c Change, cmd DecideChange) (*ChangeRejected, error) {
 }
 
 func checkChangeDecision(c Change, cmd DecideChange) (string, []string, error) {
-	var p problems
-	requiredText(&p, "rationale", cmd.Rationale, maxRationale)
-	evidence := checkEvidence(&p, cmd.Evidence)
-	if err := p.err(); err != nil {
+	rationale, evidence, err := checkRationale(cmd.Rationale, cmd.Evidence)
+	if err != nil {
 		return "", nil, err
 	}
 	if c.Status != ChangeStatusPending {
 		return "", nil, conflictf("change %s is already %s", c.ID, c.Status)
 	}
-	return clean(cmd.Rationale), evidence, nil
+	return rationale, evidence, nil
 }
 
 // EvolveChange returns c with e, recorded at at by actor, applied.

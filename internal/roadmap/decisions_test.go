@@ -1,8 +1,6 @@
 package roadmap_test
 
 import (
-	"encoding/json"
-	"reflect"
 	"testing"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
@@ -36,6 +34,13 @@ func TestDecidePrioritise(t *testing.T) {
 	for i := range tooMuchEvidence {
 		tooMuchEvidence[i] = "note"
 	}
+	// placed is the placement of the proposed item into now with rationale
+	// "r", as edit changes it.
+	placed := func(edit func(*roadmap.Placement)) roadmap.Placement {
+		pl := roadmap.Placement{Horizon: roadmap.Now, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}}
+		edit(&pl)
+		return pl
+	}
 	tests := []struct {
 		name    string
 		item    roadmap.Item
@@ -53,55 +58,56 @@ func TestDecidePrioritise(t *testing.T) {
 			name: "a rank places the item at that position",
 			item: proposedItem(),
 			cmd:  roadmap.Prioritise{Horizon: roadmap.Later, Rank: ptr(1), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Later, Rank: ptr(1), ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: placed(func(p *roadmap.Placement) { p.Horizon, p.Rank = roadmap.Later, ptr(1) }),
 		},
 		{
 			name: "a rank past the end of the horizon is recorded as asked",
 			item: proposedItem(),
 			cmd:  roadmap.Prioritise{Horizon: roadmap.Next, Rank: ptr(99), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(99), ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: placed(func(p *roadmap.Placement) { p.Horizon, p.Rank = roadmap.Next, ptr(99) }),
 		},
 		{
 			name: "a score is recorded with its value and version",
 			item: proposedItem(),
 			cmd:  roadmap.Prioritise{Horizon: roadmap.Now, Score: ptr(wsjf(8, 5, 3, 2)), Rationale: "r"},
-			want: roadmap.Placement{
-				Horizon: roadmap.Now, Score: &roadmap.Score{
+			want: placed(func(p *roadmap.Placement) {
+				p.Score = &roadmap.Score{
 					Framework: "wsjf", Version: 1, BusinessValue: ptr(8.0), TimeCriticality: ptr(5.0),
 					RiskReduction: ptr(3.0), JobSize: ptr(2.0), Value: 8,
-				},
-				ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{},
-			},
+				}
+			}),
 		},
 		{
 			name: "objectives given replace those of the proposal",
 			item: proposedItem(),
 			cmd:  roadmap.Prioritise{Horizon: roadmap.Now, ObjectiveIDs: &[]string{objB}, Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Now, ObjectiveIDs: []string{objB}, Rationale: "r", Evidence: []string{}},
+			want: placed(func(p *roadmap.Placement) { p.ObjectiveIDs = []string{objB} }),
 		},
 		{
 			name: "an empty objective list unlinks every objective",
 			item: proposedItem(),
 			cmd:  roadmap.Prioritise{Horizon: roadmap.Now, ObjectiveIDs: &[]string{}, Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Now, ObjectiveIDs: []string{}, Rationale: "r", Evidence: []string{}},
+			want: placed(func(p *roadmap.Placement) { p.ObjectiveIDs = []string{} }),
 		},
 		{
 			name: "an item proposed without objectives is placed with an empty list",
 			item: func() roadmap.Item { it := proposedItem(); it.ObjectiveIDs = nil; return it }(),
 			cmd:  roadmap.Prioritise{Horizon: roadmap.Now, Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Now, ObjectiveIDs: []string{}, Rationale: "r", Evidence: []string{}},
+			want: placed(func(p *roadmap.Placement) { p.ObjectiveIDs = []string{} }),
 		},
 		{
 			name: "evidence is kept in order and trimmed",
 			item: proposedItem(),
 			cmd:  roadmap.Prioritise{Horizon: roadmap.Now, Rationale: "r", Evidence: []string{" interview #12 ", "https://example.com/nps"}},
-			want: roadmap.Placement{Horizon: roadmap.Now, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{"interview #12", "https://example.com/nps"}},
+			want: placed(func(p *roadmap.Placement) { p.Evidence = []string{"interview #12", "https://example.com/nps"} }),
 		},
 		{
 			name: "a removed item can be prioritised again",
 			item: removedItem(),
 			cmd:  roadmap.Prioritise{Horizon: roadmap.Later, Rationale: "Back in scope"},
-			want: roadmap.Placement{Horizon: roadmap.Later, ObjectiveIDs: []string{objB}, Rationale: "Back in scope", Evidence: []string{}},
+			want: placed(func(p *roadmap.Placement) {
+				p.Horizon, p.ObjectiveIDs, p.Rationale = roadmap.Later, []string{objB}, "Back in scope"
+			}),
 		},
 		{
 			name:    "a missing horizon is refused",
@@ -206,12 +212,7 @@ func TestDecidePrioritise(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := roadmap.DecidePrioritise(tt.item, tt.cmd, newRefs())
-			if !tt.wantErr.check(t, err) {
-				return
-			}
-			if !reflect.DeepEqual(got.Placement, tt.want) {
-				t.Errorf("placement = %s, want %s", placement(got.Placement), placement(tt.want))
-			}
+			checkDecision(t, got, err, &roadmap.ItemPrioritised{Placement: tt.want}, tt.wantErr)
 		})
 	}
 }
@@ -219,10 +220,17 @@ func TestDecidePrioritise(t *testing.T) {
 func TestDecideReprioritise(t *testing.T) {
 	current := onRoadmapItem(t) // next, #2 of 3, RICE 400, objective A
 	must := computed(t, moscow("must"))
+	// kept is the placement that leaves the item as it is, with rationale
+	// "r", as edit changes it.
+	kept := func(edit func(*roadmap.Placement)) roadmap.Placement {
+		pl := roadmap.Placement{Horizon: roadmap.Next, Score: current.Score, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}}
+		edit(&pl)
+		return pl
+	}
 	tests := []struct {
 		name    string
-		item    roadmap.Item
-		refs    fakeRefs
+		item    roadmap.Item // onRoadmapItem when left out
+		refs    fakeRefs     // newRefs when left out
 		cmd     roadmap.Reprioritise
 		want    roadmap.Placement
 		wantErr wantError
@@ -235,63 +243,63 @@ func TestDecideReprioritise(t *testing.T) {
 		{
 			name: "a new horizon with a rank places the item there",
 			cmd:  roadmap.Reprioritise{Horizon: roadmap.Later, Rank: ptr(1), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Later, Rank: ptr(1), Score: current.Score, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Horizon, p.Rank = roadmap.Later, ptr(1) }),
 		},
 		{
 			name: "a new horizon with the current rank number is still a move",
 			cmd:  roadmap.Reprioritise{Horizon: roadmap.Now, Rank: ptr(2), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Now, Rank: ptr(2), Score: current.Score, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Horizon, p.Rank = roadmap.Now, ptr(2) }),
 		},
 		{
 			name: "a new rank alone moves the item within its horizon",
 			cmd:  roadmap.Reprioritise{Rank: ptr(1), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(1), Score: current.Score, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Rank = ptr(1) }),
 		},
 		{
 			name: "naming the current horizon with a new rank moves the item within it",
 			cmd:  roadmap.Reprioritise{Horizon: roadmap.Next, Rank: ptr(3), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(3), Score: current.Score, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Rank = ptr(3) }),
 		},
 		{
 			name: "a rank past the end moves the item last and is recorded as asked",
 			cmd:  roadmap.Reprioritise{Rank: ptr(10), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(10), Score: current.Score, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Rank = ptr(10) }),
 		},
 		{
 			name: "a new score alone keeps the item at its current rank",
 			cmd:  roadmap.Reprioritise{Score: ptr(moscow("must")), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(2), Score: must, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Rank, p.Score = ptr(2), must }),
 		},
 		{
 			name: "a score with one input changed is a change",
 			cmd:  roadmap.Reprioritise{Score: ptr(rice(1000, 2, 0.8, 5)), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(2), Score: computed(t, rice(1000, 2, 0.8, 5)), ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Rank, p.Score = ptr(2), computed(t, rice(1000, 2, 0.8, 5)) }),
 		},
 		{
 			name: "a first score on an unscored item keeps it at its rank",
 			item: func() roadmap.Item { it := onRoadmapItem(t); it.Score = nil; return it }(),
 			cmd:  roadmap.Reprioritise{Score: ptr(moscow("must")), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(2), Score: must, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Rank, p.Score = ptr(2), must }),
 		},
 		{
 			name: "the current horizon named with a new score keeps the current rank",
 			cmd:  roadmap.Reprioritise{Horizon: roadmap.Next, Score: ptr(moscow("must")), Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(2), Score: must, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Rank, p.Score = ptr(2), must }),
 		},
 		{
 			name: "new objectives alone keep the item at its current rank",
 			cmd:  roadmap.Reprioritise{ObjectiveIDs: &[]string{objA, objB}, Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(2), Score: current.Score, ObjectiveIDs: []string{objA, objB}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Rank, p.ObjectiveIDs = ptr(2), []string{objA, objB} }),
 		},
 		{
 			name: "an empty objective list unlinks every objective",
 			cmd:  roadmap.Reprioritise{ObjectiveIDs: &[]string{}, Rationale: "r"},
-			want: roadmap.Placement{Horizon: roadmap.Next, Rank: ptr(2), Score: current.Score, ObjectiveIDs: []string{}, Rationale: "r", Evidence: []string{}},
+			want: kept(func(p *roadmap.Placement) { p.Rank, p.ObjectiveIDs = ptr(2), []string{} }),
 		},
 		{
 			name: "evidence is recorded trimmed",
 			cmd:  roadmap.Reprioritise{Horizon: roadmap.Now, Rationale: "r", Evidence: []string{" churn report "}},
-			want: roadmap.Placement{Horizon: roadmap.Now, Score: current.Score, ObjectiveIDs: []string{objA}, Rationale: "r", Evidence: []string{"churn report"}},
+			want: kept(func(p *roadmap.Placement) { p.Horizon, p.Evidence = roadmap.Now, []string{"churn report"} }),
 		},
 		{
 			name:    "reprioritising a proposed item is a conflict",
@@ -405,12 +413,7 @@ func TestDecideReprioritise(t *testing.T) {
 				refs = newRefs()
 			}
 			got, err := roadmap.DecideReprioritise(item, tt.cmd, refs)
-			if !tt.wantErr.check(t, err) {
-				return
-			}
-			if !reflect.DeepEqual(got.Placement, tt.want) {
-				t.Errorf("placement = %s, want %s", placement(got.Placement), placement(tt.want))
-			}
+			checkDecision(t, got, err, &roadmap.ItemReprioritised{Placement: tt.want}, tt.wantErr)
 		})
 	}
 }
@@ -469,22 +472,7 @@ func TestDecideRemove(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := roadmap.DecideRemove(tt.item, tt.cmd)
-			if !tt.wantErr.check(t, err) {
-				return
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("event = %+v, want %+v", got, tt.want)
-			}
+			checkDecision(t, got, err, tt.want, tt.wantErr)
 		})
 	}
-}
-
-// placement renders p as its event JSON (pointers followed, an empty list
-// told from a null one), for failure messages.
-func placement(p roadmap.Placement) string {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
 }

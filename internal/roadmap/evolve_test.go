@@ -1,7 +1,6 @@
 package roadmap_test
 
 import (
-	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -33,11 +32,7 @@ func TestEvolveItem(t *testing.T) {
 			Product: "mobile", ObjectiveIDs: objectives, Status: status, Horizon: h, Score: s,
 		}
 	}
-	tests := []struct {
-		name   string
-		events []roadmap.Event
-		want   roadmap.Item
-	}{
+	testEvolve(t, roadmap.EvolveItem, itemID, []evolveCase[roadmap.Item]{
 		{
 			name:   "a proposed item has the values of its proposal and no horizon",
 			events: []roadmap.Event{proposed},
@@ -68,18 +63,7 @@ func TestEvolveItem(t *testing.T) {
 			events: []roadmap.Event{proposed, &roadmap.ObjectiveRetired{Rationale: "r"}, &roadmap.ObjectiveDefined{Title: "other"}},
 			want:   want(roadmap.StatusProposed, "", nil, objA),
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got roadmap.Item
-			for _, e := range tt.events {
-				got = roadmap.EvolveItem(got, itemID, e)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("item = %s, want %s", itemString(got), itemString(tt.want))
-			}
-		})
-	}
+	})
 }
 
 func TestItemDecisionsEvolveToTheIntendedState(t *testing.T) {
@@ -170,7 +154,7 @@ func TestItemDecisionsEvolveToTheIntendedState(t *testing.T) {
 			want := tt.item
 			tt.want(&want)
 			if !reflect.DeepEqual(got, want) {
-				t.Errorf("item = %s, want %s", itemString(got), itemString(want))
+				t.Errorf("item = %s, want %s", jsonString(got), jsonString(want))
 			}
 		})
 	}
@@ -213,7 +197,7 @@ func TestItemLifecycle(t *testing.T) {
 
 	again, err := roadmap.DecidePrioritise(it, roadmap.Prioritise{Horizon: roadmap.Later, Rationale: "r"}, refs)
 	it = step(it, again, err)
-	if got, want := itemString(it), itemString(roadmap.Item{
+	if got, want := jsonString(it), jsonString(roadmap.Item{
 		ID: itemID, Title: "Apple Pay", Kind: roadmap.KindIdea, ParentID: initiative, Product: "default",
 		ObjectiveIDs: []string{objA}, Status: roadmap.StatusOnRoadmap, Horizon: roadmap.Later,
 	}); got != want {
@@ -226,13 +210,4 @@ func TestItemString(t *testing.T) {
 	if got, want := it.String(), `idea "Apple Pay" (proposed)`; got != want {
 		t.Errorf("String = %s, want %s", got, want)
 	}
-}
-
-// itemString renders it as JSON, for failure messages.
-func itemString(it roadmap.Item) string {
-	b, err := json.Marshal(it)
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
 }

@@ -1,8 +1,10 @@
 package roadmap_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -158,6 +160,50 @@ func (w wantError) check(t testing.TB, err error) bool {
 		t.Fatalf("unexpected wantError.is %v", w.is)
 	}
 	return false
+}
+
+// checkDecision fails t unless a decision answered the error wantErr
+// expects or, when it expects none, the event want.
+func checkDecision[E any](t testing.TB, got *E, err error, want *E, wantErr wantError) {
+	t.Helper()
+	if wantErr.check(t, err) && !reflect.DeepEqual(got, want) {
+		t.Errorf("event = %s, want %s", jsonString(got), jsonString(want))
+	}
+}
+
+// evolveCase is a list of events and the state they fold into from the
+// zero state.
+type evolveCase[S any] struct {
+	name   string
+	events []roadmap.Event
+	want   S
+}
+
+// testEvolve checks each case: its events, applied in order by evolve to
+// the aggregate id, make its state.
+func testEvolve[S any](t *testing.T, evolve func(S, string, roadmap.Event) S, id string, tests []evolveCase[S]) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got S
+			for _, e := range tt.events {
+				got = evolve(got, id, e)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("state = %s, want %s", jsonString(got), jsonString(tt.want))
+			}
+		})
+	}
+}
+
+// jsonString renders v as its JSON (pointers followed, an empty list told
+// from a null one), for failure messages.
+func jsonString(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
 }
 
 // fieldNames returns the sorted fields of the *ValidationError in err.

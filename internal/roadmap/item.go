@@ -137,18 +137,10 @@ type Prioritise struct {
 	Effort       *int
 }
 
-// Reprioritise is the command that changes an item on the roadmap. Nil or
-// empty fields keep their current value; a new horizon without a rank places
-// the item last in it.
-type Reprioritise struct {
-	Horizon      Horizon
-	Rank         *int
-	Score        *Score
-	ObjectiveIDs *[]string
-	Rationale    string
-	Evidence     []string
-	Effort       *int
-}
+// Reprioritise is the command that changes an item on the roadmap. It has
+// the fields of Prioritise, but nil or empty fields keep their current value;
+// a new horizon without a rank places the item last in it.
+type Reprioritise Prioritise
 
 // Deliver is the command that records an item as delivered.
 type Deliver struct {
@@ -215,9 +207,7 @@ func DecidePrioritise(it Item, cmd Prioritise, refs References) (*ItemPrioritise
 	if !cmd.Horizon.Valid() {
 		p.add("horizon", "must be now, next or later")
 	}
-	pl := checkPlacement(&p, cmd.Rank, cmd.Score, cmd.ObjectiveIDs, cmd.Rationale, cmd.Evidence)
-	checkEffort(&p, cmd.Effort)
-	pl.Effort = cmd.Effort
+	pl := checkPlacement(&p, cmd)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -245,9 +235,7 @@ func DecideReprioritise(it Item, cmd Reprioritise, refs References) (*ItemReprio
 	if cmd.Horizon != "" && !cmd.Horizon.Valid() {
 		p.add("horizon", "must be now, next or later (or left out to keep the current one)")
 	}
-	pl := checkPlacement(&p, cmd.Rank, cmd.Score, cmd.ObjectiveIDs, cmd.Rationale, cmd.Evidence)
-	checkEffort(&p, cmd.Effort)
-	pl.Effort = cmd.Effort
+	pl := checkPlacement(&p, Prioritise(cmd))
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -284,31 +272,35 @@ func DecideReprioritise(it Item, cmd Reprioritise, refs References) (*ItemReprio
 // DecideRemove checks taking it off the roadmap. It returns ErrInvalid without
 // a rationale and ErrConflict when the item is not on the roadmap.
 func DecideRemove(it Item, cmd Remove) (*ItemRemoved, error) {
-	var p problems
-	requiredText(&p, "rationale", cmd.Rationale, maxRationale)
-	evidence := checkEvidence(&p, cmd.Evidence)
-	if err := p.err(); err != nil {
+	rationale, evidence, err := checkLeavingRoadmap(it, cmd.Rationale, cmd.Evidence, ", not on the roadmap")
+	if err != nil {
 		return nil, err
 	}
-	if it.Status != StatusOnRoadmap {
-		return nil, conflictf("item %s is %s, not on the roadmap", it.ID, it.Status)
-	}
-	return &ItemRemoved{Rationale: clean(cmd.Rationale), Evidence: evidence}, nil
+	return &ItemRemoved{Rationale: rationale, Evidence: evidence}, nil
 }
 
 // DecideDeliver checks recording it as delivered. It returns ErrInvalid
 // without a rationale and ErrConflict when the item is not on the roadmap.
 func DecideDeliver(it Item, cmd Deliver) (*ItemDelivered, error) {
-	var p problems
-	requiredText(&p, "rationale", cmd.Rationale, maxRationale)
-	evidence := checkEvidence(&p, cmd.Evidence)
-	if err := p.err(); err != nil {
+	rationale, evidence, err := checkLeavingRoadmap(it, cmd.Rationale, cmd.Evidence, "; only an item on the roadmap can be delivered")
+	if err != nil {
 		return nil, err
 	}
-	if it.Status != StatusOnRoadmap {
-		return nil, conflictf("item %s is %s; only an item on the roadmap can be delivered", it.ID, it.Status)
+	return &ItemDelivered{Rationale: rationale, Evidence: evidence}, nil
+}
+
+// checkLeavingRoadmap checks a decision that takes it off the roadmap: its
+// rationale and evidence, returned cleaned, then that the item is on the
+// roadmap. The conflict otherwise says what it is, followed by notOnRoadmap.
+func checkLeavingRoadmap(it Item, rationale string, evidence []string, notOnRoadmap string) (string, []string, error) {
+	rationale, evidence, err := checkRationale(rationale, evidence)
+	if err != nil {
+		return "", nil, err
 	}
-	return &ItemDelivered{Rationale: clean(cmd.Rationale), Evidence: evidence}, nil
+	if it.Status != StatusOnRoadmap {
+		return "", nil, conflictf("item %s is %s%s", it.ID, it.Status, notOnRoadmap)
+	}
+	return rationale, evidence, nil
 }
 
 // EvolveItem returns it with e applied. Events of other aggregates are
@@ -345,24 +337,27 @@ func (it *Item) place(pl Placement) {
 	}
 }
 
-func checkPlacement(p *problems, rank *int, score *Score, objectiveIDs *[]string, rationale string, evidence []string) Placement {
-	pl := Placement{Rank: rank, Rationale: clean(rationale)}
-	requiredText(p, "rationale", rationale, maxRationale)
-	if rank != nil && *rank < 1 {
+// checkPlacement checks what a prioritisation or reprioritisation asks for,
+// but its horizon, and returns the placement it makes.
+func checkPlacement(p *problems, cmd Prioritise) Placement {
+	pl := Placement{Rank: cmd.Rank, Rationale: clean(cmd.Rationale), Effort: cmd.Effort}
+	requiredText(p, "rationale", cmd.Rationale, maxRationale)
+	if cmd.Rank != nil && *cmd.Rank < 1 {
 		p.add("rank", "must be 1 or more (1 is the top of the horizon)")
 	}
-	if score != nil {
-		computed, err := score.Computed("score")
+	if cmd.Score != nil {
+		computed, err := cmd.Score.Computed("score")
 		if err != nil {
 			p.fields = append(p.fields, err.(*ValidationError).Fields...)
 		}
 		pl.Score = &computed
 	}
-	if objectiveIDs != nil {
-		checkIDs(p, "objective_ids", "objective", *objectiveIDs)
-		pl.ObjectiveIDs = nonNil(*objectiveIDs)
+	if cmd.ObjectiveIDs != nil {
+		checkIDs(p, "objective_ids", "objective", *cmd.ObjectiveIDs)
+		pl.ObjectiveIDs = nonNil(*cmd.ObjectiveIDs)
 	}
-	pl.Evidence = checkEvidence(p, evidence)
+	pl.Evidence = checkEvidence(p, cmd.Evidence)
+	checkEffort(p, cmd.Effort)
 	return pl
 }
 

@@ -1,7 +1,6 @@
 package roadmap_test
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
@@ -40,31 +39,11 @@ func TestDecideDefineObjective(t *testing.T) {
 			cmd:  with(func(c *roadmap.DefineObjective) { c.Description = "" }),
 			want: &roadmap.ObjectiveDefined{Title: "Grow activation", KPI: "Activation rate", Target: "40% by Q4", Product: "default"},
 		},
-		{
-			name:    "a missing title is refused",
-			cmd:     with(func(c *roadmap.DefineObjective) { c.Title = "" }),
-			wantErr: invalid("title"),
-		},
-		{
-			name:    "a whitespace-only title is refused",
-			cmd:     with(func(c *roadmap.DefineObjective) { c.Title = " \t\n " }),
-			wantErr: invalid("title"),
-		},
-		{
-			name:    "a missing kpi is refused",
-			cmd:     with(func(c *roadmap.DefineObjective) { c.KPI = " " }),
-			wantErr: invalid("kpi"),
-		},
-		{
-			name:    "a missing target is refused",
-			cmd:     with(func(c *roadmap.DefineObjective) { c.Target = "" }),
-			wantErr: invalid("target"),
-		},
-		{
-			name:    "a product that is not a slug is refused",
-			cmd:     with(func(c *roadmap.DefineObjective) { c.Product = "Mobile App" }),
-			wantErr: invalid("product"),
-		},
+		{name: "a missing title is refused", cmd: with(func(c *roadmap.DefineObjective) { c.Title = "" }), wantErr: invalid("title")},
+		{name: "a whitespace-only title is refused", cmd: with(func(c *roadmap.DefineObjective) { c.Title = " \t\n " }), wantErr: invalid("title")},
+		{name: "a missing kpi is refused", cmd: with(func(c *roadmap.DefineObjective) { c.KPI = " " }), wantErr: invalid("kpi")},
+		{name: "a missing target is refused", cmd: with(func(c *roadmap.DefineObjective) { c.Target = "" }), wantErr: invalid("target")},
+		{name: "a product that is not a slug is refused", cmd: with(func(c *roadmap.DefineObjective) { c.Product = "Mobile App" }), wantErr: invalid("product")},
 		{
 			name:    "every bad field is listed at once",
 			cmd:     roadmap.DefineObjective{Description: "bad\x00", Product: "-x"},
@@ -74,12 +53,7 @@ func TestDecideDefineObjective(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := roadmap.DecideDefineObjective(tt.cmd)
-			if !tt.wantErr.check(t, err) {
-				return
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("event = %+v, want %+v", got, tt.want)
-			}
+			checkDecision(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -128,12 +102,7 @@ func TestDecideRetireObjective(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := roadmap.DecideRetireObjective(tt.o, tt.cmd)
-			if !tt.wantErr.check(t, err) {
-				return
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("event = %+v, want %+v", got, tt.want)
-			}
+			checkDecision(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -143,11 +112,7 @@ func TestEvolveObjective(t *testing.T) {
 	active := roadmap.Objective{ID: objA, Title: "Grow activation", Description: "d", KPI: "rate", Target: "40%", Product: "mobile", Status: roadmap.StatusActive}
 	retired := active
 	retired.Status = roadmap.StatusRetired
-	tests := []struct {
-		name   string
-		events []roadmap.Event
-		want   roadmap.Objective
-	}{
+	testEvolve(t, roadmap.EvolveObjective, objA, []evolveCase[roadmap.Objective]{
 		{
 			name:   "a defined objective is active with the values of the event",
 			events: []roadmap.Event{defined},
@@ -163,18 +128,7 @@ func TestEvolveObjective(t *testing.T) {
 			events: []roadmap.Event{defined, &roadmap.ItemRemoved{Rationale: "x"}, &roadmap.ItemPrioritised{Placement: roadmap.Placement{Horizon: roadmap.Now}}},
 			want:   active,
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got roadmap.Objective
-			for _, e := range tt.events {
-				got = roadmap.EvolveObjective(got, objA, e)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("objective = %+v, want %+v", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestObjectiveDecisionsEvolveToTheIntendedState(t *testing.T) {

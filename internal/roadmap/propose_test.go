@@ -1,7 +1,6 @@
 package roadmap_test
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
@@ -113,12 +112,7 @@ func TestDecideProposeItem(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := roadmap.DecideProposeItem(tt.cmd, refs)
-			if !tt.wantErr.check(t, err) {
-				return
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("event = %+v, want %+v", got, tt.want)
-			}
+			checkDecision(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }

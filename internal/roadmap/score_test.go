@@ -59,7 +59,7 @@ func TestScoreComputed(t *testing.T) {
 				t.Errorf("version = %d, want %d", got.Version, roadmap.ScoreVersion)
 			}
 			if !got.Equal(&tt.score) || got.Framework != tt.score.Framework {
-				t.Errorf("inputs = %s, want those of %s", scoreString(got), scoreString(tt.score))
+				t.Errorf("inputs = %s, want those of %s", jsonString(got), jsonString(tt.score))
 			}
 		})
 	}
@@ -142,7 +142,7 @@ func TestScoreComputedRefusesBadInputs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.score.Computed("score")
 			if tt.wantErr.check(t, err) {
-				t.Errorf("Computed = %s, want an error", scoreString(got))
+				t.Errorf("Computed = %s, want an error", jsonString(got))
 			}
 		})
 	}
@@ -221,13 +221,4 @@ func TestScoreEqual(t *testing.T) {
 			}
 		})
 	}
-}
-
-// scoreString renders s as its JSON, for failure messages.
-func scoreString(s roadmap.Score) string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
 }

@@ -64,6 +64,19 @@ func productOrDefault(p *problems, product string) string {
 	return product
 }
 
+// checkRationale checks the rationale and evidence a decision gives for
+// itself and returns them cleaned, or a *ValidationError naming every bad
+// one.
+func checkRationale(rationale string, evidence []string) (string, []string, error) {
+	var p problems
+	requiredText(&p, "rationale", rationale, maxRationale)
+	evidence = checkEvidence(&p, evidence)
+	if err := p.err(); err != nil {
+		return "", nil, err
+	}
+	return clean(rationale), evidence, nil
+}
+
 func checkEvidence(p *problems, evidence []string) []string {
 	if len(evidence) > maxEvidence {
 		p.add("evidence", "must have at most %d entries", maxEvidence)
