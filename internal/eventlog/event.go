@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -60,4 +62,56 @@ func NewEnvelope(ev roadmap.Event, m Meta) (*Envelope, error) {
 		Actor:         m.Actor,
 		Data:          data,
 	}, nil
+}
+
+// DomainData is the DataFunc of the ledger's domain events, for
+// FollowDecoded and ReadRangeDecoded: for a type of the catalogue, a new
+// event of that type to decode the data into as the envelope is read; nil
+// for a type this version does not know. The decisions that place an item
+// (item.prioritised and item.reprioritised, nearly every event of a long
+// ledger) are read by a decoder of their own (placementData). Either way
+// Record.Decoded is then the roadmap.Event itself, which Record.Event
+// returns.
+func DomainData(eventType string) any {
+	switch eventType {
+	case roadmap.TypeItemReprioritised:
+		d := &struct {
+			placementData
+			ev roadmap.ItemReprioritised
+		}{}
+		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
+		return &d.placementData
+	case roadmap.TypeItemPrioritised:
+		d := &struct {
+			placementData
+			ev roadmap.ItemPrioritised
+		}{}
+		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
+		return &d.placementData
+	}
+	if proto, ok := roadmap.NewEvent(eventType); ok {
+		return proto
+	}
+	return nil
+}
+
+// Event returns the domain event r records: the one its data was decoded
+// into as it was read (FollowDecoded or ReadRangeDecoded with DomainData),
+// or else its data decoded now by the general decoder (JSON v2), into the
+// same type. A type the catalogue does not know gives nil and no error: a
+// reader skips it, so an older reader survives a newer writer. It returns
+// the decoder's error, naming the sequence and the type, for data that does
+// not decode into its type.
+func (r Record) Event() (roadmap.Event, error) {
+	if ev, ok := r.Decoded.(roadmap.Event); ok {
+		return ev, nil
+	}
+	proto, ok := roadmap.NewEvent(r.Envelope.Type)
+	if !ok {
+		return nil, nil
+	}
+	if err := jsonv2.Unmarshal(r.Envelope.Data, proto); err != nil {
+		return nil, fmt.Errorf("sequence %d: decode %s: %w", r.Sequence, r.Envelope.Type, err)
+	}
+	return proto, nil
 }

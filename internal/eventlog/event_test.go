@@ -1,20 +1,23 @@
-package eventlog_test
+package eventlog
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
 // domainEvents are domain events of every type in the catalogue, empty and
 // filled, with text the encoder escapes.
-func domainEvents(t *testing.T) []roadmap.Event {
+func domainEvents(t testing.TB) []roadmap.Event {
 	t.Helper()
 	var out []roadmap.Event
 	for eventType := range roadmap.SchemaVersions {
@@ -49,7 +52,7 @@ func domainEvents(t *testing.T) []roadmap.Event {
 // the type, its schema version, the metadata as given, and the data as
 // json.Marshal encodes it; sealed, the same stored bytes.
 func TestNewEnvelopeIsTheLedgersEncoding(t *testing.T) {
-	m := eventlog.Meta{
+	m := Meta{
 		ID: "01a205a0-464d-7caf-ae2b-69c5709021e3", AggregateType: "item", AggregateID: "01a205a0-38db-7709-b8d4-f4d69e80948a",
 		Time: time.Date(2026, 11, 1, 9, 30, 0, 123456000, time.UTC), Actor: "pm@example.com",
 	}
@@ -58,11 +61,11 @@ func TestNewEnvelopeIsTheLedgersEncoding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := &eventlog.Envelope{
+		want := &Envelope{
 			ID: m.ID, Type: ev.EventType(), SchemaVersion: roadmap.SchemaVersions[ev.EventType()],
 			AggregateType: m.AggregateType, AggregateID: m.AggregateID, Time: m.Time, Actor: m.Actor, Data: data,
 		}
-		got, err := eventlog.NewEnvelope(ev, m)
+		got, err := NewEnvelope(ev, m)
 		if err != nil {
 			t.Fatalf("%s: %v", ev.EventType(), err)
 		}
@@ -71,7 +74,7 @@ func TestNewEnvelopeIsTheLedgersEncoding(t *testing.T) {
 		if err1 != nil || err2 != nil || !bytes.Equal(gotBody, wantBody) || got.Hash != want.Hash {
 			t.Fatalf("%s: stored\n%s (%v)\nwant\n%s (%v)", ev.EventType(), gotBody, err1, wantBody, err2)
 		}
-		if _, err := eventlog.Decode(gotBody); err != nil {
+		if _, err := Decode(gotBody); err != nil {
 			t.Fatalf("%s: the sealed envelope does not verify: %v", ev.EventType(), err)
 		}
 	}
@@ -81,8 +84,8 @@ func TestNewEnvelopeIsTheLedgersEncoding(t *testing.T) {
 // the format and the hash definition never change, or every existing ledger
 // would stop verifying.
 func TestNewEnvelopeStoredBytes(t *testing.T) {
-	env, err := eventlog.NewEnvelope(roadmap.ObjectiveDefined{Title: "Reduce <onboarding> time", Description: "Zoë's \"plan\"", KPI: "median minutes", Target: "-30% & more", Product: "web"},
-		eventlog.Meta{ID: "01a205a0-38db-7709-b8d4-f4d69e80948a", AggregateType: "objective", AggregateID: "01a205a0-38db-7709-b8d4-f4d69e80948a",
+	env, err := NewEnvelope(roadmap.ObjectiveDefined{Title: "Reduce <onboarding> time", Description: "Zoë's \"plan\"", KPI: "median minutes", Target: "-30% & more", Product: "web"},
+		Meta{ID: "01a205a0-38db-7709-b8d4-f4d69e80948a", AggregateType: "objective", AggregateID: "01a205a0-38db-7709-b8d4-f4d69e80948a",
 			Time: time.Date(2026, 11, 1, 9, 30, 0, 123456000, time.UTC), Actor: "ceo@example.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -106,12 +109,12 @@ func TestNewEnvelopeRefuses(t *testing.T) {
 		"no event":     nil,
 		"unknown type": unknownEvent{},
 	} {
-		if _, err := eventlog.NewEnvelope(ev, eventlog.Meta{}); !errors.Is(err, eventlog.ErrUnknownType) {
+		if _, err := NewEnvelope(ev, Meta{}); !errors.Is(err, ErrUnknownType) {
 			t.Errorf("%s: %v, want ErrUnknownType", name, err)
 		}
 	}
-	_, err := eventlog.NewEnvelope(roadmap.ItemPrioritised{Placement: roadmap.Placement{Score: &roadmap.Score{Value: nan}}}, eventlog.Meta{})
-	if err == nil || errors.Is(err, eventlog.ErrUnknownType) {
+	_, err := NewEnvelope(roadmap.ItemPrioritised{Placement: roadmap.Placement{Score: &roadmap.Score{Value: nan}}}, Meta{})
+	if err == nil || errors.Is(err, ErrUnknownType) {
 		t.Errorf("a NaN score: %v, want the encoder's error", err)
 	}
 }
@@ -119,3 +122,139 @@ func TestNewEnvelopeRefuses(t *testing.T) {
 type unknownEvent struct{}
 
 func (unknownEvent) EventType() string { return "item.archived" }
+
+// domainBodies are stored bodies of domain events: every type of the
+// catalogue, the placements of placementSeeds, and bodies off the
+// canonical shape or with data that does not decode.
+func domainBodies(tb testing.TB) [][]byte {
+	tb.Helper()
+	at := time.Date(2026, 11, 1, 9, 30, 0, 123456000, time.UTC)
+	var out [][]byte
+	prev := ""
+	seal := func(eventType string, data []byte) {
+		e := Envelope{ID: "01a205a0-464d-7caf-ae2b-69c5709021e3", Type: eventType, SchemaVersion: 1, AggregateType: "item",
+			AggregateID: "01a205a0-38db-7709-b8d4-f4d69e80948a", Time: at, Actor: "pm@example.com", Data: data}
+		body, err := e.Seal(prev)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		prev = e.Hash
+		out = append(out, body)
+	}
+	for _, ev := range domainEvents(tb) {
+		data, err := json.Marshal(ev)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		seal(ev.EventType(), data)
+	}
+	for _, data := range placementSeeds {
+		if json.Valid([]byte(data)) {
+			seal(roadmap.TypeItemPrioritised, []byte(data))
+			seal(roadmap.TypeItemReprioritised, []byte(data))
+		}
+	}
+	for _, d := range []struct{ typ, data string }{
+		{roadmap.TypeItemProposed, `{"objective_ids":"x"}`},
+		{roadmap.TypeReviewClosed, `{"sequence":-1}`},
+		{roadmap.TypeItemPrioritised, `{"rank":1e400}`},
+		{roadmap.TypeItemRemoved, `[]`},
+		{"item.archived", `{"anything":true}`},
+	} {
+		seal(d.typ, []byte(d.data))
+	}
+	n := len(out)
+	for _, body := range out[:n] {
+		out = append(out,
+			bytes.Replace(body, []byte(`,"data":`), []byte(`, "data": `), 1),
+			bytes.Replace(body, []byte(`"type":"item.`), []byte(`"type":"item.x`), 1))
+	}
+	return out
+}
+
+// checkDomainParse reads body as the replay does (the parser with
+// DomainData) and as the general decoders do (the envelope, then
+// Record.Event on a record read without decoding its data), and fails
+// unless both give the same envelope and the same event, or both refuse:
+// the same error for the event.
+func checkDomainParse(t *testing.T, p *parser, body []byte) {
+	t.Helper()
+	var want Envelope
+	wantErr := jsonv2.Unmarshal(body, &want)
+	rec := Record{Sequence: 7}
+	err := p.parse(body, &rec)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("%s: parse error %v, general decoder %v", body, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if !sameEnvelope(rec.Envelope, want) {
+		t.Fatalf("%s: parsed\n%+v\nwant\n%+v", body, rec.Envelope, want)
+	}
+	if rec.Decoded != nil {
+		if _, ok := rec.Decoded.(roadmap.Event); !ok {
+			t.Fatalf("%s: decoded into %T, not a domain event", body, rec.Decoded)
+		}
+	}
+	got, gotErr := rec.Event()
+	wantEv, wantEvErr := Record{Sequence: 7, Envelope: want}.Event()
+	if (gotErr == nil) != (wantEvErr == nil) || (gotErr != nil && gotErr.Error() != wantEvErr.Error()) {
+		t.Fatalf("%s: event error %v, general decoder %v", body, gotErr, wantEvErr)
+	}
+	if !reflect.DeepEqual(got, wantEv) {
+		t.Fatalf("%s: event\n%#v\nwant\n%#v", body, got, wantEv)
+	}
+}
+
+// TestDomainDataDecodesAsTheGeneralDecoder checks that the replay's
+// reading of stored events (DomainData, the placements' own decoder
+// included) gives every event as the general decoder does, and that the
+// events the ledger stores take the fast path.
+func TestDomainDataDecodesAsTheGeneralDecoder(t *testing.T) {
+	p := newParser(DomainData)
+	bodies := domainBodies(t)
+	for _, body := range bodies {
+		checkDomainParse(t, p, body)
+	}
+	for _, ev := range domainEvents(t) {
+		env, err := NewEnvelope(ev, Meta{ID: "a", AggregateType: "item", AggregateID: "b", Time: time.Unix(1, 0).UTC(), Actor: "pm"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := env.Seal("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec Record
+		err = p.fast(body, &rec)
+		if placed := bytes.Contains(env.Data, []byte(`"horizon"`)); placed && (bytes.Contains(env.Data, []byte(`"effort"`)) || bytes.Contains(env.Data, []byte(`"approval"`))) {
+			// The placements' decoder leaves the optional fields to the
+			// general decoder.
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: a stored event does not take the fast path: %v", body, err)
+		}
+		got, ok := rec.Decoded.(roadmap.Event)
+		if !ok || got.EventType() != ev.EventType() {
+			t.Fatalf("%s: decoded %#v as it was read", body, rec.Decoded)
+		}
+	}
+	// A record of an unknown type has no event and no error; one whose data
+	// does not decode names its sequence.
+	if ev, err := (Record{Envelope: Envelope{Type: "item.archived", Data: json.RawMessage(`{}`)}}).Event(); ev != nil || err != nil {
+		t.Errorf("unknown type: %v, %v", ev, err)
+	}
+	if _, err := (Record{Sequence: 9, Envelope: Envelope{Type: roadmap.TypeItemProposed, Data: json.RawMessage(`[]`)}}).Event(); err == nil || !strings.Contains(err.Error(), "sequence 9: decode item.proposed") {
+		t.Errorf("data that does not decode: %v", err)
+	}
+}
+
+func FuzzDomainParse(f *testing.F) {
+	for _, body := range domainBodies(f) {
+		f.Add(body)
+	}
+	p := newParser(DomainData)
+	f.Fuzz(func(t *testing.T, body []byte) { checkDomainParse(t, p, body) })
+}
