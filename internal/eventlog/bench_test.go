@@ -95,3 +95,32 @@ func BenchmarkDecodePlacement(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkVerifyEvent checks a stored reprioritisation as an auditor's
+// verify does, in each of decode's ways: "plain" (parsePlain and
+// appendPlain, the way nearly every stored event takes), "decoders" (the
+// JSON v2 decoder, then appendPlain) and "canonical" (decodeCanonical, the
+// definition: encoding/json's decoder, its encoder, and a second encoding
+// for the hash).
+func BenchmarkVerifyEvent(b *testing.B) {
+	body := benchBody(b)
+	var v Verifier
+	for _, way := range []struct {
+		name   string
+		verify func() bool
+	}{
+		{"plain", func() bool { _, err := v.Verify(body); return err == nil }},
+		{"decoders", func() bool { _, ok := v.decodeGeneral(body); return ok }},
+		{"canonical", func() bool { _, err := decodeCanonical(body); return err == nil }},
+	} {
+		b.Run(way.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if !way.verify() {
+					b.Fatal("does not verify")
+				}
+			}
+		})
+	}
+}
