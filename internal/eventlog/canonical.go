@@ -155,6 +155,10 @@ func decodeCanonical(body []byte) (Envelope, error) {
 	return e, nil
 }
 
+// closingBrace closes the canonical bytes of a stored body cut before its
+// hash.
+var closingBrace = []byte{'}'}
+
 // chainHashMatches reports whether e's hash is the chained hash of its
 // canonical bytes, where body is exactly json.Marshal's encoding of e with a
 // hash of 64 characters: its last field is the hash, and the bytes before
@@ -167,13 +171,7 @@ func chainHashMatches(e *Envelope, body []byte) bool {
 	if string(body[cut:cut+len(`,"hash":"`)]) != `,"hash":"` {
 		return false
 	}
-	var sum [sha256.Size]byte
-	h := sha256.New()
-	h.Write([]byte(e.PrevHash))
-	h.Write([]byte{'\n'})
-	h.Write(body[:cut])
-	h.Write([]byte{'}'})
-	h.Sum(sum[:0])
+	sum := chainSum(e.PrevHash, body[:cut], closingBrace)
 	var hexSum [sha256.Size * 2]byte
 	hex.Encode(hexSum[:], sum[:])
 	return string(hexSum[:]) == e.Hash

@@ -70,12 +70,26 @@ func (e *Envelope) Seal(prevHash string) ([]byte, error) {
 	return append(body, `"}`...), nil
 }
 
+// chainHash is the hash of an event: hex(SHA-256(prevHash || "\n" ||
+// canonical bytes)).
 func chainHash(prevHash string, canonical []byte) string {
+	sum := chainSum(prevHash, canonical, nil)
+	return hex.EncodeToString(sum[:])
+}
+
+// chainSum is the definition of an event's hash, unencoded: SHA-256 over
+// prevHash, a line feed, and the canonical bytes, given as head then tail
+// (the whole of them, or a stored body without its last field and the brace
+// that closes them).
+func chainSum(prevHash string, head, tail []byte) [sha256.Size]byte {
+	var sum [sha256.Size]byte
 	h := sha256.New()
 	h.Write([]byte(prevHash))
 	h.Write([]byte{'\n'})
-	h.Write(canonical)
-	return hex.EncodeToString(h.Sum(nil))
+	h.Write(head)
+	h.Write(tail)
+	h.Sum(sum[:0])
+	return sum
 }
 
 // ErrTampered marks a stored event whose bytes or chain do not verify.
