@@ -78,9 +78,9 @@ const hashSuffixLen = len(`,"hash":""}`) + sha256.Size*2
 // In 1 and 2, once the body is known to be the envelope's encoding, the
 // bytes the hash covers are the body without its last field: there is no
 // second encoding. Both only accept what decodeCanonical accepts, giving the
-// same envelope; TestDecodeAgreesWithCanonical and FuzzDecodeEvent hold
-// them to it, and TestAppendPlainIsJSONMarshal holds appendPlain to
-// json.Marshal's bytes.
+// same envelope; TestDecodeAgreesWithCanonical and
+// FuzzDecodeAgreesWithCanonical hold them to it, and
+// TestAppendPlainIsJSONMarshal holds appendPlain to json.Marshal's bytes.
 //
 // Their speed is BenchmarkVerifyEvent's: "plain" (1) and "decoders" (2)
 // against "canonical" (3), on a stored reprioritisation (about 3.5 and 5 to
