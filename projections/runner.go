@@ -56,41 +56,19 @@ type decodingSource interface {
 	ReadRangeDecoded(ctx context.Context, from, to uint64, data eventlog.DataFunc, fn func(eventlog.Record) error) error
 }
 
-// eventData is the eventlog.DataFunc of the projections: a new event of the
-// type, nil for a type this version does not know. The decisions that place
-// an item come with their own decoder (placementData).
-func eventData(eventType string) any {
-	switch eventType {
-	case roadmap.TypeItemReprioritised:
-		d := &struct {
-			placementData
-			ev roadmap.ItemReprioritised
-		}{}
-		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
-		return &d.placementData
-	case roadmap.TypeItemPrioritised:
-		d := &struct {
-			placementData
-			ev roadmap.ItemPrioritised
-		}{}
-		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
-		return &d.placementData
-	}
-	if proto, ok := roadmap.NewEvent(eventType); ok {
-		return proto
-	}
-	return nil
-}
+// eventData is the eventlog.DataFunc of the projections: the event log's
+// own for the domain's events (eventlog.DomainData).
+func eventData(eventType string) any { return eventlog.DomainData(eventType) }
 
-// decoded returns the event eventData made for a record, if any.
+// decoded returns the domain event of a record, as the event log decodes it
+// (eventlog.Record.Event), or nil for an unknown type or data that does not
+// decode, which Decode then reports.
 func decoded(rec eventlog.Record) roadmap.Event {
-	switch d := rec.Decoded.(type) {
-	case *placementData:
-		return d.ev
-	case roadmap.Event:
-		return d
+	ev, err := rec.Event()
+	if err != nil {
+		return nil
 	}
-	return nil
+	return ev
 }
 
 // follow reads the log from sequence from on, decoding as it parses when the

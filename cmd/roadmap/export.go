@@ -22,7 +22,6 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
@@ -385,20 +384,20 @@ func runVerifyBundle(cfg verifyConfig, stdout, stderr io.Writer) error {
 	defer f.Close()
 	h := sha256.New()
 	counted := &countWriter{h: h}
-	rc, err := newRangeChecker(cp, m.from, m.prefix)
+	ck, err := verify.NewRangeChecker(cp, m.from, m.prefix)
 	if err != nil {
 		return fmt.Errorf("%s: %w", bundleManifest, err)
 	}
 	prog := newProgress(stderr, cfg.progressEvery, m.to)
 	err = verify.ReadLines(io.TeeReader(f, counted), func(seq int64, body []byte) error {
-		if err := rc.add(seq, body); err != nil {
+		if err := ck.Add(seq, body); err != nil {
 			return err
 		}
 		prog.tick(seq)
 		return nil
 	})
 	if err == nil {
-		err = rc.finish()
+		err = ck.Finish()
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", bundleEvents, err)
@@ -406,9 +405,9 @@ func runVerifyBundle(cfg verifyConfig, stdout, stderr io.Writer) error {
 	if err := m.events.check(bundleEvents, counted.n, h.Sum(nil)); err != nil {
 		return err
 	}
-	prog.done(rc.last)
+	prog.done(ck.Checked())
 	fmt.Fprintf(stdout, "verified bundle %s: events %d to %d (%d aggregates, %d chains starting before the range, unchecked); checkpoint %s of size %d, root %v, signed %s by %s (pinned key)\n",
-		dir, m.from, m.to, len(rc.heads), rc.openChains, cp.Origin, cp.Size, cp.Root, cp.Time.Format(time.RFC3339), keyName(vkey))
+		dir, m.from, m.to, ck.Aggregates(), ck.OpenChains(), cp.Origin, cp.Size, cp.Root, cp.Time.Format(time.RFC3339), keyName(vkey))
 	return nil
 }
 
@@ -420,83 +419,4 @@ type countWriter struct {
 func (w *countWriter) Write(p []byte) (int, error) {
 	w.n += int64(len(p))
 	return w.h.Write(p)
-}
-
-// rangeChecker checks the events from..cp.Size against cp, from the compact
-// range of the events before from. It checks what verify.Checker checks,
-// but an aggregate's first event in the range may link to an event before
-// the range, which a bundle does not hold: its prev_hash is accepted
-// unchecked (counted in openChains). The root still binds every event. From
-// sequence 1 it is verify.Checker itself.
-type rangeChecker struct {
-	cp         proof.Checkpoint
-	from, last int64
-	full       *verify.Checker // from 1
-	compact    *proof.Compact
-	heads      map[string]string
-	openChains int
-}
-
-func newRangeChecker(cp proof.Checkpoint, from int64, prefix []tlog.Hash) (*rangeChecker, error) {
-	c, err := proof.NewCompact(from-1, prefix)
-	if err != nil {
-		return nil, err
-	}
-	rc := &rangeChecker{cp: cp, from: from, last: from - 1, compact: c, heads: map[string]string{}}
-	if from == 1 {
-		rc.full = verify.NewChecker(cp)
-	}
-	return rc, nil
-}
-
-func (rc *rangeChecker) add(seq int64, body []byte) error {
-	if seq > rc.cp.Size {
-		return &verify.Failure{Seq: seq, Reason: fmt.Sprintf("beyond the checkpoint of size %d the bundle ends at", rc.cp.Size)}
-	}
-	if rc.full != nil {
-		if err := rc.full.Add(seq, body); err != nil {
-			return err
-		}
-		rc.last = seq
-		e, _ := eventlog.Decode(body)
-		rc.heads[e.AggregateType+"\x00"+e.AggregateID] = e.Hash
-		return nil
-	}
-	if want := rc.last + 1; seq != want {
-		if seq < want {
-			return &verify.Failure{Seq: seq, Reason: fmt.Sprintf("out of order: comes after sequence %d", rc.last)}
-		}
-		return &verify.Failure{Seq: want, Reason: fmt.Sprintf("missing: got %d (an event was dropped)", seq)}
-	}
-	e, err := eventlog.Decode(body)
-	if err != nil {
-		return &verify.Failure{Seq: seq, Reason: "event bytes do not verify: " + err.Error(), Err: err}
-	}
-	key := e.AggregateType + "\x00" + e.AggregateID
-	if prev, ok := rc.heads[key]; !ok {
-		if e.PrevHash != "" {
-			rc.openChains++ // its previous event is before the range
-		}
-	} else if e.PrevHash != prev {
-		return &verify.Failure{Seq: seq, Reason: fmt.Sprintf("the chain of %s %s is broken: prev_hash %q, but the aggregate's previous event has hash %q", e.AggregateType, e.AggregateID, e.PrevHash, prev), Err: eventlog.ErrTampered}
-	}
-	rc.heads[key] = e.Hash
-	rc.last = seq
-	rc.compact.AppendRecord(body)
-	if seq == rc.cp.Size {
-		if got := rc.compact.Root(); got != rc.cp.Root {
-			return &verify.Failure{Seq: seq, Reason: fmt.Sprintf("the root of the prefix and sequences %d to %d, %v, does not match the checkpoint's root %v: an event or a prefix hash was changed, added or reordered", rc.from, seq, got, rc.cp.Root), Err: proof.ErrProof}
-		}
-	}
-	return nil
-}
-
-func (rc *rangeChecker) finish() error {
-	if rc.full != nil {
-		return rc.full.Finish()
-	}
-	if rc.last < rc.cp.Size {
-		return &verify.Failure{Seq: rc.last + 1, Reason: fmt.Sprintf("missing: the bundle ends at %d but the checkpoint covers %d (the tail was cut off)", rc.last, rc.cp.Size)}
-	}
-	return nil
 }

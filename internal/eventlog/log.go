@@ -281,6 +281,7 @@ type Record struct {
 	RequestHash    string
 	// Decoded is the event's data decoded into what the reader's DataFunc
 	// gave for its type (FollowDecoded, ReadRangeDecoded), nil otherwise.
+	// With DomainData it is the roadmap.Event itself (see Event).
 	Decoded any
 }
 

@@ -94,15 +94,7 @@ func checkParse(t *testing.T, p *parser, body []byte) {
 	if err != nil {
 		return
 	}
-	// Times compare by instant and zone: each parse of an offset that is
-	// not whole hours makes a zone of its own.
-	got := rec.Envelope
-	gotZone, gotOffset := got.Time.Zone()
-	wantZone, wantOffset := want.Time.Zone()
-	sameTime := got.Time.Equal(want.Time) && gotZone == wantZone && gotOffset == wantOffset &&
-		(got.Time.Location() == time.UTC) == (want.Time.Location() == time.UTC)
-	got.Time, want.Time = time.Time{}, time.Time{}
-	if !reflect.DeepEqual(got, want) || !sameTime {
+	if !sameEnvelope(rec.Envelope, want) {
 		t.Fatalf("%s: parsed\n%+v\nwant\n%+v", body, rec.Envelope, want)
 	}
 	proto := testData(want.Type)
@@ -121,6 +113,18 @@ func checkParse(t *testing.T, p *parser, body []byte) {
 	if rec.Decoded != nil && !reflect.DeepEqual(rec.Decoded, proto) {
 		t.Fatalf("%s: decoded %+v, want %+v", body, rec.Decoded, proto)
 	}
+}
+
+// sameEnvelope reports whether two envelopes are the same. Times compare
+// by instant and zone: each parse of an offset that is not whole hours
+// makes a zone of its own.
+func sameEnvelope(got, want Envelope) bool {
+	gotZone, gotOffset := got.Time.Zone()
+	wantZone, wantOffset := want.Time.Zone()
+	sameTime := got.Time.Equal(want.Time) && gotZone == wantZone && gotOffset == wantOffset &&
+		(got.Time.Location() == time.UTC) == (want.Time.Location() == time.UTC)
+	got.Time, want.Time = time.Time{}, time.Time{}
+	return sameTime && reflect.DeepEqual(got, want)
 }
 
 func TestParseMatchesGeneralDecoder(t *testing.T) {
@@ -179,7 +183,7 @@ func TestStreamSequenceReadsTheReplySubject(t *testing.T) {
 	}
 }
 
-// rawData is a DataDecoder that keeps the bytes it is given.
+// rawData is a dataDecoder that keeps the bytes it is given.
 type rawData struct{ got []byte }
 
 func (d *rawData) DecodeData(data []byte) (int, bool) {

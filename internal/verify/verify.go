@@ -20,6 +20,8 @@ import (
 	"io"
 	"strconv"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 )
@@ -44,23 +46,56 @@ func (f *Failure) Error() string {
 
 func (f *Failure) Unwrap() error { return f.Err }
 
-// Checker checks the events of a log, pushed in order from sequence 1, against
-// one checkpoint.
+// Checker checks the events of a log, pushed in order, against one
+// checkpoint: from sequence 1 (NewChecker), or from a later sequence given
+// the compact range of the events before it (NewRangeChecker).
 type Checker struct {
 	cp      proof.Checkpoint
 	compact proof.Compact
+	from    int64                // the first sequence checked
 	last    int64                // the last sequence checked
 	heads   map[aggregate]string // the hash of each aggregate's last event
 	rootOK  bool
+	// ranged: the log is the range from..cp.Size, no further, and an
+	// aggregate's first event in it may link to an event before it.
+	ranged     bool
+	openChains int
 }
 
-// NewChecker returns a Checker of the log against the checkpoint cp.
+// NewChecker returns a Checker of the log from sequence 1 against the
+// checkpoint cp. The log may go on beyond cp.Size: those events are
+// checked too, but not against the root.
 func NewChecker(cp proof.Checkpoint) *Checker {
-	c := &Checker{cp: cp, heads: make(map[aggregate]string)}
+	c := &Checker{cp: cp, from: 1, heads: make(map[aggregate]string)}
 	if cp.Size == 0 && cp.Root == proof.EmptyRoot {
 		c.rootOK = true
 	}
 	return c
+}
+
+// NewRangeChecker returns a Checker of the events from sequence from to
+// cp.Size against cp, given prefix, the compact range of the events before
+// from (proof.Compact.Hashes), as an export bundle holds a range of the log.
+// It checks what NewChecker's checks, but an aggregate's first event in the
+// range may link to an event before it, which the range does not hold: its
+// prev_hash is accepted unchecked (OpenChains counts them); the root still
+// binds every event, and the prefix. An event beyond cp.Size fails. From
+// sequence 1, with an empty prefix, it checks what NewChecker's does, up to
+// cp.Size. It returns an error when prefix is not a compact range of from-1
+// events or the range starts beyond cp.Size+1.
+func NewRangeChecker(cp proof.Checkpoint, from int64, prefix []tlog.Hash) (*Checker, error) {
+	if from < 1 || from-1 > cp.Size {
+		return nil, fmt.Errorf("the range from sequence %d is not within the checkpoint of size %d", from, cp.Size)
+	}
+	compact, err := proof.NewCompact(from-1, prefix)
+	if err != nil {
+		return nil, err
+	}
+	c := &Checker{cp: cp, compact: *compact, from: from, last: from - 1, heads: make(map[aggregate]string), ranged: true}
+	if cp.Size == from-1 && compact.Root() == cp.Root {
+		c.rootOK = true
+	}
+	return c, nil
 }
 
 // Checked returns the last sequence checked.
@@ -71,6 +106,11 @@ func (c *Checker) Checkpoint() proof.Checkpoint { return c.cp }
 
 // Aggregates returns how many aggregates the events so far belong to.
 func (c *Checker) Aggregates() int { return len(c.heads) }
+
+// OpenChains returns how many aggregates' first events in a range
+// (NewRangeChecker) link to an event before it: their prev_hash was
+// accepted unchecked. It is 0 from sequence 1.
+func (c *Checker) OpenChains() int { return c.openChains }
 
 // Add checks the event at sequence seq, whose stored body is body. It returns
 // a *Failure at the first event that does not verify; after one, the Checker
@@ -83,6 +123,9 @@ func (c *Checker) Add(seq int64, body []byte) error {
 // the sequence first, then its bytes, its chain and the root.
 func (c *Checker) add(ev inspected) error {
 	seq := ev.seq
+	if c.ranged && seq > c.cp.Size {
+		return &Failure{Seq: seq, Reason: fmt.Sprintf("beyond the checkpoint of size %d the range ends at", c.cp.Size)}
+	}
 	want := c.last + 1
 	if seq != want {
 		if seq < want {
@@ -93,8 +136,15 @@ func (c *Checker) add(ev inspected) error {
 	if ev.err != nil {
 		return &Failure{Seq: seq, Reason: "event bytes do not verify: " + ev.err.Error(), Err: ev.err}
 	}
-	prev := c.heads[ev.key]
-	if ev.prevHash != prev {
+	prev, seen := c.heads[ev.key]
+	switch {
+	case !seen && c.from > 1:
+		// The aggregate's first event in the range: an earlier one, if it
+		// links to one, is before the range.
+		if ev.prevHash != "" {
+			c.openChains++
+		}
+	case ev.prevHash != prev:
 		aggType, aggID := ev.key.typ, ev.key.id
 		reason := fmt.Sprintf("the chain of %s %s is broken: prev_hash %q, but the aggregate's previous event has hash %q", aggType, aggID, ev.prevHash, prev)
 		if prev == "" {
@@ -108,7 +158,7 @@ func (c *Checker) add(ev inspected) error {
 		c.compact.Append(ev.leaf)
 		if seq == c.cp.Size {
 			if got := c.compact.Root(); got != c.cp.Root {
-				return &Failure{Seq: seq, Reason: fmt.Sprintf("the root of sequences 1 to %d, %v, does not match the checkpoint's root %v: an event up to here was changed, added or reordered", seq, got, c.cp.Root), Err: proof.ErrProof}
+				return &Failure{Seq: seq, Reason: fmt.Sprintf("%s, %v, does not match the checkpoint's root %v: %s", c.rootOf(seq), got, c.cp.Root, c.rootChanged()), Err: proof.ErrProof}
 			}
 			c.rootOK = true
 		}
@@ -116,14 +166,35 @@ func (c *Checker) add(ev inspected) error {
 	return nil
 }
 
+// rootOf names the tree whose root is checked at size: its events, and the
+// prefix of a range.
+func (c *Checker) rootOf(size int64) string {
+	if c.from > 1 {
+		return fmt.Sprintf("the root of the prefix and sequences %d to %d", c.from, size)
+	}
+	return fmt.Sprintf("the root of sequences 1 to %d", size)
+}
+
+// rootChanged says what a root that does not match means.
+func (c *Checker) rootChanged() string {
+	if c.from > 1 {
+		return "an event or a prefix hash was changed, added or reordered"
+	}
+	return "an event up to here was changed, added or reordered"
+}
+
 // Finish checks that the log reached the checkpoint's size and that its root
 // matched. Call it after the last event.
 func (c *Checker) Finish() error {
 	if c.last < c.cp.Size {
-		return &Failure{Seq: c.last + 1, Reason: fmt.Sprintf("missing: the log ends at %d but the checkpoint covers %d (the tail was cut off)", c.last, c.cp.Size)}
+		what := "log"
+		if c.ranged {
+			what = "range"
+		}
+		return &Failure{Seq: c.last + 1, Reason: fmt.Sprintf("missing: the %s ends at %d but the checkpoint covers %d (the tail was cut off)", what, c.last, c.cp.Size)}
 	}
 	if !c.rootOK {
-		return &Failure{Seq: c.cp.Size, Reason: fmt.Sprintf("the root of sequences 1 to %d does not match the checkpoint", c.cp.Size), Err: proof.ErrProof}
+		return &Failure{Seq: c.cp.Size, Reason: fmt.Sprintf("%s does not match the checkpoint", c.rootOf(c.cp.Size)), Err: proof.ErrProof}
 	}
 	return nil
 }

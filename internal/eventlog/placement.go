@@ -1,11 +1,10 @@
-package projections
+package eventlog
 
 import (
 	"strconv"
 
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -16,16 +15,21 @@ import (
 // (syntax, UTF-8, no duplicate names). It leaves anything off the shape the
 // ledger writes (an unknown field, a null where a value is usual, whitespace,
 // an escaped name, a number where a string goes) to the general decoder, so
-// the result is the general decoder's in every case.
+// the result is the general decoder's in every case:
+// TestPlacementDecodesAsTheGeneralDecoder and FuzzPlacement hold it to that.
+//
+// Its speed is BenchmarkDecodePlacement's: "placementData" against
+// "general", the JSON v2 decoder (about 2 µs against 5 to 7 on a 2-CPU
+// machine).
 type placementData struct {
 	ev        roadmap.Event
 	placement *roadmap.Placement
 	rank      int // the placement's rank points here, allocated with the event
 }
 
-var _ eventlog.DataDecoder = (*placementData)(nil)
+var _ dataDecoder = (*placementData)(nil)
 
-// DecodeData implements eventlog.DataDecoder.
+// DecodeData implements dataDecoder.
 func (d *placementData) DecodeData(data []byte) (int, bool) {
 	r := placementReader{b: data, rank: &d.rank}
 	p, ok := r.placement()
@@ -144,7 +148,7 @@ func (r *placementReader) name() (int, bool) {
 // str reads a string.
 func (r *placementReader) str() (string, bool) {
 	quoted := r.i
-	raw, next, escaped, ok := eventlog.ScanString(r.b, r.i)
+	raw, next, escaped, ok := scanString(r.b, r.i)
 	if !ok {
 		return "", false
 	}

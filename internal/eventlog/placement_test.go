@@ -1,4 +1,4 @@
-package projections
+package eventlog
 
 import (
 	"reflect"
@@ -7,7 +7,6 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 
-	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -62,11 +61,12 @@ func checkPlacement(t *testing.T, data string) {
 	for _, typ := range []string{roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised} {
 		want, _ := roadmap.NewEvent(typ)
 		wantErr := jsonv2.Unmarshal([]byte(data), want)
-		target := eventData(typ)
-		if _, ok := target.(*placementData); !ok {
+		target := DomainData(typ)
+		pd, ok := target.(*placementData)
+		if !ok {
 			t.Fatalf("%s: decoded by %T", typ, target)
 		}
-		n, ok := target.(eventlog.DataDecoder).DecodeData([]byte(data))
+		n, ok := pd.DecodeData([]byte(data))
 		if !ok {
 			continue // left to the general decoder
 		}
@@ -79,7 +79,7 @@ func checkPlacement(t *testing.T, data string) {
 		if wantErr == nil && n != len(strings.TrimRight(data, " \t\r\n")) {
 			t.Fatalf("%s %s: decoded %d bytes of a valid value", typ, data, n)
 		}
-		got := decoded(eventlog.Record{Decoded: target})
+		got := pd.ev
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s %s: decoded\n%#v\nwant\n%#v", typ, data, got, want)
 		}
@@ -92,7 +92,7 @@ func TestPlacementDecodesAsTheGeneralDecoder(t *testing.T) {
 	}
 	// The shape the ledger writes takes the fast path.
 	for _, data := range placementSeeds[:5] {
-		if _, ok := eventData(roadmap.TypeItemReprioritised).(eventlog.DataDecoder).DecodeData([]byte(data)); !ok {
+		if _, ok := DomainData(roadmap.TypeItemReprioritised).(dataDecoder).DecodeData([]byte(data)); !ok {
 			t.Fatalf("%s: a stored placement is left to the general decoder", data)
 		}
 	}
