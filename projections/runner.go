@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
-
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
@@ -56,26 +54,11 @@ type decodingSource interface {
 	ReadRangeDecoded(ctx context.Context, from, to uint64, data eventlog.DataFunc, fn func(eventlog.Record) error) error
 }
 
-// eventData is the eventlog.DataFunc of the projections: the event log's
-// own for the domain's events (eventlog.DomainData).
-func eventData(eventType string) any { return eventlog.DomainData(eventType) }
-
-// decoded returns the domain event of a record, as the event log decodes it
-// (eventlog.Record.Event), or nil for an unknown type or data that does not
-// decode, which Decode then reports.
-func decoded(rec eventlog.Record) roadmap.Event {
-	ev, err := rec.Event()
-	if err != nil {
-		return nil
-	}
-	return ev
-}
-
 // follow reads the log from sequence from on, decoding as it parses when the
 // source can.
 func follow(ctx context.Context, source Source, from uint64, fn func(eventlog.Record) error) error {
 	if d, ok := source.(decodingSource); ok {
-		return d.FollowDecoded(ctx, from, eventData, fn)
+		return d.FollowDecoded(ctx, from, eventlog.DomainData, fn)
 	}
 	return source.Follow(ctx, from, fn)
 }
@@ -84,7 +67,7 @@ func follow(ctx context.Context, source Source, from uint64, fn func(eventlog.Re
 // parses when the source can.
 func readRange(ctx context.Context, source Source, from, to uint64, fn func(eventlog.Record) error) error {
 	if d, ok := source.(decodingSource); ok {
-		return d.ReadRangeDecoded(ctx, from, to, eventData, fn)
+		return d.ReadRangeDecoded(ctx, from, to, eventlog.DomainData, fn)
 	}
 	return source.ReadRange(ctx, from, to, fn)
 }
@@ -267,20 +250,12 @@ func (r *Runner) WaitReady(ctx context.Context) error {
 // was read (Record.Decoded). An unknown type is not an error: its Data is
 // nil.
 func Decode(rec eventlog.Record) (Event, error) {
-	if data := decoded(rec); data != nil {
-		rec.Decoded = nil // once is enough: Data holds it
-		return Event{Record: rec, Data: data}, nil
+	data, err := rec.Event()
+	if err != nil {
+		return Event{Record: rec}, err
 	}
-	ev := Event{Record: rec}
-	proto, ok := roadmap.NewEvent(rec.Envelope.Type)
-	if !ok {
-		return ev, nil
-	}
-	if err := jsonv2.Unmarshal(rec.Envelope.Data, proto); err != nil {
-		return ev, fmt.Errorf("sequence %d: decode %s: %w", rec.Sequence, rec.Envelope.Type, err)
-	}
-	ev.Data = proto
-	return ev, nil
+	rec.Decoded = nil // once is enough: Data holds it
+	return Event{Record: rec, Data: data}, nil
 }
 
 // Done is closed once the runner has stopped.

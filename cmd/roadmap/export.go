@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/roadmap-ledger/roadmap/internal/audit"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
@@ -33,7 +34,6 @@ const (
 	bundleEvents     = "events.jsonl"
 	bundleDecisions  = "decisions.csv"
 
-	manifestVersion = "roadmap-export v1"
 	// manifestMax is the largest manifest.txt or checkpoint.txt read.
 	manifestMax = 1 << 20
 	// eventsPage is the most events one GET /v1/events may ask for.
@@ -156,8 +156,8 @@ func parseManifest(text []byte) (manifest, error) {
 	if len(lines) != 6 {
 		return bad("%d lines, want 6", len(lines))
 	}
-	if lines[0] != manifestVersion {
-		return bad("the first line is %.40q, want %q", lines[0], manifestVersion)
+	if lines[0] != audit.ExportManifestVersion {
+		return bad("the first line is %.40q, want %q", lines[0], audit.ExportManifestVersion)
 	}
 	num := func(f string) (int64, bool) {
 		n, err := strconv.ParseInt(f, 10, 64)

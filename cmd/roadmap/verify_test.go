@@ -363,7 +363,7 @@ func rewriteEvents(fn func(seq int64, line []byte) [][]byte) func(string, []byte
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			line := append([]byte(nil), sc.Bytes()...)
-			seq, _, err := verify.ParseLine(line)
+			seq, _, err := eventlog.ParseRawLine(line)
 			if err != nil {
 				panic(err)
 			}
@@ -481,7 +481,7 @@ func TestVerifyCatchesTamperingInTransit(t *testing.T) {
 				if seq != size {
 					return [][]byte{line}
 				}
-				_, body, _ := verify.ParseLine(line)
+				_, body, _ := eventlog.ParseRawLine(line)
 				e, err := eventlog.Decode(body)
 				if err != nil {
 					panic(err)

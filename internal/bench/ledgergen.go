@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -612,51 +611,29 @@ func (g *generator) event(seq uint64) (*nats.Msg, error) {
 // eventlog.Append would publish for it. With mayKey, a share of them
 // (spec.Keyed) came with an Idempotency-Key.
 func (g *generator) seal(seq uint64, aggType, aggID, actor string, event roadmap.Event, mayKey bool) (*nats.Msg, error) {
-	env, err := newEnvelope(g.uuid7(), event, aggType, aggID, g.now, actor)
+	env, err := eventlog.NewEnvelope(event, eventlog.Meta{ID: g.uuid7(), AggregateType: aggType, AggregateID: aggID, Time: g.now, Actor: actor})
 	if err != nil {
 		return nil, err
 	}
 	prev, prevHash := g.chain(aggType, aggID)
-	body, err := env.Seal(prevHash)
+	opts := eventlog.AppendOptions{ExpectedSequence: prev}
+	if mayKey && g.rng.Float64() < g.spec.Keyed {
+		// The request hash of a request the API would have taken: the
+		// actor, the method and the path, then the body, here the
+		// event's data.
+		h := sha256.Sum256(append([]byte(actor+" POST "+eventlog.Subject(aggType, aggID)+" "), env.Data...))
+		opts.IdempotencyKey, opts.RequestHash = actor+" "+g.uuid7(), hex.EncodeToString(h[:])
+		g.keyed++
+	}
+	m, err := eventlog.NewMessage(env, prevHash, eventlog.DefaultStream, opts)
 	if err != nil {
 		return nil, err
 	}
-	subject := eventlog.Subject(aggType, aggID)
-	m := nats.NewMsg(subject)
-	m.Data = body
-	msgID := env.ID
-	if mayKey && g.rng.Float64() < g.spec.Keyed {
-		key := actor + " " + g.uuid7()
-		h := sha256.Sum256(append([]byte(actor+" POST "+subject+" "), env.Data...))
-		m.Header.Set(eventlog.HeaderIdempotencyKey, key)
-		m.Header.Set(eventlog.HeaderRequestHash, hex.EncodeToString(h[:]))
-		msgID = "idem:" + key
-		g.keyed++
-	}
-	m.Header.Set(jetstream.MsgIDHeader, msgID)
-	m.Header.Set(jetstream.ExpectedStreamHeader, eventlog.DefaultStream)
-	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
+	body := m.Data
 	g.state.Apply(projections.Event{Record: eventlog.Record{Sequence: seq, Envelope: *env}, Data: event})
 	g.byType[env.Type]++
 	g.bodyBytes += int64(len(body))
 	return m, nil
-}
-
-// newEnvelope returns the envelope of a decided event, yet to be sealed
-// onto its aggregate's chain. It mirrors the ledger's write path
-// (internal/ledger, Service.write) on purpose, so the generated ledger
-// holds what the ledger writes: the event's JSON encoding as the data, its
-// type and that type's schema version, the aggregate, the time and the
-// actor.
-func newEnvelope(id string, event roadmap.Event, aggType, aggID string, at time.Time, actor string) (*eventlog.Envelope, error) {
-	data, err := json.Marshal(event)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", event.EventType(), err)
-	}
-	return &eventlog.Envelope{
-		ID: id, Type: event.EventType(), SchemaVersion: roadmap.SchemaVersions[event.EventType()],
-		AggregateType: aggType, AggregateID: aggID, Time: at, Actor: actor, Data: data,
-	}, nil
 }
 
 // chain returns the version of an aggregate (the sequence of its last

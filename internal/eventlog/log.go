@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -210,22 +211,11 @@ type Appended struct {
 // appended to the aggregate meanwhile. The event is on disk when Append
 // returns without error.
 func (l *Log) Append(ctx context.Context, e *Envelope, prevHash string, opts AppendOptions) (Appended, error) {
-	body, err := e.Seal(prevHash)
+	msg, err := NewMessage(e, prevHash, l.name, opts)
 	if err != nil {
-		return Appended{}, fmt.Errorf("seal event: %w", err)
+		return Appended{}, err
 	}
-	msg := nats.NewMsg(Subject(e.AggregateType, e.AggregateID))
-	msg.Data = body
-	msgID := e.ID
-	if opts.IdempotencyKey != "" {
-		msg.Header.Set(HeaderIdempotencyKey, opts.IdempotencyKey)
-		msg.Header.Set(HeaderRequestHash, opts.RequestHash)
-		msgID = "idem:" + opts.IdempotencyKey
-	}
-	ack, err := l.js.PublishMsg(ctx, msg,
-		jetstream.WithMsgID(msgID),
-		jetstream.WithExpectStream(l.name),
-		jetstream.WithExpectLastSequencePerSubject(opts.ExpectedSequence))
+	ack, err := l.js.PublishMsg(ctx, msg)
 	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
@@ -238,6 +228,32 @@ func (l *Log) Append(ctx context.Context, e *Envelope, prevHash string, opts App
 		return Appended{}, fmt.Errorf("append %s: %w", e.Type, err)
 	}
 	return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+}
+
+// NewMessage seals e onto the chain after prevHash and returns the message
+// Append publishes for it to stream: the sealed body on the aggregate's
+// subject, with the headers that make JetStream check the append (its
+// message id, the stream, the aggregate's expected last sequence) and
+// those that name the request behind it. Tools that write a ledger
+// without a ledger in front (the benchmarks' generator) publish the same
+// messages through it. It returns an error when e cannot be sealed.
+func NewMessage(e *Envelope, prevHash, stream string, opts AppendOptions) (*nats.Msg, error) {
+	body, err := e.Seal(prevHash)
+	if err != nil {
+		return nil, fmt.Errorf("seal event: %w", err)
+	}
+	msg := nats.NewMsg(Subject(e.AggregateType, e.AggregateID))
+	msg.Data = body
+	msgID := e.ID
+	if opts.IdempotencyKey != "" {
+		msg.Header.Set(HeaderIdempotencyKey, opts.IdempotencyKey)
+		msg.Header.Set(HeaderRequestHash, opts.RequestHash)
+		msgID = "idem:" + opts.IdempotencyKey
+	}
+	msg.Header.Set(jetstream.MsgIDHeader, msgID)
+	msg.Header.Set(jetstream.ExpectedStreamHeader, stream)
+	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(opts.ExpectedSequence, 10))
+	return msg, nil
 }
 
 // LastSequence returns the sequence of the last event in the stream, 0 when

@@ -7,7 +7,6 @@ package ledger
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -442,22 +441,12 @@ func write[T any](ctx context.Context, s *Service, req Request, answer answer[T]
 	if err != nil {
 		return Result[T]{}, err
 	}
-	data, err := json.Marshal(event)
-	if err != nil {
-		return Result[T]{}, fmt.Errorf("encode %s: %w", event.EventType(), err)
-	}
 	if agg.at.IsZero() {
 		agg.at = s.eventTime()
 	}
-	env := &eventlog.Envelope{
-		ID:            newID(),
-		Type:          event.EventType(),
-		SchemaVersion: roadmap.SchemaVersions[event.EventType()],
-		AggregateType: agg.kind,
-		AggregateID:   agg.id,
-		Time:          agg.at,
-		Actor:         req.Actor,
-		Data:          data,
+	env, err := eventlog.NewEnvelope(event, eventlog.Meta{ID: newID(), AggregateType: agg.kind, AggregateID: agg.id, Time: agg.at, Actor: req.Actor})
+	if err != nil {
+		return Result[T]{}, err
 	}
 	// The decision is made: from here on a client that hangs up must not cut
 	// it in half (appended but unanswered, then retried without a key).

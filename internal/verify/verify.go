@@ -14,11 +14,9 @@ package verify
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -199,45 +197,6 @@ func (c *Checker) Finish() error {
 	return nil
 }
 
-// ErrLine marks a line of the raw log that is not {"seq":N,"event":BODY}.
-var ErrLine = errors.New("malformed line of the raw log")
-
-var (
-	linePrefix = []byte(`{"seq":`)
-	eventKey   = []byte(`,"event":`)
-)
-
-// ParseLine splits one line of the raw log (without its line feed) into its
-// sequence and the event's stored bytes, exactly as sent. The body aliases
-// line.
-func ParseLine(line []byte) (int64, []byte, error) {
-	// The server writes exactly {"seq":N,"event":BODY}; read that shape
-	// directly, so the bytes are the ones sent.
-	if rest, ok := bytes.CutPrefix(line, linePrefix); ok {
-		if i := bytes.Index(rest, eventKey); i > 0 {
-			if seq, err := strconv.ParseInt(string(rest[:i]), 10, 64); err == nil && seq > 0 {
-				body := rest[i+len(eventKey):]
-				if n := len(body); n >= 2 && body[n-1] == '}' {
-					return seq, body[:n-1], nil
-				}
-			}
-		}
-	}
-	// Any other spelling of the same object: decode it, keeping the event's
-	// bytes raw.
-	var l struct {
-		Seq   int64           `json:"seq"`
-		Event json.RawMessage `json:"event"`
-	}
-	if err := json.Unmarshal(line, &l); err != nil {
-		return 0, nil, fmt.Errorf("%w: %v", ErrLine, err)
-	}
-	if l.Seq < 1 || len(l.Event) == 0 {
-		return 0, nil, fmt.Errorf("%w: no seq or no event", ErrLine)
-	}
-	return l.Seq, l.Event, nil
-}
-
 // ReadLines reads the raw log from r, one JSON line at a time, and calls fn
 // with each line's sequence and event bytes (valid only during the call).
 // Blank lines are skipped. It stops at the first error fn returns.
@@ -249,7 +208,7 @@ func ReadLines(r io.Reader, fn func(seq int64, body []byte) error) error {
 		chunk, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if len(long)+len(chunk) > MaxLine {
-				return fmt.Errorf("%w: line %d is longer than %d bytes", ErrLine, lineNo+1, MaxLine)
+				return fmt.Errorf("%w: line %d is longer than %d bytes", eventlog.ErrRawLine, lineNo+1, MaxLine)
 			}
 			long = append(long, chunk...)
 			continue
@@ -263,12 +222,12 @@ func ReadLines(r io.Reader, fn func(seq int64, body []byte) error) error {
 			lineNo++
 			complete := line[len(line)-1] == '\n'
 			if err == io.EOF && !complete {
-				return fmt.Errorf("%w: the log ends inside line %d (the answer was cut)", ErrLine, lineNo)
+				return fmt.Errorf("%w: the log ends inside line %d (the answer was cut)", eventlog.ErrRawLine, lineNo)
 			}
 			line = bytes.TrimSuffix(line, []byte("\n"))
 			line = bytes.TrimSuffix(line, []byte("\r"))
 			if len(line) > 0 {
-				seq, body, perr := ParseLine(line)
+				seq, body, perr := eventlog.ParseRawLine(line)
 				if perr != nil {
 					return fmt.Errorf("line %d: %w", lineNo, perr)
 				}
