@@ -154,8 +154,7 @@ func (s *Server) latestCheckpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("ETag", etag(v.Sequence))
-	return c.JSON(http.StatusOK, checkpointAnswer(v))
+	return answerAt(c, v.Sequence, checkpointAnswer(v))
 }
 
 // getCheckpoint answers one checkpoint by id: a checkpoint's, or a closed
@@ -171,8 +170,7 @@ func (s *Server) getCheckpoint(c echo.Context) error {
 	if !ok {
 		return problem(roadmap.ErrNotFound, fmt.Sprintf("no checkpoint %q", clip(id)))
 	}
-	c.Response().Header().Set("ETag", etag(v.Sequence))
-	return c.JSON(http.StatusOK, checkpointAnswer(v))
+	return answerAt(c, v.Sequence, checkpointAnswer(v))
 }
 
 // sizeParam reads a query parameter that must be given once, as a whole
