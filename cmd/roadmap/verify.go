@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -53,22 +51,14 @@ it does not allow a read (403) stops verify with a message saying which.
 
 func parseVerify(args []string, getenv func(string) string, stderr io.Writer) (verifyConfig, error) {
 	cfg := verifyConfig{progressEvery: 2 * time.Second}
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), verifyUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("verify", verifyUsage, stderr)
 	fs.StringVar(&cfg.server, "server", getenv("ROADMAP_SERVER"), "base URL of the ledger, e.g. https://roadmap.example.com (ROADMAP_SERVER)")
 	fs.StringVar(&cfg.publicKeyFile, "public-key", "", "file of the verifier key you pinned; without it the server's key is used, which proves nothing against the server")
 	fs.StringVar(&cfg.sinceCheckpoint, "since-checkpoint", "", "file of a signed checkpoint note kept earlier (or the JSON answer holding it): check that the latest checkpoint extends it")
 	fs.StringVar(&cfg.token, "token", getenv("ROADMAP_TOKEN"), "bearer token sent to the server (ROADMAP_TOKEN)")
 	fs.StringVar(&cfg.bundle, "bundle", "", "directory of an export bundle to check offline, with --public-key (no server)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("verify takes no arguments, got %q", fs.Args())
 	}
 	if cfg.bundle != "" {
 		if cfg.publicKeyFile == "" || cfg.sinceCheckpoint != "" {
@@ -80,11 +70,11 @@ func parseVerify(args []string, getenv func(string) string, stderr io.Writer) (v
 		fs.Usage()
 		return cfg, errors.New("verify needs --server URL")
 	}
-	u, err := url.Parse(cfg.server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, fmt.Errorf("--server %q is not an http or https URL", cfg.server)
+	server, err := serverURL(cfg.server)
+	if err != nil {
+		return cfg, err
 	}
-	cfg.server = strings.TrimRight(cfg.server, "/")
+	cfg.server = server
 	return cfg, nil
 }
 
