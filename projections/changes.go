@@ -1,8 +1,7 @@
 package projections
 
 import (
-	"cmp"
-	"slices"
+	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
@@ -71,16 +70,13 @@ func (s *State) Changes(status roadmap.ChangeStatus) []ChangeView {
 			out = append(out, *c)
 		}
 	}
-	slices.SortFunc(out, func(a, b ChangeView) int {
-		return cmp.Or(a.ProposedAt.Compare(b.ProposedAt), cmp.Compare(a.ID, b.ID))
-	})
+	oldestFirst(out, func(c ChangeView) (time.Time, string) { return c.ProposedAt, c.ID })
 	return out
 }
 
 // ChangeView returns the change with the given id as it stands.
-func (c *Current) ChangeView(id string) (v ChangeView, ok bool) {
-	c.Read(func(s *State) { v, ok = s.ChangeView(id) })
-	return v, ok
+func (c *Current) ChangeView(id string) (ChangeView, bool) {
+	return readOne(c, (*State).ChangeView, id)
 }
 
 // Changes returns the changes with the given status as they stand.

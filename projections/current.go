@@ -1,8 +1,10 @@
 package projections
 
 import (
+	"cmp"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
@@ -131,4 +133,14 @@ func (c *Current) Sequence() uint64 {
 func readOne[V any](c *Current, find func(*State, string) (V, bool), key string) (v V, ok bool) {
 	c.Read(func(s *State) { v, ok = find(s, key) })
 	return v, ok
+}
+
+// oldestFirst sorts views by the time each was made, then by id; made says
+// both of a view.
+func oldestFirst[V any](views []V, made func(V) (time.Time, string)) {
+	slices.SortFunc(views, func(a, b V) int {
+		at, aid := made(a)
+		bt, bid := made(b)
+		return cmp.Or(at.Compare(bt), cmp.Compare(aid, bid))
+	})
 }
