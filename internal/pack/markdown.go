@@ -101,11 +101,9 @@ func (m *mdWriter) header(p Pack) {
 }
 
 func goalRows(items []GoalItem) [][]string {
-	rows := make([][]string, 0, len(items))
-	for _, it := range items {
-		rows = append(rows, []string{mdText(it.Place.Horizon), strconv.Itoa(it.Place.Rank), mdText(it.Title), mdText(it.Product)})
-	}
-	return rows
+	return tableRows(items, func(it GoalItem) []string {
+		return []string{mdText(it.Place.Horizon), strconv.Itoa(it.Place.Rank), mdText(it.Title), mdText(it.Product)}
+	})
 }
 
 func (m *mdWriter) goals(p Pack) {
@@ -145,11 +143,9 @@ func (m *mdWriter) progress(p Pack) {
 		m.line("No items delivered in this period.")
 		return
 	}
-	rows := make([][]string, 0, len(p.Progress))
-	for _, r := range p.Progress {
-		rows = append(rows, []string{seq(r.Sequence), formatTime(r.At), mdText(r.Actor), mdText(r.Title), mdText(r.Product), mdText(r.Rationale), mdList(r.Evidence)})
-	}
-	m.table([]string{"Seq", "Time", "Actor", "Item", "Product", "Rationale", "Evidence"}, rows)
+	m.table([]string{"Seq", "Time", "Actor", "Item", "Product", "Rationale", "Evidence"}, tableRows(p.Progress, func(r ProgressRow) []string {
+		return []string{seq(r.Sequence), formatTime(r.At), mdText(r.Actor), mdText(r.Title), mdText(r.Product), mdText(r.Rationale), mdList(r.Evidence)}
+	}))
 }
 
 func (m *mdWriter) decisions(p Pack) {
@@ -190,11 +186,9 @@ func (m *mdWriter) risks(p Pack) {
 	if len(p.Risks) == 0 {
 		m.line("No risks recorded.")
 	} else {
-		rows := make([][]string, 0, len(p.Risks))
-		for _, r := range p.Risks {
-			rows = append(rows, []string{mdText(r.Title), mdList(r.Risks)})
-		}
-		m.table([]string{"Item", "Risks"}, rows)
+		m.table([]string{"Item", "Risks"}, tableRows(p.Risks, func(r RiskRow) []string {
+			return []string{mdText(r.Title), mdList(r.Risks)}
+		}))
 	}
 	m.line("")
 	m.line("### Dependencies")
@@ -203,11 +197,9 @@ func (m *mdWriter) risks(p Pack) {
 		m.line("No dependencies recorded.")
 		return
 	}
-	rows := make([][]string, 0, len(p.Dependencies))
-	for _, d := range p.Dependencies {
-		rows = append(rows, []string{mdText(d.Title), mdList(d.DependsOn), mdText(d.Flag)})
-	}
-	m.table([]string{"Item", "Depends on", "Flag"}, rows)
+	m.table([]string{"Item", "Depends on", "Flag"}, tableRows(p.Dependencies, func(d DependencyRow) []string {
+		return []string{mdText(d.Title), mdList(d.DependsOn), mdText(d.Flag)}
+	}))
 }
 
 func (m *mdWriter) health(p Pack) {
@@ -222,35 +214,27 @@ func (m *mdWriter) health(p Pack) {
 		return !empty
 	}
 	if sub("Orphans", len(h.Orphans) == 0) {
-		rows := make([][]string, 0, len(h.Orphans))
-		for _, o := range h.Orphans {
-			rows = append(rows, []string{mdText(o.Title), mdText(o.Product), mdText(o.Place.String())})
-		}
-		m.table([]string{"Item", "Product", "Place"}, rows)
+		m.table([]string{"Item", "Product", "Place"}, tableRows(h.Orphans, func(o HealthItem) []string {
+			return []string{mdText(o.Title), mdText(o.Product), mdText(o.Place.String())}
+		}))
 		m.line("")
 	}
 	if sub("Orphaned objectives", len(h.OrphanedObjectives) == 0) {
-		rows := make([][]string, 0, len(h.OrphanedObjectives))
-		for _, o := range h.OrphanedObjectives {
-			rows = append(rows, []string{mdText(o.Title), mdText(o.KPI), mdText(o.Target), mdText(o.Product)})
-		}
-		m.table([]string{"Objective", "KPI", "Target", "Product"}, rows)
+		m.table([]string{"Objective", "KPI", "Target", "Product"}, tableRows(h.OrphanedObjectives, func(o ObjectiveRow) []string {
+			return []string{mdText(o.Title), mdText(o.KPI), mdText(o.Target), mdText(o.Product)}
+		}))
 		m.line("")
 	}
 	if sub("Stale items", len(h.Stale) == 0) {
-		rows := make([][]string, 0, len(h.Stale))
-		for _, s := range h.Stale {
-			rows = append(rows, []string{mdText(s.Title), mdText(s.Product), mdText(s.Place.String()), formatTime(s.LastDecisionAt), strconv.Itoa(s.DaysSince)})
-		}
-		m.table([]string{"Item", "Product", "Place", "Last decision", "Days since"}, rows)
+		m.table([]string{"Item", "Product", "Place", "Last decision", "Days since"}, tableRows(h.Stale, func(s StaleRow) []string {
+			return []string{mdText(s.Title), mdText(s.Product), mdText(s.Place.String()), formatTime(s.LastDecisionAt), strconv.Itoa(s.DaysSince)}
+		}))
 		m.line("")
 	}
 	if sub("Churn", len(h.Churn) == 0) {
-		rows := make([][]string, 0, len(h.Churn))
-		for _, c := range h.Churn {
-			rows = append(rows, []string{mdText(c.Title), strconv.Itoa(c.Moves), seqs(c.Sequences)})
-		}
-		m.table([]string{"Item", "Moves", "Decisions"}, rows)
+		m.table([]string{"Item", "Moves", "Decisions"}, tableRows(h.Churn, func(c ChurnRow) []string {
+			return []string{mdText(c.Title), strconv.Itoa(c.Moves), seqs(c.Sequences)}
+		}))
 		m.line("")
 	}
 	m.line("### Backlog gravity")
@@ -259,11 +243,9 @@ func (m *mdWriter) health(p Pack) {
 		m.line("None.")
 		return
 	}
-	rows := make([][]string, 0, len(h.Gravity))
-	for _, g := range h.Gravity {
-		rows = append(rows, []string{mdText(g.Title), mdText(g.Product), mdText(g.Reason), seq(g.Sequence), mdText(gravityDetail(g))})
-	}
-	m.table([]string{"Item", "Product", "Reason", "Decision", "Detail"}, rows)
+	m.table([]string{"Item", "Product", "Reason", "Decision", "Detail"}, tableRows(h.Gravity, func(g GravityRow) []string {
+		return []string{mdText(g.Title), mdText(g.Product), mdText(g.Reason), seq(g.Sequence), mdText(gravityDetail(g))}
+	}))
 }
 
 // gravityDetail says since when an item is in later, or where a raise took
@@ -283,11 +265,9 @@ func (m *mdWriter) pending(p Pack) {
 		m.line("No changes pending approval.")
 		return
 	}
-	rows := make([][]string, 0, len(p.Pending))
-	for _, r := range p.Pending {
-		rows = append(rows, []string{mdText(r.Title), mdText(r.Change), mdText(r.ProposedBy), formatTime(r.ProposedAt), mdText(r.Rationale)})
-	}
-	m.table([]string{"Item", "Change", "Proposed by", "Proposed at", "Rationale"}, rows)
+	m.table([]string{"Item", "Change", "Proposed by", "Proposed at", "Rationale"}, tableRows(p.Pending, func(r PendingRow) []string {
+		return []string{mdText(r.Title), mdText(r.Change), mdText(r.ProposedBy), formatTime(r.ProposedAt), mdText(r.Rationale)}
+	}))
 }
 
 func (m *mdWriter) diff(p Pack) {
@@ -387,3 +367,12 @@ func mdHeading(s string) string {
 // codeText keeps text the ledger made (ids, digests) inside a code span:
 // only a backtick could end it, and these never hold one.
 func codeText(s string) string { return strings.ReplaceAll(s, "`", "'") }
+
+// tableRows is the rows of a table, one a value of vs, as row makes them.
+func tableRows[V any](vs []V, row func(V) []string) [][]string {
+	rows := make([][]string, 0, len(vs))
+	for _, v := range vs {
+		rows = append(rows, row(v))
+	}
+	return rows
+}
