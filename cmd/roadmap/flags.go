@@ -20,23 +20,26 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args with fs: the command takes flags and no arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Args())
-	}
-	return nil
+// endpoint is where a command that reads a ledger over HTTP finds it, and the
+// bearer token it sends with every request.
+type endpoint struct {
+	server, token string
 }
 
-// serverURL is the --server flag's value checked to be an http or https URL,
-// without trailing slashes.
-func serverURL(server string) (string, error) {
-	u, err := url.Parse(server)
+// register defines --server, described by serverHelp, and --token, which
+// default to ROADMAP_SERVER and ROADMAP_TOKEN.
+func (e *endpoint) register(fs *flag.FlagSet, getenv func(string) string, serverHelp string) {
+	fs.StringVar(&e.server, "server", getenv("ROADMAP_SERVER"), serverHelp)
+	fs.StringVar(&e.token, "token", getenv("ROADMAP_TOKEN"), "bearer token sent to the server (ROADMAP_TOKEN)")
+}
+
+// checkServer checks that --server is an http or https URL and drops its
+// trailing slashes.
+func (e *endpoint) checkServer() error {
+	u, err := url.Parse(e.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("--server %q is not an http or https URL", server)
+		return fmt.Errorf("--server %q is not an http or https URL", e.server)
 	}
-	return strings.TrimRight(server, "/"), nil
+	e.server = strings.TrimRight(e.server, "/")
+	return nil
 }

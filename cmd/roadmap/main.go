@@ -21,6 +21,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/bench"
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -107,7 +108,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.bootstrapToken, "bootstrap-token", env("ROADMAP_BOOTSTRAP_TOKEN", ""), "secret of an admin token named bootstrap, recorded on start unless it already is; without it, the first start of a ledger with no token makes one and prints it once (ROADMAP_BOOTSTRAP_TOKEN)")
 	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (into or out of now, removal of a now item) or off (ROADMAP_APPROVALS)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
 	if cfg.approvals != string(roadmap.ApprovalsMajor) && cfg.approvals != string(roadmap.ApprovalsOff) {
