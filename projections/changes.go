@@ -21,10 +21,7 @@ type ChangeView struct {
 // applyChange folds the event of a change aggregate into s.
 func (s *State) applyChange(ev Event) {
 	env := ev.Envelope
-	c := ChangeView{}
-	if old := s.changes[env.AggregateID]; old != nil {
-		c = *old
-	}
+	c := copyOf(s.changes[env.AggregateID])
 	c.Change = roadmap.EvolveChange(c.Change, env.AggregateID, ev.Data, env.Time, env.Actor)
 	c.Version, c.Head = ev.Sequence, env.Hash
 	if _, ok := ev.Data.(*roadmap.ChangeApproved); ok {

@@ -144,3 +144,13 @@ func oldestFirst[V any](views []V, made func(V) (time.Time, string)) {
 		return cmp.Or(at.Compare(bt), cmp.Compare(aid, bid))
 	})
 }
+
+// copyOf is a copy of the view old points at, to evolve without touching
+// it: the zero view when old is nil, for an aggregate not seen before.
+func copyOf[V any](old *V) V {
+	var v V
+	if old != nil {
+		v = *old
+	}
+	return v
+}
