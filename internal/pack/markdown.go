@@ -139,35 +139,22 @@ func (m *mdWriter) goals(p Pack) {
 }
 
 func (m *mdWriter) progress(p Pack) {
-	if len(p.Progress) == 0 {
-		m.line("No items delivered in this period.")
-		return
-	}
-	m.table([]string{"Seq", "Time", "Actor", "Item", "Product", "Rationale", "Evidence"}, tableRows(p.Progress, func(r ProgressRow) []string {
+	m.tableOr("No items delivered in this period.", []string{"Seq", "Time", "Actor", "Item", "Product", "Rationale", "Evidence"}, tableRows(p.Progress, func(r ProgressRow) []string {
 		return []string{seq(r.Sequence), formatTime(r.At), mdText(r.Actor), mdText(r.Title), mdText(r.Product), mdText(r.Rationale), mdList(r.Evidence)}
 	}))
 }
 
 func (m *mdWriter) decisions(p Pack) {
-	if len(p.Decisions) == 0 {
-		m.line("No decisions in this period.")
-		return
-	}
-	rows := make([][]string, 0, len(p.Decisions))
-	for _, d := range p.Decisions {
-		rows = append(rows, []string{seq(d.Sequence), formatTime(d.At), mdText(d.Actor), mdText(d.Type), mdText(d.Subject),
-			mdText(d.Move()), mdText(d.Score), mdText(d.Rationale), mdList(d.Evidence)})
-	}
-	m.table([]string{"Seq", "Time", "Actor", "Type", "Subject", "From → To", "Score", "Rationale", "Evidence"}, rows)
+	head := []string{"Seq", "Time", "Actor", "Type", "Subject", "From → To", "Score", "Rationale", "Evidence"}
+	m.tableOr("No decisions in this period.", head, tableRows(p.Decisions, func(d DecisionRow) []string {
+		return []string{seq(d.Sequence), formatTime(d.At), mdText(d.Actor), mdText(d.Type), mdText(d.Subject),
+			mdText(d.Move()), mdText(d.Score), mdText(d.Rationale), mdList(d.Evidence)}
+	}))
 }
 
 func (m *mdWriter) capacity(p Pack) {
-	if len(p.Capacity) == 0 {
-		m.line("No capacity set.")
-		return
-	}
-	rows := make([][]string, 0, len(p.Capacity))
-	for _, c := range p.Capacity {
+	head := []string{"Product", "Horizon", "Capacity", "Committed", "Over capacity"}
+	m.tableOr("No capacity set.", head, tableRows(p.Capacity, func(c CapacityRow) []string {
 		capacity, over := "not set", "no"
 		if c.Capacity != nil {
 			capacity = strconv.Itoa(*c.Capacity)
@@ -175,29 +162,20 @@ func (m *mdWriter) capacity(p Pack) {
 		if c.Over {
 			over = "**over**"
 		}
-		rows = append(rows, []string{mdText(c.Product), mdText(c.Horizon), capacity, strconv.Itoa(c.Committed), over})
-	}
-	m.table([]string{"Product", "Horizon", "Capacity", "Committed", "Over capacity"}, rows)
+		return []string{mdText(c.Product), mdText(c.Horizon), capacity, strconv.Itoa(c.Committed), over}
+	}))
 }
 
 func (m *mdWriter) risks(p Pack) {
 	m.line("### Risks")
 	m.line("")
-	if len(p.Risks) == 0 {
-		m.line("No risks recorded.")
-	} else {
-		m.table([]string{"Item", "Risks"}, tableRows(p.Risks, func(r RiskRow) []string {
-			return []string{mdText(r.Title), mdList(r.Risks)}
-		}))
-	}
+	m.tableOr("No risks recorded.", []string{"Item", "Risks"}, tableRows(p.Risks, func(r RiskRow) []string {
+		return []string{mdText(r.Title), mdList(r.Risks)}
+	}))
 	m.line("")
 	m.line("### Dependencies")
 	m.line("")
-	if len(p.Dependencies) == 0 {
-		m.line("No dependencies recorded.")
-		return
-	}
-	m.table([]string{"Item", "Depends on", "Flag"}, tableRows(p.Dependencies, func(d DependencyRow) []string {
+	m.tableOr("No dependencies recorded.", []string{"Item", "Depends on", "Flag"}, tableRows(p.Dependencies, func(d DependencyRow) []string {
 		return []string{mdText(d.Title), mdList(d.DependsOn), mdText(d.Flag)}
 	}))
 }
@@ -239,11 +217,7 @@ func (m *mdWriter) health(p Pack) {
 	}
 	m.line("### Backlog gravity")
 	m.line("")
-	if len(h.Gravity) == 0 {
-		m.line("None.")
-		return
-	}
-	m.table([]string{"Item", "Product", "Reason", "Decision", "Detail"}, tableRows(h.Gravity, func(g GravityRow) []string {
+	m.tableOr("None.", []string{"Item", "Product", "Reason", "Decision", "Detail"}, tableRows(h.Gravity, func(g GravityRow) []string {
 		return []string{mdText(g.Title), mdText(g.Product), mdText(g.Reason), seq(g.Sequence), mdText(gravityDetail(g))}
 	}))
 }
@@ -261,11 +235,7 @@ func gravityDetail(g GravityRow) string {
 }
 
 func (m *mdWriter) pending(p Pack) {
-	if len(p.Pending) == 0 {
-		m.line("No changes pending approval.")
-		return
-	}
-	m.table([]string{"Item", "Change", "Proposed by", "Proposed at", "Rationale"}, tableRows(p.Pending, func(r PendingRow) []string {
+	m.tableOr("No changes pending approval.", []string{"Item", "Change", "Proposed by", "Proposed at", "Rationale"}, tableRows(p.Pending, func(r PendingRow) []string {
 		return []string{mdText(r.Title), mdText(r.Change), mdText(r.ProposedBy), formatTime(r.ProposedAt), mdText(r.Rationale)}
 	}))
 }
@@ -367,6 +337,15 @@ func mdHeading(s string) string {
 // codeText keeps text the ledger made (ids, digests) inside a code span:
 // only a backtick could end it, and these never hold one.
 func codeText(s string) string { return strings.ReplaceAll(s, "`", "'") }
+
+// tableOr writes a table, or the line none when it has no rows.
+func (m *mdWriter) tableOr(none string, head []string, rows [][]string) {
+	if len(rows) == 0 {
+		m.line("%s", none)
+		return
+	}
+	m.table(head, rows)
+}
 
 // tableRows is the rows of a table, one a value of vs, as row makes them.
 func tableRows[V any](vs []V, row func(V) []string) [][]string {
