@@ -63,7 +63,7 @@ func changeAnswer(v projections.ChangeView) changeJSON {
 	}
 	if c.Status != roadmap.ChangeStatusPending {
 		by, rationale := c.DecidedBy, c.Rationale
-		out.DecidedBy, out.DecisionRationale, out.DecisionEvidence = &by, &rationale, nonNil(c.Evidence)
+		out.DecidedBy, out.DecisionRationale, out.DecisionEvidence = &by, &rationale, projections.NonNil(c.Evidence)
 	}
 	if v.AppliedSequence != 0 {
 		seq := v.AppliedSequence

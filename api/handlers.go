@@ -98,7 +98,7 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		ID: it.ID, Title: it.Title, Description: it.Description, Kind: string(it.Kind),
 		Product: it.Product, Status: string(it.Status), Score: it.Score,
 		ObjectiveIDs: it.ObjectiveIDs, Version: v.Version,
-		Effort: it.Effort(), DependsOn: nonNil(it.DependsOn()), Risks: nonNil(it.Risks()), Flags: []flagJSON{},
+		Effort: it.Effort(), DependsOn: projections.NonNil(it.DependsOn()), Risks: projections.NonNil(it.Risks()), Flags: []flagJSON{},
 	}
 	if it.ParentID != "" {
 		out.ParentID = &it.ParentID
@@ -107,17 +107,8 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		h, r := string(it.Horizon), v.Rank
 		out.Horizon, out.Rank = &h, &r
 	}
-	out.ObjectiveIDs = nonNil(out.ObjectiveIDs)
+	out.ObjectiveIDs = projections.NonNil(out.ObjectiveIDs)
 	return out
-}
-
-// nonNil returns s, or an empty list for nil: answers show [] rather than
-// null for a list with nothing in it.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // shown is a write's answer as the client gets it.
