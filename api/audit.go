@@ -78,16 +78,22 @@ type auditPageJSON struct {
 // errStopRead ends a read of the log early.
 var errStopRead = errors.New("stop reading")
 
+// trailError is the answer to the trail's err on item id: not found,
+// said as the API says it, or err itself.
+func trailError(id string, err error) error {
+	if errors.Is(err, roadmap.ErrNotFound) {
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("no item %q", clip(id)))
+	}
+	return err
+}
+
 // itemHistory answers every event of an item, oldest first, each with the
 // item's place before and after it.
 func (s *Server) itemHistory(c echo.Context) error {
 	id := c.Param("id")
 	_, records, err := s.trail.History(c.Request().Context(), id)
-	if errors.Is(err, roadmap.ErrNotFound) {
-		return problem(roadmap.ErrNotFound, fmt.Sprintf("no item %q", clip(id)))
-	}
 	if err != nil {
-		return err
+		return trailError(id, err)
 	}
 	out := historyJSON{ItemID: id, History: make([]auditEventJSON, 0, len(records))}
 	for _, r := range records {
@@ -102,11 +108,8 @@ func (s *Server) itemHistory(c echo.Context) error {
 func (s *Server) itemWhy(c echo.Context) error {
 	id := c.Param("id")
 	seq, root, err := s.trail.Why(c.Request().Context(), id)
-	if errors.Is(err, roadmap.ErrNotFound) {
-		return problem(roadmap.ErrNotFound, fmt.Sprintf("no item %q", clip(id)))
-	}
 	if err != nil {
-		return err
+		return trailError(id, err)
 	}
 	return c.JSON(http.StatusOK, whyJSON{Sequence: seq, Item: whyNodeWire(root)})
 }

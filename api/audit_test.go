@@ -21,6 +21,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/api"
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/app/apptest"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
@@ -816,12 +817,7 @@ func TestAuditExportThatFailsMidwayIsCutNotEnded(t *testing.T) {
 	req, _ := http.NewRequest("GET", srv.URL+"/v1/audit", nil)
 	req.Header.Set("Accept", "application/x-ndjson")
 	req.Header.Set("Authorization", "Bearer "+adminSecret)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
+	_, body, err := apptest.Do(t, req)
 	if err == nil {
 		t.Fatalf("the export ended cleanly after %d lines; a failed export must not look whole", bytes.Count(body, []byte("\n")))
 	}

@@ -63,7 +63,7 @@ func changeAnswer(v projections.ChangeView) changeJSON {
 	}
 	if c.Status != roadmap.ChangeStatusPending {
 		by, rationale := c.DecidedBy, c.Rationale
-		out.DecidedBy, out.DecisionRationale, out.DecisionEvidence = &by, &rationale, nonNil(c.Evidence)
+		out.DecidedBy, out.DecisionRationale, out.DecisionEvidence = &by, &rationale, projections.NonNil(c.Evidence)
 	}
 	if v.AppliedSequence != 0 {
 		seq := v.AppliedSequence
@@ -95,41 +95,39 @@ func (s *Server) listChanges(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"changes": out})
 }
 
+// knownChange is the id of the change the path names, if there is one.
+func (s *Server) knownChange(c echo.Context) (string, error) {
+	v, err := known(c, "change", s.changes.ChangeView)
+	return v.ID, err
+}
+
+// decideChange is the decision on a change the body gives.
+func (b rationaleBody) decideChange() roadmap.DecideChange {
+	return roadmap.DecideChange{Rationale: b.Rationale, Evidence: b.Evidence}
+}
+
 func (s *Server) getChange(c echo.Context) error {
 	v, err := known(c, "change", s.changes.ChangeView)
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("ETag", etag(v.Version))
-	return c.JSON(http.StatusOK, changeAnswer(v))
+	return answerAt(c, v.Version, changeAnswer(v))
 }
 
 func (s *Server) approveChange(c echo.Context) error {
-	v, err := known(c, "change", s.changes.ChangeView)
-	if err != nil {
-		return err
-	}
-	return write(c, showChange, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
-		return s.ledger.ApproveChange(ctx, req, v.ID, roadmap.DecideChange{Rationale: b.Rationale, Evidence: b.Evidence})
+	return writeTo(c, s.knownChange, showChange, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
+		return s.ledger.ApproveChange(ctx, req, id, b.decideChange())
 	})
 }
 
 func (s *Server) rejectChange(c echo.Context) error {
-	v, err := known(c, "change", s.changes.ChangeView)
-	if err != nil {
-		return err
-	}
-	return write(c, showChange, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
-		return s.ledger.RejectChange(ctx, req, v.ID, roadmap.DecideChange{Rationale: b.Rationale, Evidence: b.Evidence})
+	return writeTo(c, s.knownChange, showChange, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
+		return s.ledger.RejectChange(ctx, req, id, b.decideChange())
 	})
 }
 
 func (s *Server) deliver(c echo.Context) error {
-	id, err := s.knownItem(c)
-	if err != nil {
-		return err
-	}
-	return write(c, showItem, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
+	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
 		return s.ledger.Deliver(ctx, req, id, roadmap.Deliver{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
 }

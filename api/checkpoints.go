@@ -154,8 +154,7 @@ func (s *Server) latestCheckpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("ETag", etag(v.Sequence))
-	return c.JSON(http.StatusOK, checkpointAnswer(v))
+	return answerAt(c, v.Sequence, checkpointAnswer(v))
 }
 
 // getCheckpoint answers one checkpoint by id: a checkpoint's, or a closed
@@ -171,8 +170,7 @@ func (s *Server) getCheckpoint(c echo.Context) error {
 	if !ok {
 		return problem(roadmap.ErrNotFound, fmt.Sprintf("no checkpoint %q", clip(id)))
 	}
-	c.Response().Header().Set("ETag", etag(v.Sequence))
-	return c.JSON(http.StatusOK, checkpointAnswer(v))
+	return answerAt(c, v.Sequence, checkpointAnswer(v))
 }
 
 // sizeParam reads a query parameter that must be given once, as a whole
@@ -189,24 +187,26 @@ func sizeParam(q url.Values, name, what string) (int64, error) {
 	return int64(n), nil
 }
 
-// onlyParams refuses a query with parameters other than known.
-func onlyParams(q url.Values, known ...string) error {
+// queryOf is the request's query, refused when it has parameters other
+// than known.
+func queryOf(c echo.Context, known ...string) (url.Values, error) {
+	q, err := query(c)
+	if err != nil {
+		return nil, err
+	}
 	for name := range q {
 		if !slices.Contains(known, name) {
-			return problem(ErrBadQuery, fmt.Sprintf("unknown query parameter %q; this takes %s", clip(name), strings.Join(known, ", ")))
+			return nil, problem(ErrBadQuery, fmt.Sprintf("unknown query parameter %q; this takes %s", clip(name), strings.Join(known, ", ")))
 		}
 	}
-	return nil
+	return q, nil
 }
 
 // eventProof answers the inclusion proof of the event at seq in the tree of
 // a signed checkpoint.
 func (s *Server) eventProof(c echo.Context) error {
-	q, err := query(c)
+	q, err := queryOf(c, "checkpoint")
 	if err != nil {
-		return err
-	}
-	if err := onlyParams(q, "checkpoint"); err != nil {
 		return err
 	}
 	size, err := sizeParam(q, "checkpoint", "the size of a signed checkpoint")
@@ -228,11 +228,8 @@ func (s *Server) eventProof(c echo.Context) error {
 // consistencyProof answers the proof that the tree of one signed checkpoint
 // extends the tree of an older one.
 func (s *Server) consistencyProof(c echo.Context) error {
-	q, err := query(c)
+	q, err := queryOf(c, "from", "to")
 	if err != nil {
-		return err
-	}
-	if err := onlyParams(q, "from", "to"); err != nil {
 		return err
 	}
 	from, err := sizeParam(q, "from", "the size of the older signed checkpoint")
@@ -258,11 +255,8 @@ func (s *Server) consistencyProof(c echo.Context) error {
 // it writes, and stops at the last event the projections had applied when
 // the request came, or after limit events.
 func (s *Server) rawEvents(c echo.Context) error {
-	q, err := query(c)
+	q, err := queryOf(c, "after", "limit")
 	if err != nil {
-		return err
-	}
-	if err := onlyParams(q, "after", "limit"); err != nil {
 		return err
 	}
 	for name, values := range q {

@@ -19,11 +19,8 @@ type exportJSON struct {
 // exportManifest answers the signed manifest of the export bundle that
 // since and until select (audit.Exports.Manifest says what it holds).
 func (s *Server) exportManifest(c echo.Context) error {
-	q, err := query(c)
+	q, err := queryOf(c, "since", "until")
 	if err != nil {
-		return err
-	}
-	if err := onlyParams(q, "since", "until"); err != nil {
 		return err
 	}
 	moment := func(name string) (*time.Time, error) {

@@ -98,7 +98,7 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		ID: it.ID, Title: it.Title, Description: it.Description, Kind: string(it.Kind),
 		Product: it.Product, Status: string(it.Status), Score: it.Score,
 		ObjectiveIDs: it.ObjectiveIDs, Version: v.Version,
-		Effort: it.Effort(), DependsOn: nonNil(it.DependsOn()), Risks: nonNil(it.Risks()), Flags: []flagJSON{},
+		Effort: it.Effort(), DependsOn: projections.NonNil(it.DependsOn()), Risks: projections.NonNil(it.Risks()), Flags: []flagJSON{},
 	}
 	if it.ParentID != "" {
 		out.ParentID = &it.ParentID
@@ -107,17 +107,8 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		h, r := string(it.Horizon), v.Rank
 		out.Horizon, out.Rank = &h, &r
 	}
-	out.ObjectiveIDs = nonNil(out.ObjectiveIDs)
+	out.ObjectiveIDs = projections.NonNil(out.ObjectiveIDs)
 	return out
-}
-
-// nonNil returns s, or an empty list for nil: answers show [] rather than
-// null for a list with nothing in it.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // shown is a write's answer as the client gets it.
@@ -174,6 +165,27 @@ func respond[T any](c echo.Context, res ledger.Result[T], show func(T) shown) er
 	return c.JSON(status, out.body)
 }
 
+// prioritise is the placement the body asks for; a reprioritisation asks for
+// one of the same fields.
+func (b placementBody) prioritise() roadmap.Prioritise {
+	return roadmap.Prioritise{
+		Horizon: roadmap.Horizon(b.Horizon), Rank: b.Rank, Score: b.Score,
+		ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence, Effort: b.Effort,
+	}
+}
+
+// writeTo is write for a decision on the aggregate the path's :id names:
+// known finds it, and an unknown one is not found before the body is read.
+func writeTo[B, T any](c echo.Context, known func(echo.Context) (string, error), show func(T) shown, run func(ctx context.Context, req ledger.Request, id string, body B) (ledger.Result[T], error)) error {
+	id, err := known(c)
+	if err != nil {
+		return err
+	}
+	return write(c, show, func(ctx context.Context, req ledger.Request, b B) (ledger.Result[T], error) {
+		return run(ctx, req, id, b)
+	})
+}
+
 // write decodes the body into a fresh B, runs the use case with it and
 // answers what it made, as show shows it.
 func write[B, T any](c echo.Context, show func(T) shown, run func(ctx context.Context, req ledger.Request, body B) (ledger.Result[T], error)) error {
@@ -198,11 +210,7 @@ func (s *Server) defineObjective(c echo.Context) error {
 }
 
 func (s *Server) retireObjective(c echo.Context) error {
-	id, err := s.knownObjective(c)
-	if err != nil {
-		return err
-	}
-	return write(c, showObjective, func(ctx context.Context, req ledger.Request, b retireBody) (ledger.Result[projections.ObjectiveView], error) {
+	return writeTo(c, s.knownObjective, showObjective, func(ctx context.Context, req ledger.Request, id string, b retireBody) (ledger.Result[projections.ObjectiveView], error) {
 		return s.ledger.RetireObjective(ctx, req, id, roadmap.RetireObjective{Rationale: b.Rationale})
 	})
 }
@@ -213,8 +221,7 @@ func (s *Server) getObjective(c echo.Context) error {
 		return err
 	}
 	v, _ := s.views.ObjectiveView(id)
-	c.Response().Header().Set("ETag", etag(v.Version))
-	return c.JSON(http.StatusOK, objectiveAnswer(v))
+	return answerAt(c, v.Version, objectiveAnswer(v))
 }
 
 func (s *Server) proposeItem(c echo.Context) error {
@@ -242,37 +249,19 @@ func (s *Server) getItem(c echo.Context) error {
 }
 
 func (s *Server) prioritise(c echo.Context) error {
-	id, err := s.knownItem(c)
-	if err != nil {
-		return err
-	}
-	return write(c, showItem, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result[ledger.ItemOutcome], error) {
-		return s.ledger.Prioritise(ctx, req, id, roadmap.Prioritise{
-			Horizon: roadmap.Horizon(b.Horizon), Rank: b.Rank, Score: b.Score,
-			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence, Effort: b.Effort,
-		})
+	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b placementBody) (ledger.Result[ledger.ItemOutcome], error) {
+		return s.ledger.Prioritise(ctx, req, id, b.prioritise())
 	})
 }
 
 func (s *Server) reprioritise(c echo.Context) error {
-	id, err := s.knownItem(c)
-	if err != nil {
-		return err
-	}
-	return write(c, showItem, func(ctx context.Context, req ledger.Request, b placementBody) (ledger.Result[ledger.ItemOutcome], error) {
-		return s.ledger.Reprioritise(ctx, req, id, roadmap.Reprioritise{
-			Horizon: roadmap.Horizon(b.Horizon), Rank: b.Rank, Score: b.Score,
-			ObjectiveIDs: b.ObjectiveIDs, Rationale: b.Rationale, Evidence: b.Evidence, Effort: b.Effort,
-		})
+	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b placementBody) (ledger.Result[ledger.ItemOutcome], error) {
+		return s.ledger.Reprioritise(ctx, req, id, roadmap.Reprioritise(b.prioritise()))
 	})
 }
 
 func (s *Server) remove(c echo.Context) error {
-	id, err := s.knownItem(c)
-	if err != nil {
-		return err
-	}
-	return write(c, showItem, func(ctx context.Context, req ledger.Request, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
+	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
 		return s.ledger.Remove(ctx, req, id, roadmap.Remove{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/htmltest"
 )
 
 // hostileTitle and hostileRationale are user text that would break a
@@ -93,6 +94,22 @@ func scriptMonth(t *testing.T) *month {
 }
 
 // getPack fetches a pack with the given Accept and checks its media type.
+// samePacks checks that the packs are still the bytes in before, keyed by
+// review id and format (md or html); a pack that is not is said to be what.
+func (m *month) samePacks(t *testing.T, before map[string][]byte, what string) {
+	t.Helper()
+	for key, want := range before {
+		id, format, _ := strings.Cut(key, " ")
+		accept, ctype := "text/markdown", markdownType
+		if format == "html" {
+			accept, ctype = "text/html", htmlType
+		}
+		if got := m.getPack(t, id, accept, ctype); !bytes.Equal(got, want) {
+			t.Errorf("%s %s:\nbefore %s\nafter  %s", key, what, want, got)
+		}
+	}
+}
+
 func (m *month) getPack(t *testing.T, id, accept, wantType string) []byte {
 	t.Helper()
 	res := m.l.do("GET", "/v1/reviews/"+id+"/pack", nil, "Accept", accept)
@@ -369,13 +386,13 @@ func TestReviewPackFollowsTheAgenda(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := findNodes(doc, isElement("script")); len(n) != 0 {
+		if n := htmltest.Find(doc, htmltest.Element("script")); len(n) != 0 {
 			t.Errorf("the page has %d script elements", len(n))
 		}
 		var ids, h2s []string
-		for _, sec := range findNodes(doc, isElement("section")) {
-			ids = append(ids, nodeAttr(sec, "id"))
-			if h := findNodes(sec, isElement("h2")); len(h) == 1 {
+		for _, sec := range htmltest.Find(doc, htmltest.Element("section")) {
+			ids = append(ids, htmltest.Attr(sec, "id"))
+			if h := htmltest.Find(sec, htmltest.Element("h2")); len(h) == 1 {
 				h2s = append(h2s, nodeText(h[0]))
 			}
 		}
@@ -383,8 +400,8 @@ func TestReviewPackFollowsTheAgenda(t *testing.T) {
 			t.Fatalf("sections %q headed %q, want %q headed %q", ids, h2s, packIDs, packHeadings)
 		}
 		byID := map[string]*html.Node{}
-		for _, sec := range findNodes(doc, isElement("section")) {
-			byID[nodeAttr(sec, "id")] = sec
+		for _, sec := range htmltest.Find(doc, htmltest.Element("section")) {
+			byID[htmltest.Attr(sec, "id")] = sec
 		}
 		// Each section's tables read as the Markdown ones do, but for
 		// escapes.
@@ -453,16 +470,7 @@ func TestReviewPackIsReproducible(t *testing.T) {
 	december := m.l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-12"})["id"].(string)
 	m.l.must(200, "POST", "/v1/reviews/"+december+"/close", map[string]any{})
 	february := m.l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2027-02"})["id"].(string)
-	for key, want := range before {
-		id, format, _ := strings.Cut(key, " ")
-		accept, ctype := "text/markdown", markdownType
-		if format == "html" {
-			accept, ctype = "text/html", htmlType
-		}
-		if got := m.getPack(t, id, accept, ctype); !bytes.Equal(got, want) {
-			t.Errorf("%s changed as the ledger went on:\nbefore %s\nafter  %s", key, want, got)
-		}
-	}
+	m.samePacks(t, before, "changed as the ledger went on")
 
 	// An open review shows the ledger now and compares with the closed
 	// review of the latest earlier period: January, though December closed
@@ -478,16 +486,7 @@ func TestReviewPackIsReproducible(t *testing.T) {
 	// Rebuilt from the log after a restart, the packs are the same bytes.
 	m.l.stop()
 	m.l = startLedgerIn(t, m.dir)
-	for key, want := range before {
-		id, format, _ := strings.Cut(key, " ")
-		accept, ctype := "text/markdown", markdownType
-		if format == "html" {
-			accept, ctype = "text/html", htmlType
-		}
-		if got := m.getPack(t, id, accept, ctype); !bytes.Equal(got, want) {
-			t.Errorf("%s differs after a restart:\nbefore %s\nafter  %s", key, want, got)
-		}
-	}
+	m.samePacks(t, before, "differs after a restart")
 }
 
 func TestReviewPackNegotiatesItsFormat(t *testing.T) {
@@ -514,35 +513,11 @@ func TestReviewPackNegotiatesItsFormat(t *testing.T) {
 	checkProblem(t, l.do("GET", "/v1/reviews/"+id+"/pack?format=html", nil), 400)
 }
 
-// findNodes returns the nodes under n that match, in document order.
-func findNodes(n *html.Node, match func(*html.Node) bool) []*html.Node {
-	var out []*html.Node
-	for d := range n.Descendants() {
-		if match(d) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func isElement(tag string) func(*html.Node) bool {
-	return func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == tag }
-}
-
-func nodeAttr(n *html.Node, name string) string {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
-}
-
 // nodeText returns the text inside n, text nodes apart and runs of white
 // space made one space.
 func nodeText(n *html.Node) string {
 	var b strings.Builder
-	for _, t := range findNodes(n, func(n *html.Node) bool { return n.Type == html.TextNode }) {
+	for _, t := range htmltest.Find(n, func(n *html.Node) bool { return n.Type == html.TextNode }) {
 		b.WriteString(t.Data + " ")
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
@@ -552,9 +527,9 @@ func nodeText(n *html.Node) string {
 // their cells.
 func tableRows(n *html.Node) [][]string {
 	var rows [][]string
-	for _, tr := range findNodes(n, isElement("tr")) {
+	for _, tr := range htmltest.Find(n, htmltest.Element("tr")) {
 		var cells []string
-		for _, td := range findNodes(tr, isElement("td")) {
+		for _, td := range htmltest.Find(tr, htmltest.Element("td")) {
 			cells = append(cells, nodeText(td))
 		}
 		if cells != nil {

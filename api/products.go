@@ -57,8 +57,7 @@ func (s *Server) getCapacity(c echo.Context) error {
 		return err
 	}
 	out := s.capacityAnswer(product)
-	c.Response().Header().Set("ETag", etag(out.Version))
-	return c.JSON(http.StatusOK, out)
+	return answerAt(c, out.Version, out)
 }
 
 // setCapacity replaces a product's capacity per horizon; a horizon left

@@ -87,16 +87,11 @@ func (s *Server) getReview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("ETag", etag(snap.Version))
-	return c.JSON(http.StatusOK, snapshotWire(snap))
+	return answerAt(c, snap.Version, snapshotWire(snap))
 }
 
 func (s *Server) closeReview(c echo.Context) error {
-	id, err := s.knownReview(c)
-	if err != nil {
-		return err
-	}
-	return write(c, showReview, func(ctx context.Context, req ledger.Request, b closeReviewBody) (ledger.Result[projections.ReviewView], error) {
+	return writeTo(c, s.knownReview, showReview, func(ctx context.Context, req ledger.Request, id string, b closeReviewBody) (ledger.Result[projections.ReviewView], error) {
 		return s.ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
 	})
 }

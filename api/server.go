@@ -374,6 +374,12 @@ func printableASCII(s string) bool {
 	return true
 }
 
+// answerAt answers body with 200 and the version it stands at as its ETag.
+func answerAt(c echo.Context, version uint64, body any) error {
+	c.Response().Header().Set("ETag", etag(version))
+	return c.JSON(http.StatusOK, body)
+}
+
 func etag(version uint64) string { return `"` + strconv.FormatUint(version, 10) + `"` }
 
 // writeJSON writes v as compact JSON followed by a newline.

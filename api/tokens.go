@@ -95,8 +95,7 @@ func (s *Server) getToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("ETag", etag(t.Version))
-	return c.JSON(http.StatusOK, s.tokenAnswer(t))
+	return answerAt(c, t.Version, s.tokenAnswer(t))
 }
 
 func (s *Server) revokeToken(c echo.Context) error {

@@ -89,15 +89,17 @@ func NewAuditEvent(r Record) AuditEvent {
 		a.Rationale = &r.Rationale
 	}
 	if hasEvidence(r.Type) {
-		a.Evidence = nonNilStrings(r.Evidence)
+		a.Evidence = NonNil(r.Evidence)
 	}
 	if setsObjectives(r.Type) {
-		a.ObjectiveIDs = nonNilStrings(r.ObjectiveIDs)
+		a.ObjectiveIDs = NonNil(r.ObjectiveIDs)
 	}
 	return a
 }
 
-func nonNilStrings(s []string) []string {
+// NonNil returns s, or an empty list for nil: answers show [] rather than
+// null for a list with nothing in it.
+func NonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}

@@ -194,9 +194,8 @@ func (s *State) Risks() []RiskRow {
 }
 
 // CapacityView returns a product's capacity as it stands.
-func (c *Current) CapacityView(product string) (v CapacityView, ok bool) {
-	c.Read(func(s *State) { v, ok = s.CapacityView(product) })
-	return v, ok
+func (c *Current) CapacityView(product string) (CapacityView, bool) {
+	return readOne(c, (*State).CapacityView, product)
 }
 
 // ItemFlags returns the warnings of an item as it stands.

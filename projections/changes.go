@@ -1,8 +1,7 @@
 package projections
 
 import (
-	"cmp"
-	"slices"
+	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
@@ -22,10 +21,7 @@ type ChangeView struct {
 // applyChange folds the event of a change aggregate into s.
 func (s *State) applyChange(ev Event) {
 	env := ev.Envelope
-	c := ChangeView{}
-	if old := s.changes[env.AggregateID]; old != nil {
-		c = *old
-	}
+	c := copyOf(s.changes[env.AggregateID])
 	c.Change = roadmap.EvolveChange(c.Change, env.AggregateID, ev.Data, env.Time, env.Actor)
 	c.Version, c.Head = ev.Sequence, env.Hash
 	if _, ok := ev.Data.(*roadmap.ChangeApproved); ok {
@@ -71,16 +67,13 @@ func (s *State) Changes(status roadmap.ChangeStatus) []ChangeView {
 			out = append(out, *c)
 		}
 	}
-	slices.SortFunc(out, func(a, b ChangeView) int {
-		return cmp.Or(a.ProposedAt.Compare(b.ProposedAt), cmp.Compare(a.ID, b.ID))
-	})
+	oldestFirst(out, func(c ChangeView) (time.Time, string) { return c.ProposedAt, c.ID })
 	return out
 }
 
 // ChangeView returns the change with the given id as it stands.
-func (c *Current) ChangeView(id string) (v ChangeView, ok bool) {
-	c.Read(func(s *State) { v, ok = s.ChangeView(id) })
-	return v, ok
+func (c *Current) ChangeView(id string) (ChangeView, bool) {
+	return readOne(c, (*State).ChangeView, id)
 }
 
 // Changes returns the changes with the given status as they stand.

@@ -102,7 +102,6 @@ func (s *State) CheckpointOfSize(size int64) (CheckpointView, bool) {
 }
 
 // CheckpointView returns the checkpoint with the given id as it stands.
-func (c *Current) CheckpointView(id string) (v CheckpointView, ok bool) {
-	c.Read(func(s *State) { v, ok = s.CheckpointView(id) })
-	return v, ok
+func (c *Current) CheckpointView(id string) (CheckpointView, bool) {
+	return readOne(c, (*State).CheckpointView, id)
 }

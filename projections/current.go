@@ -1,8 +1,10 @@
 package projections
 
 import (
+	"cmp"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
@@ -85,15 +87,13 @@ func (c *Current) Read(fn func(*State)) {
 }
 
 // Objective implements roadmap.References.
-func (c *Current) Objective(id string) (o roadmap.Objective, ok bool) {
-	c.Read(func(s *State) { o, ok = s.Objective(id) })
-	return o, ok
+func (c *Current) Objective(id string) (roadmap.Objective, bool) {
+	return readOne(c, (*State).Objective, id)
 }
 
 // Item implements roadmap.References.
-func (c *Current) Item(id string) (it roadmap.Item, ok bool) {
-	c.Read(func(s *State) { it, ok = s.Item(id) })
-	return it, ok
+func (c *Current) Item(id string) (roadmap.Item, bool) {
+	return readOne(c, (*State).Item, id)
 }
 
 // Position implements roadmap.References.
@@ -103,27 +103,23 @@ func (c *Current) Position(itemID string) (rank, size int) {
 }
 
 // ReviewForPeriod implements roadmap.ReviewReferences.
-func (c *Current) ReviewForPeriod(period string) (id string, ok bool) {
-	c.Read(func(s *State) { id, ok = s.ReviewForPeriod(period) })
-	return id, ok
+func (c *Current) ReviewForPeriod(period string) (string, bool) {
+	return readOne(c, (*State).ReviewForPeriod, period)
 }
 
 // ObjectiveView returns the objective with the given id as it stands.
-func (c *Current) ObjectiveView(id string) (v ObjectiveView, ok bool) {
-	c.Read(func(s *State) { v, ok = s.ObjectiveView(id) })
-	return v, ok
+func (c *Current) ObjectiveView(id string) (ObjectiveView, bool) {
+	return readOne(c, (*State).ObjectiveView, id)
 }
 
 // ItemView returns the item with the given id as it stands.
-func (c *Current) ItemView(id string) (v ItemView, ok bool) {
-	c.Read(func(s *State) { v, ok = s.ItemView(id) })
-	return v, ok
+func (c *Current) ItemView(id string) (ItemView, bool) {
+	return readOne(c, (*State).ItemView, id)
 }
 
 // ReviewView returns the review with the given id as it stands.
-func (c *Current) ReviewView(id string) (v ReviewView, ok bool) {
-	c.Read(func(s *State) { v, ok = s.ReviewView(id) })
-	return v, ok
+func (c *Current) ReviewView(id string) (ReviewView, bool) {
+	return readOne(c, (*State).ReviewView, id)
 }
 
 // Sequence returns the sequence of the last applied event.
@@ -131,4 +127,30 @@ func (c *Current) Sequence() uint64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.state.Sequence
+}
+
+// readOne looks up one thing in the state as it stands, by key.
+func readOne[V any](c *Current, find func(*State, string) (V, bool), key string) (v V, ok bool) {
+	c.Read(func(s *State) { v, ok = find(s, key) })
+	return v, ok
+}
+
+// oldestFirst sorts views by the time each was made, then by id; made says
+// both of a view.
+func oldestFirst[V any](views []V, made func(V) (time.Time, string)) {
+	slices.SortFunc(views, func(a, b V) int {
+		at, aid := made(a)
+		bt, bid := made(b)
+		return cmp.Or(at.Compare(bt), cmp.Compare(aid, bid))
+	})
+}
+
+// copyOf is a copy of the view old points at, to evolve without touching
+// it: the zero view when old is nil, for an aggregate not seen before.
+func copyOf[V any](old *V) V {
+	var v V
+	if old != nil {
+		v = *old
+	}
+	return v
 }

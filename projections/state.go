@@ -145,10 +145,7 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 	env := ev.Envelope
 	switch env.AggregateType {
 	case "objective":
-		o := ObjectiveView{}
-		if old := s.objectives[env.AggregateID]; old != nil {
-			o = *old
-		}
+		o := copyOf(s.objectives[env.AggregateID])
 		o.Objective = roadmap.EvolveObjective(o.Objective, env.AggregateID, ev.Data)
 		o.Version, o.Head = ev.Sequence, env.Hash
 		s.objectives[env.AggregateID] = &o
@@ -187,10 +184,7 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 		moved = true
 		s.applyApproval(ev.Sequence, ev.Data)
 	case "review":
-		r := ReviewView{}
-		if old := s.reviews[env.AggregateID]; old != nil {
-			r = *old
-		}
+		r := copyOf(s.reviews[env.AggregateID])
 		r.Review = roadmap.EvolveReview(r.Review, env.AggregateID, ev.Data)
 		r.Version, r.Head = ev.Sequence, env.Hash
 		switch e := ev.Data.(type) {

@@ -41,6 +41,21 @@ func (h *history) place(id string, hz roadmap.Horizon, rank int) {
 	h.add("item", id, &roadmap.ItemPrioritised{Placement: pl})
 }
 
+// proposeAll proposes each of ids, in turn.
+func (h *history) proposeAll(ids ...string) {
+	for _, id := range ids {
+		h.propose(id)
+	}
+}
+
+// proposeAndPlace proposes each of ids and places it last in hz, in turn.
+func (h *history) proposeAndPlace(hz roadmap.Horizon, ids ...string) {
+	for _, id := range ids {
+		h.propose(id)
+		h.place(id, hz, 0)
+	}
+}
+
 func (h *history) move(id string, hz roadmap.Horizon, rank int) {
 	pl := roadmap.Placement{Horizon: hz, Rationale: "r"}
 	if rank > 0 {
@@ -72,37 +87,27 @@ func TestRanksArePositionsAppliedInLogOrder(t *testing.T) {
 		want  string
 	}{
 		{"without a rank an item goes last", func(h *history) {
-			h.propose("a")
-			h.propose("b")
+			h.proposeAll("a", "b")
 			h.place("a", roadmap.Now, 0)
 			h.place("b", roadmap.Now, 0)
 		}, "[a#1 b#2]"},
 		{"a rank inserts and shifts the rest down", func(h *history) {
-			h.propose("a")
-			h.propose("b")
-			h.propose("c")
+			h.proposeAll("a", "b", "c")
 			h.place("a", roadmap.Now, 0)
 			h.place("b", roadmap.Now, 0)
 			h.place("c", roadmap.Now, 2)
 		}, "[a#1 c#2 b#3]"},
 		{"a rank beyond the end is clamped to last", func(h *history) {
-			h.propose("a")
-			h.propose("b")
+			h.proposeAll("a", "b")
 			h.place("a", roadmap.Now, 0)
 			h.place("b", roadmap.Now, 40)
 		}, "[a#1 b#2]"},
 		{"moving within a horizon closes the gap it leaves", func(h *history) {
-			for _, id := range []string{"a", "b", "c"} {
-				h.propose(id)
-				h.place(id, roadmap.Now, 0)
-			}
+			h.proposeAndPlace(roadmap.Now, "a", "b", "c")
 			h.move("c", roadmap.Now, 1)
 		}, "[c#1 a#2 b#3]"},
 		{"leaving a horizon moves the ones below up", func(h *history) {
-			for _, id := range []string{"a", "b", "c"} {
-				h.propose(id)
-				h.place(id, roadmap.Now, 0)
-			}
+			h.proposeAndPlace(roadmap.Now, "a", "b", "c")
 			h.move("a", roadmap.Later, 0)
 		}, "[b#1 c#2]"},
 	}
@@ -119,10 +124,7 @@ func TestRanksArePositionsAppliedInLogOrder(t *testing.T) {
 
 func TestACloneIsIndependentOfItsOrigin(t *testing.T) {
 	h := &history{}
-	for _, id := range []string{"a", "b", "c"} {
-		h.propose(id)
-		h.place(id, roadmap.Now, 0)
-	}
+	h.proposeAndPlace(roadmap.Now, "a", "b", "c")
 	origin := fold(projections.NewState(), h.events)
 	before := column(origin, roadmap.Now)
 

@@ -1,8 +1,7 @@
 package projections
 
 import (
-	"cmp"
-	"slices"
+	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
@@ -67,23 +66,19 @@ func (s *State) Tokens() []TokenView {
 	}
 	// Ids are time-ordered UUIDs; the creation time comes first for tokens
 	// made within the same millisecond by different processes.
-	slices.SortFunc(out, func(a, b TokenView) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
+	oldestFirst(out, func(t TokenView) (time.Time, string) { return t.CreatedAt, t.ID })
 	return out
 }
 
 // TokenView returns the token with the given id as it stands.
-func (c *Current) TokenView(id string) (v TokenView, ok bool) {
-	c.Read(func(s *State) { v, ok = s.TokenView(id) })
-	return v, ok
+func (c *Current) TokenView(id string) (TokenView, bool) {
+	return readOne(c, (*State).TokenView, id)
 }
 
 // TokenBySecretHash returns the token whose secret has the given hash, as it
 // stands.
-func (c *Current) TokenBySecretHash(hash string) (v TokenView, ok bool) {
-	c.Read(func(s *State) { v, ok = s.TokenBySecretHash(hash) })
-	return v, ok
+func (c *Current) TokenBySecretHash(hash string) (TokenView, bool) {
+	return readOne(c, (*State).TokenBySecretHash, hash)
 }
 
 // Tokens returns every token as it stands, oldest first.

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"hash"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/roadmap-ledger/roadmap/internal/audit"
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
@@ -42,9 +42,9 @@ const (
 
 // exportConfig is what export's flags say.
 type exportConfig struct {
-	server, token, out string
-	since, until       string
-	client             *http.Client
+	endpoint
+	out, since, until string
+	client            *http.Client
 }
 
 const exportUsage = `usage: roadmap export --server URL [--token T] --out DIR [--since T] [--until T]
@@ -73,32 +73,21 @@ it does not allow a read (403) stops export with a message saying which.
 
 func parseExport(args []string, getenv func(string) string, stderr io.Writer) (exportConfig, error) {
 	var cfg exportConfig
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), exportUsage)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&cfg.server, "server", getenv("ROADMAP_SERVER"), "base URL of the ledger (ROADMAP_SERVER)")
-	fs.StringVar(&cfg.token, "token", getenv("ROADMAP_TOKEN"), "bearer token sent to the server (ROADMAP_TOKEN)")
+	fs := newFlagSet("export", exportUsage, stderr)
+	cfg.register(fs, getenv, "base URL of the ledger (ROADMAP_SERVER)")
 	fs.StringVar(&cfg.out, "out", "", "directory to write the bundle to (created if missing)")
 	fs.StringVar(&cfg.since, "since", "", "RFC 3339 time: the export starts at the first event at or after it")
 	fs.StringVar(&cfg.until, "until", "", "RFC 3339 time: the export ends at the largest checkpoint at or before it")
-	if err := fs.Parse(args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("export takes no arguments, got %q", fs.Args())
 	}
 	if cfg.server == "" || cfg.out == "" {
 		fs.Usage()
 		return cfg, errors.New("export needs --server URL and --out DIR")
 	}
-	u, err := url.Parse(cfg.server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, fmt.Errorf("--server %q is not an http or https URL", cfg.server)
+	if err := cfg.checkServer(); err != nil {
+		return cfg, err
 	}
-	cfg.server = strings.TrimRight(cfg.server, "/")
 	for name, v := range map[string]string{"--since": cfg.since, "--until": cfg.until} {
 		if _, err := time.Parse(time.RFC3339Nano, v); v != "" && err != nil {
 			return cfg, fmt.Errorf("%s %q is not an RFC 3339 time such as 2026-11-01T09:00:00Z", name, v)
@@ -222,7 +211,7 @@ func parseManifest(text []byte) (manifest, error) {
 
 // runExport writes the bundle cfg asks for.
 func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) error {
-	v := verifyConfig{server: cfg.server, token: cfg.token, client: cfg.client}.remote()
+	v := verifyConfig{endpoint: cfg.endpoint, client: cfg.client}.remote()
 	q := url.Values{}
 	if cfg.since != "" {
 		q.Set("since", cfg.since)

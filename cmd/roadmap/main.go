@@ -21,6 +21,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/bench"
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -107,11 +108,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.bootstrapToken, "bootstrap-token", env("ROADMAP_BOOTSTRAP_TOKEN", ""), "secret of an admin token named bootstrap, recorded on start unless it already is; without it, the first start of a ledger with no token makes one and prints it once (ROADMAP_BOOTSTRAP_TOKEN)")
 	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (into or out of now, removal of a now item) or off (ROADMAP_APPROVALS)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
-	if err := fs.Parse(args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
 	if cfg.approvals != string(roadmap.ApprovalsMajor) && cfg.approvals != string(roadmap.ApprovalsOff) {
 		return cfg, fmt.Errorf("--approvals must be major or off, got %q", cfg.approvals)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/app/apptest"
 )
 
 // TestServeEndToEnd runs the program the way main does, on a temp data
@@ -141,12 +143,7 @@ func send(t *testing.T, method, url, secret, body string) *http.Response {
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+secret)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
+	res, data, err := apptest.Do(t, req)
 	if err != nil {
 		t.Fatal(err)
 	}

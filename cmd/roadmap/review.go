@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
 
@@ -38,8 +39,9 @@ the period.
 
 // reviewConfig is what review replay's flags say.
 type reviewConfig struct {
-	server, token, period, format string
-	client                        *http.Client
+	endpoint
+	period, format string
+	client         *http.Client
 }
 
 var periodPattern = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
@@ -64,31 +66,20 @@ func reviewCommand(ctx context.Context, args []string, getenv func(string) strin
 
 func parseReview(args []string, getenv func(string) string, stderr io.Writer) (reviewConfig, error) {
 	var cfg reviewConfig
-	fs := flag.NewFlagSet("review replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), reviewUsage)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&cfg.server, "server", getenv("ROADMAP_SERVER"), "base URL of the ledger (ROADMAP_SERVER)")
-	fs.StringVar(&cfg.token, "token", getenv("ROADMAP_TOKEN"), "bearer token sent to the server (ROADMAP_TOKEN)")
+	fs := newFlagSet("review replay", reviewUsage, stderr)
+	cfg.register(fs, getenv, "base URL of the ledger (ROADMAP_SERVER)")
 	fs.StringVar(&cfg.period, "period", "", "the review's period, a month: YYYY-MM")
 	fs.StringVar(&cfg.format, "format", "text", "text (one block per decision) or json (one object per line)")
-	if err := fs.Parse(args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("review replay takes no arguments, got %q", fs.Args())
 	}
 	if cfg.server == "" || cfg.period == "" {
 		fs.Usage()
 		return cfg, errors.New("review replay needs --server URL and --period YYYY-MM")
 	}
-	u, err := url.Parse(cfg.server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, fmt.Errorf("--server %q is not an http or https URL", cfg.server)
+	if err := cfg.checkServer(); err != nil {
+		return cfg, err
 	}
-	cfg.server = strings.TrimRight(cfg.server, "/")
 	if !periodPattern.MatchString(cfg.period) {
 		return cfg, fmt.Errorf("--period %q is not a month such as 2026-10", cfg.period)
 	}

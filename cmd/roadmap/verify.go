@@ -5,26 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
 
 // verifyConfig is what verify's flags say.
 type verifyConfig struct {
-	server          string // base URL of the ledger
+	endpoint               // the ledger's base URL and the bearer token sent to it
 	publicKeyFile   string // the pinned verifier key; empty: ask the server
 	sinceCheckpoint string // a signed note kept earlier; empty: none
-	token           string // sent as a bearer token
 	bundle          string // an export bundle to check offline; empty: none
 	progressEvery   time.Duration
 	client          *http.Client
@@ -53,22 +51,13 @@ it does not allow a read (403) stops verify with a message saying which.
 
 func parseVerify(args []string, getenv func(string) string, stderr io.Writer) (verifyConfig, error) {
 	cfg := verifyConfig{progressEvery: 2 * time.Second}
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), verifyUsage)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&cfg.server, "server", getenv("ROADMAP_SERVER"), "base URL of the ledger, e.g. https://roadmap.example.com (ROADMAP_SERVER)")
+	fs := newFlagSet("verify", verifyUsage, stderr)
+	cfg.register(fs, getenv, "base URL of the ledger, e.g. https://roadmap.example.com (ROADMAP_SERVER)")
 	fs.StringVar(&cfg.publicKeyFile, "public-key", "", "file of the verifier key you pinned; without it the server's key is used, which proves nothing against the server")
 	fs.StringVar(&cfg.sinceCheckpoint, "since-checkpoint", "", "file of a signed checkpoint note kept earlier (or the JSON answer holding it): check that the latest checkpoint extends it")
-	fs.StringVar(&cfg.token, "token", getenv("ROADMAP_TOKEN"), "bearer token sent to the server (ROADMAP_TOKEN)")
 	fs.StringVar(&cfg.bundle, "bundle", "", "directory of an export bundle to check offline, with --public-key (no server)")
-	if err := fs.Parse(args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("verify takes no arguments, got %q", fs.Args())
 	}
 	if cfg.bundle != "" {
 		if cfg.publicKeyFile == "" || cfg.sinceCheckpoint != "" {
@@ -80,12 +69,8 @@ func parseVerify(args []string, getenv func(string) string, stderr io.Writer) (v
 		fs.Usage()
 		return cfg, errors.New("verify needs --server URL")
 	}
-	u, err := url.Parse(cfg.server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, fmt.Errorf("--server %q is not an http or https URL", cfg.server)
-	}
-	cfg.server = strings.TrimRight(cfg.server, "/")
-	return cfg, nil
+	err := cfg.checkServer()
+	return cfg, err
 }
 
 func verifyCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -20,17 +20,6 @@ func newFlagSet(name, about string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, which must be flags only.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Args())
-	}
-	return nil
-}
-
 // commonFlags are the flags every benchmark takes.
 type commonFlags struct {
 	Rounds  int

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -39,7 +40,7 @@ their latencies and the ratio (b)/(a). With -rounds N it alternates (a) and
 	fs.IntVar(&cfg.Events, "events", 0, "events in the generated ledger (0: ten per item)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the generated ledger")
 	fs.DurationVar(&cfg.TargetP99, "target-p99", 10*time.Millisecond, "p99 latency the ledger's answers should stay under")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
 	if cfg.Events == 0 {

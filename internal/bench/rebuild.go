@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 )
 
 // rebuildConfig is what the rebuild benchmark's flags say.
@@ -37,7 +38,7 @@ and (b) N times.
 	fs.Float64Var(&cfg.Target, "target", 0.50, "ratio (b)/(a) the ledger should reach")
 	fs.IntVar(&maxRSS, "max-rss", 1024, "peak resident memory, in MiB, the loaded ledger should stay under")
 	fs.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile of the loaded ledger (first round, after (b)) to this file")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
 	cfg.MaxRSS = uint64(max(maxRSS, 0)) << 20

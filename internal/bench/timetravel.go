@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
@@ -48,7 +49,7 @@ their rates. Each round opens the ledger (b), then the log alone (a).
 	cfg.loadFlags.register(fs, "concurrent clients in the concurrent phases (the sequential phases use one)", 4, time.Second, 5*time.Second, "in each phase")
 	fs.Uint64Var(&cfg.Seed, "query-seed", 1, "seed of the random points in time (both sides ask for the same ones)")
 	fs.DurationVar(&cfg.TargetP99, "target-p99", 200*time.Millisecond, "p99 latency the ledger's answers should stay under")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
 	cfg.KeyframeEvery = projections.KeyframeEvery
@@ -60,7 +61,7 @@ type TimetravelReport struct {
 	About
 	Ledger LedgerInfo `json:"generated_ledger"`
 	// OpenSeconds is the ledger's mean time from open to ready.
-	OpenSeconds     float64 `json:"open_seconds"`
+	OpenSeconds   float64 `json:"open_seconds"`
 	KeyframeEvery uint64  `json:"keyframe_every"`
 	// LiveAnswerBytes is the size of today's roadmap, for scale: answers in
 	// the past are about as large.

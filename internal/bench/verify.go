@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
@@ -41,7 +42,7 @@ alternates (a) and (b) N times.
 	cfg.commonFlags.register(fs, 10*time.Minute, "(b), the verify (server and verifier), of the first round", "(a) of the first round")
 	cfg.ledgerConfig.register(fs, 1_000_000)
 	fs.Float64Var(&cfg.Target, "target", 0.50, "ratio (b)/(a) the verifier should reach")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
 	return cfg, errors.Join(cfg.commonFlags.check(), cfg.ledgerConfig.resolve())

@@ -2,10 +2,11 @@ package bench
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/roadmap-ledger/roadmap/internal/app/apptest"
 )
 
 // TestVerifyRunsAndReports runs the verify benchmark end to end on a tiny
@@ -52,12 +53,7 @@ func TestLedgerFront(t *testing.T) {
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
+		res, body, _ := apptest.Do(t, req)
 		return res.StatusCode, body
 	}
 	for _, token := range []string{"", "other"} {

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 )
 
 // writeConfig is what the write benchmark's flags say.
@@ -38,7 +40,7 @@ concurrent clients, and prints both rates, their latencies and the ratio
 	fs.Float64Var(&cfg.Target, "target", 0.70, "ratio (b)/(a) the ledger should reach")
 	fs.StringVar(&cfg.Trace, "trace", "", "write an execution trace of the API side of the first round to this file")
 	fs.StringVar(&cfg.RawTrace, "raw-trace", "", "write an execution trace of the raw side of the first round to this file")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
 	switch {

@@ -51,27 +51,29 @@ func sameVerdict(t *testing.T, v *Verifier, what string, body []byte, onlyVerify
 	if !onlyVerify {
 		got, err = Decode(body)
 	}
-	switch {
-	case wantErr != nil && err == nil:
-		t.Errorf("%s: Decode accepts what the definition refuses (%v):\n%s", what, wantErr, body)
-	case wantErr == nil && err != nil:
-		t.Errorf("%s: Decode refuses what the definition accepts: %v\n%s", what, err, body)
-	case wantErr != nil && err.Error() != wantErr.Error():
-		t.Errorf("%s: Decode says %q, the definition %q", what, err, wantErr)
-	case wantErr == nil && !sameEnvelope(got, want):
+	if agreesWithDefinition(t, what, "Decode", body, err, wantErr) && !sameEnvelope(got, want) {
 		t.Errorf("%s: Decode gives\n%+v\nthe definition\n%+v", what, got, want)
 	}
 	link, err := v.Verify(body)
-	switch {
-	case wantErr != nil && err == nil:
-		t.Errorf("%s: Verify accepts what the definition refuses (%v):\n%s", what, wantErr, body)
-	case wantErr == nil && err != nil:
-		t.Errorf("%s: Verify refuses what the definition accepts: %v\n%s", what, err, body)
-	case wantErr != nil && err.Error() != wantErr.Error():
-		t.Errorf("%s: Verify says %q, the definition %q", what, err, wantErr)
-	case wantErr == nil && link != (Link{want.AggregateType, want.AggregateID, want.PrevHash, want.Hash}):
+	if agreesWithDefinition(t, what, "Verify", body, err, wantErr) && link != (Link{want.AggregateType, want.AggregateID, want.PrevHash, want.Hash}) {
 		t.Errorf("%s: Verify found %+v, the definition %+v", what, link, want)
 	}
+}
+
+// agreesWithDefinition reports an error unless step (Decode or Verify) accepted or
+// refused body as the definition does, with the same error. It returns
+// whether both accepted it, so the caller can compare what step gave.
+func agreesWithDefinition(t *testing.T, what, step string, body []byte, err, wantErr error) (accepted bool) {
+	t.Helper()
+	switch {
+	case wantErr != nil && err == nil:
+		t.Errorf("%s: %s accepts what the definition refuses (%v):\n%s", what, step, wantErr, body)
+	case wantErr == nil && err != nil:
+		t.Errorf("%s: %s refuses what the definition accepts: %v\n%s", what, step, err, body)
+	case wantErr != nil && err.Error() != wantErr.Error():
+		t.Errorf("%s: %s says %q, the definition %q", what, step, err, wantErr)
+	}
+	return wantErr == nil && err == nil
 }
 
 // TestDecodeAgreesWithCanonical holds Decode's and Verify's fast ways to

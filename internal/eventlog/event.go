@@ -75,19 +75,9 @@ func NewEnvelope(ev roadmap.Event, m Meta) (*Envelope, error) {
 func DomainData(eventType string) any {
 	switch eventType {
 	case roadmap.TypeItemReprioritised:
-		d := &struct {
-			placementData
-			ev roadmap.ItemReprioritised
-		}{}
-		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
-		return &d.placementData
+		return newPlacementData(func(ev *roadmap.ItemReprioritised) *roadmap.Placement { return &ev.Placement })
 	case roadmap.TypeItemPrioritised:
-		d := &struct {
-			placementData
-			ev roadmap.ItemPrioritised
-		}{}
-		d.placementData = placementData{ev: &d.ev, placement: &d.ev.Placement}
-		return &d.placementData
+		return newPlacementData(func(ev *roadmap.ItemPrioritised) *roadmap.Placement { return &ev.Placement })
 	}
 	if proto, ok := roadmap.NewEvent(eventType); ok {
 		return proto
@@ -114,4 +104,20 @@ func (r Record) Event() (roadmap.Event, error) {
 		return nil, fmt.Errorf("sequence %d: decode %s: %w", r.Sequence, r.Envelope.Type, err)
 	}
 	return proto, nil
+}
+
+// newPlacementData returns the decoder of an event E that places an item,
+// allocated with the event it decodes into; placement points at the event's
+// placement.
+func newPlacementData[E any, P interface {
+	*E
+	roadmap.Event
+}](placement func(P) *roadmap.Placement) *placementData {
+	d := &struct {
+		placementData
+		ev E
+	}{}
+	ev := P(&d.ev)
+	d.placementData = placementData{ev: ev, placement: placement(ev)}
+	return &d.placementData
 }

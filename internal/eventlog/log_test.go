@@ -291,6 +291,13 @@ func TestReadsLeaveNoConsumerBehind(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	wantNoConsumers(t, ctx, l, "40 reads")
+}
+
+// wantNoConsumers fails the test unless the stream is left with no
+// consumer after what read it.
+func wantNoConsumers(t *testing.T, ctx context.Context, l *eventlog.Log, what string) {
+	t.Helper()
 	stream, err := l.JetStream().Stream(ctx, eventlog.DefaultStream)
 	if err != nil {
 		t.Fatal(err)
@@ -300,6 +307,6 @@ func TestReadsLeaveNoConsumerBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	if info.State.Consumers != 0 {
-		t.Errorf("after 40 reads the stream has %d consumers, want 0", info.State.Consumers)
+		t.Errorf("after %s the stream has %d consumers, want 0", what, info.State.Consumers)
 	}
 }

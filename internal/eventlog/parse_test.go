@@ -9,6 +9,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
 // placement is a data type for the parser tests, shaped like the ledger's
@@ -79,23 +80,50 @@ func parseBodies(tb testing.TB) [][]byte {
 	return bodies
 }
 
+// parseAsGeneral parses body into rec with p and fails the test unless p
+// accepts it exactly when the general decoder does, with the same envelope.
+// It returns that envelope, and whether both accepted body.
+func parseAsGeneral(t *testing.T, p *parser, body []byte, rec *Record) (Envelope, bool) {
+	t.Helper()
+	var want Envelope
+	wantErr := jsonv2.Unmarshal(body, &want)
+	err := p.parse(body, rec)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("%s: parse error %v, general decoder %v", body, err, wantErr)
+	}
+	if err != nil {
+		return want, false
+	}
+	if !sameEnvelope(rec.Envelope, want) {
+		t.Fatalf("%s: parsed\n%+v\nwant\n%+v", body, rec.Envelope, want)
+	}
+	return want, true
+}
+
+// sealed is the envelope of ev with meta, and its stored bytes sealed after
+// prev; it fails the test when either cannot be made.
+func sealed(tb testing.TB, ev roadmap.Event, meta Meta, prev string) (*Envelope, []byte) {
+	tb.Helper()
+	env, err := NewEnvelope(ev, meta)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	body, err := env.Seal(prev)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return env, body
+}
+
 // checkParse parses body with a parser and with the general decoder, and
 // fails unless both give the same envelope, or both refuse it; the data
 // decoded on the way must be what the general decoder makes of Data.
 func checkParse(t *testing.T, p *parser, body []byte) {
 	t.Helper()
-	var want Envelope
-	wantErr := jsonv2.Unmarshal(body, &want)
 	var rec Record
-	err := p.parse(body, &rec)
-	if (err == nil) != (wantErr == nil) {
-		t.Fatalf("%s: parse error %v, general decoder %v", body, err, wantErr)
-	}
-	if err != nil {
+	want, ok := parseAsGeneral(t, p, body, &rec)
+	if !ok {
 		return
-	}
-	if !sameEnvelope(rec.Envelope, want) {
-		t.Fatalf("%s: parsed\n%+v\nwant\n%+v", body, rec.Envelope, want)
 	}
 	proto := testData(want.Type)
 	if proto == nil {

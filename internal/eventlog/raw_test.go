@@ -83,15 +83,5 @@ func TestFollowRawGivesTheStoredBytes(t *testing.T) {
 		t.Errorf("FollowRaw with an ended context: %v", err)
 	}
 
-	stream, err := l.JetStream().Stream(ctx, eventlog.DefaultStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.State.Consumers != 0 {
-		t.Errorf("after the reads the stream has %d consumers, want 0", info.State.Consumers)
-	}
+	wantNoConsumers(t, ctx, l, "the reads")
 }

@@ -107,11 +107,8 @@ func (s *Service) RejectChange(ctx context.Context, req Request, id string, cmd 
 // change looks a change up in st for a decision on it.
 func change(st *projections.State, req Request, id string) (projections.ChangeView, aggregate, error) {
 	c, ok := st.ChangeView(id)
-	if !ok {
-		return c, aggregate{}, fmt.Errorf("%w: change %s", roadmap.ErrNotFound, id)
-	}
-	agg := aggregate{kind: "change", id: id, version: c.Version, head: c.Head}
-	return c, agg, checkIfMatch(req, agg)
+	agg, err := existing(req, "change", id, ok, c.Version, c.Head)
+	return c, agg, err
 }
 
 // SetCapacity sets a product's capacity per horizon (event

@@ -230,6 +230,10 @@ func wantErr(tb testing.TB, err, want error) {
 
 // must returns the value of a call that must not fail, once given the
 // test to fail at once otherwise: must(l.svc.ProposeItem(...))(t).
+// errOf is the error of a call that also returns a value the caller does
+// not look at.
+func errOf[T any](_ T, err error) error { return err }
+
 func must[T any](v T, err error) func(testing.TB) T {
 	return func(tb testing.TB) T {
 		tb.Helper()

@@ -175,6 +175,27 @@ type ItemOutcome struct {
 }
 
 // aggregate is the aggregate a write targets, as the decision saw it.
+// caughtUp returns the log's last sequence once the projections have
+// applied it.
+func (s *Service) caughtUp(ctx context.Context) (uint64, error) {
+	last, err := s.store.LastSequence(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return last, s.wait.WaitFor(ctx, last)
+}
+
+// existing is the aggregate kind id at version and head, as a view found it
+// (ok), checked against the request's If-Match. It is roadmap.ErrNotFound
+// when the view found none.
+func existing(req Request, kind, id string, ok bool, version uint64, head string) (aggregate, error) {
+	if !ok {
+		return aggregate{}, fmt.Errorf("%w: %s %s", roadmap.ErrNotFound, kind, id)
+	}
+	agg := aggregate{kind: kind, id: id, version: version, head: head}
+	return agg, checkIfMatch(req, agg)
+}
+
 type aggregate struct {
 	kind, id string
 	version  uint64
@@ -202,11 +223,8 @@ func (s *Service) DefineObjective(ctx context.Context, req Request, cmd roadmap.
 func (s *Service) RetireObjective(ctx context.Context, req Request, id string, cmd roadmap.RetireObjective) (Result[projections.ObjectiveView], error) {
 	return write(ctx, s, req, objectiveAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		o, ok := st.ObjectiveView(id)
-		if !ok {
-			return aggregate{}, nil, fmt.Errorf("%w: objective %s", roadmap.ErrNotFound, id)
-		}
-		agg := aggregate{kind: "objective", id: id, version: o.Version, head: o.Head}
-		if err := checkIfMatch(req, agg); err != nil {
+		agg, err := existing(req, "objective", id, ok, o.Version, o.Head)
+		if err != nil {
 			return agg, nil, err
 		}
 		e, err := roadmap.DecideRetireObjective(o.Objective, cmd)
@@ -272,11 +290,8 @@ func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenR
 func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd roadmap.CloseReview) (Result[projections.ReviewView], error) {
 	return write(ctx, s, req, reviewAnswer, func() (aggregate, roadmap.Event, error) {
 		r, ok := s.views.ReviewView(id)
-		if !ok {
-			return aggregate{}, nil, fmt.Errorf("%w: review %s", roadmap.ErrNotFound, id)
-		}
-		agg := aggregate{kind: "review", id: id, version: r.Version, head: r.Head}
-		if err := checkIfMatch(req, agg); err != nil {
+		agg, err := existing(req, "review", id, ok, r.Version, r.Head)
+		if err != nil {
 			return agg, nil, err
 		}
 		if r.Status == roadmap.ReviewStatusClosed {
@@ -285,11 +300,8 @@ func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd r
 		}
 		// Freeze at the log's end as it is now; a decision landing after
 		// this read belongs to the next period.
-		last, err := s.store.LastSequence(ctx)
+		last, err := s.caughtUp(ctx)
 		if err != nil {
-			return agg, nil, err
-		}
-		if err := s.wait.WaitFor(ctx, last); err != nil {
 			return agg, nil, err
 		}
 		var heads roadmap.ChainHeads
@@ -324,11 +336,8 @@ func (s *Service) SignCheckpoint(ctx context.Context, req Request) (Result[proje
 		if s.signer == nil {
 			return agg, nil, ErrNoSigningKey
 		}
-		last, err := s.store.LastSequence(ctx)
+		last, err := s.caughtUp(ctx)
 		if err != nil {
-			return agg, nil, err
-		}
-		if err := s.wait.WaitFor(ctx, last); err != nil {
 			return agg, nil, err
 		}
 		agg.at = s.eventTime()
@@ -364,11 +373,8 @@ func (s *Service) eventTime() time.Time { return s.now().UTC().Truncate(time.Mic
 func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item, roadmap.References) (roadmap.Event, error)) (Result[ItemOutcome], error) {
 	res, err := write(ctx, s, req, itemAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		it, ok := st.ItemView(id)
-		if !ok {
-			return aggregate{}, nil, fmt.Errorf("%w: item %s", roadmap.ErrNotFound, id)
-		}
-		agg := aggregate{kind: "item", id: id, version: it.Version, head: it.Head}
-		if err := checkIfMatch(req, agg); err != nil {
+		agg, err := existing(req, "item", id, ok, it.Version, it.Head)
+		if err != nil {
 			return agg, nil, err
 		}
 		e, err := decide(it.Item, st)
@@ -425,11 +431,7 @@ func write[T any](ctx context.Context, s *Service, req Request, answer answer[T]
 		lock := &s.keyLocks[keyStripe(req.IdempotencyKey)]
 		lock.Lock()
 		defer lock.Unlock()
-		last, err := s.store.LastSequence(ctx)
-		if err != nil {
-			return Result[T]{}, err
-		}
-		if err := s.wait.WaitFor(ctx, last); err != nil {
+		if _, err := s.caughtUp(ctx); err != nil {
 			return Result[T]{}, err
 		}
 		if res, ok, err := replay(ctx, s, req, answer); ok || err != nil {

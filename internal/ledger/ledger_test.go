@@ -676,102 +676,42 @@ func TestDomainErrorsPassThroughWrapped(t *testing.T) {
 	t.Parallel()
 	const unknown = "0197a3c1-0000-7000-8000-000000000000"
 	tests := []struct {
-		name    string
+		name string
+		// write is the write refused, when it needs nothing arranged;
+		// arrange, when it does, arranges it and returns it.
+		write   func(l *testLedger) error
 		arrange func(l *testLedger) (write func() error)
 		want    error
 		// field, for ErrInvalid, is the field the validation error names.
 		field string
 	}{
-		{
-			name: "prioritising an unknown item is not found",
-			want: roadmap.ErrNotFound,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.Prioritise(l.ctx, as("pm"), unknown, roadmap.Prioritise{Horizon: roadmap.Next, Rationale: "r"})
-					return err
-				}
-			},
-		},
-		{
-			name: "reprioritising an unknown item is not found",
-			want: roadmap.ErrNotFound,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.Reprioritise(l.ctx, as("pm"), unknown, roadmap.Reprioritise{Horizon: roadmap.Next, Rationale: "r"})
-					return err
-				}
-			},
-		},
-		{
-			name: "removing an unknown item is not found",
-			want: roadmap.ErrNotFound,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.Remove(l.ctx, as("pm"), unknown, roadmap.Remove{Rationale: "r"})
-					return err
-				}
-			},
-		},
-		{
-			name: "delivering an unknown item is not found",
-			want: roadmap.ErrNotFound,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.Deliver(l.ctx, as("pm"), unknown, roadmap.Deliver{Rationale: "r"})
-					return err
-				}
-			},
-		},
-		{
-			name: "retiring an unknown objective is not found",
-			want: roadmap.ErrNotFound,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.RetireObjective(l.ctx, as("pm"), unknown, roadmap.RetireObjective{Rationale: "r"})
-					return err
-				}
-			},
-		},
-		{
-			name: "closing an unknown review is not found",
-			want: roadmap.ErrNotFound,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.CloseReview(l.ctx, as("cpo"), unknown, roadmap.CloseReview{})
-					return err
-				}
-			},
-		},
-		{
-			name: "approving an unknown change is not found",
-			want: roadmap.ErrNotFound,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.ApproveChange(l.ctx, as("cpo"), unknown, roadmap.DecideChange{Rationale: "r"})
-					return err
-				}
-			},
-		},
-		{
-			name: "rejecting an unknown change is not found",
-			want: roadmap.ErrNotFound,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.RejectChange(l.ctx, as("cpo"), unknown, roadmap.DecideChange{Rationale: "r"})
-					return err
-				}
-			},
-		},
-		{
-			name: "revoking an unknown token is not found",
-			want: roadmap.ErrNotFound,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.RevokeToken(l.ctx, as("admin"), unknown, roadmap.RevokeToken{})
-					return err
-				}
-			},
-		},
+		{name: "prioritising an unknown item is not found", want: roadmap.ErrNotFound, write: func(l *testLedger) error {
+			return errOf(l.svc.Prioritise(l.ctx, as("pm"), unknown, roadmap.Prioritise{Horizon: roadmap.Next, Rationale: "r"}))
+		}},
+		{name: "reprioritising an unknown item is not found", want: roadmap.ErrNotFound, write: func(l *testLedger) error {
+			return errOf(l.svc.Reprioritise(l.ctx, as("pm"), unknown, roadmap.Reprioritise{Horizon: roadmap.Next, Rationale: "r"}))
+		}},
+		{name: "removing an unknown item is not found", want: roadmap.ErrNotFound, write: func(l *testLedger) error {
+			return errOf(l.svc.Remove(l.ctx, as("pm"), unknown, roadmap.Remove{Rationale: "r"}))
+		}},
+		{name: "delivering an unknown item is not found", want: roadmap.ErrNotFound, write: func(l *testLedger) error {
+			return errOf(l.svc.Deliver(l.ctx, as("pm"), unknown, roadmap.Deliver{Rationale: "r"}))
+		}},
+		{name: "retiring an unknown objective is not found", want: roadmap.ErrNotFound, write: func(l *testLedger) error {
+			return errOf(l.svc.RetireObjective(l.ctx, as("pm"), unknown, roadmap.RetireObjective{Rationale: "r"}))
+		}},
+		{name: "closing an unknown review is not found", want: roadmap.ErrNotFound, write: func(l *testLedger) error {
+			return errOf(l.svc.CloseReview(l.ctx, as("cpo"), unknown, roadmap.CloseReview{}))
+		}},
+		{name: "approving an unknown change is not found", want: roadmap.ErrNotFound, write: func(l *testLedger) error {
+			return errOf(l.svc.ApproveChange(l.ctx, as("cpo"), unknown, roadmap.DecideChange{Rationale: "r"}))
+		}},
+		{name: "rejecting an unknown change is not found", want: roadmap.ErrNotFound, write: func(l *testLedger) error {
+			return errOf(l.svc.RejectChange(l.ctx, as("cpo"), unknown, roadmap.DecideChange{Rationale: "r"}))
+		}},
+		{name: "revoking an unknown token is not found", want: roadmap.ErrNotFound, write: func(l *testLedger) error {
+			return errOf(l.svc.RevokeToken(l.ctx, as("admin"), unknown, roadmap.RevokeToken{}))
+		}},
 		{
 			name: "a decision without a rationale is invalid",
 			want: roadmap.ErrInvalid, field: "rationale",
@@ -783,46 +723,18 @@ func TestDomainErrorsPassThroughWrapped(t *testing.T) {
 				}
 			},
 		},
-		{
-			name: "an item without a title is invalid",
-			want: roadmap.ErrInvalid, field: "title",
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.ProposeItem(l.ctx, as("pm"), roadmap.ProposeItem{Kind: roadmap.KindIdea})
-					return err
-				}
-			},
-		},
-		{
-			name: "a review of a period that is not a month is invalid",
-			want: roadmap.ErrInvalid, field: "period",
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: "2026-13"})
-					return err
-				}
-			},
-		},
-		{
-			name: "a token with an unknown role is invalid",
-			want: roadmap.ErrInvalid, field: "role",
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.CreateToken(l.ctx, as("admin"), roadmap.CreateToken{Name: "pm", Role: "owner"})
-					return err
-				}
-			},
-		},
-		{
-			name: "a negative capacity is invalid",
-			want: roadmap.ErrInvalid, field: "next",
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.SetCapacity(l.ctx, as("admin"), "default", roadmap.Capacity{Next: ptr(-1)})
-					return err
-				}
-			},
-		},
+		{name: "an item without a title is invalid", want: roadmap.ErrInvalid, field: "title", write: func(l *testLedger) error {
+			return errOf(l.svc.ProposeItem(l.ctx, as("pm"), roadmap.ProposeItem{Kind: roadmap.KindIdea}))
+		}},
+		{name: "a review of a period that is not a month is invalid", want: roadmap.ErrInvalid, field: "period", write: func(l *testLedger) error {
+			return errOf(l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: "2026-13"}))
+		}},
+		{name: "a token with an unknown role is invalid", want: roadmap.ErrInvalid, field: "role", write: func(l *testLedger) error {
+			return errOf(l.svc.CreateToken(l.ctx, as("admin"), roadmap.CreateToken{Name: "pm", Role: "owner"}))
+		}},
+		{name: "a negative capacity is invalid", want: roadmap.ErrInvalid, field: "next", write: func(l *testLedger) error {
+			return errOf(l.svc.SetCapacity(l.ctx, as("admin"), "default", roadmap.Capacity{Next: ptr(-1)}))
+		}},
 		{
 			name: "prioritising an item already on the roadmap is a conflict",
 			want: roadmap.ErrConflict,
@@ -835,16 +747,9 @@ func TestDomainErrorsPassThroughWrapped(t *testing.T) {
 				}
 			},
 		},
-		{
-			name: "an item serving an unknown objective is a conflict",
-			want: roadmap.ErrConflict,
-			arrange: func(l *testLedger) func() error {
-				return func() error {
-					_, err := l.svc.ProposeItem(l.ctx, as("pm"), roadmap.ProposeItem{Title: "A", Kind: roadmap.KindIdea, ObjectiveIDs: []string{unknown}})
-					return err
-				}
-			},
-		},
+		{name: "an item serving an unknown objective is a conflict", want: roadmap.ErrConflict, write: func(l *testLedger) error {
+			return errOf(l.svc.ProposeItem(l.ctx, as("pm"), roadmap.ProposeItem{Title: "A", Kind: roadmap.KindIdea, ObjectiveIDs: []string{unknown}}))
+		}},
 		{
 			name: "retiring a retired objective is a conflict",
 			want: roadmap.ErrConflict,
@@ -862,7 +767,10 @@ func TestDomainErrorsPassThroughWrapped(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := shared.in(t)
-			write := tc.arrange(l)
+			write := func() error { return tc.write(l) }
+			if tc.arrange != nil {
+				write = tc.arrange(l)
+			}
 			last := l.last()
 			err := write()
 			wantErr(t, err, tc.want)

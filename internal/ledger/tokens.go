@@ -53,11 +53,8 @@ func (s *Service) createToken(ctx context.Context, req Request, id string, cmd r
 func (s *Service) RevokeToken(ctx context.Context, req Request, id string, cmd roadmap.RevokeToken) (Result[projections.TokenView], error) {
 	return write(ctx, s, req, tokenAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		t, ok := st.TokenView(id)
-		if !ok {
-			return aggregate{}, nil, fmt.Errorf("%w: token %s", roadmap.ErrNotFound, id)
-		}
-		agg := aggregate{kind: "token", id: id, version: t.Version, head: t.Head}
-		if err := checkIfMatch(req, agg); err != nil {
+		agg, err := existing(req, "token", id, ok, t.Version, t.Head)
+		if err != nil {
 			return agg, nil, err
 		}
 		e, err := roadmap.DecideRevokeToken(t.Token, cmd)

@@ -101,11 +101,9 @@ func (m *mdWriter) header(p Pack) {
 }
 
 func goalRows(items []GoalItem) [][]string {
-	rows := make([][]string, 0, len(items))
-	for _, it := range items {
-		rows = append(rows, []string{mdText(it.Place.Horizon), strconv.Itoa(it.Place.Rank), mdText(it.Title), mdText(it.Product)})
-	}
-	return rows
+	return tableRows(items, func(it GoalItem) []string {
+		return []string{mdText(it.Place.Horizon), strconv.Itoa(it.Place.Rank), mdText(it.Title), mdText(it.Product)}
+	})
 }
 
 func (m *mdWriter) goals(p Pack) {
@@ -141,37 +139,22 @@ func (m *mdWriter) goals(p Pack) {
 }
 
 func (m *mdWriter) progress(p Pack) {
-	if len(p.Progress) == 0 {
-		m.line("No items delivered in this period.")
-		return
-	}
-	rows := make([][]string, 0, len(p.Progress))
-	for _, r := range p.Progress {
-		rows = append(rows, []string{seq(r.Sequence), formatTime(r.At), mdText(r.Actor), mdText(r.Title), mdText(r.Product), mdText(r.Rationale), mdList(r.Evidence)})
-	}
-	m.table([]string{"Seq", "Time", "Actor", "Item", "Product", "Rationale", "Evidence"}, rows)
+	m.tableOr("No items delivered in this period.", []string{"Seq", "Time", "Actor", "Item", "Product", "Rationale", "Evidence"}, tableRows(p.Progress, func(r ProgressRow) []string {
+		return []string{seq(r.Sequence), formatTime(r.At), mdText(r.Actor), mdText(r.Title), mdText(r.Product), mdText(r.Rationale), mdList(r.Evidence)}
+	}))
 }
 
 func (m *mdWriter) decisions(p Pack) {
-	if len(p.Decisions) == 0 {
-		m.line("No decisions in this period.")
-		return
-	}
-	rows := make([][]string, 0, len(p.Decisions))
-	for _, d := range p.Decisions {
-		rows = append(rows, []string{seq(d.Sequence), formatTime(d.At), mdText(d.Actor), mdText(d.Type), mdText(d.Subject),
-			mdText(d.Move()), mdText(d.Score), mdText(d.Rationale), mdList(d.Evidence)})
-	}
-	m.table([]string{"Seq", "Time", "Actor", "Type", "Subject", "From → To", "Score", "Rationale", "Evidence"}, rows)
+	head := []string{"Seq", "Time", "Actor", "Type", "Subject", "From → To", "Score", "Rationale", "Evidence"}
+	m.tableOr("No decisions in this period.", head, tableRows(p.Decisions, func(d DecisionRow) []string {
+		return []string{seq(d.Sequence), formatTime(d.At), mdText(d.Actor), mdText(d.Type), mdText(d.Subject),
+			mdText(d.Move()), mdText(d.Score), mdText(d.Rationale), mdList(d.Evidence)}
+	}))
 }
 
 func (m *mdWriter) capacity(p Pack) {
-	if len(p.Capacity) == 0 {
-		m.line("No capacity set.")
-		return
-	}
-	rows := make([][]string, 0, len(p.Capacity))
-	for _, c := range p.Capacity {
+	head := []string{"Product", "Horizon", "Capacity", "Committed", "Over capacity"}
+	m.tableOr("No capacity set.", head, tableRows(p.Capacity, func(c CapacityRow) []string {
 		capacity, over := "not set", "no"
 		if c.Capacity != nil {
 			capacity = strconv.Itoa(*c.Capacity)
@@ -179,35 +162,22 @@ func (m *mdWriter) capacity(p Pack) {
 		if c.Over {
 			over = "**over**"
 		}
-		rows = append(rows, []string{mdText(c.Product), mdText(c.Horizon), capacity, strconv.Itoa(c.Committed), over})
-	}
-	m.table([]string{"Product", "Horizon", "Capacity", "Committed", "Over capacity"}, rows)
+		return []string{mdText(c.Product), mdText(c.Horizon), capacity, strconv.Itoa(c.Committed), over}
+	}))
 }
 
 func (m *mdWriter) risks(p Pack) {
 	m.line("### Risks")
 	m.line("")
-	if len(p.Risks) == 0 {
-		m.line("No risks recorded.")
-	} else {
-		rows := make([][]string, 0, len(p.Risks))
-		for _, r := range p.Risks {
-			rows = append(rows, []string{mdText(r.Title), mdList(r.Risks)})
-		}
-		m.table([]string{"Item", "Risks"}, rows)
-	}
+	m.tableOr("No risks recorded.", []string{"Item", "Risks"}, tableRows(p.Risks, func(r RiskRow) []string {
+		return []string{mdText(r.Title), mdList(r.Risks)}
+	}))
 	m.line("")
 	m.line("### Dependencies")
 	m.line("")
-	if len(p.Dependencies) == 0 {
-		m.line("No dependencies recorded.")
-		return
-	}
-	rows := make([][]string, 0, len(p.Dependencies))
-	for _, d := range p.Dependencies {
-		rows = append(rows, []string{mdText(d.Title), mdList(d.DependsOn), mdText(d.Flag)})
-	}
-	m.table([]string{"Item", "Depends on", "Flag"}, rows)
+	m.tableOr("No dependencies recorded.", []string{"Item", "Depends on", "Flag"}, tableRows(p.Dependencies, func(d DependencyRow) []string {
+		return []string{mdText(d.Title), mdList(d.DependsOn), mdText(d.Flag)}
+	}))
 }
 
 func (m *mdWriter) health(p Pack) {
@@ -222,48 +192,34 @@ func (m *mdWriter) health(p Pack) {
 		return !empty
 	}
 	if sub("Orphans", len(h.Orphans) == 0) {
-		rows := make([][]string, 0, len(h.Orphans))
-		for _, o := range h.Orphans {
-			rows = append(rows, []string{mdText(o.Title), mdText(o.Product), mdText(o.Place.String())})
-		}
-		m.table([]string{"Item", "Product", "Place"}, rows)
+		m.table([]string{"Item", "Product", "Place"}, tableRows(h.Orphans, func(o HealthItem) []string {
+			return []string{mdText(o.Title), mdText(o.Product), mdText(o.Place.String())}
+		}))
 		m.line("")
 	}
 	if sub("Orphaned objectives", len(h.OrphanedObjectives) == 0) {
-		rows := make([][]string, 0, len(h.OrphanedObjectives))
-		for _, o := range h.OrphanedObjectives {
-			rows = append(rows, []string{mdText(o.Title), mdText(o.KPI), mdText(o.Target), mdText(o.Product)})
-		}
-		m.table([]string{"Objective", "KPI", "Target", "Product"}, rows)
+		m.table([]string{"Objective", "KPI", "Target", "Product"}, tableRows(h.OrphanedObjectives, func(o ObjectiveRow) []string {
+			return []string{mdText(o.Title), mdText(o.KPI), mdText(o.Target), mdText(o.Product)}
+		}))
 		m.line("")
 	}
 	if sub("Stale items", len(h.Stale) == 0) {
-		rows := make([][]string, 0, len(h.Stale))
-		for _, s := range h.Stale {
-			rows = append(rows, []string{mdText(s.Title), mdText(s.Product), mdText(s.Place.String()), formatTime(s.LastDecisionAt), strconv.Itoa(s.DaysSince)})
-		}
-		m.table([]string{"Item", "Product", "Place", "Last decision", "Days since"}, rows)
+		m.table([]string{"Item", "Product", "Place", "Last decision", "Days since"}, tableRows(h.Stale, func(s StaleRow) []string {
+			return []string{mdText(s.Title), mdText(s.Product), mdText(s.Place.String()), formatTime(s.LastDecisionAt), strconv.Itoa(s.DaysSince)}
+		}))
 		m.line("")
 	}
 	if sub("Churn", len(h.Churn) == 0) {
-		rows := make([][]string, 0, len(h.Churn))
-		for _, c := range h.Churn {
-			rows = append(rows, []string{mdText(c.Title), strconv.Itoa(c.Moves), seqs(c.Sequences)})
-		}
-		m.table([]string{"Item", "Moves", "Decisions"}, rows)
+		m.table([]string{"Item", "Moves", "Decisions"}, tableRows(h.Churn, func(c ChurnRow) []string {
+			return []string{mdText(c.Title), strconv.Itoa(c.Moves), seqs(c.Sequences)}
+		}))
 		m.line("")
 	}
 	m.line("### Backlog gravity")
 	m.line("")
-	if len(h.Gravity) == 0 {
-		m.line("None.")
-		return
-	}
-	rows := make([][]string, 0, len(h.Gravity))
-	for _, g := range h.Gravity {
-		rows = append(rows, []string{mdText(g.Title), mdText(g.Product), mdText(g.Reason), seq(g.Sequence), mdText(gravityDetail(g))})
-	}
-	m.table([]string{"Item", "Product", "Reason", "Decision", "Detail"}, rows)
+	m.tableOr("None.", []string{"Item", "Product", "Reason", "Decision", "Detail"}, tableRows(h.Gravity, func(g GravityRow) []string {
+		return []string{mdText(g.Title), mdText(g.Product), mdText(g.Reason), seq(g.Sequence), mdText(gravityDetail(g))}
+	}))
 }
 
 // gravityDetail says since when an item is in later, or where a raise took
@@ -279,15 +235,9 @@ func gravityDetail(g GravityRow) string {
 }
 
 func (m *mdWriter) pending(p Pack) {
-	if len(p.Pending) == 0 {
-		m.line("No changes pending approval.")
-		return
-	}
-	rows := make([][]string, 0, len(p.Pending))
-	for _, r := range p.Pending {
-		rows = append(rows, []string{mdText(r.Title), mdText(r.Change), mdText(r.ProposedBy), formatTime(r.ProposedAt), mdText(r.Rationale)})
-	}
-	m.table([]string{"Item", "Change", "Proposed by", "Proposed at", "Rationale"}, rows)
+	m.tableOr("No changes pending approval.", []string{"Item", "Change", "Proposed by", "Proposed at", "Rationale"}, tableRows(p.Pending, func(r PendingRow) []string {
+		return []string{mdText(r.Title), mdText(r.Change), mdText(r.ProposedBy), formatTime(r.ProposedAt), mdText(r.Rationale)}
+	}))
 }
 
 func (m *mdWriter) diff(p Pack) {
@@ -387,3 +337,21 @@ func mdHeading(s string) string {
 // codeText keeps text the ledger made (ids, digests) inside a code span:
 // only a backtick could end it, and these never hold one.
 func codeText(s string) string { return strings.ReplaceAll(s, "`", "'") }
+
+// tableOr writes a table, or the line none when it has no rows.
+func (m *mdWriter) tableOr(none string, head []string, rows [][]string) {
+	if len(rows) == 0 {
+		m.line("%s", none)
+		return
+	}
+	m.table(head, rows)
+}
+
+// tableRows is the rows of a table, one a value of vs, as row makes them.
+func tableRows[V any](vs []V, row func(V) []string) [][]string {
+	rows := make([][]string, 0, len(vs))
+	for _, v := range vs {
+		rows = append(rows, row(v))
+	}
+	return rows
+}

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/roadmap-ledger/roadmap/internal/htmltest"
 	"github.com/roadmap-ledger/roadmap/internal/pack"
 )
 
@@ -210,34 +211,10 @@ func TestMarkdownEscapesMarkupButNotPlainText(t *testing.T) {
 // made one space.
 func text(n *html.Node) string {
 	var b strings.Builder
-	for _, t := range find(n, func(n *html.Node) bool { return n.Type == html.TextNode }) {
+	for _, t := range htmltest.Find(n, func(n *html.Node) bool { return n.Type == html.TextNode }) {
 		b.WriteString(t.Data + " ")
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
-}
-
-// find returns the nodes under n that match, in document order.
-func find(n *html.Node, match func(*html.Node) bool) []*html.Node {
-	var out []*html.Node
-	for d := range n.Descendants() {
-		if match(d) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func element(tag string) func(*html.Node) bool {
-	return func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == tag }
-}
-
-func attr(n *html.Node, name string) string {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
 }
 
 func TestHTMLIsOneEscapedDocument(t *testing.T) {
@@ -249,10 +226,10 @@ func TestHTMLIsOneEscapedDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := find(doc, element("script")); len(n) != 0 {
+	if n := htmltest.Find(doc, htmltest.Element("script")); len(n) != 0 {
 		t.Errorf("the page has %d script elements", len(n))
 	}
-	for _, n := range find(doc, func(n *html.Node) bool { return n.Type == html.ElementNode }) {
+	for _, n := range htmltest.Find(doc, func(n *html.Node) bool { return n.Type == html.ElementNode }) {
 		for _, a := range n.Attr {
 			if a.Key == "src" || (a.Key == "href" && a.Val != "data:,") || strings.HasPrefix(a.Key, "on") {
 				t.Errorf("<%s %s=%q>: the page refers to something outside itself or runs code", n.Data, a.Key, a.Val)
@@ -260,9 +237,9 @@ func TestHTMLIsOneEscapedDocument(t *testing.T) {
 		}
 	}
 	var ids, headings []string
-	for _, s := range find(doc, element("section")) {
-		ids = append(ids, attr(s, "id"))
-		if h := find(s, element("h2")); len(h) == 1 {
+	for _, s := range htmltest.Find(doc, htmltest.Element("section")) {
+		ids = append(ids, htmltest.Attr(s, "id"))
+		if h := htmltest.Find(s, htmltest.Element("h2")); len(h) == 1 {
 			headings = append(headings, "## "+text(h[0]))
 		}
 	}
@@ -273,11 +250,11 @@ func TestHTMLIsOneEscapedDocument(t *testing.T) {
 		t.Errorf("section headings %q, want %q", headings, wantHeadings)
 	}
 	flat := strings.Join(strings.Fields(hostile), " ")
-	rows := find(doc, element("tr"))
+	rows := htmltest.Find(doc, htmltest.Element("tr"))
 	var decision []string
 	for _, r := range rows {
 		var cells []string
-		for _, c := range find(r, element("td")) {
+		for _, c := range htmltest.Find(r, htmltest.Element("td")) {
 			cells = append(cells, text(c))
 		}
 		if len(cells) > 0 && cells[0] == "#11" {

@@ -158,6 +158,18 @@ func (t *Tree) checkSize(what string, size int64) error {
 	return nil
 }
 
+// checkWithin checks that size is in the tree and that 1 ≤ n ≤ size; if n
+// is not, it says so with format, given n and size.
+func (t *Tree) checkWithin(n, size int64, format string) error {
+	if err := t.checkSize("size", size); err != nil {
+		return err
+	}
+	if n < 1 || n > size {
+		return fmt.Errorf(format, n, size)
+	}
+	return nil
+}
+
 // Root returns the root hash of the tree of the first size events, for
 // any size from 0 (the empty tree, whose root is SHA-256 of nothing) to
 // Size().
@@ -176,11 +188,8 @@ func (t *Tree) Root(size int64) (tlog.Hash, error) {
 func (t *Tree) InclusionProof(seq, size int64) (tlog.RecordProof, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if err := t.checkSize("size", size); err != nil {
+	if err := t.checkWithin(seq, size, "proof: sequence %d is not in a tree of %d events"); err != nil {
 		return nil, err
-	}
-	if seq < 1 || seq > size {
-		return nil, fmt.Errorf("proof: sequence %d is not in a tree of %d events", seq, size)
 	}
 	return tlog.ProveRecord(size, seq-1, t.reader())
 }
@@ -193,11 +202,8 @@ func (t *Tree) InclusionProof(seq, size int64) (tlog.RecordProof, error) {
 func (t *Tree) ConsistencyProof(from, to int64) (tlog.TreeProof, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if err := t.checkSize("size", to); err != nil {
+	if err := t.checkWithin(from, to, "proof: no consistency proof from size %d to size %d: it needs 1 ≤ from ≤ to"); err != nil {
 		return nil, err
-	}
-	if from < 1 || from > to {
-		return nil, fmt.Errorf("proof: no consistency proof from size %d to size %d: it needs 1 ≤ from ≤ to", from, to)
 	}
 	return tlog.ProveTree(to, from, t.reader())
 }

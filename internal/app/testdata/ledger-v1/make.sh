@@ -80,81 +80,66 @@ send() {
 		exit 1
 	fi
 }
+# call METHOD PATH TOKEN STATUS BODY is send with a one-line body given as
+# an argument.
+call() {
+	send "$1" "$2" "$3" "$4" <<EOF
+$5
+EOF
+}
 # field NAME prints a field of the last answer.
 field() { jq -r ".$1" "$WORK/answer"; }
 header() { tr -d '\r' <"$WORK/headers" | sed -n "s/^$1: //Ip" | head -n 1; }
 # pause lets more than a second pass, so a time to the second can sit
 # between two events.
 pause() { sleep 1.2; }
+# moment notes, between two pauses, the time to the second (MOMENT_TIME) and
+# the last sequence (MOMENT_SEQ): a point with no event at its second.
+moment() {
+	pause
+	MOMENT_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	MOMENT_SEQ=$(last_seq)
+	pause
+}
 last_seq() { curl -sS -H "Authorization: Bearer $ADMIN" "$L/v1/roadmap?product=default" | jq -r .sequence; }
 
 # People.
-send POST /v1/tokens "$ADMIN" 201 <<'EOF'
-{"name":"pm@example.com","role":"editor"}
-EOF
+call POST /v1/tokens "$ADMIN" 201 '{"name":"pm@example.com","role":"editor"}'
 PM=$(field secret)
-send POST /v1/tokens "$ADMIN" 201 <<'EOF'
-{"name":"Zoë Ångström (产品)","role":"editor"}
-EOF
+call POST /v1/tokens "$ADMIN" 201 '{"name":"Zoë Ångström (产品)","role":"editor"}'
 PM2=$(field secret)
-send POST /v1/tokens "$ADMIN" 201 <<'EOF'
-{"name":"cpo@example.com","role":"approver"}
-EOF
+call POST /v1/tokens "$ADMIN" 201 '{"name":"cpo@example.com","role":"approver"}'
 CPO=$(field secret)
-send POST /v1/tokens "$ADMIN" 201 <<'EOF'
-{"name":"auditor@example.com","role":"auditor"}
-EOF
-send POST /v1/tokens "$ADMIN" 201 <<'EOF'
-{"name":"@dashboard-bot","role":"viewer"}
-EOF
+call POST /v1/tokens "$ADMIN" 201 '{"name":"auditor@example.com","role":"auditor"}'
+call POST /v1/tokens "$ADMIN" 201 '{"name":"@dashboard-bot","role":"viewer"}'
 VIEWER=$(field secret)
 # A token that expired a second after it was made: expired for good.
-send POST /v1/tokens "$ADMIN" 201 <<'EOF'
-{"name":"contractor@example.com","role":"editor","expires_in":1}
-EOF
-send POST /v1/tokens "$ADMIN" 201 <<'EOF'
-{"name":"intern@example.com","role":"editor"}
-EOF
+call POST /v1/tokens "$ADMIN" 201 '{"name":"contractor@example.com","role":"editor","expires_in":1}'
+call POST /v1/tokens "$ADMIN" 201 '{"name":"intern@example.com","role":"editor"}'
 INTERN=$(field secret)
 INTERN_ID=$(field id)
 # A second admin, who makes a token of their own.
-send POST /v1/tokens "$ADMIN" 201 <<'EOF'
-{"name":"ops-admin@example.com","role":"admin"}
-EOF
+call POST /v1/tokens "$ADMIN" 201 '{"name":"ops-admin@example.com","role":"admin"}'
 OPS=$(field secret)
-send POST /v1/tokens "$OPS" 201 <<'EOF'
-{"name":"Büro-Anzeige (Wand)","role":"viewer"}
-EOF
+call POST /v1/tokens "$OPS" 201 '{"name":"Büro-Anzeige (Wand)","role":"viewer"}'
 
 # Objectives, one of them on a second product.
-send POST /v1/objectives "$PM" 201 <<'EOF'
-{"title":"Reduce onboarding time","description":"New workspaces take too long to first value.","kpi":"median minutes to first roadmap","target":"-30% by Q2"}
-EOF
+call POST /v1/objectives "$PM" 201 '{"title":"Reduce onboarding time","description":"New workspaces take too long to first value.","kpi":"median minutes to first roadmap","target":"-30% by Q2"}'
 O_ONBOARD=$(field id)
-send POST /v1/objectives "$PM2" 201 <<'EOF'
-{"title":"Réduire le churn — 東京 launch 🚀","kpi":"logo churn, % per quarter","target":"≤ 2 % by Q3","description":"Ünïcödé on purpose: é, ß, 東京, 🚀, and a combining mark: é."}
-EOF
+call POST /v1/objectives "$PM2" 201 '{"title":"Réduire le churn — 東京 launch 🚀","kpi":"logo churn, % per quarter","target":"≤ 2 % by Q3","description":"Ünïcödé on purpose: é, ß, 東京, 🚀, and a combining mark: é."}'
 O_CHURN=$(field id)
 send POST /v1/objectives "$PM" 201 <<'EOF'
 {"title":"Grow \"enterprise\" revenue <b>fast</b> & safely","kpi":"ARR from plans >= \"Business\"","target":"+€1.5M | by FY27","description":"Text that needs escaping: <script>alert('x')</script>, a pipe |, a backslash \\, *stars*, `code`, [link](javascript:alert(1)) and a tab:\there."}
 EOF
 O_ENTERPRISE=$(field id)
-send POST /v1/objectives "$PM" 201 <<'EOF'
-{"title":"Mobile parity","kpi":"share of web features on mobile","target":"80% by Q4","product":"mobile"}
-EOF
+call POST /v1/objectives "$PM" 201 '{"title":"Mobile parity","kpi":"share of web features on mobile","target":"80% by Q4","product":"mobile"}'
 O_MOBILE=$(field id)
-send POST /v1/objectives "$PM" 201 <<'EOF'
-{"title":"Sunset the legacy importer","kpi":"imports through the legacy path","target":"0 by Q1"}
-EOF
+call POST /v1/objectives "$PM" 201 '{"title":"Sunset the legacy importer","kpi":"imports through the legacy path","target":"0 by Q1"}'
 O_LEGACY=$(field id)
 
 # Capacity of the default product; the admin sets it, then changes it.
-send PUT /v1/products/default/capacity "$ADMIN" 200 <<'EOF'
-{"now":8,"next":20}
-EOF
-send PUT /v1/products/default/capacity "$ADMIN" 200 <<'EOF'
-{"now":10,"next":20,"later":40}
-EOF
+call PUT /v1/products/default/capacity "$ADMIN" 200 '{"now":8,"next":20}'
+call PUT /v1/products/default/capacity "$ADMIN" 200 '{"now":10,"next":20,"later":40}'
 
 # Items: initiatives, ideas under them, dependencies, risks, two products.
 send POST /v1/items "$PM" 201 <<EOF
@@ -181,9 +166,7 @@ send POST /v1/items "$PM" 201 <<EOF
 {"title":"Legacy importer shim","kind":"idea","objective_ids":["$O_LEGACY"],"effort":1}
 EOF
 I_SHIM=$(field id)
-send POST /v1/items "$PM" 201 <<'EOF'
-{"title":"Dark mode","kind":"idea","description":"Asked for by many; serves no objective yet."}
-EOF
+call POST /v1/items "$PM" 201 '{"title":"Dark mode","kind":"idea","description":"Asked for by many; serves no objective yet."}'
 I_DARK=$(field id)
 send POST /v1/items "$PM" 201 <<EOF
 {"title":"Mobile offline mode","kind":"initiative","product":"mobile","objective_ids":["$O_MOBILE"]}
@@ -195,62 +178,36 @@ EOF
 I_OFFLINE=$(field id)
 
 # Decisions. Into next and later need no approval.
-send POST "/v1/items/$I_GUIDED/prioritise" "$PM" 200 <<'EOF'
-{"horizon":"next","rationale":"Cheapest fix for the top churn reason","score":{"framework":"rice","reach":1200,"impact":2,"confidence":0.8,"effort":3},"evidence":["https://example.com/research/onboarding","interviews 2026-10 (n=14)"]}
-EOF
+call POST "/v1/items/$I_GUIDED/prioritise" "$PM" 200 '{"horizon":"next","rationale":"Cheapest fix for the top churn reason","score":{"framework":"rice","reach":1200,"impact":2,"confidence":0.8,"effort":3},"evidence":["https://example.com/research/onboarding","interviews 2026-10 (n=14)"]}'
 send POST "/v1/items/$I_TEMPLATES/prioritise" "$PM2" 200 <<'EOF'
 {"horizon":"later","rationale":"Après le guidage : « d'abord le parcours »","score":{"framework":"moscow","category":"should"}}
 EOF
 send POST "/v1/items/$I_EXPORT/prioritise" "$PM" 200 <<'EOF'
 {"horizon":"next","rank":1,"rationale":"=SUM(A1:A9) is what the auditors' sheet does with it","score":{"framework":"wsjf","business_value":8,"time_criticality":13,"risk_reduction":5,"job_size":3},"evidence":["=cmd|' /C calc'!A0","+1 555 0100","-minus","@at"]}
 EOF
-send POST "/v1/items/$I_SHIM/prioritise" "$PM" 200 <<'EOF'
-{"horizon":"later","rationale":"Keeps old imports working while they move","score":{"framework":"value_effort","customer_value":2,"business_value":3,"effort":1,"risk":2}}
-EOF
-send POST "/v1/items/$I_DARK/prioritise" "$PM" 200 <<'EOF'
-{"horizon":"later","rank":1,"rationale":"Popular in the forum","evidence":["https://forum.example.com/t/dark-mode?votes=312&sort=top"]}
-EOF
-send POST "/v1/items/$I_OFFLINE/prioritise" "$PM" 200 <<'EOF'
-{"horizon":"next","rationale":"Field teams lose work on trains"}
-EOF
+call POST "/v1/items/$I_SHIM/prioritise" "$PM" 200 '{"horizon":"later","rationale":"Keeps old imports working while they move","score":{"framework":"value_effort","customer_value":2,"business_value":3,"effort":1,"risk":2}}'
+call POST "/v1/items/$I_DARK/prioritise" "$PM" 200 '{"horizon":"later","rank":1,"rationale":"Popular in the forum","evidence":["https://forum.example.com/t/dark-mode?votes=312&sort=top"]}'
+call POST "/v1/items/$I_OFFLINE/prioritise" "$PM" 200 '{"horizon":"next","rationale":"Field teams lose work on trains"}'
 
 # Into now is a major change: proposed (202), then approved.
-send POST "/v1/items/$I_SSO/prioritise" "$PM" 202 <<'EOF'
-{"horizon":"now","rationale":"Three enterprise deals wait on it.\nSee the \"pipeline\" review, line 2.\n\tIndented third line.","score":{"framework":"value_effort","customer_value":4,"business_value":5,"effort":3,"risk":4},"evidence":["https://example.com/crm/deals?stage=negotiation&owner=\"sales\""]}
-EOF
+call POST "/v1/items/$I_SSO/prioritise" "$PM" 202 '{"horizon":"now","rationale":"Three enterprise deals wait on it.\nSee the \"pipeline\" review, line 2.\n\tIndented third line.","score":{"framework":"value_effort","customer_value":4,"business_value":5,"effort":3,"risk":4},"evidence":["https://example.com/crm/deals?stage=negotiation&owner=\"sales\""]}'
 C_SSO=$(field id)
-send POST "/v1/changes/$C_SSO/approve" "$CPO" 200 <<'EOF'
-{"rationale":"The deals are signed","evidence":["board minutes 2026-11"]}
-EOF
+call POST "/v1/changes/$C_SSO/approve" "$CPO" 200 '{"rationale":"The deals are signed","evidence":["board minutes 2026-11"]}'
 # And another, rejected.
-send POST "/v1/items/$I_INIT/prioritise" "$PM" 202 <<'EOF'
-{"horizon":"now","rationale":"Do the whole initiative at once"}
-EOF
+call POST "/v1/items/$I_INIT/prioritise" "$PM" 202 '{"horizon":"now","rationale":"Do the whole initiative at once"}'
 C_INIT=$(field id)
-send POST "/v1/changes/$C_INIT/reject" "$CPO" 200 <<'EOF'
-{"rationale":"Too big for now; let the ideas under it earn their place","evidence":[]}
-EOF
+call POST "/v1/changes/$C_INIT/reject" "$CPO" 200 '{"rationale":"Too big for now; let the ideas under it earn their place","evidence":[]}'
 
 # Reprioritisations: within a horizon, across horizons, rescoring.
-send POST "/v1/items/$I_GUIDED/reprioritise" "$PM" 200 <<'EOF'
-{"horizon":"later","rationale":"Blocked on the identity team until January.\nRevisit after their Q1 plan."}
-EOF
+call POST "/v1/items/$I_GUIDED/reprioritise" "$PM" 200 '{"horizon":"later","rationale":"Blocked on the identity team until January.\nRevisit after their Q1 plan."}'
 send POST "/v1/items/$I_TEMPLATES/reprioritise" "$PM2" 200 <<'EOF'
 {"rank":1,"rationale":"Les modèles d'abord ✅","score":{"framework":"moscow","category":"must"},"evidence":["https://example.com/études/modèles"]}
 EOF
-send POST "/v1/items/$I_OFFLINE/reprioritise" "$PM" 200 <<'EOF'
-{"horizon":"later","rationale":"Waiting for the sync engine"}
-EOF
+call POST "/v1/items/$I_OFFLINE/reprioritise" "$PM" 200 '{"horizon":"later","rationale":"Waiting for the sync engine"}'
 # The intern's one decision, then the token is revoked.
-send POST "/v1/items/$I_DARK/reprioritise" "$INTERN" 200 <<'EOF'
-{"horizon":"next","rationale":"Everyone wants it"}
-EOF
-send DELETE "/v1/tokens/$INTERN_ID" "$ADMIN" 200 <<'EOF'
-{"reason":"Internship ended"}
-EOF
-send POST "/v1/items/$I_DARK/remove" "$PM" 200 <<'EOF'
-{"rationale":"Serves no objective; parked","evidence":["roadmap hygiene 2026-11"]}
-EOF
+call POST "/v1/items/$I_DARK/reprioritise" "$INTERN" 200 '{"horizon":"next","rationale":"Everyone wants it"}'
+call DELETE "/v1/tokens/$INTERN_ID" "$ADMIN" 200 '{"reason":"Internship ended"}'
+call POST "/v1/items/$I_DARK/remove" "$PM" 200 '{"rationale":"Serves no objective; parked","evidence":["roadmap hygiene 2026-11"]}'
 
 # Backlog grooming: ideas into later at given ranks (one beyond the end,
 # clamped), moved around; one decision made with If-Match.
@@ -278,37 +235,25 @@ EOF
 send POST "/v1/items/$B5/reprioritise" "$PM" 200 <<EOF
 {"horizon":"next","rank":2,"rationale":"Serves churn too","objective_ids":["$O_ONBOARD","$O_CHURN"]}
 EOF
-send POST "/v1/items/$B1/remove" "$PM2" 200 <<'EOF'
-{"rationale":"Doublon de « Guided setup »"}
-EOF
+call POST "/v1/items/$B1/remove" "$PM2" 200 '{"rationale":"Doublon de « Guided setup »"}'
 send POST "/v1/items/$I_EXPORT/reprioritise" "$PM" 200 <<EOF
 {"rationale":"Also serves churn: admins ask for it at renewal","objective_ids":["$O_ENTERPRISE","$O_CHURN"]}
 EOF
 
 # The objective of the shim is retired; the shim keeps its link.
-send POST "/v1/objectives/$O_LEGACY/retire" "$PM" 200 <<'EOF'
-{"rationale":"Met the target in Q1: no import used the legacy path in 90 days"}
-EOF
+call POST "/v1/objectives/$O_LEGACY/retire" "$PM" 200 '{"rationale":"Met the target in Q1: no import used the legacy path in 90 days"}'
 
-pause
-T_BEFORE_REVIEW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-SEQ_BEFORE_REVIEW=$(last_seq)
-pause
+moment
+T_BEFORE_REVIEW=$MOMENT_TIME SEQ_BEFORE_REVIEW=$MOMENT_SEQ
 
 # The first governance review: opened, looked at, closed (which signs a
 # checkpoint).
-send POST /v1/reviews "$PM" 201 <<'EOF'
-{"period":"2026-11","title":"November board — \"Q4 focus\""}
-EOF
+call POST /v1/reviews "$PM" 201 '{"period":"2026-11","title":"November board — \"Q4 focus\""}'
 R_NOV=$(field id)
-send POST "/v1/reviews/$R_NOV/close" "$CPO" 200 <<'EOF'
-{"notes":"Agreed: SSO now.\nAsk for evidence on <b>dark mode</b> & \"templates\" | next time."}
-EOF
+call POST "/v1/reviews/$R_NOV/close" "$CPO" 200 '{"notes":"Agreed: SSO now.\nAsk for evidence on <b>dark mode</b> & \"templates\" | next time."}'
 
 # After the review: more decisions, some with an Idempotency-Key.
-send POST "/v1/items/$I_EXPORT/prioritise" "$PM" 409 <<'EOF'
-{"horizon":"next","rationale":"Already on the roadmap: refused, nothing recorded"}
-EOF
+call POST "/v1/items/$I_EXPORT/prioritise" "$PM" 409 '{"horizon":"next","rationale":"Already on the roadmap: refused, nothing recorded"}'
 send POST "/v1/items/$I_GUIDED/reprioritise" "$PM" 202 -H 'Idempotency-Key: pm-guided-into-now-1' <<'EOF'
 {"horizon":"now","rank":1,"rationale":"The identity team finished early"}
 EOF
@@ -319,51 +264,31 @@ EOF
 send POST "/v1/items/$I_TEMPLATES/reprioritise" "$PM2" 200 -H 'Idempotency-Key: 7d3c1a52-5b0e-4f5e-9f0e-2d8a6c1b7e44' <<'EOF'
 {"horizon":"next","rationale":"Le guidage avance : les modèles suivent","score":{"framework":"rice","reach":800,"impact":1,"confidence":0.5,"effort":2}}
 EOF
-send POST "/v1/items/$I_SSO/deliver" "$PM" 200 <<'EOF'
-{"rationale":"Shipped in 4.2 <release notes>","evidence":["https://example.com/releases/4.2#sso"]}
-EOF
+call POST "/v1/items/$I_SSO/deliver" "$PM" 200 '{"rationale":"Shipped in 4.2 <release notes>","evidence":["https://example.com/releases/4.2#sso"]}'
 send POST "/v1/items/$I_DARK/prioritise" "$PM" 200 <<EOF
 {"horizon":"later","rationale":"Back, now that it serves churn","objective_ids":["$O_CHURN"]}
 EOF
-send POST "/v1/items/$I_SHIM/remove" "$PM" 200 <<'EOF'
-{"rationale":"The legacy importer is gone"}
-EOF
+call POST "/v1/items/$I_SHIM/remove" "$PM" 200 '{"rationale":"The legacy importer is gone"}'
 # The removal of a now item is major too: proposed, approved.
-send POST "/v1/items/$I_GUIDED/remove" "$PM" 202 <<'EOF'
-{"rationale":"Replaced by the partner integration","evidence":["https://partner.example.com/announce"]}
-EOF
+call POST "/v1/items/$I_GUIDED/remove" "$PM" 202 '{"rationale":"Replaced by the partner integration","evidence":["https://partner.example.com/announce"]}'
 C_GUIDED_OUT=$(field id)
-send POST "/v1/changes/$C_GUIDED_OUT/approve" "$ADMIN" 200 <<'EOF'
-{"rationale":"Agreed with the partner team"}
-EOF
-send POST "/v1/items/$I_GUIDED/prioritise" "$PM" 200 <<'EOF'
-{"horizon":"later","rank":2,"rationale":"Keep it as a fallback if the partner slips"}
-EOF
+call POST "/v1/changes/$C_GUIDED_OUT/approve" "$ADMIN" 200 '{"rationale":"Agreed with the partner team"}'
+call POST "/v1/items/$I_GUIDED/prioritise" "$PM" 200 '{"horizon":"later","rank":2,"rationale":"Keep it as a fallback if the partner slips"}'
 send PUT /v1/products/mobile/capacity "$ADMIN" 200 -H 'Idempotency-Key: admin-mobile-capacity' <<'EOF'
 {"now":5,"next":4,"later":null}
 EOF
 
-pause
-T_BETWEEN_REVIEWS=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-SEQ_BETWEEN_REVIEWS=$(last_seq)
-pause
+moment
+T_BETWEEN_REVIEWS=$MOMENT_TIME SEQ_BETWEEN_REVIEWS=$MOMENT_SEQ
 
 # The second review, closed later.
-send POST /v1/reviews "$PM2" 201 <<'EOF'
-{"period":"2026-12"}
-EOF
+call POST /v1/reviews "$PM2" 201 '{"period":"2026-12"}'
 R_DEC=$(field id)
-send POST "/v1/items/$I_OFFLINE/reprioritise" "$PM" 200 <<'EOF'
-{"horizon":"next","rank":1,"rationale":"The sync engine landed"}
-EOF
-send POST "/v1/reviews/$R_DEC/close" "$CPO" 200 <<'EOF'
-{"notes":"Quiet month. 🎄"}
-EOF
+call POST "/v1/items/$I_OFFLINE/reprioritise" "$PM" 200 '{"horizon":"next","rank":1,"rationale":"The sync engine landed"}'
+call POST "/v1/reviews/$R_DEC/close" "$CPO" 200 '{"notes":"Quiet month. 🎄"}'
 
 # A checkpoint on demand, then a few more events after it.
-send POST /v1/checkpoints "$CPO" 201 <<'EOF'
-{}
-EOF
+call POST /v1/checkpoints "$CPO" 201 '{}'
 # The bootstrap admin's writes with an Idempotency-Key, recorded so the test
 # can retry them: a new item (201), a major change (202), a checkpoint (201).
 record_idempotent() { # NAME METHOD PATH KEY STATUS < BODY
@@ -395,23 +320,13 @@ after=$(curl -sS -H "Authorization: Bearer $ADMIN" "$L/v1/events" | wc -l)
 [ "$before" = "$after" ]
 # A refused request appends nothing: a viewer may not decide. The partner
 # change stays pending.
-send POST "/v1/items/$I_EXPORT/prioritise" "$VIEWER" 403 <<'EOF'
-{"horizon":"now","rationale":"A viewer may not decide"}
-EOF
+call POST "/v1/items/$I_EXPORT/prioritise" "$VIEWER" 403 '{"horizon":"now","rationale":"A viewer may not decide"}'
 
 # After the last checkpoint: more grooming, so the log goes on past it.
-send POST "/v1/items/$B2/reprioritise" "$PM" 200 <<'EOF'
-{"rank":1,"rationale":"Customers asked twice this week","evidence":["support tickets #4411, #4420"]}
-EOF
-send POST "/v1/items/$B4/reprioritise" "$PM2" 200 <<'EOF'
-{"horizon":"next","rationale":"Prêt à démarrer"}
-EOF
-send POST "/v1/items/$B3/remove" "$PM" 200 <<'EOF'
-{"rationale":"Folded into templates"}
-EOF
-send POST "/v1/items/$B4/deliver" "$PM" 200 <<'EOF'
-{"rationale":"Shipped as a quick win in 4.3","evidence":["https://example.com/releases/4.3"]}
-EOF
+call POST "/v1/items/$B2/reprioritise" "$PM" 200 '{"rank":1,"rationale":"Customers asked twice this week","evidence":["support tickets #4411, #4420"]}'
+call POST "/v1/items/$B4/reprioritise" "$PM2" 200 '{"horizon":"next","rationale":"Prêt à démarrer"}'
+call POST "/v1/items/$B3/remove" "$PM" 200 '{"rationale":"Folded into templates"}'
+call POST "/v1/items/$B4/deliver" "$PM" 200 '{"rationale":"Shipped as a quick win in 4.3","evidence":["https://example.com/releases/4.3"]}'
 for n in 6 7 8 9 10 11; do
 	send POST /v1/items "$PM2" 201 <<EOF
 {"title":"Mobile idea $n — 📱","kind":"idea","product":"mobile","parent_id":"$I_MOBILE_INIT","objective_ids":["$O_MOBILE"],"effort":$n}
@@ -421,16 +336,10 @@ EOF
 {"horizon":"later","rank":1,"rationale":"Idée $n pour le mobile"}
 EOF
 done
-send POST "/v1/items/$m/reprioritise" "$PM" 200 <<'EOF'
-{"horizon":"next","rank":1,"rationale":"The biggest of them goes first"}
-EOF
-send POST "/v1/items/$B2/reprioritise" "$PM" 202 <<'EOF'
-{"horizon":"now","rationale":"Needs approval; rejected below"}
-EOF
+call POST "/v1/items/$m/reprioritise" "$PM" 200 '{"horizon":"next","rank":1,"rationale":"The biggest of them goes first"}'
+call POST "/v1/items/$B2/reprioritise" "$PM" 202 '{"horizon":"now","rationale":"Needs approval; rejected below"}'
 C_B2=$(field id)
-send POST "/v1/changes/$C_B2/reject" "$OPS" 200 <<'EOF'
-{"rationale":"Not before the partner integration lands"}
-EOF
+call POST "/v1/changes/$C_B2/reject" "$OPS" 200 '{"rationale":"Not before the partner integration lands"}'
 
 # The golden answers: every GET below, byte for byte.
 # golden NAME PATH [ACCEPT]
@@ -502,7 +411,7 @@ golden review-december-diff.json "/v1/reviews/$R_DEC/diff?against=$R_NOV"
 golden review-november-diff.json "/v1/reviews/$R_NOV/diff?against=$R_DEC"
 golden review-november-pack.md "/v1/reviews/$R_NOV/pack"
 golden review-december-pack.md "/v1/reviews/$R_DEC/pack" text/markdown
-golden review-december-pack.html "/v1/reviews/$R_DEC/pack" text/html
+golden review-december-pack.html.golden "/v1/reviews/$R_DEC/pack" text/html
 
 golden changes.json "/v1/changes"
 golden changes-pending.json "/v1/changes?status=pending"
