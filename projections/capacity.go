@@ -26,13 +26,7 @@ func (s *State) applyProduct(ev Event) {
 }
 
 // CapacityView returns the capacity of a product, if set.
-func (s *State) CapacityView(product string) (CapacityView, bool) {
-	c := s.capacity[product]
-	if c == nil {
-		return CapacityView{}, false
-	}
-	return *c, true
-}
+func (s *State) CapacityView(product string) (CapacityView, bool) { return lookup(s.capacity, product) }
 
 // Committed returns the effort points of the items of a product in a
 // horizon; items without an estimate count as 0.

@@ -50,13 +50,7 @@ func (s *State) applyApproval(seq uint64, e roadmap.Event) {
 }
 
 // ChangeView returns the change with the given id.
-func (s *State) ChangeView(id string) (ChangeView, bool) {
-	c := s.changes[id]
-	if c == nil {
-		return ChangeView{}, false
-	}
-	return *c, true
-}
+func (s *State) ChangeView(id string) (ChangeView, bool) { return lookup(s.changes, id) }
 
 // Changes returns the changes with the given status (every change for ""),
 // oldest first.

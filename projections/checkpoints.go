@@ -49,21 +49,12 @@ func (s *State) reviewCheckpoint(reviewID string, seq uint64, e *roadmap.ReviewC
 
 // CheckpointView returns the checkpoint with the given id: a checkpoint
 // aggregate's id, or a closed review's id for the checkpoint of its close.
-func (s *State) CheckpointView(id string) (CheckpointView, bool) {
-	c := s.checkpoints[id]
-	if c == nil {
-		return CheckpointView{}, false
-	}
-	return *c, true
-}
+func (s *State) CheckpointView(id string) (CheckpointView, bool) { return lookup(s.checkpoints, id) }
 
 // Checkpoints returns every signed checkpoint, the largest first (of equal
 // sizes, the one recorded last first).
 func (s *State) Checkpoints() []CheckpointView {
-	out := make([]CheckpointView, 0, len(s.checkpoints))
-	for _, c := range s.checkpoints {
-		out = append(out, *c)
-	}
+	out := values(s.checkpoints)
 	slices.SortFunc(out, func(a, b CheckpointView) int {
 		return cmp.Or(cmp.Compare(b.Size, a.Size), cmp.Compare(b.Sequence, a.Sequence))
 	})

@@ -145,6 +145,25 @@ func oldestFirst[V any](views []V, made func(V) (time.Time, string)) {
 	})
 }
 
+// lookup returns a copy of the view of key in views, if any: views are
+// never changed in place, so the copy is the view as it stands.
+func lookup[V any](views map[string]*V, key string) (V, bool) {
+	if v := views[key]; v != nil {
+		return *v, true
+	}
+	var zero V
+	return zero, false
+}
+
+// values returns a copy of every view in views, in no order.
+func values[V any](views map[string]*V) []V {
+	out := make([]V, 0, len(views))
+	for _, v := range views {
+		out = append(out, *v)
+	}
+	return out
+}
+
 // copyOf is a copy of the view old points at, to evolve without touching
 // it: the zero view when old is nil, for an aggregate not seen before.
 func copyOf[V any](old *V) V {

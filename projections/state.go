@@ -298,13 +298,7 @@ func (s *State) ReviewForPeriod(period string) (string, bool) {
 }
 
 // ObjectiveView returns the objective with the given id.
-func (s *State) ObjectiveView(id string) (ObjectiveView, bool) {
-	o := s.objectives[id]
-	if o == nil {
-		return ObjectiveView{}, false
-	}
-	return *o, true
-}
+func (s *State) ObjectiveView(id string) (ObjectiveView, bool) { return lookup(s.objectives, id) }
 
 // ItemView returns the item with the given id, with its rank.
 func (s *State) ItemView(id string) (ItemView, bool) {
@@ -318,20 +312,11 @@ func (s *State) ItemView(id string) (ItemView, bool) {
 }
 
 // ReviewView returns the review with the given id.
-func (s *State) ReviewView(id string) (ReviewView, bool) {
-	r := s.reviews[id]
-	if r == nil {
-		return ReviewView{}, false
-	}
-	return *r, true
-}
+func (s *State) ReviewView(id string) (ReviewView, bool) { return lookup(s.reviews, id) }
 
 // Reviews returns every review, oldest period first.
 func (s *State) Reviews() []ReviewView {
-	out := make([]ReviewView, 0, len(s.reviews))
-	for _, r := range s.reviews {
-		out = append(out, *r)
-	}
+	out := values(s.reviews)
 	slices.SortFunc(out, func(a, b ReviewView) int {
 		if a.Period != b.Period {
 			return cmp.Compare(a.Period, b.Period)

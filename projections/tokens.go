@@ -41,13 +41,7 @@ func (s *State) applyToken(ev Event) {
 }
 
 // TokenView returns the token with the given id.
-func (s *State) TokenView(id string) (TokenView, bool) {
-	t := s.tokens.byID[id]
-	if t == nil {
-		return TokenView{}, false
-	}
-	return *t, true
-}
+func (s *State) TokenView(id string) (TokenView, bool) { return lookup(s.tokens.byID, id) }
 
 // TokenBySecretHash returns the token whose secret has the given hash.
 func (s *State) TokenBySecretHash(hash string) (TokenView, bool) {
@@ -60,10 +54,7 @@ func (s *State) TokenBySecretHash(hash string) (TokenView, bool) {
 
 // Tokens returns every token, oldest first.
 func (s *State) Tokens() []TokenView {
-	out := make([]TokenView, 0, len(s.tokens.byID))
-	for _, t := range s.tokens.byID {
-		out = append(out, *t)
-	}
+	out := values(s.tokens.byID)
 	// Ids are time-ordered UUIDs; the creation time comes first for tokens
 	// made within the same millisecond by different processes.
 	oldestFirst(out, func(t TokenView) (time.Time, string) { return t.CreatedAt, t.ID })

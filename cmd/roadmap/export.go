@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -81,11 +80,7 @@ func parseExport(args []string, getenv func(string) string, stderr io.Writer) (e
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
-	if cfg.server == "" || cfg.out == "" {
-		fs.Usage()
-		return cfg, errors.New("export needs --server URL and --out DIR")
-	}
-	if err := cfg.checkServer(); err != nil {
+	if err := cfg.require(fs, "export needs --server URL and --out DIR", cfg.out); err != nil {
 		return cfg, err
 	}
 	for name, v := range map[string]string{"--since": cfg.since, "--until": cfg.until} {

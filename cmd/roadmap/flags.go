@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -31,6 +33,17 @@ type endpoint struct {
 func (e *endpoint) register(fs *flag.FlagSet, getenv func(string) string, serverHelp string) {
 	fs.StringVar(&e.server, "server", getenv("ROADMAP_SERVER"), serverHelp)
 	fs.StringVar(&e.token, "token", getenv("ROADMAP_TOKEN"), "bearer token sent to the server (ROADMAP_TOKEN)")
+}
+
+// require checks that --server and the other values a command needs are
+// given, else prints the usage and returns need as the error, and then that
+// --server is a URL (checkServer).
+func (e *endpoint) require(fs *flag.FlagSet, need string, values ...string) error {
+	if e.server == "" || slices.Contains(values, "") {
+		fs.Usage()
+		return errors.New(need)
+	}
+	return e.checkServer()
 }
 
 // checkServer checks that --server is an http or https URL and drops its

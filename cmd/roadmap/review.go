@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -73,11 +72,7 @@ func parseReview(args []string, getenv func(string) string, stderr io.Writer) (r
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
-	if cfg.server == "" || cfg.period == "" {
-		fs.Usage()
-		return cfg, errors.New("review replay needs --server URL and --period YYYY-MM")
-	}
-	if err := cfg.checkServer(); err != nil {
+	if err := cfg.require(fs, "review replay needs --server URL and --period YYYY-MM", cfg.period); err != nil {
 		return cfg, err
 	}
 	if !periodPattern.MatchString(cfg.period) {

@@ -65,12 +65,7 @@ func parseVerify(args []string, getenv func(string) string, stderr io.Writer) (v
 		}
 		return cfg, nil
 	}
-	if cfg.server == "" {
-		fs.Usage()
-		return cfg, errors.New("verify needs --server URL")
-	}
-	err := cfg.checkServer()
-	return cfg, err
+	return cfg, cfg.require(fs, "verify needs --server URL")
 }
 
 func verifyCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

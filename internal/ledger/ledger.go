@@ -174,7 +174,6 @@ type ItemOutcome struct {
 	Held *projections.ChangeView
 }
 
-// aggregate is the aggregate a write targets, as the decision saw it.
 // caughtUp returns the log's last sequence once the projections have
 // applied it.
 func (s *Service) caughtUp(ctx context.Context) (uint64, error) {
@@ -196,6 +195,15 @@ func existing(req Request, kind, id string, ok bool, version uint64, head string
 	return agg, checkIfMatch(req, agg)
 }
 
+// fresh is a new aggregate of kind with id, checked against the request's
+// If-Match, which a new aggregate never matches: it has no version yet.
+func fresh(req Request, kind, id string) (aggregate, error) {
+	agg := aggregate{kind: kind, id: id}
+	return agg, checkIfMatch(req, agg)
+}
+
+// aggregate is the aggregate a write targets, as the decision saw it: its
+// version and the hash of its last event (zero for a new one).
 type aggregate struct {
 	kind, id string
 	version  uint64
@@ -209,8 +217,8 @@ type aggregate struct {
 // bad values.
 func (s *Service) DefineObjective(ctx context.Context, req Request, cmd roadmap.DefineObjective) (Result[projections.ObjectiveView], error) {
 	return write(ctx, s, req, objectiveAnswer, func() (aggregate, roadmap.Event, error) {
-		agg := aggregate{kind: "objective", id: newID()}
-		if err := checkIfMatch(req, agg); err != nil {
+		agg, err := fresh(req, "objective", newID())
+		if err != nil {
 			return agg, nil, err
 		}
 		e, err := roadmap.DecideDefineObjective(cmd)
@@ -236,8 +244,8 @@ func (s *Service) RetireObjective(ctx context.Context, req Request, id string, c
 // roadmap.ErrConflict (unknown parent or objective).
 func (s *Service) ProposeItem(ctx context.Context, req Request, cmd roadmap.ProposeItem) (Result[ItemOutcome], error) {
 	res, err := write(ctx, s, req, itemAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
-		agg := aggregate{kind: "item", id: newID()}
-		if err := checkIfMatch(req, agg); err != nil {
+		agg, err := fresh(req, "item", newID())
+		if err != nil {
 			return agg, nil, err
 		}
 		e, err := roadmap.DecideProposeItem(cmd, st)
@@ -273,8 +281,8 @@ func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadma
 // roadmap.ErrInvalid and roadmap.ErrConflict (the period has a review).
 func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenReview) (Result[projections.ReviewView], error) {
 	return write(ctx, s, req, reviewAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
-		agg := aggregate{kind: "review", id: newID()}
-		if err := checkIfMatch(req, agg); err != nil {
+		agg, err := fresh(req, "review", newID())
+		if err != nil {
 			return agg, nil, err
 		}
 		e, err := roadmap.DecideOpenReview(cmd, st)
@@ -329,8 +337,8 @@ func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd r
 // an error wrapping proof.ErrBroken when the tree is broken.
 func (s *Service) SignCheckpoint(ctx context.Context, req Request) (Result[projections.CheckpointView], error) {
 	return write(ctx, s, req, checkpointAnswer, func() (aggregate, roadmap.Event, error) {
-		agg := aggregate{kind: "checkpoint", id: newID()}
-		if err := checkIfMatch(req, agg); err != nil {
+		agg, err := fresh(req, "checkpoint", newID())
+		if err != nil {
 			return agg, nil, err
 		}
 		if s.signer == nil {

@@ -37,8 +37,8 @@ func (s *Service) CreateToken(ctx context.Context, req Request, cmd roadmap.Crea
 
 func (s *Service) createToken(ctx context.Context, req Request, id string, cmd roadmap.CreateToken) (Result[projections.TokenView], error) {
 	return write(ctx, s, req, tokenAnswer, func() (aggregate, roadmap.Event, error) {
-		agg := aggregate{kind: "token", id: id}
-		if err := checkIfMatch(req, agg); err != nil {
+		agg, err := fresh(req, "token", id)
+		if err != nil {
 			return agg, nil, err
 		}
 		agg.at = s.eventTime()

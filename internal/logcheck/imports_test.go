@@ -12,10 +12,12 @@ import (
 )
 
 // testOnly are the packages of test code outside _test.go files: this log
-// checker and the starter of whole ledgers for tests.
+// checker, the starter of whole ledgers for tests, and the HTML queries of
+// the pack's tests.
 var testOnly = []string{
 	"github.com/roadmap-ledger/roadmap/internal/logcheck",
 	"github.com/roadmap-ledger/roadmap/internal/app/apptest",
+	"github.com/roadmap-ledger/roadmap/internal/htmltest",
 }
 
 // TestOnlyTestsImportIt walks the module's Go files and fails on any file
