@@ -26,24 +26,13 @@ type htmlData struct {
 	Sections []Section
 }
 
-// diffPart is one list of a diff with the anchor and heading it is shown
-// under.
-type diffPart struct {
-	ID, Title string
-	Rows      []DiffRow
-}
-
 // htmlTemplate is parsed once; it never changes after.
 var htmlTemplate = template.Must(template.New("pack").Funcs(template.FuncMap{
-	"time":    formatTime,
-	"seq":     seq,
-	"seqs":    seqs,
-	"inc":     func(i int) int { return i + 1 },
-	"detail":  gravityDetail,
-	"scoreOf": scoreChange,
-	"diffPart": func(id, title string, rows []DiffRow) diffPart {
-		return diffPart{ID: id, Title: title, Rows: rows}
-	},
+	"time":         formatTime,
+	"seq":          seq,
+	"inc":          func(i int) int { return i + 1 },
+	"healthTables": healthTables,
+	"diffTables":   diffTables,
 }).Parse(htmlSource))
 
 const htmlSource = `<!DOCTYPE html>
@@ -227,73 +216,7 @@ p.empty { color: #555; font-style: italic; }
 {{- end}}
 {{- end}}
 {{- define "health"}}
-{{- with .Health}}
-<h3 id="health-orphans">Orphans</h3>
-{{- if .Orphans}}
-<table>
-<thead><tr><th>Item</th><th>Product</th><th>Place</th></tr></thead>
-<tbody>
-{{- range .Orphans}}
-<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Place}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-<h3 id="health-orphaned-objectives">Orphaned objectives</h3>
-{{- if .OrphanedObjectives}}
-<table>
-<thead><tr><th>Objective</th><th>KPI</th><th>Target</th><th>Product</th></tr></thead>
-<tbody>
-{{- range .OrphanedObjectives}}
-<tr><td>{{.Title}}</td><td>{{.KPI}}</td><td>{{.Target}}</td><td>{{.Product}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-<h3 id="health-stale">Stale items</h3>
-{{- if .Stale}}
-<table>
-<thead><tr><th>Item</th><th>Product</th><th>Place</th><th>Last decision</th><th>Days since</th></tr></thead>
-<tbody>
-{{- range .Stale}}
-<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Place}}</td><td class="when">{{time .LastDecisionAt}}</td><td class="num">{{.DaysSince}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-<h3 id="health-churn">Churn</h3>
-{{- if .Churn}}
-<table>
-<thead><tr><th>Item</th><th>Moves</th><th>Decisions</th></tr></thead>
-<tbody>
-{{- range .Churn}}
-<tr><td>{{.Title}}</td><td class="num">{{.Moves}}</td><td>{{seqs .Sequences}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-<h3 id="health-gravity">Backlog gravity</h3>
-{{- if .Gravity}}
-<table>
-<thead><tr><th>Item</th><th>Product</th><th>Reason</th><th>Decision</th><th>Detail</th></tr></thead>
-<tbody>
-{{- range .Gravity}}
-<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Reason}}</td><td class="num">{{seq .Sequence}}</td><td>{{detail .}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-{{- end}}
+{{- range healthTables .Health}}{{template "subTable" .}}{{end}}
 {{- end}}
 {{- define "pending"}}
 {{- if .Pending}}
@@ -312,22 +235,20 @@ p.empty { color: #555; font-style: italic; }
 {{- define "diff"}}
 {{- with .Diff}}
 <p>Against the review of {{.AgainstPeriod}} (<code>{{.AgainstID}}</code>), frozen at ledger position {{.AgainstSequence}}.</p>
-{{- template "diffRows" (diffPart "added" "Added" .Added)}}
-{{- template "diffRows" (diffPart "removed" "Removed" .Removed)}}
-{{- template "diffRows" (diffPart "moved" "Moved" .Moved)}}
-{{- template "diffRows" (diffPart "rescored" "Rescored" .Rescored)}}
+{{- range diffTables .}}{{template "subTable" .}}{{end}}
 {{- else}}
 <p class="empty">First review: nothing to compare.</p>
 {{- end}}
 {{- end}}
-{{- define "diffRows"}}
-<h3 id="diff-{{.ID}}">{{.Title}}</h3>
+{{- define "subTable"}}
+<h3 id="{{.ID}}">{{.Title}}</h3>
 {{- if .Rows}}
 <table>
-<thead><tr><th>Item</th><th>Product</th><th>From</th><th>To</th><th>Score</th><th>Decisions</th></tr></thead>
+<thead><tr>{{range .Head}}<th>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>
+{{- $head := .Head}}
 {{- range .Rows}}
-<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.From}}</td><td>{{.To}}</td><td>{{scoreOf .}}</td><td>{{seqs .Decisions}}</td></tr>
+<tr>{{range $i, $cell := .}}<td{{with (index $head $i).Class}} class="{{.}}"{{end}}>{{$cell}}</td>{{end}}</tr>
 {{- end}}
 </tbody>
 </table>

@@ -181,45 +181,7 @@ func (m *mdWriter) risks(p Pack) {
 }
 
 func (m *mdWriter) health(p Pack) {
-	h := p.Health
-	sub := func(title string, empty bool) bool {
-		m.line("### %s", title)
-		m.line("")
-		if empty {
-			m.line("None.")
-			m.line("")
-		}
-		return !empty
-	}
-	if sub("Orphans", len(h.Orphans) == 0) {
-		m.table([]string{"Item", "Product", "Place"}, tableRows(h.Orphans, func(o HealthItem) []string {
-			return []string{mdText(o.Title), mdText(o.Product), mdText(o.Place.String())}
-		}))
-		m.line("")
-	}
-	if sub("Orphaned objectives", len(h.OrphanedObjectives) == 0) {
-		m.table([]string{"Objective", "KPI", "Target", "Product"}, tableRows(h.OrphanedObjectives, func(o ObjectiveRow) []string {
-			return []string{mdText(o.Title), mdText(o.KPI), mdText(o.Target), mdText(o.Product)}
-		}))
-		m.line("")
-	}
-	if sub("Stale items", len(h.Stale) == 0) {
-		m.table([]string{"Item", "Product", "Place", "Last decision", "Days since"}, tableRows(h.Stale, func(s StaleRow) []string {
-			return []string{mdText(s.Title), mdText(s.Product), mdText(s.Place.String()), formatTime(s.LastDecisionAt), strconv.Itoa(s.DaysSince)}
-		}))
-		m.line("")
-	}
-	if sub("Churn", len(h.Churn) == 0) {
-		m.table([]string{"Item", "Moves", "Decisions"}, tableRows(h.Churn, func(c ChurnRow) []string {
-			return []string{mdText(c.Title), strconv.Itoa(c.Moves), seqs(c.Sequences)}
-		}))
-		m.line("")
-	}
-	m.line("### Backlog gravity")
-	m.line("")
-	m.tableOr("None.", []string{"Item", "Product", "Reason", "Decision", "Detail"}, tableRows(h.Gravity, func(g GravityRow) []string {
-		return []string{mdText(g.Title), mdText(g.Product), mdText(g.Reason), seq(g.Sequence), mdText(gravityDetail(g))}
-	}))
+	m.subTables(healthTables(p.Health))
 }
 
 // gravityDetail says since when an item is in later, or where a raise took
@@ -247,23 +209,30 @@ func (m *mdWriter) diff(p Pack) {
 		return
 	}
 	m.line("Against the review of %s (`%s`), frozen at ledger position %d.", mdText(d.AgainstPeriod), codeText(d.AgainstID), d.AgainstSequence)
-	for _, part := range []struct {
-		title string
-		rows  []DiffRow
-	}{{"Added", d.Added}, {"Removed", d.Removed}, {"Moved", d.Moved}, {"Rescored", d.Rescored}} {
-		m.line("")
-		m.line("### %s", part.title)
-		m.line("")
-		if len(part.rows) == 0 {
-			m.line("None.")
-			continue
+	m.line("")
+	m.subTables(diffTables(d))
+}
+
+// subTables writes each table under its "###" heading, a blank line
+// between them; the cells are escaped here.
+func (m *mdWriter) subTables(ts []subTable) {
+	for i, t := range ts {
+		if i > 0 {
+			m.line("")
 		}
-		rows := make([][]string, 0, len(part.rows))
-		for _, r := range part.rows {
-			rows = append(rows, []string{mdText(r.Title), mdText(r.Product), mdText(r.From.String()), mdText(r.To.String()),
-				mdText(scoreChange(r)), seqs(r.Decisions)})
+		m.line("### %s", t.Title)
+		m.line("")
+		head := make([]string, len(t.Head))
+		for j, c := range t.Head {
+			head[j] = c.Name
 		}
-		m.table([]string{"Item", "Product", "From", "To", "Score", "Decisions"}, rows)
+		m.tableOr("None.", head, tableRows(t.Rows, func(r []string) []string {
+			cells := make([]string, len(r))
+			for j, c := range r {
+				cells[j] = mdText(c)
+			}
+			return cells
+		}))
 	}
 }
 
