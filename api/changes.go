@@ -89,7 +89,7 @@ func (s *Server) listChanges(c echo.Context) error {
 		return problem(ErrBadQuery, "status must be pending, approved or rejected")
 	}
 	out := []changeJSON{}
-	for _, v := range s.changes.Changes(status) {
+	for _, v := range s.cfg.Views.Changes(status) {
 		out = append(out, changeAnswer(v))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"changes": out})
@@ -97,7 +97,7 @@ func (s *Server) listChanges(c echo.Context) error {
 
 // knownChange is the id of the change the path names, if there is one.
 func (s *Server) knownChange(c echo.Context) (string, error) {
-	v, err := known(c, "change", s.changes.ChangeView)
+	v, err := known(c, "change", s.cfg.Views.ChangeView)
 	return v.ID, err
 }
 
@@ -107,7 +107,7 @@ func (b rationaleBody) decideChange() roadmap.DecideChange {
 }
 
 func (s *Server) getChange(c echo.Context) error {
-	v, err := known(c, "change", s.changes.ChangeView)
+	v, err := known(c, "change", s.cfg.Views.ChangeView)
 	if err != nil {
 		return err
 	}
@@ -116,18 +116,18 @@ func (s *Server) getChange(c echo.Context) error {
 
 func (s *Server) approveChange(c echo.Context) error {
 	return writeTo(c, s.knownChange, showChange, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
-		return s.ledger.ApproveChange(ctx, req, id, b.decideChange())
+		return s.cfg.Ledger.ApproveChange(ctx, req, id, b.decideChange())
 	})
 }
 
 func (s *Server) rejectChange(c echo.Context) error {
 	return writeTo(c, s.knownChange, showChange, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
-		return s.ledger.RejectChange(ctx, req, id, b.decideChange())
+		return s.cfg.Ledger.RejectChange(ctx, req, id, b.decideChange())
 	})
 }
 
 func (s *Server) deliver(c echo.Context) error {
 	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
-		return s.ledger.Deliver(ctx, req, id, roadmap.Deliver{Rationale: b.Rationale, Evidence: b.Evidence})
+		return s.cfg.Ledger.Deliver(ctx, req, id, roadmap.Deliver{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
 }

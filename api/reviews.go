@@ -58,7 +58,7 @@ func reviewAnswer(v projections.ReviewView) reviewJSON {
 
 func (s *Server) openReview(c echo.Context) error {
 	return write(c, showReview, func(ctx context.Context, req ledger.Request, b openReviewBody) (ledger.Result[projections.ReviewView], error) {
-		return s.ledger.OpenReview(ctx, req, roadmap.OpenReview{Period: b.Period, Title: b.Title})
+		return s.cfg.Ledger.OpenReview(ctx, req, roadmap.OpenReview{Period: b.Period, Title: b.Title})
 	})
 }
 
@@ -69,7 +69,7 @@ func (s *Server) listReviews(c echo.Context) error {
 	out := struct {
 		Reviews []reviewJSON `json:"reviews"`
 	}{Reviews: []reviewJSON{}}
-	s.views.Read(func(st *projections.State) {
+	s.cfg.Views.Read(func(st *projections.State) {
 		for _, r := range st.Reviews() {
 			out.Reviews = append(out.Reviews, reviewAnswer(r))
 		}
@@ -83,7 +83,7 @@ func (s *Server) getReview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	snap, err := s.views.Snapshot(c.Request().Context(), id, time.Now())
+	snap, err := s.cfg.Views.Snapshot(c.Request().Context(), id, time.Now())
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) getReview(c echo.Context) error {
 
 func (s *Server) closeReview(c echo.Context) error {
 	return writeTo(c, s.knownReview, showReview, func(ctx context.Context, req ledger.Request, id string, b closeReviewBody) (ledger.Result[projections.ReviewView], error) {
-		return s.ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
+		return s.cfg.Ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
 	})
 }
 
@@ -109,10 +109,10 @@ func (s *Server) reviewDiff(c echo.Context) error {
 	if len(q) != 1 || len(q["against"]) != 1 || against == "" {
 		return problem(ErrBadQuery, "the diff takes one query parameter: against, the id of the review to compare with")
 	}
-	if _, ok := s.views.ReviewView(against); !ok {
+	if _, ok := s.cfg.Views.ReviewView(against); !ok {
 		return problem(roadmap.ErrNotFound, fmt.Sprintf("no review %q to compare with", clip(against)))
 	}
-	d, err := s.views.Diff(c.Request().Context(), id, against)
+	d, err := s.cfg.Views.Diff(c.Request().Context(), id, against)
 	if err != nil {
 		return err
 	}
@@ -120,6 +120,6 @@ func (s *Server) reviewDiff(c echo.Context) error {
 }
 
 func (s *Server) knownReview(c echo.Context) (string, error) {
-	_, err := known(c, "review", s.views.ReviewView)
+	_, err := known(c, "review", s.cfg.Views.ReviewView)
 	return c.Param("id"), err
 }

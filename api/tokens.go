@@ -62,7 +62,7 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	cmd := roadmap.CreateToken{Name: body.Name, Role: roadmap.Role(body.Role), ExpiresIn: body.ExpiresIn}
-	res, err := s.ledger.CreateToken(c.Request().Context(), req, cmd)
+	res, err := s.cfg.Ledger.CreateToken(c.Request().Context(), req, cmd)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (s *Server) listTokens(c echo.Context) error {
 	if err := noQuery(c, "the token list"); err != nil {
 		return err
 	}
-	list := s.tokens.Tokens()
+	list := s.cfg.Views.Tokens()
 	out := make([]tokenJSON, 0, len(list))
 	for _, t := range list {
 		out = append(out, s.tokenAnswer(t))
@@ -91,7 +91,7 @@ func (s *Server) listTokens(c echo.Context) error {
 }
 
 func (s *Server) getToken(c echo.Context) error {
-	t, err := known(c, "token", s.tokens.TokenView)
+	t, err := known(c, "token", s.cfg.Views.TokenView)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (s *Server) getToken(c echo.Context) error {
 }
 
 func (s *Server) revokeToken(c echo.Context) error {
-	t, err := known(c, "token", s.tokens.TokenView)
+	t, err := known(c, "token", s.cfg.Views.TokenView)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.ledger.RevokeToken(c.Request().Context(), req, id, roadmap.RevokeToken{Reason: body.Reason})
+	res, err := s.cfg.Ledger.RevokeToken(c.Request().Context(), req, id, roadmap.RevokeToken{Reason: body.Reason})
 	if err != nil {
 		return err
 	}
