@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -88,11 +87,7 @@ func (s *Server) listChanges(c echo.Context) error {
 	default:
 		return problem(ErrBadQuery, "status must be pending, approved or rejected")
 	}
-	out := []changeJSON{}
-	for _, v := range s.cfg.Views.Changes(status) {
-		out = append(out, changeAnswer(v))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"changes": out})
+	return answerList(c, "changes", wireList(s.cfg.Views.Changes(status), changeAnswer))
 }
 
 // knownChange is the id of the change the path names, if there is one.

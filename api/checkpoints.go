@@ -134,15 +134,9 @@ func (s *Server) listCheckpoints(c echo.Context) error {
 	if err := noQuery(c, "the list of checkpoints"); err != nil {
 		return err
 	}
-	out := struct {
-		Checkpoints []checkpointJSON `json:"checkpoints"`
-	}{Checkpoints: []checkpointJSON{}}
-	s.cfg.Views.Read(func(st *projections.State) {
-		for _, v := range st.Checkpoints() {
-			out.Checkpoints = append(out.Checkpoints, checkpointAnswer(v))
-		}
-	})
-	return c.JSON(http.StatusOK, out)
+	var list []checkpointJSON
+	s.cfg.Views.Read(func(st *projections.State) { list = wireList(st.Checkpoints(), checkpointAnswer) })
+	return answerList(c, "checkpoints", list)
 }
 
 // latestCheckpoint answers the largest checkpoint.

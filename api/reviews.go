@@ -63,19 +63,13 @@ func (s *Server) openReview(c echo.Context) error {
 }
 
 func (s *Server) listReviews(c echo.Context) error {
-	if q, err := query(c); err != nil || len(q) > 0 {
-		return problem(ErrBadQuery, "the list of reviews takes no query parameters")
+	if err := noQuery(c, "the list of reviews"); err != nil {
+		return err
 	}
-	out := struct {
-		Reviews []reviewJSON `json:"reviews"`
-	}{Reviews: []reviewJSON{}}
-	s.cfg.Views.Read(func(st *projections.State) {
-		for _, r := range st.Reviews() {
-			out.Reviews = append(out.Reviews, reviewAnswer(r))
-		}
-	})
-	slices.Reverse(out.Reviews) // the latest period first
-	return c.JSON(http.StatusOK, out)
+	var list []reviewJSON
+	s.cfg.Views.Read(func(st *projections.State) { list = wireList(st.Reviews(), reviewAnswer) })
+	slices.Reverse(list) // the latest period first
+	return answerList(c, "reviews", list)
 }
 
 func (s *Server) getReview(c echo.Context) error {

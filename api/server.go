@@ -367,6 +367,15 @@ func answerAt(c echo.Context, version uint64, body any) error {
 	return c.JSON(http.StatusOK, body)
 }
 
+// answerList answers a list under its one key: {"key":[...]}, with []
+// rather than null when it is empty.
+func answerList[J any](c echo.Context, key string, list []J) error {
+	if list == nil {
+		list = []J{}
+	}
+	return c.JSON(http.StatusOK, map[string][]J{key: list})
+}
+
 func etag(version uint64) string { return `"` + strconv.FormatUint(version, 10) + `"` }
 
 // writeJSON writes v as compact JSON followed by a newline.

@@ -82,12 +82,7 @@ func (s *Server) listTokens(c echo.Context) error {
 	if err := noQuery(c, "the token list"); err != nil {
 		return err
 	}
-	list := s.cfg.Views.Tokens()
-	out := make([]tokenJSON, 0, len(list))
-	for _, t := range list {
-		out = append(out, s.tokenAnswer(t))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"tokens": out})
+	return answerList(c, "tokens", wireList(s.cfg.Views.Tokens(), s.tokenAnswer))
 }
 
 func (s *Server) getToken(c echo.Context) error {
