@@ -28,11 +28,16 @@ type htmlData struct {
 
 // htmlTemplate is parsed once; it never changes after.
 var htmlTemplate = template.Must(template.New("pack").Funcs(template.FuncMap{
-	"time":         formatTime,
-	"seq":          seq,
-	"inc":          func(i int) int { return i + 1 },
-	"healthTables": healthTables,
-	"diffTables":   diffTables,
+	"time":           formatTime,
+	"seq":            seq,
+	"inc":            func(i int) int { return i + 1 },
+	"progressTable":  progressTable,
+	"decisionsTable": decisionsTable,
+	"capacityTable":  capacityTable,
+	"riskTables":     riskTables,
+	"pendingTable":   pendingTable,
+	"healthTables":   healthTables,
+	"diffTables":     diffTables,
 }).Parse(htmlSource))
 
 const htmlSource = `<!DOCTYPE html>
@@ -145,93 +150,16 @@ p.empty { color: #555; font-style: italic; }
 <p class="empty">Every roadmap item serves an objective.</p>
 {{- end}}
 {{- end}}
-{{- define "progress"}}
-{{- if .Progress}}
-<table>
-<thead><tr><th>Seq</th><th>Time</th><th>Actor</th><th>Item</th><th>Product</th><th>Rationale</th><th>Evidence</th></tr></thead>
-<tbody>
-{{- range .Progress}}
-<tr><td class="num">{{seq .Sequence}}</td><td class="when">{{time .At}}</td><td>{{.Actor}}</td><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No items delivered in this period.</p>
-{{- end}}
-{{- end}}
-{{- define "decisions"}}
-{{- if .Decisions}}
-<table>
-<thead><tr><th>Seq</th><th>Time</th><th>Actor</th><th>Type</th><th>Subject</th><th>From → To</th><th>Score</th><th>Rationale</th><th>Evidence</th></tr></thead>
-<tbody>
-{{- range .Decisions}}
-<tr><td class="num">{{seq .Sequence}}</td><td class="when">{{time .At}}</td><td>{{.Actor}}</td><td>{{.Type}}</td><td>{{.Subject}}</td><td>{{.Move}}</td><td>{{.Score}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No decisions in this period.</p>
-{{- end}}
-{{- end}}
-{{- define "capacity"}}
-{{- if .Capacity}}
-<table>
-<thead><tr><th>Product</th><th>Horizon</th><th>Capacity</th><th>Committed</th><th>Over capacity</th></tr></thead>
-<tbody>
-{{- range .Capacity}}
-<tr><td>{{.Product}}</td><td>{{.Horizon}}</td><td class="num">{{if .Capacity}}{{.Capacity}}{{else}}not set{{end}}</td><td class="num">{{.Committed}}</td><td>{{if .Over}}<span class="over">over</span>{{else}}no{{end}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No capacity set.</p>
-{{- end}}
-{{- end}}
+{{- define "progress"}}{{template "table" (progressTable .)}}{{end}}
+{{- define "decisions"}}{{template "table" (decisionsTable .)}}{{end}}
+{{- define "capacity"}}{{template "table" (capacityTable .)}}{{end}}
 {{- define "risks"}}
-<h3 id="risks-items">Risks</h3>
-{{- if .Risks}}
-<table>
-<thead><tr><th>Item</th><th>Risks</th></tr></thead>
-<tbody>
-{{- range .Risks}}
-<tr><td>{{.Title}}</td><td>{{template "evidence" .Risks}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No risks recorded.</p>
-{{- end}}
-<h3 id="dependencies">Dependencies</h3>
-{{- if .Dependencies}}
-<table>
-<thead><tr><th>Item</th><th>Depends on</th><th>Flag</th></tr></thead>
-<tbody>
-{{- range .Dependencies}}
-<tr><td>{{.Title}}</td><td>{{template "evidence" .DependsOn}}</td><td>{{.Flag}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No dependencies recorded.</p>
-{{- end}}
+{{- range riskTables .}}{{template "subTable" .}}{{end}}
 {{- end}}
 {{- define "health"}}
 {{- range healthTables .Health}}{{template "subTable" .}}{{end}}
 {{- end}}
-{{- define "pending"}}
-{{- if .Pending}}
-<table>
-<thead><tr><th>Item</th><th>Change</th><th>Proposed by</th><th>Proposed at</th><th>Rationale</th></tr></thead>
-<tbody>
-{{- range .Pending}}
-<tr><td>{{.Title}}</td><td>{{.Change}}</td><td>{{.ProposedBy}}</td><td class="when">{{time .ProposedAt}}</td><td>{{.Rationale}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No changes pending approval.</p>
-{{- end}}
-{{- end}}
+{{- define "pending"}}{{template "table" (pendingTable .)}}{{end}}
 {{- define "diff"}}
 {{- with .Diff}}
 <p>Against the review of {{.AgainstPeriod}} (<code>{{.AgainstID}}</code>), frozen at ledger position {{.AgainstSequence}}.</p>
@@ -241,19 +169,22 @@ p.empty { color: #555; font-style: italic; }
 {{- end}}
 {{- end}}
 {{- define "subTable"}}
-<h3 id="{{.ID}}">{{.Title}}</h3>
+<h3 id="{{.ID}}">{{.Title}}</h3>{{template "table" .}}
+{{- end}}
+{{- define "table"}}
 {{- if .Rows}}
 <table>
 <thead><tr>{{range .Head}}<th>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>
 {{- $head := .Head}}
 {{- range .Rows}}
-<tr>{{range $i, $cell := .}}<td{{with (index $head $i).Class}} class="{{.}}"{{end}}>{{$cell}}</td>{{end}}</tr>
+<tr>{{range $i, $cell := .}}<td{{with (index $head $i).Class}} class="{{.}}"{{end}}>{{template "cell" $cell}}</td>{{end}}</tr>
 {{- end}}
 </tbody>
 </table>
 {{- else}}
-<p class="empty">None.</p>
+<p class="empty">{{.Empty}}</p>
 {{- end}}
 {{- end}}
+{{- define "cell"}}{{if .List}}{{template "evidence" .List}}{{else if .Alarm}}<span class="over">{{.Text}}</span>{{else}}{{.Text}}{{end}}{{end}}
 `
