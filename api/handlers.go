@@ -216,11 +216,10 @@ func (s *Server) retireObjective(c echo.Context) error {
 }
 
 func (s *Server) getObjective(c echo.Context) error {
-	id, err := s.knownObjective(c)
+	v, err := known(c, "objective", s.cfg.Views.ObjectiveView)
 	if err != nil {
 		return err
 	}
-	v, _ := s.cfg.Views.ObjectiveView(id)
 	return answerAt(c, v.Version, objectiveAnswer(v))
 }
 
@@ -235,17 +234,15 @@ func (s *Server) proposeItem(c echo.Context) error {
 }
 
 func (s *Server) getItem(c echo.Context) error {
-	id, err := s.knownItem(c)
+	v, err := known(c, "item", s.cfg.Views.ItemView)
 	if err != nil {
 		return err
 	}
-	v, _ := s.cfg.Views.ItemView(id)
-	c.Response().Header().Set("ETag", etag(v.Version))
 	item := itemAnswer(v)
-	if flags := s.cfg.Views.ItemFlags(id); flags != nil {
+	if flags := s.cfg.Views.ItemFlags(c.Param("id")); flags != nil {
 		item.Flags = wireList(flags, flagWire)
 	}
-	return c.JSON(http.StatusOK, item)
+	return answerAt(c, v.Version, item)
 }
 
 func (s *Server) prioritise(c echo.Context) error {
