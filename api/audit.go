@@ -289,11 +289,11 @@ func (s *Server) audit(c echo.Context) error {
 	// events are more than auditUntilSlack past until.
 	from := q.after + 1 // after is below 2^63
 	if q.since != nil {
-		from = max(from, s.views.FirstSequenceFrom(*q.since))
+		from = max(from, s.cfg.Views.FirstSequenceFrom(*q.since))
 	}
-	to := s.views.Sequence()
+	to := s.cfg.Views.Sequence()
 	if q.until != nil {
-		to = min(to, s.views.SequenceAt(q.until.Add(auditUntilSlack)))
+		to = min(to, s.cfg.Views.SequenceAt(q.until.Add(auditUntilSlack)))
 	}
 
 	if format == formatJSON {
@@ -370,7 +370,7 @@ func (s *Server) exportAudit(c echo.Context, q auditQuery, format auditFormat, f
 		if c.Request().Context().Err() != nil {
 			return nil // the client went away
 		}
-		s.logger.Error("audit export failed", "path", c.Request().URL.Path, "rows", rows, "error", err)
+		s.cfg.Logger.Error("audit export failed", "path", c.Request().URL.Path, "rows", rows, "error", err)
 		panic(http.ErrAbortHandler)
 	}
 	res.Flush()

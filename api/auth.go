@@ -71,7 +71,7 @@ func (s *Server) authorize(perm roadmap.Permission) echo.MiddlewareFunc {
 			if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 				return unauthorized(c, "the Authorization header must be Bearer TOKEN", true)
 			}
-			t, ok := s.tokens.TokenBySecretHash(roadmap.HashSecret(secret))
+			t, ok := s.cfg.Views.TokenBySecretHash(roadmap.HashSecret(secret))
 			if !ok {
 				return unauthorized(c, "the token is not known to this ledger", true)
 			}
@@ -96,7 +96,7 @@ func (s *Server) authorize(perm roadmap.Permission) echo.MiddlewareFunc {
 func (s *Server) tokenStatus(t projections.TokenView) roadmap.TokenStatus {
 	now := time.Time{}
 	if t.ExpiresAt != nil {
-		now = s.now()
+		now = s.cfg.Now()
 	}
 	return t.StatusAt(now)
 }

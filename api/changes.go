@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -88,16 +87,12 @@ func (s *Server) listChanges(c echo.Context) error {
 	default:
 		return problem(ErrBadQuery, "status must be pending, approved or rejected")
 	}
-	out := []changeJSON{}
-	for _, v := range s.changes.Changes(status) {
-		out = append(out, changeAnswer(v))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"changes": out})
+	return answerList(c, "changes", wireList(s.cfg.Views.Changes(status), changeAnswer))
 }
 
 // knownChange is the id of the change the path names, if there is one.
 func (s *Server) knownChange(c echo.Context) (string, error) {
-	v, err := known(c, "change", s.changes.ChangeView)
+	v, err := known(c, "change", s.cfg.Views.ChangeView)
 	return v.ID, err
 }
 
@@ -107,7 +102,7 @@ func (b rationaleBody) decideChange() roadmap.DecideChange {
 }
 
 func (s *Server) getChange(c echo.Context) error {
-	v, err := known(c, "change", s.changes.ChangeView)
+	v, err := known(c, "change", s.cfg.Views.ChangeView)
 	if err != nil {
 		return err
 	}
@@ -116,18 +111,18 @@ func (s *Server) getChange(c echo.Context) error {
 
 func (s *Server) approveChange(c echo.Context) error {
 	return writeTo(c, s.knownChange, showChange, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
-		return s.ledger.ApproveChange(ctx, req, id, b.decideChange())
+		return s.cfg.Ledger.ApproveChange(ctx, req, id, b.decideChange())
 	})
 }
 
 func (s *Server) rejectChange(c echo.Context) error {
 	return writeTo(c, s.knownChange, showChange, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[projections.ChangeView], error) {
-		return s.ledger.RejectChange(ctx, req, id, b.decideChange())
+		return s.cfg.Ledger.RejectChange(ctx, req, id, b.decideChange())
 	})
 }
 
 func (s *Server) deliver(c echo.Context) error {
 	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
-		return s.ledger.Deliver(ctx, req, id, roadmap.Deliver{Rationale: b.Rationale, Evidence: b.Evidence})
+		return s.cfg.Ledger.Deliver(ctx, req, id, roadmap.Deliver{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
 }

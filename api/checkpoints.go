@@ -97,10 +97,10 @@ func (s *Server) publicKey(c echo.Context) error {
 	if err := noQuery(c, "the public key"); err != nil {
 		return err
 	}
-	if s.verifierKey == "" {
+	if s.cfg.VerifierKey == "" {
 		return ledger.ErrNoSigningKey
 	}
-	return c.Blob(http.StatusOK, echo.MIMETextPlainCharsetUTF8, []byte(s.verifierKey+"\n"))
+	return c.Blob(http.StatusOK, echo.MIMETextPlainCharsetUTF8, []byte(s.cfg.VerifierKey+"\n"))
 }
 
 // signCheckpoint signs a checkpoint of the ledger as it stands. The request
@@ -115,7 +115,7 @@ func (s *Server) signCheckpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.ledger.SignCheckpoint(r.Context(), req)
+	res, err := s.cfg.Ledger.SignCheckpoint(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -134,15 +134,9 @@ func (s *Server) listCheckpoints(c echo.Context) error {
 	if err := noQuery(c, "the list of checkpoints"); err != nil {
 		return err
 	}
-	out := struct {
-		Checkpoints []checkpointJSON `json:"checkpoints"`
-	}{Checkpoints: []checkpointJSON{}}
-	s.views.Read(func(st *projections.State) {
-		for _, v := range st.Checkpoints() {
-			out.Checkpoints = append(out.Checkpoints, checkpointAnswer(v))
-		}
-	})
-	return c.JSON(http.StatusOK, out)
+	var list []checkpointJSON
+	s.cfg.Views.Read(func(st *projections.State) { list = wireList(st.Checkpoints(), checkpointAnswer) })
+	return answerList(c, "checkpoints", list)
 }
 
 // latestCheckpoint answers the largest checkpoint.
@@ -166,7 +160,7 @@ func (s *Server) getCheckpoint(c echo.Context) error {
 	id := c.Param("id")
 	var v projections.CheckpointView
 	var ok bool
-	s.views.Read(func(st *projections.State) { v, ok = st.CheckpointView(id) })
+	s.cfg.Views.Read(func(st *projections.State) { v, ok = st.CheckpointView(id) })
 	if !ok {
 		return problem(roadmap.ErrNotFound, fmt.Sprintf("no checkpoint %q", clip(id)))
 	}
@@ -278,7 +272,7 @@ func (s *Server) rawEvents(c echo.Context) error {
 		}
 		limit = n
 	}
-	to := s.views.Sequence()
+	to := s.cfg.Views.Sequence()
 
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, mediaNDJSON)
@@ -307,11 +301,11 @@ func (s *Server) rawEvents(c echo.Context) error {
 		}
 		return nil
 	}
-	if raw, ok := s.log.(rawFollower); ok {
+	if raw, ok := s.cfg.Log.(rawFollower); ok {
 		// The bytes are passed on as stored: nothing to parse.
 		err = raw.FollowRaw(ctx, after+1, write)
 	} else {
-		err = s.log.Follow(ctx, after+1, func(rec eventlog.Record) error { return write(rec.Sequence, rec.Body) })
+		err = s.cfg.Log.Follow(ctx, after+1, func(rec eventlog.Record) error { return write(rec.Sequence, rec.Body) })
 	}
 	if errors.Is(err, errStopRead) {
 		err = nil
@@ -325,7 +319,7 @@ func (s *Server) rawEvents(c echo.Context) error {
 		}
 		// The answer is under way: abort the connection, so a cut log is
 		// never taken for a whole one.
-		s.logger.Error("raw log failed", "path", c.Request().URL.Path, "rows", rows, "error", err)
+		s.cfg.Logger.Error("raw log failed", "path", c.Request().URL.Path, "rows", rows, "error", err)
 		panic(http.ErrAbortHandler)
 	}
 	res.Flush()

@@ -14,7 +14,9 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/roadmap-ledger/roadmap/internal/app/apptest"
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
 // rawEvent is one line of GET /v1/events: a sequence and the stored bytes.
@@ -210,24 +212,17 @@ func TestCheckpointsProveTheLog(t *testing.T) {
 		}
 	}
 	// The checkpoint's own event records it, at its time.
-	var last struct {
-		Type          string    `json:"type"`
-		AggregateType string    `json:"aggregate_type"`
-		AggregateID   string    `json:"aggregate_id"`
-		Time          time.Time `json:"time"`
-		Data          struct {
-			Size int64     `json:"size"`
-			Root string    `json:"root"`
-			Time time.Time `json:"time"`
-			Note string    `json:"note"`
-		} `json:"data"`
+	last, err := eventlog.Decode(events[len(events)-1].Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal(events[len(events)-1].Body, &last); err != nil {
+	var data roadmap.CheckpointSigned
+	if err := json.Unmarshal(last.Data, &data); err != nil {
 		t.Fatal(err)
 	}
 	if last.Type != "checkpoint.signed" || last.AggregateType != "checkpoint" || last.AggregateID != first["id"] ||
-		last.Data.Note != first["note"] || last.Data.Size != cp1.Size || last.Data.Root != cp1.Root.String() ||
-		!last.Data.Time.Equal(cp1.Time) || !last.Time.Equal(cp1.Time) {
+		data.Note != first["note"] || data.Size != cp1.Size || data.Root != cp1.Root.String() ||
+		!data.Time.Equal(cp1.Time) || !last.Time.Equal(cp1.Time) {
 		t.Errorf("the checkpoint's event %s does not record it", events[len(events)-1].Body)
 	}
 

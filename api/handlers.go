@@ -203,7 +203,7 @@ func write[B, T any](c echo.Context, show func(T) shown, run func(ctx context.Co
 
 func (s *Server) defineObjective(c echo.Context) error {
 	return write(c, showObjective, func(ctx context.Context, req ledger.Request, b defineObjectiveBody) (ledger.Result[projections.ObjectiveView], error) {
-		return s.ledger.DefineObjective(ctx, req, roadmap.DefineObjective{
+		return s.cfg.Ledger.DefineObjective(ctx, req, roadmap.DefineObjective{
 			Title: b.Title, Description: b.Description, KPI: b.KPI, Target: b.Target, Product: b.Product,
 		})
 	})
@@ -211,22 +211,21 @@ func (s *Server) defineObjective(c echo.Context) error {
 
 func (s *Server) retireObjective(c echo.Context) error {
 	return writeTo(c, s.knownObjective, showObjective, func(ctx context.Context, req ledger.Request, id string, b retireBody) (ledger.Result[projections.ObjectiveView], error) {
-		return s.ledger.RetireObjective(ctx, req, id, roadmap.RetireObjective{Rationale: b.Rationale})
+		return s.cfg.Ledger.RetireObjective(ctx, req, id, roadmap.RetireObjective{Rationale: b.Rationale})
 	})
 }
 
 func (s *Server) getObjective(c echo.Context) error {
-	id, err := s.knownObjective(c)
+	v, err := known(c, "objective", s.cfg.Views.ObjectiveView)
 	if err != nil {
 		return err
 	}
-	v, _ := s.views.ObjectiveView(id)
 	return answerAt(c, v.Version, objectiveAnswer(v))
 }
 
 func (s *Server) proposeItem(c echo.Context) error {
 	return write(c, showItem, func(ctx context.Context, req ledger.Request, b proposeBody) (ledger.Result[ledger.ItemOutcome], error) {
-		return s.ledger.ProposeItem(ctx, req, roadmap.ProposeItem{
+		return s.cfg.Ledger.ProposeItem(ctx, req, roadmap.ProposeItem{
 			Title: b.Title, Description: b.Description, Kind: roadmap.Kind(b.Kind),
 			ParentID: b.ParentID, Product: b.Product, ObjectiveIDs: b.ObjectiveIDs,
 			Effort: b.Effort, DependsOn: b.DependsOn, Risks: b.Risks,
@@ -235,34 +234,32 @@ func (s *Server) proposeItem(c echo.Context) error {
 }
 
 func (s *Server) getItem(c echo.Context) error {
-	id, err := s.knownItem(c)
+	v, err := known(c, "item", s.cfg.Views.ItemView)
 	if err != nil {
 		return err
 	}
-	v, _ := s.views.ItemView(id)
-	c.Response().Header().Set("ETag", etag(v.Version))
 	item := itemAnswer(v)
-	if flags := s.views.ItemFlags(id); flags != nil {
+	if flags := s.cfg.Views.ItemFlags(c.Param("id")); flags != nil {
 		item.Flags = wireList(flags, flagWire)
 	}
-	return c.JSON(http.StatusOK, item)
+	return answerAt(c, v.Version, item)
 }
 
 func (s *Server) prioritise(c echo.Context) error {
 	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b placementBody) (ledger.Result[ledger.ItemOutcome], error) {
-		return s.ledger.Prioritise(ctx, req, id, b.prioritise())
+		return s.cfg.Ledger.Prioritise(ctx, req, id, b.prioritise())
 	})
 }
 
 func (s *Server) reprioritise(c echo.Context) error {
 	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b placementBody) (ledger.Result[ledger.ItemOutcome], error) {
-		return s.ledger.Reprioritise(ctx, req, id, roadmap.Reprioritise(b.prioritise()))
+		return s.cfg.Ledger.Reprioritise(ctx, req, id, roadmap.Reprioritise(b.prioritise()))
 	})
 }
 
 func (s *Server) remove(c echo.Context) error {
 	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
-		return s.ledger.Remove(ctx, req, id, roadmap.Remove{Rationale: b.Rationale, Evidence: b.Evidence})
+		return s.cfg.Ledger.Remove(ctx, req, id, roadmap.Remove{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
 }
 
@@ -280,11 +277,11 @@ func known[V any](c echo.Context, kind string, lookup func(id string) (V, bool))
 // knownItem returns the :id of the path when it names an item, and a 404
 // otherwise.
 func (s *Server) knownItem(c echo.Context) (string, error) {
-	_, err := known(c, "item", s.views.ItemView)
+	_, err := known(c, "item", s.cfg.Views.ItemView)
 	return c.Param("id"), err
 }
 
 func (s *Server) knownObjective(c echo.Context) (string, error) {
-	_, err := known(c, "objective", s.views.ObjectiveView)
+	_, err := known(c, "objective", s.cfg.Views.ObjectiveView)
 	return c.Param("id"), err
 }

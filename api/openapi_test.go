@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -294,25 +295,16 @@ func TestSpecCoversEveryRoute(t *testing.T) {
 			specified[method+" "+path] = true
 		}
 	}
-	for _, op := range specKeys(served) {
+	for _, op := range slices.Sorted(maps.Keys(served)) {
 		if !specified[op] {
 			t.Errorf("the server serves %s, which the spec does not describe", op)
 		}
 	}
-	for _, op := range specKeys(specified) {
+	for _, op := range slices.Sorted(maps.Keys(specified)) {
 		if !served[op] {
 			t.Errorf("the spec describes %s, which the server does not serve", op)
 		}
 	}
-}
-
-func specKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // TestSpecIsValid checks the document itself, examples included, and that

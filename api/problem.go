@@ -149,7 +149,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	p := toProblem(err, s.logger, c.Request())
+	p := toProblem(err, s.cfg.Logger, c.Request())
 	c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
 	if p.Status == http.StatusServiceUnavailable {
 		c.Response().Header().Set("Retry-After", "1")

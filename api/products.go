@@ -29,7 +29,7 @@ type (
 
 func (s *Server) capacityAnswer(product string) capacityJSON {
 	out := capacityJSON{Product: product, Committed: map[roadmap.Horizon]int{}, Over: []roadmap.Horizon{}}
-	s.views.Read(func(st *projections.State) {
+	s.cfg.Views.Read(func(st *projections.State) {
 		if v, ok := st.CapacityView(product); ok {
 			out.Capacity, out.Version = v.Capacity, v.Version
 		}
@@ -72,7 +72,7 @@ func (s *Server) setCapacity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.ledger.SetCapacity(c.Request().Context(), req, product, roadmap.Capacity{Now: body.Now, Next: body.Next, Later: body.Later})
+	res, err := s.cfg.Ledger.SetCapacity(c.Request().Context(), req, product, roadmap.Capacity{Now: body.Now, Next: body.Next, Later: body.Later})
 	if err != nil {
 		return err
 	}

@@ -58,24 +58,18 @@ func reviewAnswer(v projections.ReviewView) reviewJSON {
 
 func (s *Server) openReview(c echo.Context) error {
 	return write(c, showReview, func(ctx context.Context, req ledger.Request, b openReviewBody) (ledger.Result[projections.ReviewView], error) {
-		return s.ledger.OpenReview(ctx, req, roadmap.OpenReview{Period: b.Period, Title: b.Title})
+		return s.cfg.Ledger.OpenReview(ctx, req, roadmap.OpenReview{Period: b.Period, Title: b.Title})
 	})
 }
 
 func (s *Server) listReviews(c echo.Context) error {
-	if q, err := query(c); err != nil || len(q) > 0 {
-		return problem(ErrBadQuery, "the list of reviews takes no query parameters")
+	if err := noQuery(c, "the list of reviews"); err != nil {
+		return err
 	}
-	out := struct {
-		Reviews []reviewJSON `json:"reviews"`
-	}{Reviews: []reviewJSON{}}
-	s.views.Read(func(st *projections.State) {
-		for _, r := range st.Reviews() {
-			out.Reviews = append(out.Reviews, reviewAnswer(r))
-		}
-	})
-	slices.Reverse(out.Reviews) // the latest period first
-	return c.JSON(http.StatusOK, out)
+	var list []reviewJSON
+	s.cfg.Views.Read(func(st *projections.State) { list = wireList(st.Reviews(), reviewAnswer) })
+	slices.Reverse(list) // the latest period first
+	return answerList(c, "reviews", list)
 }
 
 func (s *Server) getReview(c echo.Context) error {
@@ -83,7 +77,7 @@ func (s *Server) getReview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	snap, err := s.views.Snapshot(c.Request().Context(), id, time.Now())
+	snap, err := s.cfg.Views.Snapshot(c.Request().Context(), id, time.Now())
 	if err != nil {
 		return err
 	}
@@ -92,7 +86,7 @@ func (s *Server) getReview(c echo.Context) error {
 
 func (s *Server) closeReview(c echo.Context) error {
 	return writeTo(c, s.knownReview, showReview, func(ctx context.Context, req ledger.Request, id string, b closeReviewBody) (ledger.Result[projections.ReviewView], error) {
-		return s.ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
+		return s.cfg.Ledger.CloseReview(ctx, req, id, roadmap.CloseReview{Notes: b.Notes})
 	})
 }
 
@@ -109,10 +103,10 @@ func (s *Server) reviewDiff(c echo.Context) error {
 	if len(q) != 1 || len(q["against"]) != 1 || against == "" {
 		return problem(ErrBadQuery, "the diff takes one query parameter: against, the id of the review to compare with")
 	}
-	if _, ok := s.views.ReviewView(against); !ok {
+	if _, ok := s.cfg.Views.ReviewView(against); !ok {
 		return problem(roadmap.ErrNotFound, fmt.Sprintf("no review %q to compare with", clip(against)))
 	}
-	d, err := s.views.Diff(c.Request().Context(), id, against)
+	d, err := s.cfg.Views.Diff(c.Request().Context(), id, against)
 	if err != nil {
 		return err
 	}
@@ -120,6 +114,6 @@ func (s *Server) reviewDiff(c echo.Context) error {
 }
 
 func (s *Server) knownReview(c echo.Context) (string, error) {
-	_, err := known(c, "review", s.views.ReviewView)
+	_, err := known(c, "review", s.cfg.Views.ReviewView)
 	return c.Param("id"), err
 }

@@ -104,17 +104,17 @@ func (s *Server) getRoadmap(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	seq := s.views.Sequence()
+	seq := s.cfg.Views.Sequence()
 	switch {
 	case q.atSeq != nil:
 		seq = *q.atSeq
-		if seq > s.views.Sequence() {
+		if seq > s.cfg.Views.Sequence() {
 			if err := s.waitForSequence(c, seq); err != nil {
 				return err
 			}
 		}
 	case q.asOf != nil:
-		seq = s.views.SequenceAt(*q.asOf)
+		seq = s.cfg.Views.SequenceAt(*q.asOf)
 	}
 	key := roadmapKey{seq: seq, product: q.product, byObjective: q.byObjective}
 	if body, ok := s.roadmaps.get(key); ok {
@@ -125,7 +125,7 @@ func (s *Server) getRoadmap(c echo.Context) error {
 		objectives projections.ObjectivesView
 		viewAt     uint64
 	)
-	err = s.views.At(ctx, seq, func(st *projections.State) error {
+	err = s.cfg.Views.At(ctx, seq, func(st *projections.State) error {
 		if q.byObjective {
 			objectives = st.ByObjective(q.product)
 		} else {
@@ -232,12 +232,12 @@ func query(c echo.Context) (url.Values, error) {
 // waitForSequence waits until the projections have applied seq, when the
 // log has it; a sequence beyond the log's end is a 422.
 func (s *Server) waitForSequence(c echo.Context, seq uint64) error {
-	last, err := s.log.LastSequence(c.Request().Context())
+	last, err := s.cfg.Log.LastSequence(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	if seq > last {
 		return problem(ErrBeyondLedger, fmt.Sprintf("sequence %d is beyond the end of the ledger, which holds %d events", seq, last))
 	}
-	return s.wait.WaitFor(c.Request().Context(), seq)
+	return s.cfg.Wait.WaitFor(c.Request().Context(), seq)
 }

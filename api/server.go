@@ -105,53 +105,40 @@ type Config struct {
 
 // Server is the HTTP API.
 type Server struct {
-	echo      *echo.Echo
-	ledger    *ledger.Service
-	views     Views
-	log       Log
-	wait      Waiter
-	ready     func() error
-	waitReady func(ctx context.Context) error
-	health    func(ctx context.Context) eventlog.Health
-	logger    *slog.Logger
-	roadmaps  roadmapCache
-	proofs    ProofTree
+	echo *echo.Echo
+	// cfg is the Config the Server was made with, its clock and logger
+	// set.
+	cfg      Config
+	roadmaps roadmapCache
 	// attest answers proofs, packs assembles review packs and trail is
 	// the audit trail: the services below the API that GETs call.
 	attest *attest.Service
 	packs  *governance.Packs
 	trail  *audit.Trail
 	// exports is nil without a signing key.
-	exports *audit.Exports
-	// verifierKey is the public key of the key that signs checkpoints.
-	verifierKey string
-	signNote    func(text string) ([]byte, error)
-	tokens      TokenViews
-	changes     ChangeViews
-	now         func() time.Time
+	exports     *audit.Exports
 	permissions []RoutePermission
 	lastUse     lastUse
 }
 
 // New returns the API's handler with every route registered.
 func New(cfg Config) *Server {
-	s := &Server{echo: echo.New(), ledger: cfg.Ledger, views: cfg.Views, log: cfg.Log, wait: cfg.Wait, ready: cfg.Ready, waitReady: cfg.WaitReady, health: cfg.Health, logger: cfg.Logger,
-		proofs: cfg.Proofs, verifierKey: cfg.VerifierKey, signNote: cfg.SignNote, tokens: cfg.Views, changes: cfg.Views, now: cfg.Now}
-	s.attest, s.packs, s.trail = attest.New(s.proofs, s.views), governance.NewPacks(s.views), audit.New(s.log, s.views)
-	if tree, ok := s.proofs.(audit.Subtrees); ok && cfg.SignNote != nil {
-		s.exports = audit.NewExports(s.log, s.views, tree, cfg.SignNote)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
+	s := &Server{echo: echo.New(), cfg: cfg}
+	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views), audit.New(cfg.Log, cfg.Views)
+	if tree, ok := cfg.Proofs.(audit.Subtrees); ok && cfg.SignNote != nil {
+		s.exports = audit.NewExports(cfg.Log, cfg.Views, tree, cfg.SignNote)
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-		s.logger.Error("panic", "path", c.Request().URL.Path, "error", err, "stack", string(stack))
+		s.cfg.Logger.Error("panic", "path", c.Request().URL.Path, "error", err, "stack", string(stack))
 		return err
 	}}))
 
@@ -246,12 +233,12 @@ func (s *Server) healthz(c echo.Context) error {
 // log takes writes, 200 "degraded" with the problems when it takes them with
 // less redundancy than configured (a replica down), and 503 otherwise.
 func (s *Server) readyz(c echo.Context) error {
-	if err := s.ready(); err != nil {
+	if err := s.cfg.Ready(); err != nil {
 		return problem(ErrNotReady, err.Error())
 	}
 	h := eventlog.Health{Writable: true}
-	if s.health != nil {
-		h = s.health(c.Request().Context())
+	if s.cfg.Health != nil {
+		h = s.cfg.Health(c.Request().Context())
 	}
 	if !h.Writable {
 		return problem(ErrNotReady, "the event log cannot take writes: "+strings.Join(h.Problems, "; "))
@@ -266,7 +253,7 @@ func (s *Server) readyz(c echo.Context) error {
 // log, so none is decided or answered on a half-built state.
 func (s *Server) afterReplay(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := s.waitReady(c.Request().Context()); err != nil {
+		if err := s.cfg.WaitReady(c.Request().Context()); err != nil {
 			return problem(ErrNotReady, "the ledger is not ready: "+err.Error())
 		}
 		return next(c)
@@ -378,6 +365,15 @@ func printableASCII(s string) bool {
 func answerAt(c echo.Context, version uint64, body any) error {
 	c.Response().Header().Set("ETag", etag(version))
 	return c.JSON(http.StatusOK, body)
+}
+
+// answerList answers a list under its one key: {"key":[...]}, with []
+// rather than null when it is empty.
+func answerList[J any](c echo.Context, key string, list []J) error {
+	if list == nil {
+		list = []J{}
+	}
+	return c.JSON(http.StatusOK, map[string][]J{key: list})
 }
 
 func etag(version uint64) string { return `"` + strconv.FormatUint(version, 10) + `"` }

@@ -62,7 +62,7 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	cmd := roadmap.CreateToken{Name: body.Name, Role: roadmap.Role(body.Role), ExpiresIn: body.ExpiresIn}
-	res, err := s.ledger.CreateToken(c.Request().Context(), req, cmd)
+	res, err := s.cfg.Ledger.CreateToken(c.Request().Context(), req, cmd)
 	if err != nil {
 		return err
 	}
@@ -82,16 +82,11 @@ func (s *Server) listTokens(c echo.Context) error {
 	if err := noQuery(c, "the token list"); err != nil {
 		return err
 	}
-	list := s.tokens.Tokens()
-	out := make([]tokenJSON, 0, len(list))
-	for _, t := range list {
-		out = append(out, s.tokenAnswer(t))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"tokens": out})
+	return answerList(c, "tokens", wireList(s.cfg.Views.Tokens(), s.tokenAnswer))
 }
 
 func (s *Server) getToken(c echo.Context) error {
-	t, err := known(c, "token", s.tokens.TokenView)
+	t, err := known(c, "token", s.cfg.Views.TokenView)
 	if err != nil {
 		return err
 	}
@@ -99,7 +94,7 @@ func (s *Server) getToken(c echo.Context) error {
 }
 
 func (s *Server) revokeToken(c echo.Context) error {
-	t, err := known(c, "token", s.tokens.TokenView)
+	t, err := known(c, "token", s.cfg.Views.TokenView)
 	if err != nil {
 		return err
 	}
@@ -112,7 +107,7 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.ledger.RevokeToken(c.Request().Context(), req, id, roadmap.RevokeToken{Reason: body.Reason})
+	res, err := s.cfg.Ledger.RevokeToken(c.Request().Context(), req, id, roadmap.RevokeToken{Reason: body.Reason})
 	if err != nil {
 		return err
 	}

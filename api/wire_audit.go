@@ -71,13 +71,8 @@ type (
 		Evidence  []string  `json:"evidence"`
 	}
 	whyObjectiveJSON struct {
-		ID       string                  `json:"id"`
-		Title    string                  `json:"title"`
-		KPI      string                  `json:"kpi"`
-		Target   string                  `json:"target"`
-		Product  string                  `json:"product"`
-		Status   roadmap.ObjectiveStatus `json:"status"`
-		LinkedBy *whyLinkJSON            `json:"linked_by"`
+		objectiveSummaryJSON
+		LinkedBy *whyLinkJSON `json:"linked_by"`
 	}
 	// whyNodeJSON is one item of the why chain. LinkedBy is left out of the
 	// item the chain starts from.
@@ -98,8 +93,8 @@ type (
 
 func whyObjectiveWire(o projections.WhyObjective) whyObjectiveJSON {
 	return whyObjectiveJSON{
-		ID: o.ID, Title: o.Title, KPI: o.KPI, Target: o.Target, Product: o.Product, Status: o.Status,
-		LinkedBy: (*whyLinkJSON)(o.LinkedBy),
+		objectiveSummaryJSON: objectiveSummaryJSON{ID: o.ID, Title: o.Title, KPI: o.KPI, Target: o.Target, Product: o.Product, Status: o.Status},
+		LinkedBy:             (*whyLinkJSON)(o.LinkedBy),
 	}
 }
 

@@ -66,14 +66,19 @@ type (
 		Product  string       `json:"product,omitempty"`
 		Horizons horizonsJSON `json:"horizons"`
 	}
+	// objectiveSummaryJSON is an objective as the roadmap and the why chain
+	// show it. Embedded, its keys stand flat, first, in the answer.
+	objectiveSummaryJSON struct {
+		ID      string                  `json:"id"`
+		Title   string                  `json:"title"`
+		KPI     string                  `json:"kpi"`
+		Target  string                  `json:"target"`
+		Product string                  `json:"product"`
+		Status  roadmap.ObjectiveStatus `json:"status"`
+	}
 	objectiveGroupJSON struct {
-		ID       string                  `json:"id"`
-		Title    string                  `json:"title"`
-		KPI      string                  `json:"kpi"`
-		Target   string                  `json:"target"`
-		Product  string                  `json:"product"`
-		Status   roadmap.ObjectiveStatus `json:"status"`
-		Horizons horizonsJSON            `json:"horizons"`
+		objectiveSummaryJSON
+		Horizons horizonsJSON `json:"horizons"`
 	}
 	// objectivesJSON is GET /v1/roadmap?view=objectives.
 	objectivesJSON struct {
@@ -121,8 +126,8 @@ func roadmapWire(v projections.RoadmapView) roadmapJSON {
 
 func objectiveGroupWire(g projections.ObjectiveGroup) objectiveGroupJSON {
 	return objectiveGroupJSON{
-		ID: g.ID, Title: g.Title, KPI: g.KPI, Target: g.Target, Product: g.Product, Status: g.Status,
-		Horizons: horizonsWire(g.Horizons),
+		objectiveSummaryJSON: objectiveSummaryJSON{ID: g.ID, Title: g.Title, KPI: g.KPI, Target: g.Target, Product: g.Product, Status: g.Status},
+		Horizons:             horizonsWire(g.Horizons),
 	}
 }
 

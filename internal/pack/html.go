@@ -26,24 +26,18 @@ type htmlData struct {
 	Sections []Section
 }
 
-// diffPart is one list of a diff with the anchor and heading it is shown
-// under.
-type diffPart struct {
-	ID, Title string
-	Rows      []DiffRow
-}
-
 // htmlTemplate is parsed once; it never changes after.
 var htmlTemplate = template.Must(template.New("pack").Funcs(template.FuncMap{
-	"time":    formatTime,
-	"seq":     seq,
-	"seqs":    seqs,
-	"inc":     func(i int) int { return i + 1 },
-	"detail":  gravityDetail,
-	"scoreOf": scoreChange,
-	"diffPart": func(id, title string, rows []DiffRow) diffPart {
-		return diffPart{ID: id, Title: title, Rows: rows}
-	},
+	"time":           formatTime,
+	"seq":            seq,
+	"inc":            func(i int) int { return i + 1 },
+	"progressTable":  progressTable,
+	"decisionsTable": decisionsTable,
+	"capacityTable":  capacityTable,
+	"riskTables":     riskTables,
+	"pendingTable":   pendingTable,
+	"healthTables":   healthTables,
+	"diffTables":     diffTables,
 }).Parse(htmlSource))
 
 const htmlSource = `<!DOCTYPE html>
@@ -156,183 +150,41 @@ p.empty { color: #555; font-style: italic; }
 <p class="empty">Every roadmap item serves an objective.</p>
 {{- end}}
 {{- end}}
-{{- define "progress"}}
-{{- if .Progress}}
-<table>
-<thead><tr><th>Seq</th><th>Time</th><th>Actor</th><th>Item</th><th>Product</th><th>Rationale</th><th>Evidence</th></tr></thead>
-<tbody>
-{{- range .Progress}}
-<tr><td class="num">{{seq .Sequence}}</td><td class="when">{{time .At}}</td><td>{{.Actor}}</td><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No items delivered in this period.</p>
-{{- end}}
-{{- end}}
-{{- define "decisions"}}
-{{- if .Decisions}}
-<table>
-<thead><tr><th>Seq</th><th>Time</th><th>Actor</th><th>Type</th><th>Subject</th><th>From → To</th><th>Score</th><th>Rationale</th><th>Evidence</th></tr></thead>
-<tbody>
-{{- range .Decisions}}
-<tr><td class="num">{{seq .Sequence}}</td><td class="when">{{time .At}}</td><td>{{.Actor}}</td><td>{{.Type}}</td><td>{{.Subject}}</td><td>{{.Move}}</td><td>{{.Score}}</td><td>{{.Rationale}}</td><td>{{template "evidence" .Evidence}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No decisions in this period.</p>
-{{- end}}
-{{- end}}
-{{- define "capacity"}}
-{{- if .Capacity}}
-<table>
-<thead><tr><th>Product</th><th>Horizon</th><th>Capacity</th><th>Committed</th><th>Over capacity</th></tr></thead>
-<tbody>
-{{- range .Capacity}}
-<tr><td>{{.Product}}</td><td>{{.Horizon}}</td><td class="num">{{if .Capacity}}{{.Capacity}}{{else}}not set{{end}}</td><td class="num">{{.Committed}}</td><td>{{if .Over}}<span class="over">over</span>{{else}}no{{end}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No capacity set.</p>
-{{- end}}
-{{- end}}
+{{- define "progress"}}{{template "table" (progressTable .)}}{{end}}
+{{- define "decisions"}}{{template "table" (decisionsTable .)}}{{end}}
+{{- define "capacity"}}{{template "table" (capacityTable .)}}{{end}}
 {{- define "risks"}}
-<h3 id="risks-items">Risks</h3>
-{{- if .Risks}}
-<table>
-<thead><tr><th>Item</th><th>Risks</th></tr></thead>
-<tbody>
-{{- range .Risks}}
-<tr><td>{{.Title}}</td><td>{{template "evidence" .Risks}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No risks recorded.</p>
-{{- end}}
-<h3 id="dependencies">Dependencies</h3>
-{{- if .Dependencies}}
-<table>
-<thead><tr><th>Item</th><th>Depends on</th><th>Flag</th></tr></thead>
-<tbody>
-{{- range .Dependencies}}
-<tr><td>{{.Title}}</td><td>{{template "evidence" .DependsOn}}</td><td>{{.Flag}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No dependencies recorded.</p>
-{{- end}}
+{{- range riskTables .}}{{template "subTable" .}}{{end}}
 {{- end}}
 {{- define "health"}}
-{{- with .Health}}
-<h3 id="health-orphans">Orphans</h3>
-{{- if .Orphans}}
-<table>
-<thead><tr><th>Item</th><th>Product</th><th>Place</th></tr></thead>
-<tbody>
-{{- range .Orphans}}
-<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Place}}</td></tr>
+{{- range healthTables .Health}}{{template "subTable" .}}{{end}}
 {{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-<h3 id="health-orphaned-objectives">Orphaned objectives</h3>
-{{- if .OrphanedObjectives}}
-<table>
-<thead><tr><th>Objective</th><th>KPI</th><th>Target</th><th>Product</th></tr></thead>
-<tbody>
-{{- range .OrphanedObjectives}}
-<tr><td>{{.Title}}</td><td>{{.KPI}}</td><td>{{.Target}}</td><td>{{.Product}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-<h3 id="health-stale">Stale items</h3>
-{{- if .Stale}}
-<table>
-<thead><tr><th>Item</th><th>Product</th><th>Place</th><th>Last decision</th><th>Days since</th></tr></thead>
-<tbody>
-{{- range .Stale}}
-<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Place}}</td><td class="when">{{time .LastDecisionAt}}</td><td class="num">{{.DaysSince}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-<h3 id="health-churn">Churn</h3>
-{{- if .Churn}}
-<table>
-<thead><tr><th>Item</th><th>Moves</th><th>Decisions</th></tr></thead>
-<tbody>
-{{- range .Churn}}
-<tr><td>{{.Title}}</td><td class="num">{{.Moves}}</td><td>{{seqs .Sequences}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-<h3 id="health-gravity">Backlog gravity</h3>
-{{- if .Gravity}}
-<table>
-<thead><tr><th>Item</th><th>Product</th><th>Reason</th><th>Decision</th><th>Detail</th></tr></thead>
-<tbody>
-{{- range .Gravity}}
-<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.Reason}}</td><td class="num">{{seq .Sequence}}</td><td>{{detail .}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">None.</p>
-{{- end}}
-{{- end}}
-{{- end}}
-{{- define "pending"}}
-{{- if .Pending}}
-<table>
-<thead><tr><th>Item</th><th>Change</th><th>Proposed by</th><th>Proposed at</th><th>Rationale</th></tr></thead>
-<tbody>
-{{- range .Pending}}
-<tr><td>{{.Title}}</td><td>{{.Change}}</td><td>{{.ProposedBy}}</td><td class="when">{{time .ProposedAt}}</td><td>{{.Rationale}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-{{- else}}
-<p class="empty">No changes pending approval.</p>
-{{- end}}
-{{- end}}
+{{- define "pending"}}{{template "table" (pendingTable .)}}{{end}}
 {{- define "diff"}}
 {{- with .Diff}}
 <p>Against the review of {{.AgainstPeriod}} (<code>{{.AgainstID}}</code>), frozen at ledger position {{.AgainstSequence}}.</p>
-{{- template "diffRows" (diffPart "added" "Added" .Added)}}
-{{- template "diffRows" (diffPart "removed" "Removed" .Removed)}}
-{{- template "diffRows" (diffPart "moved" "Moved" .Moved)}}
-{{- template "diffRows" (diffPart "rescored" "Rescored" .Rescored)}}
+{{- range diffTables .}}{{template "subTable" .}}{{end}}
 {{- else}}
 <p class="empty">First review: nothing to compare.</p>
 {{- end}}
 {{- end}}
-{{- define "diffRows"}}
-<h3 id="diff-{{.ID}}">{{.Title}}</h3>
+{{- define "subTable"}}
+<h3 id="{{.ID}}">{{.Title}}</h3>{{template "table" .}}
+{{- end}}
+{{- define "table"}}
 {{- if .Rows}}
 <table>
-<thead><tr><th>Item</th><th>Product</th><th>From</th><th>To</th><th>Score</th><th>Decisions</th></tr></thead>
+<thead><tr>{{range .Head}}<th>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>
+{{- $head := .Head}}
 {{- range .Rows}}
-<tr><td>{{.Title}}</td><td>{{.Product}}</td><td>{{.From}}</td><td>{{.To}}</td><td>{{scoreOf .}}</td><td>{{seqs .Decisions}}</td></tr>
+<tr>{{range $i, $cell := .}}<td{{with (index $head $i).Class}} class="{{.}}"{{end}}>{{template "cell" $cell}}</td>{{end}}</tr>
 {{- end}}
 </tbody>
 </table>
 {{- else}}
-<p class="empty">None.</p>
+<p class="empty">{{.Empty}}</p>
 {{- end}}
 {{- end}}
+{{- define "cell"}}{{if .List}}{{template "evidence" .List}}{{else if .Alarm}}<span class="over">{{.Text}}</span>{{else}}{{.Text}}{{end}}{{end}}
 `

@@ -138,88 +138,16 @@ func (m *mdWriter) goals(p Pack) {
 	m.table(head, goalRows(p.Unaligned))
 }
 
-func (m *mdWriter) progress(p Pack) {
-	m.tableOr("No items delivered in this period.", []string{"Seq", "Time", "Actor", "Item", "Product", "Rationale", "Evidence"}, tableRows(p.Progress, func(r ProgressRow) []string {
-		return []string{seq(r.Sequence), formatTime(r.At), mdText(r.Actor), mdText(r.Title), mdText(r.Product), mdText(r.Rationale), mdList(r.Evidence)}
-	}))
-}
+func (m *mdWriter) progress(p Pack) { m.dataTable(progressTable(p)) }
 
-func (m *mdWriter) decisions(p Pack) {
-	head := []string{"Seq", "Time", "Actor", "Type", "Subject", "From → To", "Score", "Rationale", "Evidence"}
-	m.tableOr("No decisions in this period.", head, tableRows(p.Decisions, func(d DecisionRow) []string {
-		return []string{seq(d.Sequence), formatTime(d.At), mdText(d.Actor), mdText(d.Type), mdText(d.Subject),
-			mdText(d.Move()), mdText(d.Score), mdText(d.Rationale), mdList(d.Evidence)}
-	}))
-}
+func (m *mdWriter) decisions(p Pack) { m.dataTable(decisionsTable(p)) }
 
-func (m *mdWriter) capacity(p Pack) {
-	head := []string{"Product", "Horizon", "Capacity", "Committed", "Over capacity"}
-	m.tableOr("No capacity set.", head, tableRows(p.Capacity, func(c CapacityRow) []string {
-		capacity, over := "not set", "no"
-		if c.Capacity != nil {
-			capacity = strconv.Itoa(*c.Capacity)
-		}
-		if c.Over {
-			over = "**over**"
-		}
-		return []string{mdText(c.Product), mdText(c.Horizon), capacity, strconv.Itoa(c.Committed), over}
-	}))
-}
+func (m *mdWriter) capacity(p Pack) { m.dataTable(capacityTable(p)) }
 
-func (m *mdWriter) risks(p Pack) {
-	m.line("### Risks")
-	m.line("")
-	m.tableOr("No risks recorded.", []string{"Item", "Risks"}, tableRows(p.Risks, func(r RiskRow) []string {
-		return []string{mdText(r.Title), mdList(r.Risks)}
-	}))
-	m.line("")
-	m.line("### Dependencies")
-	m.line("")
-	m.tableOr("No dependencies recorded.", []string{"Item", "Depends on", "Flag"}, tableRows(p.Dependencies, func(d DependencyRow) []string {
-		return []string{mdText(d.Title), mdList(d.DependsOn), mdText(d.Flag)}
-	}))
-}
+func (m *mdWriter) risks(p Pack) { m.subTables(riskTables(p)) }
 
 func (m *mdWriter) health(p Pack) {
-	h := p.Health
-	sub := func(title string, empty bool) bool {
-		m.line("### %s", title)
-		m.line("")
-		if empty {
-			m.line("None.")
-			m.line("")
-		}
-		return !empty
-	}
-	if sub("Orphans", len(h.Orphans) == 0) {
-		m.table([]string{"Item", "Product", "Place"}, tableRows(h.Orphans, func(o HealthItem) []string {
-			return []string{mdText(o.Title), mdText(o.Product), mdText(o.Place.String())}
-		}))
-		m.line("")
-	}
-	if sub("Orphaned objectives", len(h.OrphanedObjectives) == 0) {
-		m.table([]string{"Objective", "KPI", "Target", "Product"}, tableRows(h.OrphanedObjectives, func(o ObjectiveRow) []string {
-			return []string{mdText(o.Title), mdText(o.KPI), mdText(o.Target), mdText(o.Product)}
-		}))
-		m.line("")
-	}
-	if sub("Stale items", len(h.Stale) == 0) {
-		m.table([]string{"Item", "Product", "Place", "Last decision", "Days since"}, tableRows(h.Stale, func(s StaleRow) []string {
-			return []string{mdText(s.Title), mdText(s.Product), mdText(s.Place.String()), formatTime(s.LastDecisionAt), strconv.Itoa(s.DaysSince)}
-		}))
-		m.line("")
-	}
-	if sub("Churn", len(h.Churn) == 0) {
-		m.table([]string{"Item", "Moves", "Decisions"}, tableRows(h.Churn, func(c ChurnRow) []string {
-			return []string{mdText(c.Title), strconv.Itoa(c.Moves), seqs(c.Sequences)}
-		}))
-		m.line("")
-	}
-	m.line("### Backlog gravity")
-	m.line("")
-	m.tableOr("None.", []string{"Item", "Product", "Reason", "Decision", "Detail"}, tableRows(h.Gravity, func(g GravityRow) []string {
-		return []string{mdText(g.Title), mdText(g.Product), mdText(g.Reason), seq(g.Sequence), mdText(gravityDetail(g))}
-	}))
+	m.subTables(healthTables(p.Health))
 }
 
 // gravityDetail says since when an item is in later, or where a raise took
@@ -234,11 +162,7 @@ func gravityDetail(g GravityRow) string {
 	return ""
 }
 
-func (m *mdWriter) pending(p Pack) {
-	m.tableOr("No changes pending approval.", []string{"Item", "Change", "Proposed by", "Proposed at", "Rationale"}, tableRows(p.Pending, func(r PendingRow) []string {
-		return []string{mdText(r.Title), mdText(r.Change), mdText(r.ProposedBy), formatTime(r.ProposedAt), mdText(r.Rationale)}
-	}))
-}
+func (m *mdWriter) pending(p Pack) { m.dataTable(pendingTable(p)) }
 
 func (m *mdWriter) diff(p Pack) {
 	d := p.Diff
@@ -247,24 +171,45 @@ func (m *mdWriter) diff(p Pack) {
 		return
 	}
 	m.line("Against the review of %s (`%s`), frozen at ledger position %d.", mdText(d.AgainstPeriod), codeText(d.AgainstID), d.AgainstSequence)
-	for _, part := range []struct {
-		title string
-		rows  []DiffRow
-	}{{"Added", d.Added}, {"Removed", d.Removed}, {"Moved", d.Moved}, {"Rescored", d.Rescored}} {
-		m.line("")
-		m.line("### %s", part.title)
-		m.line("")
-		if len(part.rows) == 0 {
-			m.line("None.")
-			continue
+	m.line("")
+	m.subTables(diffTables(d))
+}
+
+// subTables writes each table under its "###" heading, a blank line
+// between them.
+func (m *mdWriter) subTables(ts []dataTable) {
+	for i, t := range ts {
+		if i > 0 {
+			m.line("")
 		}
-		rows := make([][]string, 0, len(part.rows))
-		for _, r := range part.rows {
-			rows = append(rows, []string{mdText(r.Title), mdText(r.Product), mdText(r.From.String()), mdText(r.To.String()),
-				mdText(scoreChange(r)), seqs(r.Decisions)})
-		}
-		m.table([]string{"Item", "Product", "From", "To", "Score", "Decisions"}, rows)
+		m.line("### %s", t.Title)
+		m.line("")
+		m.dataTable(t)
 	}
+}
+
+// dataTable writes t's rows, or its Empty line; the cells are escaped
+// here.
+func (m *mdWriter) dataTable(t dataTable) {
+	head := make([]string, len(t.Head))
+	for i, c := range t.Head {
+		head[i] = c.Name
+	}
+	m.tableOr(t.Empty, head, tableRows(t.Rows, func(r []cell) []string {
+		return tableRows(r, mdCell)
+	}))
+}
+
+// mdCell is a cell as Markdown: escaped text, a list, or bold when it
+// warns.
+func mdCell(c cell) string {
+	switch {
+	case c.List != nil:
+		return mdList(c.List)
+	case c.Alarm:
+		return "**" + mdText(c.Text) + "**"
+	}
+	return mdText(c.Text)
 }
 
 // scoreChange reads "moscow 3 → moscow 4"; a score that did not change reads
@@ -348,8 +293,8 @@ func (m *mdWriter) tableOr(none string, head []string, rows [][]string) {
 }
 
 // tableRows is the rows of a table, one a value of vs, as row makes them.
-func tableRows[V any](vs []V, row func(V) []string) [][]string {
-	rows := make([][]string, 0, len(vs))
+func tableRows[V, R any](vs []V, row func(V) R) []R {
+	rows := make([]R, 0, len(vs))
 	for _, v := range vs {
 		rows = append(rows, row(v))
 	}
