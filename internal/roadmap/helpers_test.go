@@ -171,6 +171,26 @@ func checkDecision[E any](t testing.TB, got *E, err error, want *E, wantErr want
 	}
 }
 
+// decisionCase is a row of a table of decisions: a command on a state
+// that records an event, or fails with the error wantErr expects.
+type decisionCase[S, C, E any] struct {
+	name    string
+	on      S
+	cmd     C
+	want    *E
+	wantErr wantError
+}
+
+// checkDecisions runs every row of a table through decide.
+func checkDecisions[S, C, E any](t *testing.T, decide func(S, C) (*E, error), tests []decisionCase[S, C, E]) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := decide(tt.on, tt.cmd)
+			checkDecision(t, got, err, tt.want, tt.wantErr)
+		})
+	}
+}
+
 // evolveCase is a list of events and the state they fold into from the
 // zero state.
 type evolveCase[S any] struct {
