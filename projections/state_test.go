@@ -30,7 +30,7 @@ func (h *history) add(aggType, id string, data roadmap.Event) {
 }
 
 func (h *history) propose(id string) {
-	h.add("item", id, &roadmap.ItemProposed{Title: id, Kind: roadmap.KindIdea, Product: "default"})
+	h.add("item", id, &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: id, Kind: roadmap.KindIdea, Product: "default"}})
 }
 
 // placement puts an item in hz at rank, or last for a rank of 0.

@@ -9,8 +9,8 @@ import (
 // Items of the fixture, as the decisions see them.
 func proposedItem() roadmap.Item {
 	return roadmap.Item{
-		ID: itemID, Title: "Checkout v2", Kind: roadmap.KindInitiative, Product: "default",
-		ObjectiveIDs: []string{objA}, Status: roadmap.StatusProposed,
+		ID: itemID, Status: roadmap.StatusProposed,
+		ItemBrief: roadmap.ItemBrief{Title: "Checkout v2", Kind: roadmap.KindInitiative, Product: "default", ObjectiveIDs: []string{objA}},
 	}
 }
 

@@ -58,8 +58,8 @@ func newRefs() fakeRefs {
 			objRetired: {ID: objRetired, Title: "Launch in Mars", Status: roadmap.StatusRetired},
 		},
 		items: map[string]roadmap.Item{
-			initiative: {ID: initiative, Title: "Checkout", Kind: roadmap.KindInitiative, Status: roadmap.StatusProposed},
-			idea:       {ID: idea, Title: "One-click pay", Kind: roadmap.KindIdea, ParentID: initiative, Status: roadmap.StatusProposed},
+			initiative: {ID: initiative, ItemBrief: roadmap.ItemBrief{Title: "Checkout", Kind: roadmap.KindInitiative}, Status: roadmap.StatusProposed},
+			idea:       {ID: idea, ItemBrief: roadmap.ItemBrief{Title: "One-click pay", Kind: roadmap.KindIdea, ParentID: initiative}, Status: roadmap.StatusProposed},
 		},
 		positions: map[string][2]int{itemID: {2, 3}},
 	}
