@@ -17,12 +17,19 @@ type CapacityView struct {
 
 // applyProduct folds the event of a product aggregate into s.
 func (s *State) applyProduct(ev Event) {
-	e, ok := ev.Data.(*roadmap.CapacitySet)
-	if !ok {
-		return
+	setView(s.capacity, ev, func(e *roadmap.CapacitySet) CapacityView {
+		return CapacityView{Product: ev.Envelope.AggregateID, Capacity: e.Capacity, Version: ev.Sequence, Head: ev.Envelope.Hash}
+	})
+}
+
+// setView sets the view of ev's aggregate in views to view of ev's data
+// when that is an E, and leaves views alone otherwise: for an aggregate
+// whose view is made whole by each of its events of one type.
+func setView[E, V any](views map[string]*V, ev Event, view func(*E) V) {
+	if e, ok := any(ev.Data).(*E); ok {
+		v := view(e)
+		views[ev.Envelope.AggregateID] = &v
 	}
-	env := ev.Envelope
-	s.capacity[env.AggregateID] = &CapacityView{Product: env.AggregateID, Capacity: e.Capacity, Version: ev.Sequence, Head: env.Hash}
 }
 
 // CapacityView returns the capacity of a product, if set.

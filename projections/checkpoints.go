@@ -29,14 +29,9 @@ type CheckpointView struct {
 
 // applyCheckpoint folds the event of a checkpoint aggregate into s.
 func (s *State) applyCheckpoint(ev Event) {
-	e, ok := ev.Data.(*roadmap.CheckpointSigned)
-	if !ok {
-		return
-	}
-	env := ev.Envelope
-	s.checkpoints[env.AggregateID] = &CheckpointView{
-		CheckpointSigned: *e, ID: env.AggregateID, Sequence: ev.Sequence, Head: env.Hash,
-	}
+	setView(s.checkpoints, ev, func(e *roadmap.CheckpointSigned) CheckpointView {
+		return CheckpointView{CheckpointSigned: *e, ID: ev.Envelope.AggregateID, Sequence: ev.Sequence, Head: ev.Envelope.Hash}
+	})
 }
 
 // reviewCheckpoint records the checkpoint a review's close carries.

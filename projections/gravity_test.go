@@ -41,7 +41,7 @@ func (b *logBuilder) add(aggType, id string, data roadmap.Event) uint64 {
 func (b *logBuilder) wait(d time.Duration) { b.at = b.at.Add(d) }
 
 func (b *logBuilder) propose(id string) uint64 {
-	return b.add("item", id, &roadmap.ItemProposed{Title: "title of " + id, Kind: roadmap.KindIdea, Product: "web"})
+	return b.add("item", id, &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: "title of " + id, Kind: roadmap.KindIdea, Product: "web"}})
 }
 
 // place prioritises (first) or reprioritises an item; rank 0 means last.

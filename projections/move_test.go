@@ -24,7 +24,7 @@ func TestApplyReportsThePlacesBeforeAndAfter(t *testing.T) {
 		case len(ids) < 5 || n == 0:
 			id = fmt.Sprintf("item-%d", len(ids))
 			ids = append(ids, id)
-			data = &roadmap.ItemProposed{Title: id, Kind: roadmap.KindIdea, Product: fmt.Sprintf("p%d", len(ids)%3)}
+			data = &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: id, Kind: roadmap.KindIdea, Product: fmt.Sprintf("p%d", len(ids)%3)}}
 		case n == 1:
 			id, data = ids[rng.IntN(len(ids))], &roadmap.ItemRemoved{Rationale: "r"}
 		default:

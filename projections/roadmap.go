@@ -58,12 +58,7 @@ type RoadmapView struct {
 
 // ObjectiveGroup is an objective with the roadmap entries that serve it.
 type ObjectiveGroup struct {
-	ID       string
-	Title    string
-	KPI      string
-	Target   string
-	Product  string
-	Status   roadmap.ObjectiveStatus
+	roadmap.Objective
 	Horizons Horizons
 }
 
@@ -99,7 +94,7 @@ func (s *State) ByObjective(product string) ObjectivesView {
 			return g
 		}
 		o := s.objectives[id]
-		g := &ObjectiveGroup{ID: id, Title: o.Title, KPI: o.KPI, Target: o.Target, Product: o.Product, Status: o.Status, Horizons: emptyHorizons()}
+		g := &ObjectiveGroup{Objective: o.Objective, Horizons: emptyHorizons()}
 		groups[id] = g
 		return g
 	}

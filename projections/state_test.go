@@ -30,15 +30,27 @@ func (h *history) add(aggType, id string, data roadmap.Event) {
 }
 
 func (h *history) propose(id string) {
-	h.add("item", id, &roadmap.ItemProposed{Title: id, Kind: roadmap.KindIdea, Product: "default"})
+	h.add("item", id, &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: id, Kind: roadmap.KindIdea, Product: "default"}})
 }
 
-func (h *history) place(id string, hz roadmap.Horizon, rank int) {
+// placement puts an item in hz at rank, or last for a rank of 0.
+func placement(hz roadmap.Horizon, rank int) roadmap.Placement {
 	pl := roadmap.Placement{Horizon: hz, Rationale: "r"}
 	if rank > 0 {
 		pl.Rank = &rank
 	}
-	h.add("item", id, &roadmap.ItemPrioritised{Placement: pl})
+	return pl
+}
+
+func (h *history) place(id string, hz roadmap.Horizon, rank int) {
+	h.add("item", id, &roadmap.ItemPrioritised{Placement: placement(hz, rank)})
+}
+
+// placeLast places each of ids last in hz, in turn.
+func (h *history) placeLast(hz roadmap.Horizon, ids ...string) {
+	for _, id := range ids {
+		h.place(id, hz, 0)
+	}
 }
 
 // proposeAll proposes each of ids, in turn.
@@ -57,11 +69,7 @@ func (h *history) proposeAndPlace(hz roadmap.Horizon, ids ...string) {
 }
 
 func (h *history) move(id string, hz roadmap.Horizon, rank int) {
-	pl := roadmap.Placement{Horizon: hz, Rationale: "r"}
-	if rank > 0 {
-		pl.Rank = &rank
-	}
-	h.add("item", id, &roadmap.ItemReprioritised{Placement: pl})
+	h.add("item", id, &roadmap.ItemReprioritised{Placement: placement(hz, rank)})
 }
 
 func fold(s *projections.State, evs []projections.Event) *projections.State {
@@ -88,18 +96,16 @@ func TestRanksArePositionsAppliedInLogOrder(t *testing.T) {
 	}{
 		{"without a rank an item goes last", func(h *history) {
 			h.proposeAll("a", "b")
-			h.place("a", roadmap.Now, 0)
-			h.place("b", roadmap.Now, 0)
+			h.placeLast(roadmap.Now, "a", "b")
 		}, "[a#1 b#2]"},
 		{"a rank inserts and shifts the rest down", func(h *history) {
 			h.proposeAll("a", "b", "c")
-			h.place("a", roadmap.Now, 0)
-			h.place("b", roadmap.Now, 0)
+			h.placeLast(roadmap.Now, "a", "b")
 			h.place("c", roadmap.Now, 2)
 		}, "[a#1 c#2 b#3]"},
 		{"a rank beyond the end is clamped to last", func(h *history) {
 			h.proposeAll("a", "b")
-			h.place("a", roadmap.Now, 0)
+			h.placeLast(roadmap.Now, "a")
 			h.place("b", roadmap.Now, 40)
 		}, "[a#1 b#2]"},
 		{"moving within a horizon closes the gap it leaves", func(h *history) {

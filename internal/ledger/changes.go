@@ -96,11 +96,7 @@ func (s *Service) applyApproved(ctx context.Context, actor string, c projections
 func (s *Service) RejectChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result[projections.ChangeView], error) {
 	return write(ctx, s, req, changeAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		c, agg, err := change(st, req, id)
-		if err != nil {
-			return agg, nil, err
-		}
-		e, err := roadmap.DecideRejectChange(c.Change, cmd)
-		return agg, e, err
+		return decideOn(agg, err, func() (roadmap.Event, error) { return roadmap.DecideRejectChange(c.Change, cmd) })
 	}))
 }
 

@@ -213,16 +213,23 @@ type aggregate struct {
 	at time.Time
 }
 
+// decideOn returns agg and the event decide records, or err, without
+// deciding, when agg could not be settled: the end of a write's decision
+// once the aggregate is the only thing to check.
+func decideOn(agg aggregate, err error, decide func() (roadmap.Event, error)) (aggregate, roadmap.Event, error) {
+	if err != nil {
+		return agg, nil, err
+	}
+	e, err := decide()
+	return agg, e, err
+}
+
 // DefineObjective defines a new objective. It returns roadmap.ErrInvalid for
 // bad values.
 func (s *Service) DefineObjective(ctx context.Context, req Request, cmd roadmap.DefineObjective) (Result[projections.ObjectiveView], error) {
 	return write(ctx, s, req, objectiveAnswer, func() (aggregate, roadmap.Event, error) {
 		agg, err := fresh(req, "objective", newID())
-		if err != nil {
-			return agg, nil, err
-		}
-		e, err := roadmap.DecideDefineObjective(cmd)
-		return agg, e, err
+		return decideOn(agg, err, func() (roadmap.Event, error) { return roadmap.DecideDefineObjective(cmd) })
 	})
 }
 
@@ -232,11 +239,7 @@ func (s *Service) RetireObjective(ctx context.Context, req Request, id string, c
 	return write(ctx, s, req, objectiveAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		o, ok := st.ObjectiveView(id)
 		agg, err := existing(req, "objective", id, ok, o.Version, o.Head)
-		if err != nil {
-			return agg, nil, err
-		}
-		e, err := roadmap.DecideRetireObjective(o.Objective, cmd)
-		return agg, e, err
+		return decideOn(agg, err, func() (roadmap.Event, error) { return roadmap.DecideRetireObjective(o.Objective, cmd) })
 	}))
 }
 
@@ -245,11 +248,7 @@ func (s *Service) RetireObjective(ctx context.Context, req Request, id string, c
 func (s *Service) ProposeItem(ctx context.Context, req Request, cmd roadmap.ProposeItem) (Result[ItemOutcome], error) {
 	res, err := write(ctx, s, req, itemAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		agg, err := fresh(req, "item", newID())
-		if err != nil {
-			return agg, nil, err
-		}
-		e, err := roadmap.DecideProposeItem(cmd, st)
-		return agg, e, err
+		return decideOn(agg, err, func() (roadmap.Event, error) { return roadmap.DecideProposeItem(cmd, st) })
 	}))
 	return s.withFlags(req, res, err)
 }
@@ -282,11 +281,7 @@ func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadma
 func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenReview) (Result[projections.ReviewView], error) {
 	return write(ctx, s, req, reviewAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		agg, err := fresh(req, "review", newID())
-		if err != nil {
-			return agg, nil, err
-		}
-		e, err := roadmap.DecideOpenReview(cmd, st)
-		return agg, e, err
+		return decideOn(agg, err, func() (roadmap.Event, error) { return roadmap.DecideOpenReview(cmd, st) })
 	}))
 }
 

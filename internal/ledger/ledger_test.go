@@ -28,6 +28,15 @@ type written struct {
 	live     uint64
 }
 
+// itemWritten is what a decision on item id answers: the item it shows and,
+// once it has returned, the item in the projections.
+func (l *testLedger) itemWritten(id string) func(ledger.Result[ledger.ItemOutcome], error) (written, error) {
+	return func(res ledger.Result[ledger.ItemOutcome], err error) (written, error) {
+		it := res.Answer.Item
+		return written{res.Created, res.Sequence, it.ID, it.Version, l.item(id).Version}, err
+	}
+}
+
 func TestAWriteAnswersItsAggregateRightAfterItsEvent(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -67,9 +76,7 @@ func TestAWriteAnswersItsAggregateRightAfterItsEvent(t *testing.T) {
 			name: "prioritising an item changes it",
 			write: func(l *testLedger) (written, error) {
 				id := l.propose("Guided setup")
-				res, err := l.svc.Prioritise(l.ctx, as("pm"), id, roadmap.Prioritise{Horizon: roadmap.Next, Rationale: "churn"})
-				it := res.Answer.Item
-				return written{res.Created, res.Sequence, it.ID, it.Version, l.item(id).Version}, err
+				return l.itemWritten(id)(l.svc.Prioritise(l.ctx, as("pm"), id, roadmap.Prioritise{Horizon: roadmap.Next, Rationale: "churn"}))
 			},
 		},
 		{
@@ -77,9 +84,7 @@ func TestAWriteAnswersItsAggregateRightAfterItsEvent(t *testing.T) {
 			write: func(l *testLedger) (written, error) {
 				id := l.propose("Guided setup")
 				l.prioritise(id, roadmap.Next)
-				res, err := l.svc.Reprioritise(l.ctx, as("pm"), id, roadmap.Reprioritise{Horizon: roadmap.Later, Rationale: "blocked"})
-				it := res.Answer.Item
-				return written{res.Created, res.Sequence, it.ID, it.Version, l.item(id).Version}, err
+				return l.itemWritten(id)(l.svc.Reprioritise(l.ctx, as("pm"), id, roadmap.Reprioritise{Horizon: roadmap.Later, Rationale: "blocked"}))
 			},
 		},
 		{
@@ -87,9 +92,7 @@ func TestAWriteAnswersItsAggregateRightAfterItsEvent(t *testing.T) {
 			write: func(l *testLedger) (written, error) {
 				id := l.propose("Guided setup")
 				l.prioritise(id, roadmap.Next)
-				res, err := l.svc.Remove(l.ctx, as("pm"), id, roadmap.Remove{Rationale: "superseded"})
-				it := res.Answer.Item
-				return written{res.Created, res.Sequence, it.ID, it.Version, l.item(id).Version}, err
+				return l.itemWritten(id)(l.svc.Remove(l.ctx, as("pm"), id, roadmap.Remove{Rationale: "superseded"}))
 			},
 		},
 		{
@@ -97,9 +100,7 @@ func TestAWriteAnswersItsAggregateRightAfterItsEvent(t *testing.T) {
 			write: func(l *testLedger) (written, error) {
 				id := l.propose("Guided setup")
 				l.prioritise(id, roadmap.Next)
-				res, err := l.svc.Deliver(l.ctx, as("pm"), id, roadmap.Deliver{Rationale: "shipped in 4.2"})
-				it := res.Answer.Item
-				return written{res.Created, res.Sequence, it.ID, it.Version, l.item(id).Version}, err
+				return l.itemWritten(id)(l.svc.Deliver(l.ctx, as("pm"), id, roadmap.Deliver{Rationale: "shipped in 4.2"}))
 			},
 		},
 		{

@@ -54,11 +54,7 @@ func (s *Service) RevokeToken(ctx context.Context, req Request, id string, cmd r
 	return write(ctx, s, req, tokenAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		t, ok := st.TokenView(id)
 		agg, err := existing(req, "token", id, ok, t.Version, t.Head)
-		if err != nil {
-			return agg, nil, err
-		}
-		e, err := roadmap.DecideRevokeToken(t.Token, cmd)
-		return agg, e, err
+		return decideOn(agg, err, func() (roadmap.Event, error) { return roadmap.DecideRevokeToken(t.Token, cmd) })
 	}))
 }
 

@@ -27,7 +27,7 @@ func (a *appender) append(item, id, rationale, key string, prevHash *string) uin
 	a.n++
 	var data roadmap.Event = &roadmap.ItemRemoved{Rationale: rationale, Evidence: []string{}}
 	if a.version[item] == 0 {
-		data = &roadmap.ItemProposed{Title: rationale, Kind: roadmap.KindIdea, Product: "default", ObjectiveIDs: []string{}}
+		data = &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: rationale, Kind: roadmap.KindIdea, Product: "default", ObjectiveIDs: []string{}}}
 	}
 	raw, _ := json.Marshal(data)
 	e := &eventlog.Envelope{ID: id, Type: data.EventType(), SchemaVersion: 1, AggregateType: "item", AggregateID: item,

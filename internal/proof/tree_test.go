@@ -60,17 +60,10 @@ func TestTreeStoresExactlyTheHashesTlogStores(t *testing.T) {
 }
 
 func TestInclusionProofsVerifyForEveryEventAndSize(t *testing.T) {
-	bodies := streamBodies(t, 3000)
-	tree := buildTree(t, bodies)
-
 	// Every pair in the small trees, a sample of the large ones, the edges.
 	edges := [][2]int64{{1, 3000}, {3000, 3000}, {2048, 2048}, {2049, 3000}}
-	for _, pair := range orderedPairs(130, 3000, rand.New(rand.NewPCG(1, 2)), edges...) {
-		seq, size := pair[0], pair[1]
-		proofs, err := tree.InclusionProof(seq, size)
-		if err != nil {
-			t.Fatalf("InclusionProof(%d, %d): %v", seq, size, err)
-		}
+	pairs := orderedPairs(130, 3000, rand.New(rand.NewPCG(1, 2)), edges...)
+	forEachProof(t, pairs, "InclusionProof", (*proof.Tree).InclusionProof, func(tree *proof.Tree, bodies [][]byte, seq, size int64, proofs tlog.RecordProof) {
 		cp := checkpoint(t, tree, size)
 		body := bodies[seq-1]
 		if err := tlog.CheckRecord(proofs, size, cp.Root, seq-1, tlog.RecordHash(body)); err != nil {
@@ -84,20 +77,13 @@ func TestInclusionProofsVerifyForEveryEventAndSize(t *testing.T) {
 		if err := proof.VerifyInclusion(cp, seq, other, proofs); !errors.Is(err, proof.ErrProof) {
 			t.Fatalf("VerifyInclusion of sequence %d in %d with another event's body: got %v, want ErrProof", seq, size, err)
 		}
-	}
+	})
 }
 
 func TestConsistencyProofsVerifyForEveryPairOfSizes(t *testing.T) {
-	bodies := streamBodies(t, 3000)
-	tree := buildTree(t, bodies)
-
 	edges := [][2]int64{{1, 3000}, {2048, 3000}, {2047, 2048}, {3000, 3000}}
-	for _, pair := range orderedPairs(100, 3000, rand.New(rand.NewPCG(3, 4)), edges...) {
-		from, to := pair[0], pair[1]
-		proofs, err := tree.ConsistencyProof(from, to)
-		if err != nil {
-			t.Fatalf("ConsistencyProof(%d, %d): %v", from, to, err)
-		}
+	pairs := orderedPairs(100, 3000, rand.New(rand.NewPCG(3, 4)), edges...)
+	forEachProof(t, pairs, "ConsistencyProof", (*proof.Tree).ConsistencyProof, func(tree *proof.Tree, _ [][]byte, from, to int64, proofs tlog.TreeProof) {
 		older, newer := checkpoint(t, tree, from), checkpoint(t, tree, to)
 		if err := tlog.CheckTree(proofs, to, newer.Root, from, older.Root); err != nil {
 			t.Fatalf("tlog.CheckTree from %d to %d: %v", from, to, err)
@@ -111,6 +97,23 @@ func TestConsistencyProofsVerifyForEveryPairOfSizes(t *testing.T) {
 		if err := proof.VerifyConsistency(wrong, newer, proofs); !errors.Is(err, proof.ErrProof) {
 			t.Fatalf("VerifyConsistency from %d to %d with the root of size %d: got %v, want ErrProof", from, to, from-1, err)
 		}
+	})
+}
+
+// forEachProof builds a tree of 3000 events and, for each pair (a, b) of
+// pairs, makes the proof prove answers, failing t without one, and hands it
+// to check with the tree and the events' bodies.
+func forEachProof[P any](t *testing.T, pairs [][2]int64, name string, prove func(tree *proof.Tree, a, b int64) (P, error), check func(tree *proof.Tree, bodies [][]byte, a, b int64, proofs P)) {
+	t.Helper()
+	bodies := streamBodies(t, 3000)
+	tree := buildTree(t, bodies)
+	for _, pair := range pairs {
+		a, b := pair[0], pair[1]
+		proofs, err := prove(tree, a, b)
+		if err != nil {
+			t.Fatalf("%s(%d, %d): %v", name, a, b, err)
+		}
+		check(tree, bodies, a, b, proofs)
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 // Items of the fixture, as the decisions see them.
 func proposedItem() roadmap.Item {
 	return roadmap.Item{
-		ID: itemID, Title: "Checkout v2", Kind: roadmap.KindInitiative, Product: "default",
-		ObjectiveIDs: []string{objA}, Status: roadmap.StatusProposed,
+		ID: itemID, Status: roadmap.StatusProposed,
+		ItemBrief: roadmap.ItemBrief{Title: "Checkout v2", Kind: roadmap.KindInitiative, Product: "default", ObjectiveIDs: []string{objA}},
 	}
 }
 
@@ -419,60 +419,48 @@ func TestDecideReprioritise(t *testing.T) {
 }
 
 func TestDecideRemove(t *testing.T) {
-	tests := []struct {
-		name    string
-		item    roadmap.Item
-		cmd     roadmap.Remove
-		want    *roadmap.ItemRemoved
-		wantErr wantError
-	}{
+	checkDecisions(t, roadmap.DecideRemove, []decisionCase[roadmap.Item, roadmap.Remove, roadmap.ItemRemoved]{
 		{
 			name: "an item on the roadmap is removed with its rationale and evidence trimmed",
-			item: onRoadmapItem(t),
+			on:   onRoadmapItem(t),
 			cmd:  roadmap.Remove{Rationale: " Lost the deal ", Evidence: []string{" CRM note 81 "}},
 			want: &roadmap.ItemRemoved{Rationale: "Lost the deal", Evidence: []string{"CRM note 81"}},
 		},
 		{
 			name: "evidence is optional",
-			item: onRoadmapItem(t),
+			on:   onRoadmapItem(t),
 			cmd:  roadmap.Remove{Rationale: "Lost the deal"},
 			want: &roadmap.ItemRemoved{Rationale: "Lost the deal", Evidence: []string{}},
 		},
 		{
 			name:    "a removal without a rationale is refused",
-			item:    onRoadmapItem(t),
+			on:      onRoadmapItem(t),
 			cmd:     roadmap.Remove{},
 			wantErr: invalid("rationale"),
 		},
 		{
 			name:    "a whitespace-only rationale is blank",
-			item:    onRoadmapItem(t),
+			on:      onRoadmapItem(t),
 			cmd:     roadmap.Remove{Rationale: "\n\n"},
 			wantErr: invalid("rationale"),
 		},
 		{
 			name:    "a blank rationale and a blank evidence entry are listed together",
-			item:    onRoadmapItem(t),
+			on:      onRoadmapItem(t),
 			cmd:     roadmap.Remove{Rationale: " ", Evidence: []string{"ok", "\t"}},
 			wantErr: invalid("rationale", "evidence[1]"),
 		},
 		{
 			name:    "removing a removed item is a conflict",
-			item:    removedItem(),
+			on:      removedItem(),
 			cmd:     roadmap.Remove{Rationale: "r"},
 			wantErr: conflict("removed, not on the roadmap"),
 		},
 		{
 			name:    "removing a proposed item is a conflict",
-			item:    proposedItem(),
+			on:      proposedItem(),
 			cmd:     roadmap.Remove{Rationale: "r"},
 			wantErr: conflict("proposed, not on the roadmap"),
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := roadmap.DecideRemove(tt.item, tt.cmd)
-			checkDecision(t, got, err, tt.want, tt.wantErr)
-		})
-	}
+	})
 }

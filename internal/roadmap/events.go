@@ -55,12 +55,7 @@ type ObjectiveRetired struct {
 
 // ItemProposed records a new roadmap candidate (an initiative or an idea).
 type ItemProposed struct {
-	Title        string   `json:"title"`
-	Description  string   `json:"description"`
-	Kind         Kind     `json:"kind"`
-	ParentID     string   `json:"parent_id,omitempty"`
-	Product      string   `json:"product"`
-	ObjectiveIDs []string `json:"objective_ids"`
+	ItemBrief
 	// Effort, DependsOn and Risks are optional (schema version 1 without
 	// them): the item's size in effort points, the items it needs first,
 	// and the risks it carries.

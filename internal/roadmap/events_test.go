@@ -71,12 +71,12 @@ func TestEventsRoundTripThroughJSON(t *testing.T) {
 		{name: "objective.retired", event: &roadmap.ObjectiveRetired{Rationale: "r"}, wantKeys: []string{"rationale"}},
 		{
 			name:     "item.proposed with a parent",
-			event:    &roadmap.ItemProposed{Title: "t", Kind: roadmap.KindIdea, ParentID: initiative, Product: "p", ObjectiveIDs: []string{objA}},
+			event:    &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: "t", Kind: roadmap.KindIdea, ParentID: initiative, Product: "p", ObjectiveIDs: []string{objA}}},
 			wantKeys: []string{"description", "kind", "objective_ids", "parent_id", "product", "title"},
 		},
 		{
 			name:     "item.proposed without a parent leaves parent_id out",
-			event:    &roadmap.ItemProposed{Title: "t", Kind: roadmap.KindInitiative, Product: "p", ObjectiveIDs: []string{}},
+			event:    &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: "t", Kind: roadmap.KindInitiative, Product: "p", ObjectiveIDs: []string{}}},
 			wantKeys: []string{"description", "kind", "objective_ids", "product", "title"},
 		},
 		{

@@ -9,8 +9,10 @@ import (
 
 func TestEvolveItem(t *testing.T) {
 	proposed := &roadmap.ItemProposed{
-		Title: "Apple Pay", Description: "wallet", Kind: roadmap.KindIdea, ParentID: initiative,
-		Product: "mobile", ObjectiveIDs: []string{objA},
+		ItemBrief: roadmap.ItemBrief{
+			Title: "Apple Pay", Description: "wallet", Kind: roadmap.KindIdea, ParentID: initiative,
+			Product: "mobile", ObjectiveIDs: []string{objA},
+		},
 	}
 	must := computed(t, moscow("must"))
 	eight := computed(t, wsjf(8, 5, 3, 2))
@@ -28,8 +30,11 @@ func TestEvolveItem(t *testing.T) {
 			objectives = []string{}
 		}
 		return roadmap.Item{
-			ID: itemID, Title: "Apple Pay", Description: "wallet", Kind: roadmap.KindIdea, ParentID: initiative,
-			Product: "mobile", ObjectiveIDs: objectives, Status: status, Horizon: h, Score: s,
+			ID: itemID, Status: status, Horizon: h, Score: s,
+			ItemBrief: roadmap.ItemBrief{
+				Title: "Apple Pay", Description: "wallet", Kind: roadmap.KindIdea, ParentID: initiative,
+				Product: "mobile", ObjectiveIDs: objectives,
+			},
 		}
 	}
 	testEvolve(t, roadmap.EvolveItem, itemID, []evolveCase[roadmap.Item]{
@@ -198,15 +203,18 @@ func TestItemLifecycle(t *testing.T) {
 	again, err := roadmap.DecidePrioritise(it, roadmap.Prioritise{Horizon: roadmap.Later, Rationale: "r"}, refs)
 	it = step(it, again, err)
 	if got, want := jsonString(it), jsonString(roadmap.Item{
-		ID: itemID, Title: "Apple Pay", Kind: roadmap.KindIdea, ParentID: initiative, Product: "default",
-		ObjectiveIDs: []string{objA}, Status: roadmap.StatusOnRoadmap, Horizon: roadmap.Later,
+		ID: itemID, Status: roadmap.StatusOnRoadmap, Horizon: roadmap.Later,
+		ItemBrief: roadmap.ItemBrief{
+			Title: "Apple Pay", Kind: roadmap.KindIdea, ParentID: initiative, Product: "default",
+			ObjectiveIDs: []string{objA},
+		},
 	}); got != want {
 		t.Errorf("item = %s, want %s", got, want)
 	}
 }
 
 func TestItemString(t *testing.T) {
-	it := roadmap.Item{Kind: roadmap.KindIdea, Title: "Apple Pay", Status: roadmap.StatusProposed}
+	it := roadmap.Item{ItemBrief: roadmap.ItemBrief{Kind: roadmap.KindIdea, Title: "Apple Pay"}, Status: roadmap.StatusProposed}
 	if got, want := it.String(), `idea "Apple Pay" (proposed)`; got != want {
 		t.Errorf("String = %s, want %s", got, want)
 	}

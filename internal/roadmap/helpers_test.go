@@ -58,8 +58,8 @@ func newRefs() fakeRefs {
 			objRetired: {ID: objRetired, Title: "Launch in Mars", Status: roadmap.StatusRetired},
 		},
 		items: map[string]roadmap.Item{
-			initiative: {ID: initiative, Title: "Checkout", Kind: roadmap.KindInitiative, Status: roadmap.StatusProposed},
-			idea:       {ID: idea, Title: "One-click pay", Kind: roadmap.KindIdea, ParentID: initiative, Status: roadmap.StatusProposed},
+			initiative: {ID: initiative, ItemBrief: roadmap.ItemBrief{Title: "Checkout", Kind: roadmap.KindInitiative}, Status: roadmap.StatusProposed},
+			idea:       {ID: idea, ItemBrief: roadmap.ItemBrief{Title: "One-click pay", Kind: roadmap.KindIdea, ParentID: initiative}, Status: roadmap.StatusProposed},
 		},
 		positions: map[string][2]int{itemID: {2, 3}},
 	}
@@ -168,6 +168,26 @@ func checkDecision[E any](t testing.TB, got *E, err error, want *E, wantErr want
 	t.Helper()
 	if wantErr.check(t, err) && !reflect.DeepEqual(got, want) {
 		t.Errorf("event = %s, want %s", jsonString(got), jsonString(want))
+	}
+}
+
+// decisionCase is a row of a table of decisions: a command on a state
+// that records an event, or fails with the error wantErr expects.
+type decisionCase[S, C, E any] struct {
+	name    string
+	on      S
+	cmd     C
+	want    *E
+	wantErr wantError
+}
+
+// checkDecisions runs every row of a table through decide.
+func checkDecisions[S, C, E any](t *testing.T, decide func(S, C) (*E, error), tests []decisionCase[S, C, E]) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := decide(tt.on, tt.cmd)
+			checkDecision(t, got, err, tt.want, tt.wantErr)
+		})
 	}
 }
 

@@ -44,18 +44,26 @@ const (
 	StatusDelivered ItemStatus = "delivered"
 )
 
+// ItemBrief is what an item is, as its proposal gives it: its title and
+// description, its kind and parent, its product, and the objectives it
+// serves. In JSON its fields stand among those of the item or proposal
+// that embeds it.
+type ItemBrief struct {
+	Title        string   `json:"title"`
+	Description  string   `json:"description"`
+	Kind         Kind     `json:"kind"`
+	ParentID     string   `json:"parent_id,omitempty"`
+	Product      string   `json:"product"`
+	ObjectiveIDs []string `json:"objective_ids"`
+}
+
 // Item is a roadmap candidate and, once prioritised, a roadmap entry.
 type Item struct {
-	ID           string     `json:"id"`
-	Title        string     `json:"title"`
-	Description  string     `json:"description"`
-	Kind         Kind       `json:"kind"`
-	ParentID     string     `json:"parent_id,omitempty"`
-	Product      string     `json:"product"`
-	ObjectiveIDs []string   `json:"objective_ids"`
-	Status       ItemStatus `json:"status"`
-	Horizon      Horizon    `json:"horizon,omitempty"`
-	Score        *Score     `json:"score"`
+	ID string `json:"id"`
+	ItemBrief
+	Status  ItemStatus `json:"status"`
+	Horizon Horizon    `json:"horizon,omitempty"`
+	Score   *Score     `json:"score"`
 	// Plan holds what few items declare: effort, dependencies, risks. It is
 	// a pointer so the many views a long ledger keeps stay small.
 	Plan *Plan `json:"plan,omitempty"`
@@ -193,8 +201,10 @@ func DecideProposeItem(cmd ProposeItem, refs References) (*ItemProposed, error) 
 		return nil, err
 	}
 	return &ItemProposed{
-		Title: clean(cmd.Title), Description: clean(cmd.Description), Kind: cmd.Kind,
-		ParentID: cmd.ParentID, Product: product, ObjectiveIDs: nonNil(cmd.ObjectiveIDs),
+		ItemBrief: ItemBrief{
+			Title: clean(cmd.Title), Description: clean(cmd.Description), Kind: cmd.Kind,
+			ParentID: cmd.ParentID, Product: product, ObjectiveIDs: nonNil(cmd.ObjectiveIDs),
+		},
 		Effort: cmd.Effort, DependsOn: slices.Clone(cmd.DependsOn), Risks: risks,
 	}, nil
 }
@@ -309,8 +319,7 @@ func EvolveItem(it Item, id string, e Event) Item {
 	switch e := e.(type) {
 	case *ItemProposed:
 		return Item{
-			ID: id, Title: e.Title, Description: e.Description, Kind: e.Kind,
-			ParentID: e.ParentID, Product: e.Product, ObjectiveIDs: e.ObjectiveIDs,
+			ID: id, ItemBrief: e.ItemBrief,
 			Status: StatusProposed, Plan: newPlan(e.Effort, e.DependsOn, e.Risks),
 		}
 	case *ItemPrioritised:

@@ -61,50 +61,38 @@ func TestDecideDefineObjective(t *testing.T) {
 func TestDecideRetireObjective(t *testing.T) {
 	active := roadmap.Objective{ID: objA, Title: "Grow activation", Status: roadmap.StatusActive}
 	retired := roadmap.Objective{ID: objRetired, Title: "Launch in Mars", Status: roadmap.StatusRetired}
-	tests := []struct {
-		name    string
-		o       roadmap.Objective
-		cmd     roadmap.RetireObjective
-		want    *roadmap.ObjectiveRetired
-		wantErr wantError
-	}{
+	checkDecisions(t, roadmap.DecideRetireObjective, []decisionCase[roadmap.Objective, roadmap.RetireObjective, roadmap.ObjectiveRetired]{
 		{
 			name: "an active objective retires with its rationale trimmed",
-			o:    active,
+			on:   active,
 			cmd:  roadmap.RetireObjective{Rationale: "  Reached the target in Q3. "},
 			want: &roadmap.ObjectiveRetired{Rationale: "Reached the target in Q3."},
 		},
 		{
 			name:    "a retirement without a rationale is refused",
-			o:       active,
+			on:      active,
 			cmd:     roadmap.RetireObjective{},
 			wantErr: invalid("rationale"),
 		},
 		{
 			name:    "a whitespace-only rationale is blank",
-			o:       active,
+			on:      active,
 			cmd:     roadmap.RetireObjective{Rationale: " \n\t "},
 			wantErr: invalid("rationale"),
 		},
 		{
 			name:    "retiring a retired objective is a conflict",
-			o:       retired,
+			on:      retired,
 			cmd:     roadmap.RetireObjective{Rationale: "Again"},
 			wantErr: conflict(objRetired),
 		},
 		{
 			name:    "a blank rationale is reported before the state conflict",
-			o:       retired,
+			on:      retired,
 			cmd:     roadmap.RetireObjective{Rationale: " "},
 			wantErr: invalid("rationale"),
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := roadmap.DecideRetireObjective(tt.o, tt.cmd)
-			checkDecision(t, got, err, tt.want, tt.wantErr)
-		})
-	}
+	})
 }
 
 func TestEvolveObjective(t *testing.T) {

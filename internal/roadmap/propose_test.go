@@ -17,7 +17,7 @@ func TestDecideProposeItem(t *testing.T) {
 		{
 			name: "an initiative without product or objectives gets the default product and no objectives",
 			cmd:  roadmap.ProposeItem{Title: "Checkout v2", Kind: roadmap.KindInitiative},
-			want: &roadmap.ItemProposed{Title: "Checkout v2", Kind: roadmap.KindInitiative, Product: "default", ObjectiveIDs: []string{}},
+			want: &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: "Checkout v2", Kind: roadmap.KindInitiative, Product: "default", ObjectiveIDs: []string{}}},
 		},
 		{
 			name: "an idea under an initiative keeps its product and active objectives",
@@ -26,14 +26,16 @@ func TestDecideProposeItem(t *testing.T) {
 				Product: "mobile", ObjectiveIDs: []string{objB, objA},
 			},
 			want: &roadmap.ItemProposed{
-				Title: "Apple Pay", Description: "wallet", Kind: roadmap.KindIdea, ParentID: initiative,
-				Product: "mobile", ObjectiveIDs: []string{objB, objA},
+				ItemBrief: roadmap.ItemBrief{
+					Title: "Apple Pay", Description: "wallet", Kind: roadmap.KindIdea, ParentID: initiative,
+					Product: "mobile", ObjectiveIDs: []string{objB, objA},
+				},
 			},
 		},
 		{
 			name: "an idea may stand without a parent",
 			cmd:  roadmap.ProposeItem{Title: "Dark mode", Kind: roadmap.KindIdea},
-			want: &roadmap.ItemProposed{Title: "Dark mode", Kind: roadmap.KindIdea, Product: "default", ObjectiveIDs: []string{}},
+			want: &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: "Dark mode", Kind: roadmap.KindIdea, Product: "default", ObjectiveIDs: []string{}}},
 		},
 		{
 			name:    "a blank title is refused",
