@@ -102,11 +102,7 @@ func (b rationaleBody) decideChange() roadmap.DecideChange {
 }
 
 func (s *Server) getChange(c echo.Context) error {
-	v, err := known(c, "change", s.cfg.Views.ChangeView)
-	if err != nil {
-		return err
-	}
-	return answerAt(c, v.Version, changeAnswer(v))
+	return get(c, "change", s.cfg.Views.ChangeView, showChange)
 }
 
 func (s *Server) approveChange(c echo.Context) error {

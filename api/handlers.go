@@ -216,11 +216,7 @@ func (s *Server) retireObjective(c echo.Context) error {
 }
 
 func (s *Server) getObjective(c echo.Context) error {
-	v, err := known(c, "objective", s.cfg.Views.ObjectiveView)
-	if err != nil {
-		return err
-	}
-	return answerAt(c, v.Version, objectiveAnswer(v))
+	return get(c, "objective", s.cfg.Views.ObjectiveView, showObjective)
 }
 
 func (s *Server) proposeItem(c echo.Context) error {
@@ -261,6 +257,17 @@ func (s *Server) remove(c echo.Context) error {
 	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[ledger.ItemOutcome], error) {
 		return s.cfg.Ledger.Remove(ctx, req, id, roadmap.Remove{Rationale: b.Rationale, Evidence: b.Evidence})
 	})
+}
+
+// get answers the aggregate the :id of the path names, as show shows it,
+// with its version as ETag; a 404 naming its kind when there is none.
+func get[V any](c echo.Context, kind string, lookup func(id string) (V, bool), show func(V) shown) error {
+	v, err := known(c, kind, lookup)
+	if err != nil {
+		return err
+	}
+	out := show(v)
+	return answerAt(c, out.version, out.body)
 }
 
 // known looks up the aggregate the :id of the path names, before the body

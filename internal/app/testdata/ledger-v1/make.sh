@@ -93,35 +93,39 @@ header() { tr -d '\r' <"$WORK/headers" | sed -n "s/^$1: //Ip" | head -n 1; }
 # pause lets more than a second pass, so a time to the second can sit
 # between two events.
 pause() { sleep 1.2; }
-# moment notes, between two pauses, the time to the second (MOMENT_TIME) and
-# the last sequence (MOMENT_SEQ): a point with no event at its second.
+# moment NAME notes, between two pauses, the time to the second (T_NAME)
+# and the last sequence (SEQ_NAME): a point with no event at its second.
 moment() {
 	pause
-	MOMENT_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	MOMENT_SEQ=$(last_seq)
+	printf -v "T_$1" '%s' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	printf -v "SEQ_$1" '%s' "$(last_seq)"
 	pause
+}
+# review VAR TOKEN BODY opens a review as TOKEN and keeps its id in VAR.
+review() {
+	call POST /v1/reviews "$2" 201 "$3"
+	printf -v "$1" '%s' "$(field id)"
 }
 last_seq() { curl -sS -H "Authorization: Bearer $ADMIN" "$L/v1/roadmap?product=default" | jq -r .sequence; }
 
-# People.
-call POST /v1/tokens "$ADMIN" 201 '{"name":"pm@example.com","role":"editor"}'
-PM=$(field secret)
-call POST /v1/tokens "$ADMIN" 201 '{"name":"Zoë Ångström (产品)","role":"editor"}'
-PM2=$(field secret)
-call POST /v1/tokens "$ADMIN" 201 '{"name":"cpo@example.com","role":"approver"}'
-CPO=$(field secret)
-call POST /v1/tokens "$ADMIN" 201 '{"name":"auditor@example.com","role":"auditor"}'
-call POST /v1/tokens "$ADMIN" 201 '{"name":"@dashboard-bot","role":"viewer"}'
-VIEWER=$(field secret)
+# People. token VAR NAME ROLE [ISSUER] makes a token (as ISSUER, the
+# bootstrap admin by default) and keeps its secret in VAR, unless VAR is -.
+token() {
+	call POST /v1/tokens "${4:-$ADMIN}" 201 "{\"name\":\"$2\",\"role\":\"$3\"}"
+	if [ "$1" != - ]; then printf -v "$1" '%s' "$(field secret)"; fi
+}
+token PM pm@example.com editor
+token PM2 'Zoë Ångström (产品)' editor
+token CPO cpo@example.com approver
+token - auditor@example.com auditor
+token VIEWER @dashboard-bot viewer
 # A token that expired a second after it was made: expired for good.
 call POST /v1/tokens "$ADMIN" 201 '{"name":"contractor@example.com","role":"editor","expires_in":1}'
-call POST /v1/tokens "$ADMIN" 201 '{"name":"intern@example.com","role":"editor"}'
-INTERN=$(field secret)
+token INTERN intern@example.com editor
 INTERN_ID=$(field id)
 # A second admin, who makes a token of their own.
-call POST /v1/tokens "$ADMIN" 201 '{"name":"ops-admin@example.com","role":"admin"}'
-OPS=$(field secret)
-call POST /v1/tokens "$OPS" 201 '{"name":"Büro-Anzeige (Wand)","role":"viewer"}'
+token OPS ops-admin@example.com admin
+token - 'Büro-Anzeige (Wand)' viewer "$OPS"
 
 # Objectives, one of them on a second product.
 call POST /v1/objectives "$PM" 201 '{"title":"Reduce onboarding time","description":"New workspaces take too long to first value.","kpi":"median minutes to first roadmap","target":"-30% by Q2"}'
@@ -243,13 +247,11 @@ EOF
 # The objective of the shim is retired; the shim keeps its link.
 call POST "/v1/objectives/$O_LEGACY/retire" "$PM" 200 '{"rationale":"Met the target in Q1: no import used the legacy path in 90 days"}'
 
-moment
-T_BEFORE_REVIEW=$MOMENT_TIME SEQ_BEFORE_REVIEW=$MOMENT_SEQ
+moment BEFORE_REVIEW
 
 # The first governance review: opened, looked at, closed (which signs a
 # checkpoint).
-call POST /v1/reviews "$PM" 201 '{"period":"2026-11","title":"November board — \"Q4 focus\""}'
-R_NOV=$(field id)
+review R_NOV "$PM" '{"period":"2026-11","title":"November board — \"Q4 focus\""}'
 call POST "/v1/reviews/$R_NOV/close" "$CPO" 200 '{"notes":"Agreed: SSO now.\nAsk for evidence on <b>dark mode</b> & \"templates\" | next time."}'
 
 # After the review: more decisions, some with an Idempotency-Key.
@@ -278,12 +280,10 @@ send PUT /v1/products/mobile/capacity "$ADMIN" 200 -H 'Idempotency-Key: admin-mo
 {"now":5,"next":4,"later":null}
 EOF
 
-moment
-T_BETWEEN_REVIEWS=$MOMENT_TIME SEQ_BETWEEN_REVIEWS=$MOMENT_SEQ
+moment BETWEEN_REVIEWS
 
 # The second review, closed later.
-call POST /v1/reviews "$PM2" 201 '{"period":"2026-12"}'
-R_DEC=$(field id)
+review R_DEC "$PM2" '{"period":"2026-12"}'
 call POST "/v1/items/$I_OFFLINE/reprioritise" "$PM" 200 '{"horizon":"next","rank":1,"rationale":"The sync engine landed"}'
 call POST "/v1/reviews/$R_DEC/close" "$CPO" 200 '{"notes":"Quiet month. 🎄"}'
 
