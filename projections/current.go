@@ -38,7 +38,13 @@ func NewCurrent(source Source, keyframeEvery uint64) *Current {
 	return &Current{source: source, every: keyframeEvery, state: NewState()}
 }
 
-var _ roadmap.References = (*Current)(nil)
+// State implements roadmap.References and roadmap.ReviewReferences: a
+// decision is checked against the state read once (Read), never against
+// Current lock by lock.
+var (
+	_ roadmap.References       = (*State)(nil)
+	_ roadmap.ReviewReferences = (*State)(nil)
+)
 
 // Reserve implements Reserver: room for the move and the time of each event
 // up to the given count, so a replay never copies them to grow.
@@ -84,27 +90,6 @@ func (c *Current) Read(fn func(*State)) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	fn(c.state)
-}
-
-// Objective implements roadmap.References.
-func (c *Current) Objective(id string) (roadmap.Objective, bool) {
-	return readOne(c, (*State).Objective, id)
-}
-
-// Item implements roadmap.References.
-func (c *Current) Item(id string) (roadmap.Item, bool) {
-	return readOne(c, (*State).Item, id)
-}
-
-// Position implements roadmap.References.
-func (c *Current) Position(itemID string) (rank, size int) {
-	c.Read(func(s *State) { rank, size = s.Position(itemID) })
-	return rank, size
-}
-
-// ReviewForPeriod implements roadmap.ReviewReferences.
-func (c *Current) ReviewForPeriod(period string) (string, bool) {
-	return readOne(c, (*State).ReviewForPeriod, period)
 }
 
 // ObjectiveView returns the objective with the given id as it stands.
