@@ -18,6 +18,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/attest"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
@@ -34,8 +35,14 @@ const (
 )
 
 // ProofTree is the Merkle tree of the log the API is given: the tree the
-// proofs it serves are read from (attest.Tree). *proof.Tree implements it.
-type ProofTree = attest.Tree
+// proofs it serves are read from (attest.Tree) and the compact ranges an
+// export's manifest holds (audit.Subtrees). *proof.Tree implements it.
+type ProofTree interface {
+	attest.Tree
+	SubtreeHashes(size int64) ([]tlog.Hash, error)
+}
+
+var _ ProofTree = (*proof.Tree)(nil)
 
 type (
 	// checkpointJSON is a signed checkpoint as the API answers it.

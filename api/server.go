@@ -131,8 +131,8 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{echo: echo.New(), cfg: cfg}
 	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views), audit.New(cfg.Log, cfg.Views)
-	if tree, ok := cfg.Proofs.(audit.Subtrees); ok && cfg.SignNote != nil {
-		s.exports = audit.NewExports(cfg.Log, cfg.Views, tree, cfg.SignNote)
+	if cfg.SignNote != nil {
+		s.exports = audit.NewExports(cfg.Log, cfg.Views, cfg.Proofs, cfg.SignNote)
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
