@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,6 +24,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
 // node is one nats-server of a three-node JetStream cluster on 127.0.0.1,
@@ -407,4 +409,71 @@ func signingKeyFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return filepath.Join(dir, proof.KeyFile)
+}
+
+// TestAnAppendWaitsOutALostQuorum stops two of the three nodes, so the
+// stream has no leader and a publish gets no acknowledgement, and brings
+// them back while an append waits: the append is acknowledged once the
+// stream has a leader again, well before its deadline, and stored once.
+func TestAnAppendWaitsOutALostQuorum(t *testing.T) {
+	c := startCluster(t, true)
+	ctx := context.Background()
+	log, err := eventlog.Open(ctx, eventlog.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	appendOne := func(ctx context.Context, title string) (eventlog.Appended, error) {
+		id := uuid.NewString()
+		env, err := eventlog.NewEnvelope(&roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: title, Kind: roadmap.KindIdea, Product: "default", ObjectiveIDs: []string{}}},
+			eventlog.Meta{ID: uuid.NewString(), AggregateType: "item", AggregateID: id, Time: time.Now().UTC().Truncate(time.Microsecond), Actor: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return log.Append(ctx, env, "", eventlog.AppendOptions{})
+	}
+	if _, err := appendOne(ctx, "before"); err != nil {
+		t.Fatal(err)
+	}
+
+	c.nodes[1].stop()
+	c.nodes[2].stop()
+	type result struct {
+		ack eventlog.Appended
+		err error
+	}
+	done := make(chan result, 1)
+	deadline := 45 * time.Second
+	started := time.Now()
+	go func() {
+		actx, cancel := context.WithTimeout(ctx, deadline)
+		defer cancel()
+		ack, err := appendOne(actx, "while the quorum is lost")
+		done <- result{ack, err}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("the append ended without a quorum: %+v", r)
+	case <-time.After(4 * time.Second):
+	}
+	c.nodes[1].start(t)
+	c.nodes[2].start(t)
+
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("the append failed after %s: %v", time.Since(started).Round(time.Millisecond), r.err)
+	}
+	if took := time.Since(started); took > deadline/2 {
+		t.Errorf("the append took %s, most of its deadline", took.Round(time.Millisecond))
+	}
+	if r.ack.Duplicate {
+		t.Error("the append's own resend was reported as a duplicate of an earlier request")
+	}
+	last, err := log.LastSequence(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last != 2 || r.ack.Sequence != 2 {
+		t.Errorf("the log ends at %d and the append was acknowledged at %d; want both 2 (stored once)", last, r.ack.Sequence)
+	}
 }

@@ -215,7 +215,7 @@ func (l *Log) Append(ctx context.Context, e *Envelope, prevHash string, opts App
 	if err != nil {
 		return Appended{}, err
 	}
-	ack, err := l.js.PublishMsg(ctx, msg)
+	ack, resent, err := l.publish(ctx, msg)
 	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
@@ -227,7 +227,43 @@ func (l *Log) Append(ctx context.Context, e *Envelope, prevHash string, opts App
 		}
 		return Appended{}, fmt.Errorf("append %s: %w", e.Type, err)
 	}
-	return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+	// A duplicate acknowledged after a resend is most likely the first
+	// copy this call sent, not an earlier request's: it is reported as new.
+	return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate && !resent}, nil
+}
+
+// publishAttempt is how long one publish waits for its acknowledgement
+// before the message is sent again. A healthy append takes milliseconds; an
+// acknowledgement lost while the stream changes leader would otherwise hold
+// the write until its deadline.
+const publishAttempt = 3 * time.Second
+
+// errCodeDuplicateInProcess is JetStream's answer to a message whose id it
+// is still storing: the first copy is being replicated.
+const errCodeDuplicateInProcess jetstream.ErrorCode = 10158
+
+// publish sends msg until JetStream acknowledges it or ctx ends, sending it
+// again, unchanged, when an acknowledgement does not come within
+// publishAttempt or the stream has no leader for the moment. A copy is
+// never stored twice: JetStream knows it by its message id and acknowledges
+// the first as a duplicate. resent is true when the message was sent more
+// than once.
+func (l *Log) publish(ctx context.Context, msg *nats.Msg) (ack *jetstream.PubAck, resent bool, err error) {
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, publishAttempt)
+		ack, err = l.js.PublishMsg(actx, msg)
+		cancel()
+		var apiErr *jetstream.APIError
+		inProcess := errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeDuplicateInProcess
+		if err == nil || ctx.Err() != nil || !(inProcess || unavailable(err)) {
+			return ack, attempt > 0, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, attempt > 0, fmt.Errorf("%w (last: %v)", ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond << min(attempt, 3)):
+		}
+	}
 }
 
 // NewMessage seals e onto the chain after prevHash and returns the message
