@@ -31,6 +31,8 @@ var SchemaVersions = map[string]int{
 	TypeChangeApproved:    1,
 	TypeChangeRejected:    1,
 	TypeCapacitySet:       1,
+	TypeItemEdited:        1,
+	TypeObjectiveEdited:   1,
 }
 
 // Event is the data of one domain event.
@@ -62,6 +64,9 @@ type ItemProposed struct {
 	Effort    *int     `json:"effort,omitempty"`
 	DependsOn []string `json:"depends_on,omitempty"`
 	Risks     []string `json:"risks,omitempty"`
+	// Provenance is set when an import proposed the item (optional;
+	// schema version 1 without it).
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // Placement is the part shared by the decisions that put an item on the
@@ -166,6 +171,10 @@ func NewEvent(eventType string) (Event, bool) {
 		return &ChangeRejected{}, true
 	case TypeCapacitySet:
 		return &CapacitySet{}, true
+	case TypeItemEdited:
+		return &ItemEdited{}, true
+	case TypeObjectiveEdited:
+		return &ObjectiveEdited{}, true
 	}
 	return nil, false
 }

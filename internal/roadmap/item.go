@@ -67,6 +67,9 @@ type Item struct {
 	// Plan holds what few items declare: effort, dependencies, risks. It is
 	// a pointer so the many views a long ledger keeps stay small.
 	Plan *Plan `json:"plan,omitempty"`
+	// Provenance is where an imported item came from, nil for one proposed
+	// by hand.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // Plan is an item's effort in points, the items it depends on and the
@@ -131,6 +134,8 @@ type ProposeItem struct {
 	Effort       *int
 	DependsOn    []string
 	Risks        []string
+	// Provenance is set by an import.
+	Provenance *Provenance
 }
 
 // Prioritise is the command that places an item on the roadmap. Nil fields
@@ -162,10 +167,14 @@ type Remove struct {
 	Evidence  []string
 }
 
-// DecideProposeItem checks a new item. It returns a *ValidationError
-// (ErrInvalid) for bad values and ErrConflict for a parent that is not an
-// initiative or an objective that is unknown or retired.
+// DecideProposeItem checks a new item; its kind is an idea unless it says
+// otherwise. It returns a *ValidationError (ErrInvalid) for bad values and
+// ErrConflict for a parent that is not an initiative or an objective that
+// is unknown or retired.
 func DecideProposeItem(cmd ProposeItem, refs References) (*ItemProposed, error) {
+	if cmd.Kind == "" {
+		cmd.Kind = KindIdea
+	}
 	var p problems
 	requiredText(&p, "title", cmd.Title, maxTitle)
 	optionalText(&p, "description", cmd.Description, maxDescription)
@@ -205,7 +214,7 @@ func DecideProposeItem(cmd ProposeItem, refs References) (*ItemProposed, error) 
 			Title: clean(cmd.Title), Description: clean(cmd.Description), Kind: cmd.Kind,
 			ParentID: cmd.ParentID, Product: product, ObjectiveIDs: nonNil(cmd.ObjectiveIDs),
 		},
-		Effort: cmd.Effort, DependsOn: slices.Clone(cmd.DependsOn), Risks: risks,
+		Effort: cmd.Effort, DependsOn: slices.Clone(cmd.DependsOn), Risks: risks, Provenance: cmd.Provenance,
 	}, nil
 }
 
@@ -320,8 +329,10 @@ func EvolveItem(it Item, id string, e Event) Item {
 	case *ItemProposed:
 		return Item{
 			ID: id, ItemBrief: e.ItemBrief,
-			Status: StatusProposed, Plan: newPlan(e.Effort, e.DependsOn, e.Risks),
+			Status: StatusProposed, Plan: newPlan(e.Effort, e.DependsOn, e.Risks), Provenance: e.Provenance,
 		}
+	case *ItemEdited:
+		it.applyEdit(e.After)
 	case *ItemPrioritised:
 		it.place(e.Placement)
 	case *ItemReprioritised:

@@ -77,6 +77,8 @@ func EvolveObjective(o Objective, id string, e Event) Objective {
 		}
 	case *ObjectiveRetired:
 		o.Status = StatusRetired
+	case *ObjectiveEdited:
+		o.Title, o.Description, o.KPI, o.Target = e.After.Title, e.After.Description, e.After.KPI, e.After.Target
 	}
 	return o
 }

@@ -43,9 +43,9 @@ func TestDecideProposeItem(t *testing.T) {
 			wantErr: invalid("title"),
 		},
 		{
-			name:    "a missing kind is refused",
-			cmd:     roadmap.ProposeItem{Title: "x"},
-			wantErr: invalid("kind"),
+			name: "a missing kind makes an idea",
+			cmd:  roadmap.ProposeItem{Title: "x"},
+			want: &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: "x", Kind: roadmap.KindIdea, Product: roadmap.DefaultProduct, ObjectiveIDs: []string{}}},
 		},
 		{
 			name:    "a kind other than initiative or idea is refused",
