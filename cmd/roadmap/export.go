@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/audit"
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
+	"github.com/roadmap-ledger/roadmap/internal/safefile"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
 
@@ -43,10 +45,13 @@ const (
 type exportConfig struct {
 	endpoint
 	out, since, until string
-	client            *http.Client
+	// force lets the bundle's files replace those of a bundle already in
+	// out; without it a directory that holds anything is refused.
+	force  bool
+	client *http.Client
 }
 
-const exportUsage = `usage: roadmap export --server URL [--token T] --out DIR [--since T] [--until T]
+const exportUsage = `usage: roadmap export --server URL [--token T] --out DIR [--force] [--since T] [--until T]
 
 Writes an export bundle of the ledger at URL to DIR, for an auditor to check
 offline with "roadmap verify --bundle DIR --public-key FILE":
@@ -64,6 +69,12 @@ largest signed checkpoint at or before --until (RFC 3339 times, both
 optional). The downloaded bytes are checked against the manifest before
 export finishes.
 
+DIR is created (readable by its owner only) when missing, and refused when
+it already holds anything, unless --force is given. Each file is written
+under a temporary name and renamed into place once complete and synced: a
+symbolic link planted in DIR is replaced, never written through, and files
+are readable by their owner only.
+
 --token T (or ROADMAP_TOKEN) is sent with every request as
 "Authorization: Bearer T". A server that refuses it (401) or whose role for
 it does not allow a read (403) stops export with a message saying which.
@@ -74,7 +85,8 @@ func parseExport(args []string, getenv func(string) string, stderr io.Writer) (e
 	var cfg exportConfig
 	fs := newFlagSet("export", exportUsage, stderr)
 	cfg.register(fs, getenv, "base URL of the ledger (ROADMAP_SERVER)")
-	fs.StringVar(&cfg.out, "out", "", "directory to write the bundle to (created if missing)")
+	fs.StringVar(&cfg.out, "out", "", "directory to write the bundle to (created if missing; refused if it holds anything, unless --force)")
+	fs.BoolVar(&cfg.force, "force", false, "write the bundle into a directory that already holds files, replacing the bundle's files")
 	fs.StringVar(&cfg.since, "since", "", "RFC 3339 time: the export starts at the first event at or after it")
 	fs.StringVar(&cfg.until, "until", "", "RFC 3339 time: the export ends at the largest checkpoint at or before it")
 	if err := cliflag.Parse(fs, args); err != nil {
@@ -240,42 +252,40 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 		return fmt.Errorf("the server's answer: %w", err)
 	}
 
-	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+	if err := safefile.PrepareDir(cfg.out, cfg.force); err != nil {
+		if errors.Is(err, safefile.ErrNotEmpty) {
+			return fmt.Errorf("%w; give --force to overwrite the bundle's files in it", err)
+		}
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(cfg.out, bundleManifest), []byte(answer.Manifest), 0o644); err != nil {
+	if err := safefile.WriteBytes(filepath.Join(cfg.out, bundleManifest), 0, []byte(answer.Manifest)); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(cfg.out, bundleCheckpoint), []byte(answer.Checkpoint), 0o644); err != nil {
+	if err := safefile.WriteBytes(filepath.Join(cfg.out, bundleCheckpoint), 0, []byte(answer.Checkpoint)); err != nil {
 		return err
 	}
 
 	// events.jsonl, streamed to disk a page at a time, hashed on the way.
-	f, err := os.Create(filepath.Join(cfg.out, bundleEvents))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	h := sha256.New()
 	var size int64
-	for after := m.from - 1; after < m.to; {
-		limit := min(m.to-after, eventsPage)
-		res, err := v.Get(ctx, fmt.Sprintf("/v1/events?after=%d&limit=%d", after, limit), "")
-		if err != nil {
-			return fmt.Errorf("the raw log: %w", err)
+	err = safefile.Write(filepath.Join(cfg.out, bundleEvents), 0, func(f io.Writer) error {
+		for after := m.from - 1; after < m.to; {
+			limit := min(m.to-after, eventsPage)
+			res, err := v.Get(ctx, fmt.Sprintf("/v1/events?after=%d&limit=%d", after, limit), "")
+			if err != nil {
+				return fmt.Errorf("the raw log: %w", err)
+			}
+			n, err := io.Copy(io.MultiWriter(f, h), res.Body)
+			res.Body.Close()
+			if err != nil {
+				return fmt.Errorf("the raw log after sequence %d: %w", after, err)
+			}
+			size += n
+			after += limit
 		}
-		n, err := io.Copy(io.MultiWriter(f, h), res.Body)
-		res.Body.Close()
-		if err != nil {
-			return fmt.Errorf("the raw log after sequence %d: %w", after, err)
-		}
-		size += n
-		after += limit
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if err := m.events.check(bundleEvents, size, h.Sum(nil)); err != nil {
@@ -302,15 +312,10 @@ func downloadCSV(ctx context.Context, v *verify.Remote, q url.Values, path strin
 		return err
 	}
 	defer res.Body.Close()
-	f, err := os.Create(path)
-	if err != nil {
+	return safefile.Write(path, 0, func(f io.Writer) error {
+		_, err := io.Copy(f, res.Body)
 		return err
-	}
-	defer f.Close()
-	if _, err := io.Copy(f, res.Body); err != nil {
-		return err
-	}
-	return f.Close()
+	})
 }
 
 // runVerifyBundle checks an export bundle offline, with the pinned key only.

@@ -218,3 +218,59 @@ func TestVerifyBundleFlags(t *testing.T) {
 		t.Fatal("export without --out passed")
 	}
 }
+
+// TestExportNeverWritesThroughAPlantedLink plants, in the directory an
+// export is told to write to, a symbolic link named like a bundle file and
+// pointing at a file of the exporter's: export refuses the non-empty
+// directory, and with --force replaces the link with its own file, leaving
+// the link's target untouched. Every file it writes is the owner's only.
+func TestExportNeverWritesThroughAPlantedLink(t *testing.T) {
+	l := sharedVerifyLedger(t)
+	victim := filepath.Join(t.TempDir(), "precious.txt")
+	if err := os.WriteFile(victim, []byte("keep me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "bundle")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{bundleManifest, bundleEvents, bundleDecisions} {
+		if err := os.Symlink(victim, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	export := func(flags ...string) (error, string) {
+		var stdout, stderr bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		args := append([]string{"export", "--server", l.URL, "--token", l.Token, "--out", dir}, flags...)
+		err := run(ctx, args, func(string) string { return "" }, &stdout, &stderr)
+		return err, stderr.String()
+	}
+
+	if err, _ := export(); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("export into a directory holding files: %v; want a refusal naming --force", err)
+	}
+	if err, stderr := export("--force"); err != nil {
+		t.Fatalf("export --force: %v\n%s", err, stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
+		t.Fatalf("the link's target was overwritten: %q", b)
+	}
+	for _, name := range []string{bundleManifest, bundleCheckpoint, bundleEvents, bundleDecisions} {
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s is %v; want a regular file readable by its owner only", name, fi.Mode())
+		}
+	}
+	if err, stdout, stderr := runVerifyOn(t, "--bundle", dir, "--public-key", l.KeyFile); err != nil {
+		t.Fatalf("verify --bundle of the forced export: %v\n%s%s", err, stdout, stderr)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 4 {
+		t.Errorf("the bundle directory holds %d entries; want the 4 files and no temporary one", len(entries))
+	}
+}

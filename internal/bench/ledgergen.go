@@ -24,6 +24,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/safefile"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -209,7 +210,7 @@ func prepareLedger(ctx context.Context, spec ledgerSpec, cacheDir, tempDir strin
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(marker, append(b, '\n'), 0o644)
+		return safefile.WriteBytes(marker, 0, append(b, '\n'))
 	}
 	if err := writeMarker(ledgerCache{Generator: ledgerGenerator, Spec: spec}); err != nil {
 		return nil, err

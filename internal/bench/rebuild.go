@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/pprof"
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
+	"github.com/roadmap-ledger/roadmap/internal/safefile"
 )
 
 // rebuildConfig is what the rebuild benchmark's flags say.
@@ -154,11 +154,7 @@ func projectRebuild(ctx context.Context, dir string, events int, first bool, cfg
 	o.events = events
 	mem := measureMemory(peakFrom)
 	if first && cfg.MemProfile != "" {
-		f, err := os.Create(cfg.MemProfile)
-		if err != nil {
-			return o, mem, err
-		}
-		err = errors.Join(pprof.Lookup("heap").WriteTo(f, 0), f.Close())
+		err := safefile.Write(cfg.MemProfile, 0, func(w io.Writer) error { return pprof.Lookup("heap").WriteTo(w, 0) })
 		if err != nil {
 			return o, mem, fmt.Errorf("heap profile: %w", err)
 		}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
+
+	"github.com/roadmap-ledger/roadmap/internal/safefile"
 )
 
 // side is one side of a benchmark: (a) the raw baseline or (b) the ledger,
@@ -76,10 +78,10 @@ func record(path, what string, start func(io.Writer) error, stop func()) (func()
 	if path == "" {
 		return func() error { return nil }, nil
 	}
-	f, err := os.Create(path)
+	f, err := safefile.Create(path, 0)
 	if err == nil {
 		if err = start(f); err != nil {
-			f.Close()
+			f.Abort()
 		}
 	}
 	if err != nil {
@@ -87,7 +89,7 @@ func record(path, what string, start func(io.Writer) error, stop func()) (func()
 	}
 	return func() error {
 		stop()
-		return f.Close()
+		return f.Commit()
 	}, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/roadmap-ledger/roadmap/internal/safefile"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -62,57 +63,10 @@ func LoadOrCreateKey(dataDir, name string) (skey, vkey string, err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return "", "", fmt.Errorf("proof: signing key: %w", err)
 	}
-	if err := writeFileAtomic(path, []byte(skey+"\n")); err != nil {
+	if err := safefile.WriteBytes(path, 0o600, []byte(skey+"\n")); err != nil {
 		return "", "", fmt.Errorf("proof: write the signing key: %w", err)
 	}
 	return skey, vkey, nil
-}
-
-// writeFileAtomic writes data to path with mode 0600 through a temporary
-// file in the same directory.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable. Some systems cannot sync a
-// directory; the rename is then as durable as they make it.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // LoadKeyFile reads a signer key from the file at path (as given with
