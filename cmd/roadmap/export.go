@@ -25,6 +25,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/safefile"
+	"github.com/roadmap-ledger/roadmap/internal/termtext"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
 
@@ -297,7 +298,7 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 		return fmt.Errorf("%s: %w", bundleDecisions, err)
 	}
 	fmt.Fprintf(stdout, "exported sequences %d to %d (%d bytes of events) to %s; checkpoint of size %d by %s\n",
-		m.from, m.to, size, cfg.out, m.to, m.origin)
+		m.from, m.to, size, termtext.Escape(cfg.out), m.to, termtext.Escape(m.origin))
 	return nil
 }
 
@@ -396,7 +397,7 @@ func runVerifyBundle(cfg verifyConfig, stdout, stderr io.Writer) error {
 	}
 	prog.done(ck.Checked())
 	fmt.Fprintf(stdout, "verified bundle %s: events %d to %d (%d aggregates, %d chains starting before the range, unchecked); checkpoint %s of size %d, root %v, signed %s by %s (pinned key)\n",
-		dir, m.from, m.to, ck.Aggregates(), ck.OpenChains(), cp.Origin, cp.Size, cp.Root, cp.Time.Format(time.RFC3339), keyName(vkey))
+		termtext.Escape(dir), m.from, m.to, ck.Aggregates(), ck.OpenChains(), termtext.Escape(cp.Origin), cp.Size, cp.Root, cp.Time.Format(time.RFC3339), keyName(vkey))
 	return nil
 }
 

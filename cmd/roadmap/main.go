@@ -23,13 +23,16 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/bench"
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/termtext"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "roadmap:", err)
+		// An error may carry what a server or a user wrote (a problem's
+		// detail, a title): escaped, like every other output.
+		fmt.Fprintln(os.Stderr, "roadmap:", termtext.Escape(err.Error()))
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
+	"github.com/roadmap-ledger/roadmap/internal/termtext"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
 
@@ -215,35 +216,36 @@ func replayText(w io.Writer, snap reviewSnapshot) error {
 	if snap.SinceSequence == 0 {
 		since = "the start of the ledger"
 	}
-	fmt.Fprintf(w, "Review %s, %q (%s %s, up to sequence %d): %d decision(s)\n", snap.Period, snap.Title, state, since, snap.Sequence, len(snap.Decisions))
+	esc := termtext.Escape
+	fmt.Fprintf(w, "Review %s, \"%s\" (%s %s, up to sequence %d): %d decision(s)\n", esc(snap.Period), esc(snap.Title), state, since, snap.Sequence, len(snap.Decisions))
 	width := len(strconv.Itoa(len(snap.Decisions)))
 	indent := strings.Repeat(" ", width+2)
 	for i, d := range snap.Decisions {
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "%*d. seq %d  %s  %s\n", width, i+1, d.Seq, d.At.UTC().Format("2006-01-02 15:04:05 UTC"), d.Actor)
-		what := d.AggregateType
+		fmt.Fprintf(w, "%*d. seq %d  %s  %s\n", width, i+1, d.Seq, d.At.UTC().Format("2006-01-02 15:04:05 UTC"), esc(d.Actor))
+		what := esc(d.AggregateType)
 		if d.Title != nil {
-			what += " " + strconv.Quote(*d.Title)
+			what += " \"" + esc(*d.Title) + "\""
 		}
-		what += " (" + d.AggregateID
+		what += " (" + esc(d.AggregateID)
 		if d.Product != nil && *d.Product != "" {
-			what += ", " + *d.Product
+			what += ", " + esc(*d.Product)
 		}
 		what += ")"
-		fmt.Fprintf(w, "%s%s  %s\n", indent, d.Type, what)
+		fmt.Fprintf(w, "%s%s  %s\n", indent, esc(d.Type), what)
 		if d.From != nil || d.To != nil {
-			fmt.Fprintf(w, "%splace:     %s -> %s\n", indent, d.From.text(), d.To.text())
+			fmt.Fprintf(w, "%splace:     %s -> %s\n", indent, esc(d.From.text()), esc(d.To.text()))
 		}
 		if s := scoreText(d.Score); s != "" {
-			fmt.Fprintf(w, "%sscore:     %s\n", indent, s)
+			fmt.Fprintf(w, "%sscore:     %s\n", indent, esc(s))
 		}
 		if d.Rationale != nil {
-			fmt.Fprintf(w, "%srationale: %s\n", indent, oneLine(*d.Rationale))
+			fmt.Fprintf(w, "%srationale: %s\n", indent, esc(*d.Rationale))
 		}
 		if d.Evidence != nil {
 			ev := "(none)"
 			if len(d.Evidence) > 0 {
-				ev = strings.Join(d.Evidence, "\n"+indent+"           ")
+				ev = strings.Join(mapStrings(d.Evidence, esc), "\n"+indent+"           ")
 			}
 			fmt.Fprintf(w, "%sevidence:  %s\n", indent, ev)
 		}
@@ -303,7 +305,11 @@ func scoreText(raw json.RawMessage) string {
 	return out
 }
 
-// oneLine keeps a text on its line: line breaks become spaces.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+// mapStrings returns f of each of in.
+func mapStrings(in []string, f func(string) string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = f(s)
+	}
+	return out
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
+	"github.com/roadmap-ledger/roadmap/internal/termtext"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
 
@@ -107,7 +108,7 @@ func runVerify(ctx context.Context, cfg verifyConfig, stdout, stderr io.Writer) 
 			return fmt.Errorf("the server's verifier key: %w", err)
 		}
 		vkey = strings.TrimSpace(string(b))
-		fmt.Fprintf(stderr, "roadmap verify: warning: the key %s comes from the server itself and is not pinned; this proves the log matches the server's own checkpoint, not that the server is honest (pin it with --public-key FILE)\n", vkey)
+		fmt.Fprintf(stderr, "roadmap verify: warning: the key %s comes from the server itself and is not pinned; this proves the log matches the server's own checkpoint, not that the server is honest (pin it with --public-key FILE)\n", termtext.Escape(vkey))
 	}
 	opts := verify.Options{VerifierKey: vkey, KeyKind: keyKind(cfg)}
 
@@ -133,7 +134,7 @@ func runVerify(ctx context.Context, cfg verifyConfig, stdout, stderr io.Writer) 
 
 	latest := res.Checkpoint
 	fmt.Fprintf(stdout, "verified: %d events in %d aggregates; checkpoint %s of size %d, root %v, signed %s by %s (%s key)%s\n",
-		res.Events, res.Aggregates, latest.Origin, latest.Size, latest.Root,
+		res.Events, res.Aggregates, termtext.Escape(latest.Origin), latest.Size, latest.Root,
 		latest.Time.Format(time.RFC3339), keyName(vkey), keyKind(cfg), sinceText(cfg))
 	return nil
 }
@@ -172,9 +173,9 @@ func keyKind(cfg verifyConfig) string {
 // keyName returns the name and hash of a verifier key, without the key.
 func keyName(vkey string) string {
 	if i := strings.LastIndexByte(vkey, '+'); i > 0 {
-		return vkey[:i]
+		vkey = vkey[:i]
 	}
-	return vkey
+	return termtext.Escape(vkey)
 }
 
 func sinceText(cfg verifyConfig) string {
