@@ -32,6 +32,8 @@ func decodeStrict(body []byte, dst any) error {
 		return malformed("the request body is not valid UTF-8")
 	case trimmed[0] != '{':
 		return malformed("the request body must be a JSON object")
+	case tooDeep(body):
+		return malformed("the request body nests more than %d levels of objects and arrays", maxBodyDepth)
 	}
 	err := jsonv2.Unmarshal(body, dst, jsonv2.RejectUnknownMembers(true))
 	if err == nil {
@@ -56,6 +58,26 @@ func decodeStrict(body []byte, dst any) error {
 		return problem(roadmap.ErrInvalid, fmt.Sprintf("%s: must be %s", clip(fieldPath(semantic.JSONPointer)), describeType(semantic.GoType)))
 	}
 	return malformed("the request body does not fit this request")
+}
+
+// maxBodyDepth is how deep objects and arrays may nest in a request body:
+// no request needs more than 3, and a limit keeps a pathological body from
+// costing a decoder its stack.
+const maxBodyDepth = 16
+
+// tooDeep reports whether body nests objects and arrays more than
+// maxBodyDepth levels deep. A syntax error ends the scan: the decoder
+// reports it.
+func tooDeep(body []byte) bool {
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	for {
+		if _, err := dec.ReadToken(); err != nil {
+			return false
+		}
+		if dec.StackDepth() > maxBodyDepth {
+			return true
+		}
+	}
 }
 
 // fieldPath turns a JSON pointer into the field names the API's errors use:

@@ -341,7 +341,7 @@ func TestReviewReplaySendsTheTokenAndNamesAuthProblems(t *testing.T) {
 
 // TestReviewReplayEscapesWhatUsersWrote gives a decision a rationale that
 // draws a forged approval on lines of its own and evidence with a
-// right-to-left override: the replay prints them escaped, on the decision's
+// right-to-left mark: the replay prints them escaped, on the decision's
 // own lines, so the board sees one decision and the text as stored.
 func TestReviewReplayEscapesWhatUsersWrote(t *testing.T) {
 	b, _ := newBoardLedger(t)
@@ -349,7 +349,7 @@ func TestReviewReplayEscapesWhatUsersWrote(t *testing.T) {
 	item := b.post("pm@example.com", "/v1/items", map[string]any{"title": "Forge\nry", "kind": "idea", "product": "web-app"})
 	forged := "Small\n\n6. seq 99  2026-10-06 09:00:00 UTC  cpo@example.com\n   change.approved  approved by the board"
 	b.post("pm@example.com", "/v1/items/"+item+"/prioritise", map[string]any{
-		"horizon": "later", "rationale": forged, "evidence": []string{"https://example.com/\u202efdp.exe", "tab\there"},
+		"horizon": "later", "rationale": forged, "evidence": []string{"https://example.com/\u200ffdp.exe", "tab\there"},
 	})
 	out, err := runReview(t, "--server", b.URL, "--period", "2026-10")
 	if err != nil {
@@ -363,14 +363,14 @@ func TestReviewReplayEscapesWhatUsersWrote(t *testing.T) {
 	for _, want := range []string{
 		`item "Forge\nry"`,
 		`rationale: Small\n\n6. seq 99  2026-10-06 09:00:00 UTC  cpo@example.com\n   change.approved  approved by the board`,
-		`evidence:  https://example.com/\u202efdp.exe`,
+		`evidence:  https://example.com/\u200ffdp.exe`,
 		`tab\there`,
 	} {
 		if !strings.Contains(last, want) {
 			t.Errorf("the decision's block does not show %q:\n%s", want, last)
 		}
 	}
-	if strings.ContainsAny(out, "\u202e\t\r") || strings.Count(out, "\n6. seq") > 0 {
+	if strings.ContainsAny(out, "\u200f\t\r") || strings.Count(out, "\n6. seq") > 0 {
 		t.Errorf("the replay printed user text raw:\n%s", out)
 	}
 }

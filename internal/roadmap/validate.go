@@ -2,6 +2,7 @@ package roadmap
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -51,7 +52,25 @@ func optionalText(p *problems, field, s string, max int) {
 		p.add(field, "must be at most %d characters", max)
 	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }):
 		p.add(field, "must not contain control characters")
+	case strings.ContainsFunc(s, hidden):
+		r := []rune(s)[slices.IndexFunc([]rune(s), hidden)]
+		p.add(field, "must not contain bidirectional overrides or invisible characters (U+%04X), which show text in another order than it is stored", r)
 	}
+}
+
+// hidden reports whether r is one of the characters that make text read
+// otherwise than it is stored (the "Trojan Source" set): the
+// bidirectional embeddings, overrides and isolates, and the zero-width
+// spaces. The joiners (U+200C, U+200D) and the direction marks
+// (U+200E, U+200F, U+061C), which scripts and emoji need, are allowed.
+func hidden(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	case r == 0x200B, r == 0x2060, r == 0xFEFF, r == 0x180E:
+		return true
+	}
+	return false
 }
 
 func productOrDefault(p *problems, product string) string {
