@@ -142,6 +142,8 @@ func New(cfg Config) *Server {
 		return err
 	}}))
 
+	e.Use(securityHeaders)
+
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 
@@ -194,7 +196,11 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/tokens/:id", s.getToken, admin},
 		{http.MethodDelete, "/tokens/:id", s.revokeToken, admin},
 	} {
-		e.Add(r.method, "/v1"+r.path, r.handler, s.afterReplay, s.authorize(r.needs))
+		middlewares := []echo.MiddlewareFunc{s.afterReplay, s.authorize(r.needs)}
+		if r.needs == audit || r.needs == admin {
+			middlewares = append(middlewares, noStore)
+		}
+		e.Add(r.method, "/v1"+r.path, r.handler, middlewares...)
 		s.permissions = append(s.permissions, RoutePermission{Route{r.method, "/v1" + r.path}, r.needs})
 	}
 	return s
