@@ -833,13 +833,13 @@ func (c *crashRun) launch() *serveProc {
 	t.Helper()
 	// Approvals are off: the suite is about what a kill does to decisions,
 	// and every decision it sends is to be recorded at once.
-	cmd := exec.Command(c.bin, "serve", "--data", c.dir, "--addr", "127.0.0.1:0", "--nats-url", "",
-		"--bootstrap-token", crashAdmin, "--approvals", "off")
+	cmd := exec.Command(c.bin, "serve", "--data", c.dir, "--addr", "127.0.0.1:0", "--nats-url", "", "--approvals", "off")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ROADMAP_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, "ROADMAP_BOOTSTRAP_TOKEN="+crashAdmin)
 	p := &serveProc{t: t, cmd: cmd, listening: make(chan string, 1), exited: make(chan struct{}), stdout: newLockedBuffer(), stderr: newLockedBuffer()}
 	cmd.Stderr = p.stderr
 	out, err := cmd.StdoutPipe()

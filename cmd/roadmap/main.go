@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -108,11 +109,24 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&cfg.replicas, "replicas", replicas, "stream replicas on an external cluster (ROADMAP_REPLICAS)")
 	fs.StringVar(&cfg.systemURL, "nats-system-url", env("ROADMAP_NATS_SYSTEM_URL", ""), "system-account connection to the external cluster, to check that every server fsyncs each write (ROADMAP_NATS_SYSTEM_URL)")
 	fs.BoolVar(&cfg.unsafeNoFsync, "unsafe-no-fsync", env("ROADMAP_UNSAFE_NO_FSYNC", "") == "1", "run without fsync on every write (embedded) or without checking it (external): acknowledged decisions can be lost in a power cut (ROADMAP_UNSAFE_NO_FSYNC=1)")
-	fs.StringVar(&cfg.bootstrapToken, "bootstrap-token", env("ROADMAP_BOOTSTRAP_TOKEN", ""), "secret of an admin token named bootstrap, recorded on start unless it already is; without it, the first start of a ledger with no token makes one and prints it once (ROADMAP_BOOTSTRAP_TOKEN)")
+	cfg.bootstrapToken = getenv("ROADMAP_BOOTSTRAP_TOKEN")
+	bootstrapFile := env("ROADMAP_BOOTSTRAP_TOKEN_FILE", "")
+	fs.StringVar(&bootstrapFile, "bootstrap-token-file", bootstrapFile, "file holding the secret of an admin token named bootstrap, recorded on start unless it already is, readable by its owner only; or give the secret in ROADMAP_BOOTSTRAP_TOKEN. Without either, the first start of a ledger with no token makes one and prints it once (ROADMAP_BOOTSTRAP_TOKEN_FILE)")
+	fs.Func("bootstrap-token", "removed: it showed the secret in the process list", func(string) error {
+		return errors.New("it showed the secret to anyone who lists processes; give the secret in ROADMAP_BOOTSTRAP_TOKEN or in a file named by --bootstrap-token-file")
+	})
 	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (into or out of now, removal of a now item) or off (ROADMAP_APPROVALS)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
+	}
+	if bootstrapFile != "" {
+		if cfg.bootstrapToken != "" {
+			return cfg, errors.New("give the bootstrap secret once: ROADMAP_BOOTSTRAP_TOKEN or --bootstrap-token-file, not both")
+		}
+		if cfg.bootstrapToken, err = readSecretFile(bootstrapFile); err != nil {
+			return cfg, fmt.Errorf("--bootstrap-token-file: %w", err)
+		}
 	}
 	if cfg.approvals != string(roadmap.ApprovalsMajor) && cfg.approvals != string(roadmap.ApprovalsOff) {
 		return cfg, fmt.Errorf("--approvals must be major or off, got %q", cfg.approvals)
@@ -124,6 +138,33 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return cfg, errors.New("--replicas needs --nats-url: the embedded server is a single node")
 	}
 	return cfg, nil
+}
+
+// readSecretFile reads a secret from the file at path: its one line,
+// without surrounding spaces. A file that others than its owner may read
+// is refused, as ssh refuses such a key.
+func readSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s may be read by others than its owner (mode %v): chmod 600 it", path, fi.Mode().Perm())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return "", err
+	}
+	secret := strings.TrimSpace(string(b))
+	if secret == "" || strings.ContainsAny(secret, "\r\n") {
+		return "", fmt.Errorf("%s must hold the secret alone, on one line", path)
+	}
+	return secret, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

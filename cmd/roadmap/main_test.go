@@ -9,6 +9,8 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -63,17 +65,21 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 // TestServeWithABootstrapToken starts serve with ROADMAP_BOOTSTRAP_TOKEN and
-// with --bootstrap-token: the secret is an admin's token at once, and
+// with --bootstrap-token-file: the secret is an admin's token at once, and
 // nothing is printed.
 func TestServeWithABootstrapToken(t *testing.T) {
 	const secret = "serve-test-bootstrap-secret-0123456789"
+	file := filepath.Join(t.TempDir(), "bootstrap.secret")
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		env  string
 		args []string
 	}{
 		{"ROADMAP_BOOTSTRAP_TOKEN", secret, nil},
-		{"--bootstrap-token", "", []string{"--bootstrap-token", secret}},
+		{"--bootstrap-token-file", "", []string{"--bootstrap-token-file", file}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -236,6 +242,37 @@ func TestCommandLine(t *testing.T) {
 	}
 	if err := run(context.Background(), nil, none, io.Discard, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("no args: %v, want flag.ErrHelp", err)
+	}
+}
+
+// TestTheBootstrapSecretStaysOutOfTheProcessList checks that the secret
+// cannot be given as an argument, which anyone listing processes reads, and
+// that a secret file others may read is refused.
+func TestTheBootstrapSecretStaysOutOfTheProcessList(t *testing.T) {
+	none := func(string) string { return "" }
+	_, err := parseServe([]string{"--bootstrap-token", "secret-0123456789-secret-0123456789"}, none, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "ROADMAP_BOOTSTRAP_TOKEN") || !strings.Contains(err.Error(), "--bootstrap-token-file") {
+		t.Errorf("--bootstrap-token SECRET: %v; want a refusal naming the environment variable and the file flag", err)
+	}
+	dir := t.TempDir()
+	open := filepath.Join(dir, "open.secret")
+	if err := os.WriteFile(open, []byte("secret-0123456789-secret-0123456789\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseServe([]string{"--bootstrap-token-file", open}, none, io.Discard); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a secret file others may read: %v; want a refusal", err)
+	}
+	both := func(k string) string {
+		if k == "ROADMAP_BOOTSTRAP_TOKEN" {
+			return "secret-0123456789-secret-0123456789"
+		}
+		return ""
+	}
+	if err := os.Chmod(open, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseServe([]string{"--bootstrap-token-file", open}, both, io.Discard); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("a secret in the environment and a file: %v; want a refusal", err)
 	}
 }
 
