@@ -55,6 +55,12 @@ type historyJSON struct {
 	History []auditEventJSON `json:"history"`
 }
 
+// objectiveHistoryJSON is the answer of GET /v1/objectives/{id}/history.
+type objectiveHistoryJSON struct {
+	ObjectiveID string           `json:"objective_id"`
+	History     []auditEventJSON `json:"history"`
+}
+
 // whyJSON is the answer of GET /v1/items/{id}/why.
 type whyJSON struct {
 	Sequence uint64       `json:"sequence"`
@@ -70,11 +76,11 @@ type auditPageJSON struct {
 // errStopRead ends a read of the log early.
 var errStopRead = errors.New("stop reading")
 
-// trailError is the answer to the trail's err on item id: not found,
-// said as the API says it, or err itself.
-func trailError(id string, err error) error {
+// trailError is the answer to the trail's err on the aggregate of a kind
+// and id: not found, said as the API says it, or err itself.
+func trailError(kind, id string, err error) error {
 	if errors.Is(err, roadmap.ErrNotFound) {
-		return problem(roadmap.ErrNotFound, fmt.Sprintf("no item %q", clip(id)))
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("no %s %q", kind, clip(id)))
 	}
 	return err
 }
@@ -85,13 +91,28 @@ func (s *Server) itemHistory(c echo.Context) error {
 	id := c.Param("id")
 	_, records, err := s.trail.History(c.Request().Context(), id)
 	if err != nil {
-		return trailError(id, err)
+		return trailError("item", id, err)
 	}
-	out := historyJSON{ItemID: id, History: make([]auditEventJSON, 0, len(records))}
+	return c.JSON(http.StatusOK, historyJSON{ItemID: id, History: historyWire(records)})
+}
+
+// objectiveHistory answers every event of an objective, oldest first.
+func (s *Server) objectiveHistory(c echo.Context) error {
+	id := c.Param("id")
+	_, records, err := s.trail.ObjectiveHistory(c.Request().Context(), id)
+	if err != nil {
+		return trailError("objective", id, err)
+	}
+	return c.JSON(http.StatusOK, objectiveHistoryJSON{ObjectiveID: id, History: historyWire(records)})
+}
+
+// historyWire is the events of one aggregate as its history shows them.
+func historyWire(records []projections.Record) []auditEventJSON {
+	out := make([]auditEventJSON, 0, len(records))
 	for _, r := range records {
-		out.History = append(out.History, auditEventWire(projections.NewAuditEvent(r)))
+		out = append(out, auditEventWire(projections.NewAuditEvent(r)))
 	}
-	return c.JSON(http.StatusOK, out)
+	return out
 }
 
 // itemWhy answers the why chain of an item: the item, the objectives it
@@ -101,7 +122,7 @@ func (s *Server) itemWhy(c echo.Context) error {
 	id := c.Param("id")
 	seq, root, err := s.trail.Why(c.Request().Context(), id)
 	if err != nil {
-		return trailError(id, err)
+		return trailError("item", id, err)
 	}
 	return c.JSON(http.StatusOK, whyJSON{Sequence: seq, Item: whyNodeWire(root)})
 }

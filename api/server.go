@@ -157,6 +157,7 @@ func New(cfg Config) *Server {
 	}{
 		{http.MethodPost, "/objectives", s.defineObjective, decide},
 		{http.MethodGet, "/objectives/:id", s.getObjective, read},
+		{http.MethodGet, "/objectives/:id/history", s.objectiveHistory, audit},
 		{http.MethodPost, "/objectives/:id/retire", s.retireObjective, decide},
 		{http.MethodPost, "/items", s.proposeItem, decide},
 		{http.MethodGet, "/items/:id", s.getItem, read},
