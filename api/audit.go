@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,9 +31,6 @@ const (
 	// concurrent decisions overlap, so an event decided before until may
 	// come after one decided just past it.
 	auditUntilSlack = time.Minute
-	// auditFlushEvery is how many rows of an export are written between
-	// flushes to the client.
-	auditFlushEvery = 100
 )
 
 // Media types of the audit trail.
@@ -43,10 +39,6 @@ const (
 	mediaNDJSON = "application/x-ndjson"
 	mediaCSV    = "text/csv"
 )
-
-// CSVListSeparator joins the entries of a list (evidence, objective_ids) in
-// one CSV cell: a line break, so a spreadsheet shows one entry a line.
-const CSVListSeparator = "\n"
 
 // auditColumns is the header row of the CSV export.
 var auditColumns = []string{
@@ -61,6 +53,12 @@ var itemIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 type historyJSON struct {
 	ItemID  string           `json:"item_id"`
 	History []auditEventJSON `json:"history"`
+}
+
+// objectiveHistoryJSON is the answer of GET /v1/objectives/{id}/history.
+type objectiveHistoryJSON struct {
+	ObjectiveID string           `json:"objective_id"`
+	History     []auditEventJSON `json:"history"`
 }
 
 // whyJSON is the answer of GET /v1/items/{id}/why.
@@ -78,11 +76,11 @@ type auditPageJSON struct {
 // errStopRead ends a read of the log early.
 var errStopRead = errors.New("stop reading")
 
-// trailError is the answer to the trail's err on item id: not found,
-// said as the API says it, or err itself.
-func trailError(id string, err error) error {
+// trailError is the answer to the trail's err on the aggregate of a kind
+// and id: not found, said as the API says it, or err itself.
+func trailError(kind, id string, err error) error {
 	if errors.Is(err, roadmap.ErrNotFound) {
-		return problem(roadmap.ErrNotFound, fmt.Sprintf("no item %q", clip(id)))
+		return problem(roadmap.ErrNotFound, fmt.Sprintf("no %s %q", kind, clip(id)))
 	}
 	return err
 }
@@ -93,13 +91,28 @@ func (s *Server) itemHistory(c echo.Context) error {
 	id := c.Param("id")
 	_, records, err := s.trail.History(c.Request().Context(), id)
 	if err != nil {
-		return trailError(id, err)
+		return trailError("item", id, err)
 	}
-	out := historyJSON{ItemID: id, History: make([]auditEventJSON, 0, len(records))}
+	return c.JSON(http.StatusOK, historyJSON{ItemID: id, History: historyWire(records)})
+}
+
+// objectiveHistory answers every event of an objective, oldest first.
+func (s *Server) objectiveHistory(c echo.Context) error {
+	id := c.Param("id")
+	_, records, err := s.trail.ObjectiveHistory(c.Request().Context(), id)
+	if err != nil {
+		return trailError("objective", id, err)
+	}
+	return c.JSON(http.StatusOK, objectiveHistoryJSON{ObjectiveID: id, History: historyWire(records)})
+}
+
+// historyWire is the events of one aggregate as its history shows them.
+func historyWire(records []projections.Record) []auditEventJSON {
+	out := make([]auditEventJSON, 0, len(records))
 	for _, r := range records {
-		out.History = append(out.History, auditEventWire(projections.NewAuditEvent(r)))
+		out = append(out, auditEventWire(projections.NewAuditEvent(r)))
 	}
-	return c.JSON(http.StatusOK, out)
+	return out
 }
 
 // itemWhy answers the why chain of an item: the item, the objectives it
@@ -109,7 +122,7 @@ func (s *Server) itemWhy(c echo.Context) error {
 	id := c.Param("id")
 	seq, root, err := s.trail.Why(c.Request().Context(), id)
 	if err != nil {
-		return trailError(id, err)
+		return trailError("item", id, err)
 	}
 	return c.JSON(http.StatusOK, whyJSON{Sequence: seq, Item: whyNodeWire(root)})
 }
@@ -324,57 +337,33 @@ func (s *Server) scanAudit(ctx context.Context, q auditQuery, from, to uint64, f
 	return s.trail.Scan(ctx, audit.Filter{Item: q.item, Match: q.match}, from, to, fn)
 }
 
-// exportAudit streams the events that pass the query as JSON Lines or CSV,
-// writing and flushing rows as they come: nothing is gathered in memory.
-// Exports honour after and give at most limit rows when a limit is given,
-// every matching row otherwise. An error once rows are sent aborts the
-// connection, so a cut export is never taken for a whole one.
+// exportAudit streams the events that pass the query as JSON Lines or CSV
+// (streamRows). Exports honour after and give at most limit rows when a
+// limit is given, every matching row otherwise.
 func (s *Server) exportAudit(c echo.Context, q auditQuery, format auditFormat, from, to uint64) error {
 	res := c.Response()
-	var write func(projections.AuditEvent) error
-	flush := func() error { return nil }
+	var rows rowWriter[projections.AuditEvent]
 	switch format {
 	case formatNDJSON:
 		res.Header().Set(echo.HeaderContentType, mediaNDJSON)
-		enc := json.NewEncoder(res)
-		write = func(a projections.AuditEvent) error { return enc.Encode(auditEventWire(a)) }
+		rows = ndjsonRows(res, auditEventWire)
 	case formatCSV:
-		res.Header().Set(echo.HeaderContentType, mediaCSV+"; charset=utf-8; header=present")
-		w := csv.NewWriter(res)
-		write = func(a projections.AuditEvent) error { return w.Write(csvRow(a)) }
-		flush = func() error { w.Flush(); return w.Error() }
-		if err := w.Write(auditColumns); err != nil {
+		res.Header().Set(echo.HeaderContentType, csvContentType)
+		var err error
+		if rows, err = csvRows(res, auditColumns, csvRow); err != nil {
 			return err
 		}
 	}
-	res.WriteHeader(http.StatusOK)
-
-	rows := 0
-	err := s.scanAudit(c.Request().Context(), q, from, to, func(r projections.Record) (bool, error) {
-		if err := write(projections.NewAuditEvent(r)); err != nil {
-			return false, err
-		}
-		rows++
-		if rows%auditFlushEvery == 0 {
-			if err := flush(); err != nil {
+	return streamRows(s, c, "audit", rows, func(emit func(projections.AuditEvent) error) error {
+		sent := 0
+		return s.scanAudit(c.Request().Context(), q, from, to, func(r projections.Record) (bool, error) {
+			if err := emit(projections.NewAuditEvent(r)); err != nil {
 				return false, err
 			}
-			res.Flush()
-		}
-		return q.limit == 0 || rows < q.limit, nil
+			sent++
+			return q.limit == 0 || sent < q.limit, nil
+		})
 	})
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
-		if c.Request().Context().Err() != nil {
-			return nil // the client went away
-		}
-		s.cfg.Logger.Error("audit export failed", "path", c.Request().URL.Path, "rows", rows, "error", err)
-		panic(http.ErrAbortHandler)
-	}
-	res.Flush()
-	return nil
 }
 
 // csvRow is one event as a row of the CSV export, in the order of
@@ -408,14 +397,4 @@ func csvRow(a projections.AuditEvent) []string {
 		fromH, fromR, toH, toR, framework, value, score,
 		strings.Join(a.ObjectiveIDs, CSVListSeparator), a.PrevHash, a.Hash,
 	}
-}
-
-// safeCell keeps a spreadsheet from running free text as a formula: a cell
-// that starts with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe. The JSON and JSON Lines answers carry the text as recorded.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

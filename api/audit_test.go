@@ -858,3 +858,37 @@ func TestItemHistoryRefusesABrokenChain(t *testing.T) {
 		}
 	}
 }
+
+func TestObjectiveHistory(t *testing.T) {
+	l := startLedger(t)
+	obj := l.objective("Retention")
+	l.item("Serves it", obj) // an item's event is not in the objective's history
+	l.must(200, "POST", "/v1/objectives/"+obj+"/retire", map[string]any{"rationale": "met the target"})
+
+	body := l.must(200, "GET", "/v1/objectives/"+obj+"/history", nil)
+	if body["objective_id"] != obj {
+		t.Errorf("objective_id %v, want %s", body["objective_id"], obj)
+	}
+	history := rows(t, body["history"])
+	if len(history) != 2 {
+		t.Fatalf("history %v, want the definition and the retirement", history)
+	}
+	for i, want := range []string{"objective.defined", "objective.retired"} {
+		h := history[i]
+		if h["type"] != want || h["aggregate_type"] != "objective" || h["aggregate_id"] != obj || h["title"] != "Retention" {
+			t.Errorf("row %d: %v, want %s of the objective", i, h, want)
+		}
+	}
+	if history[0]["prev_hash"] != "" || history[1]["prev_hash"] != history[0]["hash"] {
+		t.Errorf("the rows do not chain: %v", history)
+	}
+	if history[1]["rationale"] != "met the target" || history[1]["actor"] != "bootstrap" {
+		t.Errorf("the retirement %v, want its rationale and actor", history[1])
+	}
+
+	checkProblem(t, l.do("GET", "/v1/objectives/0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70/history", nil), 404)
+	item := l.item("An item")
+	if p := checkProblem(t, l.do("GET", "/v1/objectives/"+item+"/history", nil), 404); !strings.Contains(fmt.Sprint(p["detail"]), "no objective") {
+		t.Errorf("an item's id: %v, want no objective", p)
+	}
+}

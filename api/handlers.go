@@ -234,11 +234,7 @@ func (s *Server) getItem(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	item := itemAnswer(v)
-	if flags := s.cfg.Views.ItemFlags(c.Param("id")); flags != nil {
-		item.Flags = wireList(flags, flagWire)
-	}
-	return answerAt(c, v.Version, item)
+	return answerAt(c, v.Version, itemWithFlags(v, s.cfg.Views.ItemFlags(c.Param("id"))))
 }
 
 func (s *Server) prioritise(c echo.Context) error {

@@ -51,11 +51,14 @@ func routeCases(l *testLedger) map[string]routeCase {
 		return func(*testLedger) (string, any, int) { return path, body, status }
 	}
 	return map[string]routeCase{
-		"POST /v1/objectives":    fixed("/v1/objectives", map[string]any{"title": "T", "kpi": "k", "target": "t"}, 201),
-		"GET /v1/objectives/:id": fixed("/v1/objectives/"+f.objective, nil, 200),
+		"POST /v1/objectives":            fixed("/v1/objectives", map[string]any{"title": "T", "kpi": "k", "target": "t"}, 201),
+		"GET /v1/objectives":             fixed("/v1/objectives?status=active", nil, 200),
+		"GET /v1/objectives/:id":         fixed("/v1/objectives/"+f.objective, nil, 200),
+		"GET /v1/objectives/:id/history": fixed("/v1/objectives/"+f.objective+"/history", nil, 200),
 		"POST /v1/objectives/:id/retire": func(l *testLedger) (string, any, int) {
 			return "/v1/objectives/" + l.objective("to retire") + "/retire", rationale, 200
 		},
+		"GET /v1/items":             fixed("/v1/items?limit=2", nil, 200),
 		"POST /v1/items":            fixed("/v1/items", map[string]any{"title": "T", "kind": "idea"}, 201),
 		"GET /v1/items/:id":         fixed("/v1/items/"+f.item, nil, 200),
 		"GET /v1/items/:id/history": fixed("/v1/items/"+f.item+"/history", nil, 200),
@@ -131,8 +134,11 @@ var designed = map[string]roadmap.Permission{
 	"GET /v1/products/:product/capacity": roadmap.PermRead,
 	"PUT /v1/products/:product/capacity": roadmap.PermAdmin,
 	"POST /v1/objectives":                roadmap.PermDecide,
+	"GET /v1/objectives":                 roadmap.PermRead,
 	"GET /v1/objectives/:id":             roadmap.PermRead,
+	"GET /v1/objectives/:id/history":     roadmap.PermAudit,
 	"POST /v1/objectives/:id/retire":     roadmap.PermDecide,
+	"GET /v1/items":                      roadmap.PermRead,
 	"POST /v1/items":                     roadmap.PermDecide,
 	"GET /v1/items/:id":                  roadmap.PermRead,
 	"GET /v1/items/:id/history":          roadmap.PermAudit,

@@ -157,9 +157,12 @@ func New(cfg Config) *Server {
 		handler      echo.HandlerFunc
 		needs        roadmap.Permission
 	}{
+		{http.MethodGet, "/objectives", s.listObjectives, read},
 		{http.MethodPost, "/objectives", s.defineObjective, decide},
 		{http.MethodGet, "/objectives/:id", s.getObjective, read},
+		{http.MethodGet, "/objectives/:id/history", s.objectiveHistory, audit},
 		{http.MethodPost, "/objectives/:id/retire", s.retireObjective, decide},
+		{http.MethodGet, "/items", s.listItems, read},
 		{http.MethodPost, "/items", s.proposeItem, decide},
 		{http.MethodGet, "/items/:id", s.getItem, read},
 		{http.MethodPost, "/items/:id/prioritise", s.prioritise, decide},

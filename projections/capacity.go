@@ -149,6 +149,31 @@ type Flag struct {
 // horizon over capacity, and the dependency conflicts it is part of, as the
 // item that depends or the one depended on.
 func (s *State) ItemFlags(id string) []Flag {
+	return s.itemFlags(id, s.conflicts())
+}
+
+// FlagsOf returns the ItemFlags of each of views, in turn, finding the
+// dependency conflicts of the roadmap once for all of them.
+func (s *State) FlagsOf(views []ItemView) [][]Flag {
+	conflicts := s.conflicts()
+	out := make([][]Flag, len(views))
+	for i, v := range views {
+		out[i] = s.itemFlags(v.ID, conflicts)
+	}
+	return out
+}
+
+// conflicts returns the DependencyConflicts, none when no item declared
+// dependencies.
+func (s *State) conflicts() []DependencyConflict {
+	if s.withDependencies == 0 {
+		return nil
+	}
+	return s.DependencyConflicts()
+}
+
+// itemFlags is ItemFlags, with the roadmap's dependency conflicts given.
+func (s *State) itemFlags(id string, conflicts []DependencyConflict) []Flag {
 	it := s.items[id]
 	if it == nil {
 		return nil
@@ -159,10 +184,6 @@ func (s *State) ItemFlags(id string) []Flag {
 			out = append(out, Flag{Kind: "over-capacity", Capacity: &row,
 				Detail: string(it.Horizon) + " of " + it.Product + " is over its capacity"})
 		}
-	}
-	var conflicts []DependencyConflict
-	if s.withDependencies > 0 {
-		conflicts = s.DependencyConflicts()
 	}
 	for _, c := range conflicts {
 		if c.ItemID == id || c.DependsOn == id {

@@ -1,8 +1,8 @@
 // Package audit answers what an auditor asks of the log: the history of an
-// item, its why chain up to the objectives, the events of the whole ledger
-// that pass a filter, and the signed manifest of an export bundle. It reads
-// the events from the log itself, each verified as it is read and each
-// item's chain checked link by link, and takes from the projections only
+// item or an objective, an item's why chain up to the objectives, the events
+// of the whole ledger that pass a filter, and the signed manifest of an
+// export bundle. It reads the events from the log itself, each verified as
+// it is read and each aggregate's chain checked link by link, and takes from the projections only
 // what the log does not say (where a decision moved its item, the state a
 // why chain is read from). It returns typed values; the API encodes them.
 package audit
@@ -67,16 +67,34 @@ func New(log Log, views Views) *Trail { return &Trail{log: log, views: views} }
 // for an unknown item, and an error wrapping eventlog.ErrTampered when a
 // stored event or a link of the item's chain does not verify.
 func (t *Trail) History(ctx context.Context, id string) (uint64, []projections.Record, error) {
-	var known bool
+	return t.history(ctx, "item", id, func(st *projections.State) bool {
+		_, ok := st.ItemView(id)
+		return ok
+	})
+}
+
+// ObjectiveHistory returns every event of objective id as History does for
+// an item.
+func (t *Trail) ObjectiveHistory(ctx context.Context, id string) (uint64, []projections.Record, error) {
+	return t.history(ctx, "objective", id, func(st *projections.State) bool {
+		_, ok := st.ObjectiveView(id)
+		return ok
+	})
+}
+
+// history returns every event of the aggregate of a type and id up to the
+// ledger's position as it stands, and that position; known says whether
+// the state holds it.
+func (t *Trail) history(ctx context.Context, aggregateType, id string, known func(*projections.State) bool) (uint64, []projections.Record, error) {
+	var found bool
 	var seq uint64
 	t.views.Read(func(st *projections.State) {
-		_, known = st.ItemView(id)
-		seq = st.Sequence
+		found, seq = known(st), st.Sequence
 	})
-	if !known {
-		return 0, nil, fmt.Errorf("%w: no item %q", roadmap.ErrNotFound, id)
+	if !found {
+		return 0, nil, fmt.Errorf("%w: no %s %q", roadmap.ErrNotFound, aggregateType, id)
 	}
-	records, err := t.itemRecords(ctx, id, seq)
+	records, err := t.records(ctx, aggregateType, id, seq)
 	return seq, records, err
 }
 
@@ -112,7 +130,7 @@ func (t *Trail) Why(ctx context.Context, id string) (uint64, *projections.WhyNod
 		return 0, nil, fmt.Errorf("%w: no item %q", roadmap.ErrNotFound, id)
 	}
 	for node := root; node != nil; node = node.Parent {
-		history, err := t.itemRecords(ctx, node.ID, seq)
+		history, err := t.records(ctx, "item", node.ID, seq)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -156,18 +174,19 @@ func whyNode(st *projections.State, v projections.ItemView) *projections.WhyNode
 	return n
 }
 
-// itemRecords returns the records of an item's events up to sequence upTo,
-// oldest first, read from the log, which verifies each event's hash; it
-// checks that they link up into the item's hash chain.
-func (t *Trail) itemRecords(ctx context.Context, id string, upTo uint64) ([]projections.Record, error) {
+// records returns the records of the events of the aggregate of a type
+// and id up to sequence upTo, oldest first, read from the log, which
+// verifies each event's hash; it checks that they link up into the
+// aggregate's hash chain.
+func (t *Trail) records(ctx context.Context, aggregateType, id string, upTo uint64) ([]projections.Record, error) {
 	var out []projections.Record
 	prev := ""
-	err := t.log.Read(ctx, "item", id, func(rec eventlog.Record) error {
+	err := t.log.Read(ctx, aggregateType, id, func(rec eventlog.Record) error {
 		if rec.Sequence > upTo {
 			return errStop
 		}
 		if rec.Envelope.PrevHash != prev {
-			return fmt.Errorf("%w: event %d of item %s does not link to the one before it", eventlog.ErrTampered, rec.Sequence, id)
+			return fmt.Errorf("%w: event %d of %s %s does not link to the one before it", eventlog.ErrTampered, rec.Sequence, aggregateType, id)
 		}
 		prev = rec.Envelope.Hash
 		r, err := t.views.Record(rec)
@@ -178,7 +197,7 @@ func (t *Trail) itemRecords(ctx context.Context, id string, upTo uint64) ([]proj
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return nil, fmt.Errorf("read item %s: %w", id, err)
+		return nil, fmt.Errorf("read %s %s: %w", aggregateType, id, err)
 	}
 	return out, nil
 }
