@@ -157,9 +157,11 @@ func New(cfg Config) *Server {
 	}{
 		{http.MethodPost, "/objectives", s.defineObjective, decide},
 		{http.MethodGet, "/objectives/:id", s.getObjective, read},
+		{http.MethodPatch, "/objectives/:id", s.editObjective, decide},
 		{http.MethodPost, "/objectives/:id/retire", s.retireObjective, decide},
 		{http.MethodPost, "/items", s.proposeItem, decide},
 		{http.MethodGet, "/items/:id", s.getItem, read},
+		{http.MethodPatch, "/items/:id", s.editItem, decide},
 		{http.MethodPost, "/items/:id/prioritise", s.prioritise, decide},
 		{http.MethodPost, "/items/:id/reprioritise", s.reprioritise, decide},
 		{http.MethodPost, "/items/:id/remove", s.remove, decide},

@@ -94,7 +94,7 @@ type FieldChange struct {
 }
 
 // itemChanges returns the fields e changed with their values.
-func itemChanges(e *roadmap.ItemEdited) []FieldChange {
+func EditChanges(e *roadmap.ItemEdited) []FieldChange {
 	out := make([]FieldChange, 0, len(e.Changed))
 	for _, f := range e.Changed {
 		out = append(out, FieldChange{Field: f, Before: itemField(e.Before, f), After: itemField(e.After, f)})
@@ -205,7 +205,7 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 		r.ObjectiveIDs, r.Provenance = e.ObjectiveIDs, e.Provenance
 	case *roadmap.ItemEdited:
 		r.Rationale, r.Evidence, r.ObjectiveIDs = e.Rationale, e.Evidence, e.After.ObjectiveIDs
-		r.Changes, r.Provenance = itemChanges(e), e.Provenance
+		r.Changes, r.Provenance = EditChanges(e), e.Provenance
 	case *roadmap.ObjectiveEdited:
 		r.Rationale, r.Evidence, r.Changes = e.Rationale, e.Evidence, objectiveChanges(e)
 	case *roadmap.ItemPrioritised:
@@ -222,7 +222,7 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 		} else if e.Removal != nil {
 			r.Rationale, r.Evidence = e.Removal.Rationale, e.Removal.Evidence
 		} else if e.Edit != nil {
-			r.Rationale, r.Evidence, r.Changes = e.Edit.Rationale, e.Edit.Evidence, itemChanges(e.Edit)
+			r.Rationale, r.Evidence, r.Changes = e.Edit.Rationale, e.Edit.Evidence, EditChanges(e.Edit)
 		}
 	case *roadmap.ChangeApproved:
 		r.Rationale, r.Evidence = e.Rationale, e.Evidence
