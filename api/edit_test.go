@@ -268,3 +268,22 @@ func TestAProposalWithoutAKindIsAnIdea(t *testing.T) {
 		t.Errorf("a proposal without a kind: %v", it)
 	}
 }
+
+func TestTheWhyChainNamesTheEditThatMadeALink(t *testing.T) {
+	l := startLedger(t)
+	goal := l.objective("Activation")
+	parent := l.must(201, "POST", "/v1/items", map[string]any{"title": "Onboarding", "kind": "initiative"})["id"].(string)
+	id := l.item("Setup")
+	edit := l.must(200, "PATCH", "/v1/items/"+id, map[string]any{
+		"parent_id": parent, "objective_ids": []string{goal}, "rationale": "where it belongs",
+	}, as, "pm@example.com")
+
+	why := l.must(200, "GET", "/v1/items/"+id+"/why", nil)["item"].(map[string]any)
+	parentLink := why["parent"].(map[string]any)["linked_by"].(map[string]any)
+	objectiveLink := why["objectives"].([]any)[0].(map[string]any)["linked_by"].(map[string]any)
+	for name, link := range map[string]map[string]any{"parent": parentLink, "objective": objectiveLink} {
+		if link["type"] != "item.edited" || link["seq"] != edit["version"] || link["rationale"] != "where it belongs" || link["actor"] != "pm@example.com" {
+			t.Errorf("the %s's link %v, want the edit %v", name, link, edit["version"])
+		}
+	}
+}

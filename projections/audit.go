@@ -168,8 +168,8 @@ type WhyNode struct {
 	LastDecision *Decision
 	Objectives   []WhyObjective
 	Parent       *WhyNode
-	// LinkedBy is, for a parent, the child's proposal, which put the child
-	// under it. It is nil for the item the chain starts from.
+	// LinkedBy is, for a parent, the child's proposal or edit that put the
+	// child under it. It is nil for the item the chain starts from.
 	LinkedBy *WhyLink
 }
 
