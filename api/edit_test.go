@@ -2,12 +2,14 @@ package api_test
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -287,3 +289,37 @@ func TestTheWhyChainNamesTheEditThatMadeALink(t *testing.T) {
 		}
 	}
 }
+
+func TestAnImportedItemShowsWhereItCameFrom(t *testing.T) {
+	l := startLedger(t)
+	// An import proposes and edits items through the ledger, as here.
+	ctx := context.Background()
+	jira := &roadmap.Provenance{Source: roadmap.SourceJira, ExternalID: "WEB-142", ImportID: "0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a71"}
+	res, err := l.App.Ledger.ProposeItem(ctx, ledger.Request{Actor: "importer"}, roadmap.ProposeItem{Title: "From Jira", Provenance: jira})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Answer.Item.ID
+	csvFile := &roadmap.Provenance{Source: roadmap.SourceCSV, ImportID: "0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a72"}
+	if _, err := l.App.Ledger.EditItem(ctx, ledger.Request{Actor: "importer"}, id, roadmap.EditItem{Title: ptr("From the sheet"), Provenance: csvFile}); err != nil {
+		t.Fatal(err)
+	}
+
+	want := map[string]any{"source": "jira", "external_id": "WEB-142", "import_id": jira.ImportID}
+	if got := l.must(200, "GET", "/v1/items/"+id, nil)["provenance"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("the item's provenance %v, want %v", got, want)
+	}
+	history := rows(t, l.must(200, "GET", "/v1/items/"+id+"/history", nil)["history"])
+	if !reflect.DeepEqual(history[0]["provenance"], want) {
+		t.Errorf("the proposal's provenance %v, want %v", history[0]["provenance"], want)
+	}
+	wantEdit := map[string]any{"source": "csv", "external_id": nil, "import_id": csvFile.ImportID}
+	if !reflect.DeepEqual(history[1]["provenance"], wantEdit) {
+		t.Errorf("the edit's provenance %v, want %v", history[1]["provenance"], wantEdit)
+	}
+	if other := l.must(201, "POST", "/v1/items", map[string]any{"title": "By hand"}); other["provenance"] != nil {
+		t.Errorf("an item proposed by hand has provenance %v", other["provenance"])
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
