@@ -44,7 +44,7 @@ const (
 var auditColumns = []string{
 	"seq", "event_id", "type", "at", "actor", "aggregate_type", "aggregate_id", "product", "title",
 	"rationale", "evidence", "from_horizon", "from_rank", "to_horizon", "to_rank",
-	"score_framework", "score_value", "score", "objective_ids", "prev_hash", "hash",
+	"score_framework", "score_value", "score", "objective_ids", "changes", "provenance", "prev_hash", "hash",
 }
 
 var itemIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -368,7 +368,8 @@ func (s *Server) exportAudit(c echo.Context, q auditQuery, format auditFormat, f
 
 // csvRow is one event as a row of the CSV export, in the order of
 // auditColumns. A null is an empty cell; lists are joined with
-// CSVListSeparator; the score is also given whole, as JSON.
+// CSVListSeparator; the score is also given whole, as JSON, and an edit's
+// changes and an imported item's provenance are given as JSON.
 func csvRow(a projections.AuditEvent) []string {
 	str := func(p *string) string {
 		if p == nil {
@@ -390,11 +391,20 @@ func csvRow(a projections.AuditEvent) []string {
 		b, _ := json.Marshal(a.Score)
 		score = string(b)
 	}
+	var changes, provenance string
+	if a.Changes != nil {
+		b, _ := json.Marshal(wireList(a.Changes, fieldChangeWire))
+		changes = string(b)
+	}
+	if a.Provenance != nil {
+		b, _ := json.Marshal(provenanceWire(a.Provenance))
+		provenance = string(b)
+	}
 	return []string{
 		strconv.FormatUint(a.Sequence, 10), a.EventID, a.Type, a.At.Format(time.RFC3339Nano),
 		safeCell(a.Actor), a.AggregateType, a.AggregateID, str(a.Product), safeCell(str(a.Title)),
 		safeCell(str(a.Rationale)), safeCell(strings.Join(a.Evidence, CSVListSeparator)),
 		fromH, fromR, toH, toR, framework, value, score,
-		strings.Join(a.ObjectiveIDs, CSVListSeparator), a.PrevHash, a.Hash,
+		strings.Join(a.ObjectiveIDs, CSVListSeparator), changes, provenance, a.PrevHash, a.Hash,
 	}
 }

@@ -29,7 +29,7 @@ import (
 
 // auditKeys are the keys every row of the audit trail has.
 var auditKeys = []string{"seq", "event_id", "type", "at", "actor", "aggregate_type", "aggregate_id", "product", "title",
-	"rationale", "evidence", "from", "to", "score", "objective_ids", "prev_hash", "hash"}
+	"rationale", "evidence", "from", "to", "score", "objective_ids", "changes", "provenance", "prev_hash", "hash"}
 
 func checkAuditKeys(t testing.TB, row map[string]any) {
 	t.Helper()
@@ -491,6 +491,9 @@ func TestAuditPagesAndExportsAgree(t *testing.T) {
 					}
 					g[csvScoreColumn] = "score"
 				}
+				for _, col := range csvJSONColumns {
+					g[col] = jsonCell(t, g[col])
+				}
 				if w := csvOf(t, want[i]); !slices.Equal(g, w) {
 					t.Errorf("CSV row %d:\n got %q\nwant %q", i, g, w)
 				}
@@ -548,7 +551,7 @@ func exportCSV(t testing.TB, l *testLedger, path string) [][]string {
 	}
 	header := []string{"seq", "event_id", "type", "at", "actor", "aggregate_type", "aggregate_id", "product", "title",
 		"rationale", "evidence", "from_horizon", "from_rank", "to_horizon", "to_rank",
-		"score_framework", "score_value", "score", "objective_ids", "prev_hash", "hash"}
+		"score_framework", "score_value", "score", "objective_ids", "changes", "provenance", "prev_hash", "hash"}
 	if len(records) == 0 || !slices.Equal(records[0], header) {
 		t.Fatalf("CSV header %v, want %v", records[:min(1, len(records))], header)
 	}
@@ -600,13 +603,43 @@ func csvOf(t testing.TB, row map[string]any) []string {
 		strconv.Itoa(int(row["seq"].(float64))), text(row["event_id"]), text(row["type"]), text(row["at"]),
 		safe(text(row["actor"])), text(row["aggregate_type"]), text(row["aggregate_id"]), text(row["product"]), safe(text(row["title"])),
 		safe(text(row["rationale"])), safe(list(row["evidence"])), fh, fr, th, tr, framework, value, score,
-		list(row["objective_ids"]), text(row["prev_hash"]), text(row["hash"]),
+		list(row["objective_ids"]), jsonOf(row["changes"]), jsonOf(row["provenance"]), text(row["prev_hash"]), text(row["hash"]),
 	}
 }
 
 // csvScoreColumn is the index of the score column, whose JSON is compared
 // decoded.
 const csvScoreColumn = 17
+
+// csvJSONColumns are the indexes of the changes and provenance columns,
+// JSON compared as jsonCell writes it.
+var csvJSONColumns = []int{19, 20}
+
+// jsonOf is a value decoded from JSON written again, its keys sorted; ""
+// for null.
+func jsonOf(v any) string {
+	if v == nil {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// jsonCell is the JSON of a CSV cell written as jsonOf writes it.
+func jsonCell(t testing.TB, cell string) string {
+	t.Helper()
+	if cell == "" {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal([]byte(cell), &v); err != nil {
+		t.Fatalf("cell %q is not JSON: %v", cell, err)
+	}
+	return jsonOf(v)
+}
 
 func TestAuditCSVScoreCellIsTheWholeScore(t *testing.T) {
 	l := startLedger(t)

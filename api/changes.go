@@ -34,7 +34,10 @@ type (
 		DecisionRationale *string  `json:"decision_rationale"`
 		DecisionEvidence  []string `json:"decision_evidence"`
 		AppliedSequence   *uint64  `json:"applied_sequence"`
-		Version           uint64   `json:"version"`
+		// Changes are the fields a held edit changes, before and after;
+		// null for another decision.
+		Changes []fieldChangeJSON `json:"changes"`
+		Version uint64            `json:"version"`
 	}
 )
 
@@ -59,6 +62,9 @@ func changeAnswer(v projections.ChangeView) changeJSON {
 		if r.Evidence != nil {
 			out.Evidence = r.Evidence
 		}
+	} else if e := c.Edit; e != nil {
+		out.Rationale, out.Evidence = e.Rationale, projections.NonNil(e.Evidence)
+		out.Changes = wireList(projections.EditChanges(e), fieldChangeWire)
 	}
 	if c.Status != roadmap.ChangeStatusPending {
 		by, rationale := c.DecidedBy, c.Rationale

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/labstack/echo/v4"
 
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
@@ -38,6 +39,32 @@ type (
 		Effort       *int     `json:"effort"`
 		DependsOn    []string `json:"depends_on"`
 		Risks        []string `json:"risks"`
+	}
+	// editItemBody is a patch of an item: the fields given change, those
+	// left out (or null) keep their value; parent_id null or "" clears the
+	// parent.
+	editItemBody struct {
+		Title        *string       `json:"title"`
+		Description  *string       `json:"description"`
+		Kind         *roadmap.Kind `json:"kind"`
+		ParentID     clearable     `json:"parent_id"`
+		Product      *string       `json:"product"`
+		ObjectiveIDs *[]string     `json:"objective_ids"`
+		Effort       *int          `json:"effort"`
+		DependsOn    *[]string     `json:"depends_on"`
+		Risks        *[]string     `json:"risks"`
+		Rationale    string        `json:"rationale"`
+		Evidence     []string      `json:"evidence"`
+	}
+	// editObjectiveBody is a patch of an objective, as editItemBody is of
+	// an item.
+	editObjectiveBody struct {
+		Title       *string  `json:"title"`
+		Description *string  `json:"description"`
+		KPI         *string  `json:"kpi"`
+		Target      *string  `json:"target"`
+		Rationale   string   `json:"rationale"`
+		Evidence    []string `json:"evidence"`
 	}
 	placementBody struct {
 		Horizon      string         `json:"horizon"`
@@ -77,12 +104,60 @@ type (
 		Effort       *int           `json:"effort"`
 		DependsOn    []string       `json:"depends_on"`
 		Risks        []string       `json:"risks"`
+		// Provenance is where an imported item came from; null for one
+		// proposed by hand.
+		Provenance *provenanceJSON `json:"provenance"`
 		// Flags are the warnings on the item as it stands: its horizon
 		// over capacity, a dependency out of order.
 		Flags   []flagJSON `json:"flags"`
 		Version uint64     `json:"version"`
 	}
+	// provenanceJSON is where an imported item came from.
+	provenanceJSON struct {
+		Source     string  `json:"source"`
+		ExternalID *string `json:"external_id"`
+		ImportID   string  `json:"import_id"`
+	}
 )
+
+// clearable is a text field of a patch that null clears: Set says whether
+// the body gave the field at all, null included.
+type clearable struct {
+	Set   bool
+	Value string
+}
+
+// UnmarshalJSON reads null as the empty text, and marks the field given.
+func (c *clearable) UnmarshalJSON(b []byte) error {
+	c.Set = true
+	if string(b) == "null" {
+		c.Value = ""
+		return nil
+	}
+	return jsonv2.Unmarshal(b, &c.Value)
+}
+
+// ptr returns a pointer to its value when the field was given, nil
+// otherwise.
+func (c clearable) ptr() *string {
+	if !c.Set {
+		return nil
+	}
+	return &c.Value
+}
+
+// provenanceWire shows where an imported item came from; nil stays nil.
+func provenanceWire(p *roadmap.Provenance) *provenanceJSON {
+	if p == nil {
+		return nil
+	}
+	out := &provenanceJSON{Source: p.Source, ImportID: p.ImportID}
+	if p.ExternalID != "" {
+		id := p.ExternalID
+		out.ExternalID = &id
+	}
+	return out
+}
 
 func objectiveAnswer(v projections.ObjectiveView) objectiveJSON {
 	o := v.Objective
@@ -98,7 +173,8 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		ID: it.ID, Title: it.Title, Description: it.Description, Kind: string(it.Kind),
 		Product: it.Product, Status: string(it.Status), Score: it.Score,
 		ObjectiveIDs: it.ObjectiveIDs, Version: v.Version,
-		Effort: it.Effort(), DependsOn: projections.NonNil(it.DependsOn()), Risks: projections.NonNil(it.Risks()), Flags: []flagJSON{},
+		Effort: it.Effort(), DependsOn: projections.NonNil(it.DependsOn()), Risks: projections.NonNil(it.Risks()),
+		Provenance: provenanceWire(it.Provenance), Flags: []flagJSON{},
 	}
 	if it.ParentID != "" {
 		out.ParentID = &it.ParentID
@@ -219,6 +295,14 @@ func (s *Server) getObjective(c echo.Context) error {
 	return get(c, "objective", s.cfg.Views.ObjectiveView, showObjective)
 }
 
+func (s *Server) editObjective(c echo.Context) error {
+	return writeTo(c, s.knownObjective, showObjective, func(ctx context.Context, req ledger.Request, id string, b editObjectiveBody) (ledger.Result[projections.ObjectiveView], error) {
+		return s.cfg.Ledger.EditObjective(ctx, req, id, roadmap.EditObjective{
+			Title: b.Title, Description: b.Description, KPI: b.KPI, Target: b.Target, Rationale: b.Rationale, Evidence: b.Evidence,
+		})
+	})
+}
+
 func (s *Server) proposeItem(c echo.Context) error {
 	return write(c, showItem, func(ctx context.Context, req ledger.Request, b proposeBody) (ledger.Result[ledger.ItemOutcome], error) {
 		return s.cfg.Ledger.ProposeItem(ctx, req, roadmap.ProposeItem{
@@ -235,6 +319,16 @@ func (s *Server) getItem(c echo.Context) error {
 		return err
 	}
 	return answerAt(c, v.Version, itemWithFlags(v, s.cfg.Views.ItemFlags(c.Param("id"))))
+}
+
+func (s *Server) editItem(c echo.Context) error {
+	return writeTo(c, s.knownItem, showItem, func(ctx context.Context, req ledger.Request, id string, b editItemBody) (ledger.Result[ledger.ItemOutcome], error) {
+		return s.cfg.Ledger.EditItem(ctx, req, id, roadmap.EditItem{
+			Title: b.Title, Description: b.Description, Kind: b.Kind, ParentID: b.ParentID.ptr(), Product: b.Product,
+			ObjectiveIDs: b.ObjectiveIDs, Effort: b.Effort, DependsOn: b.DependsOn, Risks: b.Risks,
+			Rationale: b.Rationale, Evidence: b.Evidence,
+		})
+	})
 }
 
 func (s *Server) prioritise(c echo.Context) error {

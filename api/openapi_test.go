@@ -370,7 +370,7 @@ func (r *tbRecorder) reported() []string {
 func TestSpecCheckerCatchesDrift(t *testing.T) {
 	const id = "0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70"
 	goodItem := `{"id":"` + id + `","title":"t","description":"","kind":"idea","parent_id":null,"product":"default",` +
-		`"status":"proposed","horizon":null,"rank":null,"score":null,"objective_ids":[],"effort":null,"depends_on":[],"risks":[],"flags":[],"version":3}`
+		`"status":"proposed","horizon":null,"rank":null,"score":null,"objective_ids":[],"effort":null,"depends_on":[],"risks":[],"provenance":null,"flags":[],"version":3}`
 	type answer struct {
 		status  int
 		ctype   string

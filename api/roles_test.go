@@ -58,8 +58,14 @@ func routeCases(l *testLedger) map[string]routeCase {
 		"POST /v1/objectives/:id/retire": func(l *testLedger) (string, any, int) {
 			return "/v1/objectives/" + l.objective("to retire") + "/retire", rationale, 200
 		},
-		"GET /v1/items":             fixed("/v1/items?limit=2", nil, 200),
-		"POST /v1/items":            fixed("/v1/items", map[string]any{"title": "T", "kind": "idea"}, 201),
+		"GET /v1/items": fixed("/v1/items?limit=2", nil, 200),
+		"PATCH /v1/objectives/:id": func(l *testLedger) (string, any, int) {
+			return "/v1/objectives/" + l.objective("to edit"), map[string]any{"title": "edited"}, 200
+		},
+		"POST /v1/items": fixed("/v1/items", map[string]any{"title": "T", "kind": "idea"}, 201),
+		"PATCH /v1/items/:id": func(l *testLedger) (string, any, int) {
+			return "/v1/items/" + l.item("to edit"), map[string]any{"title": "edited"}, 200
+		},
 		"GET /v1/items/:id":         fixed("/v1/items/"+f.item, nil, 200),
 		"GET /v1/items/:id/history": fixed("/v1/items/"+f.item+"/history", nil, 200),
 		"GET /v1/items/:id/why":     fixed("/v1/items/"+f.item+"/why", nil, 200),
@@ -137,10 +143,12 @@ var designed = map[string]roadmap.Permission{
 	"GET /v1/objectives":                 roadmap.PermRead,
 	"GET /v1/objectives/:id":             roadmap.PermRead,
 	"GET /v1/objectives/:id/history":     roadmap.PermAudit,
+	"PATCH /v1/objectives/:id":           roadmap.PermDecide,
 	"POST /v1/objectives/:id/retire":     roadmap.PermDecide,
 	"GET /v1/items":                      roadmap.PermRead,
 	"POST /v1/items":                     roadmap.PermDecide,
 	"GET /v1/items/:id":                  roadmap.PermRead,
+	"PATCH /v1/items/:id":                roadmap.PermDecide,
 	"GET /v1/items/:id/history":          roadmap.PermAudit,
 	"GET /v1/items/:id/why":              roadmap.PermAudit,
 	"POST /v1/items/:id/prioritise":      roadmap.PermDecide,

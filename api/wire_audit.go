@@ -46,8 +46,26 @@ type auditEventJSON struct {
 	To            *placeJSON     `json:"to"`
 	Score         *roadmap.Score `json:"score"`
 	ObjectiveIDs  []string       `json:"objective_ids"`
-	PrevHash      string         `json:"prev_hash"`
-	Hash          string         `json:"hash"`
+	// Changes are the fields an edit changed, before and after; null for
+	// an event that is not an edit (nor a change holding one).
+	Changes []fieldChangeJSON `json:"changes"`
+	// Provenance is where an imported item came from, on the proposal or
+	// edit an import made; null otherwise.
+	Provenance *provenanceJSON `json:"provenance"`
+	PrevHash   string          `json:"prev_hash"`
+	Hash       string          `json:"hash"`
+}
+
+// fieldChangeJSON is one field an edit changed, with its value before and
+// after: text, a list of ids or texts, an effort, or null for none.
+type fieldChangeJSON struct {
+	Field  string `json:"field"`
+	Before any    `json:"before"`
+	After  any    `json:"after"`
+}
+
+func fieldChangeWire(c projections.FieldChange) fieldChangeJSON {
+	return fieldChangeJSON(c)
 }
 
 func auditEventWire(a projections.AuditEvent) auditEventJSON {
@@ -55,7 +73,8 @@ func auditEventWire(a projections.AuditEvent) auditEventJSON {
 		Sequence: a.Sequence, EventID: a.EventID, Type: a.Type, At: a.At, Actor: a.Actor,
 		AggregateType: a.AggregateType, AggregateID: a.AggregateID, Product: a.Product, Title: a.Title,
 		Rationale: a.Rationale, Evidence: a.Evidence, From: (*placeJSON)(a.From), To: (*placeJSON)(a.To),
-		Score: a.Score, ObjectiveIDs: a.ObjectiveIDs, PrevHash: a.PrevHash, Hash: a.Hash,
+		Score: a.Score, ObjectiveIDs: a.ObjectiveIDs, Changes: wireList(a.Changes, fieldChangeWire), Provenance: provenanceWire(a.Provenance),
+		PrevHash: a.PrevHash, Hash: a.Hash,
 	}
 }
 

@@ -33,7 +33,7 @@ func TestAuditEventHasEveryKeyWithNullsWhereNothingApplies(t *testing.T) {
 			false, false, false, false, false, false, false},
 	}
 	keys := []string{"seq", "event_id", "type", "at", "actor", "aggregate_type", "aggregate_id", "product", "title",
-		"rationale", "evidence", "from", "to", "score", "objective_ids", "prev_hash", "hash"}
+		"rationale", "evidence", "from", "to", "score", "objective_ids", "changes", "provenance", "prev_hash", "hash"}
 	for _, tc := range cases {
 		b, err := json.Marshal(auditEventWire(projections.NewAuditEvent(tc.record)))
 		if err != nil {

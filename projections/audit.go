@@ -34,16 +34,24 @@ type AuditEvent struct {
 	// Score is the score the event set; nil when it set none.
 	Score *roadmap.Score
 	// ObjectiveIDs is the item's full list of objectives after a proposal,
-	// prioritisation or reprioritisation; nil for other events.
+	// prioritisation, reprioritisation or edit; nil for other events.
 	ObjectiveIDs []string
-	PrevHash     string
-	Hash         string
+	// Changes are the fields an edit changed with their values before and
+	// after (for a change held for approval, those its edit will change);
+	// nil for other events.
+	Changes []FieldChange
+	// Provenance is where an imported item came from, on the proposal or
+	// edit an import made; nil otherwise.
+	Provenance *roadmap.Provenance
+	PrevHash   string
+	Hash       string
 }
 
 // hasRationale reports whether events of a type carry a rationale.
 func hasRationale(eventType string) bool {
 	switch eventType {
 	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved,
+		roadmap.TypeItemEdited, roadmap.TypeObjectiveEdited,
 		roadmap.TypeObjectiveRetired, roadmap.TypeReviewClosed, roadmap.TypeItemDelivered,
 		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected, roadmap.TypeTokenRevoked:
 		return true
@@ -55,7 +63,7 @@ func hasRationale(eventType string) bool {
 // of objectives.
 func setsObjectives(eventType string) bool {
 	switch eventType {
-	case roadmap.TypeItemProposed, roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised:
+	case roadmap.TypeItemProposed, roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemEdited:
 		return true
 	}
 	return false
@@ -65,6 +73,7 @@ func setsObjectives(eventType string) bool {
 func hasEvidence(eventType string) bool {
 	switch eventType {
 	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved, roadmap.TypeItemDelivered,
+		roadmap.TypeItemEdited, roadmap.TypeObjectiveEdited,
 		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected:
 		return true
 	}
@@ -77,7 +86,7 @@ func NewAuditEvent(r Record) AuditEvent {
 	a := AuditEvent{
 		Sequence: r.Sequence, EventID: r.EventID, Type: r.Type, At: r.At, Actor: r.Actor,
 		AggregateType: r.AggregateType, AggregateID: r.AggregateID,
-		From: r.From, To: r.To, Score: r.Score, PrevHash: r.PrevHash, Hash: r.Hash,
+		From: r.From, To: r.To, Score: r.Score, Changes: r.Changes, Provenance: r.Provenance, PrevHash: r.PrevHash, Hash: r.Hash,
 	}
 	if r.Product != "" {
 		a.Product = &r.Product
@@ -107,8 +116,8 @@ func NonNil(s []string) []string {
 }
 
 // WhyLink is the decision that made a link of the why chain: the proposal
-// that put an item under its parent, or the proposal, prioritisation or
-// reprioritisation that made it serve an objective.
+// or edit that put an item under its parent, or the proposal,
+// prioritisation, reprioritisation or edit that made it serve an objective.
 type WhyLink struct {
 	Sequence uint64
 	EventID  string
@@ -159,16 +168,16 @@ type WhyNode struct {
 	LastDecision *Decision
 	Objectives   []WhyObjective
 	Parent       *WhyNode
-	// LinkedBy is, for a parent, the child's proposal, which put the child
-	// under it. It is nil for the item the chain starts from.
+	// LinkedBy is, for a parent, the child's proposal or edit that put the
+	// child under it. It is nil for the item the chain starts from.
 	LinkedBy *WhyLink
 }
 
 // ObjectiveLinks reads the history of one item, oldest first, and returns
 // for each objective the item serves at its end the event that linked it:
 // the latest event that brought the objective into the item's objectives
-// (its proposal, a prioritisation or a reprioritisation) with no later event
-// taking it out. An event that keeps an objective does not relink it.
+// (its proposal, a prioritisation, a reprioritisation or an edit) with no
+// later event taking it out. An event that keeps an objective does not relink it.
 func ObjectiveLinks(history []Record) map[string]Record {
 	links := map[string]Record{}
 	var current []string
@@ -191,13 +200,16 @@ func ObjectiveLinks(history []Record) map[string]Record {
 	return links
 }
 
-// ProposalOf returns the proposal of an item from its history, oldest first:
-// the event that put it under its parent.
-func ProposalOf(history []Record) (Record, bool) {
+// ParentLinkOf returns, from the history of an item, oldest first, the
+// event that put it under its parent: its proposal, or the latest edit of
+// its parent since.
+func ParentLinkOf(history []Record) (Record, bool) {
+	var link Record
+	found := false
 	for _, r := range history {
-		if r.Type == roadmap.TypeItemProposed {
-			return r, true
+		if r.Type == roadmap.TypeItemProposed || slices.ContainsFunc(r.Changes, func(c FieldChange) bool { return c.Field == "parent_id" }) {
+			link, found = r, true
 		}
 	}
-	return Record{}, false
+	return link, found
 }

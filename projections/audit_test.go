@@ -36,15 +36,15 @@ func TestObjectiveLinksNameTheDecisionStillInForce(t *testing.T) {
 	}
 }
 
-func TestProposalOf(t *testing.T) {
+func TestParentLinkOf(t *testing.T) {
 	history := []Record{
 		{Sequence: 3, Type: roadmap.TypeItemProposed},
 		{Sequence: 4, Type: roadmap.TypeItemPrioritised},
 	}
-	if r, ok := ProposalOf(history); !ok || r.Sequence != 3 {
+	if r, ok := ParentLinkOf(history); !ok || r.Sequence != 3 {
 		t.Errorf("proposal %v %v, want sequence 3", r, ok)
 	}
-	if _, ok := ProposalOf(history[1:]); ok {
+	if _, ok := ParentLinkOf(history[1:]); ok {
 		t.Error("found a proposal in a history without one")
 	}
 }

@@ -40,6 +40,8 @@ func (s *State) applyApproval(seq uint64, e roadmap.Event) {
 		a = e.Approval
 	case *roadmap.ItemRemoved:
 		a = e.Approval
+	case *roadmap.ItemEdited:
+		a = e.Approval
 	}
 	if a == nil || s.changes[a.ChangeID] == nil {
 		return

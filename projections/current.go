@@ -38,12 +38,13 @@ func NewCurrent(source Source, keyframeEvery uint64) *Current {
 	return &Current{source: source, every: keyframeEvery, state: NewState()}
 }
 
-// State implements roadmap.References and roadmap.ReviewReferences: a
-// decision is checked against the state read once (Read), never against
-// Current lock by lock.
+// State implements roadmap.References, roadmap.Children and
+// roadmap.ReviewReferences: a decision is checked against the state read
+// once (Read), never against Current lock by lock.
 var (
 	_ roadmap.References       = (*State)(nil)
 	_ roadmap.ReviewReferences = (*State)(nil)
+	_ roadmap.Children         = (*State)(nil)
 )
 
 // Reserve implements Reserver: room for the move and the time of each event

@@ -73,17 +73,86 @@ type Record struct {
 	To            *Place
 	Score         *roadmap.Score
 	ObjectiveIDs  []string
-	PrevHash      string
-	Hash          string
+	// Changes are the fields an edit changed (or, for a change held for
+	// approval, will change), in field order; nil for other events.
+	Changes []FieldChange
+	// Provenance is where an imported item came from, on the proposal or
+	// edit an import made; nil otherwise.
+	Provenance *roadmap.Provenance
+	PrevHash   string
+	Hash       string
+}
+
+// FieldChange is one field an edit changed, by its name in the API
+// ("title", "objective_ids", ...), with its value before and after: a
+// string, a list of strings, an effort in points (an int), or nil for no
+// parent or no effort.
+type FieldChange struct {
+	Field  string
+	Before any
+	After  any
+}
+
+// itemChanges returns the fields e changed with their values.
+func EditChanges(e *roadmap.ItemEdited) []FieldChange {
+	out := make([]FieldChange, 0, len(e.Changed))
+	for _, f := range e.Changed {
+		out = append(out, FieldChange{Field: f, Before: itemField(e.Before, f), After: itemField(e.After, f)})
+	}
+	return out
+}
+
+// itemField is the value of one field of d, as FieldChange holds it.
+func itemField(d roadmap.ItemDetails, field string) any {
+	switch field {
+	case "title":
+		return d.Title
+	case "description":
+		return d.Description
+	case "kind":
+		return string(d.Kind)
+	case "parent_id":
+		if d.ParentID == "" {
+			return nil
+		}
+		return d.ParentID
+	case "product":
+		return d.Product
+	case "objective_ids":
+		return NonNil(d.ObjectiveIDs)
+	case "effort":
+		if d.Effort == nil {
+			return nil
+		}
+		return *d.Effort
+	case "depends_on":
+		return NonNil(d.DependsOn)
+	case "risks":
+		return NonNil(d.Risks)
+	}
+	return nil
+}
+
+// objectiveChanges returns the fields e changed with their values.
+func objectiveChanges(e *roadmap.ObjectiveEdited) []FieldChange {
+	value := func(d roadmap.ObjectiveDetails, field string) any {
+		return map[string]string{"title": d.Title, "description": d.Description, "kpi": d.KPI, "target": d.Target}[field]
+	}
+	out := make([]FieldChange, 0, len(e.Changed))
+	for _, f := range e.Changed {
+		out = append(out, FieldChange{Field: f, Before: value(e.Before, f), After: value(e.After, f)})
+	}
+	return out
 }
 
 // IsDecision reports whether an event type is a decision a review goes
-// through: a prioritisation, reprioritisation or removal of an item, or the
-// definition or retirement of an objective.
+// through: a prioritisation, reprioritisation, removal, delivery or edit of
+// an item, the definition, retirement or edit of an objective, or a step
+// of a major change.
 func IsDecision(eventType string) bool {
 	switch eventType {
 	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved, roadmap.TypeItemDelivered,
-		roadmap.TypeObjectiveDefined, roadmap.TypeObjectiveRetired,
+		roadmap.TypeItemEdited, roadmap.TypeObjectiveDefined, roadmap.TypeObjectiveRetired, roadmap.TypeObjectiveEdited,
 		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected:
 		return true
 	}
@@ -133,7 +202,12 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 
 	switch e := ev.Data.(type) {
 	case *roadmap.ItemProposed:
-		r.ObjectiveIDs = e.ObjectiveIDs
+		r.ObjectiveIDs, r.Provenance = e.ObjectiveIDs, e.Provenance
+	case *roadmap.ItemEdited:
+		r.Rationale, r.Evidence, r.ObjectiveIDs = e.Rationale, e.Evidence, e.After.ObjectiveIDs
+		r.Changes, r.Provenance = EditChanges(e), e.Provenance
+	case *roadmap.ObjectiveEdited:
+		r.Rationale, r.Evidence, r.Changes = e.Rationale, e.Evidence, objectiveChanges(e)
 	case *roadmap.ItemPrioritised:
 		r.Rationale, r.Evidence, r.Score, r.ObjectiveIDs = e.Rationale, e.Evidence, e.Score, e.ObjectiveIDs
 	case *roadmap.ItemReprioritised:
@@ -147,6 +221,8 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 			r.Rationale, r.Evidence, r.Score = e.Placement.Rationale, e.Placement.Evidence, e.Placement.Score
 		} else if e.Removal != nil {
 			r.Rationale, r.Evidence = e.Removal.Rationale, e.Removal.Evidence
+		} else if e.Edit != nil {
+			r.Rationale, r.Evidence, r.Changes = e.Edit.Rationale, e.Edit.Evidence, EditChanges(e.Edit)
 		}
 	case *roadmap.ChangeApproved:
 		r.Rationale, r.Evidence = e.Rationale, e.Evidence

@@ -10,9 +10,9 @@ import (
 )
 
 // TestApplyReportsThePlacesBeforeAndAfter checks, over a random history of
-// proposals, placements, moves and removals across products, that the places
-// apply reports for a decision on an item are the item's place right before
-// and right after it, as Position finds them.
+// proposals, placements, moves, removals and edits across products, that
+// the places apply reports for a decision on an item are the item's place
+// right before and right after it, as Position finds them.
 func TestApplyReportsThePlacesBeforeAndAfter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	s := NewState()
@@ -27,6 +27,17 @@ func TestApplyReportsThePlacesBeforeAndAfter(t *testing.T) {
 			data = &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: id, Kind: roadmap.KindIdea, Product: fmt.Sprintf("p%d", len(ids)%3)}}
 		case n == 1:
 			id, data = ids[rng.IntN(len(ids))], &roadmap.ItemRemoved{Rationale: "r"}
+		case n == 2:
+			// An edit: of the product (which moves an item on the roadmap)
+			// or of the title (which keeps it where it is).
+			id = ids[rng.IntN(len(ids))]
+			it, _ := s.Item(id)
+			e := &roadmap.ItemEdited{Changed: []string{"title"}, Before: it.Details(), After: it.Details()}
+			e.After.Title += "!"
+			if rng.IntN(2) == 0 {
+				e.Changed, e.After.Title, e.After.Product = []string{"product"}, it.Title, fmt.Sprintf("p%d", rng.IntN(3))
+			}
+			data = e
 		default:
 			id = ids[rng.IntN(len(ids))]
 			pl := roadmap.Placement{Horizon: roadmap.Horizons[rng.IntN(len(roadmap.Horizons))], Rationale: "r"}

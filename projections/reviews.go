@@ -190,7 +190,7 @@ func (c *Current) priorEvidence(ctx context.Context, since uint64, decisions []R
 	var need []string
 	decided := map[string]bool{}
 	for _, d := range decisions {
-		if d.AggregateType != "item" {
+		if !weighsEvidence(d) {
 			continue
 		}
 		if raised(d) && !decided[d.AggregateID] {
@@ -285,7 +285,7 @@ func (s *State) Signals(now time.Time, decisions []Record, prior map[string][]st
 
 	evidence := map[string][]string{}
 	for _, d := range decisions {
-		if d.AggregateType != "item" {
+		if !weighsEvidence(d) {
 			continue
 		}
 		before, seen := evidence[d.AggregateID]
@@ -300,6 +300,13 @@ func (s *State) Signals(now time.Time, decisions []Record, prior map[string][]st
 		}
 	}
 	return sig
+}
+
+// weighsEvidence reports whether a decision is one on an item whose
+// evidence a later raise of the item is compared with: any but an edit,
+// which says what the item is, not where it stands.
+func weighsEvidence(d Record) bool {
+	return d.AggregateType == "item" && d.Type != roadmap.TypeItemEdited
 }
 
 // raised reports whether a decision is a reprioritisation that moved its

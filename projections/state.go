@@ -87,6 +87,8 @@ type State struct {
 	// withDependencies counts the items that declared dependencies, so
 	// a ledger without any looks for no conflicts.
 	withDependencies int
+	// children counts the items under each parent, by the parent's id.
+	children map[string]int
 }
 
 // NewState returns the state of an empty ledger.
@@ -101,6 +103,7 @@ func NewState() *State {
 		tokens:      newTokens(),
 		changes:     map[string]*ChangeView{},
 		capacity:    map[string]*CapacityView{},
+		children:    map[string]int{},
 	}
 }
 
@@ -121,6 +124,7 @@ func (s *State) Clone() *State {
 		capacity:    maps.Clone(s.capacity),
 
 		withDependencies: s.withDependencies,
+		children:         maps.Clone(s.children),
 	}
 	for product, byHorizon := range s.horizons {
 		cp := make(map[roadmap.Horizon][]uint32, len(byHorizon))
@@ -171,9 +175,7 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 			}
 		}
 		s.items[env.AggregateID] = &it
-		if e, ok := ev.Data.(*roadmap.ItemProposed); ok && len(e.DependsOn) > 0 {
-			s.withDependencies++
-		}
+		s.relink(before, it.Item)
 		fromRank, toRank := s.move(it.handle, before, it.Item, ev.Data)
 		if fromRank > 0 {
 			from = Place{Horizon: before.Horizon, Rank: fromRank}
@@ -223,11 +225,46 @@ func decisionOf(e roadmap.Event) (rationale string, evidence []string, ok bool) 
 	return "", nil, false
 }
 
+// relink keeps the counts of parents' children and of items with
+// dependencies in step with an item's event, which took it from before (the
+// zero Item for a proposal) to after.
+func (s *State) relink(before, after roadmap.Item) {
+	if before.ParentID != after.ParentID {
+		if before.ParentID != "" {
+			if s.children[before.ParentID]--; s.children[before.ParentID] <= 0 {
+				delete(s.children, before.ParentID)
+			}
+		}
+		if after.ParentID != "" {
+			s.children[after.ParentID]++
+		}
+	}
+	switch had, has := len(before.DependsOn()) > 0, len(after.DependsOn()) > 0; {
+	case has && !had:
+		s.withDependencies++
+	case had && !has:
+		s.withDependencies--
+	}
+}
+
+// HasChildren implements roadmap.Children: whether any item has the given
+// item as its parent.
+func (s *State) HasChildren(itemID string) bool { return s.children[itemID] > 0 }
+
 // move keeps the horizon lists in step with a decision on one item. It
 // changes the lists in place: a clone owns copies of them. It returns the
 // item's rank before and after, 0 when off the roadmap: an item is in one
-// list at most, so these are its Position before and after.
+// list at most, so these are its Position before and after. An edit moves
+// an item only when it changes the item's product, to the end of the same
+// horizon of the new product.
 func (s *State) move(handle uint32, before, after roadmap.Item, e roadmap.Event) (fromRank, toRank int) {
+	if _, edit := e.(*roadmap.ItemEdited); edit && before.Product == after.Product {
+		rank := 0
+		if after.Status == roadmap.StatusOnRoadmap {
+			rank = slices.Index(s.horizons[after.Product][after.Horizon], handle) + 1
+		}
+		return rank, rank
+	}
 	if before.Status == roadmap.StatusOnRoadmap {
 		list := s.horizons[before.Product][before.Horizon]
 		if i := slices.Index(list, handle); i >= 0 {

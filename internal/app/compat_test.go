@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,7 +99,7 @@ func TestCompatLedgerV1StillVerifiesAndAnswersTheSame(t *testing.T) {
 				t.Errorf("GET %s: status %d, want 200: %s", a.path, res.status, clipBytes(res.body))
 				continue
 			}
-			got := res.body
+			got := withoutLaterKeys(t, a.path, res.body)
 			if strings.HasPrefix(a.path, "/v1/tokens") {
 				want, got = compatLastUse(t, a.path, want), compatLastUse(t, a.path, got)
 			}
@@ -185,8 +187,8 @@ func TestCompatLedgerV1StillVerifiesAndAnswersTheSame(t *testing.T) {
 				t.Errorf("%s %s with key %s: status %d, want %d: %s", w.method, w.path, w.key, res.status, w.status, clipBytes(res.body))
 				continue
 			}
-			if !bytes.Equal(res.body, want) {
-				t.Errorf("%s %s with key %s answers differently from the first time: %s", w.method, w.path, w.key, firstDifference(want, res.body))
+			if got := withoutLaterKeys(t, w.path, res.body); !bytes.Equal(got, want) {
+				t.Errorf("%s %s with key %s answers differently from the first time: %s", w.method, w.path, w.key, firstDifference(want, got))
 			}
 			for _, h := range []struct{ name, want string }{
 				{"Idempotent-Replayed", "true"},
@@ -466,6 +468,57 @@ func compatLastUse(t testing.TB, path string, answer []byte) []byte {
 		t.Errorf("GET %s: %d last_used_at for %d tokens", path, n, want)
 	}
 	return out
+}
+
+// laterKeys are the keys and CSV columns answers gained after the release
+// that wrote the fixture: an item's provenance (of an import) and the
+// changes of an edit, in the audit trail and in a change held for
+// approval. That release recorded no import and no edit, so they are null
+// (an empty cell) in every answer about its ledger.
+var laterKeys = []string{"provenance", "changes"}
+
+// withoutLaterKeys takes the laterKeys out of an answer, where they are
+// null, so the rest can be compared byte for byte with what the release
+// answered; a later key with a value stays, and fails the comparison.
+func withoutLaterKeys(t testing.TB, path string, answer []byte) []byte {
+	t.Helper()
+	if bytes.HasPrefix(answer, []byte("seq,")) { // the audit trail's CSV export
+		return withoutLaterColumns(t, path, answer)
+	}
+	for _, k := range laterKeys {
+		answer = bytes.ReplaceAll(answer, []byte(`,"`+k+`":null`), nil)
+	}
+	return answer
+}
+
+// withoutLaterColumns takes the laterKeys' columns out of a CSV export,
+// where every cell of theirs is empty.
+func withoutLaterColumns(t testing.TB, path string, answer []byte) []byte {
+	t.Helper()
+	records, err := csv.NewReader(bytes.NewReader(answer)).ReadAll()
+	if err != nil || len(records) == 0 {
+		t.Errorf("GET %s: not CSV: %v", path, err)
+		return answer
+	}
+	var later []int
+	for i, name := range records[0] {
+		if slices.Contains(laterKeys, name) && slices.IndexFunc(records[1:], func(r []string) bool { return r[i] != "" }) < 0 {
+			later = append(later, i)
+		}
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	for _, r := range records {
+		kept := slices.Clone(r)
+		for j := len(later) - 1; j >= 0; j-- {
+			kept = slices.Delete(kept, later[j], later[j]+1)
+		}
+		if err := w.Write(kept); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	return out.Bytes()
 }
 
 // firstDifference says where two answers part, with some context.

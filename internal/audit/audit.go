@@ -142,7 +142,7 @@ func (t *Trail) Why(ctx context.Context, id string) (uint64, *projections.WhyNod
 			}
 		}
 		if node.Parent != nil {
-			if r, ok := projections.ProposalOf(history); ok {
+			if r, ok := projections.ParentLinkOf(history); ok {
 				link := projections.NewWhyLink(r)
 				node.Parent.LinkedBy = &link
 			}

@@ -7,6 +7,7 @@
 package governance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -93,6 +94,7 @@ func (p *Packs) Pack(ctx context.Context, id string, now time.Time) (pack.Pack, 
 		d := pack.DecisionRow{
 			Sequence: a.Sequence, At: a.At, Actor: a.Actor, Type: a.Type, Kind: a.AggregateType, ID: a.AggregateID,
 			Subject: deref(a.Title), Score: scoreText(a.Score), Rationale: deref(a.Rationale), Evidence: a.Evidence,
+			Changes: fieldChanges(a.Changes),
 		}
 		if a.From != nil && a.To != nil {
 			from, to := place(*a.From), place(*a.To)
@@ -178,6 +180,9 @@ func commitments(st *projections.State) ([]pack.CapacityRow, []pack.RiskRow, []p
 			rationale = c.Placement.Rationale
 		} else if c.Removal != nil {
 			rationale = c.Removal.Rationale
+		} else if c.Edit != nil {
+			change += " (to " + c.Edit.After.Product + ")"
+			rationale = c.Edit.Rationale
 		}
 		pending = append(pending, pack.PendingRow{
 			ID: c.ID, ItemID: c.ItemID, Title: it.Title, Change: change, ProposedBy: c.ProposedBy, ProposedAt: c.ProposedAt, Rationale: rationale,
@@ -245,6 +250,33 @@ func scoreText(s *roadmap.Score) string {
 		return s.Framework + " " + s.Category
 	}
 	return s.Framework + " " + strconv.FormatFloat(s.Value, 'f', -1, 64)
+}
+
+// fieldChanges reads the fields an edit changed as text: a list joined
+// with commas, "none" for no value or an empty list.
+func fieldChanges(changes []projections.FieldChange) []pack.FieldChange {
+	if len(changes) == 0 {
+		return nil
+	}
+	text := func(v any) string {
+		switch v := v.(type) {
+		case nil:
+			return "none"
+		case string:
+			return cmp.Or(v, "none")
+		case []string:
+			if len(v) == 0 {
+				return "none"
+			}
+			return strings.Join(v, ", ")
+		}
+		return fmt.Sprint(v)
+	}
+	out := make([]pack.FieldChange, len(changes))
+	for i, c := range changes {
+		out[i] = pack.FieldChange{Field: c.Field, Before: text(c.Before), After: text(c.After)}
+	}
+	return out
 }
 
 func deref(s *string) string {

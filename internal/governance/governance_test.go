@@ -480,3 +480,47 @@ func TestThePackOfAnUnknownReviewIsNotFound(t *testing.T) {
 		t.Errorf("the pack of an unknown review: %v, want ErrNotFound", err)
 	}
 }
+
+func TestAPackShowsTheEditsOfItsPeriodAndTheEditsHeldForApproval(t *testing.T) {
+	b := openBoard(t, roadmap.ApprovalsMajor)
+	goal := b.objective("Activation")
+	id := b.item(roadmap.ProposeItem{Title: "Import", Product: "web"})
+	other := b.item(roadmap.ProposeItem{Title: "Export", Product: "web"})
+	b.prioritise(other, roadmap.Prioritise{Horizon: roadmap.Next, Rationale: "asked for"})
+	edit := b.decided(b.app.Ledger.EditItem(b.ctx, pm, id, roadmap.EditItem{
+		Title: ptr("Bulk import"), ObjectiveIDs: &[]string{goal}, Effort: ptr(5), Rationale: "scoped", Evidence: []string{"spec"},
+	}))
+	objective, err := b.app.Ledger.EditObjective(b.ctx, pm, goal, roadmap.EditObjective{Target: ptr("+20%"), Rationale: "the board asked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Moving the product of a now item waits for approval.
+	b.prioritise(id, roadmap.Prioritise{Horizon: roadmap.Now, Rationale: "now"})
+	for _, c := range b.app.Current.Changes(roadmap.ChangeStatusPending) {
+		if _, err := b.app.Ledger.ApproveChange(b.ctx, as("chair@example.com"), c.ID, roadmap.DecideChange{Rationale: "agreed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.decided(b.app.Ledger.EditItem(b.ctx, pm, id, roadmap.EditItem{Product: ptr("mobile"), Rationale: "the app team owns it"}))
+	review, _ := b.review("2026-11", "", ptr(""))
+
+	p := b.pack(review, time.Now())
+	rows := map[uint64]pack.DecisionRow{}
+	for _, d := range p.Decisions {
+		rows[d.Sequence] = d
+	}
+	d, ok := rows[edit]
+	if !ok || d.Type != roadmap.TypeItemEdited || d.Actor != "pm@example.com" || d.Rationale != "scoped" || !reflect.DeepEqual(d.Evidence, []string{"spec"}) {
+		t.Fatalf("the item's edit in the pack: %+v (found %v)", d, ok)
+	}
+	if want := "title: Import → Bulk import; objective_ids: none → " + goal + "; effort: none → 5"; d.Change() != want {
+		t.Errorf("the item's edit reads %q, want %q", d.Change(), want)
+	}
+	o := rows[objective.Sequence]
+	if o.Type != roadmap.TypeObjectiveEdited || o.Change() != "target: +10% → +20%" || o.Rationale != "the board asked" {
+		t.Errorf("the objective's edit in the pack: %+v", o)
+	}
+	if len(p.Pending) != 1 || p.Pending[0].Change != "a move of a now item to another product (to mobile)" || p.Pending[0].Rationale != "the app team owns it" {
+		t.Errorf("pending %+v, want the move to mobile", p.Pending)
+	}
+}

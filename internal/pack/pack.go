@@ -7,6 +7,7 @@ package pack
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -130,6 +131,16 @@ type DecisionRow struct {
 	Score     string
 	Rationale string
 	Evidence  []string
+	// Changes are the fields an edit changed; nil for other decisions.
+	Changes []FieldChange
+}
+
+// FieldChange is one field an edit changed, with its values before and
+// after as text.
+type FieldChange struct {
+	Field  string
+	Before string
+	After  string
 }
 
 // Move reads "later #2 → next #1"; empty for a decision on an objective.
@@ -138,6 +149,20 @@ func (d DecisionRow) Move() string {
 		return ""
 	}
 	return d.From.String() + " → " + d.To.String()
+}
+
+// Change reads what the decision changed: for an edit, each field with
+// its values before and after ("title: Import → Bulk import; effort: none
+// → 5"); for another decision, its Move.
+func (d DecisionRow) Change() string {
+	if len(d.Changes) == 0 {
+		return d.Move()
+	}
+	parts := make([]string, len(d.Changes))
+	for i, c := range d.Changes {
+		parts[i] = c.Field + ": " + c.Before + " → " + c.After
+	}
+	return strings.Join(parts, "; ")
 }
 
 // CapacityRow is what a product's team can take in a horizon beside what

@@ -270,3 +270,24 @@ func TestHTMLIsOneEscapedDocument(t *testing.T) {
 		t.Errorf("the hostile text reads as text %d times, want 7", got)
 	}
 }
+
+func TestAnEditReadsAsTheFieldsItChanged(t *testing.T) {
+	edit := pack.DecisionRow{Sequence: 14, At: at(5, 10), Actor: "pm", Type: "item.edited", Kind: "item", ID: "i1", Subject: "Guided setup",
+		From: &pack.Place{Horizon: "now", Rank: 1}, To: &pack.Place{Horizon: "now", Rank: 1}, Rationale: "scoped",
+		Changes: []pack.FieldChange{{Field: "title", Before: "Setup", After: "Guided setup | *wizard*"}, {Field: "effort", Before: "none", After: "5"}}}
+	want := "title: Setup → Guided setup | *wizard*; effort: none → 5"
+	if got := edit.Change(); got != want {
+		t.Errorf("an edit reads %q, want %q", got, want)
+	}
+	placed := pack.DecisionRow{From: &pack.Place{}, To: &pack.Place{Horizon: "next", Rank: 2}}
+	if got := placed.Change(); got != placed.Move() || got != "off the roadmap → next #2" {
+		t.Errorf("a placement reads %q, want its move", got)
+	}
+	md := markdown(t, pack.Pack{Decisions: []pack.DecisionRow{edit}})
+	if want := `| title: Setup → Guided setup \| \*wizard\*; effort: none → 5 |`; !strings.Contains(md, want) {
+		t.Errorf("the decisions table lacks the edit's changes %q:\n%s", want, md)
+	}
+	if h := htmlOf(t, pack.Pack{Decisions: []pack.DecisionRow{edit}}); !strings.Contains(h, "title: Setup → Guided setup | *wizard*; effort: none → 5") {
+		t.Errorf("the HTML decisions table lacks the edit's changes:\n%s", h)
+	}
+}

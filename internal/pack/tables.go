@@ -65,7 +65,7 @@ func decisionsTable(p Pack) dataTable {
 	return dataTable{Empty: "No decisions in this period.",
 		Head: append([]column{{"Seq", "num"}, {"Time", "when"}}, plain("Actor", "Type", "Subject", "From → To", "Score", "Rationale", "Evidence")...),
 		Rows: tableRows(p.Decisions, func(d DecisionRow) []cell {
-			return append(texts(seq(d.Sequence), formatTime(d.At), d.Actor, d.Type, d.Subject, d.Move(), d.Score, d.Rationale), list(d.Evidence))
+			return append(texts(seq(d.Sequence), formatTime(d.At), d.Actor, d.Type, d.Subject, d.Change(), d.Score, d.Rationale), list(d.Evidence))
 		})}
 }
 

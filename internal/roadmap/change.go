@@ -23,7 +23,9 @@ const (
 
 // MajorChange returns why the decision e on it is a major change under the
 // default policy, or "" when it is not one: a prioritisation into now, a
-// reprioritisation into or out of now, and the removal of a now item.
+// reprioritisation into or out of now, the removal of a now item, and an
+// edit that moves a now item to another product (it leaves that product's
+// now column).
 func MajorChange(it Item, e Event) string {
 	switch e := e.(type) {
 	case *ItemPrioritised:
@@ -40,6 +42,10 @@ func MajorChange(it Item, e Event) string {
 	case *ItemRemoved:
 		if it.Status == StatusOnRoadmap && it.Horizon == Now {
 			return "the removal of a now item"
+		}
+	case *ItemEdited:
+		if it.Status == StatusOnRoadmap && it.Horizon == Now && e.Before.Product != e.After.Product {
+			return "a move of a now item to another product"
 		}
 	}
 	return ""
@@ -75,6 +81,9 @@ type ChangeProposed struct {
 	Placement *Placement `json:"placement,omitempty"`
 	// Removal is the decision of a removal.
 	Removal *ItemRemoved `json:"removal,omitempty"`
+	// Edit is the decision of an edit (optional; schema version 1 without
+	// it).
+	Edit *ItemEdited `json:"edit,omitempty"`
 	// Reason says why the change is major.
 	Reason string `json:"reason"`
 }
@@ -127,6 +136,9 @@ func ProposeChange(it Item, version uint64, e Event, reason string) *ChangePropo
 	case *ItemRemoved:
 		r := *e
 		c.Removal = &r
+	case *ItemEdited:
+		edit := *e
+		c.Edit = &edit
 	}
 	return c
 }
@@ -144,6 +156,10 @@ func (c Change) Decision() Event {
 		pl := *c.Placement
 		pl.Approval = approval
 		return &ItemReprioritised{Placement: pl}
+	case TypeItemEdited:
+		e := *c.Edit
+		e.Approval = approval
+		return &e
 	default:
 		r := *c.Removal
 		r.Approval = approval

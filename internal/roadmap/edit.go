@@ -133,10 +133,11 @@ type EditObjective struct {
 }
 
 // DecideEditItem checks an edit of it. It returns a *ValidationError
-// (ErrInvalid) for bad values, for an edit that changes nothing, and for a
-// missing rationale where one is needed; ErrConflict for a delivered item
-// (its record is final), and for a parent, dependency or objective that
-// cannot be linked.
+// (ErrInvalid) for bad values and for a missing rationale where one is
+// needed, ErrInvalid for an edit that changes nothing; ErrConflict for a
+// delivered item (its record is final), for a parent, dependency or
+// objective that cannot be linked, and for a parent under the item itself
+// (the why chain would loop).
 func DecideEditItem(it Item, cmd EditItem, refs References) (*ItemEdited, error) {
 	before := it.Details()
 	after := before
@@ -190,7 +191,7 @@ func DecideEditItem(it Item, cmd EditItem, refs References) (*ItemEdited, error)
 	}
 	changed := before.changed(after)
 	if len(changed) == 0 {
-		return nil, &ValidationError{Fields: []FieldError{{Field: "", Message: fmt.Sprintf("the edit changes nothing: item %s already has these values", it.ID)}}}
+		return nil, invalidf("the edit changes nothing: item %s already has these values", it.ID)
 	}
 	if err := needRationale(changed, ItemFieldsNeedingRationale, cmd.Rationale); err != nil {
 		return nil, err
@@ -207,6 +208,8 @@ func DecideEditItem(it Item, cmd EditItem, refs References) (*ItemEdited, error)
 			return nil, conflictf("parent %s does not exist", after.ParentID)
 		case parent.Kind != KindInitiative:
 			return nil, conflictf("parent %s is an %s; a parent must be an initiative", after.ParentID, parent.Kind)
+		case isUnder(after.ParentID, it.ID, refs):
+			return nil, conflictf("parent %s is under item %s, so the why chain would loop", after.ParentID, it.ID)
 		}
 	}
 	if slices.Contains(changed, "kind") && after.Kind != KindInitiative && hasChildren(it.ID, refs) {
@@ -236,15 +239,34 @@ type Children interface {
 	HasChildren(itemID string) bool
 }
 
+// maxParentDepth bounds the walk up a chain of parents.
+const maxParentDepth = 64
+
+// isUnder reports whether item id is ancestor or sits below it in the
+// chain of parents.
+func isUnder(id, ancestor string, refs References) bool {
+	for range maxParentDepth {
+		if id == ancestor {
+			return true
+		}
+		it, ok := refs.Item(id)
+		if !ok || it.ParentID == "" {
+			return false
+		}
+		id = it.ParentID
+	}
+	return false
+}
+
 func hasChildren(id string, refs References) bool {
 	c, ok := refs.(Children)
 	return ok && c.HasChildren(id)
 }
 
 // DecideEditObjective checks an edit of o. It returns a *ValidationError
-// (ErrInvalid) for bad values, for an edit that changes nothing and for a
-// missing rationale where one is needed, and ErrConflict for a retired
-// objective.
+// (ErrInvalid) for bad values and for a missing rationale where one is
+// needed, ErrInvalid for an edit that changes nothing, and ErrConflict for
+// a retired objective.
 func DecideEditObjective(o Objective, cmd EditObjective) (*ObjectiveEdited, error) {
 	before := ObjectiveDetails{Title: o.Title, Description: o.Description, KPI: o.KPI, Target: o.Target}
 	after := before
@@ -279,7 +301,7 @@ func DecideEditObjective(o Objective, cmd EditObjective) (*ObjectiveEdited, erro
 		}
 	}
 	if len(changed) == 0 {
-		return nil, &ValidationError{Fields: []FieldError{{Field: "", Message: fmt.Sprintf("the edit changes nothing: objective %s already has these values", o.ID)}}}
+		return nil, invalidf("the edit changes nothing: objective %s already has these values", o.ID)
 	}
 	if err := needRationale(changed, ObjectiveFieldsNeedingRationale, cmd.Rationale); err != nil {
 		return nil, err

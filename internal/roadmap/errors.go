@@ -64,6 +64,10 @@ func (p *problems) err() error {
 	return &ValidationError{Fields: p.fields}
 }
 
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
 func conflictf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrConflict}, args...)...)
 }

@@ -125,7 +125,7 @@ func valueEffort(customerValue, businessValue, effort, risk float64) roadmap.Sco
 type wantError struct {
 	is      error    // roadmap.ErrInvalid or roadmap.ErrConflict
 	fields  []string // for ErrInvalid: every field named, in any order
-	mention string   // for ErrConflict: part of the message
+	mention string   // for ErrConflict, or ErrInvalid with no field to blame: part of the message
 }
 
 func invalid(fields ...string) wantError { return wantError{is: roadmap.ErrInvalid, fields: fields} }
@@ -145,6 +145,13 @@ func (w wantError) check(t testing.TB, err error) bool {
 	case roadmap.ErrInvalid:
 		if !errors.Is(err, roadmap.ErrInvalid) || errors.Is(err, roadmap.ErrConflict) {
 			t.Fatalf("err = %v, want ErrInvalid naming %v", err, w.fields)
+		}
+		if w.mention != "" {
+			var ve *roadmap.ValidationError
+			if errors.As(err, &ve) || !strings.Contains(err.Error(), w.mention) {
+				t.Fatalf("err = %v, want ErrInvalid, naming no field, that mentions %q", err, w.mention)
+			}
+			return false
 		}
 		if got, want := fieldNames(t, err), sorted(w.fields); !slices.Equal(got, want) {
 			t.Fatalf("fields = %v, want %v (err: %v)", got, want, err)
