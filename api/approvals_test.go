@@ -224,3 +224,53 @@ func TestAnApprovalCutShortIsCompletedByApprovingAgain(t *testing.T) {
 		t.Errorf("approving a completed change appended events")
 	}
 }
+
+// TestNoDecisionTakesANowItemOutUnapproved checks the way round the
+// two-person rule that delivery once was: an editor whose removal of a now
+// item is held cannot deliver it instead, nor move it to another product;
+// every way out of now waits for an approver, and the item stays in now.
+func TestNoDecisionTakesANowItemOutUnapproved(t *testing.T) {
+	l, editor, alice, bob := startApprovalsLedger(t)
+	item := l.must(201, "POST", "/v1/items", map[string]any{"title": "SSO", "kind": "initiative"}, editor...)["id"].(string)
+	held := l.must(202, "POST", "/v1/items/"+item+"/prioritise", map[string]any{"horizon": "now", "rationale": "deals"}, alice...)["id"].(string)
+	l.must(200, "POST", "/v1/changes/"+held+"/approve", map[string]any{"rationale": "agreed"}, bob...)
+
+	for _, tc := range []struct {
+		name, method, path string
+		body               map[string]any
+		reason             string
+	}{
+		{"a removal", "POST", "/v1/items/" + item + "/remove", map[string]any{"rationale": "not now"}, "the removal of a now item"},
+		{"a delivery", "POST", "/v1/items/" + item + "/deliver", map[string]any{"rationale": "shipped, trust me"}, "the delivery of a now item"},
+		{"a move to another product", "PATCH", "/v1/items/" + item, map[string]any{"product": "mobile", "rationale": "theirs now"}, "a move of a now item to another product"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			change := l.must(202, tc.method, tc.path, tc.body, editor...)
+			if change["status"] != "pending" || change["reason"] != tc.reason {
+				t.Errorf("change %v, want pending for %q", change, tc.reason)
+			}
+			if got := l.must(200, "GET", "/v1/items/"+item, nil); got["status"] != "on_roadmap" || got["horizon"] != "now" || got["product"] != "default" {
+				t.Errorf("the item left now unapproved: %v", got)
+			}
+		})
+	}
+
+	// Approved, the delivery is recorded with its approval.
+	pending := l.must(200, "GET", "/v1/changes?status=pending", nil)["changes"].([]any)
+	var delivery string
+	for _, c := range pending {
+		if c := c.(map[string]any); c["decision"] == "item.delivered" {
+			delivery = c["id"].(string)
+		}
+	}
+	if delivery == "" {
+		t.Fatalf("no pending delivery among %v", pending)
+	}
+	applied := l.must(200, "POST", "/v1/changes/"+delivery+"/approve", map[string]any{"rationale": "demoed at the board"}, alice...)
+	if applied["status"] != "approved" || applied["rationale"] != "shipped, trust me" {
+		t.Errorf("the approved delivery %v", applied)
+	}
+	if got := l.must(200, "GET", "/v1/items/"+item, nil); got["status"] != "delivered" {
+		t.Errorf("after approval the item is %v, want delivered", got["status"])
+	}
+}

@@ -48,22 +48,18 @@ func changeAnswer(v projections.ChangeView) changeJSON {
 		Reason: c.Reason, ProposedBy: c.ProposedBy, ProposedAt: c.ProposedAt, DecidedAt: c.DecidedAt, Version: v.Version,
 		Evidence: []string{},
 	}
+	if held := c.Held(); held != nil {
+		rationale, evidence := held.Why()
+		out.Rationale, out.Evidence = rationale, projections.NonNil(evidence)
+	}
 	if p := c.Placement; p != nil {
 		h := string(p.Horizon)
-		out.Horizon, out.Rank, out.Rationale, out.Objectives = &h, p.Rank, p.Rationale, p.ObjectiveIDs
+		out.Horizon, out.Rank, out.Objectives = &h, p.Rank, p.ObjectiveIDs
 		if p.Score != nil {
 			out.Score = p.Score
 		}
-		if p.Evidence != nil {
-			out.Evidence = p.Evidence
-		}
-	} else if r := c.Removal; r != nil {
-		out.Rationale = r.Rationale
-		if r.Evidence != nil {
-			out.Evidence = r.Evidence
-		}
-	} else if e := c.Edit; e != nil {
-		out.Rationale, out.Evidence = e.Rationale, projections.NonNil(e.Evidence)
+	}
+	if e := c.Edit; e != nil {
 		out.Changes = wireList(projections.EditChanges(e), fieldChangeWire)
 	}
 	if c.Status != roadmap.ChangeStatusPending {

@@ -32,17 +32,11 @@ func (s *State) applyChange(ev Event) {
 
 // applyApproval notes that an item decision recorded an approved change.
 func (s *State) applyApproval(seq uint64, e roadmap.Event) {
-	var a *roadmap.Approval
-	switch e := e.(type) {
-	case *roadmap.ItemPrioritised:
-		a = e.Approval
-	case *roadmap.ItemReprioritised:
-		a = e.Approval
-	case *roadmap.ItemRemoved:
-		a = e.Approval
-	case *roadmap.ItemEdited:
-		a = e.Approval
+	d, ok := e.(roadmap.ItemDecision)
+	if !ok {
+		return
 	}
+	a := d.Approved()
 	if a == nil || s.changes[a.ChangeID] == nil {
 		return
 	}

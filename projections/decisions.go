@@ -217,12 +217,14 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 	case *roadmap.ItemDelivered:
 		r.Rationale, r.Evidence = e.Rationale, e.Evidence
 	case *roadmap.ChangeProposed:
+		if held := e.Held(); held != nil {
+			r.Rationale, r.Evidence = held.Why()
+		}
 		if e.Placement != nil {
-			r.Rationale, r.Evidence, r.Score = e.Placement.Rationale, e.Placement.Evidence, e.Placement.Score
-		} else if e.Removal != nil {
-			r.Rationale, r.Evidence = e.Removal.Rationale, e.Removal.Evidence
-		} else if e.Edit != nil {
-			r.Rationale, r.Evidence, r.Changes = e.Edit.Rationale, e.Edit.Evidence, EditChanges(e.Edit)
+			r.Score = e.Placement.Score
+		}
+		if e.Edit != nil {
+			r.Changes = EditChanges(e.Edit)
 		}
 	case *roadmap.ChangeApproved:
 		r.Rationale, r.Evidence = e.Rationale, e.Evidence

@@ -115,7 +115,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Func("bootstrap-token", "removed: it showed the secret in the process list", func(string) error {
 		return errors.New("it showed the secret to anyone who lists processes; give the secret in ROADMAP_BOOTSTRAP_TOKEN or in a file named by --bootstrap-token-file")
 	})
-	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (into or out of now, removal of a now item) or off (ROADMAP_APPROVALS)")
+	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (any decision that puts an item into now or takes it out) or off (ROADMAP_APPROVALS)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err

@@ -175,14 +175,13 @@ func commitments(st *projections.State) ([]pack.CapacityRow, []pack.RiskRow, []p
 		it, _ := st.ItemView(c.ItemID)
 		change := c.Reason
 		rationale := ""
+		if held := c.Held(); held != nil {
+			rationale, _ = held.Why()
+		}
 		if c.Placement != nil {
 			change += " (to " + string(c.Placement.Horizon) + ")"
-			rationale = c.Placement.Rationale
-		} else if c.Removal != nil {
-			rationale = c.Removal.Rationale
 		} else if c.Edit != nil {
 			change += " (to " + c.Edit.After.Product + ")"
-			rationale = c.Edit.Rationale
 		}
 		pending = append(pending, pack.PendingRow{
 			ID: c.ID, ItemID: c.ItemID, Title: it.Title, Change: change, ProposedBy: c.ProposedBy, ProposedAt: c.ProposedAt, Rationale: rationale,

@@ -11,7 +11,7 @@ import (
 // Deliver records an item on the roadmap as delivered. It returns the errors
 // of Prioritise.
 func (s *Service) Deliver(ctx context.Context, req Request, id string, cmd roadmap.Deliver) (Result[ItemOutcome], error) {
-	return s.decideItem(ctx, req, id, func(it roadmap.Item, _ roadmap.References) (roadmap.Event, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item, _ roadmap.References) (roadmap.ItemDecision, error) {
 		return roadmap.DecideDeliver(it, cmd)
 	})
 }

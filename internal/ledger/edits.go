@@ -14,7 +14,7 @@ import (
 // roadmap.ErrNotFound, roadmap.ErrInvalid (bad values, a missing rationale,
 // an edit that changes nothing), roadmap.ErrConflict, ErrPreconditionFailed.
 func (s *Service) EditItem(ctx context.Context, req Request, id string, cmd roadmap.EditItem) (Result[ItemOutcome], error) {
-	return s.decideItem(ctx, req, id, func(it roadmap.Item, refs roadmap.References) (roadmap.Event, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item, refs roadmap.References) (roadmap.ItemDecision, error) {
 		return roadmap.DecideEditItem(it, cmd, refs)
 	})
 }

@@ -256,7 +256,7 @@ func (s *Service) ProposeItem(ctx context.Context, req Request, cmd roadmap.Prop
 // Prioritise places an item on the roadmap. It returns roadmap.ErrNotFound,
 // roadmap.ErrInvalid, roadmap.ErrConflict, ErrPreconditionFailed.
 func (s *Service) Prioritise(ctx context.Context, req Request, id string, cmd roadmap.Prioritise) (Result[ItemOutcome], error) {
-	return s.decideItem(ctx, req, id, func(it roadmap.Item, refs roadmap.References) (roadmap.Event, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item, refs roadmap.References) (roadmap.ItemDecision, error) {
 		return roadmap.DecidePrioritise(it, cmd, refs)
 	})
 }
@@ -264,14 +264,14 @@ func (s *Service) Prioritise(ctx context.Context, req Request, id string, cmd ro
 // Reprioritise changes an item on the roadmap. It returns the errors of
 // Prioritise.
 func (s *Service) Reprioritise(ctx context.Context, req Request, id string, cmd roadmap.Reprioritise) (Result[ItemOutcome], error) {
-	return s.decideItem(ctx, req, id, func(it roadmap.Item, refs roadmap.References) (roadmap.Event, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item, refs roadmap.References) (roadmap.ItemDecision, error) {
 		return roadmap.DecideReprioritise(it, cmd, refs)
 	})
 }
 
 // Remove takes an item off the roadmap. It returns the errors of Prioritise.
 func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadmap.Remove) (Result[ItemOutcome], error) {
-	return s.decideItem(ctx, req, id, func(it roadmap.Item, _ roadmap.References) (roadmap.Event, error) {
+	return s.decideItem(ctx, req, id, func(it roadmap.Item, _ roadmap.References) (roadmap.ItemDecision, error) {
 		return roadmap.DecideRemove(it, cmd)
 	})
 }
@@ -373,7 +373,7 @@ func (s *Service) eventTime() time.Time { return s.now().UTC().Truncate(time.Mic
 // decideItem decides on an item and records the decision, or, when the
 // approval policy holds it as a major change, records the change as
 // proposed instead (the answer is then a ChangeView).
-func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item, roadmap.References) (roadmap.Event, error)) (Result[ItemOutcome], error) {
+func (s *Service) decideItem(ctx context.Context, req Request, id string, decide func(roadmap.Item, roadmap.References) (roadmap.ItemDecision, error)) (Result[ItemOutcome], error) {
 	res, err := write(ctx, s, req, itemAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		it, ok := st.ItemView(id)
 		agg, err := existing(req, "item", id, ok, it.Version, it.Head)

@@ -21,34 +21,126 @@ const (
 	ApprovalsMajor ApprovalPolicy = "major"
 )
 
+// ItemDecision is a decision on an item: every one of them is judged by
+// the approval policy (MajorChange), can be held as a change, and carries,
+// once approved, the approval it took effect through.
+type ItemDecision interface {
+	Event
+	// Why returns the rationale and evidence the decision gives.
+	Why() (rationale string, evidence []string)
+	// Approved returns the approval the decision took effect through, nil
+	// for one recorded at once.
+	Approved() *Approval
+	// approvedBy returns a copy of the decision carrying approval.
+	approvedBy(approval *Approval) ItemDecision
+}
+
+var (
+	_ ItemDecision = (*ItemPrioritised)(nil)
+	_ ItemDecision = (*ItemReprioritised)(nil)
+	_ ItemDecision = (*ItemRemoved)(nil)
+	_ ItemDecision = (*ItemDelivered)(nil)
+	_ ItemDecision = (*ItemEdited)(nil)
+)
+
 // MajorChange returns why the decision e on it is a major change under the
-// default policy, or "" when it is not one: a prioritisation into now, a
-// reprioritisation into or out of now, the removal of a now item, and an
-// edit that moves a now item to another product (it leaves that product's
-// now column).
-func MajorChange(it Item, e Event) string {
-	switch e := e.(type) {
-	case *ItemPrioritised:
-		if e.Horizon == Now {
-			return "a prioritisation into now"
-		}
-	case *ItemReprioritised:
-		switch {
-		case it.Horizon != Now && e.Horizon == Now:
-			return "a reprioritisation into now"
-		case it.Horizon == Now && e.Horizon != Now:
+// default policy, or "" when it is not one. The policy is one rule on where
+// the item stands before and after the decision, whatever the decision is,
+// so no decision of today or of tomorrow slips past it: a decision that
+// puts an item into a product's now column, or takes it out of one (by a
+// move, a removal, a delivery or a move to another product), is major.
+func MajorChange(it Item, e ItemDecision) string {
+	after := EvolveItem(it, it.ID, e)
+	was, is := inNow(it), inNow(after)
+	switch {
+	case !was && is:
+		return decisionNoun(e) + " into now"
+	case was && !is:
+		if _, ok := e.(*ItemReprioritised); ok {
 			return "a reprioritisation out of now"
 		}
-	case *ItemRemoved:
-		if it.Status == StatusOnRoadmap && it.Horizon == Now {
-			return "the removal of a now item"
-		}
-	case *ItemEdited:
-		if it.Status == StatusOnRoadmap && it.Horizon == Now && e.Before.Product != e.After.Product {
-			return "a move of a now item to another product"
-		}
+		return decisionNoun(e) + " of a now item"
+	case was && is && it.Product != after.Product:
+		return "a move of a now item to another product"
 	}
 	return ""
+}
+
+func inNow(it Item) bool { return it.Status == StatusOnRoadmap && it.Horizon == Now }
+
+// decisionNoun names a decision in a reason: "a prioritisation".
+func decisionNoun(e ItemDecision) string {
+	switch e.(type) {
+	case *ItemPrioritised:
+		return "a prioritisation"
+	case *ItemReprioritised:
+		return "a reprioritisation"
+	case *ItemRemoved:
+		return "the removal"
+	case *ItemDelivered:
+		return "the delivery"
+	}
+	return "an edit"
+}
+
+// Why implements ItemDecision.
+func (e *ItemPrioritised) Why() (string, []string) { return e.Rationale, e.Evidence }
+
+// Approved implements ItemDecision.
+func (e *ItemPrioritised) Approved() *Approval { return e.Approval }
+
+func (e *ItemPrioritised) approvedBy(a *Approval) ItemDecision {
+	c := *e
+	c.Approval = a
+	return &c
+}
+
+// Why implements ItemDecision.
+func (e *ItemReprioritised) Why() (string, []string) { return e.Rationale, e.Evidence }
+
+// Approved implements ItemDecision.
+func (e *ItemReprioritised) Approved() *Approval { return e.Approval }
+
+func (e *ItemReprioritised) approvedBy(a *Approval) ItemDecision {
+	c := *e
+	c.Approval = a
+	return &c
+}
+
+// Why implements ItemDecision.
+func (e *ItemRemoved) Why() (string, []string) { return e.Rationale, e.Evidence }
+
+// Approved implements ItemDecision.
+func (e *ItemRemoved) Approved() *Approval { return e.Approval }
+
+func (e *ItemRemoved) approvedBy(a *Approval) ItemDecision {
+	c := *e
+	c.Approval = a
+	return &c
+}
+
+// Why implements ItemDecision.
+func (e *ItemDelivered) Why() (string, []string) { return e.Rationale, e.Evidence }
+
+// Approved implements ItemDecision.
+func (e *ItemDelivered) Approved() *Approval { return e.Approval }
+
+func (e *ItemDelivered) approvedBy(a *Approval) ItemDecision {
+	c := *e
+	c.Approval = a
+	return &c
+}
+
+// Why implements ItemDecision.
+func (e *ItemEdited) Why() (string, []string) { return e.Rationale, e.Evidence }
+
+// Approved implements ItemDecision.
+func (e *ItemEdited) Approved() *Approval { return e.Approval }
+
+func (e *ItemEdited) approvedBy(a *Approval) ItemDecision {
+	c := *e
+	c.Approval = a
+	return &c
 }
 
 // ChangeStatus is where a proposed change is.
@@ -81,6 +173,9 @@ type ChangeProposed struct {
 	Placement *Placement `json:"placement,omitempty"`
 	// Removal is the decision of a removal.
 	Removal *ItemRemoved `json:"removal,omitempty"`
+	// Delivery is the decision of a delivery (optional; schema version 1
+	// without it).
+	Delivery *ItemDelivered `json:"delivery,omitempty"`
 	// Edit is the decision of an edit (optional; schema version 1 without
 	// it).
 	Edit *ItemEdited `json:"edit,omitempty"`
@@ -124,7 +219,7 @@ type Change struct {
 
 // ProposeChange turns the decision e on it, at the item's version, into a
 // change held for approval, for the given reason.
-func ProposeChange(it Item, version uint64, e Event, reason string) *ChangeProposed {
+func ProposeChange(it Item, version uint64, e ItemDecision, reason string) *ChangeProposed {
 	c := &ChangeProposed{ItemID: it.ID, ItemVersion: version, Decision: e.EventType(), Reason: reason}
 	switch e := e.(type) {
 	case *ItemPrioritised:
@@ -136,6 +231,9 @@ func ProposeChange(it Item, version uint64, e Event, reason string) *ChangePropo
 	case *ItemRemoved:
 		r := *e
 		c.Removal = &r
+	case *ItemDelivered:
+		d := *e
+		c.Delivery = &d
 	case *ItemEdited:
 		edit := *e
 		c.Edit = &edit
@@ -143,28 +241,31 @@ func ProposeChange(it Item, version uint64, e Event, reason string) *ChangePropo
 	return c
 }
 
+// Held returns the decision the change holds, as it was proposed, without
+// an approval.
+func (c ChangeProposed) Held() ItemDecision {
+	switch {
+	case c.Placement != nil && c.Decision == TypeItemReprioritised:
+		return &ItemReprioritised{Placement: *c.Placement}
+	case c.Placement != nil:
+		return &ItemPrioritised{Placement: *c.Placement}
+	case c.Removal != nil:
+		r := *c.Removal
+		return &r
+	case c.Delivery != nil:
+		d := *c.Delivery
+		return &d
+	case c.Edit != nil:
+		e := *c.Edit
+		return &e
+	}
+	return nil
+}
+
 // Decision returns the decision the change records on approval, carrying
 // the approval.
 func (c Change) Decision() Event {
-	approval := &Approval{ChangeID: c.ID, ProposedBy: c.ProposedBy}
-	switch c.ChangeProposed.Decision {
-	case TypeItemPrioritised:
-		pl := *c.Placement
-		pl.Approval = approval
-		return &ItemPrioritised{Placement: pl}
-	case TypeItemReprioritised:
-		pl := *c.Placement
-		pl.Approval = approval
-		return &ItemReprioritised{Placement: pl}
-	case TypeItemEdited:
-		e := *c.Edit
-		e.Approval = approval
-		return &e
-	default:
-		r := *c.Removal
-		r.Approval = approval
-		return &r
-	}
+	return c.Held().approvedBy(&Approval{ChangeID: c.ID, ProposedBy: c.ProposedBy})
 }
 
 // DecideChange is the command that approves or rejects a change.

@@ -6,7 +6,10 @@ import (
 	"time"
 )
 
-func TestMajorChangeIsIntoOrOutOfNowAndRemovingANowItem(t *testing.T) {
+// TestMajorChangeIsAnyDecisionIntoOrOutOfNow checks the one rule of the
+// default policy against every kind of item decision, delivery and edits
+// included: none takes an item into or out of a now column unseen.
+func TestMajorChangeIsAnyDecisionIntoOrOutOfNow(t *testing.T) {
 	onNow := Item{ID: "a", Status: StatusOnRoadmap, Horizon: Now}
 	onNext := Item{ID: "a", Status: StatusOnRoadmap, Horizon: Next}
 	proposed := Item{ID: "a", Status: StatusProposed}
@@ -14,7 +17,7 @@ func TestMajorChangeIsIntoOrOutOfNowAndRemovingANowItem(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		it   Item
-		e    Event
+		e    ItemDecision
 		want string
 	}{
 		{"prioritised into now", proposed, &ItemPrioritised{place(Now)}, "a prioritisation into now"},
@@ -25,7 +28,11 @@ func TestMajorChangeIsIntoOrOutOfNowAndRemovingANowItem(t *testing.T) {
 		{"moved between next and later", onNext, &ItemReprioritised{place(Later)}, ""},
 		{"removed from now", onNow, &ItemRemoved{Rationale: "r"}, "the removal of a now item"},
 		{"removed from next", onNext, &ItemRemoved{Rationale: "r"}, ""},
-		{"delivered from now", onNow, &ItemDelivered{Rationale: "r"}, ""},
+		{"delivered from now", onNow, &ItemDelivered{Rationale: "r"}, "the delivery of a now item"},
+		{"delivered from next", onNext, &ItemDelivered{Rationale: "r"}, ""},
+		{"a now item moved to another product", onNow, &ItemEdited{Changed: []string{"product"}, After: ItemDetails{Product: "mobile"}}, "a move of a now item to another product"},
+		{"a next item moved to another product", onNext, &ItemEdited{Changed: []string{"product"}, After: ItemDetails{Product: "mobile"}}, ""},
+		{"a now item retitled", onNow, &ItemEdited{Changed: []string{"title"}, After: ItemDetails{Title: "New"}}, ""},
 	} {
 		if got := MajorChange(c.it, c.e); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)

@@ -222,7 +222,7 @@ func TestMovingANowItemToAnotherProductIsAMajorChange(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		it   roadmap.Item
-		e    roadmap.Event
+		e    roadmap.ItemDecision
 		want bool
 	}{
 		{"a now item to another product", onNow, move, true},

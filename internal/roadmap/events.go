@@ -112,6 +112,9 @@ type ItemRemoved struct {
 type ItemDelivered struct {
 	Rationale string   `json:"rationale"`
 	Evidence  []string `json:"evidence"`
+	// Approval is set when the delivery took effect through an approved
+	// change (optional; schema version 1 without it).
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // EventType implements Event.
