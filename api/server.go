@@ -159,6 +159,7 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/objectives/:id", s.getObjective, read},
 		{http.MethodPost, "/objectives/:id/retire", s.retireObjective, decide},
 		{http.MethodPost, "/items", s.proposeItem, decide},
+		{http.MethodPost, "/imports", s.importBacklog, decide},
 		{http.MethodGet, "/items/:id", s.getItem, read},
 		{http.MethodPost, "/items/:id/prioritise", s.prioritise, decide},
 		{http.MethodPost, "/items/:id/reprioritise", s.reprioritise, decide},

@@ -46,8 +46,12 @@ type auditEventJSON struct {
 	To            *placeJSON     `json:"to"`
 	Score         *roadmap.Score `json:"score"`
 	ObjectiveIDs  []string       `json:"objective_ids"`
-	PrevHash      string         `json:"prev_hash"`
-	Hash          string         `json:"hash"`
+	// Provenance is left out, rather than null, on events an import did
+	// not record: the answers about a ledger without imports stay as
+	// they were.
+	Provenance *roadmap.Provenance `json:"provenance,omitempty"`
+	PrevHash   string              `json:"prev_hash"`
+	Hash       string              `json:"hash"`
 }
 
 func auditEventWire(a projections.AuditEvent) auditEventJSON {
@@ -55,7 +59,7 @@ func auditEventWire(a projections.AuditEvent) auditEventJSON {
 		Sequence: a.Sequence, EventID: a.EventID, Type: a.Type, At: a.At, Actor: a.Actor,
 		AggregateType: a.AggregateType, AggregateID: a.AggregateID, Product: a.Product, Title: a.Title,
 		Rationale: a.Rationale, Evidence: a.Evidence, From: (*placeJSON)(a.From), To: (*placeJSON)(a.To),
-		Score: a.Score, ObjectiveIDs: a.ObjectiveIDs, PrevHash: a.PrevHash, Hash: a.Hash,
+		Score: a.Score, ObjectiveIDs: a.ObjectiveIDs, Provenance: a.Provenance, PrevHash: a.PrevHash, Hash: a.Hash,
 	}
 }
 

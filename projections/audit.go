@@ -36,8 +36,10 @@ type AuditEvent struct {
 	// ObjectiveIDs is the item's full list of objectives after a proposal,
 	// prioritisation or reprioritisation; nil for other events.
 	ObjectiveIDs []string
-	PrevHash     string
-	Hash         string
+	// Provenance is set on the events an import recorded, nil otherwise.
+	Provenance *roadmap.Provenance
+	PrevHash   string
+	Hash       string
 }
 
 // hasRationale reports whether events of a type carry a rationale.
@@ -77,7 +79,7 @@ func NewAuditEvent(r Record) AuditEvent {
 	a := AuditEvent{
 		Sequence: r.Sequence, EventID: r.EventID, Type: r.Type, At: r.At, Actor: r.Actor,
 		AggregateType: r.AggregateType, AggregateID: r.AggregateID,
-		From: r.From, To: r.To, Score: r.Score, PrevHash: r.PrevHash, Hash: r.Hash,
+		From: r.From, To: r.To, Score: r.Score, Provenance: r.Provenance, PrevHash: r.PrevHash, Hash: r.Hash,
 	}
 	if r.Product != "" {
 		a.Product = &r.Product

@@ -73,8 +73,11 @@ type Record struct {
 	To            *Place
 	Score         *roadmap.Score
 	ObjectiveIDs  []string
-	PrevHash      string
-	Hash          string
+	// Provenance is where an import's proposal or edit came from; nil for
+	// any other event.
+	Provenance *roadmap.Provenance
+	PrevHash   string
+	Hash       string
 }
 
 // IsDecision reports whether an event type is a decision a review goes
@@ -159,6 +162,7 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 	case *roadmap.ReviewClosed:
 		r.Rationale = e.Notes
 	}
+	r.Provenance = provenanceOf(ev.Data)
 	return r, nil
 }
 
