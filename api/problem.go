@@ -144,7 +144,7 @@ func toProblem(err error, logger *slog.Logger, r *http.Request) Problem {
 		case errors.As(err, &ve):
 			p.Detail, p.Errors = "the request has invalid values; see errors", ve.Fields
 		case errors.As(err, &ie):
-			p.Detail, p.Errors = fmt.Sprintf("the file has %d errors; see errors. Nothing was imported: fix them all and import it again", len(ie.Rows)), wireList(ie.Rows, rowErrorWire)
+			p.Detail, p.Errors = fmt.Sprintf("the file has %d error(s); see errors. Nothing was imported: fix them all and import it again", len(ie.Rows)), wireList(ie.Rows, rowErrorWire)
 		}
 		return p
 	}
