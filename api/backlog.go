@@ -169,8 +169,11 @@ func joinValues[T ~string](values []T) string {
 }
 
 // oneOf reads the query parameter name as one of values; "" when it is not
-// given, a 400 naming the values when it is another.
+// given, a 400 naming the values when it is another or given twice.
 func oneOf[T ~string](q url.Values, name string, values []T) (T, error) {
+	if n := len(q[name]); n > 1 {
+		return "", problem(ErrBadQuery, fmt.Sprintf("query parameter %q is given %d times; give it once", name, n))
+	}
 	v := T(q.Get(name))
 	if !q.Has(name) || slices.Contains(values, v) {
 		return v, nil

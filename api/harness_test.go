@@ -111,17 +111,24 @@ type response struct {
 	Body   []byte
 }
 
-// do sends a request; body is sent as is when it is a string or []byte, as
-// JSON otherwise. headers are name, value pairs; a pair with an empty value
-// removes the header. A JSON body gets Content-Type: application/json
-// unless headers set one. The request carries the bootstrap admin's token
+// csvBody is a request body do sends as a CSV file, with Content-Type:
+// text/csv.
+type csvBody string
+
+// do sends a request; body is sent as is when it is a string, []byte or
+// csvBody, as JSON otherwise. headers are name, value pairs; a pair with an
+// empty value removes the header. A body gets Content-Type:
+// application/json (text/csv for a csvBody) unless headers set one. The request carries the bootstrap admin's token
 // unless headers set Authorization or name an actor with the as
 // pseudo-header.
 func (l *testLedger) do(method, path string, body any, headers ...string) response {
 	l.t.Helper()
 	var rd io.Reader
+	contentType := "application/json"
 	switch b := body.(type) {
 	case nil:
+	case csvBody:
+		rd, contentType = strings.NewReader(string(b)), "text/csv"
 	case string:
 		rd = strings.NewReader(b)
 	case []byte:
@@ -138,7 +145,7 @@ func (l *testLedger) do(method, path string, body any, headers ...string) respon
 		l.t.Fatalf("new request: %v", err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Authorization", "Bearer "+adminSecret)
 	for i := 0; i+1 < len(headers); i += 2 {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -22,8 +23,10 @@ type Problem struct {
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
-	// Errors lists the fields to fix, for 422 answers.
-	Errors []roadmap.FieldError `json:"errors,omitempty"`
+	// Errors lists what to fix, for 422 answers: the fields of a request
+	// ([]roadmap.FieldError), or the rows of an imported file
+	// ([]rowErrorJSON). Nil otherwise.
+	Errors any `json:"errors,omitempty"`
 }
 
 // Errors of the HTTP layer itself: what is wrong with a request before any
@@ -136,8 +139,12 @@ func toProblem(err error, logger *slog.Logger, r *http.Request) Problem {
 	if status, kind, prefix, ok := kindOf(err); ok {
 		p := Problem{Type: problemType(kind), Title: http.StatusText(status), Status: status, Detail: prefix + err.Error()}
 		var ve *roadmap.ValidationError
-		if errors.As(err, &ve) {
+		var ie *roadmap.ImportError
+		switch {
+		case errors.As(err, &ve):
 			p.Detail, p.Errors = "the request has invalid values; see errors", ve.Fields
+		case errors.As(err, &ie):
+			p.Detail, p.Errors = fmt.Sprintf("the file has %d error(s); see errors. Nothing was imported: fix them all and import it again", len(ie.Rows)), wireList(ie.Rows, rowErrorWire)
 		}
 		return p
 	}

@@ -20,7 +20,7 @@ type routeCase func(l *testLedger) (path string, body any, status int)
 type matrixFixture struct {
 	objective, item, review, otherReview string
 	checkpointSize                       int64
-	periods                              int
+	periods, imports                     int
 }
 
 func (f *matrixFixture) period() string {
@@ -65,6 +65,10 @@ func routeCases(l *testLedger) map[string]routeCase {
 		"POST /v1/items": fixed("/v1/items", map[string]any{"title": "T", "kind": "idea"}, 201),
 		"PATCH /v1/items/:id": func(l *testLedger) (string, any, int) {
 			return "/v1/items/" + l.item("to edit"), map[string]any{"title": "edited"}, 200
+		},
+		"POST /v1/imports": func(*testLedger) (string, any, int) {
+			f.imports++
+			return "/v1/imports", csvBody(fmt.Sprintf("title\nImported in the matrix %d\n", f.imports)), 201
 		},
 		"GET /v1/items/:id":         fixed("/v1/items/"+f.item, nil, 200),
 		"GET /v1/items/:id/history": fixed("/v1/items/"+f.item+"/history", nil, 200),
@@ -147,6 +151,7 @@ var designed = map[string]roadmap.Permission{
 	"POST /v1/objectives/:id/retire":     roadmap.PermDecide,
 	"GET /v1/items":                      roadmap.PermRead,
 	"POST /v1/items":                     roadmap.PermDecide,
+	"POST /v1/imports":                   roadmap.PermDecide,
 	"GET /v1/items/:id":                  roadmap.PermRead,
 	"PATCH /v1/items/:id":                roadmap.PermDecide,
 	"GET /v1/items/:id/history":          roadmap.PermAudit,

@@ -165,6 +165,7 @@ func New(cfg Config) *Server {
 		{http.MethodPost, "/objectives/:id/retire", s.retireObjective, decide},
 		{http.MethodGet, "/items", s.listItems, read},
 		{http.MethodPost, "/items", s.proposeItem, decide},
+		{http.MethodPost, "/imports", s.importBacklog, decide},
 		{http.MethodGet, "/items/:id", s.getItem, read},
 		{http.MethodPatch, "/items/:id", s.editItem, decide},
 		{http.MethodPost, "/items/:id/prioritise", s.prioritise, decide},

@@ -237,6 +237,7 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 	case *roadmap.ReviewClosed:
 		r.Rationale = e.Notes
 	}
+	r.Provenance = provenanceOf(ev.Data)
 	return r, nil
 }
 

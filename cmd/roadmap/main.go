@@ -49,6 +49,7 @@ Commands:
   verify   check a ledger's log against its signed checkpoint, as an auditor
   export   write an export bundle of the ledger, for verify --bundle
   review   review replay: step through a governance review's decisions in order
+  import   import the backlog from a CSV file or a Jira export
 
 Run "roadmap COMMAND -h" for a command's flags.
 `
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exportCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "review":
 		return reviewCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return importCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -102,6 +102,7 @@ type Service struct {
 	wait     Waiter
 	now      func() time.Time
 	keyLocks [64]sync.Mutex // serialise requests sharing an Idempotency-Key
+	importMu sync.Mutex     // serialises imports: two at once would both create a file's new items
 	tree     Tree           // nil until SignCheckpoints
 	signer   *proof.Signer
 	// approvals is the policy for major changes; off until SetApprovals.

@@ -191,7 +191,7 @@ func DecideEditItem(it Item, cmd EditItem, refs References) (*ItemEdited, error)
 	}
 	changed := before.changed(after)
 	if len(changed) == 0 {
-		return nil, invalidf("the edit changes nothing: item %s already has these values", it.ID)
+		return nil, fmt.Errorf("%w: item %s already has these values", ErrUnchanged, it.ID)
 	}
 	if err := needRationale(changed, ItemFieldsNeedingRationale, cmd.Rationale); err != nil {
 		return nil, err
@@ -301,7 +301,7 @@ func DecideEditObjective(o Objective, cmd EditObjective) (*ObjectiveEdited, erro
 		}
 	}
 	if len(changed) == 0 {
-		return nil, invalidf("the edit changes nothing: objective %s already has these values", o.ID)
+		return nil, fmt.Errorf("%w: objective %s already has these values", ErrUnchanged, o.ID)
 	}
 	if err := needRationale(changed, ObjectiveFieldsNeedingRationale, cmd.Rationale); err != nil {
 		return nil, err

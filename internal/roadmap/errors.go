@@ -64,6 +64,10 @@ func (p *problems) err() error {
 	return &ValidationError{Fields: p.fields}
 }
 
+// ErrUnchanged marks an edit that changes nothing: invalid as a request
+// (it matches ErrInvalid), an unchanged row to an import.
+var ErrUnchanged = fmt.Errorf("%w: the edit changes nothing", ErrInvalid)
+
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
