@@ -304,3 +304,55 @@ func TestImportJiraExport(t *testing.T) {
 		t.Errorf("importing the export again appended %d events", got-before)
 	}
 }
+
+// TestExportEditImportIsARoundTrip exports the backlog as CSV, edits it as a
+// spreadsheet would (a title fixed, a row added, the rest untouched, formula
+// cells kept as exported), and imports it: the untouched rows are
+// unchanged, the fixed one is an edit, the new one a proposal; exported
+// again, the file shows exactly those changes.
+func TestExportEditImportIsARoundTrip(t *testing.T) {
+	l := startLedger(t)
+	okr := l.objective("Cut churn")
+	first := l.must(201, "POST", "/v1/items", map[string]any{"title": "=cmd|' /C calc'!A0", "kind": "initiative", "objective_ids": []string{okr},
+		"risks": []string{"vendor lock-in", "-slow rollout"}, "effort": 8})["id"].(string)
+	l.must(201, "POST", "/v1/items", map[string]any{"title": "Dark mode", "description": "line one\nline two", "parent_id": first, "depends_on": []string{first}})
+	typo := l.must(201, "POST", "/v1/items", map[string]any{"title": "Saevd filters"})["id"].(string)
+	l.must(200, "POST", "/v1/items/"+first+"/prioritise", map[string]any{"horizon": "next", "rationale": "churn"})
+
+	export := func() string {
+		res := l.do("GET", "/v1/items?sort=created", nil, "Accept", "text/csv")
+		if res.Status != 200 {
+			t.Fatalf("export: %d %s", res.Status, res.Body)
+		}
+		return string(res.Body)
+	}
+	before := export()
+	if !strings.Contains(before, `'=cmd|' /C calc'!A0`) {
+		t.Fatalf("the formula title is not neutralised in the export:\n%s", before)
+	}
+	edited := strings.Replace(before, "Saevd filters", "Saved filters", 1) + ",Bulk export,,,,,,,,,,,,,,,,\n"
+	answer := l.mustImport(201, "", edited)
+	if got := counts(answer); got != "created 1, updated 1, unchanged 2" {
+		t.Fatalf("import of the edited export: %s, want created 1, updated 1, unchanged 2", got)
+	}
+	if it := l.must(200, "GET", "/v1/items/"+typo, nil); it["title"] != "Saved filters" {
+		t.Errorf("the fixed title: %v", it["title"])
+	}
+	if got := counts(l.mustImport(200, "", edited)); got != "created 0, updated 0, unchanged 4" {
+		t.Errorf("importing the same file again: %s, want nothing changed", got)
+	}
+
+	after := strings.Split(strings.TrimSuffix(export(), "\n"), "\n")
+	was := strings.Split(strings.TrimSuffix(before, "\n"), "\n")
+	if len(after) != len(was)+1 || !strings.Contains(after[len(after)-1], "Bulk export") {
+		t.Fatalf("the export after the import:\n%s", strings.Join(after, "\n"))
+	}
+	for i, line := range was {
+		if strings.Contains(line, "Saevd") || strings.HasPrefix(line, typo) {
+			continue
+		}
+		if after[i] != line {
+			t.Errorf("line %d changed by the round trip:\n was %s\n now %s", i+1, line, after[i])
+		}
+	}
+}
