@@ -52,6 +52,13 @@ func freePort(t testing.TB) int {
 
 func (n *node) start(t testing.TB) {
 	t.Helper()
+	if err := n.tryStart(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tryStart starts the node and waits until it takes connections.
+func (n *node) tryStart() error {
 	sync := "2m"
 	if n.syncAlways {
 		sync = "always"
@@ -69,22 +76,24 @@ system_account: SYS
 `, n.name, n.port, n.dir, sync, n.clusterPort, strings.Join(n.routes, ", "))
 	path := filepath.Join(n.dir, "nats.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	opts, err := server.ProcessConfigFile(path)
 	if err != nil {
-		t.Fatalf("node %s config: %v", n.name, err)
+		return fmt.Errorf("node %s config: %v", n.name, err)
 	}
 	opts.NoSigs, opts.NoLog = true, true
 	srv, err := server.NewServer(opts)
 	if err != nil {
-		t.Fatalf("node %s: %v", n.name, err)
+		return fmt.Errorf("node %s: %v", n.name, err)
 	}
 	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatalf("node %s not ready", n.name)
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return fmt.Errorf("node %s not ready within 30s (port %d, cluster port %d)", n.name, n.port, n.clusterPort)
 	}
 	n.srv = srv
+	return nil
 }
 
 func (n *node) stop() {
@@ -102,8 +111,9 @@ type cluster struct {
 	urls, sysURLs string
 }
 
-func startCluster(t *testing.T, syncAlways bool) cluster {
-	t.Helper()
+// tryCluster starts three nodes on free ports; it stops those it started
+// when one does not start.
+func tryCluster(t *testing.T, syncAlways bool) (cluster, error) {
 	c := cluster{nodes: make([]*node, 3)}
 	for i := range c.nodes {
 		c.nodes[i] = &node{name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), port: freePort(t), clusterPort: freePort(t), syncAlways: syncAlways}
@@ -120,8 +130,32 @@ func startCluster(t *testing.T, syncAlways bool) cluster {
 	}
 	c.urls, c.sysURLs = strings.Join(urls, ","), strings.Join(sysURLs, ",")
 	for _, n := range c.nodes {
-		n.start(t)
+		if err := n.tryStart(); err != nil {
+			for _, started := range c.nodes {
+				started.stop()
+			}
+			return c, err
+		}
 		t.Cleanup(n.stop)
+	}
+	return c, nil
+}
+
+func startCluster(t *testing.T, syncAlways bool) cluster {
+	t.Helper()
+	// The ports are picked free, then bound by the nodes a moment later:
+	// another process of a busy machine may take one in between. Such a
+	// start is tried again on other ports.
+	var c cluster
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if c, err = tryCluster(t, syncAlways); err == nil {
+			break
+		}
+		t.Logf("the cluster did not start (%v); again on other ports", err)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	// JetStream is usable once the cluster has elected its meta leader.
 	nc, err := nats.Connect(c.urls)
