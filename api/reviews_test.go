@@ -139,7 +139,7 @@ func TestGovernanceReviewFreezesAMonth(t *testing.T) {
 
 func TestReviewRequestsAreChecked(t *testing.T) {
 	l := startLedger(t)
-	r := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-09"})["id"].(string)
+	r := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth()})["id"].(string)
 	const unknown = "01234567-89ab-7def-8123-456789abcdef"
 	for _, tc := range []struct {
 		name, method, path string
@@ -149,6 +149,9 @@ func TestReviewRequestsAreChecked(t *testing.T) {
 		{"a period that is not a month", "POST", "/v1/reviews", map[string]any{"period": "2026-13"}, 422},
 		{"a period as a quarter", "POST", "/v1/reviews", map[string]any{"period": "2026-Q4"}, 422},
 		{"an unknown field", "POST", "/v1/reviews", map[string]any{"period": "2026-10", "chair": "x"}, 400},
+		{"the first month there is", "POST", "/v1/reviews", map[string]any{"period": "0001-01"}, 422},
+		{"the last month there is", "POST", "/v1/reviews", map[string]any{"period": "9999-12"}, 422},
+		{"the month after next", "POST", "/v1/reviews", map[string]any{"period": monthAfter(2)}, 422},
 		{"an unknown review", "GET", "/v1/reviews/" + unknown, nil, 404},
 		{"closing an unknown review", "POST", "/v1/reviews/" + unknown + "/close", map[string]any{}, 404},
 		{"a diff without against", "GET", "/v1/reviews/" + r + "/diff", nil, 400},
