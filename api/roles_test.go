@@ -110,6 +110,10 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 			id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": f.period()})["id"].(string)
 			return "/v1/reviews/" + id + "/close", map[string]any{}, 200
 		},
+		"POST /v1/reviews/:id/cancel": func(l *testLedger) (string, any, int) {
+			id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": f.period()})["id"].(string)
+			return "/v1/reviews/" + id + "/cancel", rationale, 200
+		},
 		"GET /v1/reviews/:id/pack":        fixed("/v1/reviews/"+f.review+"/pack", nil, 200),
 		"GET /v1/reviews/:id/diff":        fixed("/v1/reviews/"+f.review+"/diff?against="+f.otherReview, nil, 200),
 		"GET /v1/events":                  fixed("/v1/events", nil, 200),
@@ -174,6 +178,7 @@ var designed = map[string]roadmap.Permission{
 	"GET /v1/reviews":                    roadmap.PermRead,
 	"GET /v1/reviews/:id":                roadmap.PermRead,
 	"POST /v1/reviews/:id/close":         roadmap.PermApprove,
+	"POST /v1/reviews/:id/cancel":        roadmap.PermAdmin,
 	"GET /v1/reviews/:id/diff":           roadmap.PermRead,
 	"GET /v1/events":                     roadmap.PermAudit,
 	"GET /v1/events/:seq/proof":          roadmap.PermAudit,
