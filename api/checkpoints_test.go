@@ -326,7 +326,7 @@ func TestSigningACheckpointIsIdempotent(t *testing.T) {
 func TestReviewCloseSignsACheckpoint(t *testing.T) {
 	l := startLedger(t)
 	pinned := l.publicKey()
-	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-11"})
+	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth()})
 	id := review["id"].(string)
 	if review["checkpoint"] != nil {
 		t.Errorf("an open review has a checkpoint: %v", review)
@@ -519,7 +519,7 @@ func TestABrokenTreeIsNotReady(t *testing.T) {
 	checkProblem(t, l.do("GET", "/readyz", nil), 503)
 	checkProblem(t, l.do("POST", "/v1/checkpoints", nil), 503)
 	checkProblem(t, l.do("GET", fmt.Sprintf("/v1/events/1/proof?checkpoint=%v", cp["size"]), nil), 503)
-	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-12"})["id"].(string)
+	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth()})["id"].(string)
 	count++
 	checkProblem(t, l.do("POST", "/v1/reviews/"+review+"/close", map[string]any{}), 503)
 	if l.messages() != count {

@@ -239,7 +239,7 @@ func TestTheReviewPackListsAnEditOfItsPeriod(t *testing.T) {
 	l := startLedger(t)
 	id := l.item("Setup")
 	l.must(200, "PATCH", "/v1/items/"+id, map[string]any{"title": "Guided setup", "effort": 5, "rationale": "sized with the team"}, as, "pm@example.com")
-	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-11"})["id"].(string)
+	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth()})["id"].(string)
 
 	res := l.do("GET", "/v1/reviews/"+review+"/pack", nil, "Accept", "text/markdown")
 	if res.Status != 200 {

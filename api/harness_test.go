@@ -104,6 +104,17 @@ func startLedgerWith(t testing.TB, cfg app.Config) *testLedger {
 	return l
 }
 
+// thisMonth and nextMonth are this month and the next, YYYY-MM, by the
+// real clock: the periods a review may be opened for in a ledger a test
+// started on it (thisMonth once the ledger has its first event).
+func thisMonth() string { return monthAfter(0) }
+func nextMonth() string { return monthAfter(1) }
+
+func monthAfter(months int) string {
+	now := time.Now().UTC()
+	return time.Date(now.Year(), now.Month()+time.Month(months), 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+}
+
 // response is a whole HTTP answer.
 type response struct {
 	Status int

@@ -10,7 +10,7 @@ import (
 // no-store on what is for auditors and admins only.
 func TestSecurityHeaders(t *testing.T) {
 	l := startLedger(t)
-	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-09"})["id"].(string)
+	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth()})["id"].(string)
 	item := l.item("Dark mode")
 
 	for _, tc := range []struct {

@@ -88,7 +88,7 @@ func TestHostileRequestsAreRefusedSafely(t *testing.T) {
 	l := startLedger(t)
 	objective := l.objective("Hostile objective")
 	item := l.item("Hostile target", objective)
-	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-11", "title": "November board"})["id"].(string)
+	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth(), "title": "November board"})["id"].(string)
 
 	const secret = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.dGhpcy1pcy1zZWNyZXQ"
 	const idea = `{"title":"Hostile idea","kind":"idea"}`

@@ -600,14 +600,14 @@ func TestSpecDescribesTheReadModels(t *testing.T) {
 	initiative := l.must(201, "POST", "/v1/items", map[string]any{"title": "Onboarding", "kind": "initiative", "product": "web", "objective_ids": []string{obj}})["id"].(string)
 	idea := l.must(201, "POST", "/v1/items", map[string]any{"title": "Guided setup", "kind": "idea", "product": "web", "parent_id": initiative})["id"].(string)
 	l.must(200, "POST", "/v1/items/"+initiative+"/prioritise", map[string]any{"horizon": "now", "rationale": "r", "score": map[string]any{"framework": "moscow", "category": "must"}})
-	october := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-10"}, as, "chair")["id"].(string)
+	october := l.must(201, "POST", "/v1/reviews", map[string]any{"period": thisMonth()}, as, "chair")["id"].(string)
 	l.must(200, "GET", "/v1/reviews/"+october, nil)
 	l.must(200, "POST", "/v1/items/"+idea+"/prioritise", map[string]any{"horizon": "next", "rationale": "r", "objective_ids": []string{obj}, "evidence": []string{"https://example.com"}})
 	l.must(200, "POST", "/v1/items/"+idea+"/reprioritise", map[string]any{"horizon": "now", "rank": 1, "rationale": "r"})
 	l.must(200, "POST", "/v1/reviews/"+october+"/close", map[string]any{"notes": "fine"})
 	l.must(200, "POST", "/v1/items/"+idea+"/remove", map[string]any{"rationale": "r"})
 	l.must(200, "POST", "/v1/objectives/"+obj+"/retire", map[string]any{"rationale": "r"})
-	november := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-11", "title": "November board"})["id"].(string)
+	november := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth(), "title": "November board"})["id"].(string)
 
 	for _, path := range []string{
 		"/v1/items/" + idea + "/history",

@@ -28,7 +28,7 @@ func TestThePackShowsDeliveryCommitmentsAndPendingChanges(t *testing.T) {
 	l.must(200, "POST", "/v1/items/"+shipped+"/deliver", map[string]any{"rationale": "released in 4.2", "evidence": []string{"https://example.com/4.2"}})
 	// Out of now needs approval; it stays pending over the close.
 	l.must(202, "POST", "/v1/items/"+platform+"/reprioritise", map[string]any{"horizon": "later", "rationale": "budget cut"})
-	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-11"})["id"].(string)
+	review := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth()})["id"].(string)
 	l.must(200, "POST", "/v1/reviews/"+review+"/close", map[string]any{}, as, "chair")
 
 	res := l.do("GET", "/v1/reviews/"+review+"/pack", nil, "Accept", "text/markdown")

@@ -491,7 +491,7 @@ func TestReviewPackIsReproducible(t *testing.T) {
 
 func TestReviewPackNegotiatesItsFormat(t *testing.T) {
 	l := startLedger(t)
-	id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-09"})["id"].(string)
+	id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth()})["id"].(string)
 	for _, tc := range []struct{ accept, want string }{
 		{"", markdownType},
 		{"*/*", markdownType},

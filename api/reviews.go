@@ -90,6 +90,12 @@ func (s *Server) closeReview(c echo.Context) error {
 	})
 }
 
+func (s *Server) cancelReview(c echo.Context) error {
+	return writeTo(c, s.knownReview, showReview, func(ctx context.Context, req ledger.Request, id string, b rationaleBody) (ledger.Result[projections.ReviewView], error) {
+		return s.cfg.Ledger.CancelReview(ctx, req, id, roadmap.CancelReview{Rationale: b.Rationale, Evidence: b.Evidence})
+	})
+}
+
 func (s *Server) reviewDiff(c echo.Context) error {
 	id, err := s.knownReview(c)
 	if err != nil {

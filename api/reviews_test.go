@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,7 +140,7 @@ func TestGovernanceReviewFreezesAMonth(t *testing.T) {
 
 func TestReviewRequestsAreChecked(t *testing.T) {
 	l := startLedger(t)
-	r := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-09"})["id"].(string)
+	r := l.must(201, "POST", "/v1/reviews", map[string]any{"period": nextMonth()})["id"].(string)
 	const unknown = "01234567-89ab-7def-8123-456789abcdef"
 	for _, tc := range []struct {
 		name, method, path string
@@ -149,6 +150,13 @@ func TestReviewRequestsAreChecked(t *testing.T) {
 		{"a period that is not a month", "POST", "/v1/reviews", map[string]any{"period": "2026-13"}, 422},
 		{"a period as a quarter", "POST", "/v1/reviews", map[string]any{"period": "2026-Q4"}, 422},
 		{"an unknown field", "POST", "/v1/reviews", map[string]any{"period": "2026-10", "chair": "x"}, 400},
+		{"the first month there is", "POST", "/v1/reviews", map[string]any{"period": "0001-01"}, 422},
+		{"the last month there is", "POST", "/v1/reviews", map[string]any{"period": "9999-12"}, 422},
+		{"the month after next", "POST", "/v1/reviews", map[string]any{"period": monthAfter(2)}, 422},
+		{"cancelling an unknown review", "POST", "/v1/reviews/" + unknown + "/cancel", map[string]any{"rationale": "r"}, 404},
+		{"cancelling without a rationale", "POST", "/v1/reviews/" + r + "/cancel", map[string]any{}, 422},
+		{"cancelling with a blank rationale", "POST", "/v1/reviews/" + r + "/cancel", map[string]any{"rationale": " "}, 422},
+		{"cancelling with an unknown field", "POST", "/v1/reviews/" + r + "/cancel", map[string]any{"rationale": "r", "notes": "n"}, 400},
 		{"an unknown review", "GET", "/v1/reviews/" + unknown, nil, 404},
 		{"closing an unknown review", "POST", "/v1/reviews/" + unknown + "/close", map[string]any{}, 404},
 		{"a diff without against", "GET", "/v1/reviews/" + r + "/diff", nil, 400},
@@ -162,5 +170,77 @@ func TestReviewRequestsAreChecked(t *testing.T) {
 				t.Errorf("appended: %d events, want %d", got, before)
 			}
 		})
+	}
+}
+
+// TestAReviewPeriodCannotBeSquatted: an editor may open a review only for a
+// month of the ledger, and an admin may cancel an open review, with a
+// rationale, to free its month.
+func TestAReviewPeriodCannotBeSquatted(t *testing.T) {
+	l := startLedger(t)
+	editor := bearer(l.token("pm editor", "editor"))
+
+	before := l.messages()
+	for _, period := range []string{"9999-12", "0001-01"} {
+		p := checkProblem(t, l.do("POST", "/v1/reviews", map[string]any{"period": period}, editor...), 422)
+		errs, _ := p["errors"].([]any)
+		if len(errs) != 1 || !strings.Contains(fmt.Sprint(errs[0]), "from "+thisMonth()) || !strings.Contains(fmt.Sprint(errs[0]), "to "+nextMonth()) {
+			t.Errorf("opening %s: errors %v, want one naming the range %s to %s", period, p["errors"], thisMonth(), nextMonth())
+		}
+	}
+	if got := l.messages(); got != before {
+		t.Errorf("refused openings appended %d events", got-before)
+	}
+
+	period := nextMonth()
+	first := l.must(201, "POST", "/v1/reviews", map[string]any{"period": period}, editor...)["id"].(string)
+	checkProblem(t, l.do("POST", "/v1/reviews", map[string]any{"period": period}, editor...), 409)
+
+	before = l.messages()
+	checkProblem(t, l.do("POST", "/v1/reviews/"+first+"/cancel", map[string]any{"rationale": "mine"}, editor...), 403)
+	checkProblem(t, l.do("POST", "/v1/reviews/"+first+"/cancel", map[string]any{}), 422)
+	if got := l.messages(); got != before {
+		t.Errorf("refused cancellations appended %d events", got-before)
+	}
+
+	cancelled := l.must(200, "POST", "/v1/reviews/"+first+"/cancel",
+		map[string]any{"rationale": "Opened for the wrong month", "evidence": []string{"https://example.com/minutes"}}, as, "ceo@example.com")
+	if cancelled["status"] != "cancelled" || cancelled["closed_at"] != nil || cancelled["sequence"] != nil || cancelled["version"] != float64(before+1) {
+		t.Errorf("the cancelled review is %v", cancelled)
+	}
+	checkProblem(t, l.do("POST", "/v1/reviews/"+first+"/cancel", map[string]any{"rationale": "again"}), 409)
+	checkProblem(t, l.do("POST", "/v1/reviews/"+first+"/close", map[string]any{}), 409)
+
+	// The month is free again; the cancelled review stays listed as such.
+	second := l.must(201, "POST", "/v1/reviews", map[string]any{"period": period}, editor...)["id"].(string)
+	list := l.must(200, "GET", "/v1/reviews", nil)["reviews"].([]any)
+	statuses := map[string]any{}
+	for _, r := range list {
+		statuses[r.(map[string]any)["id"].(string)] = r.(map[string]any)["status"]
+	}
+	if len(list) != 2 || statuses[first] != "cancelled" || statuses[second] != "open" {
+		t.Errorf("the reviews are %v, want the first cancelled and the second open", list)
+	}
+	if snap := l.must(200, "GET", "/v1/reviews/"+first, nil); snap["status"] != "cancelled" {
+		t.Errorf("the cancelled review's snapshot is %v", snap["status"])
+	}
+
+	// The audit trail shows the cancellation with its why.
+	trail := l.must(200, "GET", "/v1/audit?type=review.cancelled", nil)["events"].([]any)
+	if len(trail) != 1 {
+		t.Fatalf("the audit trail has %d cancellations, want 1: %v", len(trail), trail)
+	}
+	e := trail[0].(map[string]any)
+	if e["aggregate_id"] != first || e["actor"] != "ceo@example.com" || e["rationale"] != "Opened for the wrong month" ||
+		fmt.Sprint(e["evidence"]) != "[https://example.com/minutes]" {
+		t.Errorf("the cancellation in the audit trail is %v", e)
+	}
+
+	// A closed review cannot be cancelled.
+	l.must(200, "POST", "/v1/reviews/"+second+"/close", map[string]any{})
+	before = l.messages()
+	checkProblem(t, l.do("POST", "/v1/reviews/"+second+"/cancel", map[string]any{"rationale": "too late"}), 409)
+	if got := l.messages(); got != before {
+		t.Errorf("cancelling a closed review appended %d events", got-before)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roadmap-ledger/roadmap/api"
 	"github.com/roadmap-ledger/roadmap/internal/app"
@@ -20,12 +21,15 @@ type routeCase func(l *testLedger) (path string, body any, status int)
 type matrixFixture struct {
 	objective, item, review, otherReview string
 	checkpointSize                       int64
-	periods, imports                     int
+	imports                              int
+	clock                                *fakeClock
 }
 
+// period returns a month no review has: the ledger's clock moves on a
+// month, and a review may be opened for the month it reads.
 func (f *matrixFixture) period() string {
-	f.periods++
-	return fmt.Sprintf("%04d-%02d", 2000+f.periods/12, f.periods%12+1)
+	f.clock.Advance(31 * 24 * time.Hour)
+	return f.clock.Now().UTC().Format("2006-01")
 }
 
 // onNext returns a fresh item prioritised into next.
@@ -41,8 +45,8 @@ func pendingChange(l *testLedger) string {
 	return l.must(202, "POST", "/v1/items/"+id+"/prioritise", map[string]any{"horizon": "now", "rationale": "major"}, as, "chair")["id"].(string)
 }
 
-func routeCases(l *testLedger) map[string]routeCase {
-	f := &matrixFixture{objective: l.objective("Matrix"), item: onNext(l)}
+func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
+	f := &matrixFixture{objective: l.objective("Matrix"), item: onNext(l), clock: clock}
 	f.review = l.must(201, "POST", "/v1/reviews", map[string]any{"period": f.period()})["id"].(string)
 	f.otherReview = l.must(201, "POST", "/v1/reviews", map[string]any{"period": f.period()})["id"].(string)
 	f.checkpointSize = int64(l.must(201, "POST", "/v1/checkpoints", nil)["size"].(float64))
@@ -105,6 +109,10 @@ func routeCases(l *testLedger) map[string]routeCase {
 		"POST /v1/reviews/:id/close": func(l *testLedger) (string, any, int) {
 			id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": f.period()})["id"].(string)
 			return "/v1/reviews/" + id + "/close", map[string]any{}, 200
+		},
+		"POST /v1/reviews/:id/cancel": func(l *testLedger) (string, any, int) {
+			id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": f.period()})["id"].(string)
+			return "/v1/reviews/" + id + "/cancel", rationale, 200
 		},
 		"GET /v1/reviews/:id/pack":        fixed("/v1/reviews/"+f.review+"/pack", nil, 200),
 		"GET /v1/reviews/:id/diff":        fixed("/v1/reviews/"+f.review+"/diff?against="+f.otherReview, nil, 200),
@@ -170,6 +178,7 @@ var designed = map[string]roadmap.Permission{
 	"GET /v1/reviews":                    roadmap.PermRead,
 	"GET /v1/reviews/:id":                roadmap.PermRead,
 	"POST /v1/reviews/:id/close":         roadmap.PermApprove,
+	"POST /v1/reviews/:id/cancel":        roadmap.PermAdmin,
 	"GET /v1/reviews/:id/diff":           roadmap.PermRead,
 	"GET /v1/events":                     roadmap.PermAudit,
 	"GET /v1/events/:seq/proof":          roadmap.PermAudit,
@@ -191,9 +200,10 @@ var designed = map[string]roadmap.Permission{
 // route allows gets the route's success status, one it does not allow 403,
 // and the others 401; a refused request appends nothing.
 func TestEveryRoleOnEveryRoute(t *testing.T) {
-	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Approvals: roadmap.ApprovalsMajor})
+	clock := newFakeClock()
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Approvals: roadmap.ApprovalsMajor, Now: clock.Now})
 	server := l.App.Handler.(*api.Server)
-	cases := routeCases(l)
+	cases := routeCases(l, clock)
 
 	secrets := map[roadmap.Role]string{}
 	for _, role := range roadmap.Roles {

@@ -180,6 +180,7 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/reviews", s.listReviews, read},
 		{http.MethodGet, "/reviews/:id", s.getReview, read},
 		{http.MethodPost, "/reviews/:id/close", s.closeReview, approve},
+		{http.MethodPost, "/reviews/:id/cancel", s.cancelReview, admin},
 		{http.MethodGet, "/reviews/:id/diff", s.reviewDiff, read},
 		{http.MethodGet, "/reviews/:id/pack", s.reviewPack, read},
 		{http.MethodGet, "/events", s.rawEvents, audit},

@@ -25,7 +25,8 @@ type AuditEvent struct {
 	// Rationale is the why of a decision (for a closed review, its notes);
 	// nil for an event that carries none, such as a proposal.
 	Rationale *string
-	// Evidence is a list (maybe empty) for an item decision, nil otherwise.
+	// Evidence is a list (maybe empty) for an event that carries evidence
+	// (an item decision, a change, a review's cancellation), nil otherwise.
 	Evidence []string
 	// From and To are the item's places before and after the event; nil
 	// for an event of another aggregate.
@@ -52,7 +53,7 @@ func hasRationale(eventType string) bool {
 	switch eventType {
 	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved,
 		roadmap.TypeItemEdited, roadmap.TypeObjectiveEdited,
-		roadmap.TypeObjectiveRetired, roadmap.TypeReviewClosed, roadmap.TypeItemDelivered,
+		roadmap.TypeObjectiveRetired, roadmap.TypeReviewClosed, roadmap.TypeReviewCancelled, roadmap.TypeItemDelivered,
 		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected, roadmap.TypeTokenRevoked:
 		return true
 	}
@@ -74,7 +75,7 @@ func hasEvidence(eventType string) bool {
 	switch eventType {
 	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved, roadmap.TypeItemDelivered,
 		roadmap.TypeItemEdited, roadmap.TypeObjectiveEdited,
-		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected:
+		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected, roadmap.TypeReviewCancelled:
 		return true
 	}
 	return false

@@ -236,6 +236,8 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 		r.Rationale = e.Rationale
 	case *roadmap.ReviewClosed:
 		r.Rationale = e.Notes
+	case *roadmap.ReviewCancelled:
+		r.Rationale, r.Evidence = e.Rationale, e.Evidence
 	}
 	r.Provenance = provenanceOf(ev.Data)
 	return r, nil

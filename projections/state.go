@@ -72,6 +72,7 @@ type ReviewView struct {
 type State struct {
 	Sequence   uint64
 	At         time.Time // time of the event at Sequence
+	began      time.Time // time of the first event
 	objectives map[string]*ObjectiveView
 	items      map[string]*ItemView
 	reviews    map[string]*ReviewView
@@ -110,7 +111,7 @@ func NewState() *State {
 // Clone returns an independent copy of s.
 func (s *State) Clone() *State {
 	c := &State{
-		Sequence: s.Sequence, At: s.At,
+		Sequence: s.Sequence, At: s.At, began: s.began,
 		objectives: maps.Clone(s.objectives),
 		items:      maps.Clone(s.items),
 		reviews:    maps.Clone(s.reviews),
@@ -143,6 +144,9 @@ func (s *State) Apply(ev Event) { s.apply(ev) }
 // where the item stood right before and right after it, and moved is true.
 func (s *State) apply(ev Event) (from, to Place, moved bool) {
 	s.Sequence, s.At = ev.Sequence, ev.Envelope.Time
+	if s.began.IsZero() {
+		s.began = ev.Envelope.Time
+	}
 	if ev.Data == nil {
 		return from, to, false
 	}
@@ -324,10 +328,15 @@ func (s *State) Position(itemID string) (rank, size int) {
 	return slices.Index(list, it.handle) + 1, len(list)
 }
 
-// ReviewForPeriod implements roadmap.ReviewReferences.
+// Began implements roadmap.ReviewReferences: the time of the ledger's first
+// event, zero before it.
+func (s *State) Began() time.Time { return s.began }
+
+// ReviewForPeriod implements roadmap.ReviewReferences: a cancelled review
+// leaves its period free.
 func (s *State) ReviewForPeriod(period string) (string, bool) {
 	for id, r := range s.reviews {
-		if r.Period == period {
+		if r.Period == period && r.Status != roadmap.ReviewStatusCancelled {
 			return id, true
 		}
 	}

@@ -172,3 +172,34 @@ func TestHeadsDigestChangesWithAnyHead(t *testing.T) {
 		t.Error("heads digest did not change when b's head did")
 	}
 }
+
+func TestTheStateRemembersWhenTheLedgerBegan(t *testing.T) {
+	h := &history{}
+	h.add("review", "r1", &roadmap.ReviewOpened{Period: "2026-11", Title: "November"})
+	h.add("review", "r1", &roadmap.ReviewCancelled{Rationale: "wrong month", Evidence: []string{}})
+	h.propose("a")
+
+	s := projections.NewState()
+	if !s.Began().IsZero() {
+		t.Errorf("an empty ledger began at %v, want the zero time", s.Began())
+	}
+	s.Apply(h.events[0])
+	first := h.events[0].Envelope.Time
+	if !s.Began().Equal(first) {
+		t.Errorf("began %v, want the first event's time %v", s.Began(), first)
+	}
+	if id, ok := s.ReviewForPeriod("2026-11"); !ok || id != "r1" {
+		t.Errorf("the open review's period: %q, %v; want r1", id, ok)
+	}
+	clone := s.Clone()
+	fold(s, h.events[1:])
+	if !s.Began().Equal(first) || !clone.Began().Equal(first) {
+		t.Errorf("began %v (clone %v) after later events, want %v", s.Began(), clone.Began(), first)
+	}
+	if id, ok := s.ReviewForPeriod("2026-11"); ok {
+		t.Errorf("a cancelled review %s still holds its period", id)
+	}
+	if r, _ := s.ReviewView("r1"); r.Status != roadmap.ReviewStatusCancelled {
+		t.Errorf("the review is %s, want cancelled", r.Status)
+	}
+}

@@ -864,7 +864,7 @@ func (g *generator) openReview(seq uint64) (*nats.Msg, error) {
 	g.period = max(months, g.period+1)
 	period := genStart.AddDate(0, g.period, 0).Format("2006-01")
 	id := g.uuid7()
-	e, err := roadmap.DecideOpenReview(roadmap.OpenReview{Period: period}, g.state)
+	e, err := roadmap.DecideOpenReview(roadmap.OpenReview{Period: period}, g.state, g.now)
 	if err != nil {
 		return nil, err
 	}

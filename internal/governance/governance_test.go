@@ -524,3 +524,24 @@ func TestAPackShowsTheEditsOfItsPeriodAndTheEditsHeldForApproval(t *testing.T) {
 		t.Errorf("pending %+v, want the move to mobile", p.Pending)
 	}
 }
+
+func TestACancelledReviewIsNeverThePreviousOne(t *testing.T) {
+	m := scriptMonth(t)
+	// February's review, opened by mistake and cancelled, lies between
+	// January's and March's.
+	res, err := m.app.Ledger.OpenReview(m.ctx, pm, roadmap.OpenReview{Period: "2027-02"})
+	february := answer(t, res, err).ID
+	if _, err := m.app.Ledger.CancelReview(m.ctx, as("admin@example.com"), february, roadmap.CancelReview{Rationale: "Opened by mistake"}); err != nil {
+		t.Fatal(err)
+	}
+	m.clock.Advance(31 * 24 * time.Hour)
+	march, _ := m.review("2027-03", "", nil)
+
+	measured := time.Date(2027, 3, 15, 12, 0, 0, 0, time.UTC)
+	if p := m.pack(march, measured); p.Diff == nil || p.Diff.AgainstID != m.january || p.SinceSequence != m.januarySeq {
+		t.Errorf("March compares with %+v from %d, want January's review and close %d", p.Diff, p.SinceSequence, m.januarySeq)
+	}
+	if p := m.pack(february, measured); p.Status != "cancelled" || p.Diff == nil || p.Diff.AgainstID != m.january {
+		t.Errorf("the cancelled review's pack is %s against %+v, want cancelled against January", p.Status, p.Diff)
+	}
+}

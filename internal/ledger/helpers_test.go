@@ -195,6 +195,13 @@ func (l *testLedger) prioritise(id string, h roadmap.Horizon) projections.ItemVi
 	return res.Answer.Item
 }
 
+// nextMonth is the month after this one, YYYY-MM: a period a review of a
+// ledger made by the test may be opened for, whenever it began.
+func nextMonth() string {
+	now := time.Now().UTC()
+	return time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+}
+
 // openReview opens the review of a period and returns its id.
 func (l *testLedger) openReview(period string) string {
 	l.tb.Helper()

@@ -282,7 +282,20 @@ func (s *Service) Remove(ctx context.Context, req Request, id string, cmd roadma
 func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenReview) (Result[projections.ReviewView], error) {
 	return write(ctx, s, req, reviewAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
 		agg, err := fresh(req, "review", newID())
-		return decideOn(agg, err, func() (roadmap.Event, error) { return roadmap.DecideOpenReview(cmd, st) })
+		// The period is checked against the clock the event records.
+		agg.at = s.eventTime()
+		return decideOn(agg, err, func() (roadmap.Event, error) { return roadmap.DecideOpenReview(cmd, st, agg.at) })
+	}))
+}
+
+// CancelReview cancels an open review, freeing its period for a new one. It
+// returns roadmap.ErrNotFound, roadmap.ErrInvalid, roadmap.ErrConflict (not
+// open), ErrPreconditionFailed.
+func (s *Service) CancelReview(ctx context.Context, req Request, id string, cmd roadmap.CancelReview) (Result[projections.ReviewView], error) {
+	return write(ctx, s, req, reviewAnswer, s.onState(func(st *projections.State) (aggregate, roadmap.Event, error) {
+		r, ok := st.ReviewView(id)
+		agg, err := existing(req, "review", id, ok, r.Version, r.Head)
+		return decideOn(agg, err, func() (roadmap.Event, error) { return roadmap.DecideCancelReview(r.Review, cmd) })
 	}))
 }
 
@@ -290,7 +303,7 @@ func (s *Service) OpenReview(ctx context.Context, req Request, cmd roadmap.OpenR
 // with the chain heads there and, with a signing key, the signed checkpoint
 // of the ledger there, made at the time of the close. It returns
 // roadmap.ErrNotFound, roadmap.ErrInvalid, roadmap.ErrConflict (already
-// closed), ErrPreconditionFailed.
+// closed, or cancelled), ErrPreconditionFailed.
 func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd roadmap.CloseReview) (Result[projections.ReviewView], error) {
 	return write(ctx, s, req, reviewAnswer, func() (aggregate, roadmap.Event, error) {
 		r, ok := s.views.ReviewView(id)
@@ -298,7 +311,7 @@ func (s *Service) CloseReview(ctx context.Context, req Request, id string, cmd r
 		if err != nil {
 			return agg, nil, err
 		}
-		if r.Status == roadmap.ReviewStatusClosed {
+		if r.Status != roadmap.ReviewStatusOpen {
 			_, err := roadmap.DecideCloseReview(r.Review, cmd, r.Sequence, r.Heads)
 			return agg, nil, err
 		}

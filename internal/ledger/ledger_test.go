@@ -133,7 +133,7 @@ func TestAWriteAnswersItsAggregateRightAfterItsEvent(t *testing.T) {
 			name:    "opening a review makes it",
 			created: true,
 			write: func(l *testLedger) (written, error) {
-				res, err := l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: "2026-11"})
+				res, err := l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: nextMonth()})
 				live, _ := l.current.ReviewView(res.Answer.ID)
 				return written{res.Created, res.Sequence, res.Answer.ID, res.Answer.Version, live.Version}, err
 			},
@@ -141,7 +141,7 @@ func TestAWriteAnswersItsAggregateRightAfterItsEvent(t *testing.T) {
 		{
 			name: "closing a review changes it",
 			write: func(l *testLedger) (written, error) {
-				id := l.openReview("2026-11")
+				id := l.openReview(nextMonth())
 				res, err := l.svc.CloseReview(l.ctx, as("cpo"), id, roadmap.CloseReview{Notes: "agreed"})
 				live, _ := l.current.ReviewView(id)
 				return written{res.Created, res.Sequence, res.Answer.ID, res.Answer.Version, live.Version}, err
@@ -432,13 +432,13 @@ func retryCases() []retryCase {
 			name:    "opening a review",
 			arrange: func(l *testLedger) string { return "" },
 			write: func(l *testLedger, _ string, req ledger.Request) (outcome, error) {
-				return erase(l.svc.OpenReview(l.ctx, req, roadmap.OpenReview{Period: "2026-11"}))
+				return erase(l.svc.OpenReview(l.ctx, req, roadmap.OpenReview{Period: nextMonth()}))
 			},
 		},
 		{
 			name:    "closing a review",
 			actor:   "cpo",
-			arrange: func(l *testLedger) string { return l.openReview("2026-11") },
+			arrange: func(l *testLedger) string { return l.openReview(nextMonth()) },
 			write: func(l *testLedger, id string, req ledger.Request) (outcome, error) {
 				return erase(l.svc.CloseReview(l.ctx, req, id, roadmap.CloseReview{Notes: "agreed"}))
 			},
@@ -572,7 +572,7 @@ func TestIfMatchNamingAnotherVersionIsRefused(t *testing.T) {
 		{
 			name: "closing a review at another version",
 			arrange: func(l *testLedger) func() error {
-				id := l.openReview("2026-10")
+				id := l.openReview(nextMonth())
 				return func() error {
 					_, err := l.svc.CloseReview(l.ctx, ifMatch("cpo", 99), id, roadmap.CloseReview{})
 					return err
@@ -621,7 +621,7 @@ func TestIfMatchNamingAnotherVersionIsRefused(t *testing.T) {
 			name: "opening a review, which has no version yet",
 			arrange: func(l *testLedger) func() error {
 				return func() error {
-					_, err := l.svc.OpenReview(l.ctx, ifMatch("pm", 0), roadmap.OpenReview{Period: "2026-11"})
+					_, err := l.svc.OpenReview(l.ctx, ifMatch("pm", 0), roadmap.OpenReview{Period: nextMonth()})
 					return err
 				}
 			},
@@ -729,6 +729,9 @@ func TestDomainErrorsPassThroughWrapped(t *testing.T) {
 		}},
 		{name: "a review of a period that is not a month is invalid", want: roadmap.ErrInvalid, field: "period", write: func(l *testLedger) error {
 			return errOf(l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: "2026-13"}))
+		}},
+		{name: "a review of a month the ledger never saw is invalid", want: roadmap.ErrInvalid, field: "period", write: func(l *testLedger) error {
+			return errOf(l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: "9999-12"}))
 		}},
 		{name: "a token with an unknown role is invalid", want: roadmap.ErrInvalid, field: "role", write: func(l *testLedger) error {
 			return errOf(l.svc.CreateToken(l.ctx, as("admin"), roadmap.CreateToken{Name: "pm", Role: "owner"}))
@@ -1164,13 +1167,50 @@ func TestReviews(t *testing.T) {
 	t.Run("a period has one review", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
-		res := must(l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: "2026-11"}))(t)
-		if r := res.Answer; r.Period != "2026-11" || r.Status != roadmap.ReviewStatusOpen || r.Title != "Governance review 2026-11" {
-			t.Errorf("the review is %+v, want the open review of 2026-11 with its default title", r.Review)
+		period := nextMonth()
+		res := must(l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: period}))(t)
+		if r := res.Answer; r.Period != period || r.Status != roadmap.ReviewStatusOpen || r.Title != "Governance review "+period {
+			t.Errorf("the review is %+v, want the open review of %s with its default title", r.Review, period)
 		}
 		last := l.last()
-		_, err := l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: "2026-11", Title: "Again"})
+		_, err := l.svc.OpenReview(l.ctx, as("pm"), roadmap.OpenReview{Period: period, Title: "Again"})
 		wantErr(t, err, roadmap.ErrConflict)
+		l.wantLast(last)
+	})
+
+	t.Run("a cancelled review frees its period and can be neither closed nor cancelled again", func(t *testing.T) {
+		t.Parallel()
+		l := newLedger(t)
+		period := nextMonth()
+		first := l.openReview(period)
+
+		last := l.last()
+		_, err := l.svc.CancelReview(l.ctx, as("admin"), first, roadmap.CancelReview{Rationale: " "})
+		wantErr(t, err, roadmap.ErrInvalid)
+		l.wantLast(last)
+
+		res := must(l.svc.CancelReview(l.ctx, as("admin"), first, roadmap.CancelReview{Rationale: "Opened by mistake"}))(t)
+		if r := res.Answer; r.Status != roadmap.ReviewStatusCancelled || r.Period != period || r.Version != res.Sequence {
+			t.Errorf("the cancelled review is %+v at version %d, want it cancelled at %d", r.Review, r.Version, res.Sequence)
+		}
+		second := l.openReview(period)
+		if second == first {
+			t.Fatalf("the period's new review has the cancelled one's id")
+		}
+
+		last = l.last()
+		_, err = l.svc.CancelReview(l.ctx, as("admin"), first, roadmap.CancelReview{Rationale: "again"})
+		wantErr(t, err, roadmap.ErrConflict)
+		_, err = l.svc.CloseReview(l.ctx, as("cpo"), first, roadmap.CloseReview{})
+		wantErr(t, err, roadmap.ErrConflict)
+		l.wantLast(last)
+
+		must(l.svc.CloseReview(l.ctx, as("cpo"), second, roadmap.CloseReview{}))(t)
+		last = l.last()
+		_, err = l.svc.CancelReview(l.ctx, as("admin"), second, roadmap.CancelReview{Rationale: "too late"})
+		wantErr(t, err, roadmap.ErrConflict)
+		_, err = l.svc.CancelReview(l.ctx, as("admin"), "0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70", roadmap.CancelReview{Rationale: "r"})
+		wantErr(t, err, roadmap.ErrNotFound)
 		l.wantLast(last)
 	})
 
@@ -1179,7 +1219,7 @@ func TestReviews(t *testing.T) {
 		l := newLedger(t)
 		l.prioritise(l.propose("A"), roadmap.Next)
 		l.propose("B")
-		id := l.openReview("2026-11")
+		id := l.openReview(nextMonth())
 		frozen := l.last()
 		res := must(l.svc.CloseReview(l.ctx, as("cpo"), id, roadmap.CloseReview{Notes: "agreed"}))(t)
 		r := res.Answer
@@ -1210,7 +1250,7 @@ func TestReviews(t *testing.T) {
 		l := newLedger(t)
 		vkey := l.signCheckpoints()
 		l.propose("A")
-		id := l.openReview("2026-11")
+		id := l.openReview(nextMonth())
 		frozen := l.last()
 		res := must(l.svc.CloseReview(l.ctx, as("cpo"), id, roadmap.CloseReview{}))(t)
 		r := res.Answer

@@ -198,6 +198,8 @@ func Tag(ev projections.Event) string {
 		return d.Title
 	case *roadmap.ReviewClosed:
 		return d.Notes
+	case *roadmap.ReviewCancelled:
+		return d.Rationale
 	}
 	return ""
 }

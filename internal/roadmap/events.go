@@ -23,6 +23,7 @@ var SchemaVersions = map[string]int{
 	TypeItemRemoved:       1,
 	TypeReviewOpened:      1,
 	TypeReviewClosed:      1,
+	TypeReviewCancelled:   1,
 	TypeCheckpointSigned:  1,
 	TypeTokenCreated:      1,
 	TypeTokenRevoked:      1,
@@ -158,6 +159,8 @@ func NewEvent(eventType string) (Event, bool) {
 		return &ReviewOpened{}, true
 	case TypeReviewClosed:
 		return &ReviewClosed{}, true
+	case TypeReviewCancelled:
+		return &ReviewCancelled{}, true
 	case TypeCheckpointSigned:
 		return &CheckpointSigned{}, true
 	case TypeTokenCreated:

@@ -21,6 +21,7 @@ func TestNewEvent(t *testing.T) {
 		{name: "item.prioritised decodes into ItemPrioritised", eventType: "item.prioritised", want: &roadmap.ItemPrioritised{}},
 		{name: "item.reprioritised decodes into ItemReprioritised", eventType: "item.reprioritised", want: &roadmap.ItemReprioritised{}},
 		{name: "item.removed decodes into ItemRemoved", eventType: "item.removed", want: &roadmap.ItemRemoved{}},
+		{name: "review.cancelled decodes into ReviewCancelled", eventType: "review.cancelled", want: &roadmap.ReviewCancelled{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +91,7 @@ func TestEventsRoundTripThroughJSON(t *testing.T) {
 			wantKeys: []string{"evidence", "horizon", "objective_ids", "rank", "rationale", "score"},
 		},
 		{name: "item.removed", event: &roadmap.ItemRemoved{Rationale: "r", Evidence: []string{"e"}}, wantKeys: []string{"evidence", "rationale"}},
+		{name: "review.cancelled", event: &roadmap.ReviewCancelled{Rationale: "r", Evidence: []string{}}, wantKeys: []string{"evidence", "rationale"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,12 +3,14 @@ package roadmap
 import (
 	"fmt"
 	"regexp"
+	"time"
 )
 
 // Event types of governance reviews.
 const (
-	TypeReviewOpened = "review.opened"
-	TypeReviewClosed = "review.closed"
+	TypeReviewOpened    = "review.opened"
+	TypeReviewClosed    = "review.closed"
+	TypeReviewCancelled = "review.cancelled"
 )
 
 // ReviewStatus is where a governance review is in its life.
@@ -16,8 +18,9 @@ type ReviewStatus string
 
 // Review statuses.
 const (
-	ReviewStatusOpen   ReviewStatus = "open"
-	ReviewStatusClosed ReviewStatus = "closed"
+	ReviewStatusOpen      ReviewStatus = "open"
+	ReviewStatusClosed    ReviewStatus = "closed"
+	ReviewStatusCancelled ReviewStatus = "cancelled"
 )
 
 var periodPattern = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
@@ -67,8 +70,18 @@ type ReviewClosed struct {
 	Checkpoint *CheckpointSigned `json:"checkpoint,omitempty"`
 }
 
+// ReviewCancelled records that an open review was called off: it closes
+// nothing, freezes nothing, and frees its period for a new review.
+type ReviewCancelled struct {
+	Rationale string   `json:"rationale"`
+	Evidence  []string `json:"evidence"`
+}
+
 // EventType implements Event.
 func (ReviewOpened) EventType() string { return TypeReviewOpened }
+
+// EventType implements Event.
+func (ReviewCancelled) EventType() string { return TypeReviewCancelled }
 
 // EventType implements Event.
 func (ReviewClosed) EventType() string { return TypeReviewClosed }
@@ -84,20 +97,35 @@ type CloseReview struct {
 	Notes string
 }
 
+// CancelReview is the command that cancels an open review.
+type CancelReview struct {
+	Rationale string
+	Evidence  []string
+}
+
 // ReviewReferences gives review decisions what they must know of the rest of
 // the ledger.
 type ReviewReferences interface {
-	// ReviewForPeriod returns the id of the review of a period, if any.
+	// ReviewForPeriod returns the id of the review of a period that is
+	// not cancelled, if any.
 	ReviewForPeriod(period string) (string, bool)
+	// Began returns the time of the ledger's first event; the zero time
+	// for an empty ledger.
+	Began() time.Time
 }
 
-// DecideOpenReview checks opening a review. It returns ErrInvalid for a
-// period that is not YYYY-MM and ErrConflict when the period already has a
-// review.
-func DecideOpenReview(cmd OpenReview, refs ReviewReferences) (*ReviewOpened, error) {
+// DecideOpenReview checks opening a review at now, the ledger's clock. It
+// returns ErrInvalid for a period that is not YYYY-MM or is out of the
+// ledger's range, and ErrConflict when the period already has a review. The
+// range runs from the month of the ledger's first event (this month for an
+// empty ledger) to the month after now: a review of a month the ledger
+// never saw, or of a far future one, would squat a period for good.
+func DecideOpenReview(cmd OpenReview, refs ReviewReferences, now time.Time) (*ReviewOpened, error) {
 	var p problems
 	if !periodPattern.MatchString(cmd.Period) {
 		p.add("period", "must be a month as YYYY-MM, such as 2026-11")
+	} else if first, last := periodRange(refs.Began(), now); cmd.Period < first || cmd.Period > last {
+		p.add("period", "must be a month from %s, the ledger's first month, to %s, the month after this one", first, last)
 	}
 	optionalText(&p, "title", cmd.Title, maxTitle)
 	if err := p.err(); err != nil {
@@ -113,6 +141,18 @@ func DecideOpenReview(cmd OpenReview, refs ReviewReferences) (*ReviewOpened, err
 	return &ReviewOpened{Period: cmd.Period, Title: title}, nil
 }
 
+// periodRange returns the first and last periods a review may be opened
+// for: the month of began (of now when began is zero or later) to the month
+// after now, both as YYYY-MM, in UTC.
+func periodRange(began, now time.Time) (first, last string) {
+	now = now.UTC()
+	if began.IsZero() || began.After(now) {
+		began = now
+	}
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return began.UTC().Format("2006-01"), month.AddDate(0, 1, 0).Format("2006-01")
+}
+
 // DecideCloseReview checks closing r at the ledger position sequence, whose
 // chain heads are heads. It returns ErrInvalid for notes that are too long
 // and ErrConflict when r is already closed.
@@ -122,10 +162,26 @@ func DecideCloseReview(r Review, cmd CloseReview, sequence uint64, heads ChainHe
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	if r.Status == ReviewStatusClosed {
+	switch r.Status {
+	case ReviewStatusClosed:
 		return nil, conflictf("review %s (%s) is already closed at sequence %d", r.ID, r.Period, r.Sequence)
+	case ReviewStatusCancelled:
+		return nil, conflictf("review %s (%s) is cancelled", r.ID, r.Period)
 	}
 	return &ReviewClosed{Notes: clean(cmd.Notes), Sequence: sequence, Heads: heads}, nil
+}
+
+// DecideCancelReview checks cancelling r. It returns ErrInvalid without a
+// rationale and ErrConflict when r is not open.
+func DecideCancelReview(r Review, cmd CancelReview) (*ReviewCancelled, error) {
+	rationale, evidence, err := checkRationale(cmd.Rationale, cmd.Evidence)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != ReviewStatusOpen {
+		return nil, conflictf("only an open review can be cancelled; %s", r)
+	}
+	return &ReviewCancelled{Rationale: rationale, Evidence: evidence}, nil
 }
 
 // EvolveReview returns r with e applied. Events of other aggregates are
@@ -136,6 +192,8 @@ func EvolveReview(r Review, id string, e Event) Review {
 		return Review{ID: id, Period: e.Period, Title: e.Title, Status: ReviewStatusOpen}
 	case *ReviewClosed:
 		r.Status, r.Notes, r.Sequence, r.Heads, r.Checkpoint = ReviewStatusClosed, e.Notes, e.Sequence, e.Heads, e.Checkpoint
+	case *ReviewCancelled:
+		r.Status = ReviewStatusCancelled
 	}
 	return r
 }
