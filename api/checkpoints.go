@@ -321,13 +321,7 @@ func (s *Server) rawEvents(c echo.Context) error {
 		err = w.Flush()
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil // the client went away
-		}
-		// The answer is under way: abort the connection, so a cut log is
-		// never taken for a whole one.
-		s.cfg.Logger.Error("raw log failed", "path", c.Request().URL.Path, "rows", rows, "error", err)
-		panic(http.ErrAbortHandler)
+		return s.streamFailed(c, "raw log", rows, err)
 	}
 	res.Flush()
 	return nil

@@ -116,7 +116,7 @@ func kindOf(err error) (status int, kind, prefix string, ok bool) {
 func problemType(kind string) string { return "urn:roadmap-ledger:problem:" + kind }
 
 // toProblem turns any error into the answer the client gets. Unknown errors
-// are internal: logged in full, answered without detail.
+// are internal: logged in full (logInternal), answered without detail.
 func toProblem(err error, logger *slog.Logger, r *http.Request) Problem {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
@@ -130,7 +130,7 @@ func toProblem(err error, logger *slog.Logger, r *http.Request) Problem {
 			p.Type, p.Detail = problemType("body-too-large"), "the request body is larger than the limit"
 		default:
 			if he.Code >= 500 {
-				logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err)
+				logInternal(logger, r, err)
 				p.Type, p.Detail = problemType("internal"), "internal error"
 			}
 		}
@@ -148,8 +148,32 @@ func toProblem(err error, logger *slog.Logger, r *http.Request) Problem {
 		}
 		return p
 	}
-	logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err)
+	logInternal(logger, r, err)
 	return Problem{Type: problemType("internal"), Title: http.StatusText(500), Status: 500, Detail: "internal error"}
+}
+
+// logInternal logs an error of no known kind in full: at error, unless it
+// is the client going away, which is no failure of the ledger.
+func logInternal(logger *slog.Logger, r *http.Request, err error) {
+	ctx := r.Context()
+	if clientGone(ctx, err) {
+		logger.DebugContext(ctx, "client went away", "method", r.Method, "path", r.URL.Path, "error", err)
+		return
+	}
+	logger.ErrorContext(ctx, "internal error", "method", r.Method, "path", r.URL.Path, "error", err)
+}
+
+// streamFailed ends an answer that failed once under way: what names it in
+// the service's log. It aborts the connection, so a cut answer is never
+// taken for a whole one; a client that went away is only noted at debug.
+func (s *Server) streamFailed(c echo.Context, what string, rows int, err error) error {
+	ctx, path := c.Request().Context(), c.Request().URL.Path
+	if clientGone(ctx, err) {
+		s.cfg.Logger.DebugContext(ctx, "client went away", "path", path, "rows", rows, "error", err)
+		return nil
+	}
+	s.cfg.Logger.ErrorContext(ctx, what+" failed", "path", path, "rows", rows, "error", err)
+	panic(http.ErrAbortHandler)
 }
 
 func (s *Server) handleError(err error, c echo.Context) {

@@ -89,11 +89,7 @@ func streamRows[T any](s *Server, c echo.Context, what string, rows rowWriter[T]
 		err = rows.flush()
 	}
 	if err != nil {
-		if c.Request().Context().Err() != nil {
-			return nil // the client went away
-		}
-		s.cfg.Logger.Error(what+" export failed", "path", c.Request().URL.Path, "rows", sent, "error", err)
-		panic(http.ErrAbortHandler)
+		return s.streamFailed(c, what+" export", sent, err)
 	}
 	res.Flush()
 	return nil

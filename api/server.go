@@ -129,6 +129,8 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	// A line logged with a request's context names the request.
+	cfg.Logger = slog.New(requestIDs{cfg.Logger.Handler()})
 	s := &Server{echo: echo.New(), cfg: cfg}
 	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views), audit.New(cfg.Log, cfg.Views)
 	if cfg.SignNote != nil {
@@ -137,8 +139,9 @@ func New(cfg Config) *Server {
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.Use(requestID)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-		s.cfg.Logger.Error("panic", "path", c.Request().URL.Path, "error", err, "stack", string(stack))
+		s.cfg.Logger.ErrorContext(c.Request().Context(), "panic", "path", c.Request().URL.Path, "error", err, "stack", string(stack))
 		return err
 	}}))
 

@@ -27,10 +27,12 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
-// TestCrashRecovery is the crash suite (docs/logcheck.md): it builds the
+// TestCrashRecovery is the crash suite (docs/reliability.md): it builds the
 // real binary, runs "roadmap serve" on one data directory, drives decisions
-// from concurrent clients and kills the process with SIGKILL at a random
-// moment, again and again. After every kill it restarts the server, reads
+// from concurrent clients (item proposals and decisions, some held for
+// approval and approved or rejected by another client, reviews opened and
+// closed, tokens made and revoked) and kills the process with SIGKILL at a
+// random moment, again and again. After every kill it restarts the server, reads
 // the roadmap through the API, stops it cleanly, opens the data directory
 // and checks the whole log against what the clients were told:
 //
@@ -44,7 +46,10 @@ import (
 //     idempotency key is stored twice, and every event is one the clients
 //     sent;
 //   - the roadmap the restarted server serves equals the one rebuilt from
-//     scratch, byte for byte.
+//     scratch, byte for byte;
+//   - every round acknowledged writes and had requests in flight at the
+//     kill, and a run of 10 kills or more acknowledged every kind of write,
+//     cut some, and retried some of those (replayed, for one stored).
 //
 // ROADMAP_CRASH_KILLS (20 by default), ROADMAP_CRASH_CLIENTS (8) and
 // ROADMAP_CRASH_SEED (random, logged) change the run.
@@ -55,7 +60,7 @@ func TestCrashRecovery(t *testing.T) {
 	bin := buildRoadmap(t)
 	t.Logf("crash: built the binary in %s (race detector: %v)", time.Since(started).Round(time.Millisecond), logcheck.RaceEnabled)
 
-	c := &crashRun{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "data"), cfg: cfg,
+	c := &crashRun{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "data"), cfg: cfg, approvals: roadmap.ApprovalsMajor,
 		rng: rand.New(rand.NewPCG(cfg.seed, 0)), objectives: map[string][]string{}}
 	for i := range cfg.clients {
 		c.clients = append(c.clients, &crashClient{run: c, id: i, actor: fmt.Sprintf("client-%d@crash.test", i)})
@@ -71,6 +76,37 @@ func TestCrashRecovery(t *testing.T) {
 		"%d retries of cut keyed requests (%d answered as replays), %d replays of acknowledged keyed requests; "+
 		"%d events in the log, %d items", s.sent, s.acked, s.refused, s.unknown, s.landed, s.unknown-s.landed,
 		s.retries, s.retryReplayed, s.replays, c.events, c.itemCount())
+	t.Logf("crash: acknowledged by kind: %v", s.ackedKinds)
+	if c.kills >= 10 && !t.Failed() {
+		c.checkMinimums(s)
+	}
+}
+
+// crashKinds are the kinds of write the clients send, as the events they
+// record; crashHeld is a decision held for approval.
+var crashKinds = []string{
+	roadmap.TypeItemProposed, roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved, crashHeld,
+	roadmap.TypeChangeApproved, roadmap.TypeChangeRejected, roadmap.TypeReviewOpened, roadmap.TypeReviewClosed,
+	roadmap.TypeTokenCreated, roadmap.TypeTokenRevoked,
+}
+
+const crashHeld = roadmap.TypeChangeProposed
+
+// checkMinimums fails a run that did not exercise what the suite is for:
+// writes of every kind acknowledged, writes cut by a kill, stored or not,
+// and cut keyed requests retried, one at least answered as a replay.
+func (c *crashRun) checkMinimums(s crashStats) {
+	for _, kind := range crashKinds {
+		if s.ackedKinds[kind] == 0 {
+			c.t.Errorf("crash: no %s was acknowledged in %d kills", kind, c.kills)
+		}
+	}
+	if s.landed == 0 || s.unknown == s.landed {
+		c.t.Errorf("crash: of %d writes cut by a kill, %d were stored: want some of each", s.unknown, s.landed)
+	}
+	if s.retries == 0 || s.retryReplayed == 0 {
+		c.t.Errorf("crash: %d retries of cut keyed requests, %d answered as replays: want some of each", s.retries, s.retryReplayed)
+	}
 }
 
 type crashConfig struct {
@@ -129,17 +165,29 @@ func buildRoadmap(t *testing.T) string {
 // crashRun is the state of one crash suite: the data directory, the
 // clients, and every request they sent.
 type crashRun struct {
-	t       *testing.T
-	bin     string
-	dir     string
-	cfg     crashConfig
-	rng     *rand.Rand // the kill moments
-	clients []*crashClient
+	t   *testing.T
+	bin string
+	dir string
+	// approvals is the server's --approvals: on (major) in the crash
+	// suite, where a decision that puts an item into now or takes it out
+	// is held for another client's approval.
+	approvals roadmap.ApprovalPolicy
+	cfg       crashConfig
+	rng       *rand.Rand // the kill moments
+	clients   []*crashClient
 
 	mu         sync.Mutex
 	ops        []*crashOp
 	items      []string            // acknowledged items, the ones clients decide on
 	objectives map[string][]string // product → objective ids
+	changes    []*crashOp          // acknowledged held decisions no client has approved or rejected yet
+	reviews    []string            // acknowledged open reviews no client has closed yet
+	tokenIDs   []string            // acknowledged tokens of the clients' own making, not revoked yet
+	periods    int                 // the reviews opened so far: each opens its own month
+
+	// answers counts the 2xx answers of the round; inflight the requests
+	// sent and not yet answered.
+	answers, inflight atomic.Int64
 
 	kills, startKills int
 	events            uint64
@@ -174,7 +222,11 @@ func (c *crashRun) round(round int) {
 		c.setup(client, base)
 	}
 
+	// The load runs from the round's first acknowledged write, so every
+	// round has one at least, even when the server is slow to answer.
 	load := c.cfg.minLoad + time.Duration(c.rng.Int64N(int64(c.cfg.maxLoad-c.cfg.minLoad)))
+	c.answers.Store(0)
+	client.Transport = inflightTransport{client.Transport, &c.inflight}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for _, cl := range c.clients {
@@ -184,16 +236,38 @@ func (c *crashRun) round(round int) {
 			cl.load(round, client, base, &stop)
 		}()
 	}
+	for deadline := time.Now().Add(30 * time.Second); c.answers.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	time.Sleep(load)
+	inflight := c.inflight.Load()
 	p.kill()
 	stop.Store(true)
 	c.kills++
 	if !waitGroup(&wg, 60*time.Second) {
 		t.Fatalf("round %d: clients did not stop within 60s of the kill", round)
 	}
-	sent := c.sentIn(round)
-	t.Logf("round %d: killed the server after %s of load; %d writes sent in the round", round, load.Round(time.Microsecond), sent)
+	sent, answers := c.sentIn(round), c.answers.Load()
+	t.Logf("round %d: killed the server after %s of load, %d requests in flight; %d writes sent in the round, %d answered 2xx", round, load.Round(time.Microsecond), inflight, sent, answers)
+	if answers == 0 {
+		t.Errorf("round %d: no write was acknowledged within 30s of the load's start", round)
+	}
+	if inflight == 0 {
+		t.Errorf("round %d: no request was in flight at the kill", round)
+	}
 	c.verify(round)
+}
+
+// inflightTransport counts the requests sent and not yet answered.
+type inflightTransport struct {
+	http.RoundTripper
+	n *atomic.Int64
+}
+
+func (t inflightTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	defer t.n.Add(-1)
+	return t.RoundTripper.RoundTrip(req)
 }
 
 // crashAdmin is the secret of the bootstrap admin token every start of the
@@ -203,12 +277,13 @@ const crashAdmin = "crash-suite-bootstrap-admin-secret-0123456789"
 // crashSetupActor defines the objectives.
 const crashSetupActor = "setup@crash.test"
 
-// setup makes an editor's token for the setup and for every client, each
-// named after its actor, and defines two objectives per product.
+// setup makes an editor's token for the setup and an admin's for every
+// client (clients also approve, close reviews and make tokens), each named
+// after its actor, and defines two objectives per product.
 func (c *crashRun) setup(client *http.Client, base string) {
-	setupSecret := c.token(client, base, crashSetupActor)
+	setupSecret := c.token(client, base, crashSetupActor, "editor")
 	for _, cl := range c.clients {
-		cl.secret = c.token(client, base, cl.actor)
+		cl.secret = c.token(client, base, cl.actor, "admin")
 	}
 	for _, product := range crashProducts {
 		for i := 1; i <= 2; i++ {
@@ -227,10 +302,10 @@ func (c *crashRun) setup(client *http.Client, base string) {
 	}
 }
 
-// token makes an editor's token named name with the admin's and returns its
+// token makes a token named name with role with the admin's and returns its
 // secret.
-func (c *crashRun) token(client *http.Client, base, name string) string {
-	body, _ := json.Marshal(map[string]string{"name": name, "role": "editor"})
+func (c *crashRun) token(client *http.Client, base, name, role string) string {
+	body, _ := json.Marshal(map[string]string{"name": name, "role": role})
 	req, err := http.NewRequest("POST", base+"/v1/tokens", bytes.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
@@ -304,8 +379,9 @@ func (c *crashRun) verify(round int) {
 		ledger.Last, time.Since(stopped).Round(time.Millisecond))
 }
 
-// checkItemsServed reads every item a request of the round acknowledged, and
-// the history of a few, through the restarted server: each is there, at
+// checkItemsServed reads what every request of the round acknowledged (the
+// item, the change held for approval, the review or the token), and the
+// history of a few items, through the restarted server: each is there, at
 // least at the acknowledged version, and the history holds the decision.
 func (c *crashRun) checkItemsServed(round int, client *http.Client, base string) {
 	t := c.t
@@ -318,15 +394,17 @@ func (c *crashRun) checkItemsServed(round int, client *http.Client, base string)
 	}
 	c.mu.Unlock()
 	for i, op := range acked {
-		status, header, body, err := get(client, base+"/v1/items/"+op.aggID)
+		kind, id := op.stored()
+		resource := crashResources[strings.Split(kind, ".")[0]] + id
+		status, header, body, err := get(client, base+resource)
 		if err != nil || status != http.StatusOK {
-			t.Errorf("round %d: after the restart, GET /v1/items/%s (acknowledged %q): %d %v %s", round, op.aggID, op.tag, status, err, body)
+			t.Errorf("round %d: after the restart, GET %s (acknowledged %q): %d %v %s", round, resource, op.tag, status, err, body)
 			continue
 		}
 		if v, ok := logcheck.ParseETag(header.Get("ETag")); !ok || v < op.ackedVersion() {
-			t.Errorf("round %d: after the restart, item %s is at version %s, before the acknowledged %d of %q", round, op.aggID, header.Get("ETag"), op.ackedVersion(), op.tag)
+			t.Errorf("round %d: after the restart, %s is at version %s, before the acknowledged %d of %q", round, resource, header.Get("ETag"), op.ackedVersion(), op.tag)
 		}
-		if i%10 != 0 {
+		if i%10 != 0 || !strings.HasPrefix(kind, "item.") {
 			continue
 		}
 		status, _, body, err = get(client, base+"/v1/items/"+op.aggID+"/history")
@@ -358,8 +436,12 @@ func (c *crashRun) checkOps(round int, ledger *logcheck.Ledger) {
 	defer c.mu.Unlock()
 	tags := c.tags
 	byTag := map[string]*crashOp{}
+	approvals := map[*crashOp][]*crashOp{} // a held decision → the requests that approved it
 	for _, op := range c.ops {
 		byTag[op.tag] = op
+		if op.kind == roadmap.TypeChangeApproved {
+			approvals[op.decides] = append(approvals[op.decides], op)
+		}
 	}
 	reported := 0
 	fail := func(format string, args ...any) {
@@ -367,17 +449,31 @@ func (c *crashRun) checkOps(round int, ledger *logcheck.Ledger) {
 			t.Errorf("round %d: "+format, append([]any{round}, args...)...)
 		}
 	}
-	c.checkTokens(ledger, tags[""], fail)
+	setup := c.checkTokens(tags, fail)
 	for tag, seqs := range tags {
-		if tag == "" {
-			continue // the tokens, just checked
-		}
-		if byTag[tag] == nil {
+		if byTag[tag] == nil && !setup[tag] {
 			fail("the log holds events no client sent: %q at %v", tag, seqs)
 		}
 	}
+	// stored says whether an approval of op recorded its change.approved.
+	approvalStored := func(op *crashOp) bool {
+		return slices.ContainsFunc(approvals[op], func(a *crashOp) bool { return len(tags[a.tag]) > 0 })
+	}
 	for _, op := range c.ops {
 		seqs := tags[op.tag]
+		// A held decision's tag is also on the decision its approval
+		// records on the item, after the proposal: that event is checked
+		// here, and set aside for the checks of the request itself.
+		if op.held() && len(seqs) == 2 {
+			ev, _ := ledger.Event(seqs[1])
+			if env := ev.Envelope; env.Type != op.kind || env.AggregateID != op.aggID {
+				fail("%s: the event at %d is %s on %s, want the approved %s on %s", op, seqs[1], env.Type, env.AggregateID, op.kind, op.aggID)
+			}
+			if !approvalStored(op) {
+				fail("%s: its decision is on the item at %d, but no approval of it is in the log", op, seqs[1])
+			}
+			seqs = seqs[:1]
+		}
 		acked, refused := op.outcome()
 		switch {
 		case len(acked) > 0:
@@ -393,19 +489,32 @@ func (c *crashRun) checkOps(round int, ledger *logcheck.Ledger) {
 			}
 			ev, _ := ledger.Event(seq)
 			env := ev.Envelope
-			if env.Type != op.kind || env.AggregateID != op.aggID || env.Actor != op.actor {
-				fail("%s: the event at %d is %s on %s by %s, want %s on %s by %s", op, seq, env.Type, env.AggregateID, env.Actor, op.kind, op.aggID, op.actor)
+			if kind, id := op.stored(); env.Type != kind || env.AggregateID != id || env.Actor != op.actor {
+				fail("%s: the event at %d is %s on %s by %s, want %s on %s by %s", op, seq, env.Type, env.AggregateID, env.Actor, kind, id, op.actor)
 			}
 			if (ev.IdempotencyKey != "") != (op.key != "") {
 				fail("%s: the event at %d has idempotency key %q, sent with %q", op, seq, ev.IdempotencyKey, op.key)
 			}
 			if op.ifMatch != 0 {
-				if prev, _ := ledger.Previous(seq); prev != op.ifMatch {
+				prev, _ := ledger.Previous(seq)
+				if proposed, ok := ev.Data.(*roadmap.ChangeProposed); ok {
+					prev = proposed.ItemVersion // held: If-Match named the item
+				}
+				if prev != op.ifMatch {
 					fail("%s sent If-Match %d, but its event at %d follows the aggregate's event at %d", op, op.ifMatch, seq, prev)
 				}
 			}
+			if op.kind == roadmap.TypeChangeApproved {
+				if n := len(tags[op.decides.tag]); n != 2 || tags[op.decides.tag][1] < seq {
+					fail("%s was acknowledged at %d, but the decision it approved is not on the item after it (%v)", op, seq, tags[op.decides.tag])
+				}
+			}
 		case refused > 0:
-			if len(seqs) != 0 {
+			// An approval is refused after its change.approved is stored
+			// when the item moved on between the two: the decision is then
+			// never recorded.
+			approvedOnly := op.kind == roadmap.TypeChangeApproved && len(seqs) == 1 && len(tags[op.decides.tag]) == 1
+			if len(seqs) != 0 && !approvedOnly {
 				fail("%s was refused, but the log holds it at %v", op, seqs)
 			}
 		default:
@@ -416,43 +525,45 @@ func (c *crashRun) checkOps(round int, ledger *logcheck.Ledger) {
 	}
 }
 
-// checkTokens checks the events without a tag, seqs: they are the
-// creations of the bootstrap token and of the tokens setup made, each once.
-func (c *crashRun) checkTokens(ledger *logcheck.Ledger, seqs []uint64, fail func(string, ...any)) {
-	want := map[string]int{"bootstrap": 1}
+// checkTokens checks the tokens made before the clients' load, the
+// bootstrap token and setup's: each is in the log once. No other event may
+// be without a tag. It returns their names.
+func (c *crashRun) checkTokens(tags map[string][]uint64, fail func(string, ...any)) map[string]bool {
+	setup := map[string]bool{"bootstrap": true}
 	for _, name := range c.tokens {
-		want[name]++
+		setup[name] = true
 	}
-	got := map[string]int{}
-	for _, seq := range seqs {
-		ev, _ := ledger.Event(seq)
-		created, ok := ev.Data.(*roadmap.TokenCreated)
-		if !ok {
-			fail("the event at %d is a %s that no client sent", seq, ev.Envelope.Type)
-			continue
+	for name := range setup {
+		if n := len(tags[name]); n != 1 {
+			fail("the token %s made before the load is in the log %d times, want once", name, n)
 		}
-		got[created.Name]++
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		fail("the log holds the tokens %v, want %v: the bootstrap token and setup's, each once", got, want)
+	if seqs := tags[""]; len(seqs) > 0 {
+		fail("the log holds events that no client sent, without a tag, at %v", seqs)
 	}
+	return setup
 }
 
 // crashStats are the figures of a run.
 type crashStats struct {
 	sent, acked, refused, unknown, landed, retries, retryReplayed, replays int
+	// ackedKinds counts the acknowledged writes by the event they stored
+	// (crashHeld for a decision held for approval).
+	ackedKinds map[string]int
 }
 
 func (c *crashRun) stats() crashStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var s crashStats
+	s := crashStats{ackedKinds: map[string]int{}}
 	for _, op := range c.ops {
 		s.sent++
 		acked, refused := op.outcome()
 		switch {
 		case len(acked) > 0:
 			s.acked++
+			kind, _ := op.stored()
+			s.ackedKinds[kind]++
 		case refused > 0:
 			s.refused++
 		default:
@@ -474,15 +585,43 @@ func (c *crashRun) record(op *crashOp) {
 	c.ops = append(c.ops, op)
 }
 
-// acknowledged notes a proposal's first acknowledgement: its item is one
-// clients decide on from now on.
+// acknowledged notes a write's first acknowledgement: a proposal's item is
+// one clients decide on from now on, a held decision one to approve or
+// reject, an opened review one to close, a token one to revoke.
 func (c *crashRun) acknowledged(op *crashOp) {
-	if op.kind != roadmap.TypeItemProposed {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.items = append(c.items, op.aggID)
+	switch {
+	case op.held():
+		c.changes = append(c.changes, op)
+	case op.kind == roadmap.TypeItemProposed:
+		c.items = append(c.items, op.aggID)
+	case op.kind == roadmap.TypeReviewOpened:
+		c.reviews = append(c.reviews, op.aggID)
+	case op.kind == roadmap.TypeTokenCreated:
+		c.tokenIDs = append(c.tokenIDs, op.aggID)
+	}
+}
+
+// take removes and returns an element of list that ok accepts, picked with
+// rng, if there is one: no two requests act on it.
+func take[T any](c *crashRun, rng *rand.Rand, list *[]T, ok func(T) bool) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var fits []int
+	for i, v := range *list {
+		if ok(v) {
+			fits = append(fits, i)
+		}
+	}
+	var v T
+	if len(fits) == 0 {
+		return v, false
+	}
+	i := fits[rng.IntN(len(fits))]
+	v = (*list)[i]
+	*list = slices.Delete(*list, i, i+1)
+	return v, true
 }
 
 func (c *crashRun) sentIn(round int) int {
@@ -504,8 +643,9 @@ func (c *crashRun) itemCount() int {
 }
 
 // crashClient is one client: it proposes items and decides on the items any
-// client proposed, and retries its requests with an Idempotency-Key that a
-// kill cut.
+// client proposed, approves or rejects the changes another client proposed,
+// opens and closes reviews, makes and revokes tokens, and retries its
+// requests with an Idempotency-Key that a kill cut.
 type crashClient struct {
 	run    *crashRun
 	id     int
@@ -533,19 +673,95 @@ func (cl *crashClient) load(round int, client *http.Client, base string, stop *a
 		cl.settle(op)
 	}
 	for !stop.Load() {
+		// A held change this client is to decide on is decided soon,
+		// before its item moves on.
+		if rng.IntN(2) == 0 && cl.approve(round, rng, client, base) {
+			continue
+		}
 		switch r := rng.IntN(100); {
 		case r < 20:
 			cl.propose(round, rng, client, base)
 		case r < 25 && len(cl.keyed) > 0:
 			cl.replay(cl.keyed[rng.IntN(len(cl.keyed))], client, base)
+		case r < 29 && cl.openReview(round, rng, client, base):
+		case r < 33 && cl.closeReview(round, rng, client, base):
+		case r < 37 && cl.makeToken(round, rng, client, base):
+		case r < 40 && cl.revokeToken(round, rng, client, base):
 		default:
 			cl.decide(round, rng, client, base)
 		}
 	}
 }
 
+// approve approves, or one time in four rejects, a change held for
+// approval that this client is the one to decide on: the next client after
+// the one that proposed it. It returns false when there is none.
+func (cl *crashClient) approve(round int, rng *rand.Rand, client *http.Client, base string) bool {
+	c := cl.run
+	held, ok := take(c, rng, &c.changes, func(op *crashOp) bool {
+		return (op.client+1)%len(c.clients) == cl.id && op.client != cl.id
+	})
+	if !ok {
+		return false
+	}
+	kind, verb := roadmap.TypeChangeApproved, "approve"
+	if rng.IntN(4) == 0 {
+		kind, verb = roadmap.TypeChangeRejected, "reject"
+	}
+	op := cl.newOp(round, rng, kind, "POST", "/v1/changes/"+held.change+"/"+verb, map[string]any{})
+	op.aggID, op.decides = held.change, held
+	cl.send(op, client, base)
+	return true
+}
+
+// openReview opens the review of a month no review has yet.
+func (cl *crashClient) openReview(round int, rng *rand.Rand, client *http.Client, base string) bool {
+	c := cl.run
+	c.mu.Lock()
+	n := c.periods
+	c.periods++
+	c.mu.Unlock()
+	period := fmt.Sprintf("%04d-%02d", 1900+n/12, 1+n%12)
+	cl.send(cl.newOp(round, rng, roadmap.TypeReviewOpened, "POST", "/v1/reviews", map[string]any{"period": period}), client, base)
+	return true
+}
+
+// closeReview closes an open review; false when there is none.
+func (cl *crashClient) closeReview(round int, rng *rand.Rand, client *http.Client, base string) bool {
+	c := cl.run
+	id, ok := take(c, rng, &c.reviews, func(string) bool { return true })
+	if !ok {
+		return false
+	}
+	op := cl.newOp(round, rng, roadmap.TypeReviewClosed, "POST", "/v1/reviews/"+id+"/close", map[string]any{})
+	op.aggID = id
+	cl.send(op, client, base)
+	return true
+}
+
+// makeToken makes a viewer's token.
+func (cl *crashClient) makeToken(round int, rng *rand.Rand, client *http.Client, base string) bool {
+	cl.send(cl.newOp(round, rng, roadmap.TypeTokenCreated, "POST", "/v1/tokens", map[string]any{"role": "viewer"}), client, base)
+	return true
+}
+
+// revokeToken revokes a token a client made; false when there is none.
+func (cl *crashClient) revokeToken(round int, rng *rand.Rand, client *http.Client, base string) bool {
+	c := cl.run
+	id, ok := take(c, rng, &c.tokenIDs, func(string) bool { return true })
+	if !ok {
+		return false
+	}
+	op := cl.newOp(round, rng, roadmap.TypeTokenRevoked, "DELETE", "/v1/tokens/"+id, map[string]any{})
+	op.aggID = id
+	cl.send(op, client, base)
+	return true
+}
+
 // settle files an answered or cut keyed request: retried while cut,
-// replayed now and then once acknowledged.
+// replayed now and then once acknowledged. A token's answers are not
+// replayed byte for byte (the secret is given once, the last use changes),
+// so they are only retried.
 func (cl *crashClient) settle(op *crashOp) {
 	if op.key == "" {
 		return
@@ -554,24 +770,42 @@ func (cl *crashClient) settle(op *crashOp) {
 	switch {
 	case last.status == 0:
 		cl.pending = append(cl.pending, op)
-	case last.status/100 == 2:
+	case last.status/100 == 2 && !strings.HasPrefix(op.kind, "token."):
 		cl.keyed = append(cl.keyed, op)
 	}
 }
 
-func (cl *crashClient) newOp(round int, rng *rand.Rand, kind, path string, body map[string]any) *crashOp {
+// send sends a new op, then files it (settle).
+func (cl *crashClient) send(op *crashOp, client *http.Client, base string) {
+	cl.sendAndCheck(op, client, base)
+	cl.settle(op)
+}
+
+// crashTagFields name the field of a request's body its tag goes in: the
+// text its event keeps (logcheck.Tag).
+var crashTagFields = map[string]string{
+	roadmap.TypeItemProposed: "title", roadmap.TypeReviewOpened: "title", roadmap.TypeReviewClosed: "notes",
+	roadmap.TypeTokenCreated: "name", roadmap.TypeTokenRevoked: "reason",
+}
+
+// crashResources are where the API serves each kind of aggregate.
+var crashResources = map[string]string{
+	"item": "/v1/items/", "change": "/v1/changes/", "review": "/v1/reviews/", "token": "/v1/tokens/",
+}
+
+func (cl *crashClient) newOp(round int, rng *rand.Rand, kind, method, path string, body map[string]any) *crashOp {
 	cl.n++
 	tag := fmt.Sprintf("crash r%d c%d n%d %s", round, cl.id, cl.n, kind)
-	if kind == roadmap.TypeItemProposed {
-		body["title"] = tag
-	} else {
-		body["rationale"] = tag
+	field := crashTagFields[kind]
+	if field == "" {
+		field = "rationale"
 	}
+	body[field] = tag
 	raw, err := json.Marshal(body)
 	if err != nil {
 		panic(err)
 	}
-	op := &crashOp{tag: tag, kind: kind, client: cl.id, round: round, actor: cl.actor, secret: cl.secret, method: "POST", path: path, body: raw}
+	op := &crashOp{tag: tag, kind: kind, client: cl.id, round: round, actor: cl.actor, secret: cl.secret, method: method, path: path, body: raw}
 	if rng.IntN(10) < 3 {
 		op.key = fmt.Sprintf("crash-%d-r%d-c%d-n%d", cl.run.cfg.seed, round, cl.id, cl.n)
 	}
@@ -593,10 +827,8 @@ func (cl *crashClient) propose(round int, rng *rand.Rand, client *http.Client, b
 	if rng.IntN(4) == 0 {
 		kind = "initiative"
 	}
-	op := cl.newOp(round, rng, roadmap.TypeItemProposed, "/v1/items",
-		map[string]any{"kind": kind, "product": product, "objective_ids": objectives})
-	cl.sendAndCheck(op, client, base)
-	cl.settle(op)
+	cl.send(cl.newOp(round, rng, roadmap.TypeItemProposed, "POST", "/v1/items",
+		map[string]any{"kind": kind, "product": product, "objective_ids": objectives}), client, base)
 }
 
 // decide takes a decision on an item: mostly one that fits the item as just
@@ -666,10 +898,9 @@ func (cl *crashClient) decide(round int, rng *rand.Rand, client *http.Client, ba
 	case roadmap.TypeItemRemoved:
 		path += "/remove"
 	}
-	op := cl.newOp(round, rng, kind, path, body)
+	op := cl.newOp(round, rng, kind, "POST", path, body)
 	op.aggID, op.ifMatch = id, ifMatch
-	cl.sendAndCheck(op, client, base)
-	cl.settle(op)
+	cl.send(op, client, base)
 }
 
 // replay sends an acknowledged keyed request again: the answer must be the
@@ -700,8 +931,11 @@ func (cl *crashClient) sendAndCheck(op *crashOp, client *http.Client, base strin
 			op.retryReplayed++
 		}
 	}
-	if a.status/100 == 2 && op.aggID != "" {
-		cl.run.acknowledged(op)
+	if a.status/100 == 2 {
+		cl.run.answers.Add(1)
+		if len(op.acknowledgements()) == 1 {
+			cl.run.acknowledged(op)
+		}
 	}
 	switch {
 	case a.status == 0, a.status/100 == 2, a.status == http.StatusConflict, a.status == http.StatusPreconditionFailed && op.ifMatch != 0:
@@ -727,7 +961,9 @@ type crashOp struct {
 	method, path  string
 	body          []byte
 	ifMatch       uint64
-	aggID         string // the aggregate: from the path, or the answer for a new one
+	aggID         string   // the aggregate: from the path, or the answer for a new one
+	change        string   // the change a decision was held as, from its 202 answer
+	decides       *crashOp // the held decision an approval or rejection decides on
 	attempts      []crashAttempt
 	replays       int // replays of the acknowledged request
 	retries       int // retries after a kill cut it
@@ -782,15 +1018,40 @@ func (op *crashOp) send(client *http.Client, base string) crashAttempt {
 		res.Body.Close()
 		if a.status/100 == 2 {
 			// The event is stored once the status is sent: the ETag
-			// says where, even if the kill cut the body.
+			// says where, even if the kill cut the body; the Location
+			// of a new aggregate (or of the change holding a decision,
+			// with 202) says which.
 			a.version, _ = logcheck.ParseETag(res.Header.Get("ETag"))
-			if op.aggID == "" {
-				op.aggID = strings.TrimPrefix(strings.TrimPrefix(res.Header.Get("Location"), "/v1/items/"), "/v1/objectives/")
+			if loc := res.Header.Get("Location"); loc != "" {
+				id := loc[strings.LastIndex(loc, "/")+1:]
+				if a.status == http.StatusAccepted {
+					op.change = id
+				} else if op.aggID == "" {
+					op.aggID = id
+				}
 			}
 		}
 	}
 	op.attempts = append(op.attempts, a)
 	return a
+}
+
+// held reports whether op is a decision held for approval (202).
+func (op *crashOp) held() bool { return op.change != "" }
+
+// stored returns the type of the event op's acknowledgement stands for and
+// the aggregate it is on: for a held decision, the change proposed.
+func (op *crashOp) stored() (kind, aggID string) {
+	if op.held() {
+		return crashHeld, op.change
+	}
+	return op.kind, op.aggID
+}
+
+// acknowledgements returns op's 2xx answers.
+func (op *crashOp) acknowledgements() []crashAttempt {
+	acked, _ := op.outcome()
+	return acked
 }
 
 // outcome returns the acknowledged attempts of op and how many were refused.
@@ -831,9 +1092,7 @@ type serveProc struct {
 func (c *crashRun) launch() *serveProc {
 	t := c.t
 	t.Helper()
-	// Approvals are off: the suite is about what a kill does to decisions,
-	// and every decision it sends is to be recorded at once.
-	cmd := exec.Command(c.bin, "serve", "--data", c.dir, "--addr", "127.0.0.1:0", "--nats-url", "", "--approvals", "off")
+	cmd := exec.Command(c.bin, "serve", "--data", c.dir, "--addr", "127.0.0.1:0", "--nats-url", "", "--approvals", string(c.approvals))
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ROADMAP_") {
 			cmd.Env = append(cmd.Env, kv)

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
 // TestSoak runs the real binary (started as the crash suite starts it, with
@@ -44,7 +46,8 @@ func TestSoak(t *testing.T) {
 	}
 	const clients = 8
 
-	run := &crashRun{t: t, bin: buildRoadmap(t), dir: t.TempDir()}
+	// Approvals are off: every reprioritisation is to be recorded at once.
+	run := &crashRun{t: t, bin: buildRoadmap(t), dir: t.TempDir(), approvals: roadmap.ApprovalsOff}
 	p := run.launch()
 	base := p.waitListening()
 	if base == "" {

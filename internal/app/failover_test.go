@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -184,23 +185,37 @@ func waitUntil(t testing.TB, limit time.Duration, what string, ok func() bool) {
 	}
 }
 
-// ack is one decision the ledger acknowledged.
+// ack is one decision the ledger acknowledged: sent is when the request
+// that got the acknowledgement was sent, at when it came.
 type ack struct {
-	id  string
-	seq uint64
-	at  time.Time
+	id       string
+	seq      uint64
+	sent, at time.Time
 }
 
 // failoverAdmin is the secret of the bootstrap admin token the writers use.
 const failoverAdmin = "failover-test-bootstrap-admin-secret-0123456789"
 
+// The failover's targets: writes resume within failoverResume of the
+// leader stopping, and at least minAcked writes are acknowledged before the
+// failover, during it (from the stop until the node is back) and after it.
+const (
+	failoverResume = 10 * time.Second
+	minAcked       = 20
+)
+
+// degradedProblem is the type of the one answer a write may get while the
+// stream has no leader: 503, with Retry-After, to be retried.
+const degradedProblem = "urn:roadmap-ledger:problem:unavailable"
+
 // TestFailoverKeepsEveryAcknowledgedDecision runs the ledger against a
 // three-node cluster with a stream of three replicas, stops the stream
-// leader's node under write load, and checks that writes resume within ten
-// seconds, that /readyz shows the degraded state while it lasts, that the
-// node catches up when it comes back, and that no acknowledged decision is
-// lost or doubled.
-
+// leader's node under write load, and checks that the only failure a
+// writer sees is the designed one (503 unavailable, with Retry-After), that
+// writes resume within ten seconds, that /readyz shows the degraded state
+// while it lasts, that the node catches up when it comes back, that writes
+// are acknowledged before, during and after, and that no acknowledged
+// decision is lost or doubled.
 func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	c := startCluster(t, true)
 	nodes := c.nodes
@@ -218,13 +233,15 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	client := &http.Client{Timeout: 15 * time.Second}
 
 	// Writers propose items; each logical request keeps its Idempotency-Key
-	// across retries, so a retry after a lost answer cannot double it.
+	// across retries, so a retry after a lost answer cannot double it. Only
+	// the degraded answer is retried; any other failure fails the test.
 	var (
-		mu    sync.Mutex
-		acked []ack
-		codes = map[int]int{}
-		stop  = make(chan struct{})
-		wg    sync.WaitGroup
+		mu       sync.Mutex
+		acked    []ack
+		codes    = map[int]int{}
+		degraded int
+		stop     = make(chan struct{})
+		wg       sync.WaitGroup
 	)
 	for w := range 4 {
 		wg.Add(1)
@@ -237,41 +254,30 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 				default:
 				}
 				key := fmt.Sprintf("w%d-%d", w, i)
-				body := fmt.Sprintf(`{"title":"item %s","kind":"idea"}`, key)
-				for attempt := 0; attempt < 200; attempt++ {
-					req, _ := http.NewRequest("POST", srv.URL+"/v1/items", strings.NewReader(body))
-					req.Header.Set("Content-Type", "application/json")
-					req.Header.Set("Authorization", "Bearer "+failoverAdmin)
-					req.Header.Set("Idempotency-Key", key)
-					res, err := client.Do(req)
-					if err != nil {
-						time.Sleep(50 * time.Millisecond)
-						continue
-					}
-					var it struct {
-						ID      string `json:"id"`
-						Version uint64 `json:"version"`
-					}
-					_ = json.NewDecoder(res.Body).Decode(&it)
-					res.Body.Close()
+				if !writeUntilAcknowledged(t, client, srv.URL, key, func(res *http.Response, body []byte, sent time.Time) {
 					mu.Lock()
+					defer mu.Unlock()
 					codes[res.StatusCode]++
 					if res.StatusCode == 201 {
-						acked = append(acked, ack{id: it.ID, seq: it.Version, at: time.Now()})
+						var it struct {
+							ID      string `json:"id"`
+							Version uint64 `json:"version"`
+						}
+						_ = json.Unmarshal(body, &it)
+						acked = append(acked, ack{id: it.ID, seq: it.Version, sent: sent, at: time.Now()})
+					} else {
+						degraded++
 					}
-					mu.Unlock()
-					if res.StatusCode == 201 {
-						break
-					}
-					if res.StatusCode < 500 {
-						t.Errorf("write %s answered %d", key, res.StatusCode)
-						break
-					}
-					time.Sleep(50 * time.Millisecond)
+				}) {
+					return
 				}
 			}
 		}()
 	}
+	// The writers stop before the test ends, even when it fails early.
+	var once sync.Once
+	stopWriters := func() { once.Do(func() { close(stop); wg.Wait() }) }
+	t.Cleanup(stopWriters)
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
 	waitUntil(t, 20*time.Second, "writes before the failover", func() bool { return count() >= 50 })
 
@@ -290,9 +296,20 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 			leader = n
 		}
 	}
+	// The ledger's follower makes its consumer again with a JetStream
+	// request; when the node stopped also led the cluster's meta group and
+	// was the one the ledger was connected to, that request is sent during
+	// the meta election, is lost, and the client waits it out for its fixed
+	// 10s: writes then resume after about 11s. A known gap
+	// (docs/reliability.md), given that much more time and named in the log.
+	resumeLimit := failoverResume
+	if leader.srv.JetStreamIsLeader() && a.Log.Conn().ConnectedServerName() == leader.name {
+		resumeLimit += 5 * time.Second
+		t.Logf("the stream leader %s also leads the meta group and serves the ledger's connection: writes have %s to resume", leader.name, resumeLimit)
+	}
 	before := count()
-	stoppedAt := time.Now()
 	leader.stop()
+	stoppedAt := time.Now()
 	t.Logf("stopped the stream leader %s after %d acknowledged writes", leader.name, before)
 
 	sawDegraded := false
@@ -306,39 +323,50 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 		buf.ReadFrom(res.Body)
 		return res.StatusCode, buf.String()
 	}
-	waitUntil(t, 30*time.Second, "writes to resume after the leader stopped", func() bool {
+	// Writes resumed when the first request sent after the stop was
+	// acknowledged (those in flight at the stop may be answered by the
+	// leader on its way out). The wait is longer than the target only to
+	// report how late they were.
+	var resumed time.Duration
+	waitUntil(t, 3*failoverResume, "writes to resume after the leader stopped", func() bool {
 		if code, body := readyz(); code == 503 || strings.Contains(body, "degraded") {
 			sawDegraded = true
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, a := range acked[before:] {
-			if a.at.After(stoppedAt) {
+			if a.sent.After(stoppedAt) {
+				resumed = a.at.Sub(stoppedAt)
 				return true
 			}
 		}
 		return false
 	})
-	t.Logf("writes resumed %s after the leader stopped", time.Since(stoppedAt).Round(10*time.Millisecond))
-	waitUntil(t, 30*time.Second, "/readyz to report the degraded state", func() bool {
+	t.Logf("writes resumed %s after the leader stopped", resumed.Round(10*time.Millisecond))
+	if resumed > resumeLimit {
+		t.Errorf("writes resumed %s after the leader stopped, want within %s", resumed.Round(10*time.Millisecond), resumeLimit)
+	}
+	waitUntil(t, failoverResume, "/readyz to report the degraded state", func() bool {
 		code, body := readyz()
 		if code == 200 && strings.Contains(body, "degraded") && strings.Contains(body, leader.name) {
 			sawDegraded = true
 		}
 		return sawDegraded
 	})
+	waitUntil(t, failoverResume, "writes on two nodes", func() bool { return count() >= before+minAcked })
 
-	// Bring the node back: it catches up and the ledger is ready again.
+	// Bring the node back: it catches up and the ledger is ready again. A
+	// node has 30s to start on a busy machine.
 	leader.start(t)
 	waitUntil(t, 30*time.Second, "the stopped node to catch up", func() bool {
 		code, body := readyz()
 		return code == 200 && strings.Contains(body, `"ready"`)
 	})
 	back := count()
-	waitUntil(t, 20*time.Second, "more writes after the node came back", func() bool { return count() >= back+20 })
-	close(stop)
-	wg.Wait()
-	t.Logf("answers: %v", codes)
+	waitUntil(t, failoverResume, "writes after the node came back", func() bool { return count() >= back+minAcked })
+	stopWriters()
+	t.Logf("acknowledged: %d before the failover, %d during it, %d after the node came back; answers: %v (%d degraded)",
+		before, back-before, count()-back, codes, degraded)
 
 	// Every acknowledged decision is in the log exactly once, at the
 	// sequence it was acknowledged with.
@@ -382,6 +410,49 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	if len(acked) == 0 || uint64(len(acked)) > last {
 		t.Errorf("%d acknowledged, %d stored", len(acked), last)
 	}
+}
+
+// writeUntilAcknowledged proposes the item of key until it is acknowledged,
+// calling answered with every answer and when its request was sent. It retries a failed connection and
+// the degraded answer (503 unavailable with Retry-After) for up to 30s, the
+// ledger's own deadline for a write; it fails the test on any other answer,
+// or when the 30s pass, and then returns false.
+func writeUntilAcknowledged(t *testing.T, client *http.Client, base, key string, answered func(*http.Response, []byte, time.Time)) bool {
+	body := fmt.Sprintf(`{"title":"item %s","kind":"idea"}`, key)
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequest("POST", base+"/v1/items", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+failoverAdmin)
+		req.Header.Set("Idempotency-Key", key)
+		sent := time.Now()
+		res, err := client.Do(req)
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		answer, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		var p struct{ Type string }
+		_ = json.Unmarshal(answer, &p)
+		switch {
+		case res.StatusCode == 201:
+			answered(res, answer, sent)
+			return true
+		case res.StatusCode == 503 && res.Header.Get("Retry-After") != "" && p.Type == degradedProblem:
+			answered(res, answer, sent)
+			last = string(answer)
+		default:
+			t.Errorf("write %s answered %d (Retry-After %q): %s", key, res.StatusCode, res.Header.Get("Retry-After"), answer)
+			return false
+		}
+	}
+	t.Errorf("write %s not acknowledged within 30s; last: %s", key, last)
+	return false
 }
 
 func TestAClusterThatDoesNotFsyncEveryWriteIsRefused(t *testing.T) {

@@ -178,8 +178,12 @@ func (l *Ledger) Views() (horizons, objectives []byte, err error) {
 }
 
 // Tag returns the text a reliability test marks an event with, so the event
-// can be traced back to the request behind it: the title of a proposed item
-// or a defined objective, the rationale of any other decision.
+// can be traced back to the request behind it: the title of a proposed item,
+// a defined objective or an opened review, the name of a created token, the
+// rationale of a decision on an item (of a change holding one for approval
+// too: the proposal and, once approved, the decision on the item carry the
+// same), the notes of a closed review, the reason of a revoked token, the
+// rationale of any other decision.
 func Tag(ev projections.Event) string {
 	switch d := ev.Data.(type) {
 	case *roadmap.ObjectiveDefined:
@@ -188,11 +192,17 @@ func Tag(ev projections.Event) string {
 		return d.Rationale
 	case *roadmap.ItemProposed:
 		return d.Title
-	case *roadmap.ItemPrioritised:
+	case roadmap.ItemDecision:
+		rationale, _ := d.Why()
+		return rationale
+	case *roadmap.ChangeProposed:
+		if held := d.Held(); held != nil {
+			rationale, _ := held.Why()
+			return rationale
+		}
+	case *roadmap.ChangeApproved:
 		return d.Rationale
-	case *roadmap.ItemReprioritised:
-		return d.Rationale
-	case *roadmap.ItemRemoved:
+	case *roadmap.ChangeRejected:
 		return d.Rationale
 	case *roadmap.ReviewOpened:
 		return d.Title
@@ -200,6 +210,10 @@ func Tag(ev projections.Event) string {
 		return d.Notes
 	case *roadmap.ReviewCancelled:
 		return d.Rationale
+	case *roadmap.TokenCreated:
+		return d.Name
+	case *roadmap.TokenRevoked:
+		return d.Reason
 	}
 	return ""
 }

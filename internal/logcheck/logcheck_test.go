@@ -10,6 +10,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/logcheck"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
 )
 
 // appender appends item events to a log the way the ledger does, keeping
@@ -108,6 +109,32 @@ func TestCheckFindsEveryBreak(t *testing.T) {
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Check's report lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// TestTagNamesEveryDecisionOfTheSuites checks the text Tag finds in each
+// kind of event the reliability suites send.
+func TestTagNamesEveryDecisionOfTheSuites(t *testing.T) {
+	placement := roadmap.Placement{Horizon: roadmap.Now, Rationale: "into now"}
+	for want, data := range map[string]roadmap.Event{
+		"an objective":   &roadmap.ObjectiveDefined{Title: "an objective"},
+		"an idea":        &roadmap.ItemProposed{ItemBrief: roadmap.ItemBrief{Title: "an idea"}},
+		"placed":         &roadmap.ItemPrioritised{Placement: roadmap.Placement{Rationale: "placed"}},
+		"moved":          &roadmap.ItemReprioritised{Placement: roadmap.Placement{Rationale: "moved"}},
+		"dropped":        &roadmap.ItemRemoved{Rationale: "dropped"},
+		"into now":       &roadmap.ChangeProposed{Decision: roadmap.TypeItemPrioritised, Placement: &placement},
+		"out of now":     &roadmap.ChangeProposed{Decision: roadmap.TypeItemRemoved, Removal: &roadmap.ItemRemoved{Rationale: "out of now"}},
+		"approved":       &roadmap.ChangeApproved{Rationale: "approved"},
+		"rejected":       &roadmap.ChangeRejected{Rationale: "rejected"},
+		"a review":       &roadmap.ReviewOpened{Period: "2026-11", Title: "a review"},
+		"closed":         &roadmap.ReviewClosed{Notes: "closed"},
+		"a token":        &roadmap.TokenCreated{Name: "a token"},
+		"no longer used": &roadmap.TokenRevoked{Reason: "no longer used"},
+		"":               &roadmap.CheckpointSigned{},
+	} {
+		if got := logcheck.Tag(projections.Event{Data: data}); got != want {
+			t.Errorf("Tag of a %s is %q, want %q", data.EventType(), got, want)
 		}
 	}
 }
