@@ -1285,11 +1285,14 @@ func TestTokens(t *testing.T) {
 		if res.Answer.Secret == "" {
 			t.Fatalf("no secret in the answer")
 		}
-		if got, want := res.Answer.SecretHash, roadmap.HashSecret(res.Answer.Secret); got != want {
-			t.Errorf("the token's secret hash is %s, want %s, the hash of the secret answered", got, want)
+		if got, want := res.Answer.SecretHMAC, testTokenKey.Hash(res.Answer.Secret); got != want || res.Answer.SecretSHA256 != "" {
+			t.Errorf("the token's secret hashes are %q keyed and %q unkeyed, want %s, the keyed hash of the secret answered, alone", got, res.Answer.SecretSHA256, want)
 		}
-		if tok, ok := l.current.TokenBySecretHash(roadmap.HashSecret(res.Answer.Secret)); !ok || tok.ID != res.Answer.ID || tok.Role != roadmap.RoleEditor {
+		if tok, ok := l.current.TokenBySecret(testTokenKey, res.Answer.Secret); !ok || tok.ID != res.Answer.ID || tok.Role != roadmap.RoleEditor {
 			t.Errorf("the secret opens token %+v (found %v), want the editor token %s", tok.Token, ok, res.Answer.ID)
+		}
+		if tok, ok := l.current.TokenBySecret(otherTokenKey, res.Answer.Secret); ok {
+			t.Errorf("the secret opens token %s under another key", tok.ID)
 		}
 		last := l.last()
 		retry := must(l.svc.CreateToken(l.ctx, req, roadmap.CreateToken{Name: "pm@example.com", Role: roadmap.RoleEditor}))(t)
@@ -1300,6 +1303,17 @@ func TestTokens(t *testing.T) {
 			t.Errorf("the retry shows a secret again")
 		}
 		l.wantLast(last)
+	})
+
+	t.Run("a ledger without a token key makes no token", func(t *testing.T) {
+		t.Parallel()
+		l := newLedger(t)
+		keyless := ledger.New(l.log, l.current, l.requests, l.runner, nil)
+		_, err := keyless.CreateToken(l.ctx, as("admin"), roadmap.CreateToken{Name: "pm", Role: roadmap.RoleEditor})
+		wantErr(t, err, ledger.ErrNoTokenKey)
+		_, err = keyless.Bootstrap(l.ctx, "")
+		wantErr(t, err, ledger.ErrNoTokenKey)
+		l.wantLast(0)
 	})
 
 	t.Run("each token gets its own secret", func(t *testing.T) {
@@ -1391,6 +1405,20 @@ func TestBootstrap(t *testing.T) {
 		l.wantLast(1)
 	})
 
+	t.Run("the token's id tells nothing of the secret without the key", func(t *testing.T) {
+		t.Parallel()
+		// The id is derived from the keyed hash: under another key the
+		// same secret makes another id, as an unkeyed derivation would not.
+		l, m := newLedger(t), newLedger(t)
+		m.svc.SetTokenKey(otherTokenKey)
+		must(l.svc.Bootstrap(l.ctx, secret))(t)
+		must(m.svc.Bootstrap(m.ctx, secret))(t)
+		a, b := l.current.Tokens(), m.current.Tokens()
+		if len(a) != 1 || len(b) != 1 || a[0].ID == b[0].ID {
+			t.Errorf("the bootstrap tokens of one secret under two keys are %+v and %+v, want one each with different ids", a, b)
+		}
+	})
+
 	t.Run("a short secret is refused", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
@@ -1406,6 +1434,7 @@ func TestBootstrap(t *testing.T) {
 		fresh := must(l.svc.Bootstrap(l.ctx, ""))(t)
 		// The other process decided before this one's token reached it.
 		other := ledger.New(l.log, noTokensYet{l.current}, l.requests, l.runner, nil)
+		other.SetTokenKey(testTokenKey)
 		got, err := other.Bootstrap(l.ctx, "")
 		if err != nil || got != "" {
 			t.Errorf("the other process's Bootstrap answered %q, %v; want \"\", nil", got, err)
@@ -1421,7 +1450,7 @@ type noTokensYet struct{ *projections.Current }
 
 func (noTokensYet) Tokens() []projections.TokenView { return nil }
 
-func (noTokensYet) TokenBySecretHash(string) (projections.TokenView, bool) {
+func (noTokensYet) TokenBySecret(roadmap.TokenKey, string) (projections.TokenView, bool) {
 	return projections.TokenView{}, false
 }
 
@@ -1429,7 +1458,7 @@ func (noTokensYet) TokenBySecretHash(string) (projections.TokenView, bool) {
 // named bootstrap.
 func wantBootstrapToken(tb testing.TB, l *testLedger, secret string) {
 	tb.Helper()
-	tok, ok := l.current.TokenBySecretHash(roadmap.HashSecret(secret))
+	tok, ok := l.current.TokenBySecret(testTokenKey, secret)
 	if !ok {
 		tb.Fatalf("no token has the secret")
 	}

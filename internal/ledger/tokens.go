@@ -26,7 +26,7 @@ type CreatedToken struct {
 // roadmap.ErrInvalid for a bad name, role or lifetime.
 func (s *Service) CreateToken(ctx context.Context, req Request, cmd roadmap.CreateToken) (Result[CreatedToken], error) {
 	secret := roadmap.NewSecret()
-	cmd.SecretHash, cmd.Bootstrap = roadmap.HashSecret(secret), false
+	cmd.SecretHMAC, cmd.Bootstrap = s.tokenKey.Hash(secret), false
 	res, err := s.createToken(ctx, req, newID(), cmd)
 	out := Result[CreatedToken]{Created: res.Created, Replayed: res.Replayed, Sequence: res.Sequence, Answer: CreatedToken{TokenView: res.Answer}}
 	if err == nil && !res.Replayed {
@@ -36,6 +36,9 @@ func (s *Service) CreateToken(ctx context.Context, req Request, cmd roadmap.Crea
 }
 
 func (s *Service) createToken(ctx context.Context, req Request, id string, cmd roadmap.CreateToken) (Result[projections.TokenView], error) {
+	if s.tokenKey.IsZero() {
+		return Result[projections.TokenView]{}, ErrNoTokenKey
+	}
 	return write(ctx, s, req, tokenAnswer, func() (aggregate, roadmap.Event, error) {
 		agg, err := fresh(req, "token", id)
 		if err != nil {
@@ -68,7 +71,10 @@ func (s *Service) RevokeToken(ctx context.Context, req Request, id string, cmd r
 //
 // Several processes starting at once on one cluster make one token between
 // them: the bootstrap token's aggregate id is derived from its secret's
-// hash (or, for the first start, fixed), so only the first append lands.
+// keyed hash (or, for the first start, fixed), so only the first append
+// lands. Like the hash, the id tells nothing of the secret without the
+// key. A token recorded by an earlier release, with the unkeyed hash of
+// the secret, is found as well: the secret is not recorded twice.
 func (s *Service) Bootstrap(ctx context.Context, secret string) (string, error) {
 	req := Request{Actor: BootstrapName}
 	cmd := roadmap.CreateToken{Name: BootstrapName, Role: roadmap.RoleAdmin, Bootstrap: true}
@@ -77,17 +83,17 @@ func (s *Service) Bootstrap(ctx context.Context, secret string) (string, error) 
 		if err := CheckBootstrapSecret(secret); err != nil {
 			return "", err
 		}
-		cmd.SecretHash = roadmap.HashSecret(secret)
-		if _, ok := s.views.TokenBySecretHash(cmd.SecretHash); ok {
+		if _, ok := s.views.TokenBySecret(s.tokenKey, secret); ok {
 			return "", nil
 		}
-		id, secret = bootstrapID(cmd.SecretHash), ""
+		cmd.SecretHMAC = s.tokenKey.Hash(secret)
+		id, secret = bootstrapID(cmd.SecretHMAC), ""
 	} else {
 		if len(s.views.Tokens()) > 0 {
 			return "", nil
 		}
 		secret = roadmap.NewSecret()
-		cmd.SecretHash, id = roadmap.HashSecret(secret), bootstrapID("first start")
+		cmd.SecretHMAC, id = s.tokenKey.Hash(secret), bootstrapID("first start")
 	}
 	_, err := s.createToken(ctx, req, id, cmd)
 	if errors.Is(err, roadmap.ErrConflict) {

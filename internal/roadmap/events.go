@@ -24,7 +24,7 @@ var SchemaVersions = map[string]int{
 	TypeReviewOpened:      1,
 	TypeReviewClosed:      1,
 	TypeCheckpointSigned:  1,
-	TypeTokenCreated:      1,
+	TypeTokenCreated:      2,
 	TypeTokenRevoked:      1,
 	TypeItemDelivered:     1,
 	TypeChangeProposed:    1,
