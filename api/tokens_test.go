@@ -3,6 +3,11 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -213,10 +218,43 @@ func TestARevokedBootstrapSecretStaysRevoked(t *testing.T) {
 	again.must(200, "GET", "/v1/roadmap", nil, bearer(admin)...)
 }
 
-func TestAShortBootstrapSecretIsRefusedAtStart(t *testing.T) {
-	_, err := app.Open(context.Background(), app.Config{DataDir: t.TempDir(), BootstrapToken: "too-short"})
-	if err == nil || !strings.Contains(err.Error(), "at least 32") {
-		t.Errorf("open with a short bootstrap secret: %v, want a refusal naming the minimum", err)
+func TestAWeakBootstrapSecretIsRefusedAtStart(t *testing.T) {
+	for _, tc := range []struct{ secret, why string }{
+		{"too-short", "at least 32"},
+		{"Roadmap-Ledger-Bootstrap-Secret-2026", "dictionary words"},
+		{"abcabcabcabcabcabcabcabcabcabcabcabc", "repeats"},
+	} {
+		dir := t.TempDir()
+		_, err := app.Open(context.Background(), app.Config{DataDir: dir, BootstrapToken: tc.secret})
+		if err == nil || !strings.Contains(err.Error(), tc.why) || !strings.Contains(err.Error(), "too easy to guess") && tc.secret != "too-short" {
+			t.Errorf("open with the bootstrap secret %q: %v, want a refusal saying it is too easy to guess (%s)", tc.secret, err, tc.why)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("a refused start left %d files in the data directory", len(entries))
+		}
+	}
+
+	// A random one opens the ledger, as its admin.
+	strong := base64.StdEncoding.EncodeToString([]byte(rand.Text() + rand.Text()))
+	a, err := app.Open(context.Background(), app.Config{DataDir: t.TempDir(), BootstrapToken: strong})
+	if err != nil {
+		t.Fatalf("open with a random bootstrap secret: %v", err)
+	}
+	t.Cleanup(func() { a.Close() })
+	if err := a.WaitReady(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/tokens", nil)
+	req.Header.Set("Authorization", "Bearer "+strong)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("GET /v1/tokens with the bootstrap secret: %d, want 200", res.StatusCode)
 	}
 }
 

@@ -192,7 +192,7 @@ type ack struct {
 }
 
 // failoverAdmin is the secret of the bootstrap admin token the writers use.
-const failoverAdmin = "failover-test-bootstrap-admin-secret-0123456789"
+const failoverAdmin = "kwfHtx1KlB0rSM_eOQxFRnzaaxfPdDKUF9oRHuu3"
 
 // TestFailoverKeepsEveryAcknowledgedDecision runs the ledger against a
 // three-node cluster with a stream of three replicas, stops the stream

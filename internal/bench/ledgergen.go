@@ -55,12 +55,12 @@ type ledgerSpec struct {
 
 // ledgerGenerator is the version of the generator: a cached ledger made by
 // another version is not reused.
-const ledgerGenerator = 3
+const ledgerGenerator = 4
 
 // benchToken is the secret of the bootstrap admin token a generated ledger
 // starts with, as every ledger does: the benchmarks start the ledger with
 // it as its bootstrap token, so nothing is appended, and send it.
-const benchToken = "roadmap-bench-bootstrap-admin-secret-0123456789"
+const benchToken = "sSyyWszxbSOh6FGFFaSHJ6dm9iTMBTvmppUgHIYr"
 
 // genSetup is how many events come before the objectives: the bootstrap
 // token.

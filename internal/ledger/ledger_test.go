@@ -1,6 +1,9 @@
 package ledger_test
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"reflect"
@@ -1343,7 +1346,7 @@ func TestTokens(t *testing.T) {
 
 func TestBootstrap(t *testing.T) {
 	t.Parallel()
-	const secret = "test-bootstrap-admin-secret-0123456789"
+	const secret = "dbS0Jix6ZhynAOAQG5YfSI71u6oaoLvwYzfsEW7n"
 
 	t.Run("a given secret is recorded once", func(t *testing.T) {
 		t.Parallel()
@@ -1465,5 +1468,57 @@ func wantBootstrapToken(tb testing.TB, l *testLedger, secret string) {
 	if tok.Name != ledger.BootstrapName || tok.Role != roadmap.RoleAdmin || !tok.Bootstrap || tok.RevokedAt != nil {
 		t := tok.Token
 		tb.Errorf("the secret opens %s %s (bootstrap %v, revoked %v), want the admin token %q", t.Role, t.Name, t.Bootstrap, t.RevokedAt, ledger.BootstrapName)
+	}
+}
+
+func TestABootstrapSecretMustBeHardToGuess(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ secret, why string }{
+		{"too-short", "at least 32 printable ASCII characters"},
+		{"a secret with spaces in it, long enough", "without spaces"},
+		{"correcthorsebatterystaplecorrect", "32 of its 32 characters are dictionary words"},
+		{"Roadmap-Ledger-Bootstrap-Secret-2026", "are dictionary words, names or common passwords"},
+		{"qwertyuiopasdfghjklzxcvbnm123456", "are dictionary words"},
+		// The secret the earlier release's compatibility ledger was made with.
+		{"compat-ledger-v1-bootstrap-admin-secret-0123456789", "too easy to guess"},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "predictable parts (repeats)"},
+		{"x7Kq!x7Kq!x7Kq!x7Kq!x7Kq!x7Kq!x7Kq!", "predictable parts (repeats)"},
+		{"0123456789abcdefghijklmnopqrstuvwxyz", "sequences"},
+		{"zxcvbnm,./asdfghjkl;qwertyuiop[]", "predictable parts (keyboard patterns)"},
+	} {
+		err := ledger.CheckBootstrapSecret(tc.secret)
+		if err == nil || !strings.Contains(err.Error(), tc.why) {
+			t.Errorf("CheckBootstrapSecret(%q) = %v, want a refusal saying %q", tc.secret, err, tc.why)
+			continue
+		}
+		if !strings.Contains(err.Error(), "openssl rand -base64 32") {
+			t.Errorf("the refusal %q does not say how to make a good secret", err)
+		}
+		if len(tc.secret) >= 32 && strings.Contains(err.Error(), tc.secret[:8]) {
+			t.Errorf("the refusal %q quotes the secret", err)
+		}
+	}
+
+	// Random secrets of 32 characters or more pass, whatever their
+	// alphabet; so do the secrets the ledger makes.
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		rand.Read(b)
+		return b
+	}
+	for range 25 {
+		for _, secret := range []string{
+			hex.EncodeToString(random(16)),
+			base64.StdEncoding.EncodeToString(random(24)),
+			base64.StdEncoding.EncodeToString(random(32)),
+			roadmap.NewSecret(),
+		} {
+			if err := ledger.CheckBootstrapSecret(secret); err != nil {
+				t.Errorf("CheckBootstrapSecret(%q) = %v, want nil for a random secret", secret, err)
+			}
+		}
+	}
+	if err := ledger.CheckBootstrapSecret(base64.StdEncoding.EncodeToString(random(3000))); err != nil {
+		t.Errorf("a long random secret: %v, want nil", err)
 	}
 }
