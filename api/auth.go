@@ -18,7 +18,8 @@ const tokenKey = "roadmap.token"
 // TokenViews are the access tokens as the API authenticates requests
 // against them.
 type TokenViews interface {
-	TokenBySecretHash(hash string) (projections.TokenView, bool)
+	// TokenBySecret finds a token by its secret, hashed with key.
+	TokenBySecret(key roadmap.TokenKey, secret string) (projections.TokenView, bool)
 	TokenView(id string) (projections.TokenView, bool)
 	Tokens() []projections.TokenView
 }
@@ -71,7 +72,7 @@ func (s *Server) authorize(perm roadmap.Permission) echo.MiddlewareFunc {
 			if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 				return unauthorized(c, "the Authorization header must be Bearer TOKEN", true)
 			}
-			t, ok := s.cfg.Views.TokenBySecretHash(roadmap.HashSecret(secret))
+			t, ok := s.cfg.Views.TokenBySecret(s.cfg.TokenKey, secret)
 			if !ok {
 				return unauthorized(c, "the token is not known to this ledger", true)
 			}

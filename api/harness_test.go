@@ -32,7 +32,7 @@ type testLedger struct {
 
 // adminSecret is the bootstrap admin token of every test ledger: requests
 // carry it unless they name another actor or set Authorization themselves.
-const adminSecret = "test-bootstrap-admin-secret-0123456789"
+const adminSecret = "whg9yE25NKzGNZS9m-cDPUPREu4PonPW0bJX2-GH"
 
 // testActors are the people tests take decisions as. Every test ledger
 // makes their tokens right after the bootstrap token, so the first event of

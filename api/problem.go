@@ -98,6 +98,7 @@ var errorKinds = []struct {
 	{ErrNotAcceptable, http.StatusNotAcceptable, "not-acceptable", ""},
 	{ErrNotReady, http.StatusServiceUnavailable, "not-ready", ""},
 	{ledger.ErrNoSigningKey, http.StatusServiceUnavailable, "not-ready", ""},
+	{ledger.ErrNoTokenKey, http.StatusServiceUnavailable, "not-ready", ""},
 	{proof.ErrBroken, http.StatusServiceUnavailable, "not-ready", "the ledger cannot prove its log: "},
 	{eventlog.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", ""},
 }

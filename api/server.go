@@ -101,6 +101,10 @@ type Config struct {
 	SignNote func(text string) ([]byte, error)
 	// Now is the clock tokens expire by; time.Now when nil.
 	Now func() time.Time
+	// TokenKey is the key the hashes of token secrets are recorded with,
+	// the ledger's (ledger.Service.SetTokenKey): bearer secrets are looked
+	// up by it.
+	TokenKey roadmap.TokenKey
 }
 
 // Server is the HTTP API.

@@ -120,7 +120,7 @@ func (s *State) Clone() *State {
 		ids: slices.Clip(s.ids),
 
 		checkpoints: maps.Clone(s.checkpoints),
-		tokens:      tokens{byID: maps.Clone(s.tokens.byID), byHash: maps.Clone(s.tokens.byHash)},
+		tokens:      s.tokens.clone(),
 		changes:     maps.Clone(s.changes),
 		capacity:    maps.Clone(s.capacity),
 

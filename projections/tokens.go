@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"maps"
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
@@ -14,15 +15,23 @@ type TokenView struct {
 }
 
 // tokens are the access tokens of the ledger, by id and by the hash of their
-// secret. They are part of the state like every aggregate, so a rebuild
-// gives the same tokens, but time travel never needs them.
+// secret as recorded: keyed (byHMAC), or unkeyed for the tokens of
+// token.created version 1 (bySHA256). They are part of the state like every
+// aggregate, so a rebuild gives the same tokens, but time travel never needs
+// them.
 type tokens struct {
-	byID   map[string]*TokenView
-	byHash map[string]*TokenView
+	byID     map[string]*TokenView
+	byHMAC   map[string]*TokenView
+	bySHA256 map[string]*TokenView
 }
 
 func newTokens() tokens {
-	return tokens{byID: map[string]*TokenView{}, byHash: map[string]*TokenView{}}
+	return tokens{byID: map[string]*TokenView{}, byHMAC: map[string]*TokenView{}, bySHA256: map[string]*TokenView{}}
+}
+
+// clone returns a copy of t that changes independently of it.
+func (t tokens) clone() tokens {
+	return tokens{byID: maps.Clone(t.byID), byHMAC: maps.Clone(t.byHMAC), bySHA256: maps.Clone(t.bySHA256)}
 }
 
 // applyToken folds the event of a token aggregate into s.
@@ -35,17 +44,26 @@ func (s *State) applyToken(ev Event) {
 	t.Token = roadmap.EvolveToken(t.Token, env.AggregateID, ev.Data, env.Time, env.Actor)
 	t.Version, t.Head = ev.Sequence, env.Hash
 	s.tokens.byID[env.AggregateID] = &t
-	if t.SecretHash != "" {
-		s.tokens.byHash[t.SecretHash] = &t
+	if t.SecretHMAC != "" {
+		s.tokens.byHMAC[t.SecretHMAC] = &t
+	}
+	if t.SecretSHA256 != "" {
+		s.tokens.bySHA256[t.SecretSHA256] = &t
 	}
 }
 
 // TokenView returns the token with the given id.
 func (s *State) TokenView(id string) (TokenView, bool) { return lookup(s.tokens.byID, id) }
 
-// TokenBySecretHash returns the token whose secret has the given hash.
-func (s *State) TokenBySecretHash(hash string) (TokenView, bool) {
-	t := s.tokens.byHash[hash]
+// TokenBySecret returns the token whose secret is secret: the one recorded
+// with its keyed hash under key, or else one recorded by token.created
+// version 1 with its unkeyed hash. Nothing else finds a token by its
+// secret.
+func (s *State) TokenBySecret(key roadmap.TokenKey, secret string) (TokenView, bool) {
+	t := s.tokens.byHMAC[key.Hash(secret)]
+	if t == nil {
+		t = s.tokens.bySHA256[roadmap.UnkeyedSecretHash(secret)]
+	}
 	if t == nil {
 		return TokenView{}, false
 	}
@@ -66,10 +84,11 @@ func (c *Current) TokenView(id string) (TokenView, bool) {
 	return readOne(c, (*State).TokenView, id)
 }
 
-// TokenBySecretHash returns the token whose secret has the given hash, as it
-// stands.
-func (c *Current) TokenBySecretHash(hash string) (TokenView, bool) {
-	return readOne(c, (*State).TokenBySecretHash, hash)
+// TokenBySecret returns the token whose secret is secret (keyed by key), as
+// it stands.
+func (c *Current) TokenBySecret(key roadmap.TokenKey, secret string) (out TokenView, ok bool) {
+	c.Read(func(s *State) { out, ok = s.TokenBySecret(key, secret) })
+	return out, ok
 }
 
 // Tokens returns every token as it stands, oldest first.

@@ -276,7 +276,7 @@ func (t inflightTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // crashAdmin is the secret of the bootstrap admin token every start of the
 // server is given.
-const crashAdmin = "crash-suite-bootstrap-admin-secret-0123456789"
+const crashAdmin = "9grrZkvhRSIiiJjwgKDTomvHYFG39fJ2N03-Xt-c"
 
 // crashSetupActor defines the objectives.
 const crashSetupActor = "setup@crash.test"

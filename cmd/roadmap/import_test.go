@@ -14,7 +14,7 @@ import (
 )
 
 // importAdmin is the secret of the import tests' bootstrap admin token.
-const importAdmin = "import-tests-bootstrap-admin-secret-0123456789"
+const importAdmin = "7KV36PnRcPA-t_tgHevLxOkfeu-Dh3z5OVUh2SsC"
 
 // importLedger starts a real ledger behind a real HTTP server on 127.0.0.1.
 func importLedger(t *testing.T) (*app.App, string) {

@@ -68,7 +68,7 @@ func TestServeEndToEnd(t *testing.T) {
 // with --bootstrap-token-file: the secret is an admin's token at once, and
 // nothing is printed.
 func TestServeWithABootstrapToken(t *testing.T) {
-	const secret = "serve-test-bootstrap-secret-0123456789"
+	const secret = "vVHMLMQpAqPdFT4gsKE7OZUYoqhesKUDgrD520xj"
 	file := filepath.Join(t.TempDir(), "bootstrap.secret")
 	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ type boardLedger struct {
 
 // boardAdmin is the secret of the board ledger's bootstrap admin token,
 // which replay is given.
-const boardAdmin = "review-tests-bootstrap-admin-secret-0123456789"
+const boardAdmin = "6bCBs07-dbdzIgp6x8xHNV8zLDUu1oNFcUJHinCD"
 
 func (b *boardLedger) clock() time.Time {
 	b.mu.Lock()

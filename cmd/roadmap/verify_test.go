@@ -42,7 +42,7 @@ type verifyLedger struct {
 
 // verifyAdmin is the secret of the bootstrap admin token of the ledgers the
 // verify and export tests open.
-const verifyAdmin = "verify-tests-bootstrap-admin-secret-0123456789"
+const verifyAdmin = "_aLMx9lRdxPtheWfs_zMt1Bqwnyx0_uhAiY21zdL"
 
 var (
 	verifyOnce   sync.Once

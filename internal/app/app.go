@@ -125,6 +125,15 @@ func signingKey(cfg Config, origin string, logger *slog.Logger) (*proof.Signer, 
 	return signer, nil
 }
 
+// TokenKey returns the key the hashes of token secrets are recorded with
+// in the ledger whose checkpoints signer signs: derived from the signing
+// key, so it is wherever that key is and nowhere else. A ledger whose
+// signing key is replaced no longer knows the tokens made under the old
+// one (a new bootstrap secret is the way back in).
+func TokenKey(signer *proof.Signer) roadmap.TokenKey {
+	return roadmap.NewTokenKey(signer.DeriveKey("token secrets"))
+}
+
 // Open opens the log and starts replaying it into the projections. The
 // handler holds /v1 requests until the replay has caught up. It returns an
 // error when the log cannot be opened.
@@ -164,6 +173,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	svc := ledger.New(log, current, requests, runner, cfg.Now)
 	svc.SignCheckpoints(tree, signer)
 	svc.SetApprovals(cfg.Approvals)
+	tokenKey := TokenKey(signer)
+	svc.SetTokenKey(tokenKey)
 	boot := startBootstrap(runCtx, runner, svc, cfg, logger)
 	ready := func() error {
 		if err := runner.Ready(); err != nil {
@@ -185,7 +196,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Ledger: svc, stop: stop, waitReady: waitReady,
 		Handler: api.New(api.Config{
 			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
-			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now,
+			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
 		}),
 	}, nil
 }

@@ -194,7 +194,7 @@ type ack struct {
 }
 
 // failoverAdmin is the secret of the bootstrap admin token the writers use.
-const failoverAdmin = "failover-test-bootstrap-admin-secret-0123456789"
+const failoverAdmin = "kwfHtx1KlB0rSM_eOQxFRnzaaxfPdDKUF9oRHuu3"
 
 // The failover's targets: writes resume within failoverResume of the
 // leader stopping, and at least minAcked writes are acknowledged before the

@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/internal/safefile"
@@ -54,12 +55,12 @@ type ledgerSpec struct {
 
 // ledgerGenerator is the version of the generator: a cached ledger made by
 // another version is not reused.
-const ledgerGenerator = 2
+const ledgerGenerator = 4
 
 // benchToken is the secret of the bootstrap admin token a generated ledger
 // starts with, as every ledger does: the benchmarks start the ledger with
 // it as its bootstrap token, so nothing is appended, and send it.
-const benchToken = "roadmap-bench-bootstrap-admin-secret-0123456789"
+const benchToken = "sSyyWszxbSOh6FGFFaSHJ6dm9iTMBTvmppUgHIYr"
 
 // genSetup is how many events come before the objectives: the bootstrap
 // token.
@@ -257,7 +258,13 @@ func generateLedger(ctx context.Context, dir string, spec ledgerSpec, progress i
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	g := newGenerator(spec)
+	// The ledger's signing key, in its data directory as on a first
+	// start, keys its bootstrap token's secret.
+	signer, _, err := benchSigner(dir)
+	if err != nil {
+		return LedgerInfo{}, err
+	}
+	g := newGenerator(spec, app.TokenKey(signer))
 	msgs := make(chan *nats.Msg, 4096)
 	var genErr error
 	go func() {
@@ -378,6 +385,8 @@ type generator struct {
 	rng  *rand.Rand
 	now  time.Time
 	gap  float64 // mean time between events, in seconds
+	// tokenKey is the ledger's key for token secrets.
+	tokenKey roadmap.TokenKey
 
 	// state is the ledger up to the last event made: every aggregate, its
 	// version and chain head, the horizon lists.
@@ -406,9 +415,9 @@ type generator struct {
 	first     time.Time
 }
 
-func newGenerator(spec ledgerSpec) *generator {
+func newGenerator(spec ledgerSpec, tokenKey roadmap.TokenKey) *generator {
 	g := &generator{
-		spec: spec, rng: rand.New(rand.NewPCG(spec.Seed, 0x726f61646d6170)), now: genStart,
+		spec: spec, tokenKey: tokenKey, rng: rand.New(rand.NewPCG(spec.Seed, 0x726f61646d6170)), now: genStart,
 		gap:       spec.Span.Seconds() / float64(max(spec.Events-1, 1)),
 		byProduct: make([][]int, spec.Products), initiatives: make([][]int, spec.Products),
 		sizes: make([][3]int, spec.Products), schedule: map[uint64]string{}, byType: map[string]int{},
@@ -668,7 +677,7 @@ func (g *generator) item(i int32) roadmap.Item {
 func (g *generator) bootstrapToken(seq uint64) (*nats.Msg, error) {
 	id := g.uuid7()
 	e, err := roadmap.DecideCreateToken(roadmap.CreateToken{
-		Name: "bootstrap", Role: roadmap.RoleAdmin, SecretHash: roadmap.HashSecret(benchToken), Bootstrap: true,
+		Name: "bootstrap", Role: roadmap.RoleAdmin, SecretHMAC: g.tokenKey.Hash(benchToken), Bootstrap: true,
 	}, g.now)
 	if err != nil {
 		return nil, err

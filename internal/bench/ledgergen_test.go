@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
@@ -40,6 +41,14 @@ func TestGeneratedLedgerIsOneTheLedgerWouldWrite(t *testing.T) {
 		t.Errorf("%v bytes per body and %v stored, want about 500-800 and more stored", info.BodyBytes, info.StoredBytes)
 	}
 
+	// The bootstrap token's secret is keyed with the ledger's signing
+	// key, made in its data directory.
+	signer, _, err := benchSigner(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenKey := app.TokenKey(signer)
+
 	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +72,7 @@ func TestGeneratedLedgerIsOneTheLedgerWouldWrite(t *testing.T) {
 			t.Fatalf("sequence %d: %v (%s)", rec.Sequence, err, e.Type)
 		}
 		if tok, ok := ev.Data.(*roadmap.TokenCreated); (rec.Sequence == 1) != ok ||
-			ok && (!tok.Bootstrap || tok.Name != "bootstrap" || tok.Role != roadmap.RoleAdmin || tok.SecretHash != roadmap.HashSecret(benchToken)) {
+			ok && (!tok.Bootstrap || tok.Name != "bootstrap" || tok.Role != roadmap.RoleAdmin || tok.SecretHMAC != tokenKey.Hash(benchToken) || tok.SecretSHA256 != "") {
 			t.Fatalf("sequence %d is a %s (%s); want the bootstrap admin token with the bench's secret first, and no other token", rec.Sequence, e.Type, rec.Body)
 		}
 		checkDecision(t, state, ev)
@@ -143,8 +152,11 @@ func checkDecision(t *testing.T, s *projections.State, ev projections.Event) {
 	}
 }
 
+// genTokenKey is the token key of the generators that write no ledger.
+var genTokenKey = roadmap.NewTokenKey(bytes.Repeat([]byte{1}, roadmap.TokenKeySize))
+
 func TestGeneratorIsDeterministic(t *testing.T) {
-	a, b := newGenerator(defaultLedgerSpec(2000)), newGenerator(defaultLedgerSpec(2000))
+	a, b := newGenerator(defaultLedgerSpec(2000), genTokenKey), newGenerator(defaultLedgerSpec(2000), genTokenKey)
 	for seq := uint64(1); seq <= 2000; seq++ {
 		ma, err := a.next(seq)
 		if err != nil {
@@ -163,7 +175,7 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 // next decision on one of them is refused, and the generator stops there
 // instead of writing it.
 func TestGeneratorStopsWhereTheDomainRefuses(t *testing.T) {
-	g := newGenerator(defaultLedgerSpec(2000))
+	g := newGenerator(defaultLedgerSpec(2000), genTokenKey)
 	for seq := uint64(1); seq <= 1500; seq++ {
 		if _, err := g.next(seq); err != nil {
 			t.Fatal(err)

@@ -111,25 +111,21 @@ func measureVerify(ctx context.Context, cfg verifyBenchConfig, progress io.Write
 	}
 	defer led.Close()
 	rep := &VerifyReport{WholeRead: newWholeRead("verify", led, cfg.Rounds, cfg.Batch), Target: cfg.Target}
-	// The checkpoints' key lives in a temporary directory, not beside a
-	// cached ledger, and the checkpoint is signed without appending to the
-	// log: the ledger stays the one generated, for every benchmark that
-	// reuses it.
-	var res reads[verified]
-	err = withTempDir(cfg.TempDir, "roadmap-bench-verify-key-*", func(keyDir string) error {
-		signer, keyFile, err := benchSigner(keyDir)
-		if err != nil {
-			return err
-		}
-		st := newSteps(ctx, "verify", cfg.Rounds, progress)
-		res, err = readRounds(st, led, cfg.Batch,
-			side{name: "(a) raw JetStream", profile: cfg.RawProfile}, side{name: "(b) verify"},
-			fmt.Sprintf("serving the ledger, then checking its %d events over HTTP", led.Info.Events),
-			func(r int) (readOutcome, verified, error) {
-				return verifyRound(ctx, led.DataDir, keyFile, signer, r == 0, cfg, rep)
-			})
-		return err
-	})
+	// The checkpoints' key is the generated ledger's own (the one its
+	// bootstrap token's secret is keyed with), and the checkpoint is signed
+	// without appending to the log: the ledger stays the one generated, for
+	// every benchmark that reuses it.
+	signer, keyFile, err := benchSigner(led.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	st := newSteps(ctx, "verify", cfg.Rounds, progress)
+	res, err := readRounds(st, led, cfg.Batch,
+		side{name: "(a) raw JetStream", profile: cfg.RawProfile}, side{name: "(b) verify"},
+		fmt.Sprintf("serving the ledger, then checking its %d events over HTTP", led.Info.Events),
+		func(r int) (readOutcome, verified, error) {
+			return verifyRound(ctx, led.DataDir, keyFile, signer, r == 0, cfg, rep)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -150,8 +146,8 @@ func measureVerify(ctx context.Context, cfg verifyBenchConfig, progress io.Write
 	return rep, nil
 }
 
-// benchSigner makes a signing key for the ledger's checkpoints in dir and
-// returns its signer and its file.
+// benchSigner returns the signer of the signing key in dir, made there if
+// there is none yet, and its file.
 func benchSigner(dir string) (*proof.Signer, string, error) {
 	skey, _, err := proof.LoadOrCreateKey(dir, app.Origin(eventlog.DefaultStream))
 	if err != nil {

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -19,7 +20,8 @@ import (
 // testLedger is the ledger's service as serve builds it, short of HTTP: a
 // real embedded JetStream in a temporary directory, the Current projection
 // and the Merkle tree, the runner that feeds them, and the service over
-// them (approvals off, no signing key, until a test says otherwise).
+// them (approvals off, no signing key, until a test says otherwise; the
+// token key testTokenKey).
 type testLedger struct {
 	tb      testing.TB
 	ctx     context.Context
@@ -74,8 +76,26 @@ func openLedger(tb testing.TB, dir string) *testLedger {
 	}
 	return &testLedger{
 		tb: tb, ctx: ctx, dir: dir, log: log, current: current, requests: requests, tree: tree, runner: runner,
-		svc: ledger.New(log, current, requests, runner, nil), close: closeAll,
+		svc: newService(log, current, requests, runner), close: closeAll,
 	}
+}
+
+// testTokenKey keys the token secrets of every test ledger, and survives
+// their restarts; otherTokenKey is another ledger's.
+var testTokenKey, otherTokenKey = randomTokenKey(), randomTokenKey()
+
+func randomTokenKey() roadmap.TokenKey {
+	key := make([]byte, roadmap.TokenKeySize)
+	rand.Read(key)
+	return roadmap.NewTokenKey(key)
+}
+
+// newService returns the service of a test ledger, with its token key, as
+// serve sets it.
+func newService(log *eventlog.Log, current *projections.Current, requests *projections.Idempotency, runner *projections.Runner) *ledger.Service {
+	svc := ledger.New(log, current, requests, runner, nil)
+	svc.SetTokenKey(testTokenKey)
+	return svc
 }
 
 // in returns the ledger for a subtest of the test that opened it: the

@@ -34,6 +34,9 @@ var (
 	// ErrNoSigningKey means the ledger was built without a signing key
 	// (SignCheckpoints was not called), so it cannot sign checkpoints.
 	ErrNoSigningKey = errors.New("the ledger has no signing key, so it signs no checkpoints")
+	// ErrNoTokenKey means the ledger was built without a key for token
+	// secrets (SetTokenKey was not called), so it makes no token.
+	ErrNoTokenKey = errors.New("the ledger has no key for token secrets, so it makes no token")
 )
 
 // Store is the event log as the ledger uses it.
@@ -54,7 +57,7 @@ type Views interface {
 	ReviewView(id string) (projections.ReviewView, bool)
 	ChangeView(id string) (projections.ChangeView, bool)
 	ItemFlags(id string) []projections.Flag
-	TokenBySecretHash(hash string) (projections.TokenView, bool)
+	TokenBySecret(key roadmap.TokenKey, secret string) (projections.TokenView, bool)
 	Tokens() []projections.TokenView
 	// RecentObjective, RecentItem and RecentReview return the aggregate of
 	// the event at seq as it stood right after it, when that event is among
@@ -107,7 +110,14 @@ type Service struct {
 	signer   *proof.Signer
 	// approvals is the policy for major changes; off until SetApprovals.
 	approvals roadmap.ApprovalPolicy
+	// tokenKey keys the hashes of token secrets; zero until SetTokenKey.
+	tokenKey roadmap.TokenKey
 }
+
+// SetTokenKey sets the key the hashes of token secrets are recorded with
+// (roadmap.TokenKey). Call it before serving: a ledger without one makes
+// no token, and finds only those recorded with an unkeyed hash.
+func (s *Service) SetTokenKey(k roadmap.TokenKey) { s.tokenKey = k }
 
 // SetApprovals sets which decisions are held for an approver's approval.
 // Call it before serving.

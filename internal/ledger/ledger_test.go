@@ -1,6 +1,9 @@
 package ledger_test
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"reflect"
@@ -1325,11 +1328,14 @@ func TestTokens(t *testing.T) {
 		if res.Answer.Secret == "" {
 			t.Fatalf("no secret in the answer")
 		}
-		if got, want := res.Answer.SecretHash, roadmap.HashSecret(res.Answer.Secret); got != want {
-			t.Errorf("the token's secret hash is %s, want %s, the hash of the secret answered", got, want)
+		if got, want := res.Answer.SecretHMAC, testTokenKey.Hash(res.Answer.Secret); got != want || res.Answer.SecretSHA256 != "" {
+			t.Errorf("the token's secret hashes are %q keyed and %q unkeyed, want %s, the keyed hash of the secret answered, alone", got, res.Answer.SecretSHA256, want)
 		}
-		if tok, ok := l.current.TokenBySecretHash(roadmap.HashSecret(res.Answer.Secret)); !ok || tok.ID != res.Answer.ID || tok.Role != roadmap.RoleEditor {
+		if tok, ok := l.current.TokenBySecret(testTokenKey, res.Answer.Secret); !ok || tok.ID != res.Answer.ID || tok.Role != roadmap.RoleEditor {
 			t.Errorf("the secret opens token %+v (found %v), want the editor token %s", tok.Token, ok, res.Answer.ID)
+		}
+		if tok, ok := l.current.TokenBySecret(otherTokenKey, res.Answer.Secret); ok {
+			t.Errorf("the secret opens token %s under another key", tok.ID)
 		}
 		last := l.last()
 		retry := must(l.svc.CreateToken(l.ctx, req, roadmap.CreateToken{Name: "pm@example.com", Role: roadmap.RoleEditor}))(t)
@@ -1340,6 +1346,17 @@ func TestTokens(t *testing.T) {
 			t.Errorf("the retry shows a secret again")
 		}
 		l.wantLast(last)
+	})
+
+	t.Run("a ledger without a token key makes no token", func(t *testing.T) {
+		t.Parallel()
+		l := newLedger(t)
+		keyless := ledger.New(l.log, l.current, l.requests, l.runner, nil)
+		_, err := keyless.CreateToken(l.ctx, as("admin"), roadmap.CreateToken{Name: "pm", Role: roadmap.RoleEditor})
+		wantErr(t, err, ledger.ErrNoTokenKey)
+		_, err = keyless.Bootstrap(l.ctx, "")
+		wantErr(t, err, ledger.ErrNoTokenKey)
+		l.wantLast(0)
 	})
 
 	t.Run("each token gets its own secret", func(t *testing.T) {
@@ -1369,7 +1386,7 @@ func TestTokens(t *testing.T) {
 
 func TestBootstrap(t *testing.T) {
 	t.Parallel()
-	const secret = "test-bootstrap-admin-secret-0123456789"
+	const secret = "dbS0Jix6ZhynAOAQG5YfSI71u6oaoLvwYzfsEW7n"
 
 	t.Run("a given secret is recorded once", func(t *testing.T) {
 		t.Parallel()
@@ -1431,6 +1448,20 @@ func TestBootstrap(t *testing.T) {
 		l.wantLast(1)
 	})
 
+	t.Run("the token's id tells nothing of the secret without the key", func(t *testing.T) {
+		t.Parallel()
+		// The id is derived from the keyed hash: under another key the
+		// same secret makes another id, as an unkeyed derivation would not.
+		l, m := newLedger(t), newLedger(t)
+		m.svc.SetTokenKey(otherTokenKey)
+		must(l.svc.Bootstrap(l.ctx, secret))(t)
+		must(m.svc.Bootstrap(m.ctx, secret))(t)
+		a, b := l.current.Tokens(), m.current.Tokens()
+		if len(a) != 1 || len(b) != 1 || a[0].ID == b[0].ID {
+			t.Errorf("the bootstrap tokens of one secret under two keys are %+v and %+v, want one each with different ids", a, b)
+		}
+	})
+
 	t.Run("a short secret is refused", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
@@ -1446,6 +1477,7 @@ func TestBootstrap(t *testing.T) {
 		fresh := must(l.svc.Bootstrap(l.ctx, ""))(t)
 		// The other process decided before this one's token reached it.
 		other := ledger.New(l.log, noTokensYet{l.current}, l.requests, l.runner, nil)
+		other.SetTokenKey(testTokenKey)
 		got, err := other.Bootstrap(l.ctx, "")
 		if err != nil || got != "" {
 			t.Errorf("the other process's Bootstrap answered %q, %v; want \"\", nil", got, err)
@@ -1461,7 +1493,7 @@ type noTokensYet struct{ *projections.Current }
 
 func (noTokensYet) Tokens() []projections.TokenView { return nil }
 
-func (noTokensYet) TokenBySecretHash(string) (projections.TokenView, bool) {
+func (noTokensYet) TokenBySecret(roadmap.TokenKey, string) (projections.TokenView, bool) {
 	return projections.TokenView{}, false
 }
 
@@ -1469,12 +1501,64 @@ func (noTokensYet) TokenBySecretHash(string) (projections.TokenView, bool) {
 // named bootstrap.
 func wantBootstrapToken(tb testing.TB, l *testLedger, secret string) {
 	tb.Helper()
-	tok, ok := l.current.TokenBySecretHash(roadmap.HashSecret(secret))
+	tok, ok := l.current.TokenBySecret(testTokenKey, secret)
 	if !ok {
 		tb.Fatalf("no token has the secret")
 	}
 	if tok.Name != ledger.BootstrapName || tok.Role != roadmap.RoleAdmin || !tok.Bootstrap || tok.RevokedAt != nil {
 		t := tok.Token
 		tb.Errorf("the secret opens %s %s (bootstrap %v, revoked %v), want the admin token %q", t.Role, t.Name, t.Bootstrap, t.RevokedAt, ledger.BootstrapName)
+	}
+}
+
+func TestABootstrapSecretMustBeHardToGuess(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ secret, why string }{
+		{"too-short", "at least 32 printable ASCII characters"},
+		{"a secret with spaces in it, long enough", "without spaces"},
+		{"correcthorsebatterystaplecorrect", "32 of its 32 characters are dictionary words"},
+		{"Roadmap-Ledger-Bootstrap-Secret-2026", "are dictionary words, names or common passwords"},
+		{"qwertyuiopasdfghjklzxcvbnm123456", "are dictionary words"},
+		// The secret the earlier release's compatibility ledger was made with.
+		{"compat-ledger-v1-bootstrap-admin-secret-0123456789", "too easy to guess"},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "predictable parts (repeats)"},
+		{"x7Kq!x7Kq!x7Kq!x7Kq!x7Kq!x7Kq!x7Kq!", "predictable parts (repeats)"},
+		{"0123456789abcdefghijklmnopqrstuvwxyz", "sequences"},
+		{"zxcvbnm,./asdfghjkl;qwertyuiop[]", "predictable parts (keyboard patterns)"},
+	} {
+		err := ledger.CheckBootstrapSecret(tc.secret)
+		if err == nil || !strings.Contains(err.Error(), tc.why) {
+			t.Errorf("CheckBootstrapSecret(%q) = %v, want a refusal saying %q", tc.secret, err, tc.why)
+			continue
+		}
+		if !strings.Contains(err.Error(), "openssl rand -base64 32") {
+			t.Errorf("the refusal %q does not say how to make a good secret", err)
+		}
+		if len(tc.secret) >= 32 && strings.Contains(err.Error(), tc.secret[:8]) {
+			t.Errorf("the refusal %q quotes the secret", err)
+		}
+	}
+
+	// Random secrets of 32 characters or more pass, whatever their
+	// alphabet; so do the secrets the ledger makes.
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		rand.Read(b)
+		return b
+	}
+	for range 25 {
+		for _, secret := range []string{
+			hex.EncodeToString(random(16)),
+			base64.StdEncoding.EncodeToString(random(24)),
+			base64.StdEncoding.EncodeToString(random(32)),
+			roadmap.NewSecret(),
+		} {
+			if err := ledger.CheckBootstrapSecret(secret); err != nil {
+				t.Errorf("CheckBootstrapSecret(%q) = %v, want nil for a random secret", secret, err)
+			}
+		}
+	}
+	if err := ledger.CheckBootstrapSecret(base64.StdEncoding.EncodeToString(random(3000))); err != nil {
+		t.Errorf("a long random secret: %v, want nil", err)
 	}
 }

@@ -2,6 +2,8 @@ package proof
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -121,13 +123,14 @@ func ParseCheckpoint(text []byte) (Checkpoint, error) {
 type Signer struct {
 	signer note.Signer
 	vkey   string
+	seed   []byte
 }
 
 // NewSigner returns a signer for the note signer key skey (as
 // LoadOrCreateKey and LoadKeyFile return it). The key's name is the origin
 // of the checkpoints it signs.
 func NewSigner(skey string) (*Signer, error) {
-	vkey, err := VerifierKey(skey)
+	vkey, seed, err := parseSignerKey(skey)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +138,21 @@ func NewSigner(skey string) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proof: malformed signer key: %v", err)
 	}
-	return &Signer{signer: s, vkey: vkey}, nil
+	return &Signer{signer: s, vkey: vkey, seed: seed}, nil
+}
+
+// DeriveKey returns a 32-byte secret key for purpose, derived from the
+// signing key (HKDF-SHA256 over its Ed25519 seed, purpose as the info): a
+// key that only a holder of the signing key can compute, the same for every
+// server that holds it, and a different one for each purpose. Nothing
+// derived from it tells anything of the signing key or of the keys of other
+// purposes.
+func (s *Signer) DeriveKey(purpose string) []byte {
+	key, err := hkdf.Key(sha256.New, s.seed, nil, "roadmap-ledger derived key: "+purpose, 32)
+	if err != nil { // only for a length HKDF-SHA256 cannot give
+		panic("proof: derive a key: " + err.Error())
+	}
+	return key
 }
 
 // Name returns the key's name: the origin of the checkpoints it signs.

@@ -97,29 +97,37 @@ func LoadKeyFile(path string) (skey, vkey string, err error) {
 // "PRIVATE+KEY+<name>+<key hash, hex>+<base64 of 0x01 and the 32-byte
 // Ed25519 seed>". Its errors never quote the signer key.
 func VerifierKey(skey string) (string, error) {
+	vkey, _, err := parseSignerKey(skey)
+	return vkey, err
+}
+
+// parseSignerKey returns the verifier key and the Ed25519 seed of a note
+// signer key. Its errors never quote the signer key.
+func parseSignerKey(skey string) (vkey string, seed []byte, err error) {
 	malformed := errors.New("proof: not a note signer key (PRIVATE+KEY+<name>+<hash>+<key>)")
 	// Cut at the first four pluses only: the base64 key may hold more.
 	parts := strings.SplitN(skey, "+", 5)
 	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
-		return "", malformed
+		return "", nil, malformed
 	}
 	name, hash, key64 := parts[2], parts[3], parts[4]
 	if _, err := note.NewSigner(skey); err != nil { // checks the name, hash and key
-		return "", fmt.Errorf("%w: %v", malformed, err)
+		return "", nil, fmt.Errorf("%w: %v", malformed, err)
 	}
 	key, err := base64.StdEncoding.DecodeString(key64)
 	if err != nil || len(key) != 1+ed25519.SeedSize || key[0] != 1 {
-		return "", fmt.Errorf("%w: not an Ed25519 key", malformed)
+		return "", nil, fmt.Errorf("%w: not an Ed25519 key", malformed)
 	}
-	pub := ed25519.NewKeyFromSeed(key[1:]).Public().(ed25519.PublicKey)
-	vkey, err := note.NewEd25519VerifierKey(name, pub)
+	seed = key[1:]
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	vkey, err = note.NewEd25519VerifierKey(name, pub)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", malformed, err)
+		return "", nil, fmt.Errorf("%w: %v", malformed, err)
 	}
 	if got := strings.SplitN(vkey, "+", 3)[1]; !strings.EqualFold(got, hash) {
-		return "", fmt.Errorf("%w: key hash %s, the key's is %s", malformed, hash, got)
+		return "", nil, fmt.Errorf("%w: key hash %s, the key's is %s", malformed, hash, got)
 	}
-	return vkey, nil
+	return vkey, seed, nil
 }
 
 // keyName returns the name of a verifier key.

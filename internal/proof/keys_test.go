@@ -1,6 +1,7 @@
 package proof_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -235,5 +236,29 @@ func TestASignatureByOneKeyDoesNotOpenWithAnother(t *testing.T) {
 				t.Errorf("OpenCheckpoint = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestDerivedKeysAreTheKeysAndThePurposes(t *testing.T) {
+	skeyA, _ := newKey(t, origin)
+	skeyB, _ := newKey(t, origin)
+	a, again, b := newSigner(t, skeyA), newSigner(t, skeyA), newSigner(t, skeyB)
+	tokens := a.DeriveKey("token secrets")
+	if len(tokens) != 32 {
+		t.Fatalf("a derived key of %d bytes, want 32", len(tokens))
+	}
+	if !bytes.Equal(again.DeriveKey("token secrets"), tokens) {
+		t.Error("two signers of one key derive different keys for one purpose: servers of one ledger would disagree")
+	}
+	if bytes.Equal(b.DeriveKey("token secrets"), tokens) {
+		t.Error("two signing keys derive the same key")
+	}
+	if bytes.Equal(a.DeriveKey("another purpose"), tokens) {
+		t.Error("two purposes derive the same key")
+	}
+	parts := strings.SplitN(skeyA, "+", 5)
+	seed, _ := base64.StdEncoding.DecodeString(parts[4])
+	if bytes.Contains(seed, tokens) {
+		t.Error("the derived key is the signing key")
 	}
 }

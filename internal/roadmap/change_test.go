@@ -1,6 +1,8 @@
 package roadmap
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -74,7 +76,7 @@ func TestApprovingAChange(t *testing.T) {
 func TestTokensExpireAndRevoke(t *testing.T) {
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	hour := int64(3600)
-	e, err := DecideCreateToken(CreateToken{Name: " ci ", Role: RoleEditor, ExpiresIn: &hour, SecretHash: HashSecret(NewSecret())}, now)
+	e, err := DecideCreateToken(CreateToken{Name: " ci ", Role: RoleEditor, ExpiresIn: &hour, SecretHMAC: testTokenKey.Hash(NewSecret())}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,56 @@ func TestTokensExpireAndRevoke(t *testing.T) {
 	if _, err := DecideRevokeToken(tok, RevokeToken{}); !errors.Is(err, ErrConflict) {
 		t.Errorf("revoking twice: %v", err)
 	}
-	if NewSecret() == NewSecret() || len(HashSecret("x")) != 64 {
+	if NewSecret() == NewSecret() || len(UnkeyedSecretHash("x")) != 64 {
 		t.Errorf("secrets repeat or hashes are not hex SHA-256")
+	}
+}
+
+// testTokenKey is a token key made for the tests.
+var testTokenKey = NewTokenKey(bytes.Repeat([]byte{7}, TokenKeySize))
+
+func TestANewTokenRecordsOnlyAKeyedHashOfItsSecret(t *testing.T) {
+	secret := NewSecret()
+	other := NewTokenKey(bytes.Repeat([]byte{8}, TokenKeySize))
+	keyed := testTokenKey.Hash(secret)
+	if len(keyed) != 64 || keyed != testTokenKey.Hash(secret) {
+		t.Fatalf("Hash = %q, want the same 64 hex digits every time", keyed)
+	}
+	if keyed == UnkeyedSecretHash(secret) || keyed == other.Hash(secret) || keyed == testTokenKey.Hash(NewSecret()) {
+		t.Error("the keyed hash does not depend on both the key and the secret")
+	}
+	e, err := DecideCreateToken(CreateToken{Name: "ci", Role: RoleViewer, SecretHMAC: keyed}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"name":"ci","role":"viewer","secret_hmac_sha256":"` + keyed + `","expires_at":null}`; string(data) != want {
+		t.Errorf("token.created is %s, want %s", data, want)
+	}
+	if got := SchemaVersions[TypeTokenCreated]; got != 2 {
+		t.Errorf("token.created is written as version %d, want 2", got)
+	}
+
+	// The zero key hashes nothing, and nothing is recorded without a hash.
+	if got := (TokenKey{}).Hash(secret); got != "" {
+		t.Errorf("the zero key hashes %q", got)
+	}
+	if _, err := DecideCreateToken(CreateToken{Name: "ci", Role: RoleViewer}, time.Now()); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a token without a hash of its secret: %v, want ErrInvalid", err)
+	}
+}
+
+func TestATokenRecordedByVersionOneKeepsItsUnkeyedHash(t *testing.T) {
+	var e TokenCreated
+	hash := UnkeyedSecretHash("old secret")
+	if err := json.Unmarshal([]byte(`{"name":"bootstrap","role":"admin","secret_sha256":"`+hash+`","expires_at":null,"bootstrap":true}`), &e); err != nil {
+		t.Fatal(err)
+	}
+	tok := EvolveToken(Token{}, "t", &e, time.Now(), "bootstrap")
+	if tok.SecretSHA256 != hash || tok.SecretHMAC != "" || !tok.Bootstrap || tok.Role != RoleAdmin {
+		t.Errorf("token %+v, want the version-1 token with its SHA-256", tok)
 	}
 }

@@ -25,7 +25,7 @@ var SchemaVersions = map[string]int{
 	TypeReviewClosed:      1,
 	TypeReviewCancelled:   1,
 	TypeCheckpointSigned:  1,
-	TypeTokenCreated:      1,
+	TypeTokenCreated:      2,
 	TypeTokenRevoked:      1,
 	TypeItemDelivered:     1,
 	TypeChangeProposed:    1,

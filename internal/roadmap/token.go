@@ -1,6 +1,8 @@
 package roadmap
 
 import (
+	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -12,8 +14,9 @@ import (
 )
 
 // Event types of access tokens. Their aggregate type is "token", one
-// aggregate per token. The secret itself is never recorded: only its
-// SHA-256.
+// aggregate per token. The secret itself is never recorded: token.created
+// records its HMAC-SHA256 under the ledger's token key (TokenKey), since
+// version 2; version 1 recorded its plain SHA-256.
 const (
 	TypeTokenCreated = "token.created"
 	TypeTokenRevoked = "token.revoked"
@@ -85,10 +88,14 @@ type Token struct {
 	ID   string
 	Name string
 	Role Role
-	// SecretHash is the hex SHA-256 of the secret.
-	SecretHash string
-	CreatedAt  time.Time
-	CreatedBy  string
+	// SecretHMAC is the hex HMAC-SHA256 of the secret under the ledger's
+	// token key (TokenKey.Hash); SecretSHA256 is the hex SHA-256 of the
+	// secret of a token recorded by token.created version 1. A token has
+	// one or the other.
+	SecretHMAC   string
+	SecretSHA256 string
+	CreatedAt    time.Time
+	CreatedBy    string
 	// ExpiresAt is nil for a token that does not expire.
 	ExpiresAt *time.Time
 	// RevokedAt is nil while the token is not revoked.
@@ -118,12 +125,17 @@ func (t Token) StatusAt(now time.Time) TokenStatus {
 	return TokenStatusActive
 }
 
-// TokenCreated records a new token. The secret is not in it, only its hash.
+// TokenCreated records a new token. The secret is not in it, only a hash
+// of it: since version 2 a keyed one, SecretHMAC, which tells nothing of the
+// secret to anyone without the ledger's token key; version 1 recorded the
+// plain SHA-256 instead, SecretSHA256, which is read as it was written and
+// never written again.
 type TokenCreated struct {
-	Name       string     `json:"name"`
-	Role       Role       `json:"role"`
-	SecretHash string     `json:"secret_sha256"`
-	ExpiresAt  *time.Time `json:"expires_at"`
+	Name         string     `json:"name"`
+	Role         Role       `json:"role"`
+	SecretSHA256 string     `json:"secret_sha256,omitempty"`
+	SecretHMAC   string     `json:"secret_hmac_sha256,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at"`
 	// Bootstrap marks the token made at start from the bootstrap secret or
 	// for the first start of an empty ledger.
 	Bootstrap bool `json:"bootstrap,omitempty"`
@@ -147,8 +159,8 @@ type CreateToken struct {
 	// ExpiresIn is the token's lifetime in seconds; nil means it does not
 	// expire.
 	ExpiresIn *int64
-	// SecretHash is the hash of the secret the ledger made (HashSecret).
-	SecretHash string
+	// SecretHMAC is the keyed hash of the secret (TokenKey.Hash).
+	SecretHMAC string
 	Bootstrap  bool
 }
 
@@ -184,13 +196,13 @@ func DecideCreateToken(cmd CreateToken, now time.Time) (*TokenCreated, error) {
 	if cmd.ExpiresIn != nil && (*cmd.ExpiresIn < 1 || *cmd.ExpiresIn > maxExpiresIn) {
 		p.add("expires_in", "must be a number of seconds from 1 to %d (ten years), or left out for a token that does not expire", maxExpiresIn)
 	}
-	if len(cmd.SecretHash) != 2*sha256.Size {
+	if len(cmd.SecretHMAC) != 2*sha256.Size {
 		p.add("secret", "is missing")
 	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	e := &TokenCreated{Name: name, Role: cmd.Role, SecretHash: cmd.SecretHash, Bootstrap: cmd.Bootstrap}
+	e := &TokenCreated{Name: name, Role: cmd.Role, SecretHMAC: cmd.SecretHMAC, Bootstrap: cmd.Bootstrap}
 	if cmd.ExpiresIn != nil {
 		at := now.Add(time.Duration(*cmd.ExpiresIn) * time.Second)
 		e.ExpiresAt = &at
@@ -216,8 +228,8 @@ func DecideRevokeToken(t Token, cmd RevokeToken) (*TokenRevoked, error) {
 func EvolveToken(t Token, id string, e Event, at time.Time, actor string) Token {
 	switch e := e.(type) {
 	case *TokenCreated:
-		return Token{ID: id, Name: e.Name, Role: e.Role, SecretHash: e.SecretHash, CreatedAt: at, CreatedBy: actor,
-			ExpiresAt: e.ExpiresAt, Bootstrap: e.Bootstrap}
+		return Token{ID: id, Name: e.Name, Role: e.Role, SecretHMAC: e.SecretHMAC, SecretSHA256: e.SecretSHA256,
+			CreatedAt: at, CreatedBy: actor, ExpiresAt: e.ExpiresAt, Bootstrap: e.Bootstrap}
 	case *TokenRevoked:
 		t.RevokedAt, t.RevokedBy = &at, actor
 	}
@@ -238,10 +250,48 @@ func NewSecret() string {
 	return secretPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// HashSecret returns the hex SHA-256 of a token secret, what the ledger
-// records and looks tokens up by. A secret has 256 random bits, so a fast
-// hash is as safe as a slow one here.
-func HashSecret(secret string) string {
+// TokenKey is the ledger's key for token secrets: token.created records
+// the HMAC-SHA256 of a secret under it, and a request's bearer secret is
+// looked up by the same. The ledger derives it from its signing key, so it
+// never leaves the data directory (or the operator's key file) and every
+// server of one ledger has it; a word list is of no use against the
+// recorded hashes without it. The zero TokenKey hashes nothing.
+type TokenKey struct {
+	key []byte
+}
+
+// TokenKeySize is the length of a token key in bytes.
+const TokenKeySize = 32
+
+// NewTokenKey returns the token key made of key, which must be
+// TokenKeySize secret random bytes; it panics otherwise.
+func NewTokenKey(key []byte) TokenKey {
+	if len(key) != TokenKeySize {
+		panic("roadmap: a token key must be 32 bytes")
+	}
+	return TokenKey{key: bytes.Clone(key)}
+}
+
+// IsZero reports whether k is the zero TokenKey, which hashes nothing.
+func (k TokenKey) IsZero() bool { return k.key == nil }
+
+// Hash returns the hex HMAC-SHA256 of a token secret under k: what
+// token.created records of it. A secret has 256 random bits (a bootstrap
+// secret must be as strong), so a fast keyed hash is as safe as a slow
+// one here. It returns "" for the zero TokenKey.
+func (k TokenKey) Hash(secret string) string {
+	if k.IsZero() {
+		return ""
+	}
+	m := hmac.New(sha256.New, k.key)
+	m.Write([]byte(secret))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// UnkeyedSecretHash returns the hex SHA-256 of a token secret: what
+// token.created version 1 recorded, by which the tokens it recorded are
+// still looked up. Nothing records it any more.
+func UnkeyedSecretHash(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
 }
