@@ -1,0 +1,107 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/logcheck"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// race sends n requests at once, released together, and returns their
+// answers in the order of send's index.
+func race(n int, send func(i int) response) []response {
+	out := make([]response, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out[i] = send(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// checkedLog reads and checks the whole log (logcheck.Check).
+func checkedLog(t *testing.T, l *testLedger) *logcheck.Ledger {
+	t.Helper()
+	ledger, err := logcheck.Check(context.Background(), l.App.Log)
+	if err != nil {
+		t.Errorf("the log does not verify:\n%v", err)
+	}
+	return ledger
+}
+
+// TestApproversRaceOnOneChange has four approvers approve each of a dozen
+// changes at once. For every change the log holds one change.approved and
+// one decision on the item carrying it, nothing doubled; every answer is 200
+// (the change, approved and applied) or 409; and the approver whose
+// approval is recorded is never the one told 409.
+func TestApproversRaceOnOneChange(t *testing.T) {
+	const changes, approvers = 12, 4
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Approvals: roadmap.ApprovalsMajor})
+	_, e := newToken(l, "editor@example.com", "editor")
+	editor := bearer(e)
+	var secrets [approvers][]string
+	for i := range approvers {
+		_, s := newToken(l, fmt.Sprintf("approver%d@example.com", i), "approver")
+		secrets[i] = bearer(s)
+	}
+
+	answers := map[string][]response{} // change id → answer of approver i
+	for n := range changes {
+		item := l.must(201, "POST", "/v1/items", map[string]any{"title": fmt.Sprintf("Raced %d", n), "kind": "idea"}, editor...)["id"].(string)
+		id := l.must(202, "POST", "/v1/items/"+item+"/prioritise", map[string]any{"horizon": "now", "rationale": "major"}, editor...)["id"].(string)
+		answers[id] = race(approvers, func(i int) response {
+			return l.do("POST", "/v1/changes/"+id+"/approve", map[string]any{"rationale": fmt.Sprintf("approver %d agrees", i)}, secrets[i]...)
+		})
+	}
+
+	ledger := checkedLog(t, l)
+	approvedBy := map[string][]string{} // change → actors of its change.approved
+	appliedAt := map[string][]uint64{}  // change → sequences of the decisions carrying it
+	for _, ev := range ledger.Events {
+		if ev.Envelope.Type == roadmap.TypeChangeApproved {
+			approvedBy[ev.Envelope.AggregateID] = append(approvedBy[ev.Envelope.AggregateID], ev.Envelope.Actor)
+		}
+		if d, ok := ev.Data.(roadmap.ItemDecision); ok && d.Approved() != nil {
+			appliedAt[d.Approved().ChangeID] = append(appliedAt[d.Approved().ChangeID], ev.Sequence)
+		}
+	}
+	statuses := map[int]int{}
+	for id, res := range answers {
+		if len(approvedBy[id]) != 1 || len(appliedAt[id]) != 1 {
+			t.Errorf("change %s: approved %d times (by %v), its decision recorded %d times; want once each", id, len(approvedBy[id]), approvedBy[id], len(appliedAt[id]))
+			continue
+		}
+		winner, applied := approvedBy[id][0], appliedAt[id][0]
+		for i, r := range res {
+			statuses[r.Status]++
+			who := fmt.Sprintf("approver%d@example.com", i)
+			switch r.Status {
+			case http.StatusOK:
+				c := decode(t, r.Body)
+				if c["status"] != "approved" || c["decided_by"] != winner || c["applied_sequence"] != float64(applied) {
+					t.Errorf("change %s, %s: answer %s; want approved by %s, applied at %d", id, who, r.Body, winner, applied)
+				}
+			case http.StatusConflict:
+				checkProblem(t, r, http.StatusConflict)
+				if who == winner {
+					t.Errorf("change %s: %s's approval is the one recorded, and was answered 409: %s", id, who, r.Body)
+				}
+			default:
+				t.Errorf("change %s, %s: status %d, want 200 or 409: %s", id, who, r.Status, r.Body)
+			}
+		}
+	}
+	t.Logf("%d changes, %d approvers each: statuses %v", changes, approvers, statuses)
+}
