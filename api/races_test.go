@@ -105,3 +105,62 @@ func TestApproversRaceOnOneChange(t *testing.T) {
 	}
 	t.Logf("%d changes, %d approvers each: statuses %v", changes, approvers, statuses)
 }
+
+// TestReviewClosersRace has four approvers close each of a dozen reviews at
+// once: each review is closed once in the log, one close is answered 200
+// with the review at that event, and the others 409.
+func TestReviewClosersRace(t *testing.T) {
+	const reviews, closers = 12, 4
+	l := startLedger(t)
+	var secrets [closers][]string
+	for i := range closers {
+		_, s := newToken(l, fmt.Sprintf("closer%d@example.com", i), "approver")
+		secrets[i] = bearer(s)
+	}
+	answers := map[string][]response{}
+	for n := range reviews {
+		id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": fmt.Sprintf("2025-%02d", n+1)})["id"].(string)
+		answers[id] = race(closers, func(i int) response {
+			return l.do("POST", "/v1/reviews/"+id+"/close", map[string]any{"notes": fmt.Sprintf("closed by %d", i)}, secrets[i]...)
+		})
+	}
+
+	ledger := checkedLog(t, l)
+	closedAt := map[string][]uint64{}
+	closedBy := map[string]string{}
+	for _, ev := range ledger.Events {
+		if ev.Envelope.Type == roadmap.TypeReviewClosed {
+			closedAt[ev.Envelope.AggregateID] = append(closedAt[ev.Envelope.AggregateID], ev.Sequence)
+			closedBy[ev.Envelope.AggregateID] = ev.Envelope.Actor
+		}
+	}
+	statuses := map[int]int{}
+	for id, res := range answers {
+		if len(closedAt[id]) != 1 {
+			t.Errorf("review %s closed %d times in the log, want once", id, len(closedAt[id]))
+			continue
+		}
+		ok := 0
+		for i, r := range res {
+			statuses[r.Status]++
+			who := fmt.Sprintf("closer%d@example.com", i)
+			switch r.Status {
+			case http.StatusOK:
+				ok++
+				body := decode(t, r.Body)
+				checkVersioned(t, r, body)
+				if body["status"] != "closed" || body["version"] != float64(closedAt[id][0]) || who != closedBy[id] {
+					t.Errorf("review %s, %s: answer %s; want it closed at %d, by %s", id, who, clipBody(r.Body), closedAt[id][0], closedBy[id])
+				}
+			case http.StatusConflict:
+				checkProblem(t, r, http.StatusConflict)
+			default:
+				t.Errorf("review %s, %s: status %d, want 200 or 409: %s", id, who, r.Status, r.Body)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("review %s: %d closes answered 200, want 1", id, ok)
+		}
+	}
+	t.Logf("%d reviews, %d closers each: statuses %v", reviews, closers, statuses)
+}

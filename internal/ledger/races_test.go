@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
@@ -114,5 +115,68 @@ func TestTwoApproversApproveOneChangeAtOnce(t *testing.T) {
 	}
 	if it := l.item(id); it.Horizon != roadmap.Now || it.Version != decided.Sequence {
 		t.Errorf("the item is in %s at version %d, want now at %d", it.Horizon, it.Version, decided.Sequence)
+	}
+}
+
+// TestAReviewClosedTwiceAtOnce holds the first close of a review after it
+// has read the review open and before it appends (at its wait for the log's
+// end, where it freezes the review), while a second close runs to the end.
+// The held close, released, is refused as a conflict: the log holds one
+// review.closed, the second's.
+func TestAReviewClosedTwiceAtOnce(t *testing.T) {
+	l := newLedger(t)
+	review := l.openReview("2026-11")
+	last := l.last()
+	svc := l.gated()
+	// As serve runs it: a close signs a checkpoint between its read and
+	// its append.
+	skey, _, err := proof.LoadOrCreateKey(t.TempDir(), "roadmap-ledger/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := proof.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SignCheckpoints(l.tree, signer)
+
+	h := newHoldOnce()
+	first := make(chan error, 1)
+	go func() {
+		_, err := svc.CloseReview(context.WithValue(l.ctx, holdKey{}, h), as("chair"), review, roadmap.CloseReview{})
+		first <- err
+	}()
+	select {
+	case <-h.applied:
+	case err := <-first:
+		t.Fatalf("the first close was not held: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first close did not reach its wait within 30s")
+	}
+	second, err := svc.CloseReview(l.ctx, as("cpo"), review, roadmap.CloseReview{})
+	if err != nil {
+		t.Fatalf("the second close: %v", err)
+	}
+	close(h.resume)
+	select {
+	case err = <-first:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first close did not end within 30s of its release")
+	}
+	wantErr(t, err, roadmap.ErrConflict)
+
+	recs := l.records(last + 1)
+	if len(recs) != 1 || recs[0].Envelope.Type != roadmap.TypeReviewClosed || recs[0].Envelope.Actor != "cpo" || recs[0].Sequence != second.Sequence {
+		t.Fatalf("two closes appended %d events (%+v), want one review.closed by cpo at %d", len(recs), recs, second.Sequence)
+	}
+	ev, err := projections.Decode(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := ev.Data.(*roadmap.ReviewClosed); !ok || c.Checkpoint == nil || c.Sequence != last {
+		t.Errorf("the close is %+v; want one frozen at %d with its signed checkpoint", ev.Data, last)
+	}
+	if r, _ := l.current.ReviewView(review); r.Status != roadmap.ReviewStatusClosed || r.Version != second.Sequence {
+		t.Errorf("the review is %s at version %d, want closed at %d", r.Status, r.Version, second.Sequence)
 	}
 }
