@@ -1,11 +1,17 @@
 package api_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/logcheck"
@@ -163,4 +169,74 @@ func TestReviewClosersRace(t *testing.T) {
 		}
 	}
 	t.Logf("%d reviews, %d closers each: statuses %v", reviews, closers, statuses)
+}
+
+// TestATokenRevokedWhileItsRequestIsInFlight holds a request between its
+// authorisation and its decision, by sending its body in two parts: the
+// headers and the first part pass the token check (the server notes the
+// token's use), then the token is revoked and the revocation answered, and
+// only then the rest of the body is sent. The guarantee: a request whose
+// token is revoked before its decision is read is refused, 401, and
+// records nothing; so is every request with the token after its revocation
+// is answered. (A request whose decision was read, or appended, before the
+// revocation may complete: internal/ledger's
+// TestADecisionAppendedBeforeItsTokensRevocationCompletes.)
+func TestATokenRevokedWhileItsRequestIsInFlight(t *testing.T) {
+	l := startLedger(t)
+	id, secret := newToken(l, "leaving@example.com", "editor")
+	body := `{"title":"Proposed by a token revoked meanwhile","kind":"idea"}`
+	half := len(body) / 2
+
+	u, err := url.Parse(l.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := fmt.Fprintf(conn, "POST /v1/items HTTP/1.1\r\nHost: ledger\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		secret, len(body), body[:half]); err != nil {
+		t.Fatal(err)
+	}
+	// The server has checked the token once it notes its use.
+	deadline := time.Now().Add(20 * time.Second)
+	for l.must(200, "GET", "/v1/tokens/"+id, nil)["last_used_at"] == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not check the token of the request within 20s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	before := l.messages()
+	l.must(200, "DELETE", "/v1/tokens/"+id, map[string]any{"reason": "left the company"})
+
+	if _, err := io.WriteString(conn, body[half:]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read the answer: %v", err)
+	}
+	data, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := response{Status: res.StatusCode, Header: res.Header, Body: data}
+	p := checkProblem(t, got, http.StatusUnauthorized)
+	if detail, _ := p["detail"].(string); !strings.Contains(detail, "revoked") {
+		t.Errorf("the refusal does not say the token was revoked: %v", p)
+	}
+	if n := l.messages(); n != before+1 {
+		t.Errorf("the log went from %d to %d events; want only the revocation", before, n)
+	}
+
+	// After the revocation, every request with the token is refused.
+	checkProblem(t, l.do("POST", "/v1/items", body, bearer(secret)...), http.StatusUnauthorized)
+	checkProblem(t, l.do("GET", "/v1/roadmap", nil, bearer(secret)...), http.StatusUnauthorized)
+	if n := l.messages(); n != before+1 {
+		t.Errorf("the log went from %d to %d events; want only the revocation", before, n)
+	}
 }

@@ -290,6 +290,9 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 	if err != nil {
 		return req, problem(ErrMalformedBody, "the request body could not be read")
 	}
+	if err := tokenStillValid(c); err != nil {
+		return req, err
+	}
 	if err := decodeStrict(body, dst); err != nil {
 		return req, err
 	}

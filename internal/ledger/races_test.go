@@ -180,3 +180,52 @@ func TestAReviewClosedTwiceAtOnce(t *testing.T) {
 		t.Errorf("the review is %s at version %d, want closed at %d", r.Status, r.Version, second.Sequence)
 	}
 }
+
+// TestADecisionAppendedBeforeItsTokensRevocationCompletes holds a decision
+// right after its event is applied, before it reads its answer, while an
+// admin revokes the token that took it. Released, the decision completes
+// with its own answer: it was appended before the revocation, and the log
+// says so in that order. (The API refuses a request whose token is revoked
+// before its decision is read: api's
+// TestATokenRevokedWhileItsRequestIsInFlight.)
+func TestADecisionAppendedBeforeItsTokensRevocationCompletes(t *testing.T) {
+	l := newLedger(t)
+	tok := must(l.svc.CreateToken(l.ctx, as("admin"), roadmap.CreateToken{Name: "leaving@example.com", Role: roadmap.RoleEditor}))(t)
+	svc := l.gated()
+
+	h := newHoldOnce()
+	type outcome struct {
+		res ledger.Result[ledger.ItemOutcome]
+		err error
+	}
+	held := make(chan outcome, 1)
+	go func() {
+		res, err := svc.ProposeItem(context.WithValue(l.ctx, holdKey{}, h), as(tok.Answer.Name), roadmap.ProposeItem{Title: "Last idea", Kind: roadmap.KindIdea})
+		held <- outcome{res, err}
+	}()
+	select {
+	case <-h.applied:
+	case o := <-held:
+		t.Fatalf("the decision was not held: %+v", o)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the decision was not applied within 30s")
+	}
+	revoked := must(svc.RevokeToken(l.ctx, as("admin"), tok.Answer.ID, roadmap.RevokeToken{Reason: "left"}))(t)
+	close(h.resume)
+	var o outcome
+	select {
+	case o = <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the decision did not end within 30s of its release")
+	}
+	if o.err != nil {
+		t.Fatalf("a decision appended before the revocation was answered %v", o.err)
+	}
+	if o.res.Sequence >= revoked.Sequence || o.res.Answer.Item.Version != o.res.Sequence || o.res.Answer.Item.Title != "Last idea" {
+		t.Errorf("the decision answered at %d (item version %d, %q), the revocation at %d; want the decision's own answer, before the revocation",
+			o.res.Sequence, o.res.Answer.Item.Version, o.res.Answer.Item.Title, revoked.Sequence)
+	}
+	if t2, _ := l.current.TokenView(tok.Answer.ID); t2.StatusAt(time.Time{}) != roadmap.TokenStatusRevoked {
+		t.Errorf("the token is %s, want revoked", t2.StatusAt(time.Time{}))
+	}
+}
