@@ -202,7 +202,11 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/tokens/:id", s.getToken, admin},
 		{http.MethodDelete, "/tokens/:id", s.revokeToken, admin},
 	} {
-		middlewares := []echo.MiddlewareFunc{s.afterReplay, s.authorize(r.needs)}
+		wait := s.afterReplay
+		if r.method == http.MethodGet && auditorsRoutes[r.path] {
+			wait = s.afterReplayOrPoison
+		}
+		middlewares := []echo.MiddlewareFunc{wait, s.authorize(r.needs)}
 		if r.needs == audit || r.needs == admin {
 			middlewares = append(middlewares, noStore)
 		}
@@ -266,6 +270,25 @@ func (s *Server) readyz(c echo.Context) error {
 func (s *Server) afterReplay(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := s.cfg.WaitReady(c.Request().Context()); err != nil {
+			return problem(ErrNotReady, "the ledger is not ready: "+err.Error())
+		}
+		return next(c)
+	}
+}
+
+// auditorsRoutes are the routes roadmap verify reads: the raw log and the
+// signed checkpoints. They are served even once the projections have
+// stopped on a message they cannot apply, so that an auditor can find it;
+// everything else is refused until it is dealt with.
+var auditorsRoutes = map[string]bool{
+	"/events": true, "/checkpoints/latest": true, "/checkpoints/public-key": true, "/checkpoints/consistency": true,
+}
+
+// afterReplayOrPoison is afterReplay, except that it lets requests through
+// once the projections have stopped on a message they cannot apply.
+func (s *Server) afterReplayOrPoison(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.cfg.WaitReady(c.Request().Context()); err != nil && !errors.Is(err, projections.ErrPoison) {
 			return problem(ErrNotReady, "the ledger is not ready: "+err.Error())
 		}
 		return next(c)
