@@ -87,9 +87,42 @@ func (s *Server) authorize(perm roadmap.Permission) echo.MiddlewareFunc {
 				return problem(roadmap.ErrForbidden, "the token's role, "+string(t.Role)+", may not "+permissionVerb[perm])
 			}
 			c.Set(tokenKey, t)
+			c.Set(recheckKey, func() error { return s.stillValid(c, t.ID) })
 			return next(c)
 		}
 	}
+}
+
+// recheckKey is where an authenticated request keeps the check of its
+// token again (tokenStillValid).
+const recheckKey = "roadmap.token.recheck"
+
+// stillValid refuses, 401, a request whose token id was revoked or expired
+// since the request was authorised.
+func (s *Server) stillValid(c echo.Context, id string) error {
+	t, ok := s.cfg.Views.TokenView(id)
+	if !ok {
+		return unauthorized(c, "the token is not known to this ledger", true)
+	}
+	switch s.tokenStatus(t) {
+	case roadmap.TokenStatusRevoked:
+		return unauthorized(c, "the token was revoked while the request was being received", true)
+	case roadmap.TokenStatusExpired:
+		return unauthorized(c, "the token expired while the request was being received", true)
+	}
+	return nil
+}
+
+// tokenStillValid checks the request's token again, once its body is read
+// and before anything is decided: a client can take up to the server's read
+// timeout to send a body, and a revocation answered meanwhile must hold for
+// it. A request whose decision is read before the revocation is applied may
+// still land after it in the log, by the time of one append.
+func tokenStillValid(c echo.Context) error {
+	if check, ok := c.Get(recheckKey).(func() error); ok {
+		return check()
+	}
+	return nil
 }
 
 // tokenStatus is whether t can be used now. The ledger's clock is read

@@ -280,6 +280,13 @@ func (s *Server) rawEvents(c echo.Context) error {
 		limit = n
 	}
 	to := s.cfg.Views.Sequence()
+	if err := s.cfg.Ready(); errors.Is(err, projections.ErrPoison) {
+		// The projections stopped on a message they cannot apply: the raw
+		// log goes on to the log's end, so that an auditor sees it.
+		if to, err = s.cfg.Log.LastSequence(c.Request().Context()); err != nil {
+			return err
+		}
+	}
 
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, mediaNDJSON)

@@ -59,6 +59,9 @@ func (s *Server) importBacklog(c echo.Context) error {
 	if err != nil {
 		return problem(ErrMalformedBody, "the request body could not be read")
 	}
+	if err := tokenStillValid(c); err != nil {
+		return err
+	}
 	if !utf8.Valid(body) {
 		return problem(ErrMalformedBody, "the file is not valid UTF-8; save it as CSV UTF-8")
 	}

@@ -210,7 +210,11 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/tokens/:id", s.getToken, admin},
 		{http.MethodDelete, "/tokens/:id", s.revokeToken, admin},
 	} {
-		middlewares := []echo.MiddlewareFunc{s.afterReplay, s.authorize(r.needs)}
+		wait := s.afterReplay
+		if r.method == http.MethodGet && auditorsRoutes[r.path] {
+			wait = s.afterReplayOrPoison
+		}
+		middlewares := []echo.MiddlewareFunc{wait, s.authorize(r.needs)}
 		if r.needs == audit || r.needs == admin {
 			middlewares = append(middlewares, noStore)
 		}
@@ -280,6 +284,25 @@ func (s *Server) afterReplay(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// auditorsRoutes are the routes roadmap verify reads: the raw log and the
+// signed checkpoints. They are served even once the projections have
+// stopped on a message they cannot apply, so that an auditor can find it;
+// everything else is refused until it is dealt with.
+var auditorsRoutes = map[string]bool{
+	"/events": true, "/checkpoints/latest": true, "/checkpoints/public-key": true, "/checkpoints/consistency": true,
+}
+
+// afterReplayOrPoison is afterReplay, except that it lets requests through
+// once the projections have stopped on a message they cannot apply.
+func (s *Server) afterReplayOrPoison(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.cfg.WaitReady(c.Request().Context()); err != nil && !errors.Is(err, projections.ErrPoison) {
+			return problem(ErrNotReady, "the ledger is not ready: "+err.Error())
+		}
+		return next(c)
+	}
+}
+
 // readRequest decodes the JSON body of a write into dst, strictly, and returns
 // what the ledger needs to know of the request.
 func readRequest(c echo.Context, dst any) (ledger.Request, error) {
@@ -297,6 +320,9 @@ func readRequest(c echo.Context, dst any) (ledger.Request, error) {
 	}
 	if err != nil {
 		return req, problem(ErrMalformedBody, "the request body could not be read")
+	}
+	if err := tokenStillValid(c); err != nil {
+		return req, err
 	}
 	if err := decodeStrict(body, dst); err != nil {
 		return req, err

@@ -128,16 +128,21 @@ type Reserver interface {
 	Reserve(events uint64)
 }
 
-// errPoison marks an event the projections cannot apply: following the log
-// again would meet it again, so the runner stops.
-var errPoison = errors.New("cannot apply event")
+// ErrPoison marks an event the projections cannot apply, a message that is
+// not an event envelope or whose data does not decode: following the log
+// again would meet it again, so the runner stops, naming its sequence.
+var ErrPoison = errors.New("cannot apply event")
 
 func (r *Runner) run(ctx context.Context) {
 	defer close(r.done)
 	var err error
 	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
 		err = follow(ctx, r.source, r.applied+1, r.apply)
-		if ctx.Err() != nil || errors.Is(err, errPoison) {
+		if errors.Is(err, eventlog.ErrTampered) {
+			// The log read a message it cannot parse as an envelope.
+			err = fmt.Errorf("%w: %v", ErrPoison, err)
+		}
+		if ctx.Err() != nil || errors.Is(err, ErrPoison) {
 			break
 		}
 		// The connection or the stream's leader went away (a failover, a
@@ -151,7 +156,7 @@ func (r *Runner) run(ctx context.Context) {
 	if ctx.Err() != nil {
 		err = ErrStopped
 	} else {
-		r.logger.Error("projections stopped", "error", err)
+		r.logger.Error("projections stopped", "applied", r.Applied(), "error", err)
 	}
 	r.mu.Lock()
 	r.stopped, r.err = true, err
@@ -166,7 +171,7 @@ func (r *Runner) apply(rec eventlog.Record) error {
 	}
 	ev, err := Decode(rec)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errPoison, err)
+		return fmt.Errorf("%w: %v", ErrPoison, err) // err names the sequence
 	}
 	if ev.Data == nil {
 		r.logger.Warn("skipping event of unknown type", "sequence", rec.Sequence, "type", rec.Envelope.Type)
@@ -238,12 +243,22 @@ func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
 }
 
 // WaitReady blocks until the projections have caught up with the log as it
-// was at start. It returns the errors of WaitFor.
+// was at start. It returns the errors of WaitFor, and, once the runner has
+// stopped, the error that stopped it: projections that no longer follow
+// the log are not ready, however far they got.
 func (r *Runner) WaitReady(ctx context.Context) error {
 	r.mu.Lock()
 	target := r.target
 	r.mu.Unlock()
-	return r.WaitFor(ctx, target)
+	if err := r.WaitFor(ctx, target); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return r.err
+	}
+	return nil
 }
 
 // Decode decodes the data of a stored event, unless it was decoded as it

@@ -100,7 +100,17 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	replicas, err := strconv.Atoi(env("ROADMAP_REPLICAS", "1"))
 	if err != nil {
-		return serveConfig{}, fmt.Errorf("ROADMAP_REPLICAS: %w", err)
+		return serveConfig{}, fmt.Errorf("ROADMAP_REPLICAS must be a whole number from 1 to 5, got %q", getenv("ROADMAP_REPLICAS"))
+	}
+	unsafeNoFsync := false
+	switch v := getenv("ROADMAP_UNSAFE_NO_FSYNC"); v {
+	case "1":
+		unsafeNoFsync = true
+	case "", "0":
+	default:
+		// Read as "off", a "true" or "yes" would keep fsync on while the
+		// operator believes it off, and the other way round for "false".
+		return serveConfig{}, fmt.Errorf("ROADMAP_UNSAFE_NO_FSYNC must be 1 (on) or 0 (off), got %q", v)
 	}
 	var cfg serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -111,7 +121,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.natsURL, "nats-url", env("ROADMAP_NATS_URL", ""), "external NATS server or cluster instead of the embedded one (ROADMAP_NATS_URL)")
 	fs.IntVar(&cfg.replicas, "replicas", replicas, "stream replicas on an external cluster (ROADMAP_REPLICAS)")
 	fs.StringVar(&cfg.systemURL, "nats-system-url", env("ROADMAP_NATS_SYSTEM_URL", ""), "system-account connection to the external cluster, to check that every server fsyncs each write (ROADMAP_NATS_SYSTEM_URL)")
-	fs.BoolVar(&cfg.unsafeNoFsync, "unsafe-no-fsync", env("ROADMAP_UNSAFE_NO_FSYNC", "") == "1", "run without fsync on every write (embedded) or without checking it (external): acknowledged decisions can be lost in a power cut (ROADMAP_UNSAFE_NO_FSYNC=1)")
+	fs.BoolVar(&cfg.unsafeNoFsync, "unsafe-no-fsync", unsafeNoFsync, "run without fsync on every write (embedded) or without checking it (external): acknowledged decisions can be lost in a power cut (ROADMAP_UNSAFE_NO_FSYNC=1)")
 	cfg.bootstrapToken = getenv("ROADMAP_BOOTSTRAP_TOKEN")
 	bootstrapFile := env("ROADMAP_BOOTSTRAP_TOKEN_FILE", "")
 	fs.StringVar(&bootstrapFile, "bootstrap-token-file", bootstrapFile, "file holding the secret of an admin token named bootstrap, recorded on start unless it already is, readable by its owner only; or give the secret in ROADMAP_BOOTSTRAP_TOKEN. Without either, the first start of a ledger with no token makes one and prints it once (ROADMAP_BOOTSTRAP_TOKEN_FILE)")
@@ -132,15 +142,40 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		}
 	}
 	if cfg.approvals != string(roadmap.ApprovalsMajor) && cfg.approvals != string(roadmap.ApprovalsOff) {
-		return cfg, fmt.Errorf("--approvals must be major or off, got %q", cfg.approvals)
+		return cfg, fmt.Errorf("--approvals (ROADMAP_APPROVALS) must be major or off, got %q", cfg.approvals)
 	}
 	if cfg.replicas < 1 || cfg.replicas > 5 {
-		return cfg, fmt.Errorf("--replicas must be 1 to 5, got %d", cfg.replicas)
+		return cfg, fmt.Errorf("--replicas (ROADMAP_REPLICAS) must be 1 to 5, got %d", cfg.replicas)
+	}
+	if err := checkAddr(cfg.addr); err != nil {
+		return cfg, err
+	}
+	if cfg.shutdownTimeout <= 0 {
+		return cfg, fmt.Errorf("--shutdown-timeout must be longer than 0, got %v", cfg.shutdownTimeout)
+	}
+	if cfg.natsURL == "" && strings.TrimSpace(cfg.data) == "" {
+		return cfg, errors.New("--data (ROADMAP_DATA) must name the data directory of the embedded JetStream, got nothing")
 	}
 	if cfg.natsURL == "" && cfg.replicas != 1 {
 		return cfg, errors.New("--replicas needs --nats-url: the embedded server is a single node")
 	}
 	return cfg, nil
+}
+
+// checkAddr checks that addr is an address serve can listen on, HOST:PORT
+// with a port from 0 to 65535 (0: one the system picks), before anything is
+// opened: a typo is refused at once, not after the log is replayed.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		if _, perr := strconv.ParseUint(port, 10, 16); perr != nil {
+			err = fmt.Errorf("the port %q is not a number from 0 to 65535", port)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("--addr (ROADMAP_ADDR) must be HOST:PORT, such as 127.0.0.1:8080, got %q: %w", addr, err)
+	}
+	return nil
 }
 
 // readSecretFile reads a secret from the file at path: its one line,
@@ -184,6 +219,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if cfg.natsURL == "" {
+		if fi, err := os.Stat(cfg.data); err == nil && !fi.IsDir() {
+			return fmt.Errorf("--data (ROADMAP_DATA) %s is a file; name a directory", cfg.data)
+		}
 		if err := os.MkdirAll(cfg.data, 0o750); err != nil {
 			return fmt.Errorf("data directory: %w", err)
 		}
@@ -206,7 +244,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("--addr (ROADMAP_ADDR): %w", err)
 	}
 	srv := &http.Server{
 		Handler:           a.Handler,

@@ -52,6 +52,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		// The test binary run as the program itself, by runMain.
+		main()
+		os.Exit(0)
+	}
 	code := m.Run()
 	if verifyStop != nil {
 		verifyStop()

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
@@ -25,7 +26,10 @@ func (s *Service) Deliver(ctx context.Context, req Request, id string, cmd roadm
 //
 // The two appends are not one: a change approved whose decision is not
 // recorded (the process stopped in between) is completed by approving it
-// again.
+// again. Two approvers at once record one approval and one decision: the
+// one whose change.approved lands first is answered with the change as
+// applied, whoever recorded the decision; the other gets the same answer
+// when it found the change approved, else ErrConflict.
 func (s *Service) ApproveChange(ctx context.Context, req Request, id string, cmd roadmap.DecideChange) (Result[projections.ChangeView], error) {
 	if c, ok := s.views.ChangeView(id); ok && c.Status == roadmap.ChangeStatusApproved && c.AppliedSequence == 0 {
 		if req.Actor == c.ProposedBy {
@@ -83,11 +87,36 @@ func (s *Service) applyApproved(ctx context.Context, actor string, c projections
 		agg := aggregate{kind: "item", id: c.ItemID, version: c.ItemVersion, head: item.Head}
 		return agg, c.Change.Decision(), nil
 	}); err != nil {
+		if applied, ok := s.appliedMeanwhile(ctx, c.ID, err); ok {
+			res.Answer = applied
+			return res, nil
+		}
 		return Result[projections.ChangeView]{}, fmt.Errorf("change %s is approved, but its decision could not be recorded: %w", c.ID, err)
 	}
 	applied, _ := s.views.ChangeView(c.ID)
 	res.Answer = applied
 	return res, nil
+}
+
+// appliedMeanwhile returns the change once applied when err, the conflict
+// of recording its decision, is there because another request recorded
+// that very decision first: two approvers at once, or an approval and the
+// approval that completes it. The approval recorded is then answered as
+// done, not as failed.
+func (s *Service) appliedMeanwhile(ctx context.Context, id string, err error) (projections.ChangeView, bool) {
+	if !errors.Is(err, roadmap.ErrConflict) {
+		return projections.ChangeView{}, false
+	}
+	// The other decision may be stored and not yet applied.
+	if _, err := s.caughtUp(ctx); err != nil {
+		return projections.ChangeView{}, false
+	}
+	c, ok := s.views.ChangeView(id)
+	if !ok || c.AppliedSequence == 0 {
+		return projections.ChangeView{}, false
+	}
+	applied, err := changeAnswer(ctx, s, aggregate{kind: "change", id: id}, c.AppliedSequence)
+	return applied, err == nil
 }
 
 // RejectChange drops a pending change. It returns roadmap.ErrNotFound,

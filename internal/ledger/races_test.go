@@ -1,0 +1,231 @@
+package ledger_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/proof"
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+type holdKey struct{}
+
+// holdOnce is where a request is held: right after the projections have
+// applied the first event it waits for, until resume is closed.
+type holdOnce struct {
+	once            sync.Once
+	applied, resume chan struct{}
+}
+
+func newHoldOnce() *holdOnce {
+	return &holdOnce{applied: make(chan struct{}), resume: make(chan struct{})}
+}
+
+// onceGatedWaiter waits like the runner, then holds a request whose context
+// carries a holdOnce at its first wait: between the first of its events
+// being applied and whatever it does next.
+type onceGatedWaiter struct{ runner *projections.Runner }
+
+func (w onceGatedWaiter) WaitFor(ctx context.Context, seq uint64) error {
+	err := w.runner.WaitFor(ctx, seq)
+	if h, ok := ctx.Value(holdKey{}).(*holdOnce); ok && err == nil {
+		h.once.Do(func() {
+			close(h.applied)
+			<-h.resume
+		})
+	}
+	return err
+}
+
+// gated returns a second service over l's log and projections whose waits
+// a holdOnce in a request's context can hold.
+func (l *testLedger) gated() *ledger.Service {
+	svc := ledger.New(l.log, l.current, l.requests, onceGatedWaiter{l.runner}, nil)
+	svc.SetApprovals(roadmap.ApprovalsMajor)
+	return svc
+}
+
+// TestTwoApproversApproveOneChangeAtOnce is the race of two approvers on one
+// change, made deterministic: bob's approval is held right after his
+// change.approved is applied, before he records the decision on the item;
+// carol approves then, finds the change approved but not applied, and
+// completes it. Bob, whose approval is the one recorded, must not be told
+// that it failed: both answer with the change as applied, and the log holds
+// one approval and one decision.
+func TestTwoApproversApproveOneChangeAtOnce(t *testing.T) {
+	l, id := approvalsLedger(t)
+	c := hold(l, id)
+	last := l.last()
+	svc := l.gated()
+
+	h := newHoldOnce()
+	type outcome struct {
+		res ledger.Result[projections.ChangeView]
+		err error
+	}
+	bob := make(chan outcome, 1)
+	go func() {
+		res, err := svc.ApproveChange(context.WithValue(l.ctx, holdKey{}, h), as("bob"), c.ID, roadmap.DecideChange{Rationale: "agreed"})
+		bob <- outcome{res, err}
+	}()
+	select {
+	case <-h.applied:
+	case o := <-bob:
+		t.Fatalf("bob's approval was not held: %+v", o)
+	case <-time.After(30 * time.Second):
+		t.Fatal("bob's change.approved was not applied within 30s")
+	}
+
+	carol, carolErr := svc.ApproveChange(l.ctx, as("carol"), c.ID, roadmap.DecideChange{Rationale: "me too"})
+	close(h.resume)
+	var b outcome
+	select {
+	case b = <-bob:
+	case <-time.After(30 * time.Second):
+		t.Fatal("bob's approval did not end within 30s of its release")
+	}
+
+	if b.err != nil {
+		t.Errorf("bob, whose approval is recorded, was answered %v", b.err)
+	}
+	if carolErr != nil {
+		t.Errorf("carol, who completed the approval, was answered %v", carolErr)
+	}
+	recs := l.records(last + 1)
+	if len(recs) != 2 {
+		t.Fatalf("two approvals appended %d events, want 2 (one approval, one decision)", len(recs))
+	}
+	approved, decided := recs[0], recs[1]
+	if approved.Envelope.Type != roadmap.TypeChangeApproved || approved.Envelope.Actor != "bob" {
+		t.Errorf("the first event is %s by %s, want %s by bob", approved.Envelope.Type, approved.Envelope.Actor, roadmap.TypeChangeApproved)
+	}
+	if decided.Envelope.Type != roadmap.TypeItemPrioritised || decided.Envelope.AggregateID != id {
+		t.Errorf("the second event is %s on %s, want %s on the item", decided.Envelope.Type, decided.Envelope.AggregateID, roadmap.TypeItemPrioritised)
+	}
+	for who, res := range map[string]ledger.Result[projections.ChangeView]{"bob": b.res, "carol": carol} {
+		ch := res.Answer
+		if ch.Status != roadmap.ChangeStatusApproved || ch.DecidedBy != "bob" || ch.AppliedSequence != decided.Sequence || res.Sequence != approved.Sequence {
+			t.Errorf("%s's answer: the change %s by %q, applied at %d, sequence %d; want approved by bob, applied at %d, sequence %d",
+				who, ch.Status, ch.DecidedBy, ch.AppliedSequence, res.Sequence, decided.Sequence, approved.Sequence)
+		}
+	}
+	if it := l.item(id); it.Horizon != roadmap.Now || it.Version != decided.Sequence {
+		t.Errorf("the item is in %s at version %d, want now at %d", it.Horizon, it.Version, decided.Sequence)
+	}
+}
+
+// TestAReviewClosedTwiceAtOnce holds the first close of a review after it
+// has read the review open and before it appends (at its wait for the log's
+// end, where it freezes the review), while a second close runs to the end.
+// The held close, released, is refused as a conflict: the log holds one
+// review.closed, the second's.
+func TestAReviewClosedTwiceAtOnce(t *testing.T) {
+	l := newLedger(t)
+	review := l.openReview("2026-11")
+	last := l.last()
+	svc := l.gated()
+	// As serve runs it: a close signs a checkpoint between its read and
+	// its append.
+	skey, _, err := proof.LoadOrCreateKey(t.TempDir(), "roadmap-ledger/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := proof.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SignCheckpoints(l.tree, signer)
+
+	h := newHoldOnce()
+	first := make(chan error, 1)
+	go func() {
+		_, err := svc.CloseReview(context.WithValue(l.ctx, holdKey{}, h), as("chair"), review, roadmap.CloseReview{})
+		first <- err
+	}()
+	select {
+	case <-h.applied:
+	case err := <-first:
+		t.Fatalf("the first close was not held: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first close did not reach its wait within 30s")
+	}
+	second, err := svc.CloseReview(l.ctx, as("cpo"), review, roadmap.CloseReview{})
+	if err != nil {
+		t.Fatalf("the second close: %v", err)
+	}
+	close(h.resume)
+	select {
+	case err = <-first:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first close did not end within 30s of its release")
+	}
+	wantErr(t, err, roadmap.ErrConflict)
+
+	recs := l.records(last + 1)
+	if len(recs) != 1 || recs[0].Envelope.Type != roadmap.TypeReviewClosed || recs[0].Envelope.Actor != "cpo" || recs[0].Sequence != second.Sequence {
+		t.Fatalf("two closes appended %d events (%+v), want one review.closed by cpo at %d", len(recs), recs, second.Sequence)
+	}
+	ev, err := projections.Decode(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := ev.Data.(*roadmap.ReviewClosed); !ok || c.Checkpoint == nil || c.Sequence != last {
+		t.Errorf("the close is %+v; want one frozen at %d with its signed checkpoint", ev.Data, last)
+	}
+	if r, _ := l.current.ReviewView(review); r.Status != roadmap.ReviewStatusClosed || r.Version != second.Sequence {
+		t.Errorf("the review is %s at version %d, want closed at %d", r.Status, r.Version, second.Sequence)
+	}
+}
+
+// TestADecisionAppendedBeforeItsTokensRevocationCompletes holds a decision
+// right after its event is applied, before it reads its answer, while an
+// admin revokes the token that took it. Released, the decision completes
+// with its own answer: it was appended before the revocation, and the log
+// says so in that order. (The API refuses a request whose token is revoked
+// before its decision is read: api's
+// TestATokenRevokedWhileItsRequestIsInFlight.)
+func TestADecisionAppendedBeforeItsTokensRevocationCompletes(t *testing.T) {
+	l := newLedger(t)
+	tok := must(l.svc.CreateToken(l.ctx, as("admin"), roadmap.CreateToken{Name: "leaving@example.com", Role: roadmap.RoleEditor}))(t)
+	svc := l.gated()
+
+	h := newHoldOnce()
+	type outcome struct {
+		res ledger.Result[ledger.ItemOutcome]
+		err error
+	}
+	held := make(chan outcome, 1)
+	go func() {
+		res, err := svc.ProposeItem(context.WithValue(l.ctx, holdKey{}, h), as(tok.Answer.Name), roadmap.ProposeItem{Title: "Last idea", Kind: roadmap.KindIdea})
+		held <- outcome{res, err}
+	}()
+	select {
+	case <-h.applied:
+	case o := <-held:
+		t.Fatalf("the decision was not held: %+v", o)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the decision was not applied within 30s")
+	}
+	revoked := must(svc.RevokeToken(l.ctx, as("admin"), tok.Answer.ID, roadmap.RevokeToken{Reason: "left"}))(t)
+	close(h.resume)
+	var o outcome
+	select {
+	case o = <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the decision did not end within 30s of its release")
+	}
+	if o.err != nil {
+		t.Fatalf("a decision appended before the revocation was answered %v", o.err)
+	}
+	if o.res.Sequence >= revoked.Sequence || o.res.Answer.Item.Version != o.res.Sequence || o.res.Answer.Item.Title != "Last idea" {
+		t.Errorf("the decision answered at %d (item version %d, %q), the revocation at %d; want the decision's own answer, before the revocation",
+			o.res.Sequence, o.res.Answer.Item.Version, o.res.Answer.Item.Title, revoked.Sequence)
+	}
+	if t2, _ := l.current.TokenView(tok.Answer.ID); t2.StatusAt(time.Time{}) != roadmap.TokenStatusRevoked {
+		t.Errorf("the token is %s, want revoked", t2.StatusAt(time.Time{}))
+	}
+}
