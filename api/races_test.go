@@ -117,7 +117,10 @@ func TestApproversRaceOnOneChange(t *testing.T) {
 // with the review at that event, and the others 409.
 func TestReviewClosersRace(t *testing.T) {
 	const reviews, closers = 12, 4
-	l := startLedger(t)
+	// A ledger takes reviews of its first month to the next one: the clock
+	// moves on a month before each review.
+	clock := newFakeClock()
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Now: clock.Now})
 	var secrets [closers][]string
 	for i := range closers {
 		_, s := newToken(l, fmt.Sprintf("closer%d@example.com", i), "approver")
@@ -125,7 +128,10 @@ func TestReviewClosersRace(t *testing.T) {
 	}
 	answers := map[string][]response{}
 	for n := range reviews {
-		id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": fmt.Sprintf("2025-%02d", n+1)})["id"].(string)
+		if n > 0 {
+			clock.Advance(31 * 24 * time.Hour)
+		}
+		id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": clock.Now().UTC().Format("2006-01")})["id"].(string)
 		answers[id] = race(closers, func(i int) response {
 			return l.do("POST", "/v1/reviews/"+id+"/close", map[string]any{"notes": fmt.Sprintf("closed by %d", i)}, secrets[i]...)
 		})
