@@ -125,7 +125,7 @@ func TestTwoApproversApproveOneChangeAtOnce(t *testing.T) {
 // review.closed, the second's.
 func TestAReviewClosedTwiceAtOnce(t *testing.T) {
 	l := newLedger(t)
-	review := l.openReview("2026-11")
+	review := l.openReview(nextMonth())
 	last := l.last()
 	svc := l.gated()
 	// As serve runs it: a close signs a checkpoint between its read and
