@@ -220,6 +220,12 @@ func (l *Log) Append(ctx context.Context, e *Envelope, prevHash string, opts App
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			// A single server checks the expected sequence before it
+			// recognises a duplicate: a resend of a copy it stored meanwhile
+			// is refused as a conflict. The copy is then the subject's last.
+			if seq, ok := l.storedLast(ctx, msg, resent); ok {
+				return Appended{Sequence: seq}, nil
+			}
 			return Appended{}, fmt.Errorf("%w: %s %s expected at sequence %d", ErrConflict, e.AggregateType, e.AggregateID, opts.ExpectedSequence)
 		}
 		if unavailable(err) {
@@ -230,6 +236,19 @@ func (l *Log) Append(ctx context.Context, e *Envelope, prevHash string, opts App
 	// A duplicate acknowledged after a resend is most likely the first
 	// copy this call sent, not an earlier request's: it is reported as new.
 	return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate && !resent}, nil
+}
+
+// storedLast returns the sequence of msg when a resent msg is the last
+// message of its subject, as its message id says.
+func (l *Log) storedLast(ctx context.Context, msg *nats.Msg, resent bool) (uint64, bool) {
+	if !resent {
+		return 0, false
+	}
+	last, err := l.stream.GetLastMsgForSubject(ctx, msg.Subject)
+	if err != nil || last.Header.Get(jetstream.MsgIDHeader) != msg.Header.Get(jetstream.MsgIDHeader) {
+		return 0, false
+	}
+	return last.Sequence, true
 }
 
 // publishAttempt is how long one publish waits for its acknowledgement
