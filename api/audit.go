@@ -341,20 +341,25 @@ func (s *Server) scanAudit(ctx context.Context, q auditQuery, from, to uint64, f
 // (streamRows). Exports honour after and give at most limit rows when a
 // limit is given, every matching row otherwise.
 func (s *Server) exportAudit(c echo.Context, q auditQuery, format auditFormat, from, to uint64) error {
-	res := c.Response()
+	media := mediaNDJSON
+	if format == formatCSV {
+		media = csvContentType
+	}
+	c.Response().Header().Set(echo.HeaderContentType, media)
+	st, err := s.openStream(c, "audit export")
+	if err != nil {
+		return err
+	}
 	var rows rowWriter[projections.AuditEvent]
 	switch format {
 	case formatNDJSON:
-		res.Header().Set(echo.HeaderContentType, mediaNDJSON)
-		rows = ndjsonRows(res, auditEventWire)
+		rows = ndjsonRows(st, auditEventWire)
 	case formatCSV:
-		res.Header().Set(echo.HeaderContentType, csvContentType)
-		var err error
-		if rows, err = csvRows(res, auditColumns, csvRow); err != nil {
-			return err
+		if rows, err = csvRows(st, auditColumns, csvRow); err != nil {
+			return st.end(0, err)
 		}
 	}
-	return streamRows(s, c, "audit", rows, func(emit func(projections.AuditEvent) error) error {
+	return streamRows(st, rows, func(emit func(projections.AuditEvent) error) error {
 		sent := 0
 		return s.scanAudit(c.Request().Context(), q, from, to, func(r projections.Record) (bool, error) {
 			if err := emit(projections.NewAuditEvent(r)); err != nil {

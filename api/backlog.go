@@ -348,11 +348,15 @@ func (s *Server) exportItems(c echo.Context, f projections.ItemFilter, o project
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, csvContentType)
 	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="items.csv"`)
-	rows, err := csvRows(res, backlogColumns, backlogRow)
+	st, err := s.openStream(c, "backlog export")
 	if err != nil {
 		return err
 	}
-	return streamRows(s, c, "backlog", rows, func(emit func(projections.ItemView) error) error {
+	rows, err := csvRows(st, backlogColumns, backlogRow)
+	if err != nil {
+		return st.end(0, err)
+	}
+	return streamRows(st, rows, func(emit func(projections.ItemView) error) error {
 		for _, v := range views {
 			if err := emit(v); err != nil {
 				return err

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math"
@@ -30,8 +29,6 @@ const (
 	// rawFlushEvery is how many lines of the raw log are written between
 	// flushes to the client.
 	rawFlushEvery = 1000
-	// rawBuffer is the size of the buffer the raw log is written through.
-	rawBuffer = 64 << 10
 )
 
 // ProofTree is the Merkle tree of the log the API is given: the tree the
@@ -288,27 +285,27 @@ func (s *Server) rawEvents(c echo.Context) error {
 		}
 	}
 
-	res := c.Response()
-	res.Header().Set(echo.HeaderContentType, mediaNDJSON)
-	res.WriteHeader(http.StatusOK)
+	c.Response().Header().Set(echo.HeaderContentType, mediaNDJSON)
+	st, err := s.openStream(c, "raw log")
+	if err != nil {
+		return err
+	}
 	if after >= to {
-		return nil
+		return st.end(0, nil)
 	}
 	ctx := c.Request().Context()
-	w := bufio.NewWriterSize(res, rawBuffer)
 	line := make([]byte, 0, 2048)
 	rows := 0
 	write := func(seq uint64, body []byte) error {
 		line = eventlog.AppendRawLine(line[:0], seq, body)
-		if _, err := w.Write(line); err != nil {
+		if _, err := st.Write(line); err != nil {
 			return err
 		}
 		rows++
 		if rows%rawFlushEvery == 0 {
-			if err := w.Flush(); err != nil {
+			if err := st.Flush(); err != nil {
 				return err
 			}
-			res.Flush()
 		}
 		if seq >= to || rows == limit {
 			return errStopRead
@@ -324,12 +321,5 @@ func (s *Server) rawEvents(c echo.Context) error {
 	if errors.Is(err, errStopRead) {
 		err = nil
 	}
-	if err == nil {
-		err = w.Flush()
-	}
-	if err != nil {
-		return s.streamFailed(c, "raw log", rows, err)
-	}
-	res.Flush()
-	return nil
+	return st.end(rows, err)
 }

@@ -54,6 +54,9 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrBeyondLedger means a request names a ledger position past its end.
 	ErrBeyondLedger = errors.New("beyond the ledger")
+	// ErrTooManyStreams means the token, or the server, has as many
+	// answers streaming as it takes: finish one first, or retry shortly.
+	ErrTooManyStreams = errors.New("too many streams")
 )
 
 // detailed is an error of one kind of errorKinds whose message is exactly
@@ -96,6 +99,7 @@ var errorKinds = []struct {
 	{ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", ""},
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "body-too-large", ""},
 	{ErrNotAcceptable, http.StatusNotAcceptable, "not-acceptable", ""},
+	{ErrTooManyStreams, http.StatusTooManyRequests, "too-many-streams", ""},
 	{ErrNotReady, http.StatusServiceUnavailable, "not-ready", ""},
 	{ledger.ErrNoSigningKey, http.StatusServiceUnavailable, "not-ready", ""},
 	{ledger.ErrNoTokenKey, http.StatusServiceUnavailable, "not-ready", ""},
@@ -164,26 +168,13 @@ func logInternal(logger *slog.Logger, r *http.Request, err error) {
 	logger.ErrorContext(ctx, "internal error", "method", r.Method, "path", r.URL.Path, "error", err)
 }
 
-// streamFailed ends an answer that failed once under way: what names it in
-// the service's log. It aborts the connection, so a cut answer is never
-// taken for a whole one; a client that went away is only noted at debug.
-func (s *Server) streamFailed(c echo.Context, what string, rows int, err error) error {
-	ctx, path := c.Request().Context(), c.Request().URL.Path
-	if clientGone(ctx, err) {
-		s.cfg.Logger.DebugContext(ctx, "client went away", "path", path, "rows", rows, "error", err)
-		return nil
-	}
-	s.cfg.Logger.ErrorContext(ctx, what+" failed", "path", path, "rows", rows, "error", err)
-	panic(http.ErrAbortHandler)
-}
-
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
 	p := toProblem(err, s.cfg.Logger, c.Request())
 	c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
-	if p.Status == http.StatusServiceUnavailable {
+	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
 		c.Response().Header().Set("Retry-After", "1")
 	}
 	c.Response().WriteHeader(p.Status)

@@ -4,10 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
-	"net/http"
 	"strings"
-
-	"github.com/labstack/echo/v4"
 )
 
 // Exports streamed row by row: the audit trail as JSON Lines or CSV, the
@@ -63,14 +60,12 @@ func ndjsonRows[T, W any](w io.Writer, wire func(T) W) rowWriter[T] {
 	}
 }
 
-// streamRows answers 200 with the rows each emits, written with rows and
-// flushed to the client every exportFlushEvery rows: nothing is gathered in
-// memory. The answer's headers must be set before. An error once rows are
-// sent aborts the connection, so a cut export is never taken for a whole
-// one; what names the export in the service's log.
-func streamRows[T any](s *Server, c echo.Context, what string, rows rowWriter[T], each func(emit func(T) error) error) error {
-	res := c.Response()
-	res.WriteHeader(http.StatusOK)
+// streamRows answers 200 with the rows each emits, written with rows to a
+// client stream and sent on every exportFlushEvery rows: nothing is
+// gathered in memory. The answer's headers must be set before. An error
+// once rows are sent aborts the connection, so a cut export is never taken
+// for a whole one; what names the export in the service's log.
+func streamRows[T any](st *clientStream, rows rowWriter[T], each func(emit func(T) error) error) error {
 	sent := 0
 	err := each(func(v T) error {
 		if err := rows.write(v); err != nil {
@@ -81,16 +76,12 @@ func streamRows[T any](s *Server, c echo.Context, what string, rows rowWriter[T]
 			if err := rows.flush(); err != nil {
 				return err
 			}
-			res.Flush()
+			return st.Flush()
 		}
 		return nil
 	})
 	if err == nil {
 		err = rows.flush()
 	}
-	if err != nil {
-		return s.streamFailed(c, what+" export", sent, err)
-	}
-	res.Flush()
-	return nil
+	return st.end(sent, err)
 }

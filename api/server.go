@@ -101,6 +101,11 @@ type Config struct {
 	SignNote func(text string) ([]byte, error)
 	// Now is the clock tokens expire by; time.Now when nil.
 	Now func() time.Time
+	// StreamsPerToken and StreamsTotal bound the answers streamed at once
+	// (the raw log, the audit trail's and the backlog's exports), per
+	// token and in all; DefaultStreamsPerToken and DefaultStreamsTotal
+	// when 0.
+	StreamsPerToken, StreamsTotal int
 	// TokenKey is the key the hashes of token secrets are recorded with,
 	// the ledger's (ledger.Service.SetTokenKey): bearer secrets are looked
 	// up by it.
@@ -123,6 +128,9 @@ type Server struct {
 	exports     *audit.Exports
 	permissions []RoutePermission
 	lastUse     lastUse
+	streams     *streamSlots
+	// built keeps closed reviews' packs and takes turns at building them.
+	built *packCache
 }
 
 // New returns the API's handler with every route registered.
@@ -135,7 +143,7 @@ func New(cfg Config) *Server {
 	}
 	// A line logged with a request's context names the request.
 	cfg.Logger = slog.New(requestIDs{cfg.Logger.Handler()})
-	s := &Server{echo: echo.New(), cfg: cfg}
+	s := &Server{echo: echo.New(), cfg: cfg, streams: newStreamSlots(cfg.StreamsPerToken, cfg.StreamsTotal), built: newPackCache()}
 	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views), audit.New(cfg.Log, cfg.Views)
 	if cfg.SignNote != nil {
 		s.exports = audit.NewExports(cfg.Log, cfg.Views, cfg.Proofs, cfg.SignNote)
@@ -149,7 +157,7 @@ func New(cfg Config) *Server {
 		return err
 	}}))
 
-	e.Use(securityHeaders)
+	e.Use(securityHeaders, writeDeadline)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

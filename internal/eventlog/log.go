@@ -360,14 +360,14 @@ type Record struct {
 // in order, until ctx ends or fn returns an error, which Follow returns. It
 // does not verify hashes: Verify does.
 func (l *Log) Follow(ctx context.Context, from uint64, fn func(Record) error) error {
-	return l.follow(ctx, from, nil, 4096, nil, fn)
+	return l.follow(ctx, from, nil, bulk, nil, fn)
 }
 
 // FollowDecoded is Follow that also decodes each event's data, in the same
 // pass as its envelope, into what data gives for the event's type
 // (Record.Decoded). The decoding happens while fn runs on earlier events.
 func (l *Log) FollowDecoded(ctx context.Context, from uint64, data DataFunc, fn func(Record) error) error {
-	return l.follow(ctx, from, nil, 4096, data, fn)
+	return l.follow(ctx, from, nil, bulk, data, fn)
 }
 
 // errRangeEnd ends a ReadRange once its last event is handled.
@@ -387,7 +387,7 @@ func (l *Log) ReadRangeDecoded(ctx context.Context, from, to uint64, data DataFu
 	if from > to {
 		return nil
 	}
-	err := l.follow(ctx, from, nil, int(min(to-from+1, 4096)), data, func(r Record) error {
+	err := l.follow(ctx, from, nil, bulk.upTo(to-from+1), data, func(r Record) error {
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -405,6 +405,10 @@ func (l *Log) ReadRangeDecoded(ctx context.Context, from, to uint64, data DataFu
 // Read calls fn with the events of one aggregate, oldest first, and returns
 // once the last of them has been handled. Events are verified (Decode).
 func (l *Log) Read(ctx context.Context, aggregateType, aggregateID string, fn func(Record) error) error {
+	return l.read(ctx, aggregateType, aggregateID, bulk, fn)
+}
+
+func (l *Log) read(ctx context.Context, aggregateType, aggregateID string, size readSize, fn func(Record) error) error {
 	subject := Subject(aggregateType, aggregateID)
 	last, err := l.stream.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -416,7 +420,7 @@ func (l *Log) Read(ctx context.Context, aggregateType, aggregateID string, fn fu
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errDone := errors.New("done")
-	err = l.follow(ctx, 1, []string{subject}, 4096, nil, func(r Record) error {
+	err = l.follow(ctx, 1, []string{subject}, size, nil, func(r Record) error {
 		if _, err := Decode(r.Body); err != nil {
 			return fmt.Errorf("sequence %d: %w", r.Sequence, err)
 		}
@@ -434,15 +438,29 @@ func (l *Log) Read(ctx context.Context, aggregateType, aggregateID string, fn fu
 	return err
 }
 
-func (l *Log) follow(ctx context.Context, from uint64, subjects []string, batch int, data DataFunc, fn func(Record) error) error {
+func (l *Log) follow(ctx context.Context, from uint64, subjects []string, size readSize, data DataFunc, fn func(Record) error) error {
 	p := newParser(data)
-	return consume(ctx, l, from, subjects, batch, p.parseMsg, fn)
+	return consume(ctx, l, from, subjects, size, p.parseMsg, fn)
+}
+
+// readSize is how much of the log a read holds ahead of its reader: batch
+// messages pulled from the server, and queue read ones waiting for fn.
+type readSize struct{ batch, queue int }
+
+// bulk is the read ahead of the process's own reads (replays, rebuilds,
+// time travel): large, for speed.
+var bulk = readSize{batch: 4096, queue: 1024}
+
+// upTo is size for a read of n messages at most: no more is pulled.
+func (size readSize) upTo(n uint64) readSize {
+	size.batch = int(min(n, uint64(size.batch)))
+	return size
 }
 
 // consume reads the stream (the given subjects, or all of it) from sequence
 // from on with an ordered consumer, turns each message into a T with read,
 // and calls fn with each in order, until ctx ends or read or fn fails.
-func consume[T any](ctx context.Context, l *Log, from uint64, subjects []string, batch int, read func(jetstream.Msg) (T, error), fn func(T) error) error {
+func consume[T any](ctx context.Context, l *Log, from uint64, subjects []string, size readSize, read func(jetstream.Msg) (T, error), fn func(T) error) error {
 	// An ordered consumer is state on the server: it is deleted when the
 	// read ends, and the server drops it by itself after InactiveThreshold if
 	// this process dies first. Without that every read would leave one
@@ -455,10 +473,11 @@ func consume[T any](ctx context.Context, l *Log, from uint64, subjects []string,
 	if err != nil {
 		return fmt.Errorf("ordered consumer: %w", err)
 	}
+	size = sizeFor(ctx, size)
 
 	// Short heartbeats notice a lost leader or connection within seconds and
 	// make the ordered consumer start again where it was.
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(batch), jetstream.PullHeartbeat(time.Second), jetstream.PullExpiry(5*time.Second))
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(size.batch), jetstream.PullHeartbeat(time.Second), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}
@@ -486,7 +505,7 @@ func consume[T any](ctx context.Context, l *Log, from uint64, subjects []string,
 		v   T
 		err error
 	}
-	ready := make(chan item, 1024)
+	ready := make(chan item, size.queue)
 	go func() {
 		defer close(ready)
 		for {

@@ -14,6 +14,10 @@ import (
 // the raw log verifiers check for themselves. body is the message's own
 // bytes; fn must not change them.
 func (l *Log) FollowRaw(ctx context.Context, from uint64, fn func(seq uint64, body []byte) error) error {
+	return l.followRaw(ctx, from, bulk, fn)
+}
+
+func (l *Log) followRaw(ctx context.Context, from uint64, size readSize, fn func(seq uint64, body []byte) error) error {
 	type raw struct {
 		seq  uint64
 		body []byte
@@ -28,5 +32,5 @@ func (l *Log) FollowRaw(ctx context.Context, from uint64, fn func(seq uint64, bo
 		}
 		return raw{meta.Sequence.Stream, msg.Data()}, nil
 	}
-	return consume(ctx, l, from, nil, 4096, read, func(r raw) error { return fn(r.seq, r.body) })
+	return consume(ctx, l, from, nil, size, read, func(r raw) error { return fn(r.seq, r.body) })
 }
