@@ -105,6 +105,8 @@ type Config struct {
 	// the ledger's (ledger.Service.SetTokenKey): bearer secrets are looked
 	// up by it.
 	TokenKey roadmap.TokenKey
+	// Requests is told of every request answered; nil tells no one.
+	Requests RequestObserver
 }
 
 // Server is the HTTP API.
@@ -143,7 +145,7 @@ func New(cfg Config) *Server {
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(requestID)
+	e.Use(requestID, s.accessLog)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		s.cfg.Logger.ErrorContext(c.Request().Context(), "panic", "path", c.Request().URL.Path, "error", err, "stack", string(stack))
 		return err
