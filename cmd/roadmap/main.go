@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -86,6 +85,7 @@ type serveConfig struct {
 	data, addr, natsURL, systemURL string
 	signingKey, bootstrapToken     string
 	approvals                      string
+	logFormat, metricsAddr         string
 	replicas                       int
 	unsafeNoFsync                  bool
 	shutdownTimeout                time.Duration
@@ -129,6 +129,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return errors.New("it showed the secret to anyone who lists processes; give the secret in ROADMAP_BOOTSTRAP_TOKEN or in a file named by --bootstrap-token-file")
 	})
 	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (any decision that puts an item into now or takes it out) or off (ROADMAP_APPROVALS)")
+	fs.StringVar(&cfg.logFormat, "log-format", env("ROADMAP_LOG_FORMAT", "text"), "how log lines are written: text (key=value) or json (ROADMAP_LOG_FORMAT)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("ROADMAP_METRICS_ADDR", ""), "serve GET /metrics on this HOST:PORT instead of the API's address (ROADMAP_METRICS_ADDR)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
@@ -148,6 +150,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return cfg, fmt.Errorf("--replicas (ROADMAP_REPLICAS) must be 1 to 5, got %d", cfg.replicas)
 	}
 	if err := checkAddr(cfg.addr); err != nil {
+		return cfg, err
+	}
+	if err := checkOps(cfg); err != nil {
 		return cfg, err
 	}
 	if cfg.shutdownTimeout <= 0 {
@@ -217,7 +222,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// data directory is not where an external cluster keeps the ledger.
 		return errors.New("--nats-url needs --signing-key FILE: the key that signs checkpoints, the same for every process on the cluster (see docs/operations.md)")
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := newLogger(cfg.logFormat, stderr)
 	if cfg.natsURL == "" {
 		if fi, err := os.Stat(cfg.data); err == nil && !fi.IsDir() {
 			return fmt.Errorf("--data (ROADMAP_DATA) %s is a file; name a directory", cfg.data)
@@ -232,7 +237,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	a, err := app.Open(ctx, app.Config{
 		DataDir: cfg.data, SigningKeyFile: cfg.signingKey, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
 		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
-		BootstrapToken: cfg.bootstrapToken, Approvals: roadmap.ApprovalPolicy(cfg.approvals),
+		BootstrapToken: cfg.bootstrapToken, Approvals: roadmap.ApprovalPolicy(cfg.approvals), MetricsApart: cfg.metricsAddr != "",
 		OnFirstToken: func(secret string) {
 			fmt.Fprintf(stdout, "roadmap: made the first admin token, named bootstrap. It is shown this once; keep it safe:\n\n    %s\n\n", secret)
 		},
@@ -259,8 +264,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	fmt.Fprintf(stdout, "roadmap: listening on http://%s (%s)\n", ln.Addr(), where)
 
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
+	if cfg.metricsAddr != "" {
+		msrv, err := serveMetrics(ctx, cfg.metricsAddr, a.Metrics, stdout, served)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer msrv.Close()
+	}
 	select {
 	case err := <-served:
 		return err

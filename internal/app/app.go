@@ -18,9 +18,12 @@ import (
 	"github.com/roadmap-ledger/roadmap/api"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/metrics"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config says where the ledger keeps its log and how it behaves.
@@ -59,6 +62,9 @@ type Config struct {
 	// OnFirstToken is told the secret of the admin token made on the first
 	// start of a ledger that has no token and no BootstrapToken, once.
 	OnFirstToken func(secret string)
+	// MetricsApart keeps GET /metrics off Handler: serve then serves
+	// App.Metrics on an address of its own.
+	MetricsApart bool
 }
 
 // App is a running ledger, short of its HTTP listener.
@@ -73,9 +79,12 @@ type App struct {
 	// VerifierKey is the public key of the signing key, for auditors to pin.
 	VerifierKey string
 	Ledger      *ledger.Service
-	Handler     http.Handler
-	stop        context.CancelFunc
-	waitReady   func(ctx context.Context) error
+	// Handler serves the API, and GET /metrics unless Config.MetricsApart.
+	Handler http.Handler
+	// Metrics serves the ledger's metrics in the Prometheus text format.
+	Metrics   http.Handler
+	stop      context.CancelFunc
+	waitReady func(ctx context.Context) error
 }
 
 // WaitReady blocks until the projections have caught up with the log and
@@ -170,7 +179,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		log.Close()
 		return nil, err
 	}
-	svc := ledger.New(log, current, requests, runner, cfg.Now)
+	// A registry of the ledger's own, never the process-wide default:
+	// two ledgers in one process (the tests) each count their own.
+	m := metrics.New(prometheus.NewRegistry(), metrics.Sources{
+		Stats: log.Stats, Applied: runner.Applied, Read: current.Read, Now: cfg.Now,
+	})
+	svc := ledger.New(m.Store(log), current, requests, runner, cfg.Now)
 	svc.SignCheckpoints(tree, signer)
 	svc.SetApprovals(cfg.Approvals)
 	tokenKey := TokenKey(signer)
@@ -191,14 +205,31 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		}
 		return boot.wait(ctx)
 	}
+	var handler http.Handler = api.New(api.Config{
+		Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
+		Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
+		Requests: m,
+	})
+	if !cfg.MetricsApart {
+		handler = withMetrics(handler, m.Handler())
+	}
 	return &App{
 		Log: log, Runner: runner, Current: current, Tree: tree, Origin: origin, VerifierKey: signer.VerifierKey(),
-		Ledger: svc, stop: stop, waitReady: waitReady,
-		Handler: api.New(api.Config{
-			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
-			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
-		}),
+		Ledger: svc, stop: stop, waitReady: waitReady, Handler: handler, Metrics: m.Handler(),
 	}, nil
+}
+
+// withMetrics serves GET /metrics from metrics and every other request
+// from api. It is no http.ServeMux: the API's answers to odd paths (a
+// double slash, a dot segment) stay its own, not the mux's redirects.
+func withMetrics(api, metrics http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 // bootstrap is the making of the bootstrap token once the projections have
