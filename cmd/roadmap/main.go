@@ -49,6 +49,8 @@ Commands:
   export   write an export bundle of the ledger, for verify --bundle
   review   review replay: step through a governance review's decisions in order
   import   import the backlog from a CSV file or a Jira export
+  backup   copy the whole ledger, while it runs, into one file
+  restore  restore a backup into an empty data directory, checked first
 
 Run "roadmap COMMAND -h" for a command's flags.
 `
@@ -72,6 +74,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return reviewCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		return importCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
