@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -92,6 +93,8 @@ type serveConfig struct {
 	signingKey, bootstrapToken     string
 	approvals                      string
 	logFormat, metricsAddr         string
+	tlsCert, tlsKey                string
+	natsCreds, natsTLSCA           string
 	replicas                       int
 	unsafeNoFsync                  bool
 	shutdownTimeout                time.Duration
@@ -137,6 +140,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (any decision that puts an item into now or takes it out) or off (ROADMAP_APPROVALS)")
 	fs.StringVar(&cfg.logFormat, "log-format", env("ROADMAP_LOG_FORMAT", "text"), "how log lines are written: text (key=value) or json (ROADMAP_LOG_FORMAT)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("ROADMAP_METRICS_ADDR", ""), "serve GET /metrics on this HOST:PORT instead of the API's address (ROADMAP_METRICS_ADDR)")
+	registerTLS(fs, &cfg, env)
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
@@ -229,6 +233,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errors.New("--nats-url needs --signing-key FILE: the key that signs checkpoints, the same for every process on the cluster (see docs/operations.md)")
 	}
 	logger := newLogger(cfg.logFormat, stderr)
+	// The certificate is read before the log is opened: a wrong file is
+	// refused at once.
+	tlsConfig, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
 	if cfg.natsURL == "" {
 		if fi, err := os.Stat(cfg.data); err == nil && !fi.IsDir() {
 			return fmt.Errorf("--data (ROADMAP_DATA) %s is a file; name a directory", cfg.data)
@@ -244,6 +254,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		DataDir: cfg.data, SigningKeyFile: cfg.signingKey, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
 		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
 		BootstrapToken: cfg.bootstrapToken, Approvals: roadmap.ApprovalPolicy(cfg.approvals), MetricsApart: cfg.metricsAddr != "",
+		NatsCredsFile: cfg.natsCreds, NatsRootCAFile: cfg.natsTLSCA,
 		OnFirstToken: func(secret string) {
 			fmt.Fprintf(stdout, "roadmap: made the first admin token, named bootstrap. It is shown this once; keep it safe:\n\n    %s\n\n", secret)
 		},
@@ -257,6 +268,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--addr (ROADMAP_ADDR): %w", err)
 	}
+	scheme := "http"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https"
+	}
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -268,12 +283,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.natsURL != "" {
 		where = fmt.Sprintf("NATS at %s, %d replica(s)", cfg.natsURL, cfg.replicas)
 	}
-	fmt.Fprintf(stdout, "roadmap: listening on http://%s (%s)\n", ln.Addr(), where)
+	fmt.Fprintf(stdout, "roadmap: listening on %s://%s (%s)\n", scheme, ln.Addr(), where)
 
 	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
 	if cfg.metricsAddr != "" {
-		msrv, err := serveMetrics(ctx, cfg.metricsAddr, a.Metrics, stdout, served)
+		msrv, err := serveMetrics(ctx, cfg.metricsAddr, tlsConfig, a.Metrics, stdout, served)
 		if err != nil {
 			srv.Close()
 			return err

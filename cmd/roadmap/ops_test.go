@@ -3,9 +3,20 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +102,89 @@ func TestServeMetricsApartWithJSONLogs(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), secret) {
 		t.Error("the token's secret is in the log")
+	}
+}
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
+// as PEM files and returns their paths and the certificate.
+func selfSigned(t *testing.T) (certFile, keyFile string, cert *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "roadmap test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert, err = x509.ParseCertificate(der); err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, cert
+}
+
+// TestServeOverTLS serves the API with --tls-cert and --tls-key, from a
+// certificate made for the test: a client that trusts it reads and writes
+// over HTTPS; plain HTTP on the port gets no answer of the API.
+func TestServeOverTLS(t *testing.T) {
+	certFile, keyFile, cert := selfSigned(t)
+	const secret = "whg9yE25NKzGNZS9m-cDPUPREu4PonPW0bJX2-GH"
+	env := map[string]string{"ROADMAP_BOOTSTRAP_TOKEN": secret, "ROADMAP_TLS_KEY": keyFile}
+	base, _, stop := startServe(t, func(k string) string { return env[k] }, "--data", t.TempDir(), "--tls-cert", certFile)
+	defer stop()
+	if !strings.HasPrefix(base, "https://127.0.0.1:") {
+		t.Fatalf("serve listens on %s, want https://127.0.0.1:PORT", base)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	req, _ := http.NewRequest("POST", base+"/v1/items", strings.NewReader(`{"title":"Over TLS","kind":"idea"}`))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("POST over TLS: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 || res.TLS == nil || res.TLS.Version < tls.VersionTLS12 {
+		t.Fatalf("POST over TLS: %d, TLS %v; want 201 over TLS 1.2 or later", res.StatusCode, res.TLS)
+	}
+	if res, err := client.Get(base + "/metrics"); err != nil || res.StatusCode != 200 {
+		t.Errorf("GET /metrics over TLS: %v", err)
+	} else {
+		res.Body.Close()
+	}
+	// A client that does not trust the certificate is refused by its own
+	// check; one speaking plain HTTP gets no API answer.
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("a client without the certificate's authority connected")
+	}
+	if res, err := http.Get("http://" + strings.TrimPrefix(base, "https://") + "/healthz"); err == nil {
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode == 200 {
+			t.Errorf("plain HTTP on the TLS port answered 200: %s", body)
+		}
 	}
 }

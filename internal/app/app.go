@@ -62,6 +62,10 @@ type Config struct {
 	// OnFirstToken is told the secret of the admin token made on the first
 	// start of a ledger that has no token and no BootstrapToken, once.
 	OnFirstToken func(secret string)
+	// NatsCredsFile and NatsRootCAFile are the credentials file of the
+	// connection to the external cluster and the authorities its TLS
+	// certificates are checked against (eventlog.Config).
+	NatsCredsFile, NatsRootCAFile string
 	// MetricsApart keeps GET /metrics off Handler: serve then serves
 	// App.Metrics on an address of its own.
 	MetricsApart bool
@@ -162,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger, DuplicateWindow: cfg.DuplicateWindow,
-		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync,
+		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync, CredsFile: cfg.NatsCredsFile, RootCAFile: cfg.NatsRootCAFile,
 	})
 	if err != nil {
 		return nil, err
