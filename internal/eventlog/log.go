@@ -105,7 +105,13 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		l.nc, err = nats.Connect("", nats.InProcessServer(l.server), nats.Name("roadmap-ledger"))
 	} else {
 		if !cfg.UnsafeNoFsync {
-			if err := verifyFsync(cfg.SystemURL); err != nil {
+			var opts []nats.Option
+			if cfg.RootCAFile != "" {
+				// The system account's user is in its URL; the
+				// cluster's authorities are the same.
+				opts = append(opts, nats.RootCAs(cfg.RootCAFile))
+			}
+			if err := verifyFsync(cfg.SystemURL, opts...); err != nil {
 				return nil, err
 			}
 		}
