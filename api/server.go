@@ -107,6 +107,10 @@ type Config struct {
 	TokenKey roadmap.TokenKey
 	// Requests is told of every request answered; nil tells no one.
 	Requests RequestObserver
+	// Metrics, when not nil, serves GET /metrics, without a token, beside
+	// the API rather than as one of its routes: no access line, no
+	// request id, and no count of its own scrapes.
+	Metrics http.Handler
 }
 
 // Server is the HTTP API.
@@ -249,7 +253,13 @@ func (s *Server) Routes() []Route {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Metrics != nil && r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.cfg.Metrics.ServeHTTP(w, r)
+		return
+	}
+	s.echo.ServeHTTP(w, r)
+}
 
 func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

@@ -209,31 +209,19 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		}
 		return boot.wait(ctx)
 	}
-	var handler http.Handler = api.New(api.Config{
-		Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
-		Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
-		Requests: m,
-	})
+	var served http.Handler // GET /metrics on the API's address
 	if !cfg.MetricsApart {
-		handler = withMetrics(handler, m.Handler())
+		served = m.Handler()
 	}
 	return &App{
 		Log: log, Runner: runner, Current: current, Tree: tree, Origin: origin, VerifierKey: signer.VerifierKey(),
-		Ledger: svc, stop: stop, waitReady: waitReady, Handler: handler, Metrics: m.Handler(),
+		Ledger: svc, stop: stop, waitReady: waitReady, Metrics: m.Handler(),
+		Handler: api.New(api.Config{
+			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
+			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
+			Requests: m, Metrics: served,
+		}),
 	}, nil
-}
-
-// withMetrics serves GET /metrics from metrics and every other request
-// from api. It is no http.ServeMux: the API's answers to odd paths (a
-// double slash, a dot segment) stay its own, not the mux's redirects.
-func withMetrics(api, metrics http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			metrics.ServeHTTP(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
 }
 
 // bootstrap is the making of the bootstrap token once the projections have
