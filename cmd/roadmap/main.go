@@ -281,7 +281,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	where := "embedded JetStream in " + cfg.data
 	if cfg.natsURL != "" {
-		where = fmt.Sprintf("NATS at %s, %d replica(s)", cfg.natsURL, cfg.replicas)
+		where = fmt.Sprintf("NATS at %s, %d replica(s)", redactURLs(cfg.natsURL), cfg.replicas)
 	}
 	fmt.Fprintf(stdout, "roadmap: listening on %s://%s (%s)\n", scheme, ln.Addr(), where)
 

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -61,6 +63,20 @@ func loadTLS(cfg serveConfig) (*tls.Config, error) {
 		return nil, fmt.Errorf("--tls-cert %s and --tls-key %s: %w", cfg.tlsCert, cfg.tlsKey, err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// redactURLs returns the comma-separated NATS URLs in urls with their
+// passwords masked, for a line that is printed.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		} else if err != nil {
+			parts[i] = "(a URL that does not parse)"
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // newLogger returns serve's logger, writing to w in format (text or json,

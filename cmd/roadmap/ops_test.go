@@ -188,3 +188,10 @@ func TestServeOverTLS(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintedNATSURLsHideTheirPasswords(t *testing.T) {
+	got := redactURLs("tls://ledger:s3cret@n1:4222,nats://n2:4222,tls://admin@n3:4222")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "tls://ledger:xxxxx@n1:4222") || !strings.Contains(got, "nats://n2:4222") || !strings.Contains(got, "tls://admin@n3:4222") {
+		t.Errorf("redacted %q", got)
+	}
+}
