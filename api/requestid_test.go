@@ -52,12 +52,13 @@ func (b *logBuffer) lines(t *testing.T) []map[string]any {
 	return out
 }
 
-// ofRequest returns the lines that name the request id.
+// ofRequest returns the lines that name the request id, but its access
+// line (accessLines).
 func (b *logBuffer) ofRequest(t *testing.T, id string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, line := range b.lines(t) {
-		if line["request_id"] == id {
+		if line["request_id"] == id && line["msg"] != "request" {
 			out = append(out, line)
 		}
 	}

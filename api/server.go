@@ -110,6 +110,12 @@ type Config struct {
 	// the ledger's (ledger.Service.SetTokenKey): bearer secrets are looked
 	// up by it.
 	TokenKey roadmap.TokenKey
+	// Requests is told of every request answered; nil tells no one.
+	Requests RequestObserver
+	// Metrics, when not nil, serves GET /metrics, without a token, beside
+	// the API rather than as one of its routes: no access line, no
+	// request id, and no count of its own scrapes.
+	Metrics http.Handler
 }
 
 // Server is the HTTP API.
@@ -151,7 +157,7 @@ func New(cfg Config) *Server {
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(requestID)
+	e.Use(requestID, s.accessLog)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 		s.cfg.Logger.ErrorContext(c.Request().Context(), "panic", "path", c.Request().URL.Path, "error", err, "stack", string(stack))
 		return err
@@ -255,7 +261,13 @@ func (s *Server) Routes() []Route {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Metrics != nil && r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.cfg.Metrics.ServeHTTP(w, r)
+		return
+	}
+	s.echo.ServeHTTP(w, r)
+}
 
 func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

@@ -19,9 +19,9 @@ import (
 // Event is one decoded event as the projections see it.
 type Event struct {
 	eventlog.Record
-	// Data is the decoded domain event, nil for a type this version of the
-	// ledger does not know (it is skipped, not fatal, so an older reader
-	// survives a newer writer).
+	// Data is the decoded domain event. An event of a type or a version
+	// this release does not know is never applied: Decode refuses it
+	// (eventlog.ErrUnreadable) and the runner stops there (ErrPoison).
 	Data roadmap.Event
 }
 
@@ -173,9 +173,6 @@ func (r *Runner) apply(rec eventlog.Record) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPoison, err) // err names the sequence
 	}
-	if ev.Data == nil {
-		r.logger.Warn("skipping event of unknown type", "sequence", rec.Sequence, "type", rec.Envelope.Type)
-	}
 	for _, p := range r.projections {
 		p.Apply(ev)
 	}
@@ -262,8 +259,8 @@ func (r *Runner) WaitReady(ctx context.Context) error {
 }
 
 // Decode decodes the data of a stored event, unless it was decoded as it
-// was read (Record.Decoded). An unknown type is not an error: its Data is
-// nil.
+// was read (Record.Decoded). An unknown type or a newer version than this
+// release knows is an error wrapping eventlog.ErrUnreadable, naming it.
 func Decode(rec eventlog.Record) (Event, error) {
 	data, err := rec.Event()
 	if err != nil {

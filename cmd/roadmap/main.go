@@ -5,11 +5,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -50,6 +50,8 @@ Commands:
   export   write an export bundle of the ledger, for verify --bundle
   review   review replay: step through a governance review's decisions in order
   import   import the backlog from a CSV file or a Jira export
+  backup   copy the whole ledger, while it runs, into one file
+  restore  restore a backup into an empty data directory, checked first
 
 Run "roadmap COMMAND -h" for a command's flags.
 `
@@ -73,6 +75,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return reviewCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		return importCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -86,6 +92,9 @@ type serveConfig struct {
 	data, addr, natsURL, systemURL string
 	signingKey, bootstrapToken     string
 	approvals                      string
+	logFormat, metricsAddr         string
+	tlsCert, tlsKey                string
+	natsCreds, natsTLSCA           string
 	replicas                       int
 	unsafeNoFsync                  bool
 	shutdownTimeout                time.Duration
@@ -129,6 +138,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return errors.New("it showed the secret to anyone who lists processes; give the secret in ROADMAP_BOOTSTRAP_TOKEN or in a file named by --bootstrap-token-file")
 	})
 	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (any decision that puts an item into now or takes it out) or off (ROADMAP_APPROVALS)")
+	fs.StringVar(&cfg.logFormat, "log-format", env("ROADMAP_LOG_FORMAT", "text"), "how log lines are written: text (key=value) or json (ROADMAP_LOG_FORMAT)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("ROADMAP_METRICS_ADDR", ""), "serve GET /metrics on this HOST:PORT instead of the API's address (ROADMAP_METRICS_ADDR)")
+	registerTLS(fs, &cfg, env)
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
@@ -148,6 +160,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return cfg, fmt.Errorf("--replicas (ROADMAP_REPLICAS) must be 1 to 5, got %d", cfg.replicas)
 	}
 	if err := checkAddr(cfg.addr); err != nil {
+		return cfg, err
+	}
+	if err := checkOps(cfg); err != nil {
 		return cfg, err
 	}
 	if cfg.shutdownTimeout <= 0 {
@@ -217,7 +232,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// data directory is not where an external cluster keeps the ledger.
 		return errors.New("--nats-url needs --signing-key FILE: the key that signs checkpoints, the same for every process on the cluster (see docs/operations.md)")
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := newLogger(cfg.logFormat, stderr)
+	// The certificate is read before the log is opened: a wrong file is
+	// refused at once.
+	tlsConfig, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
 	if cfg.natsURL == "" {
 		if fi, err := os.Stat(cfg.data); err == nil && !fi.IsDir() {
 			return fmt.Errorf("--data (ROADMAP_DATA) %s is a file; name a directory", cfg.data)
@@ -232,7 +253,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	a, err := app.Open(ctx, app.Config{
 		DataDir: cfg.data, SigningKeyFile: cfg.signingKey, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
 		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
-		BootstrapToken: cfg.bootstrapToken, Approvals: roadmap.ApprovalPolicy(cfg.approvals),
+		BootstrapToken: cfg.bootstrapToken, Approvals: roadmap.ApprovalPolicy(cfg.approvals), MetricsApart: cfg.metricsAddr != "",
+		NatsCredsFile: cfg.natsCreds, NatsRootCAFile: cfg.natsTLSCA,
 		OnFirstToken: func(secret string) {
 			fmt.Fprintf(stdout, "roadmap: made the first admin token, named bootstrap. It is shown this once; keep it safe:\n\n    %s\n\n", secret)
 		},
@@ -246,6 +268,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--addr (ROADMAP_ADDR): %w", err)
 	}
+	scheme := "http"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https"
+	}
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -255,12 +281,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	where := "embedded JetStream in " + cfg.data
 	if cfg.natsURL != "" {
-		where = fmt.Sprintf("NATS at %s, %d replica(s)", cfg.natsURL, cfg.replicas)
+		where = fmt.Sprintf("NATS at %s, %d replica(s)", redactURLs(cfg.natsURL), cfg.replicas)
 	}
-	fmt.Fprintf(stdout, "roadmap: listening on http://%s (%s)\n", ln.Addr(), where)
+	fmt.Fprintf(stdout, "roadmap: listening on %s://%s (%s)\n", scheme, ln.Addr(), where)
 
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
+	if cfg.metricsAddr != "" {
+		msrv, err := serveMetrics(ctx, cfg.metricsAddr, tlsConfig, a.Metrics, stdout, served)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer msrv.Close()
+	}
 	select {
 	case err := <-served:
 		return err

@@ -18,9 +18,12 @@ import (
 	"github.com/roadmap-ledger/roadmap/api"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
+	"github.com/roadmap-ledger/roadmap/internal/metrics"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config says where the ledger keeps its log and how it behaves.
@@ -59,6 +62,13 @@ type Config struct {
 	// OnFirstToken is told the secret of the admin token made on the first
 	// start of a ledger that has no token and no BootstrapToken, once.
 	OnFirstToken func(secret string)
+	// NatsCredsFile and NatsRootCAFile are the credentials file of the
+	// connection to the external cluster and the authorities its TLS
+	// certificates are checked against (eventlog.Config).
+	NatsCredsFile, NatsRootCAFile string
+	// MetricsApart keeps GET /metrics off Handler: serve then serves
+	// App.Metrics on an address of its own.
+	MetricsApart bool
 }
 
 // App is a running ledger, short of its HTTP listener.
@@ -73,9 +83,12 @@ type App struct {
 	// VerifierKey is the public key of the signing key, for auditors to pin.
 	VerifierKey string
 	Ledger      *ledger.Service
-	Handler     http.Handler
-	stop        context.CancelFunc
-	waitReady   func(ctx context.Context) error
+	// Handler serves the API, and GET /metrics unless Config.MetricsApart.
+	Handler http.Handler
+	// Metrics serves the ledger's metrics in the Prometheus text format.
+	Metrics   http.Handler
+	stop      context.CancelFunc
+	waitReady func(ctx context.Context) error
 }
 
 // WaitReady blocks until the projections have caught up with the log and
@@ -153,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger, DuplicateWindow: cfg.DuplicateWindow,
-		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync,
+		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync, CredsFile: cfg.NatsCredsFile, RootCAFile: cfg.NatsRootCAFile,
 	})
 	if err != nil {
 		return nil, err
@@ -170,7 +183,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		log.Close()
 		return nil, err
 	}
-	svc := ledger.New(log, current, requests, runner, cfg.Now)
+	// A registry of the ledger's own, never the process-wide default:
+	// two ledgers in one process (the tests) each count their own.
+	m := metrics.New(prometheus.NewRegistry(), metrics.Sources{
+		Stats: log.Stats, Applied: runner.Applied, Read: current.Read, Now: cfg.Now,
+	})
+	svc := ledger.New(m.Store(log), current, requests, runner, cfg.Now)
 	svc.SignCheckpoints(tree, signer)
 	svc.SetApprovals(cfg.Approvals)
 	tokenKey := TokenKey(signer)
@@ -191,12 +209,17 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		}
 		return boot.wait(ctx)
 	}
+	var served http.Handler // GET /metrics on the API's address
+	if !cfg.MetricsApart {
+		served = m.Handler()
+	}
 	return &App{
 		Log: log, Runner: runner, Current: current, Tree: tree, Origin: origin, VerifierKey: signer.VerifierKey(),
-		Ledger: svc, stop: stop, waitReady: waitReady,
+		Ledger: svc, stop: stop, waitReady: waitReady, Metrics: m.Handler(),
 		Handler: api.New(api.Config{
 			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
 			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
+			Requests: m, Metrics: served,
 		}),
 	}, nil
 }

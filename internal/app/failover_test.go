@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,172 +16,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/app/apptest"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
-
-// node is one nats-server of a three-node JetStream cluster on 127.0.0.1,
-// with fixed ports so it can be stopped and started again as itself. Its
-// configuration is a file, as an operator would write it: an application
-// account with JetStream and a system account the ledger checks fsync with.
-type node struct {
-	name              string
-	dir               string
-	port, clusterPort int
-	routes            []string
-	syncAlways        bool
-	srv               *server.Server
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func (n *node) start(t testing.TB) {
-	t.Helper()
-	if err := n.tryStart(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// tryStart starts the node and waits until it takes connections.
-func (n *node) tryStart() error {
-	sync := "2m"
-	if n.syncAlways {
-		sync = "always"
-	}
-	conf := fmt.Sprintf(`
-server_name: %s
-listen: "127.0.0.1:%d"
-jetstream { store_dir: %q, sync_interval: %s }
-cluster { name: roadmap-failover, listen: "127.0.0.1:%d", routes: [%s] }
-accounts {
-  APP { jetstream: enabled, users: [{user: ledger, password: ledger}] }
-  SYS { users: [{user: admin, password: admin}] }
-}
-system_account: SYS
-`, n.name, n.port, n.dir, sync, n.clusterPort, strings.Join(n.routes, ", "))
-	path := filepath.Join(n.dir, "nats.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		return err
-	}
-	opts, err := server.ProcessConfigFile(path)
-	if err != nil {
-		return fmt.Errorf("node %s config: %v", n.name, err)
-	}
-	opts.NoSigs, opts.NoLog = true, true
-	srv, err := server.NewServer(opts)
-	if err != nil {
-		return fmt.Errorf("node %s: %v", n.name, err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(30 * time.Second) {
-		srv.Shutdown()
-		return fmt.Errorf("node %s not ready within 30s (port %d, cluster port %d)", n.name, n.port, n.clusterPort)
-	}
-	n.srv = srv
-	return nil
-}
-
-func (n *node) stop() {
-	if n.srv != nil {
-		n.srv.Shutdown()
-		n.srv.WaitForShutdown()
-		n.srv = nil
-	}
-}
-
-// cluster is three nodes and the URLs to reach them as the ledger's user and
-// as the system account.
-type cluster struct {
-	nodes         []*node
-	urls, sysURLs string
-}
-
-// tryCluster starts three nodes on free ports; it stops those it started
-// when one does not start.
-func tryCluster(t *testing.T, syncAlways bool) (cluster, error) {
-	c := cluster{nodes: make([]*node, 3)}
-	for i := range c.nodes {
-		c.nodes[i] = &node{name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), port: freePort(t), clusterPort: freePort(t), syncAlways: syncAlways}
-	}
-	var urls, sysURLs []string
-	for _, n := range c.nodes {
-		for _, o := range c.nodes {
-			if o != n {
-				n.routes = append(n.routes, fmt.Sprintf("%q", fmt.Sprintf("nats://127.0.0.1:%d", o.clusterPort)))
-			}
-		}
-		urls = append(urls, fmt.Sprintf("nats://ledger:ledger@127.0.0.1:%d", n.port))
-		sysURLs = append(sysURLs, fmt.Sprintf("nats://admin:admin@127.0.0.1:%d", n.port))
-	}
-	c.urls, c.sysURLs = strings.Join(urls, ","), strings.Join(sysURLs, ",")
-	for _, n := range c.nodes {
-		if err := n.tryStart(); err != nil {
-			for _, started := range c.nodes {
-				started.stop()
-			}
-			return c, err
-		}
-		t.Cleanup(n.stop)
-	}
-	return c, nil
-}
-
-func startCluster(t *testing.T, syncAlways bool) cluster {
-	t.Helper()
-	// The ports are picked free, then bound by the nodes a moment later:
-	// another process of a busy machine may take one in between. Such a
-	// start is tried again on other ports.
-	var c cluster
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if c, err = tryCluster(t, syncAlways); err == nil {
-			break
-		}
-		t.Logf("the cluster did not start (%v); again on other ports", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	// JetStream is usable once the cluster has elected its meta leader.
-	nc, err := nats.Connect(c.urls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	waitUntil(t, 30*time.Second, "the cluster's JetStream to be ready", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := js.AccountInfo(ctx)
-		return err == nil
-	})
-	return c
-}
-
-func waitUntil(t testing.TB, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", limit, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // ack is one decision the ledger acknowledged: sent is when the request
 // that got the acknowledgement was sent, at when it came.
@@ -217,10 +56,10 @@ const degradedProblem = "urn:roadmap-ledger:problem:unavailable"
 // are acknowledged before, during and after, and that no acknowledged
 // decision is lost or doubled.
 func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
-	c := startCluster(t, true)
-	nodes := c.nodes
+	c := apptest.StartCluster(t, true)
+	nodes := c.Nodes
 	ctx := context.Background()
-	a, err := app.Open(ctx, app.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3, SigningKeyFile: signingKeyFile(t), BootstrapToken: failoverAdmin})
+	a, err := app.Open(ctx, app.Config{NatsURL: c.URLs, SystemURL: c.SysURLs, Replicas: 3, SigningKeyFile: signingKeyFile(t), BootstrapToken: failoverAdmin})
 	if err != nil {
 		t.Fatalf("open ledger on the cluster: %v", err)
 	}
@@ -279,7 +118,7 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	stopWriters := func() { once.Do(func() { close(stop); wg.Wait() }) }
 	t.Cleanup(stopWriters)
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	waitUntil(t, 20*time.Second, "writes before the failover", func() bool { return count() >= 50 })
+	apptest.WaitUntil(t, 20*time.Second, "writes before the failover", func() bool { return count() >= 50 })
 
 	// Stop the node that leads the stream.
 	info, err := a.Log.JetStream().Stream(ctx, eventlog.DefaultStream)
@@ -290,9 +129,9 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	if err != nil || si.Cluster == nil || si.Cluster.Leader == "" {
 		t.Fatalf("stream leader: %+v, %v", si.Cluster, err)
 	}
-	var leader *node
+	var leader *apptest.Node
 	for _, n := range nodes {
-		if n.name == si.Cluster.Leader {
+		if n.Name == si.Cluster.Leader {
 			leader = n
 		}
 	}
@@ -303,14 +142,14 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	// 10s: writes then resume after about 11s. A known gap
 	// (docs/reliability.md), given that much more time and named in the log.
 	resumeLimit := failoverResume
-	if leader.srv.JetStreamIsLeader() && a.Log.Conn().ConnectedServerName() == leader.name {
+	if leader.Srv.JetStreamIsLeader() && a.Log.Conn().ConnectedServerName() == leader.Name {
 		resumeLimit += 5 * time.Second
-		t.Logf("the stream leader %s also leads the meta group and serves the ledger's connection: writes have %s to resume", leader.name, resumeLimit)
+		t.Logf("the stream leader %s also leads the meta group and serves the ledger's connection: writes have %s to resume", leader.Name, resumeLimit)
 	}
 	before := count()
-	leader.stop()
+	leader.Stop()
 	stoppedAt := time.Now()
-	t.Logf("stopped the stream leader %s after %d acknowledged writes", leader.name, before)
+	t.Logf("stopped the stream leader %s after %d acknowledged writes", leader.Name, before)
 
 	sawDegraded := false
 	readyz := func() (int, string) {
@@ -328,7 +167,7 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	// leader on its way out). The wait is longer than the target only to
 	// report how late they were.
 	var resumed time.Duration
-	waitUntil(t, 3*failoverResume, "writes to resume after the leader stopped", func() bool {
+	apptest.WaitUntil(t, 3*failoverResume, "writes to resume after the leader stopped", func() bool {
 		if code, body := readyz(); code == 503 || strings.Contains(body, "degraded") {
 			sawDegraded = true
 		}
@@ -346,24 +185,24 @@ func TestFailoverKeepsEveryAcknowledgedDecision(t *testing.T) {
 	if resumed > resumeLimit {
 		t.Errorf("writes resumed %s after the leader stopped, want within %s", resumed.Round(10*time.Millisecond), resumeLimit)
 	}
-	waitUntil(t, failoverResume, "/readyz to report the degraded state", func() bool {
+	apptest.WaitUntil(t, failoverResume, "/readyz to report the degraded state", func() bool {
 		code, body := readyz()
-		if code == 200 && strings.Contains(body, "degraded") && strings.Contains(body, leader.name) {
+		if code == 200 && strings.Contains(body, "degraded") && strings.Contains(body, leader.Name) {
 			sawDegraded = true
 		}
 		return sawDegraded
 	})
-	waitUntil(t, failoverResume, "writes on two nodes", func() bool { return count() >= before+minAcked })
+	apptest.WaitUntil(t, failoverResume, "writes on two nodes", func() bool { return count() >= before+minAcked })
 
 	// Bring the node back: it catches up and the ledger is ready again. A
 	// node has 30s to start on a busy machine.
-	leader.start(t)
-	waitUntil(t, 30*time.Second, "the stopped node to catch up", func() bool {
+	leader.Start(t)
+	apptest.WaitUntil(t, 30*time.Second, "the stopped node to catch up", func() bool {
 		code, body := readyz()
 		return code == 200 && strings.Contains(body, `"ready"`)
 	})
 	back := count()
-	waitUntil(t, failoverResume, "writes after the node came back", func() bool { return count() >= back+minAcked })
+	apptest.WaitUntil(t, failoverResume, "writes after the node came back", func() bool { return count() >= back+minAcked })
 	stopWriters()
 	t.Logf("acknowledged: %d before the failover, %d during it, %d after the node came back; answers: %v (%d degraded)",
 		before, back-before, count()-back, codes, degraded)
@@ -456,15 +295,15 @@ func writeUntilAcknowledged(t *testing.T, client *http.Client, base, key string,
 }
 
 func TestAClusterThatDoesNotFsyncEveryWriteIsRefused(t *testing.T) {
-	c := startCluster(t, false)
+	c := apptest.StartCluster(t, false)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
 		cfg  app.Config
 		want string
 	}{
-		{"without a system connection the ledger cannot check", app.Config{NatsURL: c.urls, Replicas: 3, SigningKeyFile: signingKeyFile(t)}, "--nats-system-url"},
-		{"with one it names the servers that do not sync", app.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3, SigningKeyFile: signingKeyFile(t)}, "n1, n2, n3"},
+		{"without a system connection the ledger cannot check", app.Config{NatsURL: c.URLs, Replicas: 3, SigningKeyFile: signingKeyFile(t)}, "--nats-system-url"},
+		{"with one it names the servers that do not sync", app.Config{NatsURL: c.URLs, SystemURL: c.SysURLs, Replicas: 3, SigningKeyFile: signingKeyFile(t)}, "n1, n2, n3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := app.Open(ctx, tc.cfg)
@@ -478,7 +317,7 @@ func TestAClusterThatDoesNotFsyncEveryWriteIsRefused(t *testing.T) {
 		})
 	}
 	t.Run("with --unsafe-no-fsync it runs and says so", func(t *testing.T) {
-		a, err := app.Open(ctx, app.Config{NatsURL: c.urls, Replicas: 3, UnsafeNoFsync: true, SigningKeyFile: signingKeyFile(t)})
+		a, err := app.Open(ctx, app.Config{NatsURL: c.URLs, Replicas: 3, UnsafeNoFsync: true, SigningKeyFile: signingKeyFile(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -521,9 +360,9 @@ func signingKeyFile(t *testing.T) string {
 // them back while an append waits: the append is acknowledged once the
 // stream has a leader again, well before its deadline, and stored once.
 func TestAnAppendWaitsOutALostQuorum(t *testing.T) {
-	c := startCluster(t, true)
+	c := apptest.StartCluster(t, true)
 	ctx := context.Background()
-	log, err := eventlog.Open(ctx, eventlog.Config{NatsURL: c.urls, SystemURL: c.sysURLs, Replicas: 3})
+	log, err := eventlog.Open(ctx, eventlog.Config{NatsURL: c.URLs, SystemURL: c.SysURLs, Replicas: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,8 +380,8 @@ func TestAnAppendWaitsOutALostQuorum(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c.nodes[1].stop()
-	c.nodes[2].stop()
+	c.Nodes[1].Stop()
+	c.Nodes[2].Stop()
 	type result struct {
 		ack eventlog.Appended
 		err error
@@ -561,8 +400,8 @@ func TestAnAppendWaitsOutALostQuorum(t *testing.T) {
 		t.Fatalf("the append ended without a quorum: %+v", r)
 	case <-time.After(4 * time.Second):
 	}
-	c.nodes[1].start(t)
-	c.nodes[2].start(t)
+	c.Nodes[1].Start(t)
+	c.Nodes[2].Start(t)
 
 	r := <-done
 	if r.err != nil {

@@ -85,20 +85,41 @@ func DomainData(eventType string) any {
 	return nil
 }
 
+// ErrUnreadable marks a stored event this release cannot read: a type the
+// catalogue (roadmap.SchemaVersions) does not have, or a schema version
+// newer than the catalogue's, written by a newer release. Skipping it would
+// answer from a state that is not the log's, so a reader stops there.
+var ErrUnreadable = errors.New("an event this release cannot read")
+
 // Event returns the domain event r records: the one its data was decoded
 // into as it was read (FollowDecoded or ReadRangeDecoded with DomainData),
 // or else its data decoded now by the general decoder (JSON v2), into the
-// same type. A type the catalogue does not know gives nil and no error: a
-// reader skips it, so an older reader survives a newer writer. It returns
-// the decoder's error, naming the sequence and the type, for data that does
-// not decode into its type.
+// same type.
+//
+// This is the one place a stored event becomes a domain event, so it is the
+// one place versions are handled: every version from 1 to the catalogue's
+// decodes into today's type (an older version's fields that a newer one
+// replaced stay set, as token.created version 1's secret_sha256 does, and
+// the domain reads both); an upgrade that cannot be read that way gets its
+// upcaster here, before the decode. It returns an error wrapping
+// ErrUnreadable, naming the sequence, the type and the version, for an
+// unknown type or a version this release does not know, and the decoder's
+// error, naming the sequence and the type, for data that does not decode
+// into its type.
 func (r Record) Event() (roadmap.Event, error) {
+	known, ok := roadmap.SchemaVersions[r.Envelope.Type]
+	switch v := r.Envelope.SchemaVersion; {
+	case !ok:
+		return nil, fmt.Errorf("%w: sequence %d is an event of type %q version %d, which this release does not know: it was written by a newer release (upgrade this server) or by something else than the ledger", ErrUnreadable, r.Sequence, r.Envelope.Type, v)
+	case v < 1 || v > known:
+		return nil, fmt.Errorf("%w: sequence %d is %s version %d, but this release reads versions 1 to %d: it was written by a newer release (upgrade this server)", ErrUnreadable, r.Sequence, r.Envelope.Type, v, known)
+	}
 	if ev, ok := r.Decoded.(roadmap.Event); ok {
 		return ev, nil
 	}
 	proto, ok := roadmap.NewEvent(r.Envelope.Type)
 	if !ok {
-		return nil, nil
+		return nil, fmt.Errorf("%w: sequence %d: no decoder of %s", ErrUnreadable, r.Sequence, r.Envelope.Type)
 	}
 	if err := jsonv2.Unmarshal(r.Envelope.Data, proto); err != nil {
 		return nil, fmt.Errorf("sequence %d: decode %s: %w", r.Sequence, r.Envelope.Type, err)

@@ -217,12 +217,26 @@ func TestDomainDataDecodesAsTheGeneralDecoder(t *testing.T) {
 			t.Fatalf("%s: decoded %#v as it was read", body, rec.Decoded)
 		}
 	}
-	// A record of an unknown type has no event and no error; one whose data
-	// does not decode names its sequence.
-	if ev, err := (Record{Envelope: Envelope{Type: "item.archived", Data: json.RawMessage(`{}`)}}).Event(); ev != nil || err != nil {
-		t.Errorf("unknown type: %v, %v", ev, err)
+	// A record of an unknown type, or of a version newer than the
+	// catalogue's, is unreadable, named by its sequence, type and version;
+	// one whose data does not decode names its sequence.
+	for _, unreadable := range []struct {
+		env  Envelope
+		says string
+	}{
+		{Envelope{Type: "item.archived", SchemaVersion: 1, Data: json.RawMessage(`{}`)}, `sequence 9 is an event of type "item.archived" version 1, which this release does not know`},
+		{Envelope{Type: roadmap.TypeTokenCreated, SchemaVersion: 3, Data: json.RawMessage(`{}`)}, "sequence 9 is token.created version 3, but this release reads versions 1 to 2"},
+		{Envelope{Type: roadmap.TypeItemProposed, SchemaVersion: 0, Data: json.RawMessage(`{}`)}, "sequence 9 is item.proposed version 0"},
+	} {
+		ev, err := (Record{Sequence: 9, Envelope: unreadable.env}).Event()
+		if ev != nil || !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), unreadable.says) {
+			t.Errorf("%s version %d: %v, %v; want ErrUnreadable saying %q", unreadable.env.Type, unreadable.env.SchemaVersion, ev, err, unreadable.says)
+		}
 	}
-	if _, err := (Record{Sequence: 9, Envelope: Envelope{Type: roadmap.TypeItemProposed, Data: json.RawMessage(`[]`)}}).Event(); err == nil || !strings.Contains(err.Error(), "sequence 9: decode item.proposed") {
+	if ev, err := (Record{Sequence: 9, Envelope: Envelope{Type: roadmap.TypeTokenCreated, SchemaVersion: 1, Data: json.RawMessage(`{"name":"old","role":"admin","secret_sha256":"ab","expires_at":null}`)}}).Event(); err != nil || ev.(*roadmap.TokenCreated).SecretSHA256 != "ab" {
+		t.Errorf("token.created version 1: %v, %v; want it read into today's type", ev, err)
+	}
+	if _, err := (Record{Sequence: 9, Envelope: Envelope{Type: roadmap.TypeItemProposed, SchemaVersion: 1, Data: json.RawMessage(`[]`)}}).Event(); err == nil || !strings.Contains(err.Error(), "sequence 9: decode item.proposed") {
 		t.Errorf("data that does not decode: %v", err)
 	}
 }

@@ -19,12 +19,12 @@ var ErrNoFsync = errors.New("cannot confirm that every write is synced to disk")
 // verifyFsync asks every server of the cluster behind systemURL (a
 // connection in the system account) for its JetStream configuration and
 // checks that each one syncs every write (jetstream { sync_interval: always }).
-func verifyFsync(systemURL string) error {
+func verifyFsync(systemURL string, opts ...nats.Option) error {
 	if systemURL == "" {
 		return fmt.Errorf("%w: the ledger needs a system-account connection to the cluster to check it "+
 			"(--nats-system-url), or --unsafe-no-fsync to run without that guarantee", ErrNoFsync)
 	}
-	nc, err := nats.Connect(systemURL, nats.Name("roadmap-ledger-fsync-check"))
+	nc, err := nats.Connect(systemURL, append(opts, nats.Name("roadmap-ledger-fsync-check"))...)
 	if err != nil {
 		return fmt.Errorf("%w: connect to the system account: %v", ErrNoFsync, err)
 	}

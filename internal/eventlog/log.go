@@ -61,6 +61,13 @@ type Config struct {
 	UnsafeNoFsync bool
 	// Logger receives the log's own messages; none when nil.
 	Logger *slog.Logger
+	// CredsFile is a NATS credentials file (a user JWT and its NKey seed)
+	// for the external cluster; none when empty.
+	CredsFile string
+	// RootCAFile is a PEM file of the certificate authorities the external
+	// cluster's TLS certificates are checked against, instead of the
+	// system's; the URL's tls:// scheme or the server asks for TLS.
+	RootCAFile string
 }
 
 // Log is the ledger's event stream.
@@ -98,11 +105,17 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		l.nc, err = nats.Connect("", nats.InProcessServer(l.server), nats.Name("roadmap-ledger"))
 	} else {
 		if !cfg.UnsafeNoFsync {
-			if err := verifyFsync(cfg.SystemURL); err != nil {
+			var opts []nats.Option
+			if cfg.RootCAFile != "" {
+				// The system account's user is in its URL; the
+				// cluster's authorities are the same.
+				opts = append(opts, nats.RootCAs(cfg.RootCAFile))
+			}
+			if err := verifyFsync(cfg.SystemURL, opts...); err != nil {
 				return nil, err
 			}
 		}
-		l.nc, err = nats.Connect(cfg.NatsURL, nats.Name("roadmap-ledger"), nats.MaxReconnects(-1))
+		l.nc, err = nats.Connect(cfg.NatsURL, append(connectOptions(cfg), nats.Name("roadmap-ledger"), nats.MaxReconnects(-1))...)
 	}
 	l.unsafe = cfg.UnsafeNoFsync
 	if err != nil {
@@ -598,4 +611,18 @@ func streamSequence(reply string) (uint64, bool) {
 		n = n*10 + uint64(c-'0')
 	}
 	return n, true
+}
+
+// connectOptions are the options of a connection to the external cluster:
+// its credentials and the authorities its TLS certificates are checked
+// against, when given.
+func connectOptions(cfg Config) []nats.Option {
+	var opts []nats.Option
+	if cfg.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	}
+	if cfg.RootCAFile != "" {
+		opts = append(opts, nats.RootCAs(cfg.RootCAFile))
+	}
+	return opts
 }
