@@ -29,6 +29,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/governance"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/web"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -221,6 +222,13 @@ func New(cfg Config) *Server {
 		e.Add(r.method, "/v1"+r.path, r.handler, middlewares...)
 		s.permissions = append(s.permissions, RoutePermission{Route{r.method, "/v1" + r.path}, r.needs})
 	}
+	// The web app's pages share the API's port, its token lookup
+	// (Authenticate), role rules (each page names its roadmap.Permission),
+	// use cases and error table.
+	web.New(web.Config{
+		Ledger: cfg.Ledger, Views: cfg.Views, Trail: s.trail, Authenticate: s.Authenticate, Explain: s.explain,
+		WaitReady: cfg.WaitReady, Logger: cfg.Logger,
+	}).Register(e)
 	return s
 }
 

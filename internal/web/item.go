@@ -1,0 +1,60 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/projections"
+)
+
+// itemData is an item's page.
+type itemData struct {
+	projections.ItemView
+	Objectives []roadmap.Objective
+	Parent     *projections.ItemView
+	Pending    []roadmap.Change
+	// Why and Timeline are the item's why chain and history, for those
+	// who may read the audit trail (as GET /v1/items/{id}/why and
+	// /history); nil for others.
+	Why      *projections.WhyNode
+	Timeline []projections.Record
+}
+
+func (a *App) item(c echo.Context, who viewer) error {
+	id := c.Param("id")
+	var d itemData
+	var found bool
+	a.cfg.Views.Read(func(st *projections.State) {
+		v, ok := st.ItemView(id)
+		if !ok {
+			return
+		}
+		found, d.ItemView, d.Pending = true, v, st.PendingChanges()[id]
+		for _, oid := range v.ObjectiveIDs {
+			if o, ok := st.Objective(oid); ok {
+				d.Objectives = append(d.Objectives, o)
+			}
+		}
+		if p, ok := st.ItemView(v.ParentID); ok && v.ParentID != "" {
+			d.Parent = &p
+		}
+	})
+	if !found {
+		return a.fail(c, http.StatusNotFound, "There is no such item.")
+	}
+	if who.Can(string(roadmap.PermAudit)) {
+		ctx := c.Request().Context()
+		_, why, err := a.cfg.Trail.Why(ctx, id)
+		if err != nil {
+			return a.failWith(c, err)
+		}
+		_, records, err := a.cfg.Trail.History(ctx, id)
+		if err != nil {
+			return a.failWith(c, err)
+		}
+		d.Why, d.Timeline = why, records
+	}
+	return a.render(c, http.StatusOK, "item", page{Title: d.Title, Data: d})
+}
