@@ -54,6 +54,9 @@ type Views interface {
 	// Snapshot and Diff build governance reviews.
 	Snapshot(ctx context.Context, id string, now time.Time) (projections.Snapshot, error)
 	Diff(ctx context.Context, id, against string) (projections.Diff, error)
+	// DiffBetween compares the roadmap at two positions (the web app's
+	// comparison of two dates).
+	DiffBetween(ctx context.Context, from, to projections.ReviewPoint) (projections.Diff, error)
 	TokenViews
 	ChangeViews
 	CapacityView(product string) (projections.CapacityView, bool)

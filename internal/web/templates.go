@@ -22,13 +22,14 @@ func parsePages() map[string]*template.Template {
 		"link":    link,
 		"event":   eventName,
 		"place":   placeText,
+		"at":      placeOf,
 		"moved":   moved,
 		"status":  func(s roadmap.ItemStatus) string { return strings.ReplaceAll(string(s), "_", " ") },
 		"seq":     func(n uint64) string { return strconv.FormatUint(n, 10) },
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "error", "board", "item", "changes"} {
+	for _, name := range []string{"signin", "error", "board", "item", "changes", "compare"} {
 		t := template.Must(layout.Clone())
 		pages[name] = template.Must(t.ParseFS(files, "templates/"+name+".html"))
 	}
@@ -74,6 +75,9 @@ func placeText(p *projections.Place) string {
 	}
 	return fmt.Sprintf("%s #%d", horizonName(p.Horizon), p.Rank)
 }
+
+// placeOf is placeText of a place held by value.
+func placeOf(p projections.Place) string { return placeText(&p) }
 
 // moved says whether an event moved its item on or off the roadmap.
 func moved(from, to *projections.Place) bool {

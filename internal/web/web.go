@@ -40,6 +40,10 @@ type Views interface {
 	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
 	Sequence() uint64
 	SequenceAt(t time.Time) uint64
+	// DiffBetween compares the roadmap at two positions; Scan reads the
+	// decisions behind it.
+	DiffBetween(ctx context.Context, from, to projections.ReviewPoint) (projections.Diff, error)
+	Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error
 }
 
 // Config wires the web app. The API makes it, so the pages share its
@@ -104,6 +108,7 @@ func (a *App) Register(e *echo.Echo) {
 	e.GET("/changes", a.signedIn(roadmap.PermRead, a.changes))
 	e.POST("/changes/:id/approve", a.signedIn(roadmap.PermApprove, a.approve), a.sameOrigin)
 	e.POST("/changes/:id/reject", a.signedIn(roadmap.PermApprove, a.reject), a.sameOrigin)
+	e.GET("/compare", a.signedIn(roadmap.PermRead, a.compare))
 	e.GET("/live", a.signedIn(roadmap.PermRead, a.live))
 }
 

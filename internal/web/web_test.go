@@ -401,3 +401,60 @@ func TestMarkupInATitleIsText(t *testing.T) {
 		t.Errorf("the item page has %d elements made from the title, want none", n)
 	}
 }
+
+// TestTimeTravelAndCompare travels back to a date and sees the board as it
+// stood, by a shareable link, then compares two dates and reads what moved
+// and the decision behind it.
+func TestTimeTravelAndCompare(t *testing.T) {
+	s := openSite(t)
+	// On the 22nd, Export goes to Later.
+	if _, err := s.App.Ledger.Reprioritise(s.ctx, ledger.Request{Actor: "pm"}, s.items["Export"], roadmap.Reprioritise{Horizon: roadmap.Later, Rationale: "Export waits for the audit"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := tab(t)
+	signIn(t, ctx, s.URL, s.secrets[roadmap.RoleEditor])
+	run(t, ctx, "travel to the 20th", chromedp.Navigate(s.URL+"/?as_of=2026-10-20"), chromedp.WaitVisible(chromedp.CSS(`.past`)))
+	cards := func() string {
+		return eval[string](t, ctx, `Array.from(document.querySelectorAll("ol.cards"), ol => ol.dataset.horizon + ":" + Array.from(ol.querySelectorAll("li.card h3"), h => h.textContent).join("+")).join(" ")`)
+	}
+	if got, want := cards(), "now:Checkout next: later:"; got != want {
+		t.Errorf("the board on the 20th holds %q, want %q", got, want)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll(".moves, #decide").length`); n != 0 {
+		t.Errorf("the board of the past has %d write controls, want none", n)
+	}
+	checkAccessible(t, ctx, "the board of the past")
+	run(t, ctx, "travel to the 21st with the date control",
+		setValues(`document.getElementById("as_of").value = "2026-10-21"; true`),
+		chromedp.Click(chromedp.CSS(`form.travel button`)))
+	waitFor(t, ctx, `location.search.includes("2026-10-21") && document.readyState === "complete"`)
+	if got, want := cards(), "now:Checkout next:Search+Export+"+hostileTitle+" later:Dark mode"; got != want {
+		t.Errorf("the board on the 21st holds %q, want %q", got, want)
+	}
+
+	run(t, ctx, "compare the 21st with the 22nd",
+		chromedp.Navigate(s.URL+"/compare"),
+		chromedp.WaitVisible(chromedp.CSS(`#from`)),
+		setValues(`document.getElementById("from").value = "2026-10-21"; document.getElementById("to").value = "2026-10-22"; true`),
+		chromedp.Click(chromedp.CSS(`form.travel button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#diff-moved`)))
+	moved := eval[string](t, ctx, `document.querySelector('section[aria-labelledby="diff-moved"]').innerText`)
+	for _, want := range []string{"Export", "Next #2 → Later #2", "reprioritised by pm", "Export waits for the audit"} {
+		if !strings.Contains(moved, want) {
+			t.Errorf("the moved section reads %q, want %q in it", moved, want)
+		}
+	}
+	if added := eval[int](t, ctx, `document.querySelectorAll('section[aria-labelledby="diff-added"] li').length`); added != 0 {
+		t.Errorf("%d items added between the 21st and the 22nd, want none", added)
+	}
+	checkAccessible(t, ctx, "the comparison")
+}
+
+// setValues runs a script that sets form fields, as a person's typing
+// would; it answers true.
+func setValues(script string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](script)(ctx, t)
+		return err
+	})
+}
