@@ -231,6 +231,12 @@ func New(cfg Config) *Server {
 	web.New(web.Config{
 		Ledger: cfg.Ledger, Views: cfg.Views, Trail: s.trail, Authenticate: s.Authenticate, Explain: s.explain,
 		WaitReady: cfg.WaitReady, Logger: cfg.Logger,
+		ReadImport: func(body []byte, jira bool) (ledger.ImportFile, error) {
+			if jira {
+				return readImport(body, formatJira)
+			}
+			return readImport(body, formatRoadmap)
+		},
 	}).Register(e)
 	return s
 }

@@ -20,6 +20,7 @@ type itemData struct {
 	// /history); nil for others.
 	Why      *projections.WhyNode
 	Timeline []projections.Record
+	Notice   string
 }
 
 func (a *App) item(c echo.Context, who viewer) error {
@@ -55,6 +56,14 @@ func (a *App) item(c echo.Context, who viewer) error {
 			return a.failWith(c, err)
 		}
 		d.Why, d.Timeline = why, records
+	}
+	switch c.QueryParam("done") {
+	case "proposed":
+		d.Notice = "Proposed: the item is in the backlog. Put it on the roadmap below when it is decided."
+	case "recorded":
+		d.Notice = "Your decision is recorded."
+	case "held":
+		d.Notice = "Your decision is a major change: it waits for a second person's approval on the Approvals page."
 	}
 	return a.render(c, http.StatusOK, "item", page{Title: d.Title, Data: d})
 }

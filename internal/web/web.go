@@ -59,6 +59,9 @@ type Config struct {
 	// Explain turns an error of a use case into the status and the words
 	// the API would answer it with.
 	Explain func(err error, r *http.Request) (status int, detail string)
+	// ReadImport reads the rows of an imported CSV file (the ledger's own
+	// columns, or a Jira export's): the API's reading of POST /v1/imports.
+	ReadImport func(body []byte, jira bool) (ledger.ImportFile, error)
 	// WaitReady blocks until the read models have caught up with the log.
 	WaitReady func(ctx context.Context) error
 	Logger    *slog.Logger
@@ -108,6 +111,10 @@ func (a *App) Register(e *echo.Echo) {
 	e.GET("/changes", a.signedIn(roadmap.PermRead, a.changes))
 	e.POST("/changes/:id/approve", a.signedIn(roadmap.PermApprove, a.approve), a.sameOrigin)
 	e.POST("/changes/:id/reject", a.signedIn(roadmap.PermApprove, a.reject), a.sameOrigin)
+	e.GET("/backlog", a.signedIn(roadmap.PermRead, a.backlog))
+	e.POST("/items", a.signedIn(roadmap.PermDecide, a.propose), a.sameOrigin)
+	e.POST("/imports/preview", a.signedIn(roadmap.PermDecide, a.importPreview), a.sameOrigin)
+	e.POST("/imports", a.signedIn(roadmap.PermDecide, a.importRun), a.sameOrigin)
 	e.GET("/compare", a.signedIn(roadmap.PermRead, a.compare))
 	e.GET("/live", a.signedIn(roadmap.PermRead, a.live))
 }

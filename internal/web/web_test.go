@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -457,4 +459,54 @@ func setValues(script string) chromedp.Action[chromedp.Void] {
 		_, err := chromedp.Evaluate[bool](script)(ctx, t)
 		return err
 	})
+}
+
+// TestBacklogProposeAndImportThroughThePreview proposes an item from the
+// backlog page, then imports a small CSV file: the preview is a dry run
+// that records nothing and says what the import would do, and importing
+// it records the rows.
+func TestBacklogProposeAndImportThroughThePreview(t *testing.T) {
+	s := openSite(t)
+	ctx := tab(t)
+	signIn(t, ctx, s.URL, s.secrets[roadmap.RoleEditor])
+	run(t, ctx, "open the backlog", chromedp.Navigate(s.URL+"/backlog"), chromedp.WaitVisible(chromedp.CSS(`#p-title`)))
+	checkAccessible(t, ctx, "the backlog")
+	run(t, ctx, "propose an item",
+		chromedp.SendKeys(chromedp.CSS(`#p-title`), "Saved carts"),
+		chromedp.SendKeys(chromedp.CSS(`#p-product`), "shop"),
+		chromedp.Click(chromedp.CSS(`form[action="/items"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	if h1 := eval[string](t, ctx, `document.querySelector("main h1").textContent`); h1 != "Saved carts" {
+		t.Errorf("after proposing, the page is %q, want the new item's", h1)
+	}
+
+	file := filepath.Join(t.TempDir(), "backlog.csv")
+	if err := os.WriteFile(file, []byte("title,product,kind\nBulk export,shop,idea\nAudit log,shop,initiative\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "preview the import",
+		chromedp.Navigate(s.URL+"/backlog"),
+		chromedp.WaitVisible(chromedp.CSS(`#i-file`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`#i-file`), []string{file}))
+	before := s.App.Current.Sequence()
+	run(t, ctx, "send it", chromedp.Click(chromedp.CSS(`form[action="/imports/preview"] button`)))
+	waitFor(t, ctx, `location.pathname === "/imports/preview" && document.readyState === "complete"`)
+	if got := text(t, ctx); !strings.Contains(got, "would create 2, update 0") || !strings.Contains(got, "Bulk export") {
+		t.Errorf("the preview reads %q, want 2 items to create, listed", got)
+	}
+	if after := s.App.Current.Sequence(); after != before {
+		t.Errorf("the preview moved the ledger from %d to %d, want nothing recorded", before, after)
+	}
+	checkAccessible(t, ctx, "the import preview")
+	run(t, ctx, "import", chromedp.Click(chromedp.CSS(`form[action="/imports"] button`)), chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	if got := text(t, ctx); !strings.Contains(got, "Imported: 2 created, 0 updated, 0 unchanged.") || !strings.Contains(got, "Audit log") {
+		t.Errorf("after the import the backlog reads %q", got)
+	}
+	run(t, ctx, "search the backlog",
+		chromedp.SendKeys(chromedp.CSS(`#f-q`), "audit"),
+		chromedp.Click(chromedp.CSS(`form.filters button`)))
+	waitFor(t, ctx, `location.search.includes("q=audit") && document.readyState === "complete"`)
+	if rows := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".items tbody td:first-child a"), a => a.textContent)`); strings.Join(rows, ",") != "Audit log" {
+		t.Errorf("searching for audit lists %q, want Audit log", rows)
+	}
 }
