@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/roadmap-ledger/roadmap/internal/audit"
+	"github.com/roadmap-ledger/roadmap/internal/governance"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
@@ -34,6 +35,7 @@ var files embed.FS
 type Views interface {
 	ItemView(id string) (projections.ItemView, bool)
 	ChangeView(id string) (projections.ChangeView, bool)
+	ReviewView(id string) (projections.ReviewView, bool)
 	// Read calls fn with the live state.
 	Read(fn func(*projections.State))
 	// At calls fn with the state at a past sequence.
@@ -52,6 +54,8 @@ type Config struct {
 	Ledger *ledger.Service
 	Views  Views
 	Trail  *audit.Trail
+	// Packs assembles review packs, as for GET /v1/reviews/{id}/pack.
+	Packs *governance.Packs
 	// Authenticate finds the token a secret belongs to, when it can be
 	// used now: the API's own lookup. Its error says why not, for the
 	// person to read.
@@ -115,6 +119,11 @@ func (a *App) Register(e *echo.Echo) {
 	e.POST("/items", a.signedIn(roadmap.PermDecide, a.propose), a.sameOrigin)
 	e.POST("/imports/preview", a.signedIn(roadmap.PermDecide, a.importPreview), a.sameOrigin)
 	e.POST("/imports", a.signedIn(roadmap.PermDecide, a.importRun), a.sameOrigin)
+	e.GET("/reviews", a.signedIn(roadmap.PermRead, a.reviews))
+	e.POST("/reviews", a.signedIn(roadmap.PermDecide, a.openReview), a.sameOrigin)
+	e.GET("/reviews/:id", a.signedIn(roadmap.PermRead, a.review))
+	e.POST("/reviews/:id/close", a.signedIn(roadmap.PermApprove, a.closeReview), a.sameOrigin)
+	e.GET("/reviews/:id/pack", a.signedIn(roadmap.PermRead, a.reviewPack))
 	e.GET("/compare", a.signedIn(roadmap.PermRead, a.compare))
 	e.GET("/live", a.signedIn(roadmap.PermRead, a.live))
 }

@@ -510,3 +510,43 @@ func TestBacklogProposeAndImportThroughThePreview(t *testing.T) {
 		t.Errorf("searching for audit lists %q, want Audit log", rows)
 	}
 }
+
+// TestOpenAndCloseAReviewThenOpenItsPack opens a review, reads its agenda,
+// closes it as an approver and opens its pack, the standalone HTML
+// document, from its page.
+func TestOpenAndCloseAReviewThenOpenItsPack(t *testing.T) {
+	s := openSite(t)
+	ctx := tab(t)
+	signIn(t, ctx, s.URL, s.secrets[roadmap.RoleApprover])
+	run(t, ctx, "open a review",
+		chromedp.Navigate(s.URL+"/reviews"),
+		chromedp.WaitVisible(chromedp.CSS(`#r-title`)),
+		chromedp.SendKeys(chromedp.CSS(`#r-title`), "October board"),
+		chromedp.Click(chromedp.CSS(`form[action="/reviews"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#close-notes`)))
+	agenda := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".agenda a"), a => a.textContent)`)
+	if len(agenda) != 8 || agenda[0] != "Goals" || agenda[7] != "Diff against the previous review" {
+		t.Errorf("the agenda reads %q, want the pack's eight sections", agenda)
+	}
+	if got := eval[string](t, ctx, `document.getElementById("goals").innerText`); !strings.Contains(got, "Grow repeat orders") || !strings.Contains(got, "Checkout") {
+		t.Errorf("the goals read %q, want the objective and the items serving it", got)
+	}
+	checkAccessible(t, ctx, "an open review")
+	run(t, ctx, "close it",
+		chromedp.SendKeys(chromedp.CSS(`#close-notes`), "Agreed: search first"),
+		chromedp.Click(chromedp.CSS(`form[action$="/close"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	if n := eval[int](t, ctx, `document.querySelectorAll("#close-notes").length`); n != 0 {
+		t.Error("a closed review still offers to close it")
+	}
+	run(t, ctx, "open its pack", chromedp.Click(chromedp.CSS(`a[href$="/pack"]`)))
+	waitFor(t, ctx, `location.pathname.endsWith("/pack") && document.readyState === "complete"`)
+	if title := eval[string](t, ctx, `document.title`); title != "October board · governance review pack" {
+		t.Errorf("the pack is titled %q", title)
+	}
+	if got := text(t, ctx); !strings.Contains(got, "Agreed: search first") {
+		t.Errorf("the pack does not show the notes of the meeting: %q", got)
+	}
+	run(t, ctx, "list the reviews", chromedp.Navigate(s.URL+"/reviews"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	checkAccessible(t, ctx, "the reviews")
+}
