@@ -231,6 +231,7 @@ func New(cfg Config) *Server {
 	web.New(web.Config{
 		Ledger: cfg.Ledger, Views: cfg.Views, Trail: s.trail, Packs: s.packs, Authenticate: s.Authenticate, Explain: s.explain,
 		WaitReady: cfg.WaitReady, Logger: cfg.Logger,
+		AnswerAudit: s.answerAudit, VerifierKey: cfg.VerifierKey,
 		ReadImport: func(body []byte, jira bool) (ledger.ImportFile, error) {
 			if jira {
 				return readImport(body, formatJira)

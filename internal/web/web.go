@@ -46,6 +46,7 @@ type Views interface {
 	// decisions behind it.
 	DiffBetween(ctx context.Context, from, to projections.ReviewPoint) (projections.Diff, error)
 	Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error
+	FirstSequenceFrom(t time.Time) uint64
 }
 
 // Config wires the web app. The API makes it, so the pages share its
@@ -66,6 +67,12 @@ type Config struct {
 	// ReadImport reads the rows of an imported CSV file (the ledger's own
 	// columns, or a Jira export's): the API's reading of POST /v1/imports.
 	ReadImport func(body []byte, jira bool) (ledger.ImportFile, error)
+	// AnswerAudit answers c as GET /v1/audit answers a request made with
+	// t (its query and Accept as c carries them): the API's own rendering
+	// of the audit trail, for the downloads of the audit page.
+	AnswerAudit func(c echo.Context, t projections.TokenView) error
+	// VerifierKey is the public key of the key that signs checkpoints.
+	VerifierKey string
 	// WaitReady blocks until the read models have caught up with the log.
 	WaitReady func(ctx context.Context) error
 	Logger    *slog.Logger
@@ -124,6 +131,9 @@ func (a *App) Register(e *echo.Echo) {
 	e.GET("/reviews/:id", a.signedIn(roadmap.PermRead, a.review))
 	e.POST("/reviews/:id/close", a.signedIn(roadmap.PermApprove, a.closeReview), a.sameOrigin)
 	e.GET("/reviews/:id/pack", a.signedIn(roadmap.PermRead, a.reviewPack))
+	e.GET("/audit", a.signedIn(roadmap.PermAudit, a.auditLog))
+	e.GET("/audit/download", a.signedIn(roadmap.PermAudit, a.auditDownload))
+	e.GET("/objectives", a.signedIn(roadmap.PermRead, a.objectives))
 	e.GET("/compare", a.signedIn(roadmap.PermRead, a.compare))
 	e.GET("/live", a.signedIn(roadmap.PermRead, a.live))
 }
@@ -156,8 +166,9 @@ func (a *App) sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 
 // viewer is who is signed in, as the pages see it.
 type viewer struct {
-	Name string
-	Role roadmap.Role
+	Name  string
+	Role  roadmap.Role
+	token projections.TokenView
 }
 
 // Can says whether the viewer's role has permission perm ("decide",
@@ -188,7 +199,7 @@ func (a *App) signedIn(perm roadmap.Permission, next handler) echo.HandlerFunc {
 			clearSession(c)
 			return a.signinPage(c, http.StatusUnauthorized, "You were signed out: "+err.Error()+".")
 		}
-		who := viewer{Name: t.Name, Role: t.Role}
+		who := viewer{Name: t.Name, Role: t.Role, token: t}
 		c.Set("viewer", who)
 		if !t.Role.Allows(perm) {
 			return a.fail(c, http.StatusForbidden, fmt.Sprintf("Your role, %s, may not do this.", t.Role))

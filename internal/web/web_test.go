@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -549,4 +550,59 @@ func TestOpenAndCloseAReviewThenOpenItsPack(t *testing.T) {
 	}
 	run(t, ctx, "list the reviews", chromedp.Navigate(s.URL+"/reviews"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 	checkAccessible(t, ctx, "the reviews")
+}
+
+// TestObjectivesAndAudit reads the objectives page and, as an auditor,
+// the audit page: its filters, its verification state and a download of
+// the filtered trail in CSV, which is the API's own rendering. An editor
+// is refused the audit page.
+func TestObjectivesAndAudit(t *testing.T) {
+	s := openSite(t)
+	ctx := tab(t)
+	signIn(t, ctx, s.URL, s.secrets[roadmap.RoleAuditor])
+	run(t, ctx, "open the objectives", chromedp.Navigate(s.URL+"/objectives"), chromedp.WaitVisible(chromedp.CSS(`.objective`)))
+	objective := eval[string](t, ctx, `document.querySelector(".objective").innerText`)
+	for _, want := range []string{"Grow repeat orders", "target +10% by Q2", "Now: Checkout", "Next: Search"} {
+		if !strings.Contains(objective, want) {
+			t.Errorf("the objective reads %q, want %q in it", objective, want)
+		}
+	}
+	if got := eval[string](t, ctx, `document.querySelector('section[aria-labelledby="h-unaligned"]').innerText`); !strings.Contains(got, "Export") || !strings.Contains(got, "Dark mode") {
+		t.Errorf("the unaligned items read %q, want Export and Dark mode", got)
+	}
+	checkAccessible(t, ctx, "the objectives")
+
+	run(t, ctx, "open the audit page filtered by actor",
+		chromedp.Navigate(s.URL+"/audit?actor=seed+approver"),
+		chromedp.WaitVisible(chromedp.CSS(`#verify-title`)))
+	events := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".timeline .event .head strong"), s => s.textContent)`)
+	if strings.Join(events, ",") != "item.prioritised,change.approved" {
+		t.Errorf("the seed approver's events are %q, want the approval and the decision it recorded", events)
+	}
+	if key := eval[string](t, ctx, `document.getElementById("verify-title").parentElement.innerText`); !strings.Contains(key, s.App.VerifierKey) {
+		t.Errorf("the verification state does not show the verifier key: %q", key)
+	}
+	checkAccessible(t, ctx, "the audit page")
+
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/audit/download?format=csv&actor=seed+approver", nil)
+	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: s.secrets[roadmap.RoleAuditor]})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || strings.Count(string(body), "\n") != 3 {
+		t.Errorf("the CSV download answered %d %s:\n%s\nwant a header and two rows", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+
+	req, _ = http.NewRequest(http.MethodGet, s.URL+"/audit", nil)
+	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: s.secrets[roadmap.RoleEditor]})
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("an editor's audit page answered %d, want 403", res.StatusCode)
+	}
 }
