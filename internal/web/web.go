@@ -89,7 +89,7 @@ const SessionLifetime = 8 * time.Hour
 // Policy is the Content-Security-Policy of every page: scripts, styles and
 // images from the ledger itself only, no inline script or style, forms
 // posted only back to it, and no framing.
-const Policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+const Policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // App is the web app's handlers.

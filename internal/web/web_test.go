@@ -606,3 +606,22 @@ func TestObjectivesAndAudit(t *testing.T) {
 		t.Errorf("an editor's audit page answered %d, want 403", res.StatusCode)
 	}
 }
+
+// TestAnOpenBoardUpdatesItself: a decision taken elsewhere shows on an
+// open board without a reload.
+func TestAnOpenBoardUpdatesItself(t *testing.T) {
+	s := openSite(t)
+	ctx := tab(t)
+	signIn(t, ctx, s.URL, s.secrets[roadmap.RoleViewer])
+	eval[bool](t, ctx, `window.notReloaded = true`)
+	if _, err := s.App.Ledger.Reprioritise(s.ctx, ledger.Request{Actor: "pm"}, s.items["Dark mode"], roadmap.Reprioritise{Horizon: roadmap.Next, Rationale: "Customers ask for it daily"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `!!document.querySelector('ol[data-horizon="next"] `+s.card("Dark mode")+`')`)
+	if !eval[bool](t, ctx, `window.notReloaded === true`) {
+		t.Error("the board reloaded to show the decision, want it redrawn in place")
+	}
+	if got := eval[string](t, ctx, `document.querySelector('`+s.card("Dark mode")+`').innerText`); !strings.Contains(got, "Customers ask for it daily") {
+		t.Errorf("the redrawn card reads %q, want its new last decision", got)
+	}
+}
