@@ -1,13 +1,16 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +27,8 @@ type boardData struct {
 	Product  string
 	Products []string
 	Columns  []column
+	// Drawn is the columns drawn as HTML.
+	Drawn template.HTML
 	// Sequence is the ledger position the board stands at; Past is set
 	// when it is not the live one, with AsOf or AtSeq as asked.
 	Sequence uint64
@@ -125,24 +130,105 @@ func (a *App) board(c echo.Context, who viewer) error {
 	case "recorded":
 		d.Notice = "Your decision is recorded."
 	}
-	err = a.cfg.Views.At(c.Request().Context(), seq, func(st *projections.State) error {
-		d.Sequence = st.Sequence
-		d.Products = products(st)
-		d.Columns = columns(st.Roadmap(d.Product), st.PendingChanges())
-		return nil
-	})
-	if err != nil {
-		return a.failWith(c, err)
-	}
 	d.Back = c.Request().URL.RequestURI()
 	title := "Board"
 	if d.Product != "" {
 		title = "Board · " + d.Product
 	}
-	if c.Request().Header.Get("X-Board-Refresh") == "1" {
-		return a.renderPart(c, "board", "columns", page{Title: title, Who: &who, Data: d})
+	// The columns of a board at a sequence never change, and drawing 500
+	// cards costs far more than serving them: they are drawn once per
+	// sequence, product and whether they carry the controls to decide.
+	key := boardKey{seq: seq, product: d.Product, decide: !past && who.Can(string(roadmap.PermDecide))}
+	drawn, ok := a.boards.get(key)
+	if !ok {
+		err = a.cfg.Views.At(c.Request().Context(), seq, func(st *projections.State) error {
+			d.Sequence = st.Sequence
+			d.Products = products(st)
+			d.Columns = columns(st.Roadmap(d.Product), st.PendingChanges())
+			return nil
+		})
+		if err != nil {
+			return a.failWith(c, err)
+		}
+		var b bytes.Buffer
+		if err := a.pages["board"].ExecuteTemplate(&b, "columns", page{Who: &who, Data: d}); err != nil {
+			return err
+		}
+		drawn = drawnBoard{seq: d.Sequence, products: d.Products, html: b.Bytes()}
+		key.seq = d.Sequence // the live state may have moved on since seq was read
+		a.boards.put(key, drawn)
 	}
-	return a.render(c, http.StatusOK, "board", page{Title: title, Data: d})
+	d.Sequence, d.Products, d.Drawn = drawn.seq, drawn.products, drawnMark
+	c.Response().Header().Set("Content-Security-Policy", Policy)
+	if c.Request().Header.Get("X-Board-Refresh") == "1" {
+		return c.HTMLBlob(http.StatusOK, drawn.html)
+	}
+	// The page around the columns is drawn for this person, and the
+	// columns written into it where the mark stands, uncopied.
+	var b bytes.Buffer
+	if err := a.pages["board"].ExecuteTemplate(&b, "layout", page{Title: title, Who: &who, Data: d}); err != nil {
+		return err
+	}
+	before, after, _ := bytes.Cut(b.Bytes(), []byte(drawnMark))
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	res.WriteHeader(http.StatusOK)
+	for _, part := range [][]byte{before, drawn.html, after} {
+		if _, err := res.Write(part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// drawnMark stands in the page for the columns, drawn apart.
+const drawnMark template.HTML = "<!--columns-->"
+
+// boardKey names one drawing of a board's columns.
+type boardKey struct {
+	seq     uint64
+	product string
+	decide  bool
+}
+
+// drawnBoard is the columns of a board, drawn.
+type drawnBoard struct {
+	seq      uint64
+	products []string
+	html     []byte
+}
+
+// boardCache keeps the last few drawings of the board's columns.
+type boardCache struct {
+	mu      sync.Mutex
+	entries map[boardKey]drawnBoard
+	order   []boardKey // oldest first
+}
+
+const boardCacheSize = 16
+
+func (bc *boardCache) get(k boardKey) (drawnBoard, bool) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	d, ok := bc.entries[k]
+	return d, ok
+}
+
+func (bc *boardCache) put(k boardKey, d drawnBoard) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	if bc.entries == nil {
+		bc.entries = map[boardKey]drawnBoard{}
+	}
+	if _, ok := bc.entries[k]; ok {
+		return
+	}
+	if len(bc.order) == boardCacheSize {
+		delete(bc.entries, bc.order[0])
+		bc.order = bc.order[1:]
+	}
+	bc.entries[k] = d
+	bc.order = append(bc.order, k)
 }
 
 // products are the products with an item on the roadmap, in order.

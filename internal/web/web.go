@@ -97,6 +97,8 @@ type App struct {
 	cfg   Config
 	pages map[string]*template.Template
 	csrf  *http.CrossOriginProtection
+	// boards keeps the latest drawings of the board's columns.
+	boards boardCache
 }
 
 // New returns the web app. It panics when a template does not parse,

@@ -261,6 +261,7 @@ func TestDragToNowApproveAndReadTheTimeline(t *testing.T) {
 	if got := s.horizonOf("Search"); got != "next 1" {
 		t.Errorf("Search stands at %s before approval, want next 1", got)
 	}
+	shoot(t, ctx, "board-with-a-pending-change")
 	run(t, ctx, "the editor opens Approvals", chromedp.Navigate(s.URL+"/changes"), chromedp.WaitVisible(chromedp.CSS(`.change`)))
 	if n := eval[int](t, ctx, `document.querySelectorAll("form.decide-change").length`); n != 0 {
 		t.Errorf("the editor sees %d approval forms, want none", n)
