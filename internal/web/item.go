@@ -2,6 +2,9 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -66,4 +69,40 @@ func (a *App) item(c echo.Context, who viewer) error {
 		d.Notice = "Your decision is a major change: it waits for a second person's approval on the Approvals page."
 	}
 	return a.render(c, http.StatusOK, "item", page{Title: d.Title, Data: d})
+}
+
+// edit changes what an item is, as PATCH /v1/items/{id} does: the fields
+// of the form that differ from the item as it stands, with a rationale.
+func (a *App) edit(c echo.Context, who viewer) error {
+	id := c.Param("id")
+	v, ok := a.cfg.Views.ItemView(id)
+	if !ok {
+		return a.fail(c, http.StatusNotFound, "There is no such item.")
+	}
+	cmd := roadmap.EditItem{Rationale: c.FormValue("rationale"), Evidence: evidenceLines(c.FormValue("evidence"))}
+	changed := func(field, now string) *string {
+		if v := strings.ReplaceAll(c.FormValue(field), "\r\n", "\n"); v != now {
+			return &v
+		}
+		return nil
+	}
+	cmd.Title, cmd.Description, cmd.Product = changed("title", v.Title), changed("description", v.Description), changed("product", v.Product)
+	if e := strings.TrimSpace(c.FormValue("effort")); e != "" {
+		n, err := strconv.Atoi(e)
+		if err != nil {
+			return a.fail(c, http.StatusBadRequest, "The effort must be a whole number of points.")
+		}
+		if cur := v.Effort(); cur == nil || *cur != n {
+			cmd.Effort = &n
+		}
+	}
+	res, err := a.cfg.Ledger.EditItem(c.Request().Context(), request(who), id, cmd)
+	if err != nil {
+		return a.failWith(c, err)
+	}
+	done := "recorded"
+	if res.Answer.Held != nil {
+		done = "held"
+	}
+	return c.Redirect(http.StatusSeeOther, "/items/"+url.PathEscape(id)+"?done="+done)
 }

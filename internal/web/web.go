@@ -120,6 +120,7 @@ func (a *App) Register(e *echo.Echo) {
 	e.POST("/signin", a.signin, a.sameOrigin)
 	e.POST("/signout", a.signout, a.sameOrigin)
 	e.GET("/items/:id", a.signedIn(roadmap.PermRead, a.item))
+	e.POST("/items/:id/edit", a.signedIn(roadmap.PermDecide, a.edit), a.sameOrigin)
 	e.POST("/items/:id/decide", a.signedIn(roadmap.PermDecide, a.decide), a.sameOrigin)
 	e.GET("/changes", a.signedIn(roadmap.PermRead, a.changes))
 	e.POST("/changes/:id/approve", a.signedIn(roadmap.PermApprove, a.approve), a.sameOrigin)

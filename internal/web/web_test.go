@@ -626,3 +626,43 @@ func TestAnOpenBoardUpdatesItself(t *testing.T) {
 		t.Errorf("the redrawn card reads %q, want its new last decision", got)
 	}
 }
+
+// TestRemoveDeliverAndEdit removes an item and records another delivered
+// from their cards, each through the dialog with its rationale, and edits
+// a third from its page.
+func TestRemoveDeliverAndEdit(t *testing.T) {
+	s := openSite(t)
+	ctx := tab(t)
+	signIn(t, ctx, s.URL, s.secrets[roadmap.RoleEditor])
+	for _, c := range []struct{ title, act, rationale, want string }{
+		{"Dark mode", "remove", "No customer asked for it in a year", "removed"},
+		{"Export", "deliver", "Shipped in 4.2", "delivered"},
+	} {
+		card := s.card(c.title)
+		run(t, ctx, c.act+" "+c.title,
+			chromedp.Click(chromedp.CSS(card+` summary`)),
+			chromedp.Click(chromedp.CSS(card+` button[data-act="`+c.act+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#decide`)),
+			chromedp.SendKeys(chromedp.CSS(`#decide-rationale`), c.rationale),
+			chromedp.Click(chromedp.CSS(`#decide-form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+		if got := s.horizonOf(c.title); got != c.want {
+			t.Errorf("%s is %s, want %s", c.title, got, c.want)
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll('`+card+`').length`); n != 0 {
+			t.Errorf("%s is still on the board", c.title)
+		}
+	}
+	run(t, ctx, "edit Search",
+		chromedp.Navigate(s.URL+"/items/"+s.items["Search"]),
+		chromedp.Click(chromedp.CSS(`details.edit summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#e-title`)),
+		setValues(`document.getElementById("e-title").value = "Search with filters"; true`),
+		chromedp.SendKeys(chromedp.CSS(`#e-rationale`), "Filters are what users ask for"),
+		chromedp.Click(chromedp.CSS(`form[action$="/edit"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	if h1 := eval[string](t, ctx, `document.querySelector("main h1").textContent`); h1 != "Search with filters" {
+		t.Errorf("after the edit the item is titled %q", h1)
+	}
+	checkAccessible(t, ctx, "an item an editor may edit")
+}
