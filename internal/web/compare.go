@@ -6,14 +6,19 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
 // compareData is what changed on the roadmap between two moments.
 type compareData struct {
-	From, To       string
-	FromSeq, ToSeq uint64
-	Diff           projections.Diff
+	From, To string
+	// Against and Review are two reviews compared, the earlier first.
+	Against, Review string
+	Reviews         []projections.ReviewView
+	Compared        bool
+	FromSeq, ToSeq  uint64
+	Diff            projections.Diff
 	// Decisions are the decisions behind the rows, by sequence.
 	Decisions map[uint64]projections.Record
 }
@@ -37,7 +42,17 @@ type diffSection struct {
 // reviews are compared on their own page.
 func (a *App) compare(c echo.Context, _ viewer) error {
 	q := c.QueryParams()
-	d := compareData{From: q.Get("from"), To: q.Get("to")}
+	d := compareData{From: q.Get("from"), To: q.Get("to"), Against: q.Get("against"), Review: q.Get("review")}
+	a.cfg.Views.Read(func(st *projections.State) {
+		for _, r := range st.Reviews() {
+			if r.Status != roadmap.ReviewStatusCancelled {
+				d.Reviews = append(d.Reviews, r)
+			}
+		}
+	})
+	if d.Against != "" || d.Review != "" {
+		return a.compareReviews(c, d)
+	}
 	if d.From == "" && q.Get("from_seq") == "" {
 		return a.render(c, http.StatusOK, "compare", page{Title: "Compare", Data: d})
 	}
@@ -57,6 +72,26 @@ func (a *App) compare(c echo.Context, _ viewer) error {
 	if d.Decisions, err = a.decisions(c, d.Diff); err != nil {
 		return a.failWith(c, err)
 	}
+	d.Compared = true
+	return a.render(c, http.StatusOK, "compare", page{Title: "Compare", Data: d})
+}
+
+// compareReviews shows what changed between two reviews, as GET
+// /v1/reviews/{id}/diff?against= does: an open review counts at the
+// ledger's position now.
+func (a *App) compareReviews(c echo.Context, d compareData) error {
+	if d.Against == "" || d.Review == "" {
+		return a.fail(c, http.StatusBadRequest, "Choose two reviews to compare.")
+	}
+	diff, err := a.cfg.Views.Diff(c.Request().Context(), d.Review, d.Against)
+	if err != nil {
+		return a.failWith(c, err)
+	}
+	d.Diff, d.FromSeq, d.ToSeq = diff, diff.From.Sequence, diff.To.Sequence
+	if d.Decisions, err = a.decisions(c, d.Diff); err != nil {
+		return a.failWith(c, err)
+	}
+	d.Compared = true
 	return a.render(c, http.StatusOK, "compare", page{Title: "Compare", Data: d})
 }
 

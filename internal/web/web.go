@@ -45,6 +45,8 @@ type Views interface {
 	// DiffBetween compares the roadmap at two positions; Scan reads the
 	// decisions behind it.
 	DiffBetween(ctx context.Context, from, to projections.ReviewPoint) (projections.Diff, error)
+	// Diff compares two reviews' roadmaps.
+	Diff(ctx context.Context, id, against string) (projections.Diff, error)
 	Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error
 	FirstSequenceFrom(t time.Time) uint64
 }

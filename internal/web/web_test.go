@@ -551,6 +551,23 @@ func TestOpenAndCloseAReviewThenOpenItsPack(t *testing.T) {
 	}
 	run(t, ctx, "list the reviews", chromedp.Navigate(s.URL+"/reviews"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 	checkAccessible(t, ctx, "the reviews")
+
+	// The next month's review, open, compared with October's: Dark mode
+	// moved since.
+	october := eval[string](t, ctx, `document.querySelector(".changes a").getAttribute("href").split("/").pop()`)
+	if _, err := s.App.Ledger.Reprioritise(s.ctx, ledger.Request{Actor: "pm"}, s.items["Dark mode"], roadmap.Reprioritise{Horizon: roadmap.Next, Rationale: "Customers ask for it daily"}); err != nil {
+		t.Fatal(err)
+	}
+	november, err := s.App.Ledger.OpenReview(s.ctx, ledger.Request{Actor: "pm"}, roadmap.OpenReview{Period: "2026-11", Title: "November board"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "compare the two reviews",
+		chromedp.Navigate(s.URL+"/compare?against="+october+"&review="+november.Answer.ID),
+		chromedp.WaitVisible(chromedp.CSS(`#diff-moved`)))
+	if got := eval[string](t, ctx, `document.querySelector('section[aria-labelledby="diff-moved"]').innerText`); !strings.Contains(got, "Dark mode") || !strings.Contains(got, "Customers ask for it daily") {
+		t.Errorf("the reviews' moved section reads %q, want Dark mode and the rationale of its move", got)
+	}
 }
 
 // TestObjectivesAndAudit reads the objectives page and, as an auditor,
