@@ -223,7 +223,7 @@ func (a *App) signin(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{
 		Name: SessionCookie, Value: secret, Path: "/", MaxAge: int(SessionLifetime / time.Second),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(c.Request()),
 	})
 	return c.Redirect(http.StatusSeeOther, "/")
 }
@@ -236,8 +236,16 @@ func (a *App) signout(c echo.Context) error {
 func clearSession(c echo.Context) {
 	c.SetCookie(&http.Cookie{
 		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,
+		SameSite: http.SameSiteStrictMode, Secure: overTLS(c.Request()),
 	})
+}
+
+// overTLS says whether the browser reached the ledger over TLS: directly,
+// or through a proxy that ended TLS and says so (X-Forwarded-Proto:
+// https). A forged header can only make a browser keep the cookie to
+// itself over plain HTTP, never send it where it would not.
+func overTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 func (a *App) signinPage(c echo.Context, status int, problem string) error {

@@ -211,6 +211,10 @@ func TestSessionCookieAndHeaders(t *testing.T) {
 	if c.Name != web.SessionCookie || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.MaxAge <= 0 || c.Secure {
 		t.Errorf("the session cookie is %+v, want HttpOnly, SameSite=Strict, with a lifetime, not Secure over plain HTTP", c)
 	}
+	behindTLS := s.post("/signin", "", url.Values{"token": {s.secrets[roadmap.RoleViewer]}}, map[string]string{"X-Forwarded-Proto": "https"})
+	if cs := behindTLS.Cookies(); len(cs) != 1 || !cs[0].Secure {
+		t.Errorf("behind a proxy that ended TLS the cookie is %+v, want it Secure", cs)
+	}
 	req, _ := http.NewRequest(http.MethodGet, s.URL+"/", nil)
 	req.AddCookie(c)
 	page, err := http.DefaultClient.Do(req)
