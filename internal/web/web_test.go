@@ -186,6 +186,9 @@ func TestSignInAndTheBoard(t *testing.T) {
 	if href := eval[string](t, ctx, `document.querySelector('`+s.card("Checkout")+` h3 a').getAttribute("href")`); href != "/items/"+s.items["Checkout"] {
 		t.Errorf("the card links to %q, want the item's page", href)
 	}
+	if loads := eval[[]string](t, ctx, `performance.getEntriesByType("resource").map(e => new URL(e.name).pathname).filter(p => p !== "/live")`); len(loads) > 3 {
+		t.Errorf("the board loaded %q after its HTML, want at most three requests", loads)
+	}
 	if c := eval[string](t, ctx, `document.cookie`); c != "" {
 		t.Errorf("scripts read the cookies %q, want none", c)
 	}
