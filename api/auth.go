@@ -127,6 +127,16 @@ func (s *Server) Authenticate(secret string) (projections.TokenView, error) {
 	return t, s.usable(t)
 }
 
+// authenticateSession is Authenticate for a page of the web app, which
+// counts as a use of the token, as a bearer request does.
+func (s *Server) authenticateSession(secret string) (projections.TokenView, error) {
+	t, err := s.Authenticate(secret)
+	if err == nil {
+		s.lastUse.touch(t.ID, time.Now())
+	}
+	return t, err
+}
+
 var unknownToken = &invalidToken{"the token is not known to this ledger", "the token is not known to this ledger"}
 
 // Recheck finds the token with id and checks that it can still be used:

@@ -229,7 +229,7 @@ func New(cfg Config) *Server {
 	// (Authenticate), role rules (each page names its roadmap.Permission),
 	// use cases and error table.
 	web.New(web.Config{
-		Ledger: cfg.Ledger, Views: cfg.Views, Trail: s.trail, Packs: s.packs, Authenticate: s.Authenticate, Explain: s.explain,
+		Ledger: cfg.Ledger, Views: cfg.Views, Trail: s.trail, Packs: s.packs, Authenticate: s.authenticateSession, Explain: s.explain,
 		WaitReady: cfg.WaitReady, Logger: cfg.Logger,
 		AnswerAudit: s.answerAudit, VerifierKey: cfg.VerifierKey,
 		ReadImport: func(body []byte, jira bool) (ledger.ImportFile, error) {
