@@ -286,6 +286,19 @@ func (q auditQuery) next(seq uint64) string {
 // audit answers the events of the whole ledger that pass the query's
 // filters, in log order: a JSON page, or an export streamed as JSON Lines or
 // CSV.
+// answerAudit answers c as GET /v1/audit does for a request made with t:
+// the web app's downloads of the audit trail, a person signed in with t.
+// The route's permission is checked as for a bearer token.
+func (s *Server) answerAudit(c echo.Context, t projections.TokenView) error {
+	if !t.Role.Allows(roadmap.PermAudit) {
+		return problem(roadmap.ErrForbidden, "the token's role, "+string(t.Role)+", may not "+permissionVerb[roadmap.PermAudit])
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Set(tokenKey, t)
+	c.Set(recheckKey, func() error { return s.stillValid(c, t.ID) })
+	return s.audit(c)
+}
+
 func (s *Server) audit(c echo.Context) error {
 	q, err := parseAuditQuery(c.Request().URL.RawQuery)
 	if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -72,15 +73,13 @@ func (s *Server) authorize(perm roadmap.Permission) echo.MiddlewareFunc {
 			if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 				return unauthorized(c, "the Authorization header must be Bearer TOKEN", true)
 			}
-			t, ok := s.cfg.Views.TokenBySecret(s.cfg.TokenKey, secret)
-			if !ok {
-				return unauthorized(c, "the token is not known to this ledger", true)
-			}
-			switch s.tokenStatus(t) {
-			case roadmap.TokenStatusRevoked:
-				return unauthorized(c, "the token was revoked", true)
-			case roadmap.TokenStatusExpired:
-				return unauthorized(c, "the token has expired", true)
+			t, err := s.Authenticate(secret)
+			if err != nil {
+				var invalid *invalidToken
+				if errors.As(err, &invalid) {
+					return unauthorized(c, invalid.detail, true)
+				}
+				return err
 			}
 			s.lastUse.touch(t.ID, time.Now())
 			if !t.Role.Allows(perm) {
@@ -100,15 +99,64 @@ const recheckKey = "roadmap.token.recheck"
 // stillValid refuses, 401, a request whose token id was revoked or expired
 // since the request was authorised.
 func (s *Server) stillValid(c echo.Context, id string) error {
+	_, err := s.Recheck(id)
+	var invalid *invalidToken
+	if errors.As(err, &invalid) {
+		return unauthorized(c, invalid.during, true)
+	}
+	return err
+}
+
+// invalidToken is why a token cannot be used: unknown, revoked or expired.
+// It is of kind ErrUnauthorized. during says it of a token that was valid
+// when its request was authorised.
+type invalidToken struct{ detail, during string }
+
+func (e *invalidToken) Error() string { return e.detail }
+func (e *invalidToken) Unwrap() error { return ErrUnauthorized }
+
+// Authenticate finds the token whose secret is secret and checks that it
+// can be used now: the one lookup of a token by its secret, for a bearer
+// and for the web app's sign-in alike. It returns an error of kind
+// ErrUnauthorized saying why a token cannot be used.
+func (s *Server) Authenticate(secret string) (projections.TokenView, error) {
+	t, ok := s.cfg.Views.TokenBySecret(s.cfg.TokenKey, secret)
+	if !ok {
+		return t, unknownToken
+	}
+	return t, s.usable(t)
+}
+
+// authenticateSession is Authenticate for a page of the web app, which
+// counts as a use of the token, as a bearer request does.
+func (s *Server) authenticateSession(secret string) (projections.TokenView, error) {
+	t, err := s.Authenticate(secret)
+	if err == nil {
+		s.lastUse.touch(t.ID, time.Now())
+	}
+	return t, err
+}
+
+var unknownToken = &invalidToken{"the token is not known to this ledger", "the token is not known to this ledger"}
+
+// Recheck finds the token with id and checks that it can still be used:
+// what a request already authenticated asks again (a write once its body
+// is read, each page of a web session).
+func (s *Server) Recheck(id string) (projections.TokenView, error) {
 	t, ok := s.cfg.Views.TokenView(id)
 	if !ok {
-		return unauthorized(c, "the token is not known to this ledger", true)
+		return t, unknownToken
 	}
+	return t, s.usable(t)
+}
+
+// usable says why t cannot be used now, or nil.
+func (s *Server) usable(t projections.TokenView) error {
 	switch s.tokenStatus(t) {
 	case roadmap.TokenStatusRevoked:
-		return unauthorized(c, "the token was revoked while the request was being received", true)
+		return &invalidToken{"the token was revoked", "the token was revoked while the request was being received"}
 	case roadmap.TokenStatusExpired:
-		return unauthorized(c, "the token expired while the request was being received", true)
+		return &invalidToken{"the token has expired", "the token expired while the request was being received"}
 	}
 	return nil
 }

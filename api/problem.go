@@ -157,6 +157,13 @@ func toProblem(err error, logger *slog.Logger, r *http.Request) Problem {
 	return Problem{Type: problemType("internal"), Title: http.StatusText(500), Status: 500, Detail: "internal error"}
 }
 
+// explain is toProblem for the web app's pages: the status and the words
+// the API would answer err with.
+func (s *Server) explain(err error, r *http.Request) (int, string) {
+	p := toProblem(err, s.cfg.Logger, r)
+	return p.Status, p.Detail
+}
+
 // logInternal logs an error of no known kind in full: at error, unless it
 // is the client going away, which is no failure of the ledger.
 func logInternal(logger *slog.Logger, r *http.Request, err error) {

@@ -29,6 +29,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/governance"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/web"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -53,6 +54,9 @@ type Views interface {
 	// Snapshot and Diff build governance reviews.
 	Snapshot(ctx context.Context, id string, now time.Time) (projections.Snapshot, error)
 	Diff(ctx context.Context, id, against string) (projections.Diff, error)
+	// DiffBetween compares the roadmap at two positions (the web app's
+	// comparison of two dates).
+	DiffBetween(ctx context.Context, from, to projections.ReviewPoint) (projections.Diff, error)
 	TokenViews
 	ChangeViews
 	CapacityView(product string) (projections.CapacityView, bool)
@@ -235,6 +239,20 @@ func New(cfg Config) *Server {
 		e.Add(r.method, "/v1"+r.path, r.handler, middlewares...)
 		s.permissions = append(s.permissions, RoutePermission{Route{r.method, "/v1" + r.path}, r.needs})
 	}
+	// The web app's pages share the API's port, its token lookup
+	// (Authenticate), role rules (each page names its roadmap.Permission),
+	// use cases and error table.
+	web.New(web.Config{
+		Ledger: cfg.Ledger, Views: cfg.Views, Trail: s.trail, Packs: s.packs, Authenticate: s.authenticateSession, Explain: s.explain,
+		WaitReady: cfg.WaitReady, Logger: cfg.Logger,
+		AnswerAudit: s.answerAudit, VerifierKey: cfg.VerifierKey,
+		ReadImport: func(body []byte, jira bool) (ledger.ImportFile, error) {
+			if jira {
+				return readImport(body, formatJira)
+			}
+			return readImport(body, formatRoadmap)
+		},
+	}).Register(e)
 	return s
 }
 

@@ -373,6 +373,14 @@ func (c *Current) Diff(ctx context.Context, id, against string) (Diff, error) {
 	if err != nil {
 		return Diff{}, err
 	}
+	return c.DiffBetween(ctx, from, to)
+}
+
+// DiffBetween compares the roadmap at the position of from with that at
+// the position of to, as Diff compares two reviews': the web app's
+// "compare with" of two dates asks it of two positions that are no
+// review's. It returns the errors of At.
+func (c *Current) DiffBetween(ctx context.Context, from, to ReviewPoint) (Diff, error) {
 	type entry struct {
 		place   Place
 		score   *roadmap.Score

@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
@@ -29,9 +31,11 @@ func parseRead(args []string, stderr io.Writer) (readConfig, error) {
 default, opens it as the serve command does, and measures, one after the
 other with the same keep-alive clients: (a) a plain echo server on 127.0.0.1
 answering GET /v1/roadmap with the ledger's own answer, rendered once and
-kept in memory, and (b) GET /v1/roadmap on the ledger. It prints both rates,
-their latencies and the ratio (b)/(a). With -rounds N it alternates (a) and
-(b) N times.
+kept in memory, and (b) GET /v1/roadmap on the ledger, and (c) the web app's board of the same
+roadmap (GET / with a session cookie), rendered on the server. It prints
+the rates, their latencies, the ratio (b)/(a) and how many times (b)'s
+latency the board takes. With -rounds N it alternates (a), (b) and (c) N
+times.
 `, stderr)
 	cfg.commonFlags.register(fs, 5*time.Minute, "(b) of the first round (warm-up included)", "(a) of the first round")
 	cfg.loadFlags.register(fs, "concurrent keep-alive clients on each side", 16, 2*time.Second, 10*time.Second, "each round")
@@ -70,8 +74,16 @@ type ReadReport struct {
 	LoadInfo
 	Echo LoadSide `json:"echo_from_memory"`
 	API  LoadSide `json:"api"`
+	// Board is the web app's board of the same roadmap, rendered as HTML
+	// on the server.
+	Board      LoadSide `json:"board"`
+	BoardBytes int      `json:"board_bytes"`
 	// Ratio is API.Rate / Echo.Rate.
 	Ratio float64 `json:"ratio"`
+	// BoardTimes is how many times the API's median latency the board's
+	// is (Board.Latency.P50 / API.Latency.P50); the web app's target is 3
+	// or less.
+	BoardTimes float64 `json:"board_times_api"`
 	// TargetP99 is in milliseconds; MeetsTarget compares API.Latency.P99.
 	TargetP99   float64     `json:"target_p99_ms"`
 	MeetsTarget bool        `json:"meets_target"`
@@ -119,11 +131,36 @@ func measureRead(ctx context.Context, cfg readConfig, progress io.Writer) (rep *
 			return nil
 		}
 	}
+	// The board is read with the same token, as its session cookie.
+	var page bytes.Buffer
+	if _, err := send(ctx, http.DefaultClient, http.MethodGet, ledger.base, "/", "", http.StatusOK, &page, true); err != nil {
+		return nil, fmt.Errorf("the board: %w", err)
+	}
+	if cards := bytes.Count(page.Bytes(), []byte(`<li class="card"`)); cards != cfg.Items {
+		return nil, fmt.Errorf("the board shows %d cards, want %d", cards, cfg.Items)
+	}
+	rep.BoardBytes = page.Len()
+	board := func(*getWorker) (string, func([]byte) error) {
+		return "/", func(b []byte) error {
+			if !bytes.HasPrefix(b, []byte("<!doctype html>")) || len(b) < rep.BoardBytes/2 {
+				return fmt.Errorf("the board's answer of %d bytes is not the page", len(b))
+			}
+			return nil
+		}
+	}
+	boardWorkers := func() []worker {
+		ws := getWorkers(ledger, cfg.Clients, board)
+		for _, w := range ws {
+			w.(*getWorker).session = true
+		}
+		return ws
+	}
 	st := newSteps(ctx, "read", cfg.Rounds, progress)
+	boardSide := side{name: "(c) board"}
 	echoSide := side{name: "(a) echo from memory", profile: cfg.RawProfile}
 	ledgerSide := side{name: "(b) ledger", profile: cfg.CPUProfile}
 	what := fmt.Sprintf("%d clients", cfg.Clients)
-	var echoOut, apiOut outcome
+	var echoOut, apiOut, boardOut outcome
 	for r := range cfg.Rounds {
 		a, err := st.drive(r, echoSide, what, cfg.load, getWorkers(raw, cfg.Clients, get))
 		if err != nil {
@@ -133,12 +170,18 @@ func measureRead(ctx context.Context, cfg readConfig, progress io.Writer) (rep *
 		if err != nil {
 			return nil, err
 		}
-		echoOut, apiOut = echoOut.add(a), apiOut.add(b)
+		c, err := st.drive(r, boardSide, what, cfg.load, boardWorkers())
+		if err != nil {
+			return nil, err
+		}
+		echoOut, apiOut, boardOut = echoOut.add(a), apiOut.add(b), boardOut.add(c)
 		rep.PerRound = append(rep.PerRound, newLoadRound(a, b))
 	}
 	rep.Echo = newLoadSide("a plain echo server answering the same bytes from memory", echoOut)
 	rep.API = newLoadSide("the ledger's GET /v1/roadmap", apiOut)
+	rep.Board = newLoadSide("the web app's board, GET / signed in", boardOut)
 	rep.Ratio = ratio(rep.API.Rate, rep.Echo.Rate)
+	rep.BoardTimes = ratio(rep.Board.Latency.P50, rep.API.Latency.P50)
 	rep.MeetsTarget = rep.API.Ops > 0 && rep.API.Latency.P99 < rep.TargetP99
 	return rep, nil
 }
@@ -151,12 +194,15 @@ func (r *ReadReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "load:    %d keep-alive clients per side; per side and round %s; %d round(s)\n\n", r.Clients, r.measured("requests"), r.Rounds)
 	err := writeTables(w,
 		table{"side\trequests\tseconds\trate/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tCPU µs/req\t",
-			[]string{r.Echo.row("(a) echo from memory"), r.API.row("(b) ledger")}},
+			[]string{r.Echo.row("(a) echo from memory"), r.API.row("(b) ledger"), r.Board.row("(c) board")}},
 		"", table{"round\t(a) rate/s\t(b) rate/s\t(b) p99 ms\t(b)/(a)\t", roundRows(r.PerRound)})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nledger p99 %.2f ms, which %s the target of under %g ms\n", r.API.Latency.P99, meets(r.MeetsTarget), r.TargetP99)
-	_, err = fmt.Fprintf(w, "ratio (b)/(a): %.3f (%.0f%% of echo's rate)\n", r.Ratio, r.Ratio*100)
+	if _, err := fmt.Fprintf(w, "ratio (b)/(a): %.3f (%.0f%% of echo's rate)\n", r.Ratio, r.Ratio*100); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "board: %d bytes of HTML; its median latency is %.2f times (b)'s (target: 3 or less)\n", r.BoardBytes, r.BoardTimes)
 	return err
 }

@@ -15,17 +15,20 @@ func TestReadRunsAndReports(t *testing.T) {
 	if rep.Ledger.Events != 400 || rep.Ledger.OnRoadmap != 40 || rep.AnswerBytes < 40*100 {
 		t.Errorf("ledger %+v with a %d-byte answer", rep.Ledger, rep.AnswerBytes)
 	}
-	for name, s := range map[string]LoadSide{"echo": rep.Echo, "api": rep.API} {
+	for name, s := range map[string]LoadSide{"echo": rep.Echo, "api": rep.API, "board": rep.Board} {
 		checkLoadSide(t, name, s, 60)
 	}
 	checkRatio(t, "", rep.Ratio, rep.API.Rate, rep.Echo.Rate)
+	if rep.BoardBytes < 40*200 || rep.BoardTimes <= 0 {
+		t.Errorf("the board: %d bytes, %v times the API's latency", rep.BoardBytes, rep.BoardTimes)
+	}
 	if rep.TargetP99 != 10 || rep.MeetsTarget != (rep.API.Latency.P99 < rep.TargetP99) {
 		t.Errorf("meets target %v with p99 %v and target %v", rep.MeetsTarget, rep.API.Latency.P99, rep.TargetP99)
 	}
 	if len(rep.PerRound) != 2 {
 		t.Errorf("per round %+v, want two", rep.PerRound)
 	}
-	checkTable(t, &rep, "(a) echo from memory", "(b) ledger", "p99 ms", "ratio (b)/(a):", "round")
+	checkTable(t, &rep, "(a) echo from memory", "(b) ledger", "(c) board", "p99 ms", "ratio (b)/(a):", "times (b)'s", "round")
 }
 
 // checkLoadSide fails the test unless s measured ops requests with sane

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/web"
 )
 
 // httpSide is an HTTP server on a loopback port and the clients' transports,
@@ -121,6 +122,9 @@ type getWorker struct {
 	buf         bytes.Buffer
 	contentType string
 	index       int
+	// session sends the benchmark's token as the web app's session cookie
+	// as well.
+	session bool
 }
 
 func getWorkers(s *httpSide, n int, next func(*getWorker) (string, func([]byte) error)) []worker {
@@ -147,7 +151,7 @@ func (w *getWorker) Do(ctx context.Context) (string, error) {
 // get reads the whole answer into w.buf and returns an error unless the
 // status is 200.
 func (w *getWorker) get(ctx context.Context, path string) error {
-	res, err := call(ctx, w.client, http.MethodGet, w.base, path, "", http.StatusOK, &w.buf)
+	res, err := send(ctx, w.client, http.MethodGet, w.base, path, "", http.StatusOK, &w.buf, w.session)
 	if err != nil {
 		return err
 	}
@@ -160,6 +164,12 @@ func (w *getWorker) get(ctx context.Context, path string) error {
 // the same request. It reads the whole answer into buf, so the connection
 // is reused, and returns an error unless the status is want.
 func call(ctx context.Context, client *http.Client, method, base, path, body string, want int, buf *bytes.Buffer) (*http.Response, error) {
+	return send(ctx, client, method, base, path, body, want, buf, false)
+}
+
+// send is call, with the token as the web app's session cookie too when
+// session is set: how a signed-in browser asks for a page.
+func send(ctx context.Context, client *http.Client, method, base, path, body string, want int, buf *bytes.Buffer, session bool) (*http.Response, error) {
 	var content io.Reader
 	if body != "" {
 		content = strings.NewReader(body)
@@ -172,6 +182,9 @@ func call(ctx context.Context, client *http.Client, method, base, path, body str
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Authorization", "Bearer "+benchToken)
+	if session {
+		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: benchToken})
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		return nil, err
