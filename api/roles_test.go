@@ -114,9 +114,12 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 			id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": f.period()})["id"].(string)
 			return "/v1/reviews/" + id + "/cancel", rationale, 200
 		},
-		"GET /v1/reviews/:id/pack":        fixed("/v1/reviews/"+f.review+"/pack", nil, 200),
-		"GET /v1/reviews/:id/diff":        fixed("/v1/reviews/"+f.review+"/diff?against="+f.otherReview, nil, 200),
-		"GET /v1/events":                  fixed("/v1/events", nil, 200),
+		"GET /v1/reviews/:id/pack": fixed("/v1/reviews/"+f.review+"/pack", nil, 200),
+		"GET /v1/reviews/:id/diff": fixed("/v1/reviews/"+f.review+"/diff?against="+f.otherReview, nil, 200),
+		"GET /v1/events":           fixed("/v1/events", nil, 200),
+		// The stream never ends by itself: a role it allows gets past the
+		// role check to the query's 400.
+		"GET /v1/events/stream":           fixed("/v1/events/stream?types=not-a-type", nil, 400),
 		"GET /v1/events/:seq/proof":       fixed(fmt.Sprintf("/v1/events/1/proof?checkpoint=%d", f.checkpointSize), nil, 200),
 		"POST /v1/checkpoints":            fixed("/v1/checkpoints", nil, 201),
 		"GET /v1/checkpoints":             fixed("/v1/checkpoints", nil, 200),
@@ -182,6 +185,7 @@ var designed = map[string]roadmap.Permission{
 	"GET /v1/reviews/:id/diff":           roadmap.PermRead,
 	"GET /v1/events":                     roadmap.PermAudit,
 	"GET /v1/events/:seq/proof":          roadmap.PermAudit,
+	"GET /v1/events/stream":              roadmap.PermRead,
 	"POST /v1/checkpoints":               roadmap.PermApprove,
 	"GET /v1/checkpoints":                roadmap.PermAudit,
 	"GET /v1/checkpoints/latest":         roadmap.PermAudit,

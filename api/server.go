@@ -105,6 +105,13 @@ type Config struct {
 	// the ledger's (ledger.Service.SetTokenKey): bearer secrets are looked
 	// up by it.
 	TokenKey roadmap.TokenKey
+	// FeedSource names the ledger in the change feed's CloudEvents;
+	// DefaultFeedSource when empty.
+	FeedSource string
+	// FeedHeartbeat and FeedBuffer override DefaultFeedHeartbeat and
+	// DefaultFeedBuffer (for tests).
+	FeedHeartbeat time.Duration
+	FeedBuffer    int
 }
 
 // Server is the HTTP API.
@@ -123,6 +130,8 @@ type Server struct {
 	exports     *audit.Exports
 	permissions []RoutePermission
 	lastUse     lastUse
+	// feed fans the change feed out to the event stream's clients.
+	feed *feedHub
 }
 
 // New returns the API's handler with every route registered.
@@ -135,7 +144,17 @@ func New(cfg Config) *Server {
 	}
 	// A line logged with a request's context names the request.
 	cfg.Logger = slog.New(requestIDs{cfg.Logger.Handler()})
+	if cfg.FeedSource == "" {
+		cfg.FeedSource = DefaultFeedSource
+	}
+	if cfg.FeedHeartbeat <= 0 {
+		cfg.FeedHeartbeat = DefaultFeedHeartbeat
+	}
+	if cfg.FeedBuffer <= 0 {
+		cfg.FeedBuffer = DefaultFeedBuffer
+	}
 	s := &Server{echo: echo.New(), cfg: cfg}
+	s.feed = newFeedHub(cfg.Log, cfg.Views, cfg.Wait, cfg.FeedSource, cfg.FeedBuffer)
 	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views), audit.New(cfg.Log, cfg.Views)
 	if cfg.SignNote != nil {
 		s.exports = audit.NewExports(cfg.Log, cfg.Views, cfg.Proofs, cfg.SignNote)
@@ -191,6 +210,7 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/reviews/:id/diff", s.reviewDiff, read},
 		{http.MethodGet, "/reviews/:id/pack", s.reviewPack, read},
 		{http.MethodGet, "/events", s.rawEvents, audit},
+		{http.MethodGet, "/events/stream", s.streamEvents, read},
 		{http.MethodGet, "/events/:seq/proof", s.eventProof, audit},
 		{http.MethodPost, "/checkpoints", s.signCheckpoint, approve},
 		{http.MethodGet, "/checkpoints", s.listCheckpoints, audit},

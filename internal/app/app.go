@@ -59,6 +59,11 @@ type Config struct {
 	// OnFirstToken is told the secret of the admin token made on the first
 	// start of a ledger that has no token and no BootstrapToken, once.
 	OnFirstToken func(secret string)
+	// FeedHeartbeat and FeedBuffer override the change feed's heartbeat
+	// interval and per-client buffer (api.DefaultFeedHeartbeat,
+	// api.DefaultFeedBuffer), for tests and benchmarks.
+	FeedHeartbeat time.Duration
+	FeedBuffer    int
 }
 
 // App is a running ledger, short of its HTTP listener.
@@ -191,13 +196,15 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		}
 		return boot.wait(ctx)
 	}
+	srv := api.New(api.Config{
+		Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
+		Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
+		FeedSource: origin, FeedHeartbeat: cfg.FeedHeartbeat, FeedBuffer: cfg.FeedBuffer,
+	})
+	go srv.RunFeed(runCtx)
 	return &App{
 		Log: log, Runner: runner, Current: current, Tree: tree, Origin: origin, VerifierKey: signer.VerifierKey(),
-		Ledger: svc, stop: stop, waitReady: waitReady,
-		Handler: api.New(api.Config{
-			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
-			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
-		}),
+		Ledger: svc, stop: stop, waitReady: waitReady, Handler: srv,
 	}, nil
 }
 
