@@ -55,6 +55,7 @@ type Views interface {
 	Diff(ctx context.Context, id, against string) (projections.Diff, error)
 	TokenViews
 	ChangeViews
+	WebhookViews
 	CapacityView(product string) (projections.CapacityView, bool)
 	ItemFlags(id string) []projections.Flag
 }
@@ -112,6 +113,13 @@ type Config struct {
 	// DefaultFeedBuffer (for tests).
 	FeedHeartbeat time.Duration
 	FeedBuffer    int
+	// Deliveries is where webhook delivery stands; nil on a server that
+	// delivers none.
+	Deliveries Deliveries
+	// CheckWebhookURL refuses a new subscription's URL that points where
+	// deliveries may not go (webhook.CheckURL); nil checks nothing more
+	// than the URL's form.
+	CheckWebhookURL func(ctx context.Context, url string) error
 }
 
 // Server is the HTTP API.
@@ -229,6 +237,13 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/tokens", s.listTokens, admin},
 		{http.MethodGet, "/tokens/:id", s.getToken, admin},
 		{http.MethodDelete, "/tokens/:id", s.revokeToken, admin},
+		{http.MethodPost, "/webhooks", s.createWebhook, admin},
+		{http.MethodGet, "/webhooks", s.listWebhooks, admin},
+		{http.MethodGet, "/webhooks/:id", s.getWebhook, admin},
+		{http.MethodDelete, "/webhooks/:id", s.deleteWebhook, admin},
+		{http.MethodPost, "/webhooks/:id/rotate-secret", s.rotateWebhookSecret, admin},
+		{http.MethodPost, "/webhooks/:id/resume", s.resumeWebhook, admin},
+		{http.MethodGet, "/webhooks/:id/deliveries", s.webhookDeliveries, admin},
 	} {
 		wait := s.afterReplay
 		if r.method == http.MethodGet && auditorsRoutes[r.path] {
