@@ -89,6 +89,7 @@ type serveConfig struct {
 	replicas                       int
 	unsafeNoFsync                  bool
 	shutdownTimeout                time.Duration
+	webhooksAllowPrivate           bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -112,6 +113,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		// operator believes it off, and the other way round for "false".
 		return serveConfig{}, fmt.Errorf("ROADMAP_UNSAFE_NO_FSYNC must be 1 (on) or 0 (off), got %q", v)
 	}
+	var allowPrivate bool
+	switch v := getenv("ROADMAP_WEBHOOKS_ALLOW_PRIVATE"); v {
+	case "true", "1":
+		allowPrivate = true
+	case "", "false", "0":
+	default:
+		return serveConfig{}, fmt.Errorf("ROADMAP_WEBHOOKS_ALLOW_PRIVATE must be true or false, got %q", v)
+	}
 	var cfg serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -129,6 +138,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return errors.New("it showed the secret to anyone who lists processes; give the secret in ROADMAP_BOOTSTRAP_TOKEN or in a file named by --bootstrap-token-file")
 	})
 	fs.StringVar(&cfg.approvals, "approvals", env("ROADMAP_APPROVALS", "major"), "which decisions need an approver: major (any decision that puts an item into now or takes it out) or off (ROADMAP_APPROVALS)")
+	fs.BoolVar(&cfg.webhooksAllowPrivate, "webhooks-allow-private", allowPrivate, "let webhooks reach loopback, private and link-local addresses, for receivers on the same host or network (ROADMAP_WEBHOOKS_ALLOW_PRIVATE=true)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
@@ -233,6 +243,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		DataDir: cfg.data, SigningKeyFile: cfg.signingKey, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
 		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
 		BootstrapToken: cfg.bootstrapToken, Approvals: roadmap.ApprovalPolicy(cfg.approvals),
+		WebhooksAllowPrivate: cfg.webhooksAllowPrivate,
 		OnFirstToken: func(secret string) {
 			fmt.Fprintf(stdout, "roadmap: made the first admin token, named bootstrap. It is shown this once; keep it safe:\n\n    %s\n\n", secret)
 		},
