@@ -75,9 +75,20 @@ type FeedReport struct {
 	// Complete is whether every subscriber received every event, once and
 	// in order; Disconnected counts the subscribers the server dropped for
 	// falling too far behind (they would resume by their last id).
-	Complete     bool    `json:"complete"`
-	Disconnected int     `json:"disconnected"`
-	PerRound     []Round `json:"per_round"`
+	Complete     bool        `json:"complete"`
+	Disconnected int         `json:"disconnected"`
+	PerRound     []FeedRound `json:"per_round"`
+}
+
+// FeedRound is one alternation of the two sides.
+type FeedRound struct {
+	Alone float64 `json:"without_per_second"`
+	With  float64 `json:"with_per_second"`
+	Ratio float64 `json:"ratio"`
+}
+
+func (rd FeedRound) row(i int) string {
+	return fmt.Sprintf("%d\t%.0f\t%.0f\t%.3f\t", i+1, rd.Alone, rd.With, rd.Ratio)
 }
 
 // measureFeed alternates the two sides cfg.Rounds times, each on a fresh
@@ -147,7 +158,7 @@ func measureFeed(ctx context.Context, cfg feedConfig, progress io.Writer) (*Feed
 			return nil, err
 		}
 		b = b.add(ob)
-		rep.PerRound = append(rep.PerRound, Round{Raw: round(oa.Rate(), 1), API: round(ob.Rate(), 1), Ratio: ratio(ob.Rate(), oa.Rate())})
+		rep.PerRound = append(rep.PerRound, FeedRound{Alone: round(oa.Rate(), 1), With: round(ob.Rate(), 1), Ratio: ratio(ob.Rate(), oa.Rate())})
 	}
 	rep.Alone = newSide("decisions through the HTTP API, nobody following the feed", "decisions/s", a, opPropose, opPrioritise)
 	rep.With = newSide(fmt.Sprintf("the same, %d clients following GET /v1/events/stream", cfg.Subscribers), "decisions/s", b, opPropose, opPrioritise)
@@ -238,9 +249,12 @@ func (r *FeedReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "load:    %d concurrent writing clients per side; %d subscribers on (b); per side and round %s; %d round(s)\n",
 		r.Clients, r.Subscribers, r.measured("operations"), r.Rounds)
 	fmt.Fprintln(w)
-	rows := []string{r.Alone.row("(a) no subscribers"), r.With.row("(b) subscribers")}
-	err := writeTables(w, table{"side\toperations\tseconds\trate/s\tp50 ms\tp99 ms\tCPU µs/op\tstored B/msg\t", rows},
-		"", table{"round\t\t(a) rate/s\t(b) rate/s\t(b)/(a)\t", roundRows(r.PerRound)})
+	row := func(name string, s Side) string {
+		return fmt.Sprintf("%s\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t", name, s.Ops, s.Seconds, s.Rate, s.Latency.P50, s.Latency.P99, s.CPUPerOp)
+	}
+	rows := []string{row("(a) no subscribers", r.Alone), row("(b) subscribers", r.With)}
+	err := writeTables(w, table{"side\toperations\tseconds\trate/s\tp50 ms\tp99 ms\tCPU µs/op\t", rows},
+		"", table{"round\t(a) rate/s\t(b) rate/s\t(b)/(a)\t", roundRows(r.PerRound)})
 	if err != nil {
 		return err
 	}

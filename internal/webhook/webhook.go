@@ -253,15 +253,25 @@ func (d *Dispatcher) put(ctx context.Context, key string, v any) error {
 	return err
 }
 
-// errFailing stops a scan when the subscription is failing.
-var errFailing = errors.New("failing")
+// errFailing stops a scan when the subscription is failing, errDeleted
+// when it is deleted.
+var (
+	errFailing = errors.New("failing")
+	errDeleted = errors.New("deleted")
+)
+
+// deleted reports whether subscription id is gone or deleted.
+func (d *Dispatcher) deleted(id string) bool {
+	w, ok := d.cfg.Views.WebhookView(id)
+	return !ok || w.DeletedAt != nil
+}
 
 // deliverLoop delivers to one subscription until ctx ends.
 func (d *Dispatcher) deliverLoop(ctx context.Context, id string, wk *worker) {
 	log := d.cfg.Logger.With("webhook", id)
 	for backoff := time.Second; ctx.Err() == nil; {
 		err := d.deliverAll(ctx, id, wk)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, errDeleted) {
 			return
 		}
 		log.Warn("webhook delivery stopped; trying again", "error", err, "in", backoff)
@@ -305,7 +315,7 @@ func (d *Dispatcher) deliverAll(ctx context.Context, id string, wk *worker) erro
 		err := d.cfg.Views.Scan(ctx, st.Position+1, to, func(r projections.Record) (bool, error) {
 			w, ok := d.cfg.Views.WebhookView(id)
 			if !ok || w.DeletedAt != nil {
-				return false, context.Canceled
+				return false, errDeleted
 			}
 			if roadmap.MatchType(w.Types, r.Type) && (w.Product == "" || w.Product == r.Product) {
 				if err := d.deliverOne(ctx, id, r, &st); err != nil {
@@ -363,6 +373,9 @@ func (d *Dispatcher) deliverOne(ctx context.Context, id string, r projections.Re
 		}
 		// Exponential backoff with up to a fifth of jitter either way, so
 		// that subscriptions failing together do not retry together.
+		if d.deleted(id) {
+			return errDeleted
+		}
 		wait := d.cfg.Schedule[retry]
 		wait += time.Duration((rand.Float64()*0.4 - 0.2) * float64(wait))
 		select {
