@@ -78,10 +78,13 @@ type feedHub struct {
 	subs    map[*feedSub]struct{}
 	started chan struct{}
 	once    sync.Once
+	// closed is closed when the server stops streaming.
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 func newFeedHub(log Log, views Views, wait Waiter, source string, buffer int) *feedHub {
-	return &feedHub{log: log, views: views, wait: wait, source: source, buffer: buffer, subs: map[*feedSub]struct{}{}, started: make(chan struct{})}
+	return &feedHub{log: log, views: views, wait: wait, source: source, buffer: buffer, subs: map[*feedSub]struct{}{}, started: make(chan struct{}), closed: make(chan struct{})}
 }
 
 // encode is the feed's event for a record of the audit trail.
@@ -210,6 +213,14 @@ func (h *feedHub) closeAll() {
 		close(sub.dropped)
 	}
 	h.subs = nil
+}
+
+// CloseStreams ends every event stream, and refuses new ones, so that a
+// graceful shutdown does not wait for clients that never hang up; each
+// resumes by its last id elsewhere or later.
+func (s *Server) CloseStreams() {
+	s.feed.closeOnce.Do(func() { close(s.feed.closed) })
+	s.feed.closeAll()
 }
 
 // RunFeed runs the change feed's fan-out until ctx ends: the stream's
@@ -389,7 +400,15 @@ func (s *Server) streamEvents(c echo.Context) error {
 		return err
 	}
 	q.filter.private = requestToken(c).Role.Allows(roadmap.PermAudit)
-	ctx := r.Context()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.feed.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, mediaEventStream)

@@ -311,3 +311,32 @@ func TestEventStreamSlowClientDoesNotHoldUpWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestEventStreamEndsWhenTheServerStopsStreaming checks that a stream
+// ends, after saying where it stood, once the server closes its streams
+// for a shutdown, and that a new one is refused rather than left open.
+func TestEventStreamEndsWhenTheServerStopsStreaming(t *testing.T) {
+	l := startLedger(t)
+	s := openStream(t, l, adminSecret, "")
+	for range setupEvents {
+		s.next(t)
+	}
+	l.App.CloseStreams()
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream is still open 5s after the server closed its streams")
+	}
+	s.mu.Lock()
+	last := s.comments[len(s.comments)-1]
+	s.mu.Unlock()
+	if !strings.HasPrefix(last, "disconnected") {
+		t.Fatalf("the stream's last comment is %q", last)
+	}
+	again := openStream(t, l, adminSecret, "?after="+strconv.FormatUint(setupEvents, 10))
+	select {
+	case <-again.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a stream opened after the close stays open")
+	}
+}

@@ -264,6 +264,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Event streams never go idle: end them when shutting down, or the
+	// shutdown would wait for their clients to hang up.
+	srv.RegisterOnShutdown(a.CloseStreams)
 	where := "embedded JetStream in " + cfg.data
 	if cfg.natsURL != "" {
 		where = fmt.Sprintf("NATS at %s, %d replica(s)", cfg.natsURL, cfg.replicas)

@@ -89,9 +89,11 @@ type App struct {
 	Ledger      *ledger.Service
 	Handler     http.Handler
 	// Webhooks delivers events to the subscribed URLs.
-	Webhooks  *webhook.Dispatcher
-	stop      context.CancelFunc
-	waitReady func(ctx context.Context) error
+	Webhooks *webhook.Dispatcher
+	// CloseStreams ends the API's event streams, for a graceful shutdown.
+	CloseStreams func()
+	stop         context.CancelFunc
+	waitReady    func(ctx context.Context) error
 	// background is closed once the change feed and the webhook
 	// deliveries have stopped.
 	background chan struct{}
@@ -251,7 +253,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}()
 	return &App{
 		Log: log, Runner: runner, Current: current, Tree: tree, Origin: origin, VerifierKey: signer.VerifierKey(),
-		Ledger: svc, stop: stop, waitReady: waitReady, Handler: srv, Webhooks: hooks, background: background,
+		Ledger: svc, stop: stop, waitReady: waitReady, Handler: srv, Webhooks: hooks, background: background, CloseStreams: srv.CloseStreams,
 	}, nil
 }
 
