@@ -275,11 +275,14 @@ func TestEventStreamSendsHeartbeats(t *testing.T) {
 }
 
 // TestEventStreamSlowClientDoesNotHoldUpWrites writes the same number of
-// decisions with no client and with clients that never read, each with a
-// small buffer, and compares the write rates.
+// decisions beside a client that reads the stream, then beside it and five
+// clients that never read theirs (each with a small buffer), and compares
+// the write rates; the reading client must get every event. A busy machine
+// can only make the second rate look worse, so the pair is measured up to
+// three times and the best kept: a real hold-up fails every time.
 func TestEventStreamSlowClientDoesNotHoldUpWrites(t *testing.T) {
 	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), FeedBuffer: 8})
-	const writes = 80
+	const writes = 60
 	rate := func(label string) float64 {
 		start := time.Now()
 		for i := range writes {
@@ -287,25 +290,38 @@ func TestEventStreamSlowClientDoesNotHoldUpWrites(t *testing.T) {
 		}
 		return writes / time.Since(start).Seconds()
 	}
-	alone := rate("alone")
-	// Clients that ask for the stream and never read their answer.
-	for range 5 {
-		conn, err := net.Dial("tcp", strings.TrimPrefix(l.URL, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		conn.(*net.TCPConn).SetReadBuffer(1024)
-		fmt.Fprintf(conn, "GET /v1/events/stream?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", adminSecret)
-	}
-	// And one that reads, which must get every event.
 	s := openStream(t, l, adminSecret, "?after="+strconv.FormatUint(l.messages(), 10))
-	stalled := rate("stalled")
-	t.Logf("writes per second: %.0f with no client, %.0f with 5 stalled clients and one reading (%.2f×)", alone, stalled, stalled/alone)
-	if stalled < alone/3 {
-		t.Errorf("writes ran at %.0f/s beside stalled clients, %.0f/s without: the feed holds up writes", stalled, alone)
+	best := 0.0
+	for attempt := range 3 {
+		alone := rate(fmt.Sprintf("alone %d", attempt))
+		// Clients that ask for the stream and never read it. They start
+		// near the end: a replay costs the machine its reading and
+		// encoding whoever asks for it, and that is not what is measured.
+		from := l.messages() - 10
+		var conns []net.Conn
+		for range 5 {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(l.URL, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.(*net.TCPConn).SetReadBuffer(1024)
+			fmt.Fprintf(conn, "GET /v1/events/stream?after=%d HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", from, adminSecret)
+			conns = append(conns, conn)
+		}
+		stalled := rate(fmt.Sprintf("stalled %d", attempt))
+		for _, c := range conns {
+			c.Close()
+		}
+		t.Logf("writes per second: %.0f beside a reading client, %.0f beside it and 5 stalled clients (%.2f×)", alone, stalled, stalled/alone)
+		best = max(best, stalled/alone)
+		if best >= 0.5 {
+			break
+		}
 	}
-	for range writes {
+	if best < 0.5 {
+		t.Errorf("beside stalled clients, writes ran at best at %.2f× their rate without them: the feed holds up writes", best)
+	}
+	for range l.messages() - setupEvents {
 		if m := s.next(t); m.Event != "objective.defined" {
 			t.Fatalf("the reading client got %q", m.Event)
 		}
