@@ -486,7 +486,15 @@ func (s *Server) followFeed(ctx context.Context, fw *feedWriter, q feedQuery) er
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			select {
+			case <-s.feed.closed:
+				// The server stops streaming: say where the client stands.
+				fw.position(pos)
+				fw.comment("disconnected: resume with Last-Event-ID")
+				return fw.flush()
+			default:
+				return nil
+			}
 		case <-sub.dropped:
 			// Too far behind, or the server is stopping: the client
 			// resumes from its last id.

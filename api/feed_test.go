@@ -307,6 +307,19 @@ func TestEventStreamSlowClientDoesNotHoldUpWrites(t *testing.T) {
 			conn.(*net.TCPConn).SetReadBuffer(1024)
 			fmt.Fprintf(conn, "GET /v1/events/stream?after=%d HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", from, adminSecret)
 			conns = append(conns, conn)
+			// Read up to the last event there is, so the stream is live
+			// before the writes are timed; then never read again.
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			lines, last := bufio.NewReader(conn), fmt.Sprintf("id: %d\n", from+10)
+			for {
+				line, err := lines.ReadString('\n')
+				if err != nil {
+					t.Fatalf("a stalled client's stream: %v", err)
+				}
+				if line == last {
+					break
+				}
+			}
 		}
 		stalled := rate(fmt.Sprintf("stalled %d", attempt))
 		for _, c := range conns {
