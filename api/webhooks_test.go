@@ -299,3 +299,20 @@ func TestWebhookRefusesURLsThatPointInside(t *testing.T) {
 		t.Fatalf("refused subscriptions appended %d events", after-before)
 	}
 }
+
+func TestWebhookSendsOnlyTheEventsOfItsProduct(t *testing.T) {
+	l := startHookLedger(t)
+	r := newReceiver(t)
+	subscribe(t, l, r, map[string]any{"product": "web"})
+	web := l.must(201, "POST", "/v1/objectives", map[string]any{"title": "Web goal", "kpi": "k", "target": "t", "product": "web"})["id"].(string)
+	l.must(201, "POST", "/v1/objectives", map[string]any{"title": "Mobile goal", "kpi": "k", "target": "t", "product": "mobile"})
+	l.objective("Default goal")
+	l.must(201, "POST", "/v1/objectives", map[string]any{"title": "Web again", "kpi": "k", "target": "t", "product": "web"})
+	waitFor(t, "both web events", func() bool { return len(r.seqs()) >= 2 })
+	time.Sleep(100 * time.Millisecond)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.accepted) != 2 || r.accepted[0].Subject != web || r.accepted[1].Data["title"] != "Web again" {
+		t.Fatalf("the web webhook received %+v", r.accepted)
+	}
+}
