@@ -103,6 +103,7 @@ var errorKinds = []struct {
 	{ErrNotReady, http.StatusServiceUnavailable, "not-ready", ""},
 	{ledger.ErrNoSigningKey, http.StatusServiceUnavailable, "not-ready", ""},
 	{ledger.ErrNoTokenKey, http.StatusServiceUnavailable, "not-ready", ""},
+	{ledger.ErrNoWebhookKey, http.StatusServiceUnavailable, "not-ready", ""},
 	{proof.ErrBroken, http.StatusServiceUnavailable, "not-ready", "the ledger cannot prove its log: "},
 	{eventlog.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", ""},
 }

@@ -114,9 +114,12 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 			id := l.must(201, "POST", "/v1/reviews", map[string]any{"period": f.period()})["id"].(string)
 			return "/v1/reviews/" + id + "/cancel", rationale, 200
 		},
-		"GET /v1/reviews/:id/pack":        fixed("/v1/reviews/"+f.review+"/pack", nil, 200),
-		"GET /v1/reviews/:id/diff":        fixed("/v1/reviews/"+f.review+"/diff?against="+f.otherReview, nil, 200),
-		"GET /v1/events":                  fixed("/v1/events", nil, 200),
+		"GET /v1/reviews/:id/pack": fixed("/v1/reviews/"+f.review+"/pack", nil, 200),
+		"GET /v1/reviews/:id/diff": fixed("/v1/reviews/"+f.review+"/diff?against="+f.otherReview, nil, 200),
+		"GET /v1/events":           fixed("/v1/events", nil, 200),
+		// The stream never ends by itself: a role it allows gets past the
+		// role check to the query's 400.
+		"GET /v1/events/stream":           fixed("/v1/events/stream?types=not-a-type", nil, 400),
 		"GET /v1/events/:seq/proof":       fixed(fmt.Sprintf("/v1/events/1/proof?checkpoint=%d", f.checkpointSize), nil, 200),
 		"POST /v1/checkpoints":            fixed("/v1/checkpoints", nil, 201),
 		"GET /v1/checkpoints":             fixed("/v1/checkpoints", nil, 200),
@@ -128,11 +131,30 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 		"POST /v1/tokens":                 fixed("/v1/tokens", map[string]any{"name": "made in the matrix", "role": "viewer"}, 201),
 		"GET /v1/tokens":                  fixed("/v1/tokens", nil, 200),
 		"GET /v1/tokens/:id":              fixed("/v1/tokens/"+first(newToken(l, "to read", "viewer")), nil, 200),
+		"POST /v1/webhooks":               fixed("/v1/webhooks", map[string]any{"url": "https://hooks.example.com/matrix"}, 201),
+		"GET /v1/webhooks":                fixed("/v1/webhooks", nil, 200),
+		"GET /v1/webhooks/:id":            fixed("/v1/webhooks/"+newWebhook(l), nil, 200),
+		"GET /v1/webhooks/:id/deliveries": fixed("/v1/webhooks/"+newWebhook(l)+"/deliveries", nil, 200),
+		"DELETE /v1/webhooks/:id": func(l *testLedger) (string, any, int) {
+			return "/v1/webhooks/" + newWebhook(l), nil, 200
+		},
+		"POST /v1/webhooks/:id/rotate-secret": func(l *testLedger) (string, any, int) {
+			return "/v1/webhooks/" + newWebhook(l) + "/rotate-secret", nil, 200
+		},
+		// A webhook that is not failing cannot be resumed: a role allowed
+		// gets past the role check to the 409.
+		"POST /v1/webhooks/:id/resume": fixed("/v1/webhooks/"+newWebhook(l)+"/resume", nil, 409),
 		"DELETE /v1/tokens/:id": func(l *testLedger) (string, any, int) {
 			id, _ := newToken(l, "to revoke", "viewer")
 			return "/v1/tokens/" + id, nil, 200
 		},
 	}
+}
+
+// newWebhook subscribes a public URL and returns the subscription's id.
+func newWebhook(l *testLedger) string {
+	l.t.Helper()
+	return l.must(201, "POST", "/v1/webhooks", map[string]any{"url": "https://hooks.example.com/matrix", "types": []string{"review."}})["id"].(string)
 }
 
 // newToken makes a token and returns its id and secret.
@@ -148,51 +170,59 @@ func first[A, B any](a A, _ B) A { return a }
 // documentation give it: the matrix checks the server against this, not
 // against its own table.
 var designed = map[string]roadmap.Permission{
-	"GET /v1/reviews/:id/pack":           roadmap.PermRead,
-	"GET /v1/products/:product/capacity": roadmap.PermRead,
-	"PUT /v1/products/:product/capacity": roadmap.PermAdmin,
-	"POST /v1/objectives":                roadmap.PermDecide,
-	"GET /v1/objectives":                 roadmap.PermRead,
-	"GET /v1/objectives/:id":             roadmap.PermRead,
-	"GET /v1/objectives/:id/history":     roadmap.PermAudit,
-	"PATCH /v1/objectives/:id":           roadmap.PermDecide,
-	"POST /v1/objectives/:id/retire":     roadmap.PermDecide,
-	"GET /v1/items":                      roadmap.PermRead,
-	"POST /v1/items":                     roadmap.PermDecide,
-	"POST /v1/imports":                   roadmap.PermDecide,
-	"GET /v1/items/:id":                  roadmap.PermRead,
-	"PATCH /v1/items/:id":                roadmap.PermDecide,
-	"GET /v1/items/:id/history":          roadmap.PermAudit,
-	"GET /v1/items/:id/why":              roadmap.PermAudit,
-	"POST /v1/items/:id/prioritise":      roadmap.PermDecide,
-	"POST /v1/items/:id/reprioritise":    roadmap.PermDecide,
-	"POST /v1/items/:id/remove":          roadmap.PermDecide,
-	"POST /v1/items/:id/deliver":         roadmap.PermDecide,
-	"GET /v1/changes":                    roadmap.PermRead,
-	"GET /v1/changes/:id":                roadmap.PermRead,
-	"POST /v1/changes/:id/approve":       roadmap.PermApprove,
-	"POST /v1/changes/:id/reject":        roadmap.PermApprove,
-	"GET /v1/roadmap":                    roadmap.PermRead,
-	"GET /v1/audit":                      roadmap.PermAudit,
-	"POST /v1/reviews":                   roadmap.PermDecide,
-	"GET /v1/reviews":                    roadmap.PermRead,
-	"GET /v1/reviews/:id":                roadmap.PermRead,
-	"POST /v1/reviews/:id/close":         roadmap.PermApprove,
-	"POST /v1/reviews/:id/cancel":        roadmap.PermAdmin,
-	"GET /v1/reviews/:id/diff":           roadmap.PermRead,
-	"GET /v1/events":                     roadmap.PermAudit,
-	"GET /v1/events/:seq/proof":          roadmap.PermAudit,
-	"POST /v1/checkpoints":               roadmap.PermApprove,
-	"GET /v1/checkpoints":                roadmap.PermAudit,
-	"GET /v1/checkpoints/latest":         roadmap.PermAudit,
-	"GET /v1/checkpoints/public-key":     roadmap.PermRead,
-	"GET /v1/checkpoints/consistency":    roadmap.PermAudit,
-	"GET /v1/checkpoints/:id":            roadmap.PermAudit,
-	"GET /v1/export/manifest":            roadmap.PermAudit,
-	"POST /v1/tokens":                    roadmap.PermAdmin,
-	"GET /v1/tokens":                     roadmap.PermAdmin,
-	"GET /v1/tokens/:id":                 roadmap.PermAdmin,
-	"DELETE /v1/tokens/:id":              roadmap.PermAdmin,
+	"GET /v1/reviews/:id/pack":            roadmap.PermRead,
+	"GET /v1/products/:product/capacity":  roadmap.PermRead,
+	"PUT /v1/products/:product/capacity":  roadmap.PermAdmin,
+	"POST /v1/objectives":                 roadmap.PermDecide,
+	"GET /v1/objectives":                  roadmap.PermRead,
+	"GET /v1/objectives/:id":              roadmap.PermRead,
+	"GET /v1/objectives/:id/history":      roadmap.PermAudit,
+	"PATCH /v1/objectives/:id":            roadmap.PermDecide,
+	"POST /v1/objectives/:id/retire":      roadmap.PermDecide,
+	"GET /v1/items":                       roadmap.PermRead,
+	"POST /v1/items":                      roadmap.PermDecide,
+	"POST /v1/imports":                    roadmap.PermDecide,
+	"GET /v1/items/:id":                   roadmap.PermRead,
+	"PATCH /v1/items/:id":                 roadmap.PermDecide,
+	"GET /v1/items/:id/history":           roadmap.PermAudit,
+	"GET /v1/items/:id/why":               roadmap.PermAudit,
+	"POST /v1/items/:id/prioritise":       roadmap.PermDecide,
+	"POST /v1/items/:id/reprioritise":     roadmap.PermDecide,
+	"POST /v1/items/:id/remove":           roadmap.PermDecide,
+	"POST /v1/items/:id/deliver":          roadmap.PermDecide,
+	"GET /v1/changes":                     roadmap.PermRead,
+	"GET /v1/changes/:id":                 roadmap.PermRead,
+	"POST /v1/changes/:id/approve":        roadmap.PermApprove,
+	"POST /v1/changes/:id/reject":         roadmap.PermApprove,
+	"GET /v1/roadmap":                     roadmap.PermRead,
+	"GET /v1/audit":                       roadmap.PermAudit,
+	"POST /v1/reviews":                    roadmap.PermDecide,
+	"GET /v1/reviews":                     roadmap.PermRead,
+	"GET /v1/reviews/:id":                 roadmap.PermRead,
+	"POST /v1/reviews/:id/close":          roadmap.PermApprove,
+	"POST /v1/reviews/:id/cancel":         roadmap.PermAdmin,
+	"GET /v1/reviews/:id/diff":            roadmap.PermRead,
+	"GET /v1/events":                      roadmap.PermAudit,
+	"GET /v1/events/:seq/proof":           roadmap.PermAudit,
+	"GET /v1/events/stream":               roadmap.PermRead,
+	"POST /v1/checkpoints":                roadmap.PermApprove,
+	"GET /v1/checkpoints":                 roadmap.PermAudit,
+	"GET /v1/checkpoints/latest":          roadmap.PermAudit,
+	"GET /v1/checkpoints/public-key":      roadmap.PermRead,
+	"GET /v1/checkpoints/consistency":     roadmap.PermAudit,
+	"GET /v1/checkpoints/:id":             roadmap.PermAudit,
+	"GET /v1/export/manifest":             roadmap.PermAudit,
+	"POST /v1/tokens":                     roadmap.PermAdmin,
+	"GET /v1/tokens":                      roadmap.PermAdmin,
+	"GET /v1/tokens/:id":                  roadmap.PermAdmin,
+	"DELETE /v1/tokens/:id":               roadmap.PermAdmin,
+	"POST /v1/webhooks":                   roadmap.PermAdmin,
+	"GET /v1/webhooks":                    roadmap.PermAdmin,
+	"GET /v1/webhooks/:id":                roadmap.PermAdmin,
+	"DELETE /v1/webhooks/:id":             roadmap.PermAdmin,
+	"POST /v1/webhooks/:id/rotate-secret": roadmap.PermAdmin,
+	"POST /v1/webhooks/:id/resume":        roadmap.PermAdmin,
+	"GET /v1/webhooks/:id/deliveries":     roadmap.PermAdmin,
 }
 
 // TestEveryRoleOnEveryRoute walks the whole matrix: every /v1 route with no

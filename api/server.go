@@ -59,6 +59,7 @@ type Views interface {
 	DiffBetween(ctx context.Context, from, to projections.ReviewPoint) (projections.Diff, error)
 	TokenViews
 	ChangeViews
+	WebhookViews
 	CapacityView(product string) (projections.CapacityView, bool)
 	ItemFlags(id string) []projections.Flag
 }
@@ -120,6 +121,20 @@ type Config struct {
 	// the API rather than as one of its routes: no access line, no
 	// request id, and no count of its own scrapes.
 	Metrics http.Handler
+	// FeedSource names the ledger in the change feed's CloudEvents;
+	// DefaultFeedSource when empty.
+	FeedSource string
+	// FeedHeartbeat and FeedBuffer override DefaultFeedHeartbeat and
+	// DefaultFeedBuffer (for tests).
+	FeedHeartbeat time.Duration
+	FeedBuffer    int
+	// Deliveries is where webhook delivery stands; nil on a server that
+	// delivers none.
+	Deliveries Deliveries
+	// CheckWebhookURL refuses a new subscription's URL that points where
+	// deliveries may not go (webhook.CheckURL); nil checks nothing more
+	// than the URL's form.
+	CheckWebhookURL func(ctx context.Context, url string) error
 }
 
 // Server is the HTTP API.
@@ -141,6 +156,8 @@ type Server struct {
 	streams     *streamSlots
 	// built keeps closed reviews' packs and takes turns at building them.
 	built *packCache
+	// feed fans the change feed out to the event stream's clients.
+	feed *feedHub
 }
 
 // New returns the API's handler with every route registered.
@@ -153,7 +170,17 @@ func New(cfg Config) *Server {
 	}
 	// A line logged with a request's context names the request.
 	cfg.Logger = slog.New(requestIDs{cfg.Logger.Handler()})
+	if cfg.FeedSource == "" {
+		cfg.FeedSource = DefaultFeedSource
+	}
+	if cfg.FeedHeartbeat <= 0 {
+		cfg.FeedHeartbeat = DefaultFeedHeartbeat
+	}
+	if cfg.FeedBuffer <= 0 {
+		cfg.FeedBuffer = DefaultFeedBuffer
+	}
 	s := &Server{echo: echo.New(), cfg: cfg, streams: newStreamSlots(cfg.StreamsPerToken, cfg.StreamsTotal), built: newPackCache()}
+	s.feed = newFeedHub(cfg.Log, cfg.Views, cfg.Wait, cfg.FeedSource, cfg.FeedBuffer)
 	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views), audit.New(cfg.Log, cfg.Views)
 	if cfg.SignNote != nil {
 		s.exports = audit.NewExports(cfg.Log, cfg.Views, cfg.Proofs, cfg.SignNote)
@@ -209,6 +236,7 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/reviews/:id/diff", s.reviewDiff, read},
 		{http.MethodGet, "/reviews/:id/pack", s.reviewPack, read},
 		{http.MethodGet, "/events", s.rawEvents, audit},
+		{http.MethodGet, "/events/stream", s.streamEvents, read},
 		{http.MethodGet, "/events/:seq/proof", s.eventProof, audit},
 		{http.MethodPost, "/checkpoints", s.signCheckpoint, approve},
 		{http.MethodGet, "/checkpoints", s.listCheckpoints, audit},
@@ -227,6 +255,13 @@ func New(cfg Config) *Server {
 		{http.MethodGet, "/tokens", s.listTokens, admin},
 		{http.MethodGet, "/tokens/:id", s.getToken, admin},
 		{http.MethodDelete, "/tokens/:id", s.revokeToken, admin},
+		{http.MethodPost, "/webhooks", s.createWebhook, admin},
+		{http.MethodGet, "/webhooks", s.listWebhooks, admin},
+		{http.MethodGet, "/webhooks/:id", s.getWebhook, admin},
+		{http.MethodDelete, "/webhooks/:id", s.deleteWebhook, admin},
+		{http.MethodPost, "/webhooks/:id/rotate-secret", s.rotateWebhookSecret, admin},
+		{http.MethodPost, "/webhooks/:id/resume", s.resumeWebhook, admin},
+		{http.MethodGet, "/webhooks/:id/deliveries", s.webhookDeliveries, admin},
 	} {
 		wait := s.afterReplay
 		if r.method == http.MethodGet && auditorsRoutes[r.path] {

@@ -85,6 +85,7 @@ type State struct {
 	tokens      tokens
 	changes     map[string]*ChangeView
 	capacity    map[string]*CapacityView // by product
+	webhooks    map[string]*WebhookView
 	// withDependencies counts the items that declared dependencies, so
 	// a ledger without any looks for no conflicts.
 	withDependencies int
@@ -104,6 +105,7 @@ func NewState() *State {
 		tokens:      newTokens(),
 		changes:     map[string]*ChangeView{},
 		capacity:    map[string]*CapacityView{},
+		webhooks:    map[string]*WebhookView{},
 		children:    map[string]int{},
 	}
 }
@@ -123,6 +125,7 @@ func (s *State) Clone() *State {
 		tokens:      s.tokens.clone(),
 		changes:     maps.Clone(s.changes),
 		capacity:    maps.Clone(s.capacity),
+		webhooks:    maps.Clone(s.webhooks),
 
 		withDependencies: s.withDependencies,
 		children:         maps.Clone(s.children),
@@ -209,6 +212,8 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 		s.applyChange(ev)
 	case "product":
 		s.applyProduct(ev)
+	case "webhook":
+		s.applyWebhook(ev)
 	}
 	return from, to, moved
 }

@@ -176,9 +176,11 @@ type crashRun struct {
 	// suite, where a decision that puts an item into now or takes it out
 	// is held for another client's approval.
 	approvals roadmap.ApprovalPolicy
-	cfg       crashConfig
-	rng       *rand.Rand // the kill moments
-	clients   []*crashClient
+	// args are more flags for serve.
+	args    []string
+	cfg     crashConfig
+	rng     *rand.Rand // the kill moments
+	clients []*crashClient
 
 	mu         sync.Mutex
 	ops        []*crashOp
@@ -1102,7 +1104,7 @@ type serveProc struct {
 func (c *crashRun) launch() *serveProc {
 	t := c.t
 	t.Helper()
-	cmd := exec.Command(c.bin, "serve", "--data", c.dir, "--addr", "127.0.0.1:0", "--nats-url", "", "--approvals", string(c.approvals))
+	cmd := exec.Command(c.bin, append([]string{"serve", "--data", c.dir, "--addr", "127.0.0.1:0", "--nats-url", "", "--approvals", string(c.approvals)}, c.args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ROADMAP_") {
 			cmd.Env = append(cmd.Env, kv)

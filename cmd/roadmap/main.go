@@ -98,6 +98,7 @@ type serveConfig struct {
 	replicas                       int
 	unsafeNoFsync                  bool
 	shutdownTimeout                time.Duration
+	webhooksAllowPrivate           bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -121,6 +122,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		// operator believes it off, and the other way round for "false".
 		return serveConfig{}, fmt.Errorf("ROADMAP_UNSAFE_NO_FSYNC must be 1 (on) or 0 (off), got %q", v)
 	}
+	var allowPrivate bool
+	switch v := getenv("ROADMAP_WEBHOOKS_ALLOW_PRIVATE"); v {
+	case "true", "1":
+		allowPrivate = true
+	case "", "false", "0":
+	default:
+		return serveConfig{}, fmt.Errorf("ROADMAP_WEBHOOKS_ALLOW_PRIVATE must be true or false, got %q", v)
+	}
 	var cfg serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -141,6 +150,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.logFormat, "log-format", env("ROADMAP_LOG_FORMAT", "text"), "how log lines are written: text (key=value) or json (ROADMAP_LOG_FORMAT)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("ROADMAP_METRICS_ADDR", ""), "serve GET /metrics on this HOST:PORT instead of the API's address (ROADMAP_METRICS_ADDR)")
 	registerTLS(fs, &cfg, env)
+	fs.BoolVar(&cfg.webhooksAllowPrivate, "webhooks-allow-private", allowPrivate, "let webhooks reach loopback, private and link-local addresses, for receivers on the same host or network (ROADMAP_WEBHOOKS_ALLOW_PRIVATE=true)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
@@ -255,6 +265,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
 		BootstrapToken: cfg.bootstrapToken, Approvals: roadmap.ApprovalPolicy(cfg.approvals), MetricsApart: cfg.metricsAddr != "",
 		NatsCredsFile: cfg.natsCreds, NatsRootCAFile: cfg.natsTLSCA,
+		WebhooksAllowPrivate: cfg.webhooksAllowPrivate,
 		OnFirstToken: func(secret string) {
 			fmt.Fprintf(stdout, "roadmap: made the first admin token, named bootstrap. It is shown this once; keep it safe:\n\n    %s\n\n", secret)
 		},
@@ -279,6 +290,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Event streams never go idle: end them when shutting down, or the
+	// shutdown would wait for their clients to hang up.
+	srv.RegisterOnShutdown(a.CloseStreams)
 	where := "embedded JetStream in " + cfg.data
 	if cfg.natsURL != "" {
 		where = fmt.Sprintf("NATS at %s, %d replica(s)", redactURLs(cfg.natsURL), cfg.replicas)

@@ -75,6 +75,7 @@ func TestServeRefusesBadFlagsAndEnvironment(t *testing.T) {
 		{name: "an unknown approval policy", args: []string{"--approvals", "sometimes"}, want: []string{"--approvals", "major or off", `"sometimes"`}},
 		{name: "an approval policy in capitals", args: []string{"--approvals", "MAJOR"}, want: []string{"--approvals", "major or off", `"MAJOR"`}},
 		{name: "an unknown ROADMAP_APPROVALS", env: map[string]string{"ROADMAP_APPROVALS": "all"}, want: []string{"ROADMAP_APPROVALS", "major or off", `"all"`}},
+		{name: "a ROADMAP_WEBHOOKS_ALLOW_PRIVATE that is not true or false", env: map[string]string{"ROADMAP_WEBHOOKS_ALLOW_PRIVATE": "yes"}, want: []string{"ROADMAP_WEBHOOKS_ALLOW_PRIVATE", "true or false", `"yes"`}},
 		{name: "a negative shutdown timeout", args: []string{"--shutdown-timeout", "-5s"}, want: []string{"--shutdown-timeout", "longer than 0", "-5s"}},
 		{name: "a zero shutdown timeout", args: []string{"--shutdown-timeout", "0s"}, want: []string{"--shutdown-timeout", "longer than 0"}},
 		{name: "a shutdown timeout without a unit", args: []string{"--shutdown-timeout", "30"}, want: []string{`invalid value "30"`, "-shutdown-timeout"}},

@@ -21,6 +21,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/metrics"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/webhook"
 	"github.com/roadmap-ledger/roadmap/projections"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,19 @@ type Config struct {
 	// MetricsApart keeps GET /metrics off Handler: serve then serves
 	// App.Metrics on an address of its own.
 	MetricsApart bool
+	// FeedHeartbeat and FeedBuffer override the change feed's heartbeat
+	// interval and per-client buffer (api.DefaultFeedHeartbeat,
+	// api.DefaultFeedBuffer), for tests and benchmarks.
+	FeedHeartbeat time.Duration
+	FeedBuffer    int
+	// WebhooksAllowPrivate lets webhooks reach loopback, private and
+	// link-local addresses (on-premise receivers, tests).
+	WebhooksAllowPrivate bool
+	// WebhookSchedule and WebhookTimeout override the waits between
+	// retries of a failed delivery and the bound on one delivery
+	// (webhook.DefaultSchedule, webhook.DefaultTimeout), for tests.
+	WebhookSchedule []time.Duration
+	WebhookTimeout  time.Duration
 }
 
 // App is a running ledger, short of its HTTP listener.
@@ -86,9 +100,16 @@ type App struct {
 	// Handler serves the API, and GET /metrics unless Config.MetricsApart.
 	Handler http.Handler
 	// Metrics serves the ledger's metrics in the Prometheus text format.
-	Metrics   http.Handler
-	stop      context.CancelFunc
-	waitReady func(ctx context.Context) error
+	Metrics http.Handler
+	// Webhooks delivers events to the subscribed URLs.
+	Webhooks *webhook.Dispatcher
+	// CloseStreams ends the API's event streams, for a graceful shutdown.
+	CloseStreams func()
+	stop         context.CancelFunc
+	waitReady    func(ctx context.Context) error
+	// background is closed once the change feed and the webhook
+	// deliveries have stopped.
+	background chan struct{}
 }
 
 // WaitReady blocks until the projections have caught up with the log and
@@ -147,6 +168,14 @@ func TokenKey(signer *proof.Signer) roadmap.TokenKey {
 	return roadmap.NewTokenKey(signer.DeriveKey("token secrets"))
 }
 
+// WebhookKey returns the key webhook signing secrets are sealed with in
+// the ledger whose checkpoints signer signs, derived from the signing key
+// as TokenKey is: the server opens a secret to sign a delivery, and
+// nobody who reads the log can.
+func WebhookKey(signer *proof.Signer) roadmap.WebhookKey {
+	return roadmap.NewWebhookKey(signer.DeriveKey("webhook secrets"))
+}
+
 // Open opens the log and starts replaying it into the projections. The
 // handler holds /v1 requests until the replay has caught up. It returns an
 // error when the log cannot be opened.
@@ -193,6 +222,20 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	svc.SetApprovals(cfg.Approvals)
 	tokenKey := TokenKey(signer)
 	svc.SetTokenKey(tokenKey)
+	svc.SetWebhookKey(WebhookKey(signer))
+	bucket, err := log.Bucket(ctx, "WEBHOOKS")
+	if err != nil {
+		stop()
+		<-runner.Done()
+		log.Close()
+		return nil, err
+	}
+	hooks := webhook.New(webhook.Config{
+		Views: current, Wait: runner, Bucket: bucket, Secret: svc.WebhookSecret,
+		Encode:   func(r projections.Record) ([]byte, error) { return api.CloudEvent(origin, r) },
+		Schedule: cfg.WebhookSchedule, Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.WebhooksAllowPrivate,
+		Logger: logger, Now: cfg.Now,
+	})
 	boot := startBootstrap(runCtx, runner, svc, cfg, logger)
 	ready := func() error {
 		if err := runner.Ready(); err != nil {
@@ -213,14 +256,28 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if !cfg.MetricsApart {
 		served = m.Handler()
 	}
+	srv := api.New(api.Config{
+		Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
+		Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
+		Requests: m, Metrics: served,
+		FeedSource: origin, FeedHeartbeat: cfg.FeedHeartbeat, FeedBuffer: cfg.FeedBuffer,
+		Deliveries: hooks,
+		CheckWebhookURL: func(ctx context.Context, url string) error {
+			return webhook.CheckURL(ctx, url, cfg.WebhooksAllowPrivate)
+		},
+	})
+	background := make(chan struct{})
+	go func() {
+		defer close(background)
+		feedDone := make(chan struct{})
+		go func() { defer close(feedDone); srv.RunFeed(runCtx) }()
+		hooks.Run(runCtx)
+		<-feedDone
+	}()
 	return &App{
 		Log: log, Runner: runner, Current: current, Tree: tree, Origin: origin, VerifierKey: signer.VerifierKey(),
 		Ledger: svc, stop: stop, waitReady: waitReady, Metrics: m.Handler(),
-		Handler: api.New(api.Config{
-			Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
-			Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
-			Requests: m, Metrics: served,
-		}),
+		Handler: srv, Webhooks: hooks, background: background, CloseStreams: srv.CloseStreams,
 	}, nil
 }
 
@@ -285,6 +342,11 @@ func (a *App) Close() error {
 	case <-a.Runner.Done():
 	case <-time.After(10 * time.Second):
 		err = errors.New("projections did not stop within 10s")
+	}
+	select {
+	case <-a.background:
+	case <-time.After(10 * time.Second):
+		err = errors.Join(err, errors.New("the change feed and webhook deliveries did not stop within 10s"))
 	}
 	a.Log.Close() // whatever the projections do, the log is closed cleanly
 	return err

@@ -33,6 +33,7 @@ var commands = []command{
 	benchmark("read", "GET /v1/roadmap of a 500-item roadmap beside echo answering the same bytes from memory", parseRead, measureRead),
 	benchmark("timetravel", "GET /v1/roadmap?at_seq= and ?as_of= at random points beside raw reads from the checkpoint", parseTimetravel, measureTimetravel),
 	benchmark("verify", "roadmap verify of a generated ledger over HTTP beside a raw read of its stream", parseVerifyBench, measureVerify),
+	benchmark("feed", "decisions per second with 100 clients following the event stream beside none, and the fan-out", parseFeed, measureFeed),
 	benchmark("import", "one POST /v1/imports of a generated CSV beside as many raw JetStream publishes", parseImport, measureImport),
 }
 

@@ -112,6 +112,8 @@ type Service struct {
 	approvals roadmap.ApprovalPolicy
 	// tokenKey keys the hashes of token secrets; zero until SetTokenKey.
 	tokenKey roadmap.TokenKey
+	// webhookKey seals webhook signing secrets; zero until SetWebhookKey.
+	webhookKey roadmap.WebhookKey
 }
 
 // SetTokenKey sets the key the hashes of token secrets are recorded with

@@ -34,6 +34,10 @@ var SchemaVersions = map[string]int{
 	TypeCapacitySet:       1,
 	TypeItemEdited:        1,
 	TypeObjectiveEdited:   1,
+
+	TypeWebhookCreated:       1,
+	TypeWebhookSecretRotated: 1,
+	TypeWebhookDeleted:       1,
 }
 
 // Event is the data of one domain event.
@@ -181,6 +185,12 @@ func NewEvent(eventType string) (Event, bool) {
 		return &ItemEdited{}, true
 	case TypeObjectiveEdited:
 		return &ObjectiveEdited{}, true
+	case TypeWebhookCreated:
+		return &WebhookCreated{}, true
+	case TypeWebhookSecretRotated:
+		return &WebhookSecretRotated{}, true
+	case TypeWebhookDeleted:
+		return &WebhookDeleted{}, true
 	}
 	return nil, false
 }

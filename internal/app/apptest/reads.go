@@ -21,7 +21,7 @@ import (
 // Scenario is what BuildScenario made: the ids the reads need.
 type Scenario struct {
 	Objective, Item, Delivered, Removed, Change, Rejected string
-	ClosedReview, OpenReview, Checkpoint, Token        string
+	ClosedReview, OpenReview, Checkpoint, Token           string
 	// Sequence is the size of the last checkpoint signed, Earlier of one
 	// signed before it.
 	Sequence, Earlier int
