@@ -75,21 +75,48 @@ func specAndRouter() (*openapi3.T, routers.Router, error) {
 	return specDoc, specRouter, specErr
 }
 
-// ndjsonDecoder reads JSON Lines as the array of its lines, which is how the
-// spec describes them (OpenAPI 3.0 has no schema for a stream of items).
-func ndjsonDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-	dec := json.NewDecoder(body)
+// ndjsonDecoder checks JSON Lines against the schema the spec names for
+// each line (x-line-schema: OpenAPI 3.0 describes a stream only as bytes),
+// and returns the stream as the string its own schema describes.
+func ndjsonDecoder(body io.Reader, _ http.Header, schema *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	line, err := lineSchema(schema)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	lines := []any{}
-	for {
+	for n := 1; ; n++ {
 		var v any
 		if err := dec.Decode(&v); err == io.EOF {
-			return lines, nil
+			return string(raw), nil
 		} else if err != nil {
-			return nil, fmt.Errorf("line %d: %w", len(lines)+1, err)
+			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
-		lines = append(lines, v)
+		if err := line.VisitJSON(v, openapi3.DisableSchemaErrorDetails()); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
 	}
+}
+
+// lineSchema returns the component schema a stream's x-line-schema names.
+func lineSchema(stream *openapi3.SchemaRef) (*openapi3.Schema, error) {
+	if stream == nil || stream.Value == nil {
+		return nil, errors.New("a JSON Lines answer without a schema")
+	}
+	ref, _ := stream.Value.Extensions["x-line-schema"].(map[string]any)
+	name, ok := strings.CutPrefix(fmt.Sprint(ref["$ref"]), "#/components/schemas/")
+	if !ok {
+		return nil, errors.New("a JSON Lines answer whose schema names no x-line-schema: {$ref: '#/components/schemas/...'}")
+	}
+	s := specDoc.Components.Schemas[name]
+	if s == nil || s.Value == nil {
+		return nil, fmt.Errorf("x-line-schema names %s, which components.schemas does not have", name)
+	}
+	return s.Value, nil
 }
 
 // specCheckingTransport checks every exchange against the OpenAPI spec.
