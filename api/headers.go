@@ -14,13 +14,14 @@ const htmlPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:
 // securityHeaders gives every answer X-Content-Type-Options: nosniff, so a
 // browser never runs an answer as another type than it says, and every
 // HTML answer the Content-Security-Policy htmlPolicy as a header, which
-// (unlike a <meta> tag) also forbids framing.
+// (unlike a <meta> tag) also forbids framing, unless its handler set a
+// policy of its own (the API reference page, docsPolicy).
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		res := c.Response()
 		res.Header().Set("X-Content-Type-Options", "nosniff")
 		res.Before(func() {
-			if strings.HasPrefix(res.Header().Get("Content-Type"), mediaHTML) {
+			if strings.HasPrefix(res.Header().Get("Content-Type"), mediaHTML) && res.Header().Get("Content-Security-Policy") == "" {
 				res.Header().Set("Content-Security-Policy", htmlPolicy)
 			}
 		})

@@ -59,6 +59,9 @@ func specAndRouter() (*openapi3.T, routers.Router, error) {
 		// media type and status; their contents have tests of their own.
 		openapi3filter.RegisterBodyDecoder("text/markdown", openapi3filter.PlainBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		// The spec itself and the reference page's scripts, as text.
+		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.PlainBodyDecoder)
 		specDoc, specErr = loadSpec()
 		if specErr != nil {
 			return

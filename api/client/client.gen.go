@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -999,6 +1001,24 @@ const (
 func (e WsjfScoreFramework) Valid() bool {
 	switch e {
 	case Wsjf:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetAPIReferenceAssetParamsAsset.
+const (
+	InitJs            GetAPIReferenceAssetParamsAsset = "init.js"
+	RedocStandaloneJs GetAPIReferenceAssetParamsAsset = "redoc.standalone.js"
+)
+
+// Valid indicates whether the value is a known member of the GetAPIReferenceAssetParamsAsset enum.
+func (e GetAPIReferenceAssetParamsAsset) Valid() bool {
+	switch e {
+	case InitJs:
+		return true
+	case RedocStandaloneJs:
 		return true
 	default:
 		return false
@@ -3033,6 +3053,9 @@ type UnsupportedMediaType struct {
 	Type  interface{} `json:"type"`
 }
 
+// GetAPIReferenceAssetParamsAsset defines parameters for GetAPIReferenceAsset.
+type GetAPIReferenceAssetParamsAsset string
+
 // Healthz200JSONResponseBodyStatus defines parameters for Healthz.
 type Healthz200JSONResponseBodyStatus string
 
@@ -4244,12 +4267,42 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetAPIReference The API reference
+	//
+	// This spec rendered for reading (Redoc, served by the ledger itself,
+	// with a Content-Security-Policy that runs only its own script files).
+	// Needs no token.
+	//
+	// Corresponds with GET /docs/api (the `GetAPIReference` operationId).
+	GetAPIReference(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAPIReferenceAsset A script of the API reference
+	//
+	// One of the scripts of the API reference page. Needs no token.
+	//
+	// Corresponds with GET /docs/api/{asset} (the `GetAPIReferenceAsset` operationId).
+	GetAPIReferenceAsset(ctx context.Context, asset GetAPIReferenceAssetParamsAsset, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Healthz Liveness
 	//
 	// Answers 200 whenever the process serves HTTP, ready or not.
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSpecJSON This spec, as JSON
+	//
+	// The OpenAPI document of the API as JSON, the same as `/openapi.yaml`. Needs no token.
+	//
+	// Corresponds with GET /openapi.json (the `GetSpecJSON` operationId).
+	GetSpecJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSpecYAML This spec, as YAML
+	//
+	// The OpenAPI document of the API, as the server was built with it. Needs no token.
+	//
+	// Corresponds with GET /openapi.yaml (the `GetSpecYAML` operationId).
+	GetSpecYAML(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Readyz Readiness
 	//
@@ -5264,6 +5317,42 @@ type ClientInterface interface {
 	GetToken(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// GetAPIReference The API reference
+//
+// This spec rendered for reading (Redoc, served by the ledger itself,
+// with a Content-Security-Policy that runs only its own script files).
+// Needs no token.
+//
+// Corresponds with GET /docs/api (the `GetAPIReference` operationId).
+func (c *Client) GetAPIReference(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAPIReferenceRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAPIReferenceAsset A script of the API reference
+//
+// One of the scripts of the API reference page. Needs no token.
+//
+// Corresponds with GET /docs/api/{asset} (the `GetAPIReferenceAsset` operationId).
+func (c *Client) GetAPIReferenceAsset(ctx context.Context, asset GetAPIReferenceAssetParamsAsset, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAPIReferenceAssetRequest(c.Server, asset)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // Healthz Liveness
 //
 // Answers 200 whenever the process serves HTTP, ready or not.
@@ -5271,6 +5360,40 @@ type ClientInterface interface {
 // Corresponds with GET /healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSpecJSON This spec, as JSON
+//
+// The OpenAPI document of the API as JSON, the same as `/openapi.yaml`. Needs no token.
+//
+// Corresponds with GET /openapi.json (the `GetSpecJSON` operationId).
+func (c *Client) GetSpecJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSpecJSONRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSpecYAML This spec, as YAML
+//
+// The OpenAPI document of the API, as the server was built with it. Needs no token.
+//
+// Corresponds with GET /openapi.yaml (the `GetSpecYAML` operationId).
+func (c *Client) GetSpecYAML(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSpecYAMLRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -6953,6 +7076,67 @@ func (c *Client) GetToken(ctx context.Context, id string, reqEditors ...RequestE
 	return c.Client.Do(req)
 }
 
+// NewGetAPIReferenceRequest constructs an http.Request for the GetAPIReference method
+func NewGetAPIReferenceRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs/api")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAPIReferenceAssetRequest constructs an http.Request for the GetAPIReferenceAsset method
+func NewGetAPIReferenceAssetRequest(server string, asset GetAPIReferenceAssetParamsAsset) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "asset", asset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs/api/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewHealthzRequest constructs an http.Request for the Healthz method
 func NewHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -6963,6 +7147,60 @@ func NewHealthzRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/healthz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSpecJSONRequest constructs an http.Request for the GetSpecJSON method
+func NewGetSpecJSONRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openapi.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSpecYAMLRequest constructs an http.Request for the GetSpecYAML method
+func NewGetSpecYAMLRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openapi.yaml")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -9725,6 +9963,26 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetAPIReferenceWithResponse The API reference
+	//
+	// This spec rendered for reading (Redoc, served by the ledger itself,
+	// with a Content-Security-Policy that runs only its own script files).
+	// Needs no token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /docs/api (the `GetAPIReference` operationId).
+	GetAPIReferenceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIReferenceResponse, error)
+
+	// GetAPIReferenceAssetWithResponse A script of the API reference
+	//
+	// One of the scripts of the API reference page. Needs no token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /docs/api/{asset} (the `GetAPIReferenceAsset` operationId).
+	GetAPIReferenceAssetWithResponse(ctx context.Context, asset GetAPIReferenceAssetParamsAsset, reqEditors ...RequestEditorFn) (*GetAPIReferenceAssetResponse, error)
+
 	// HealthzWithResponse Liveness
 	//
 	// Answers 200 whenever the process serves HTTP, ready or not.
@@ -9733,6 +9991,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	HealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthzResponse, error)
+
+	// GetSpecJSONWithResponse This spec, as JSON
+	//
+	// The OpenAPI document of the API as JSON, the same as `/openapi.yaml`. Needs no token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openapi.json (the `GetSpecJSON` operationId).
+	GetSpecJSONWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSpecJSONResponse, error)
+
+	// GetSpecYAMLWithResponse This spec, as YAML
+	//
+	// The OpenAPI document of the API, as the server was built with it. Needs no token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openapi.yaml (the `GetSpecYAML` operationId).
+	GetSpecYAMLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSpecYAMLResponse, error)
 
 	// ReadyzWithResponse Readiness
 	//
@@ -10801,6 +11077,95 @@ type ClientWithResponsesInterface interface {
 	GetTokenWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetTokenResponse, error)
 }
 
+type GetAPIReferenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetAPIReferenceResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAPIReferenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAPIReferenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAPIReferenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAPIReferenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAPIReferenceAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetAPIReferenceAssetResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetAPIReferenceAssetResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAPIReferenceAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAPIReferenceAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAPIReferenceAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAPIReferenceAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HealthzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10847,6 +11212,110 @@ func (r HealthzResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HealthzResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetSpecJSONResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Info    map[string]interface{} `json:"info"`
+		Openapi string                 `json:"openapi"`
+		Paths   map[string]interface{} `json:"paths"`
+	}
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSpecJSONResponse) GetJSON200() *struct {
+	Info    map[string]interface{} `json:"info"`
+	Openapi string                 `json:"openapi"`
+	Paths   map[string]interface{} `json:"paths"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetSpecJSONResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSpecJSONResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSpecJSONResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSpecJSONResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSpecJSONResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetSpecYAMLResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// YAML200 the response for an HTTP 200 `application/yaml` response
+	YAML200 *string
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetYAML200 returns the response for an HTTP 200 `application/yaml` response
+func (r GetSpecYAMLResponse) GetYAML200() *string {
+	return r.YAML200
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetSpecYAMLResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSpecYAMLResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSpecYAMLResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSpecYAMLResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSpecYAMLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16170,6 +16639,38 @@ func (r GetTokenResponse) ContentType() string {
 	return ""
 }
 
+// GetAPIReferenceWithResponse The API reference
+//
+// This spec rendered for reading (Redoc, served by the ledger itself,
+// with a Content-Security-Policy that runs only its own script files).
+// Needs no token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /docs/api (the `GetAPIReference` operationId).
+func (c *ClientWithResponses) GetAPIReferenceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIReferenceResponse, error) {
+	rsp, err := c.GetAPIReference(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAPIReferenceResponse(rsp)
+}
+
+// GetAPIReferenceAssetWithResponse A script of the API reference
+//
+// One of the scripts of the API reference page. Needs no token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /docs/api/{asset} (the `GetAPIReferenceAsset` operationId).
+func (c *ClientWithResponses) GetAPIReferenceAssetWithResponse(ctx context.Context, asset GetAPIReferenceAssetParamsAsset, reqEditors ...RequestEditorFn) (*GetAPIReferenceAssetResponse, error) {
+	rsp, err := c.GetAPIReferenceAsset(ctx, asset, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAPIReferenceAssetResponse(rsp)
+}
+
 // HealthzWithResponse Liveness
 //
 // Answers 200 whenever the process serves HTTP, ready or not.
@@ -16183,6 +16684,36 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseHealthzResponse(rsp)
+}
+
+// GetSpecJSONWithResponse This spec, as JSON
+//
+// The OpenAPI document of the API as JSON, the same as `/openapi.yaml`. Needs no token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openapi.json (the `GetSpecJSON` operationId).
+func (c *ClientWithResponses) GetSpecJSONWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSpecJSONResponse, error) {
+	rsp, err := c.GetSpecJSON(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSpecJSONResponse(rsp)
+}
+
+// GetSpecYAMLWithResponse This spec, as YAML
+//
+// The OpenAPI document of the API, as the server was built with it. Needs no token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openapi.yaml (the `GetSpecYAML` operationId).
+func (c *ClientWithResponses) GetSpecYAMLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSpecYAMLResponse, error) {
+	rsp, err := c.GetSpecYAML(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSpecYAMLResponse(rsp)
 }
 
 // ReadyzWithResponse Readiness
@@ -17647,6 +18178,65 @@ func (c *ClientWithResponses) GetTokenWithResponse(ctx context.Context, id strin
 	return ParseGetTokenResponse(rsp)
 }
 
+// ParseGetAPIReferenceResponse parses an HTTP response from a GetAPIReferenceWithResponse call
+func ParseGetAPIReferenceResponse(rsp *http.Response) (*GetAPIReferenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAPIReferenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAPIReferenceAssetResponse parses an HTTP response from a GetAPIReferenceAssetWithResponse call
+func ParseGetAPIReferenceAssetResponse(rsp *http.Response) (*GetAPIReferenceAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAPIReferenceAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseHealthzResponse parses an HTTP response from a HealthzWithResponse call
 func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17669,6 +18259,76 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSpecJSONResponse parses an HTTP response from a GetSpecJSONWithResponse call
+func ParseGetSpecJSONResponse(rsp *http.Response) (*GetSpecJSONResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSpecJSONResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Info    map[string]interface{} `json:"info"`
+			Openapi string                 `json:"openapi"`
+			Paths   map[string]interface{} `json:"paths"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSpecYAMLResponse parses an HTTP response from a GetSpecYAMLWithResponse call
+func ParseGetSpecYAMLResponse(rsp *http.Response) (*GetSpecYAMLResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSpecYAMLResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
+		var dest string
+		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.YAML200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
