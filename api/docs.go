@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"net/http"
@@ -77,3 +78,7 @@ func (d *specDocs) asset(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", b)
 }
+
+// Spec returns the OpenAPI document the server is built with, as YAML: the
+// one GET /openapi.yaml serves.
+func Spec() []byte { return bytes.Clone(specYAML) }

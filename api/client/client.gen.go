@@ -4533,6 +4533,10 @@ type ClientInterface interface {
 	// chain link. Read `event` as raw bytes (a `json.RawMessage`, say), not
 	// re-encoded.
 	//
+	// A stored message that is not an event (a damaged store) is sent as
+	// the stream holds it, whatever it is, so that a verifier names its
+	// sequence: `x-line-schema` describes the lines of an intact log.
+	//
 	// The answer covers the events after `after` up to the last event the
 	// ledger had applied when the request came (or `limit` of them); it is
 	// streamed as the log is read, never gathered in memory. Continue with
@@ -5782,6 +5786,10 @@ func (c *Client) GetCheckpoint(ctx context.Context, id CheckpointID, reqEditors 
 // byte and `BODY` (RFC 6962), and the envelope's `hash` is its hash
 // chain link. Read `event` as raw bytes (a `json.RawMessage`, say), not
 // re-encoded.
+//
+// A stored message that is not an event (a damaged store) is sent as
+// the stream holds it, whatever it is, so that a verifier names its
+// sequence: `x-line-schema` describes the lines of an intact log.
 //
 // The answer covers the events after `after` up to the last event the
 // ledger had applied when the request came (or `limit` of them); it is
@@ -10256,6 +10264,10 @@ type ClientWithResponsesInterface interface {
 	// byte and `BODY` (RFC 6962), and the envelope's `hash` is its hash
 	// chain link. Read `event` as raw bytes (a `json.RawMessage`, say), not
 	// re-encoded.
+	//
+	// A stored message that is not an event (a damaged store) is sent as
+	// the stream holds it, whatever it is, so that a verifier names its
+	// sequence: `x-line-schema` describes the lines of an intact log.
 	//
 	// The answer covers the events after `after` up to the last event the
 	// ledger had applied when the request came (or `limit` of them); it is
@@ -17052,6 +17064,10 @@ func (c *ClientWithResponses) GetCheckpointWithResponse(ctx context.Context, id 
 // byte and `BODY` (RFC 6962), and the envelope's `hash` is its hash
 // chain link. Read `event` as raw bytes (a `json.RawMessage`, say), not
 // re-encoded.
+//
+// A stored message that is not an event (a damaged store) is sent as
+// the stream holds it, whatever it is, so that a verifier names its
+// sequence: `x-line-schema` describes the lines of an intact log.
 //
 // The answer covers the events after `after` up to the last event the
 // ledger had applied when the request came (or `limit` of them); it is
