@@ -1,17 +1,13 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"mime"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,13 +15,11 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
 
 	"github.com/roadmap-ledger/roadmap/api"
 	"github.com/roadmap-ledger/roadmap/internal/web"
+	"github.com/roadmap-ledger/roadmap/internal/spectest"
 )
 
 // specFile is the API's OpenAPI document. Tests run in the package's
@@ -45,229 +39,11 @@ func loadSpec() (*openapi3.T, error) {
 	return doc, nil
 }
 
-// The spec and its router are built once for every ledger the tests start.
-var (
-	specOnce   sync.Once
-	specDoc    *openapi3.T
-	specRouter routers.Router
-	specErr    error
-)
-
-func specAndRouter() (*openapi3.T, routers.Router, error) {
-	specOnce.Do(func() {
-		openapi3filter.RegisterBodyDecoder("application/x-ndjson", ndjsonDecoder)
-		// The review pack's documents are checked as text, against their
-		// media type and status; their contents have tests of their own.
-		openapi3filter.RegisterBodyDecoder("text/markdown", openapi3filter.PlainBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
-		specDoc, specErr = loadSpec()
-		if specErr != nil {
-			return
-		}
-		// The spec names the default listen address as its server; the tests'
-		// servers listen on other ports, so routing matches paths only.
-		routed := *specDoc
-		routed.Servers = nil
-		specRouter, specErr = gorillamux.NewRouter(&routed)
-		if specErr == nil {
-			specDoc = &routed
-		}
-	})
-	return specDoc, specRouter, specErr
-}
-
-// ndjsonDecoder reads JSON Lines as the array of its lines, which is how the
-// spec describes them (OpenAPI 3.0 has no schema for a stream of items).
-func ndjsonDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-	dec := json.NewDecoder(body)
-	dec.UseNumber()
-	lines := []any{}
-	for {
-		var v any
-		if err := dec.Decode(&v); err == io.EOF {
-			return lines, nil
-		} else if err != nil {
-			return nil, fmt.Errorf("line %d: %w", len(lines)+1, err)
-		}
-		lines = append(lines, v)
-	}
-}
-
-// specCheckingTransport checks every exchange against the OpenAPI spec.
-type specCheckingTransport struct {
-	t      testing.TB
-	next   http.RoundTripper
-	doc    *openapi3.T
-	router routers.Router
-}
-
-// newSpecCheckingTransport returns a transport that sends requests through
-// next and checks every exchange against api/openapi.yaml, reporting
-// mismatches with t.Errorf:
-//
-//   - every response must be one the spec declares for the operation: its
-//     status, its headers, its content type and its body;
-//   - a request the server accepted (2xx) must conform to the spec; a request
-//     it refused (4xx, 5xx) may be deliberately bad, so only its answer is
-//     checked;
-//   - a request the spec has no operation for is a failure, unless the server
-//     answered it as the spec's general rules say: 404 for a path the spec
-//     does not have, 405 for a method a path does not have, 204 with Allow
-//     for OPTIONS.
+// newSpecCheckingTransport checks every exchange through it against the
+// spec (spectest.Transport).
 func newSpecCheckingTransport(t testing.TB, next http.RoundTripper) http.RoundTripper {
 	t.Helper()
-	doc, router, err := specAndRouter()
-	if err != nil {
-		t.Fatalf("OpenAPI spec: %v", err)
-	}
-	return &specCheckingTransport{t: t, next: next, doc: doc, router: router}
-}
-
-func (s *specCheckingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	var reqBody []byte
-	sent := req
-	if req.Body != nil && req.Body != http.NoBody {
-		var err error
-		reqBody, err = io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("spec check: read request body: %w", err)
-		}
-		sent = req.Clone(req.Context())
-		sent.Body = io.NopCloser(bytes.NewReader(reqBody))
-		sent.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(reqBody)), nil }
-	}
-	res, err := s.next.RoundTrip(sent)
-	if err != nil {
-		return nil, err
-	}
-	resBody, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("spec check: read response body: %w", err)
-	}
-	res.Body = io.NopCloser(bytes.NewReader(resBody))
-	res.Request = req
-	s.check(req, reqBody, res, resBody)
-	return res, nil
-}
-
-// check validates one exchange and reports every mismatch.
-func (s *specCheckingTransport) check(req *http.Request, reqBody []byte, res *http.Response, resBody []byte) {
-	s.t.Helper()
-	ctx := context.Background()
-	where := fmt.Sprintf("%s %s → %d", req.Method, req.URL.Path, res.StatusCode)
-	vreq := asServerSees(req, reqBody)
-	opts := &openapi3filter.Options{
-		IncludeResponseStatus: true,
-		MultiError:            true,
-		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
-		// The error names the field and the rule; the whole schema is noise.
-		SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
-	}
-
-	operation := ""
-	route, params, err := s.router.FindRoute(vreq)
-	if err != nil {
-		fallback, ok := s.generalRoute(err, vreq)
-		if !ok {
-			s.t.Errorf("OpenAPI: %s: the spec has no operation for this request (%v)", where, err)
-			return
-		}
-		route, params = fallback, map[string]string{}
-		operation = fmt.Sprintf("the spec has no operation for this request (%v), so only its general %s answer fits", err, fallbackName(err, vreq.Method))
-	} else if res.StatusCode >= 200 && res.StatusCode < 300 {
-		in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts}
-		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-			s.t.Errorf("OpenAPI: %s: the server accepted a request the spec does not allow: %v\nrequest body: %s", where, err, specClip(reqBody))
-		}
-	}
-
-	if operation == "" {
-		operation = "operation " + route.Method + " " + route.Path
-	}
-	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts}
-	if err := openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: in,
-		Status:                 res.StatusCode,
-		Header:                 res.Header,
-		Body:                   io.NopCloser(bytes.NewReader(resBody)),
-		Options:                opts,
-	}); err != nil {
-		s.t.Errorf("OpenAPI: %s (%s): the answer does not match the spec: %v\nanswer body: %s", where, operation, err, specClip(resBody))
-	}
-}
-
-// generalRoute returns the operation that stands for the spec's general rules
-// when the router found none: a path the spec does not have may only be
-// answered with its NotFound response, a method it does not have on a path
-// only with its MethodNotAllowed response (Options for OPTIONS).
-func (s *specCheckingTransport) generalRoute(err error, req *http.Request) (*routers.Route, bool) {
-	name := fallbackName(err, req.Method)
-	status := map[string]int{"NotFound": http.StatusNotFound, "MethodNotAllowed": http.StatusMethodNotAllowed, "Options": http.StatusNoContent}[name]
-	if status == 0 {
-		return nil, false
-	}
-	ref := s.doc.Components.Responses[name]
-	if ref == nil {
-		s.t.Errorf("OpenAPI: the spec has no components.responses.%s", name)
-		return nil, false
-	}
-	op := openapi3.NewOperation()
-	op.Responses = openapi3.NewResponses(openapi3.WithStatus(status, ref))
-	return &routers.Route{Spec: s.doc, Path: req.URL.Path, Method: req.Method, Operation: op}, true
-}
-
-// fallbackName names the response of components.responses that stands for a
-// routing error: NotFound, MethodNotAllowed, Options for an OPTIONS request
-// on a path the spec has, or "" for any other error.
-func fallbackName(err error, method string) string {
-	switch {
-	case errors.Is(err, routers.ErrPathNotFound):
-		return "NotFound"
-	case errors.Is(err, routers.ErrMethodNotAllowed) && method == http.MethodOptions:
-		return "Options"
-	case errors.Is(err, routers.ErrMethodNotAllowed):
-		return "MethodNotAllowed"
-	}
-	return ""
-}
-
-// asServerSees returns a copy of req, with a fresh body, as the server sees
-// it: header values trimmed as they are on the wire, and empty ones dropped
-// (the API treats an empty Idempotency-Key or If-Match as none). A
-// body of an application/*+json type, which the API reads as JSON, is
-// checked as application/json: OpenAPI media type keys cannot name the
-// "+json" suffix.
-func asServerSees(req *http.Request, body []byte) *http.Request {
-	out := req.Clone(context.Background())
-	out.Body = io.NopCloser(bytes.NewReader(body))
-	out.ContentLength = int64(len(body))
-	for name, values := range out.Header {
-		var kept []string
-		for _, v := range values {
-			if v = textproto.TrimString(v); v != "" {
-				kept = append(kept, v)
-			}
-		}
-		if len(kept) == 0 {
-			out.Header.Del(name)
-			continue
-		}
-		out.Header[name] = kept
-	}
-	if mt, params, err := mime.ParseMediaType(out.Header.Get("Content-Type")); err == nil && mt != "application/json" && strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json") {
-		out.Header.Set("Content-Type", mime.FormatMediaType("application/json", params))
-	}
-	return out
-}
-
-func specClip(b []byte) string {
-	const max = 2000
-	if len(b) > max {
-		return string(b[:max]) + fmt.Sprintf("… (%d bytes)", len(b))
-	}
-	return string(b)
+	return spectest.Transport(t, next)
 }
 
 // echoParam turns echo's ":id" path parameters into OpenAPI's "{id}".

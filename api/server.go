@@ -198,6 +198,13 @@ func New(cfg Config) *Server {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	docs, err := newSpecDocs()
+	if err != nil {
+		// The spec is compiled in: a build whose spec is not YAML is broken,
+		// and every test fails on it.
+		panic(err)
+	}
+	docs.register(e)
 
 	// The readiness wait and the role check are per route, not group
 	// middleware: echo answers 404 instead of 405 for a group with

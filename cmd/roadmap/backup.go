@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/roadmap-ledger/roadmap/api/client"
 	"github.com/roadmap-ledger/roadmap/internal/backup"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/safefile"
@@ -85,19 +86,24 @@ func runBackup(ctx context.Context, cfg backupConfig, stdout, stderr io.Writer) 
 	return nil
 }
 
-// fetchBackup makes every HTTP request of a backup: the verifier key, the
+// fetchBackup makes every HTTP request of a backup, through the generated
+// client: the verifier key, the
 // latest signed checkpoint (opened with that key, so a server's answer that
 // is not one is refused now, not at restore), and the raw log from the
 // first event, whose body the caller reads and closes.
-func fetchBackup(ctx context.Context, ep endpoint, client *http.Client) (backup.Header, io.ReadCloser, error) {
-	r := &verify.Remote{Server: ep.server, Token: ep.token, Client: client}
+func fetchBackup(ctx context.Context, ep endpoint, hc *http.Client) (backup.Header, io.ReadCloser, error) {
+	r := &verify.Remote{Server: ep.server, Token: ep.token, Client: hc}
 	var h backup.Header
-	key, err := r.GetSmall(ctx, "/v1/checkpoints/public-key")
+	key, err := r.CallSmall(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.GetCheckpointPublicKey(ctx)
+	})
 	if err != nil {
 		return h, nil, fmt.Errorf("the verifier key: %w", err)
 	}
 	h.VerifierKey = strings.TrimSpace(string(key))
-	body, err := r.GetSmall(ctx, "/v1/checkpoints/latest")
+	body, err := r.CallSmall(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.GetLatestCheckpoint(ctx)
+	})
 	var se *verify.StatusError
 	if errors.As(err, &se) && se.Status == http.StatusNotFound {
 		return h, nil, fmt.Errorf("the ledger has no signed checkpoint yet: sign one (POST /v1/checkpoints) and back up again")
@@ -116,7 +122,9 @@ func fetchBackup(ctx context.Context, ep endpoint, client *http.Client) (backup.
 		return h, nil, fmt.Errorf("the latest checkpoint does not verify with the server's key: %w", err)
 	}
 	h.Origin, h.Checkpoint = cp.Origin, answer.Note
-	res, err := r.Get(ctx, "/v1/events?after=0", "")
+	res, err := r.Call(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.GetRawEvents(ctx, &client.GetRawEventsParams{After: new(int64)})
+	})
 	if err != nil {
 		return h, nil, fmt.Errorf("the raw log: %w", err)
 	}

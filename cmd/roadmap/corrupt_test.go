@@ -18,6 +18,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/spectest"
 )
 
 // syncBuffer is a buffer several goroutines may write to: a logger's.
@@ -58,7 +59,7 @@ func openCorruptLedger(t *testing.T, dir string) *corruptLedger {
 	if err != nil {
 		t.Fatalf("open the ledger: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv := httptest.NewServer(spectest.Handler(t, a.Handler, spectest.DamagedLog()))
 	l := &corruptLedger{t: t, dir: dir, app: a, url: srv.URL, logs: logs}
 	var once sync.Once
 	l.stop = func() {

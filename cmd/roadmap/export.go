@@ -12,7 +12,6 @@ import (
 	"io"
 	"math/bits"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/roadmap-ledger/roadmap/api/client"
 	"github.com/roadmap-ledger/roadmap/internal/audit"
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
@@ -220,18 +220,22 @@ func parseManifest(text []byte) (manifest, error) {
 // runExport writes the bundle cfg asks for.
 func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) error {
 	v := verifyConfig{endpoint: cfg.endpoint, client: cfg.client}.remote()
-	q := url.Values{}
-	if cfg.since != "" {
-		q.Set("since", cfg.since)
+	var span client.GetExportManifestParams
+	for _, f := range []struct {
+		flag string
+		into **time.Time
+	}{{cfg.since, &span.Since}, {cfg.until, &span.Until}} {
+		if f.flag != "" {
+			at, err := time.Parse(time.RFC3339Nano, f.flag)
+			if err != nil {
+				return err // parseExport checked it
+			}
+			*f.into = &at
+		}
 	}
-	if cfg.until != "" {
-		q.Set("until", cfg.until)
-	}
-	path := "/v1/export/manifest"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	body, err := v.GetSmall(ctx, path)
+	body, err := v.CallSmall(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.GetExportManifest(ctx, &span)
+	})
 	if err != nil {
 		return fmt.Errorf("the manifest: %w", err)
 	}
@@ -272,7 +276,10 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	err = safefile.Write(filepath.Join(cfg.out, bundleEvents), 0, func(f io.Writer) error {
 		for after := m.from - 1; after < m.to; {
 			limit := min(m.to-after, eventsPage)
-			res, err := v.Get(ctx, fmt.Sprintf("/v1/events?after=%d&limit=%d", after, limit), "")
+			page := client.GetRawEventsParams{After: &after, Limit: new(int(limit))}
+			res, err := v.Call(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+				return c.GetRawEvents(ctx, &page)
+			})
 			if err != nil {
 				return fmt.Errorf("the raw log: %w", err)
 			}
@@ -294,7 +301,7 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	}
 
 	// decisions.csv: informational.
-	if err := downloadCSV(ctx, v, q, filepath.Join(cfg.out, bundleDecisions)); err != nil {
+	if err := downloadCSV(ctx, v, span, filepath.Join(cfg.out, bundleDecisions)); err != nil {
 		return fmt.Errorf("%s: %w", bundleDecisions, err)
 	}
 	fmt.Fprintf(stdout, "exported sequences %d to %d (%d bytes of events) to %s; checkpoint of size %d by %s\n",
@@ -302,13 +309,11 @@ func runExport(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	return nil
 }
 
-// downloadCSV writes the audit trail of the query's since and until as CSV.
-func downloadCSV(ctx context.Context, v *verify.Remote, q url.Values, path string) error {
-	target := "/v1/audit"
-	if len(q) > 0 {
-		target += "?" + q.Encode()
-	}
-	res, err := v.Get(ctx, target, "text/csv")
+// downloadCSV writes the audit trail of span's since and until as CSV.
+func downloadCSV(ctx context.Context, v *verify.Remote, span client.GetExportManifestParams, path string) error {
+	res, err := v.Call(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.GetAudit(ctx, &client.GetAuditParams{Since: span.Since, Until: span.Until}, client.Accept("text/csv"))
+	})
 	if err != nil {
 		return err
 	}

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/roadmap-ledger/roadmap/api/client"
 	"github.com/roadmap-ledger/roadmap/internal/termtext"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -123,18 +123,19 @@ func runImport(ctx context.Context, cfg importConfig, stdout, stderr io.Writer) 
 		defer bar.Exit()
 		body = io.TeeReader(f, bar)
 	}
-	q := url.Values{"format": {cfg.format}, "dry_run": {strconv.FormatBool(cfg.dryRun)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.server+"/v1/imports?"+q.Encode(), body)
+	api, err := client.NewClient(cfg.server, client.WithBearer(cfg.token))
 	if err != nil {
 		return err
 	}
-	req.ContentLength = info.Size()
-	req.Header.Set("Content-Type", "text/csv")
-	req.Header.Set("Accept", "application/json")
-	if cfg.token != "" {
-		req.Header.Set("Authorization", "Bearer "+cfg.token)
+	params := client.ImportBacklogParams{
+		Format: new(client.ImportBacklogParamsFormat(cfg.format)),
+		DryRun: new(client.ImportBacklogParamsDryRun(strconv.FormatBool(cfg.dryRun))),
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := api.ImportBacklogWithBody(ctx, &params, "text/csv", body, client.Accept("application/json"),
+		func(_ context.Context, req *http.Request) error {
+			req.ContentLength = info.Size() // the file's size, whatever reads it on the way
+			return nil
+		})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/spectest"
 )
 
 // importAdmin is the secret of the import tests' bootstrap admin token.
@@ -23,7 +24,7 @@ func importLedger(t *testing.T) (*app.App, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv := httptest.NewServer(spectest.Handler(t, a.Handler))
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	if err := a.WaitReady(context.Background()); err != nil {
 		t.Fatal(err)

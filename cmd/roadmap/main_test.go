@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roadmap-ledger/roadmap/internal/app/apptest"
+	"github.com/roadmap-ledger/roadmap/internal/spectest"
 )
 
 // TestServeEndToEnd runs the program the way main does, on a temp data
@@ -149,7 +149,14 @@ func send(t *testing.T, method, url, secret, body string) *http.Response {
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+secret)
 	}
-	res, data, err := apptest.Do(t, req)
+	// The answers of the ledger serve runs are checked against the spec.
+	client := &http.Client{Transport: spectest.Transport(t, http.DefaultTransport)}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/api/client"
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/termtext"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
@@ -139,7 +139,9 @@ func runReplay(ctx context.Context, cfg reviewConfig, stdout io.Writer) error {
 	var list struct {
 		Reviews []reviewSummary `json:"reviews"`
 	}
-	if err := getJSON(ctx, r, "/v1/reviews", &list); err != nil {
+	if err := getJSON(ctx, r, &list, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.ListReviews(ctx, client.Accept("application/json"))
+	}); err != nil {
 		return fmt.Errorf("the reviews: %w", err)
 	}
 	var found *reviewSummary
@@ -160,7 +162,9 @@ func runReplay(ctx context.Context, cfg reviewConfig, stdout io.Writer) error {
 		return fmt.Errorf("no review has the period %s: %s", cfg.period, known)
 	}
 	var snap reviewSnapshot
-	if err := getJSON(ctx, r, "/v1/reviews/"+url.PathEscape(found.ID), &snap); err != nil {
+	if err := getJSON(ctx, r, &snap, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.GetReview(ctx, found.ID, client.Accept("application/json"))
+	}); err != nil {
 		return fmt.Errorf("the review of %s: %w", cfg.period, err)
 	}
 	if snap.ID != found.ID || snap.Period != cfg.period {
@@ -177,15 +181,16 @@ func runReplay(ctx context.Context, cfg reviewConfig, stdout io.Writer) error {
 	return replayText(stdout, snap)
 }
 
-// getJSON GETs path and decodes its JSON answer into v.
-func getJSON(ctx context.Context, r *verify.Remote, path string, v any) error {
-	res, err := r.Get(ctx, path, "application/json")
+// getJSON sends the request send makes and decodes its JSON answer into
+// v: the shapes replay prints, which keep the answer's keys and order.
+func getJSON(ctx context.Context, r *verify.Remote, v any, send func(context.Context, *client.Client) (*http.Response, error)) error {
+	res, err := r.Call(ctx, send)
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
 	if err := json.NewDecoder(io.LimitReader(res.Body, maxSnapshot)).Decode(v); err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
+		return fmt.Errorf("GET %s: %w", res.Request.URL.RequestURI(), err)
 	}
 	return nil
 }

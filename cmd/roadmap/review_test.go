@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
+	"github.com/roadmap-ledger/roadmap/internal/spectest"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
 
@@ -89,7 +90,7 @@ func newBoardLedger(t *testing.T) (*boardLedger, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv := httptest.NewServer(spectest.Handler(t, a.Handler))
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	if err := a.WaitReady(context.Background()); err != nil {
 		t.Fatal(err)

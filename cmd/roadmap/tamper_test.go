@@ -16,6 +16,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/spectest"
 )
 
 // TestVerifyCatchesAnEventRewrittenInTheStore copies the shared ledger's
@@ -73,7 +74,7 @@ func TestVerifyCatchesAnEventRewrittenInTheStore(t *testing.T) {
 	if err := a.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv := httptest.NewServer(spectest.Handler(t, a.Handler))
 	defer srv.Close()
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/checkpoints", strings.NewReader("{}"))
 	req.Header.Set("Content-Type", "application/json")

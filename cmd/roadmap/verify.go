@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/api/client"
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/termtext"
@@ -103,7 +104,9 @@ func runVerify(ctx context.Context, cfg verifyConfig, stdout, stderr io.Writer) 
 		}
 		vkey = strings.TrimSpace(string(b))
 	} else {
-		b, err := r.GetSmall(ctx, "/v1/checkpoints/public-key")
+		b, err := r.CallSmall(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+			return c.GetCheckpointPublicKey(ctx)
+		})
 		if err != nil {
 			return fmt.Errorf("the server's verifier key: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
+	"github.com/roadmap-ledger/roadmap/internal/spectest"
 	"github.com/roadmap-ledger/roadmap/internal/verify"
 )
 
@@ -49,6 +51,9 @@ var (
 	verifyShared *verifyLedger
 	verifyErr    error
 	verifyStop   func()
+	// sharedSpecCheck gathers the mismatches with the spec of the shared
+	// ledger's traffic.
+	sharedSpecCheck spectest.Collector
 )
 
 func TestMain(m *testing.M) {
@@ -60,6 +65,11 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if verifyStop != nil {
 		verifyStop()
+	}
+	// The shared ledger's traffic is checked against the spec across tests.
+	for _, r := range sharedSpecCheck.Reports() {
+		fmt.Fprintln(os.Stderr, "the shared verify ledger:", r)
+		code = 1
 	}
 	os.Exit(code)
 }
@@ -84,7 +94,7 @@ func openVerifyLedger() (*verifyLedger, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv := httptest.NewServer(spectest.Handler(&sharedSpecCheck, a.Handler))
 	verifyStop = func() {
 		srv.Close()
 		a.Close()
@@ -523,7 +533,7 @@ func TestVerifyWithoutACheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv := httptest.NewServer(spectest.Handler(t, a.Handler))
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	if err := a.WaitReady(context.Background()); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ var testOnly = []string{
 	"github.com/roadmap-ledger/roadmap/internal/logcheck",
 	"github.com/roadmap-ledger/roadmap/internal/app/apptest",
 	"github.com/roadmap-ledger/roadmap/internal/htmltest",
+	"github.com/roadmap-ledger/roadmap/internal/spectest",
 }
 
 // TestOnlyTestsImportIt walks the module's Go files and fails on any file

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/roadmap-ledger/roadmap/api/client"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 )
 
@@ -54,25 +55,25 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("GET %s: %d %s: %s", e.Path, e.Status, http.StatusText(e.Status), e.Message)
 }
 
-// Get sends a GET to path, with an Accept header when accept is not empty,
-// and returns the answer when it is 200; any other status is a
-// *StatusError quoting the problem's detail.
-func (r *Remote) Get(ctx context.Context, path, accept string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.Server+path, nil)
+// API returns the ledger's generated client, which sends r.Token with every
+// request through r.Client. It returns an error when r.Server is not a URL.
+func (r *Remote) API() (*client.Client, error) {
+	hc := r.Client
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return client.NewClient(r.Server, client.WithHTTPClient(hc), client.WithBearer(r.Token))
+}
+
+// Call sends the request send makes with the generated client, and returns
+// the answer when it is 200; any other status is a *StatusError quoting the
+// problem's detail, naming the request's path and query.
+func (r *Remote) Call(ctx context.Context, send func(context.Context, *client.Client) (*http.Response, error)) (*http.Response, error) {
+	api, err := r.API()
 	if err != nil {
 		return nil, err
 	}
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	if r.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.Token)
-	}
-	client := r.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	res, err := client.Do(req)
+	res, err := send(ctx, api)
 	if err != nil {
 		return nil, err
 	}
@@ -87,23 +88,24 @@ func (r *Remote) Get(ctx context.Context, path, accept string) (*http.Response, 
 				msg = p.Title
 			}
 		}
-		return res, &StatusError{Path: path, Status: res.StatusCode, Message: msg, Token: r.Token != ""}
+		return res, &StatusError{Path: res.Request.URL.RequestURI(), Status: res.StatusCode, Message: msg, Token: r.Token != ""}
 	}
 	return res, nil
 }
 
-// GetSmall GETs a small answer (at most 1 MiB) whole, within a minute.
-func (r *Remote) GetSmall(ctx context.Context, path string) ([]byte, error) {
+// CallSmall sends the request send makes and reads a small answer (at most
+// 1 MiB) whole, within a minute; errors as Call.
+func (r *Remote) CallSmall(ctx context.Context, send func(context.Context, *client.Client) (*http.Response, error)) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	res, err := r.Get(ctx, path, "")
+	res, err := r.Call(ctx, send)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
+		return nil, fmt.Errorf("GET %s: %w", res.Request.URL.RequestURI(), err)
 	}
 	return body, nil
 }
@@ -163,7 +165,9 @@ func (r *Remote) Verify(ctx context.Context, o Options) (Result, error) {
 // LatestCheckpoint returns the server's latest checkpoint, opened with
 // vkey, whose kind (pinned or not) the messages name.
 func (r *Remote) LatestCheckpoint(ctx context.Context, vkey, kind string) (proof.Checkpoint, error) {
-	body, err := r.GetSmall(ctx, "/v1/checkpoints/latest")
+	body, err := r.CallSmall(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.GetLatestCheckpoint(ctx)
+	})
 	var se *StatusError
 	if errors.As(err, &se) && se.Status == http.StatusNotFound {
 		return proof.Checkpoint{}, errors.New("the ledger has no signed checkpoint yet: nothing to verify the log against (sign one with POST /v1/checkpoints)")
@@ -190,7 +194,9 @@ func (r *Remote) CheckConsistency(ctx context.Context, older, latest proof.Check
 	if older.Size > latest.Size {
 		return fmt.Errorf("the latest checkpoint covers %d events, fewer than the %d of the kept checkpoint: the log shrank", latest.Size, older.Size)
 	}
-	body, err := r.GetSmall(ctx, fmt.Sprintf("/v1/checkpoints/consistency?from=%d&to=%d", older.Size, latest.Size))
+	body, err := r.CallSmall(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.GetConsistencyProof(ctx, &client.GetConsistencyProofParams{From: older.Size, To: latest.Size})
+	})
 	if err != nil {
 		return fmt.Errorf("the consistency proof from %d to %d: %w", older.Size, latest.Size, err)
 	}
@@ -220,7 +226,9 @@ func (r *Remote) CheckConsistency(ctx context.Context, older, latest proof.Check
 // the Checker, whose counts hold even after a failure.
 func (r *Remote) CheckLog(ctx context.Context, cp proof.Checkpoint, progress func(seq int64)) (*Checker, error) {
 	checker := NewChecker(cp)
-	res, err := r.Get(ctx, "/v1/events?after=0", "")
+	res, err := r.Call(ctx, func(ctx context.Context, c *client.Client) (*http.Response, error) {
+		return c.GetRawEvents(ctx, &client.GetRawEventsParams{After: new(int64)})
+	})
 	if err != nil {
 		return checker, fmt.Errorf("the raw log: %w", err)
 	}
