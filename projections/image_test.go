@@ -1,0 +1,106 @@
+package projections
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// imagedLedger folds a small ledger of every kind of item decision into a
+// Current with a keyframe every three events, and indexes a keyed request.
+func imagedLedger(t *testing.T) (*Current, *Idempotency, *logBuilder) {
+	t.Helper()
+	b := newLogBuilder()
+	b.add("objective", "o1", &roadmap.ObjectiveDefined{Title: "grow", KPI: "users", Target: "+10%"})
+	for i := range 6 {
+		id := fmt.Sprintf("i%d", i)
+		b.propose(id)
+		b.place(id, true, roadmap.Horizons[i%3], 0, "https://example.com/"+id)
+	}
+	b.place("i1", false, roadmap.Now, 1)
+	b.rescore("i2")
+	b.remove("i3")
+	b.add("item", "i4", &roadmap.ItemDelivered{Rationale: "shipped", Evidence: []string{}})
+	c := NewCurrent(sliceSource(b.recs), 3)
+	x := NewIdempotency()
+	catchUp(t, c, b)
+	for _, rec := range b.recs[:3] {
+		ev, err := Decode(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.IdempotencyKey = fmt.Sprintf("key-%d", ev.Sequence)
+		ev.RequestHash = fmt.Sprintf("%x", sha256.Sum256([]byte(ev.IdempotencyKey)))
+		x.Apply(ev)
+	}
+	return c, x, b
+}
+
+func TestARestoredImageIsTheReadModelItWasTakenOf(t *testing.T) {
+	c, x, b := imagedLedger(t)
+	data, err := c.Image().AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := RestoreCurrent(sliceSource(b.recs), 3, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.state, c.state) {
+		t.Errorf("restored state:\n got %+v\nwant %+v", got.state, c.state)
+	}
+	if !reflect.DeepEqual(got.keyframes, c.keyframes) {
+		t.Errorf("restored keyframes differ")
+	}
+	if !reflect.DeepEqual(got.clock, c.clock) || !reflect.DeepEqual(got.moves, c.moves) {
+		t.Errorf("restored clock or moves differ")
+	}
+	if len(got.keyframes) != int(c.Sequence()/3) {
+		t.Errorf("%d keyframes, want %d", len(got.keyframes), c.Sequence()/3)
+	}
+	// The restored projection goes on as the original does.
+	b.place("i0", false, roadmap.Later, 1)
+	catchUp(t, c, b)
+	catchUp(t, got, b)
+	if !reflect.DeepEqual(got.state, c.state) {
+		t.Errorf("after one more event:\n got %+v\nwant %+v", got.state, c.state)
+	}
+
+	idata, err := x.Image().AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotx, err := RestoreIdempotency(idata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gotx.entries, x.entries) || len(gotx.entries) != 3 {
+		t.Errorf("restored requests:\n got %+v\nwant %+v", gotx.entries, x.entries)
+	}
+}
+
+func TestAnImageCutShortOrKeptOtherwiseIsRefused(t *testing.T) {
+	c, x, b := imagedLedger(t)
+	data, _ := c.Image().AppendBinary(nil)
+	idata, _ := x.Image().AppendBinary(nil)
+	for _, n := range []int{0, 1, len(data) / 2, len(data) - 1} {
+		if _, err := RestoreCurrent(sliceSource(b.recs), 3, data[:n]); !errors.Is(err, ErrImage) {
+			t.Errorf("cut to %d of %d bytes: %v, want ErrImage", n, len(data), err)
+		}
+	}
+	if _, err := RestoreCurrent(sliceSource(b.recs), 3, append(data[:len(data):len(data)], 0)); !errors.Is(err, ErrImage) {
+		t.Errorf("a byte too many: %v, want ErrImage", err)
+	}
+	if _, err := RestoreCurrent(sliceSource(b.recs), 4, data); !errors.Is(err, ErrImage) {
+		t.Errorf("keyframes every 4 events: %v, want ErrImage", err)
+	}
+	for _, n := range []int{0, len(idata) / 2, len(idata) - 1} {
+		if _, err := RestoreIdempotency(idata[:n]); n > 0 && !errors.Is(err, ErrImage) {
+			t.Errorf("requests cut to %d of %d bytes: %v, want ErrImage", n, len(idata), err)
+		}
+	}
+}
