@@ -25,6 +25,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -145,8 +146,26 @@ func Load(ctx context.Context, path string, log Log, keyframeEvery uint64) (Rest
 		return unusable("not a snapshot file")
 	}
 	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+	// The checksum is checked beside the decoding, on another core: the
+	// decoders check every length they read, and what they make of a file
+	// whose checksum does not match is thrown away.
+	checksum := make(chan bool, 1)
+	go func() {
+		got := sha256.Sum256(body)
+		checksum <- bytes.Equal(got[:], sum)
+	}()
+	restored, err := decode(ctx, body, log, keyframeEvery)
+	if !<-checksum {
 		return unusable("its checksum does not match: the file is cut short or changed")
+	}
+	return restored, err
+}
+
+// decode restores the read models of a snapshot file's body (its checksum
+// left out) and checks them against log.
+func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64) (Restored, error) {
+	unusable := func(format string, args ...any) (Restored, error) {
+		return Restored{}, fmt.Errorf("%w: "+format, append([]any{ErrUnusable}, args...)...)
 	}
 	r := reader{b: body[len(magic):]}
 	if format := r.uvarint(); format != Format {
@@ -173,25 +192,37 @@ func Load(ctx context.Context, path string, log Log, keyframeEvery uint64) (Rest
 	if seq > last {
 		return unusable("built to sequence %d, but the log ends at %d: it is of another log", seq, last)
 	}
+	// The three read models decode on their own, two cores at a time.
+	var (
+		wg                    sync.WaitGroup
+		current               *projections.Current
+		requests              *projections.Idempotency
+		currentErr, requestErr error
+	)
+	wg.Go(func() { current, currentErr = projections.RestoreCurrent(log, keyframeEvery, currentBytes) })
+	wg.Go(func() { requests, requestErr = projections.RestoreIdempotency(requestBytes) })
 	tree, err := proof.RestoreTree(int64(seq), treeBytes)
-	if err != nil {
-		return unusable("%v", err)
-	}
-	for _, at := range []uint64{1, seq} {
-		if err := sameEvent(ctx, log, tree, at); err != nil {
-			return Restored{}, err
+	if err == nil {
+		for _, at := range []uint64{1, seq} {
+			if err = sameEvent(ctx, log, tree, at); err != nil {
+				break
+			}
 		}
 	}
-	current, err := projections.RestoreCurrent(log, keyframeEvery, currentBytes)
-	if err != nil {
+	wg.Wait()
+	switch {
+	case errors.Is(err, ErrUnusable):
+		return Restored{}, err
+	case err != nil && tree == nil:
 		return unusable("%v", err)
-	}
-	if current.Sequence() != seq {
+	case err != nil:
+		return Restored{}, err // the log's
+	case currentErr != nil:
+		return unusable("%v", currentErr)
+	case requestErr != nil:
+		return unusable("%v", requestErr)
+	case current.Sequence() != seq:
 		return unusable("its state is at sequence %d, not %d", current.Sequence(), seq)
-	}
-	requests, err := projections.RestoreIdempotency(requestBytes)
-	if err != nil {
-		return unusable("%v", err)
 	}
 	return Restored{Sequence: seq, Current: current, Requests: requests, Tree: tree}, nil
 }
