@@ -14,7 +14,7 @@ import (
 // KeyframeEvery events (a clone is cheap: views are replaced, never changed
 // in place), and the ledger's clock at every event. A keyframe is not a
 // signed checkpoint of the log (internal/proof): it is the projections' own
-// shortcut, rebuilt on every start.
+// shortcut, rebuilt by a replay or loaded from a snapshot (image.go).
 
 // KeyframeEvery is how many events apart the keyframes of the state are
 // kept, so time travel replays at most this many events from the log.

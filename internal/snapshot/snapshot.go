@@ -194,9 +194,9 @@ func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64) (Re
 	}
 	// The three read models decode on their own, two cores at a time.
 	var (
-		wg                    sync.WaitGroup
-		current               *projections.Current
-		requests              *projections.Idempotency
+		wg                     sync.WaitGroup
+		current                *projections.Current
+		requests               *projections.Idempotency
 		currentErr, requestErr error
 	)
 	wg.Go(func() { current, currentErr = projections.RestoreCurrent(log, keyframeEvery, currentBytes) })

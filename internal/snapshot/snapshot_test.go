@@ -3,6 +3,7 @@ package snapshot_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -59,12 +60,15 @@ type ledger struct {
 
 // start opens the ledger in dir, which writes a snapshot only on Close,
 // serves it, and waits until it answers.
-func start(t *testing.T, dir string) *ledger {
+func start(t *testing.T, dir string) *ledger { return startEvery(t, dir, time.Hour) }
+
+// startEvery is start with a snapshot written every interval too.
+func startEvery(t *testing.T, dir string, every time.Duration) *ledger {
 	t.Helper()
 	logs := &logBuffer{}
 	a, err := app.Open(context.Background(), app.Config{
 		DataDir: dir, BootstrapToken: admin, Approvals: roadmap.ApprovalsMajor, KeyframeEvery: 4,
-		SnapshotEvery: time.Hour, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		SnapshotEvery: every, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatalf("open the ledger: %v", err)
@@ -309,4 +313,30 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+func TestTheSnapshotIsWrittenWhileTheLedgerRuns(t *testing.T) {
+	dir := t.TempDir()
+	l := startEvery(t, dir, 20*time.Millisecond)
+	path := filepath.Join(dir, snapshot.File)
+	for round := range 3 {
+		l.defineObjectives(t, 5)
+		want := l.last(t)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			// Another reader of the file the ledger keeps replacing: it
+			// finds the old one or the new one, never half of one.
+			r, err := snapshot.Load(context.Background(), path, l.Log, 4)
+			if err != nil && !errors.Is(err, snapshot.ErrMissing) {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if err == nil && r.Sequence == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: no snapshot at sequence %d within 10s (%v, at %d)", round, want, err, r.Sequence)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
