@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -57,13 +58,20 @@ func (c *Current) Image() CurrentImage {
 // Sequence returns the sequence the image is at.
 func (m CurrentImage) Sequence() uint64 { return m.state.Sequence }
 
-// currentDoc is the JSON part of an image of Current: every state, the live
-// one and the keyframes, with the item views they share written once.
+// currentDoc is the first JSON part of an image of Current: the live
+// state, with its item views.
 type currentDoc struct {
-	Every     uint64
-	IDs       []string // item handle → id, of the live state; a keyframe's are a prefix
+	Every uint64
+	IDs   []string // item handle → id, of the live state; a keyframe's are a prefix
+	Items []itemDoc
+	Live  stateDoc
+}
+
+// keyframesDoc is the second JSON part: the keyframes, with the item views
+// they share written once. A restart decodes it after the projections are
+// ready (RestoreCurrent).
+type keyframesDoc struct {
 	Items     []itemDoc
-	Live      stateDoc
 	Keyframes []stateDoc
 }
 
@@ -93,42 +101,27 @@ type stateDoc struct {
 	Children         map[string]int
 }
 
-// AppendBinary appends the encoded image to b.
+// AppendBinary appends the encoded image to b. It returns an error when a
+// keyframe is missing (a restored one that could not be decoded).
 func (m CurrentImage) AppendBinary(b []byte) ([]byte, error) {
 	doc := currentDoc{Every: m.every, IDs: m.state.ids}
+	doc.Live = encodeState(m.state, &doc.Items, map[*ItemView]uint32{})
+	var kdoc keyframesDoc
 	seen := map[*ItemView]uint32{}
-	encode := func(s *State) stateDoc {
-		d := stateDoc{
-			Sequence: s.Sequence, At: s.At, Began: s.began,
-			Items:      make([]uint32, len(s.ids)),
-			Objectives: s.objectives, Reviews: s.reviews, Horizons: s.horizons,
-			Checkpoints: s.checkpoints, Tokens: s.tokens.byID,
-			TokensByHMAC: tokenIDs(s.tokens.byHMAC), TokensBySHA256: tokenIDs(s.tokens.bySHA256),
-			Changes: s.changes, Capacity: s.capacity,
-			WithDependencies: s.withDependencies, Children: s.children,
+	for i, k := range m.keyframes {
+		if k == nil {
+			return b, fmt.Errorf("keyframe %d is not loaded", i)
 		}
-		for handle, id := range s.ids {
-			v := s.items[id]
-			i, ok := seen[v]
-			if !ok {
-				i = uint32(len(doc.Items))
-				seen[v] = i
-				doc.Items = append(doc.Items, itemDoc{View: v, Evidence: v.evidence})
-			}
-			d.Items[handle] = i
+		kdoc.Keyframes = append(kdoc.Keyframes, encodeState(k, &kdoc.Items, seen))
+	}
+	for _, part := range []any{doc, kdoc} {
+		js, err := jsonv2.Marshal(part, jsonOptions)
+		if err != nil {
+			return b, fmt.Errorf("encode the state: %w", err)
 		}
-		return d
+		b = binary.AppendUvarint(b, uint64(len(js)))
+		b = append(b, js...)
 	}
-	doc.Live = encode(m.state)
-	for _, k := range m.keyframes {
-		doc.Keyframes = append(doc.Keyframes, encode(k))
-	}
-	js, err := jsonv2.Marshal(doc, jsonOptions)
-	if err != nil {
-		return b, fmt.Errorf("encode the state: %w", err)
-	}
-	b = binary.AppendUvarint(b, uint64(len(js)))
-	b = append(b, js...)
 	b = binary.AppendUvarint(b, uint64(len(m.clock)))
 	for _, at := range m.clock {
 		b = binary.LittleEndian.AppendUint64(b, uint64(at))
@@ -140,6 +133,31 @@ func (m CurrentImage) AppendBinary(b []byte) ([]byte, error) {
 		b = binary.LittleEndian.AppendUint32(b, mv.to.rank)
 	}
 	return b, nil
+}
+
+// encodeState returns the document of s, adding each of its item views not
+// seen yet to items.
+func encodeState(s *State, items *[]itemDoc, seen map[*ItemView]uint32) stateDoc {
+	d := stateDoc{
+		Sequence: s.Sequence, At: s.At, Began: s.began,
+		Items:      make([]uint32, len(s.ids)),
+		Objectives: s.objectives, Reviews: s.reviews, Horizons: s.horizons,
+		Checkpoints: s.checkpoints, Tokens: s.tokens.byID,
+		TokensByHMAC: tokenIDs(s.tokens.byHMAC), TokensBySHA256: tokenIDs(s.tokens.bySHA256),
+		Changes: s.changes, Capacity: s.capacity,
+		WithDependencies: s.withDependencies, Children: s.children,
+	}
+	for handle, id := range s.ids {
+		v := s.items[id]
+		i, ok := seen[v]
+		if !ok {
+			i = uint32(len(*items))
+			seen[v] = i
+			*items = append(*items, itemDoc{View: v, Evidence: v.evidence})
+		}
+		d.Items[handle] = i
+	}
+	return d
 }
 
 func tokenIDs(byHash map[string]*TokenView) map[string]string {
@@ -155,17 +173,22 @@ func tokenIDs(byHash map[string]*TokenView) map[string]string {
 // as NewCurrent does. It returns an error wrapping ErrImage when data is
 // not such an image, or one kept with keyframes every other number of
 // events than keyframeEvery (KeyframeEvery when 0).
+//
+// The keyframes, most of an image, are decoded after it returns, on
+// another goroutine: time travel to a sequence before the last of them
+// waits for them (WaitRestored). Should they not decode, time travel
+// starts from an earlier keyframe, or from the first event.
 func RestoreCurrent(source Source, keyframeEvery uint64, data []byte) (*Current, error) {
 	c := NewCurrent(source, keyframeEvery)
 	r := reader{b: data}
-	js := r.bytes()
+	js, kjs := r.bytes(), r.bytes()
 	var doc currentDoc
 	if r.err == nil {
 		if err := jsonv2.Unmarshal(js, &doc); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrImage, err)
 		}
 	}
-	if doc.Every != c.every {
+	if r.err == nil && doc.Every != c.every {
 		return nil, fmt.Errorf("%w: keyframes every %d events, not %d", ErrImage, doc.Every, c.every)
 	}
 	n := r.uvarint()
@@ -192,35 +215,83 @@ func RestoreCurrent(source Source, keyframeEvery uint64, data []byte) (*Current,
 	if r.err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImage, r.err)
 	}
-	items := make([]*ItemView, len(doc.Items))
-	for i, d := range doc.Items {
-		if d.View == nil {
-			return nil, fmt.Errorf("%w: item view %d is missing", ErrImage, i)
-		}
-		items[i] = d.View
-		items[i].evidence = d.Evidence
-	}
-	live, err := restoreState(doc.Live, doc.IDs, items)
+	live, err := restoreState(doc.Live, doc.IDs, restoreItems(doc.Items))
 	if err != nil {
 		return nil, err
 	}
+	seq := live.Sequence
+	if uint64(len(c.clock)) != seq || uint64(len(c.moves)) != seq {
+		return nil, fmt.Errorf("%w: at sequence %d with %d times and %d moves", ErrImage, seq, len(c.clock), len(c.moves))
+	}
+	c.state = live
+	c.keyframes = make([]*State, seq/c.every)
+	loaded := make(chan struct{})
+	c.loading = loaded
+	go func() {
+		defer close(loaded)
+		keyframes, err := restoreKeyframes(kjs, doc.IDs, c.every, len(c.keyframes))
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.loading, c.keyframesErr = nil, err
+		copy(c.keyframes, keyframes)
+	}()
+	return c, nil
+}
+
+// restoreItems returns the item views of docs.
+func restoreItems(docs []itemDoc) []*ItemView {
+	items := make([]*ItemView, len(docs))
+	for i, d := range docs {
+		if d.View != nil {
+			items[i] = d.View
+			items[i].evidence = d.Evidence
+		}
+	}
+	return items
+}
+
+// restoreKeyframes decodes the keyframes part of an image: want keyframes,
+// every events apart.
+func restoreKeyframes(js []byte, ids []string, every uint64, want int) ([]*State, error) {
+	var doc keyframesDoc
+	if err := jsonv2.Unmarshal(js, &doc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImage, err)
+	}
+	if len(doc.Keyframes) != want {
+		return nil, fmt.Errorf("%w: %d keyframes, not %d", ErrImage, len(doc.Keyframes), want)
+	}
+	items := restoreItems(doc.Items)
+	out := make([]*State, 0, want)
 	for i, k := range doc.Keyframes {
-		s, err := restoreState(k, doc.IDs, items)
+		s, err := restoreState(k, ids, items)
 		if err != nil {
 			return nil, err
 		}
-		if s.Sequence != uint64(i+1)*c.every {
+		if s.Sequence != uint64(i+1)*every {
 			return nil, fmt.Errorf("%w: keyframe %d is at sequence %d", ErrImage, i, s.Sequence)
 		}
-		c.keyframes = append(c.keyframes, s)
+		out = append(out, s)
 	}
-	seq := live.Sequence
-	if uint64(len(c.clock)) != seq || uint64(len(c.moves)) != seq || uint64(len(c.keyframes)) != seq/c.every {
-		return nil, fmt.Errorf("%w: at sequence %d with %d times, %d moves and %d keyframes",
-			ErrImage, seq, len(c.clock), len(c.moves), len(c.keyframes))
+	return out, nil
+}
+
+// WaitRestored blocks until the keyframes of a restored image are decoded
+// (at once for a Current that was not restored), and returns the error
+// that kept them from decoding, or ctx's.
+func (c *Current) WaitRestored(ctx context.Context) error {
+	c.mu.RLock()
+	loading := c.loading
+	c.mu.RUnlock()
+	if loading != nil {
+		select {
+		case <-loading:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	c.state = live
-	return c, nil
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.keyframesErr
 }
 
 // restoreState rebuilds the State d describes; ids are the live state's
@@ -233,7 +304,7 @@ func restoreState(d stateDoc, ids []string, items []*ItemView) (*State, error) {
 	s.Sequence, s.At, s.began = d.Sequence, d.At, d.Began
 	s.ids = slices.Clip(ids[:len(d.Items)])
 	for handle, i := range d.Items {
-		if int(i) >= len(items) || items[i].ID != ids[handle] {
+		if int(i) >= len(items) || items[i] == nil || items[i].ID != ids[handle] {
 			return nil, fmt.Errorf("%w: the state at sequence %d has a wrong view for item %d", ErrImage, d.Sequence, handle)
 		}
 		items[i].handle = uint32(handle)

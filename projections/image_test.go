@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -53,6 +54,9 @@ func TestARestoredImageIsTheReadModelItWasTakenOf(t *testing.T) {
 	if !reflect.DeepEqual(got.state, c.state) {
 		t.Errorf("restored state:\n got %+v\nwant %+v", got.state, c.state)
 	}
+	if err := got.WaitRestored(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if !reflect.DeepEqual(got.keyframes, c.keyframes) {
 		t.Errorf("restored keyframes differ")
 	}
@@ -101,6 +105,64 @@ func TestAnImageCutShortOrKeptOtherwiseIsRefused(t *testing.T) {
 	for _, n := range []int{0, len(idata) / 2, len(idata) - 1} {
 		if _, err := RestoreIdempotency(idata[:n]); n > 0 && !errors.Is(err, ErrImage) {
 			t.Errorf("requests cut to %d of %d bytes: %v, want ErrImage", n, len(idata), err)
+		}
+	}
+}
+
+func TestTimeTravelWaitsForTheKeyframesOfARestoredImage(t *testing.T) {
+	c, _, b := imagedLedger(t)
+	data, _ := c.Image().AppendBinary(nil)
+	want := map[uint64]*State{}
+	for seq := uint64(1); seq < c.Sequence(); seq++ {
+		_ = c.At(context.Background(), seq, func(s *State) error { want[seq] = s.Clone(); return nil })
+	}
+	got, err := RestoreCurrent(sliceSource(b.recs), 3, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Asked at once, before the keyframes may be decoded.
+	for seq := c.Sequence() - 1; seq >= 1; seq-- {
+		err := got.At(context.Background(), seq, func(s *State) error {
+			if !reflect.DeepEqual(s, want[seq]) {
+				t.Errorf("at sequence %d the restored projection has another state", seq)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestKeyframesThatDoNotDecodeLeaveTimeTravelRight(t *testing.T) {
+	c, _, b := imagedLedger(t)
+	data, _ := c.Image().AppendBinary(nil)
+	// The keyframes part is the second: cut its JSON short but keep its
+	// length, so only the keyframes fail.
+	r := reader{b: data}
+	r.bytes() // the live state
+	n := r.uvarint()
+	kstart := len(data) - len(r.b)
+	bad := append([]byte{}, data...)
+	for i := kstart; i < kstart+int(n); i++ {
+		bad[i] = ' '
+	}
+	got, err := RestoreCurrent(sliceSource(b.recs), 3, bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := got.WaitRestored(context.Background()); !errors.Is(err, ErrImage) {
+		t.Errorf("WaitRestored: %v, want ErrImage", err)
+	}
+	if _, err := got.Image().AppendBinary(nil); err == nil {
+		t.Error("an image of a projection without its keyframes was encoded")
+	}
+	for seq := uint64(1); seq < c.Sequence(); seq++ {
+		var a, w *State
+		_ = c.At(context.Background(), seq, func(s *State) error { w = s.Clone(); return nil })
+		_ = got.At(context.Background(), seq, func(s *State) error { a = s.Clone(); return nil })
+		if !reflect.DeepEqual(a, w) {
+			t.Errorf("at sequence %d, without keyframes, another state", seq)
 		}
 	}
 }

@@ -43,9 +43,25 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 		defer c.mu.RUnlock()
 		return fn(c.state)
 	}
+	i := int(seq/c.every) - 1
+	if loading := c.loading; loading != nil && i >= 0 && i < len(c.keyframes) && c.keyframes[i] == nil {
+		// A restored keyframe still being decoded.
+		c.mu.RUnlock()
+		select {
+		case <-loading:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c.mu.RLock()
+	}
 	base := NewState()
-	if i := int(seq/c.every) - 1; i >= 0 && i < len(c.keyframes) {
-		base = c.keyframes[i]
+	// The nearest keyframe at or before seq; one that could not be restored
+	// leaves an earlier one, or the first event.
+	for i = min(i, len(c.keyframes)-1); i >= 0; i-- {
+		if k := c.keyframes[i]; k != nil {
+			base = k
+			break
+		}
 	}
 	state := base.Clone()
 	c.mu.RUnlock()
