@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -35,6 +36,15 @@ func NewKeeper(path, stream string, loaded uint64, runner *projections.Runner, c
 	requests *projections.Idempotency, tree *proof.Tree, logger *slog.Logger) *Keeper {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	// A snapshot being written when the process was killed stays under its
+	// temporary name (internal/safefile): nothing reads it, so it goes.
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")); len(left) > 0 {
+		for _, f := range left {
+			if err := os.Remove(f); err != nil {
+				logger.Warn("cannot remove a snapshot left half-written", "file", f, "error", err)
+			}
+		}
 	}
 	return &Keeper{Path: path, Stream: stream, Runner: runner, Current: current, Requests: requests, Tree: tree, Logger: logger, written: loaded}
 }

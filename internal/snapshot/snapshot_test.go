@@ -174,7 +174,15 @@ func TestASnapshotAnswersAsTheWholeReplayDoes(t *testing.T) {
 	if err := os.WriteFile(path, older, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A snapshot cut short by a kill, under its temporary name, is removed.
+	leftover := filepath.Join(b.dir, "."+snapshot.File+".tmp-123")
+	if err := os.WriteFile(leftover, older[:100], 0o600); err != nil {
+		t.Fatal(err)
+	}
 	l = start(t, b.dir)
+	if _, err := os.Lstat(leftover); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a half-written snapshot is left: %v", err)
+	}
 	if l.Resumed != b.sequence || l.Runner.Applied() != last {
 		t.Fatalf("resumed at %d and applied %d, want %d and %d", l.Resumed, l.Runner.Applied(), b.sequence, last)
 	}
