@@ -25,6 +25,9 @@ type Scenario struct {
 	// Sequence is the size of the last checkpoint signed, Earlier of one
 	// signed before it.
 	Sequence, Earlier int
+	// AsOf is a moment an hour after the scenario was built, which the
+	// roadmap is read as of: fixed, so reads seconds apart ask the same.
+	AsOf string
 }
 
 // client sends requests to a ledger at base.
@@ -146,6 +149,7 @@ func BuildScenario(tb testing.TB, hc *http.Client, base, admin, thisMonth, nextM
 	c.write(200, "POST", "/v1/reviews/"+s.ClosedReview+"/close", cpo, map[string]any{"notes": "Approved as presented"})
 	s.Checkpoint, s.Sequence = c.checkpoint(cpo)
 	s.OpenReview = c.write(201, "POST", "/v1/reviews", pm, map[string]any{"period": periods[1], "title": "Review " + periods[1]})
+	s.AsOf = time.Now().UTC().Add(time.Hour).Format(time.RFC3339)
 	return s
 }
 
@@ -174,10 +178,9 @@ var lastUsed = regexp.MustCompile(`"last_used_at":("[^"]*"|null)`)
 func ReadEverything(tb testing.TB, hc *http.Client, base, admin string, s Scenario) map[string]string {
 	tb.Helper()
 	c := client{tb, hc, base}
-	asOf := time.Now().UTC().Add(time.Hour).Format(time.RFC3339)
 	reads := []struct{ path, accept string }{
 		{"/v1/roadmap", ""}, {"/v1/roadmap?view=objectives", ""}, {"/v1/roadmap?product=web", ""},
-		{fmt.Sprintf("/v1/roadmap?at_seq=%d", s.Sequence/2), ""}, {"/v1/roadmap?as_of=" + asOf, ""},
+		{fmt.Sprintf("/v1/roadmap?at_seq=%d", s.Sequence/2), ""}, {"/v1/roadmap?as_of=" + s.AsOf, ""},
 		{"/v1/items", ""}, {"/v1/items?status=removed", ""}, {"/v1/items?q=guided", ""}, {"/v1/items", "text/csv"},
 		{"/v1/items/" + s.Item, ""}, {"/v1/items/" + s.Item + "/history", ""}, {"/v1/items/" + s.Item + "/why", ""},
 		{"/v1/items/" + s.Delivered + "/history", ""}, {"/v1/items/" + s.Removed + "/why", ""},
