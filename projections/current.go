@@ -26,6 +26,11 @@ type Current struct {
 	moves     []move  // by sequence-1: where an item decision took its item from and to
 	recent    [recentAnswers]recentAnswer
 	keyframes []*State // keyframes[i] is the state at sequence (i+1)*every
+	// loading is closed once the keyframes of a restored image are decoded
+	// (image.go); nil when they are, or when none were restored. A
+	// keyframe that could not be decoded stays nil, keyframesErr says why.
+	loading      chan struct{}
+	keyframesErr error
 }
 
 // NewCurrent returns the projection of an empty ledger; it reads source to

@@ -24,7 +24,7 @@ type IdempotencyEntry struct {
 
 // Idempotency is the read model of the requests made with an
 // Idempotency-Key: key → the request's hash and the event it made. It is
-// rebuilt from the log on every start (the key and the request hash travel
+// rebuilt from the log (the key and the request hash travel
 // in headers of the event), so a retry after a second, a day or a restart
 // gets the first answer. It is safe for concurrent use.
 type Idempotency struct {

@@ -81,6 +81,10 @@ type Runner struct {
 	projections []Projection
 	logger      *slog.Logger
 
+	// applying is held while an event is applied to the projections, so
+	// Hold sees every projection at the same sequence.
+	applying sync.Mutex
+
 	mu       sync.Mutex
 	applied  uint64
 	target   uint64        // the stream's last sequence at start: ready once applied
@@ -102,8 +106,28 @@ func NewRunner(source Source, logger *slog.Logger, projections ...Projection) *R
 	}
 }
 
-// Start notes how far the log goes and starts replaying it from the first
-// event in the background. It returns an error when the log cannot be read.
+// Resume tells a runner not yet started that its projections already hold
+// the events up to sequence seq (restored from an image of them): Start
+// replays the log from the next one.
+func (r *Runner) Resume(seq uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.applied = seq
+}
+
+// Hold calls fn while no event is being applied, with the sequence of the
+// last event applied to every projection: fn sees every projection at that
+// sequence. The runner waits until fn returns, so fn should only take
+// images of the projections, and write them out afterwards.
+func (r *Runner) Hold(fn func(applied uint64)) {
+	r.applying.Lock()
+	defer r.applying.Unlock()
+	fn(r.Applied())
+}
+
+// Start notes how far the log goes and starts replaying it, after the
+// events the projections already hold (Resume), in the background. It
+// returns an error when the log cannot be read.
 func (r *Runner) Start(ctx context.Context) error {
 	last, err := r.source.LastSequence(ctx)
 	if err != nil {
@@ -173,10 +197,12 @@ func (r *Runner) apply(rec eventlog.Record) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPoison, err) // err names the sequence
 	}
+	r.applying.Lock()
 	for _, p := range r.projections {
 		p.Apply(ev)
 	}
 	r.advance(rec.Sequence)
+	r.applying.Unlock()
 	return nil
 }
 

@@ -14,7 +14,7 @@ import (
 // KeyframeEvery events (a clone is cheap: views are replaced, never changed
 // in place), and the ledger's clock at every event. A keyframe is not a
 // signed checkpoint of the log (internal/proof): it is the projections' own
-// shortcut, rebuilt on every start.
+// shortcut, rebuilt by a replay or loaded from a snapshot (image.go).
 
 // KeyframeEvery is how many events apart the keyframes of the state are
 // kept, so time travel replays at most this many events from the log.
@@ -43,9 +43,25 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 		defer c.mu.RUnlock()
 		return fn(c.state)
 	}
+	i := int(seq/c.every) - 1
+	if loading := c.loading; loading != nil && i >= 0 && i < len(c.keyframes) && c.keyframes[i] == nil {
+		// A restored keyframe still being decoded.
+		c.mu.RUnlock()
+		select {
+		case <-loading:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c.mu.RLock()
+	}
 	base := NewState()
-	if i := int(seq/c.every) - 1; i >= 0 && i < len(c.keyframes) {
-		base = c.keyframes[i]
+	// The nearest keyframe at or before seq; one that could not be restored
+	// leaves an earlier one, or the first event.
+	for i = min(i, len(c.keyframes)-1); i >= 0; i-- {
+		if k := c.keyframes[i]; k != nil {
+			base = k
+			break
+		}
 	}
 	state := base.Clone()
 	c.mu.RUnlock()

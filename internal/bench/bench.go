@@ -30,6 +30,7 @@ type command struct {
 var commands = []command{
 	benchmark("write", "decisions per second through the HTTP API beside raw JetStream publishes", parseWrite, measureWrite),
 	benchmark("rebuild", "start-up replay of a generated ledger beside a raw read of its stream, and the memory it takes", parseRebuild, measureRebuild),
+	benchmark("restart", "start to /readyz of a generated ledger with and without a snapshot beside a raw read of its stream", parseRestart, measureRestart),
 	benchmark("read", "GET /v1/roadmap of a 500-item roadmap beside echo answering the same bytes from memory", parseRead, measureRead),
 	benchmark("timetravel", "GET /v1/roadmap?at_seq= and ?as_of= at random points beside raw reads from the checkpoint", parseTimetravel, measureTimetravel),
 	benchmark("verify", "roadmap verify of a generated ledger over HTTP beside a raw read of its stream", parseVerifyBench, measureVerify),

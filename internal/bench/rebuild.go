@@ -126,7 +126,8 @@ func projectRebuild(ctx context.Context, dir string, events int, first bool, cfg
 		cpu := processCPU()
 		start := time.Now()
 		var err error
-		a, err = app.Open(ctx, app.Config{DataDir: dir, BootstrapToken: benchToken})
+		// No snapshot: the whole log is replayed, as on a first start.
+		a, err = app.Open(ctx, app.Config{DataDir: dir, BootstrapToken: benchToken, SnapshotEvery: -1})
 		if err != nil {
 			return err
 		}

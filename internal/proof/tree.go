@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"sync"
 	"time"
 
@@ -251,4 +252,71 @@ func (t *Tree) Checkpoint(origin string, now time.Time) (Checkpoint, error) {
 		return Checkpoint{}, err
 	}
 	return Checkpoint{Origin: origin, Size: t.size, Root: root, Time: now.UTC()}, nil
+}
+
+// TreeImage is a tree frozen at one size, to persist: the stored hashes of
+// a tree never change once written, so an image holds the tree's chunks
+// without copying them, and the tree may grow on while the image is
+// written out.
+type TreeImage struct {
+	size   int64
+	stored int64
+	chunks []*[chunkLen]tlog.Hash
+}
+
+// Image returns the tree as it stands. It returns an error wrapping
+// ErrBroken for a broken tree, whose hashes a restart must not trust.
+func (t *Tree) Image() (TreeImage, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.err != nil {
+		return TreeImage{}, t.err
+	}
+	return TreeImage{size: t.size, stored: t.stored, chunks: slices.Clone(t.chunks)}, nil
+}
+
+// Size returns the number of leaves of the image.
+func (m TreeImage) Size() int64 { return m.size }
+
+// AppendBinary appends the image's stored hashes, in tlog's order, to b.
+func (m TreeImage) AppendBinary(b []byte) ([]byte, error) {
+	b = slices.Grow(b, int(m.stored)*tlog.HashSize)
+	for i := int64(0); i < m.stored; i += chunkLen {
+		n := min(chunkLen, m.stored-i)
+		for _, h := range m.chunks[i>>chunkBits][:n] {
+			b = append(b, h[:]...)
+		}
+	}
+	return b, nil
+}
+
+// RestoreTree returns the tree of size leaves whose stored hashes, in
+// tlog's order, are hashes (as TreeImage.AppendBinary wrote them). It
+// checks that there are exactly as many hashes as such a tree stores, and
+// returns an error when not; it cannot tell whether they are the right
+// ones: compare a leaf with the log's.
+func RestoreTree(size int64, hashes []byte) (*Tree, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("a tree of %d leaves", size)
+	}
+	stored := tlog.StoredHashCount(size)
+	if int64(len(hashes)) != stored*tlog.HashSize {
+		return nil, fmt.Errorf("a tree of %d leaves stores %d hashes, not %d bytes of them", size, stored, len(hashes))
+	}
+	t := &Tree{size: size}
+	for i := int64(0); i < stored; i++ {
+		t.push(tlog.Hash(hashes[i*tlog.HashSize : (i+1)*tlog.HashSize]))
+	}
+	return t, nil
+}
+
+// Leaf returns the leaf hash of the event at sequence seq, which the tree
+// holds.
+func (t *Tree) Leaf(seq uint64) (tlog.Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if seq == 0 || seq > uint64(t.size) {
+		return tlog.Hash{}, fmt.Errorf("the tree holds sequences 1 to %d, not %d", t.size, seq)
+	}
+	return t.hash(tlog.StoredHashIndex(0, int64(seq)-1)), nil
 }

@@ -25,7 +25,8 @@ type Scenario struct {
 	// Sequence is the size of the last checkpoint signed, Earlier of one
 	// signed before it.
 	Sequence, Earlier int
-	// AsOf is a moment after the scenario, for time travel.
+	// AsOf is a moment an hour after the scenario was built, which the
+	// roadmap is read as of: fixed, so reads seconds apart ask the same.
 	AsOf string
 }
 

@@ -1,0 +1,464 @@
+package projections
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+)
+
+// Images: the read models frozen at one sequence, encoded for a restart to
+// load instead of replaying the log up to that sequence. The file that
+// holds them, and the checks that it may be trusted, are internal/snapshot's;
+// this file only turns a read model into bytes and back.
+//
+// An image is taken while the runner applies nothing (Runner.Hold), so every
+// read model is at the same sequence, and it is cheap to take: a clone of the
+// live state (views are never changed in place), and slices that only ever
+// grow. It is encoded afterwards, while the runner goes on.
+
+// ErrImage marks bytes that are not an image of a read model this version
+// of the ledger writes.
+var ErrImage = errors.New("not an image of the read models")
+
+// jsonOptions keep what a round trip through JSON would otherwise blur:
+// a nil slice or map stays nil, an empty one stays empty.
+var jsonOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv2.FormatNilMapAsNull(true))
+
+// CurrentImage is Current frozen at one sequence.
+type CurrentImage struct {
+	every     uint64
+	state     *State
+	clock     []int64
+	moves     []move
+	keyframes []*State
+}
+
+// Image returns Current as it stands. The answers remembered for writes
+// (recent.go) are left out: a restored ledger answers a retry of an older
+// write by travelling back to it, as it does for any write older than them.
+func (c *Current) Image() CurrentImage {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return CurrentImage{
+		every: c.every, state: c.state.Clone(),
+		// Both only grow: the elements up to their length never change.
+		clock: slices.Clip(c.clock), moves: slices.Clip(c.moves),
+		keyframes: slices.Clone(c.keyframes),
+	}
+}
+
+// Sequence returns the sequence the image is at.
+func (m CurrentImage) Sequence() uint64 { return m.state.Sequence }
+
+// currentDoc is the first JSON part of an image of Current: the live
+// state, with its item views.
+type currentDoc struct {
+	Every uint64
+	IDs   []string // item handle → id, of the live state; a keyframe's are a prefix
+	Items []itemDoc
+	Live  stateDoc
+}
+
+// keyframesDoc is the second JSON part: the keyframes, with the item views
+// they share written once. A restart decodes it after the projections are
+// ready (RestoreCurrent).
+type keyframesDoc struct {
+	Items     []itemDoc
+	Keyframes []stateDoc
+}
+
+// itemDoc is an item view with what ItemView does not export; its handle is
+// its place in IDs.
+type itemDoc struct {
+	View     *ItemView
+	Evidence []string
+}
+
+// stateDoc is a State; Items lists, by handle, the index in currentDoc.Items
+// of each item's view.
+type stateDoc struct {
+	Sequence         uint64
+	At, Began        time.Time
+	Items            []uint32
+	Objectives       map[string]*ObjectiveView
+	Reviews          map[string]*ReviewView
+	Horizons         map[string]map[roadmap.Horizon][]uint32
+	Checkpoints      map[string]*CheckpointView
+	Tokens           map[string]*TokenView
+	TokensByHMAC     map[string]string // the keyed hash → the token's id
+	TokensBySHA256   map[string]string
+	Changes          map[string]*ChangeView
+	Capacity         map[string]*CapacityView
+	Webhooks         map[string]*WebhookView
+	WithDependencies int
+	Children         map[string]int
+}
+
+// AppendBinary appends the encoded image to b. It returns an error when a
+// keyframe is missing (a restored one that could not be decoded).
+func (m CurrentImage) AppendBinary(b []byte) ([]byte, error) {
+	doc := currentDoc{Every: m.every, IDs: m.state.ids}
+	doc.Live = encodeState(m.state, &doc.Items, map[*ItemView]uint32{})
+	var kdoc keyframesDoc
+	seen := map[*ItemView]uint32{}
+	for i, k := range m.keyframes {
+		if k == nil {
+			return b, fmt.Errorf("keyframe %d is not loaded", i)
+		}
+		kdoc.Keyframes = append(kdoc.Keyframes, encodeState(k, &kdoc.Items, seen))
+	}
+	for _, part := range []any{doc, kdoc} {
+		js, err := jsonv2.Marshal(part, jsonOptions)
+		if err != nil {
+			return b, fmt.Errorf("encode the state: %w", err)
+		}
+		b = binary.AppendUvarint(b, uint64(len(js)))
+		b = append(b, js...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m.clock)))
+	for _, at := range m.clock {
+		b = binary.LittleEndian.AppendUint64(b, uint64(at))
+	}
+	b = binary.AppendUvarint(b, uint64(len(m.moves)))
+	for _, mv := range m.moves {
+		b = append(b, mv.from.horizon, mv.to.horizon)
+		b = binary.LittleEndian.AppendUint32(b, mv.from.rank)
+		b = binary.LittleEndian.AppendUint32(b, mv.to.rank)
+	}
+	return b, nil
+}
+
+// encodeState returns the document of s, adding each of its item views not
+// seen yet to items.
+func encodeState(s *State, items *[]itemDoc, seen map[*ItemView]uint32) stateDoc {
+	d := stateDoc{
+		Sequence: s.Sequence, At: s.At, Began: s.began,
+		Items:      make([]uint32, len(s.ids)),
+		Objectives: s.objectives, Reviews: s.reviews, Horizons: s.horizons,
+		Checkpoints: s.checkpoints, Tokens: s.tokens.byID,
+		TokensByHMAC: tokenIDs(s.tokens.byHMAC), TokensBySHA256: tokenIDs(s.tokens.bySHA256),
+		Changes: s.changes, Capacity: s.capacity, Webhooks: s.webhooks,
+		WithDependencies: s.withDependencies, Children: s.children,
+	}
+	for handle, id := range s.ids {
+		v := s.items[id]
+		i, ok := seen[v]
+		if !ok {
+			i = uint32(len(*items))
+			seen[v] = i
+			*items = append(*items, itemDoc{View: v, Evidence: v.evidence})
+		}
+		d.Items[handle] = i
+	}
+	return d
+}
+
+func tokenIDs(byHash map[string]*TokenView) map[string]string {
+	out := make(map[string]string, len(byHash))
+	for h, t := range byHash {
+		out[h] = t.ID
+	}
+	return out
+}
+
+// RestoreCurrent returns the Current an image encoded by
+// CurrentImage.AppendBinary holds, reading source to travel back in time,
+// as NewCurrent does. It returns an error wrapping ErrImage when data is
+// not such an image, or one kept with keyframes every other number of
+// events than keyframeEvery (KeyframeEvery when 0).
+//
+// The keyframes, most of an image, are decoded after it returns, on
+// another goroutine: time travel to a sequence before the last of them
+// waits for them (WaitRestored). Should they not decode, time travel
+// starts from an earlier keyframe, or from the first event.
+func RestoreCurrent(source Source, keyframeEvery uint64, data []byte) (*Current, error) {
+	c := NewCurrent(source, keyframeEvery)
+	r := reader{b: data}
+	js, kjs := r.bytes(), r.bytes()
+	var doc currentDoc
+	if r.err == nil {
+		if err := jsonv2.Unmarshal(js, &doc); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrImage, err)
+		}
+	}
+	if r.err == nil && doc.Every != c.every {
+		return nil, fmt.Errorf("%w: keyframes every %d events, not %d", ErrImage, doc.Every, c.every)
+	}
+	n := r.uvarint()
+	if r.need(n, 8) {
+		c.clock = make([]int64, n)
+		for i := range c.clock {
+			c.clock[i] = int64(binary.LittleEndian.Uint64(r.take(8)))
+		}
+	}
+	n = r.uvarint()
+	if r.need(n, 10) {
+		c.moves = make([]move, n)
+		for i := range c.moves {
+			p := r.take(10)
+			c.moves[i] = move{
+				from: packedPlace{horizon: p[0], rank: binary.LittleEndian.Uint32(p[2:])},
+				to:   packedPlace{horizon: p[1], rank: binary.LittleEndian.Uint32(p[6:])},
+			}
+		}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d bytes after the image", len(r.b))
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImage, r.err)
+	}
+	live, err := restoreState(doc.Live, doc.IDs, restoreItems(doc.Items))
+	if err != nil {
+		return nil, err
+	}
+	seq := live.Sequence
+	if uint64(len(c.clock)) != seq || uint64(len(c.moves)) != seq {
+		return nil, fmt.Errorf("%w: at sequence %d with %d times and %d moves", ErrImage, seq, len(c.clock), len(c.moves))
+	}
+	c.state = live
+	c.keyframes = make([]*State, seq/c.every)
+	loaded := make(chan struct{})
+	c.loading = loaded
+	go func() {
+		defer close(loaded)
+		keyframes, err := restoreKeyframes(kjs, doc.IDs, c.every, len(c.keyframes))
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.loading, c.keyframesErr = nil, err
+		copy(c.keyframes, keyframes)
+	}()
+	return c, nil
+}
+
+// restoreItems returns the item views of docs.
+func restoreItems(docs []itemDoc) []*ItemView {
+	items := make([]*ItemView, len(docs))
+	for i, d := range docs {
+		if d.View != nil {
+			items[i] = d.View
+			items[i].evidence = d.Evidence
+		}
+	}
+	return items
+}
+
+// restoreKeyframes decodes the keyframes part of an image: want keyframes,
+// every events apart.
+func restoreKeyframes(js []byte, ids []string, every uint64, want int) ([]*State, error) {
+	var doc keyframesDoc
+	if err := jsonv2.Unmarshal(js, &doc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImage, err)
+	}
+	if len(doc.Keyframes) != want {
+		return nil, fmt.Errorf("%w: %d keyframes, not %d", ErrImage, len(doc.Keyframes), want)
+	}
+	items := restoreItems(doc.Items)
+	out := make([]*State, 0, want)
+	for i, k := range doc.Keyframes {
+		s, err := restoreState(k, ids, items)
+		if err != nil {
+			return nil, err
+		}
+		if s.Sequence != uint64(i+1)*every {
+			return nil, fmt.Errorf("%w: keyframe %d is at sequence %d", ErrImage, i, s.Sequence)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// WaitRestored blocks until the keyframes of a restored image are decoded
+// (at once for a Current that was not restored), and returns the error
+// that kept them from decoding, or ctx's.
+func (c *Current) WaitRestored(ctx context.Context) error {
+	c.mu.RLock()
+	loading := c.loading
+	c.mu.RUnlock()
+	if loading != nil {
+		select {
+		case <-loading:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.keyframesErr
+}
+
+// restoreState rebuilds the State d describes; ids are the live state's
+// item ids, of which the state's are a prefix, and items the item views.
+func restoreState(d stateDoc, ids []string, items []*ItemView) (*State, error) {
+	if len(d.Items) > len(ids) {
+		return nil, fmt.Errorf("%w: the state at sequence %d has %d items of %d", ErrImage, d.Sequence, len(d.Items), len(ids))
+	}
+	s := NewState()
+	s.Sequence, s.At, s.began = d.Sequence, d.At, d.Began
+	s.ids = slices.Clip(ids[:len(d.Items)])
+	for handle, i := range d.Items {
+		if int(i) >= len(items) || items[i] == nil || items[i].ID != ids[handle] {
+			return nil, fmt.Errorf("%w: the state at sequence %d has a wrong view for item %d", ErrImage, d.Sequence, handle)
+		}
+		items[i].handle = uint32(handle)
+		s.items[ids[handle]] = items[i]
+	}
+	for _, byHorizon := range d.Horizons {
+		for _, list := range byHorizon {
+			for _, handle := range list {
+				if int(handle) >= len(s.ids) {
+					return nil, fmt.Errorf("%w: the state at sequence %d ranks an unknown item", ErrImage, d.Sequence)
+				}
+			}
+		}
+	}
+	copyMap(s.objectives, d.Objectives)
+	copyMap(s.reviews, d.Reviews)
+	copyMap(s.checkpoints, d.Checkpoints)
+	copyMap(s.changes, d.Changes)
+	copyMap(s.capacity, d.Capacity)
+	copyMap(s.webhooks, d.Webhooks)
+	copyMap(s.children, d.Children)
+	copyMap(s.tokens.byID, d.Tokens)
+	for _, byHash := range []struct {
+		ids map[string]string
+		dst map[string]*TokenView
+	}{{d.TokensByHMAC, s.tokens.byHMAC}, {d.TokensBySHA256, s.tokens.bySHA256}} {
+		for h, id := range byHash.ids {
+			t := s.tokens.byID[id]
+			if t == nil {
+				return nil, fmt.Errorf("%w: the state at sequence %d finds an unknown token by its secret", ErrImage, d.Sequence)
+			}
+			byHash.dst[h] = t
+		}
+	}
+	for product, byHorizon := range d.Horizons {
+		s.horizons[product] = byHorizon
+	}
+	s.withDependencies = d.WithDependencies
+	return s, nil
+}
+
+// copyMap copies src into dst, a map NewState made, so a nil src leaves
+// an empty map, never a nil one.
+func copyMap[K comparable, V any](dst, src map[K]V) { maps.Copy(dst, src) }
+
+// IdempotencyImage is Idempotency frozen at one moment.
+type IdempotencyImage struct {
+	entries map[string]IdempotencyEntry
+}
+
+// Image returns the index as it stands.
+func (x *Idempotency) Image() IdempotencyImage {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return IdempotencyImage{entries: maps.Clone(x.entries)}
+}
+
+// AppendBinary appends the encoded image to b.
+func (m IdempotencyImage) AppendBinary(b []byte) ([]byte, error) {
+	b = binary.AppendUvarint(b, uint64(len(m.entries)))
+	for key, e := range m.entries {
+		b = appendString(b, key)
+		b = append(b, e.RequestHash[:]...)
+		b = binary.AppendUvarint(b, e.Sequence)
+		b = appendString(b, e.EventType)
+		b = appendString(b, e.AggregateType)
+		b = appendString(b, e.AggregateID)
+	}
+	return b, nil
+}
+
+// RestoreIdempotency returns the index an image encoded by
+// IdempotencyImage.AppendBinary holds, or an error wrapping ErrImage.
+func RestoreIdempotency(data []byte) (*Idempotency, error) {
+	x := NewIdempotency()
+	r := reader{b: data}
+	n := r.uvarint()
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		key := r.string()
+		var e IdempotencyEntry
+		copy(e.RequestHash[:], r.take(len(e.RequestHash)))
+		e.Sequence = r.uvarint()
+		e.EventType = eventTypeName(r.string())
+		e.AggregateType = aggregateTypeName(r.string())
+		id := r.string()
+		if shared, ok := x.ids[id]; ok {
+			id = shared
+		} else {
+			x.ids[id] = id
+		}
+		e.AggregateID = id
+		x.entries[key] = e
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d bytes after the image", len(r.b))
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImage, r.err)
+	}
+	return x, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// reader reads what the AppendBinary methods wrote; its first error sticks
+// and every later read returns zero values.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errors.New("a number is cut short")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// need reports whether n things of size bytes each are left to read.
+func (r *reader) need(n uint64, size int) bool {
+	if r.err == nil && n > uint64(len(r.b))/uint64(size) {
+		r.err = fmt.Errorf("%d items of %d bytes are cut short", n, size)
+	}
+	return r.err == nil
+}
+
+func (r *reader) take(n int) []byte {
+	if r.err != nil || n > len(r.b) {
+		if r.err == nil {
+			r.err = fmt.Errorf("%d bytes are cut short", n)
+		}
+		return make([]byte, n)
+	}
+	p := r.b[:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if !r.need(n, 1) {
+		return nil
+	}
+	return r.take(int(n))
+}
+
+func (r *reader) string() string { return string(r.bytes()) }
