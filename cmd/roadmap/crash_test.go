@@ -25,6 +25,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/logcheck"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/spectest"
 )
 
 // TestCrashRecovery is the crash suite (docs/reliability.md): it builds the
@@ -1154,7 +1155,7 @@ func (c *crashRun) start() (*serveProc, *http.Client, string) {
 	if base == "" {
 		return nil, nil, ""
 	}
-	client := crashHTTPClient()
+	client := crashHTTPClient(c.t)
 	if !waitReady(c.t, client, base) {
 		p.kill()
 		client.CloseIdleConnections()
@@ -1250,10 +1251,12 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func crashHTTPClient() *http.Client {
+// crashHTTPClient is the suites' client: every request it sends, and its
+// answer, is checked against the OpenAPI spec.
+func crashHTTPClient(t testing.TB) *http.Client {
 	return &http.Client{
 		Timeout:   30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true},
+		Transport: spectest.Transport(t, &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}),
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/spectest"
 )
 
 // TestSoak runs the real binary (started as the crash suite starts it, with
@@ -54,7 +55,7 @@ func TestSoak(t *testing.T) {
 		t.FailNow()
 	}
 	defer p.stop()
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: spectest.Transport(t, &http.Transport{MaxIdleConnsPerHost: clients})}
 
 	// Each client owns its items, so its decisions never race another's and
 	// every one of them must succeed.
