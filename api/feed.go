@@ -198,6 +198,13 @@ func (h *feedHub) unsubscribe(sub *feedSub) {
 	}
 }
 
+// clients is how many clients are subscribed.
+func (h *feedHub) clients() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
 // position is the last sequence the hub handed out.
 func (h *feedHub) position() uint64 {
 	h.mu.Lock()

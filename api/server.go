@@ -298,6 +298,10 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// StreamClients is how many clients follow the change feed now
+// (GET /v1/events/stream), for the metrics.
+func (s *Server) StreamClients() int { return s.feed.clients() }
+
 // Route is one method and path template the API serves.
 type Route struct{ Method, Path string }
 

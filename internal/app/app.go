@@ -248,8 +248,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	// A registry of the ledger's own, never the process-wide default:
 	// two ledgers in one process (the tests) each count their own.
+	// The feed and the webhooks are made below; a scrape comes only once
+	// the ledger serves.
+	var srv *api.Server
+	var hooks *webhook.Dispatcher
 	m := metrics.New(prometheus.NewRegistry(), metrics.Sources{
 		Stats: log.Stats, Applied: runner.Applied, Read: current.Read, Now: cfg.Now,
+		StreamClients:   func() int { return srv.StreamClients() },
+		WebhooksFailing: func() int { return hooks.Failing() },
 	})
 	svc := ledger.New(m.Store(log), current, requests, runner, cfg.Now)
 	svc.SignCheckpoints(tree, signer)
@@ -264,11 +270,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		log.Close()
 		return nil, err
 	}
-	hooks := webhook.New(webhook.Config{
+	hooks = webhook.New(webhook.Config{
 		Views: current, Wait: runner, Bucket: bucket, Secret: svc.WebhookSecret,
 		Encode:   func(r projections.Record) ([]byte, error) { return api.CloudEvent(origin, r) },
 		Schedule: cfg.WebhookSchedule, Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.WebhooksAllowPrivate,
 		Logger: logger, Now: cfg.Now,
+		Observe: func(a webhook.Attempt) { m.ObserveDelivery(a.Status, a.Error != "") },
 	})
 	boot := startBootstrap(runCtx, runner, svc, cfg, logger)
 	ready := func() error {
@@ -290,7 +297,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if !cfg.MetricsApart {
 		served = m.Handler()
 	}
-	srv := api.New(api.Config{
+	srv = api.New(api.Config{
 		Ledger: svc, Views: current, Log: log, Wait: runner, Ready: ready, WaitReady: waitReady, Health: log.Health, Logger: logger,
 		Proofs: tree, VerifierKey: signer.VerifierKey(), SignNote: signer.SignNote, Now: cfg.Now, TokenKey: tokenKey,
 		Requests: m, Metrics: served,

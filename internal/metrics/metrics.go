@@ -36,6 +36,9 @@ type Sources struct {
 	// Now is the clock a checkpoint's age is measured by; time.Now when
 	// nil.
 	Now func() time.Time
+	// StreamClients is how many clients follow the change feed, and
+	// WebhooksFailing how many webhooks wait for a resume; nil reads 0.
+	StreamClients, WebhooksFailing func() int
 }
 
 // Metrics holds the ledger's metrics, registered in one registry.
@@ -44,6 +47,7 @@ type Metrics struct {
 	requests  *prometheus.HistogramVec
 	decisions *prometheus.CounterVec
 	appends   *prometheus.HistogramVec
+	webhooks  *prometheus.CounterVec
 }
 
 // New registers the ledger's metrics, the Go runtime's and the process's
@@ -70,8 +74,15 @@ func New(reg *prometheus.Registry, src Sources) *Metrics {
 			Help:    "How long an append to JetStream took, until it was acknowledged or refused, by outcome (ok, refused).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"outcome"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roadmap_webhook_deliveries_total",
+			Help: "Webhook delivery attempts, by outcome: delivered (2xx), refused (another status) or error (no answer: connection, timeout, an address refused).",
+		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.requests, m.decisions, m.appends, &gauges{src: src},
+	for _, outcome := range []string{"delivered", "refused", "error"} {
+		m.webhooks.WithLabelValues(outcome) // every outcome is a series from the start
+	}
+	reg.MustRegister(m.requests, m.decisions, m.appends, m.webhooks, &gauges{src: src},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -88,6 +99,20 @@ func (m *Metrics) Handler() http.Handler {
 // a route pattern, never a path a client sent.
 func (m *Metrics) ObserveRequest(method, route string, status int, took time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Observe(took.Seconds())
+}
+
+// ObserveDelivery counts one webhook delivery attempt by its outcome:
+// delivered when the receiver answered 2xx, refused for another status,
+// error when there was no answer.
+func (m *Metrics) ObserveDelivery(status int, failed bool) {
+	outcome := "delivered"
+	switch {
+	case failed || status == 0:
+		outcome = "error"
+	case status < 200 || status > 299:
+		outcome = "refused"
+	}
+	m.webhooks.WithLabelValues(outcome).Inc()
 }
 
 // Store is what the ledger appends through (ledger.Store).
@@ -144,11 +169,15 @@ var (
 		"Seconds since the latest signed checkpoint was made; absent before the first.", nil, nil)
 	descCheckpointSize = prometheus.NewDesc("roadmap_checkpoint_size_events",
 		"Events the latest signed checkpoint covers; 0 before the first.", nil, nil)
+	descStreamClients = prometheus.NewDesc("roadmap_feed_clients",
+		"Clients following the change feed (GET /v1/events/stream) on this process.", nil, nil)
+	descWebhooksFailing = prometheus.NewDesc("roadmap_webhooks_failing",
+		"Webhooks whose delivery gave up after its last retry and waits for a resume.", nil, nil)
 )
 
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descHead, descApplied, descLag, descMessages, descBytes, descStreamUp,
-		descPending, descOpenReviews, descCheckpointAge, descCheckpointSize} {
+		descPending, descOpenReviews, descCheckpointAge, descCheckpointSize, descStreamClients, descWebhooksFailing} {
 		ch <- d
 	}
 }
@@ -186,6 +215,14 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 		}
 		checkpoint, signed = s.LatestCheckpoint()
 	})
+	count := func(f func() int) float64 {
+		if f == nil {
+			return 0
+		}
+		return float64(f())
+	}
+	gauge(descStreamClients, count(g.src.StreamClients))
+	gauge(descWebhooksFailing, count(g.src.WebhooksFailing))
 	gauge(descPending, float64(pending))
 	gauge(descOpenReviews, float64(open))
 	if signed {

@@ -220,3 +220,66 @@ func TestDocsUseOnlyMetricsThatExist(t *testing.T) {
 		}
 	}
 }
+
+// The change feed's clients and the webhooks' deliveries are counted: a
+// receiver that refuses every delivery makes refused attempts, then, after
+// the last retry, a failing webhook; a client following the feed is one.
+func TestFeedClientsAndWebhookDeliveriesAreCounted(t *testing.T) {
+	a, _ := apptest.Open(t, app.Config{
+		BootstrapToken: adminSecret, WebhooksAllowPrivate: true,
+		WebhookSchedule: []time.Duration{10 * time.Millisecond}, FeedHeartbeat: time.Second,
+	})
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	c := client{t: t, base: srv.URL}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(receiver.Close)
+	c.must(201, "POST", "/v1/webhooks", map[string]any{"url": receiver.URL, "types": []string{"objective."}})
+
+	req, err := http.NewRequest("GET", srv.URL+"/v1/events/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminSecret)
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+
+	c.must(201, "POST", "/v1/objectives", map[string]any{"title": "Grow", "kpi": "users", "target": "+10%"})
+	want := map[string]string{
+		`roadmap_feed_clients`:     "1",
+		`roadmap_webhooks_failing`: "1",
+		`roadmap_webhook_deliveries_total{outcome="refused"}`:   "2",
+		`roadmap_webhook_deliveries_total{outcome="delivered"}`: "0",
+	}
+	var scrape string
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		scrape = c.scrape()
+		ok := true
+		for series, v := range want {
+			ok = ok && value(scrape, series) == v
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			for series, v := range want {
+				if got := value(scrape, series); got != v {
+					t.Errorf("%s = %q, want %q", series, got, v)
+				}
+			}
+			return
+		}
+	}
+	res.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); value(c.scrape(), "roadmap_feed_clients") != "0"; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the feed's client hung up and is still counted")
+		}
+	}
+}

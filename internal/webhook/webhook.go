@@ -78,6 +78,9 @@ type Config struct {
 	AllowPrivate bool
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Observe, when not nil, is told of every delivery attempt (the
+	// metrics count them by outcome).
+	Observe func(Attempt)
 }
 
 // Attempt is one delivery of one event to one subscription.
@@ -116,6 +119,8 @@ type Dispatcher struct {
 
 	mu      sync.Mutex
 	workers map[string]*worker
+	// failing are the subscriptions waiting for a resume.
+	failing map[string]bool
 }
 
 type worker struct {
@@ -138,7 +143,7 @@ func New(cfg Config) *Dispatcher {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Dispatcher{cfg: cfg, client: NewClient(cfg.Timeout, cfg.AllowPrivate), workers: map[string]*worker{}}
+	return &Dispatcher{cfg: cfg, client: NewClient(cfg.Timeout, cfg.AllowPrivate), workers: map[string]*worker{}, failing: map[string]bool{}}
 }
 
 // Run starts and stops delivery loops as subscriptions are made and
@@ -260,6 +265,25 @@ var (
 	errDeleted = errors.New("deleted")
 )
 
+// Failing is how many subscriptions are failing: their last retry failed
+// and they wait for a resume.
+func (d *Dispatcher) Failing() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.failing)
+}
+
+// markFailing notes whether subscription id is failing.
+func (d *Dispatcher) markFailing(id string, failing bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if failing {
+		d.failing[id] = true
+	} else {
+		delete(d.failing, id)
+	}
+}
+
 // deleted reports whether subscription id is gone or deleted.
 func (d *Dispatcher) deleted(id string) bool {
 	w, ok := d.cfg.Views.WebhookView(id)
@@ -269,6 +293,7 @@ func (d *Dispatcher) deleted(id string) bool {
 // deliverLoop delivers to one subscription until ctx ends.
 func (d *Dispatcher) deliverLoop(ctx context.Context, id string, wk *worker) {
 	log := d.cfg.Logger.With("webhook", id)
+	defer d.markFailing(id, false)
 	for backoff := time.Second; ctx.Err() == nil; {
 		err := d.deliverAll(ctx, id, wk)
 		if ctx.Err() != nil || errors.Is(err, errDeleted) {
@@ -298,6 +323,7 @@ func (d *Dispatcher) deliverAll(ctx context.Context, id string, wk *worker) erro
 		st.Position = w.Created
 	}
 	for {
+		d.markFailing(id, st.Failing)
 		for st.Failing {
 			select {
 			case <-ctx.Done():
@@ -308,6 +334,7 @@ func (d *Dispatcher) deliverAll(ctx context.Context, id string, wk *worker) erro
 				}
 			}
 		}
+		d.markFailing(id, false)
 		if err := d.cfg.Wait.WaitFor(ctx, st.Position+1); err != nil {
 			return err
 		}
@@ -350,6 +377,9 @@ func (d *Dispatcher) deliverOne(ctx context.Context, id string, r projections.Re
 		a := d.attempt(ctx, id, r, body)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if d.cfg.Observe != nil {
+			d.cfg.Observe(a)
 		}
 		if err := d.record(ctx, id, a); err != nil {
 			return err
