@@ -46,6 +46,9 @@ type ItemView struct {
 	// return to the roadmap replaces it. Nil while the item is off the
 	// roadmap.
 	Placed *Decision
+	// Published is the decision behind the item's public statement (its
+	// roadmap.Publication); nil while it is not published.
+	Published *Decision
 	// evidence is the evidence of LastDecision: a review compares the next
 	// decision's with it to tell a raise backed by new evidence from one
 	// that is not.
@@ -85,6 +88,7 @@ type State struct {
 	tokens      tokens
 	changes     map[string]*ChangeView
 	capacity    map[string]*CapacityView // by product
+	views       map[string]*SavedView    // the saved views of audiences, by id
 	// withDependencies counts the items that declared dependencies, so
 	// a ledger without any looks for no conflicts.
 	withDependencies int
@@ -104,6 +108,7 @@ func NewState() *State {
 		tokens:      newTokens(),
 		changes:     map[string]*ChangeView{},
 		capacity:    map[string]*CapacityView{},
+		views:       map[string]*SavedView{},
 		children:    map[string]int{},
 	}
 }
@@ -123,6 +128,7 @@ func (s *State) Clone() *State {
 		tokens:      s.tokens.clone(),
 		changes:     maps.Clone(s.changes),
 		capacity:    maps.Clone(s.capacity),
+		views:       maps.Clone(s.views),
 
 		withDependencies: s.withDependencies,
 		children:         maps.Clone(s.children),
@@ -178,6 +184,7 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 				it.Placed = d
 			}
 		}
+		it.Published = published(it, ev)
 		s.items[env.AggregateID] = &it
 		s.relink(before, it.Item)
 		fromRank, toRank := s.move(it.handle, before, it.Item, ev.Data)
@@ -209,6 +216,8 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 		s.applyChange(ev)
 	case "product":
 		s.applyProduct(ev)
+	case "view":
+		s.applyView(ev)
 	}
 	return from, to, moved
 }
@@ -262,7 +271,7 @@ func (s *State) HasChildren(itemID string) bool { return s.children[itemID] > 0 
 // an item only when it changes the item's product, to the end of the same
 // horizon of the new product.
 func (s *State) move(handle uint32, before, after roadmap.Item, e roadmap.Event) (fromRank, toRank int) {
-	if _, edit := e.(*roadmap.ItemEdited); edit && before.Product == after.Product {
+	if _, edit := e.(*roadmap.ItemEdited); (edit && before.Product == after.Product) || publicOnly(e) {
 		rank := 0
 		if after.Status == roadmap.StatusOnRoadmap {
 			rank = slices.Index(s.horizons[after.Product][after.Horizon], handle) + 1

@@ -34,6 +34,11 @@ var SchemaVersions = map[string]int{
 	TypeCapacitySet:       1,
 	TypeItemEdited:        1,
 	TypeObjectiveEdited:   1,
+	TypeItemPublished:     1,
+	TypeItemUnpublished:   1,
+	TypeViewDefined:       1,
+	TypeViewChanged:       1,
+	TypeViewDeleted:       1,
 }
 
 // Event is the data of one domain event.
@@ -181,6 +186,16 @@ func NewEvent(eventType string) (Event, bool) {
 		return &ItemEdited{}, true
 	case TypeObjectiveEdited:
 		return &ObjectiveEdited{}, true
+	case TypeItemPublished:
+		return &ItemPublished{}, true
+	case TypeItemUnpublished:
+		return &ItemUnpublished{}, true
+	case TypeViewDefined:
+		return &ViewDefined{}, true
+	case TypeViewChanged:
+		return &ViewChanged{}, true
+	case TypeViewDeleted:
+		return &ViewDeleted{}, true
 	}
 	return nil, false
 }
