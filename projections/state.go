@@ -89,6 +89,9 @@ type State struct {
 	changes     map[string]*ChangeView
 	capacity    map[string]*CapacityView // by product
 	views       map[string]*SavedView    // the saved views of audiences, by id
+	// measurements are the KPI measurements of each objective, in log
+	// order; a list is only ever replaced by a longer one.
+	measurements map[string][]Measurement
 	// withDependencies counts the items that declared dependencies, so
 	// a ledger without any looks for no conflicts.
 	withDependencies int
@@ -109,7 +112,9 @@ func NewState() *State {
 		changes:     map[string]*ChangeView{},
 		capacity:    map[string]*CapacityView{},
 		views:       map[string]*SavedView{},
-		children:    map[string]int{},
+
+		measurements: map[string][]Measurement{},
+		children:     map[string]int{},
 	}
 }
 
@@ -129,6 +134,8 @@ func (s *State) Clone() *State {
 		changes:     maps.Clone(s.changes),
 		capacity:    maps.Clone(s.capacity),
 		views:       maps.Clone(s.views),
+
+		measurements: maps.Clone(s.measurements),
 
 		withDependencies: s.withDependencies,
 		children:         maps.Clone(s.children),
@@ -163,6 +170,7 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 		o.Objective = roadmap.EvolveObjective(o.Objective, env.AggregateID, ev.Data)
 		o.Version, o.Head = ev.Sequence, env.Hash
 		s.objectives[env.AggregateID] = &o
+		s.applyMeasurement(ev)
 	case "item":
 		it := ItemView{}
 		if old := s.items[env.AggregateID]; old != nil {

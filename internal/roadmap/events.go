@@ -39,6 +39,7 @@ var SchemaVersions = map[string]int{
 	TypeViewDefined:       1,
 	TypeViewChanged:       1,
 	TypeViewDeleted:       1,
+	TypeObjectiveMeasured: 1,
 }
 
 // Event is the data of one domain event.
@@ -196,6 +197,8 @@ func NewEvent(eventType string) (Event, bool) {
 		return &ViewChanged{}, true
 	case TypeViewDeleted:
 		return &ViewDeleted{}, true
+	case TypeObjectiveMeasured:
+		return &ObjectiveMeasured{}, true
 	}
 	return nil, false
 }
