@@ -129,8 +129,17 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 		"POST /v1/objectives/:id/measurements": fixed("/v1/objectives/"+f.objective+"/measurements", map[string]any{"value": 1.5, "at": "2026-01-01T00:00:00Z", "source": "matrix"}, 201),
 		"GET /v1/objectives/:id/measurements":  fixed("/v1/objectives/"+f.objective+"/measurements", nil, 200),
 		"GET /v1/metrics/roadmap":              fixed("/v1/metrics/roadmap?interval=month", nil, 200),
-		"GET /v1/changes":                      fixed("/v1/changes?status=pending", nil, 200),
-		"GET /v1/changes/:id":                  fixed("/v1/changes/"+pendingChange(l), nil, 200),
+		"GET /v1/views/:slug/roadmap":          fixed("/v1/views/"+f.view(l)+"/roadmap", nil, 200),
+		"POST /v1/views/:slug/links": func(l *testLedger) (string, any, int) {
+			return "/v1/views/" + f.view(l) + "/links", map[string]any{"expires_in": 3600}, 201
+		},
+		"DELETE /v1/views/:slug/links/:id": func(l *testLedger) (string, any, int) {
+			slug := f.view(l)
+			id := l.must(201, "POST", "/v1/views/"+slug+"/links", map[string]any{"expires_in": 3600})["id"].(string)
+			return "/v1/views/" + slug + "/links/" + id, nil, 200
+		},
+		"GET /v1/changes":     fixed("/v1/changes?status=pending", nil, 200),
+		"GET /v1/changes/:id": fixed("/v1/changes/"+pendingChange(l), nil, 200),
 		"POST /v1/changes/:id/approve": func(l *testLedger) (string, any, int) {
 			return "/v1/changes/" + pendingChange(l) + "/approve", rationale, 200
 		},
@@ -218,6 +227,9 @@ var designed = map[string]roadmap.Permission{
 	"POST /v1/objectives/:id/measurements": roadmap.PermDecide,
 	"GET /v1/objectives/:id/measurements":  roadmap.PermRead,
 	"GET /v1/metrics/roadmap":              roadmap.PermRead,
+	"GET /v1/views/:slug/roadmap":          roadmap.PermRead,
+	"POST /v1/views/:slug/links":           roadmap.PermDecide,
+	"DELETE /v1/views/:slug/links/:id":     roadmap.PermDecide,
 	"GET /v1/changes":                      roadmap.PermRead,
 	"GET /v1/changes/:id":                  roadmap.PermRead,
 	"POST /v1/changes/:id/approve":         roadmap.PermApprove,

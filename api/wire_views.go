@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"github.com/roadmap-ledger/roadmap/internal/attest"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/projections"
@@ -148,6 +150,123 @@ func publicWire(v attest.PublicView, statement *string) publicRoadmapJSON {
 			pe.Proof = &p
 		}
 		out.Entries = append(out.Entries, pe)
+	}
+	return out
+}
+
+// shareViewBody makes a read-only link to a view; expires_in is required.
+type shareViewBody struct {
+	Name      string `json:"name"`
+	ExpiresIn *int64 `json:"expires_in"`
+}
+
+// linkJSON is a read-only link to a view: a viewer token bound to it.
+type linkJSON struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	View      string     `json:"view"`
+	Status    string     `json:"status"`
+	CreatedAt time.Time  `json:"created_at"`
+	CreatedBy string     `json:"created_by"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	// URL is what the link opens, with its secret as the bearer token.
+	URL     string `json:"url"`
+	Version uint64 `json:"version"`
+	// Secret is only in the answer to the creation, once.
+	Secret string `json:"secret,omitempty"`
+}
+
+func (s *Server) linkWire(slug string, v projections.TokenView, secret string) linkJSON {
+	t := v.Token
+	return linkJSON{
+		ID: t.ID, Name: t.Name, View: slug, Status: string(s.tokenStatus(v)), CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy,
+		ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, URL: "/v1/views/" + slug + "/roadmap", Version: v.Version, Secret: secret,
+	}
+}
+
+// viewRoadmapJSON is what a view shows: its entries, each with only the
+// fields the view names (and its id).
+type viewRoadmapJSON struct {
+	Name     string          `json:"name"`
+	Slug     string          `json:"slug"`
+	Audience string          `json:"audience"`
+	Sequence uint64          `json:"sequence"`
+	Fields   []string        `json:"fields"`
+	Entries  []viewEntryJSON `json:"entries"`
+}
+
+type viewEntryJSON struct {
+	ID           string         `json:"id"`
+	Title        *string        `json:"title,omitempty"`
+	Summary      *string        `json:"summary,omitempty"`
+	Description  *string        `json:"description,omitempty"`
+	Kind         *string        `json:"kind,omitempty"`
+	Status       *string        `json:"status,omitempty"`
+	Horizon      *string        `json:"horizon,omitempty"`
+	Rank         *int           `json:"rank,omitempty"`
+	Objectives   *[]refJSON     `json:"objectives,omitempty"`
+	Score        *roadmap.Score `json:"score,omitempty"`
+	Rationale    *string        `json:"rationale,omitempty"`
+	LastDecision *decisionJSON  `json:"last_decision,omitempty"`
+	Effort       *int           `json:"effort,omitempty"`
+	DependsOn    *[]string      `json:"depends_on,omitempty"`
+	Risks        *[]string      `json:"risks,omitempty"`
+}
+
+func viewRoadmapWire(v projections.SavedView, seq uint64, entries []projections.ViewEntry) viewRoadmapJSON {
+	out := viewRoadmapJSON{Name: v.Name, Slug: v.Slug, Audience: string(v.Audience), Sequence: seq, Fields: projections.NonNil(v.Fields), Entries: []viewEntryJSON{}}
+	for _, e := range entries {
+		out.Entries = append(out.Entries, viewEntryWire(v.ViewSpec, e))
+	}
+	return out
+}
+
+// viewEntryWire shows of e only what v shows: a field the view does not
+// name is never written.
+func viewEntryWire(v roadmap.ViewSpec, e projections.ViewEntry) viewEntryJSON {
+	out := viewEntryJSON{ID: e.ID}
+	text := func(s string) *string { return &s }
+	for _, f := range v.Fields {
+		switch f {
+		case "title":
+			out.Title = text(e.Title)
+		case "summary":
+			out.Summary = text(e.Summary)
+		case "description":
+			out.Description = text(e.Description)
+		case "kind":
+			out.Kind = text(string(e.Kind))
+		case "status":
+			out.Status = text(string(e.Status))
+		case "horizon":
+			out.Horizon = text(string(e.Horizon))
+		case "rank":
+			r := e.Rank
+			out.Rank = &r
+		case "objectives":
+			refs := []refJSON{}
+			for _, o := range e.Objectives {
+				refs = append(refs, refJSON{ID: o.ID, Title: o.Title})
+			}
+			out.Objectives = &refs
+		case "score":
+			out.Score = e.Score
+		case "rationale":
+			if e.LastDecision != nil {
+				out.Rationale = text(e.LastDecision.Rationale)
+			}
+		case "last_decision":
+			out.LastDecision = (*decisionJSON)(e.LastDecision)
+		case "effort":
+			out.Effort = e.Effort
+		case "depends_on":
+			deps := projections.NonNil(e.DependsOn)
+			out.DependsOn = &deps
+		case "risks":
+			risks := projections.NonNil(e.Risks)
+			out.Risks = &risks
+		}
 	}
 	return out
 }
