@@ -122,3 +122,23 @@ func monthOf(t time.Time) time.Time {
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 }
+
+// metrics computes the roadmap's figures from the log.
+func (s *Server) metrics(ctx context.Context, q projections.MetricsQuery) (projections.MetricsReport, error) {
+	return projections.Metrics(ctx, s.follow, q)
+}
+
+// reviewOutcomes answers a review's figures against the previous review's.
+func (s *Server) reviewOutcomes(c echo.Context) error {
+	if err := noQuery(c, "a review's outcomes"); err != nil {
+		return err
+	}
+	if _, err := known(c, "review", s.cfg.Views.ReviewView); err != nil {
+		return err
+	}
+	o, err := s.packs.Outcomes(c.Request().Context(), c.Param("id"), s.cfg.Now(), s.metrics)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, outcomesWire(o))
+}

@@ -125,3 +125,45 @@ func TestKPIMeasurementsAreRecordedAndListed(t *testing.T) {
 		t.Errorf("measurements %s, want October's then November's", jsonOf(list))
 	}
 }
+
+// TestAReviewsOutcomesAgainstThePreviousReview reads November's review
+// beside October's: each month's figures, as the metrics route gives them.
+func TestAReviewsOutcomesAgainstThePreviousReview(t *testing.T) {
+	clock := &setClock{}
+	clock.Set("2026-10-01 00:00")
+	l := startLedgerWith(t, app.Config{DataDir: t.TempDir(), Now: clock.Now})
+	a, b := l.item("A"), l.item("B")
+	clock.Set("2026-10-05 00:00")
+	l.must(200, "POST", "/v1/items/"+a+"/prioritise", map[string]any{"horizon": "now", "rationale": "r"})
+	clock.Set("2026-10-10 00:00")
+	l.must(200, "POST", "/v1/items/"+a+"/deliver", map[string]any{"rationale": "shipped"})
+	clock.Set("2026-10-31 00:00")
+	october := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-10"})["id"].(string)
+	first := l.must(200, "GET", "/v1/reviews/"+october+"/outcomes", nil)
+	if first["previous"] != nil {
+		t.Errorf("a first review compares with %v, want nothing", first["previous"])
+	}
+	l.must(200, "POST", "/v1/reviews/"+october+"/close", map[string]any{"notes": "ok"})
+	clock.Set("2026-11-02 00:00")
+	l.must(200, "POST", "/v1/items/"+b+"/prioritise", map[string]any{"horizon": "now", "rationale": "r"})
+	clock.Set("2026-11-04 00:00")
+	l.must(200, "POST", "/v1/items/"+b+"/remove", map[string]any{"rationale": "dropped"})
+	clock.Set("2026-11-30 00:00")
+	november := l.must(201, "POST", "/v1/reviews", map[string]any{"period": "2026-11"})["id"].(string)
+
+	got := l.must(200, "GET", "/v1/reviews/"+november+"/outcomes", nil)
+	nov := got["figures"].(map[string]any)
+	prev := got["previous"].(map[string]any)
+	if prev["review_id"] != october || prev["period"] != "2026-10" {
+		t.Fatalf("previous %v, want October's review", prev)
+	}
+	oct := prev["figures"].(map[string]any)
+	if oct["delivered"] != 1.0 || jsonOf(oct["cycle_time_days"]) != `{"p50":5,"p90":5}` || nov["delivered"] != 0.0 || jsonOf(nov["removed"]) != `{"from_now":1,"total":1}` {
+		t.Errorf("October %s, November %s", jsonOf(oct), jsonOf(nov))
+	}
+	for month, want := range map[string]map[string]any{"from=2026-10-01&to=2026-11-01": oct, "from=2026-11-01&to=2026-12-01": nov} {
+		if total := l.must(200, "GET", "/v1/metrics/roadmap?"+month, nil)["total"]; jsonOf(total) != jsonOf(want) {
+			t.Errorf("%s: the metrics route says %s, the review %s", month, jsonOf(total), jsonOf(want))
+		}
+	}
+}

@@ -138,8 +138,9 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 			id := l.must(201, "POST", "/v1/views/"+slug+"/links", map[string]any{"expires_in": 3600})["id"].(string)
 			return "/v1/views/" + slug + "/links/" + id, nil, 200
 		},
-		"GET /v1/changes":     fixed("/v1/changes?status=pending", nil, 200),
-		"GET /v1/changes/:id": fixed("/v1/changes/"+pendingChange(l), nil, 200),
+		"GET /v1/reviews/:id/outcomes": fixed("/v1/reviews/"+f.review+"/outcomes", nil, 200),
+		"GET /v1/changes":              fixed("/v1/changes?status=pending", nil, 200),
+		"GET /v1/changes/:id":          fixed("/v1/changes/"+pendingChange(l), nil, 200),
 		"POST /v1/changes/:id/approve": func(l *testLedger) (string, any, int) {
 			return "/v1/changes/" + pendingChange(l) + "/approve", rationale, 200
 		},
@@ -227,6 +228,7 @@ var designed = map[string]roadmap.Permission{
 	"POST /v1/objectives/:id/measurements": roadmap.PermDecide,
 	"GET /v1/objectives/:id/measurements":  roadmap.PermRead,
 	"GET /v1/metrics/roadmap":              roadmap.PermRead,
+	"GET /v1/reviews/:id/outcomes":         roadmap.PermRead,
 	"GET /v1/views/:slug/roadmap":          roadmap.PermRead,
 	"POST /v1/views/:slug/links":           roadmap.PermDecide,
 	"DELETE /v1/views/:slug/links/:id":     roadmap.PermDecide,

@@ -201,6 +201,7 @@ func New(cfg Config) *Server {
 		{http.MethodPost, "/objectives/:id/measurements", s.measureObjective, decide},
 		{http.MethodGet, "/objectives/:id/measurements", s.listMeasurements, read},
 		{http.MethodGet, "/metrics/roadmap", s.roadmapMetrics, read},
+		{http.MethodGet, "/reviews/:id/outcomes", s.reviewOutcomes, read},
 		{http.MethodGet, "/items/:id/history", s.itemHistory, audit},
 		{http.MethodGet, "/items/:id/why", s.itemWhy, audit},
 		{http.MethodGet, "/roadmap", s.getRoadmap, read},

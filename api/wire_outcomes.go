@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/internal/governance"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -112,4 +113,28 @@ func percentilesWire(p *projections.Percentiles) *percentilesJSON {
 		return nil
 	}
 	return &percentilesJSON{P50: p.P50, P90: p.P90}
+}
+
+// outcomesJSON is a review's figures against the previous review's.
+type (
+	outcomesJSON struct {
+		ReviewID string                `json:"review_id"`
+		Period   string                `json:"period"`
+		Sequence uint64                `json:"sequence"`
+		Figures  figuresJSON           `json:"figures"`
+		Previous *previousOutcomesJSON `json:"previous"`
+	}
+	previousOutcomesJSON struct {
+		ReviewID string      `json:"review_id"`
+		Period   string      `json:"period"`
+		Figures  figuresJSON `json:"figures"`
+	}
+)
+
+func outcomesWire(o governance.Outcomes) outcomesJSON {
+	out := outcomesJSON{ReviewID: o.ReviewID, Period: o.Period, Sequence: o.Sequence, Figures: figuresWire(o.Figures)}
+	if p := o.Previous; p != nil {
+		out.Previous = &previousOutcomesJSON{ReviewID: p.ReviewID, Period: p.Period, Figures: figuresWire(p.Figures)}
+	}
+	return out
 }
