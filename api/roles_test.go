@@ -107,40 +107,8 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 		"POST /v1/items/:id/deliver": func(l *testLedger) (string, any, int) {
 			return "/v1/items/" + onNext(l) + "/deliver", rationale, 200
 		},
-		"POST /v1/items/:id/publish": func(l *testLedger) (string, any, int) {
-			// A new public statement is a major change under the matrix's policy.
-			return "/v1/items/" + onNext(l) + "/publish", map[string]any{"summary": "s", "rationale": "m"}, 202
-		},
-		"POST /v1/items/:id/unpublish": func(l *testLedger) (string, any, int) {
-			return "/v1/items/" + publishedItem(l) + "/unpublish", rationale, 200
-		},
-		"POST /v1/views": func(*testLedger) (string, any, int) {
-			f.views++
-			return "/v1/views", map[string]any{"name": "V", "slug": fmt.Sprintf("matrix-%d", f.views), "audience": "internal", "fields": []string{"title"}}, 201
-		},
-		"GET /v1/views":       fixed("/v1/views", nil, 200),
-		"GET /v1/views/:slug": fixed("/v1/views/"+f.view(l), nil, 200),
-		"PATCH /v1/views/:slug": func(l *testLedger) (string, any, int) {
-			return "/v1/views/" + f.view(l), map[string]any{"name": "renamed"}, 200
-		},
-		"DELETE /v1/views/:slug": func(l *testLedger) (string, any, int) {
-			return "/v1/views/" + f.view(l), nil, 200
-		},
-		"POST /v1/objectives/:id/measurements": fixed("/v1/objectives/"+f.objective+"/measurements", map[string]any{"value": 1.5, "at": "2026-01-01T00:00:00Z", "source": "matrix"}, 201),
-		"GET /v1/objectives/:id/measurements":  fixed("/v1/objectives/"+f.objective+"/measurements", nil, 200),
-		"GET /v1/metrics/roadmap":              fixed("/v1/metrics/roadmap?interval=month", nil, 200),
-		"GET /v1/views/:slug/roadmap":          fixed("/v1/views/"+f.view(l)+"/roadmap", nil, 200),
-		"POST /v1/views/:slug/links": func(l *testLedger) (string, any, int) {
-			return "/v1/views/" + f.view(l) + "/links", map[string]any{"expires_in": 3600}, 201
-		},
-		"DELETE /v1/views/:slug/links/:id": func(l *testLedger) (string, any, int) {
-			slug := f.view(l)
-			id := l.must(201, "POST", "/v1/views/"+slug+"/links", map[string]any{"expires_in": 3600})["id"].(string)
-			return "/v1/views/" + slug + "/links/" + id, nil, 200
-		},
-		"GET /v1/reviews/:id/outcomes": fixed("/v1/reviews/"+f.review+"/outcomes", nil, 200),
-		"GET /v1/changes":              fixed("/v1/changes?status=pending", nil, 200),
-		"GET /v1/changes/:id":          fixed("/v1/changes/"+pendingChange(l), nil, 200),
+		"GET /v1/changes":     fixed("/v1/changes?status=pending", nil, 200),
+		"GET /v1/changes/:id": fixed("/v1/changes/"+pendingChange(l), nil, 200),
 		"POST /v1/changes/:id/approve": func(l *testLedger) (string, any, int) {
 			return "/v1/changes/" + pendingChange(l) + "/approve", rationale, 200
 		},
@@ -182,6 +150,40 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 			id, _ := newToken(l, "to revoke", "viewer")
 			return "/v1/tokens/" + id, nil, 200
 		},
+
+		// Views, the public roadmap, read-only links and outcomes.
+		"POST /v1/items/:id/publish": func(l *testLedger) (string, any, int) {
+			// A new public statement is a major change under the matrix's policy.
+			return "/v1/items/" + onNext(l) + "/publish", map[string]any{"summary": "s", "rationale": "m"}, 202
+		},
+		"POST /v1/items/:id/unpublish": func(l *testLedger) (string, any, int) {
+			return "/v1/items/" + publishedItem(l) + "/unpublish", rationale, 200
+		},
+		"POST /v1/views": func(*testLedger) (string, any, int) {
+			f.views++
+			return "/v1/views", map[string]any{"name": "V", "slug": fmt.Sprintf("matrix-%d", f.views), "audience": "internal", "fields": []string{"title"}}, 201
+		},
+		"GET /v1/views":       fixed("/v1/views", nil, 200),
+		"GET /v1/views/:slug": fixed("/v1/views/"+f.view(l), nil, 200),
+		"PATCH /v1/views/:slug": func(l *testLedger) (string, any, int) {
+			return "/v1/views/" + f.view(l), map[string]any{"name": "renamed"}, 200
+		},
+		"DELETE /v1/views/:slug": func(l *testLedger) (string, any, int) {
+			return "/v1/views/" + f.view(l), nil, 200
+		},
+		"GET /v1/views/:slug/roadmap": fixed("/v1/views/"+f.view(l)+"/roadmap", nil, 200),
+		"POST /v1/views/:slug/links": func(l *testLedger) (string, any, int) {
+			return "/v1/views/" + f.view(l) + "/links", map[string]any{"expires_in": 3600}, 201
+		},
+		"DELETE /v1/views/:slug/links/:id": func(l *testLedger) (string, any, int) {
+			slug := f.view(l)
+			id := l.must(201, "POST", "/v1/views/"+slug+"/links", map[string]any{"expires_in": 3600})["id"].(string)
+			return "/v1/views/" + slug + "/links/" + id, nil, 200
+		},
+		"POST /v1/objectives/:id/measurements": fixed("/v1/objectives/"+f.objective+"/measurements", map[string]any{"value": 1.5, "at": "2026-01-01T00:00:00Z", "source": "matrix"}, 201),
+		"GET /v1/objectives/:id/measurements":  fixed("/v1/objectives/"+f.objective+"/measurements", nil, 200),
+		"GET /v1/metrics/roadmap":              fixed("/v1/metrics/roadmap?interval=month", nil, 200),
+		"GET /v1/reviews/:id/outcomes":         fixed("/v1/reviews/"+f.review+"/outcomes", nil, 200),
 	}
 }
 
@@ -198,26 +200,53 @@ func first[A, B any](a A, _ B) A { return a }
 // documentation give it: the matrix checks the server against this, not
 // against its own table.
 var designed = map[string]roadmap.Permission{
-	"GET /v1/reviews/:id/pack":             roadmap.PermRead,
-	"GET /v1/products/:product/capacity":   roadmap.PermRead,
-	"PUT /v1/products/:product/capacity":   roadmap.PermAdmin,
-	"POST /v1/objectives":                  roadmap.PermDecide,
-	"GET /v1/objectives":                   roadmap.PermRead,
-	"GET /v1/objectives/:id":               roadmap.PermRead,
-	"GET /v1/objectives/:id/history":       roadmap.PermAudit,
-	"PATCH /v1/objectives/:id":             roadmap.PermDecide,
-	"POST /v1/objectives/:id/retire":       roadmap.PermDecide,
-	"GET /v1/items":                        roadmap.PermRead,
-	"POST /v1/items":                       roadmap.PermDecide,
-	"POST /v1/imports":                     roadmap.PermDecide,
-	"GET /v1/items/:id":                    roadmap.PermRead,
-	"PATCH /v1/items/:id":                  roadmap.PermDecide,
-	"GET /v1/items/:id/history":            roadmap.PermAudit,
-	"GET /v1/items/:id/why":                roadmap.PermAudit,
-	"POST /v1/items/:id/prioritise":        roadmap.PermDecide,
-	"POST /v1/items/:id/reprioritise":      roadmap.PermDecide,
-	"POST /v1/items/:id/remove":            roadmap.PermDecide,
-	"POST /v1/items/:id/deliver":           roadmap.PermDecide,
+	"GET /v1/reviews/:id/pack":           roadmap.PermRead,
+	"GET /v1/products/:product/capacity": roadmap.PermRead,
+	"PUT /v1/products/:product/capacity": roadmap.PermAdmin,
+	"POST /v1/objectives":                roadmap.PermDecide,
+	"GET /v1/objectives":                 roadmap.PermRead,
+	"GET /v1/objectives/:id":             roadmap.PermRead,
+	"GET /v1/objectives/:id/history":     roadmap.PermAudit,
+	"PATCH /v1/objectives/:id":           roadmap.PermDecide,
+	"POST /v1/objectives/:id/retire":     roadmap.PermDecide,
+	"GET /v1/items":                      roadmap.PermRead,
+	"POST /v1/items":                     roadmap.PermDecide,
+	"POST /v1/imports":                   roadmap.PermDecide,
+	"GET /v1/items/:id":                  roadmap.PermRead,
+	"PATCH /v1/items/:id":                roadmap.PermDecide,
+	"GET /v1/items/:id/history":          roadmap.PermAudit,
+	"GET /v1/items/:id/why":              roadmap.PermAudit,
+	"POST /v1/items/:id/prioritise":      roadmap.PermDecide,
+	"POST /v1/items/:id/reprioritise":    roadmap.PermDecide,
+	"POST /v1/items/:id/remove":          roadmap.PermDecide,
+	"POST /v1/items/:id/deliver":         roadmap.PermDecide,
+	"GET /v1/changes":                    roadmap.PermRead,
+	"GET /v1/changes/:id":                roadmap.PermRead,
+	"POST /v1/changes/:id/approve":       roadmap.PermApprove,
+	"POST /v1/changes/:id/reject":        roadmap.PermApprove,
+	"GET /v1/roadmap":                    roadmap.PermRead,
+	"GET /v1/audit":                      roadmap.PermAudit,
+	"POST /v1/reviews":                   roadmap.PermDecide,
+	"GET /v1/reviews":                    roadmap.PermRead,
+	"GET /v1/reviews/:id":                roadmap.PermRead,
+	"POST /v1/reviews/:id/close":         roadmap.PermApprove,
+	"POST /v1/reviews/:id/cancel":        roadmap.PermAdmin,
+	"GET /v1/reviews/:id/diff":           roadmap.PermRead,
+	"GET /v1/events":                     roadmap.PermAudit,
+	"GET /v1/events/:seq/proof":          roadmap.PermAudit,
+	"POST /v1/checkpoints":               roadmap.PermApprove,
+	"GET /v1/checkpoints":                roadmap.PermAudit,
+	"GET /v1/checkpoints/latest":         roadmap.PermAudit,
+	"GET /v1/checkpoints/public-key":     roadmap.PermRead,
+	"GET /v1/checkpoints/consistency":    roadmap.PermAudit,
+	"GET /v1/checkpoints/:id":            roadmap.PermAudit,
+	"GET /v1/export/manifest":            roadmap.PermAudit,
+	"POST /v1/tokens":                    roadmap.PermAdmin,
+	"GET /v1/tokens":                     roadmap.PermAdmin,
+	"GET /v1/tokens/:id":                 roadmap.PermAdmin,
+	"DELETE /v1/tokens/:id":              roadmap.PermAdmin,
+
+	// Views, the public roadmap, read-only links and outcomes.
 	"POST /v1/items/:id/publish":           roadmap.PermDecide,
 	"POST /v1/items/:id/unpublish":         roadmap.PermDecide,
 	"POST /v1/views":                       roadmap.PermDecide,
@@ -225,38 +254,13 @@ var designed = map[string]roadmap.Permission{
 	"GET /v1/views/:slug":                  roadmap.PermRead,
 	"PATCH /v1/views/:slug":                roadmap.PermDecide,
 	"DELETE /v1/views/:slug":               roadmap.PermDecide,
+	"GET /v1/views/:slug/roadmap":          roadmap.PermRead,
+	"POST /v1/views/:slug/links":           roadmap.PermDecide,
+	"DELETE /v1/views/:slug/links/:id":     roadmap.PermDecide,
 	"POST /v1/objectives/:id/measurements": roadmap.PermDecide,
 	"GET /v1/objectives/:id/measurements":  roadmap.PermRead,
 	"GET /v1/metrics/roadmap":              roadmap.PermRead,
 	"GET /v1/reviews/:id/outcomes":         roadmap.PermRead,
-	"GET /v1/views/:slug/roadmap":          roadmap.PermRead,
-	"POST /v1/views/:slug/links":           roadmap.PermDecide,
-	"DELETE /v1/views/:slug/links/:id":     roadmap.PermDecide,
-	"GET /v1/changes":                      roadmap.PermRead,
-	"GET /v1/changes/:id":                  roadmap.PermRead,
-	"POST /v1/changes/:id/approve":         roadmap.PermApprove,
-	"POST /v1/changes/:id/reject":          roadmap.PermApprove,
-	"GET /v1/roadmap":                      roadmap.PermRead,
-	"GET /v1/audit":                        roadmap.PermAudit,
-	"POST /v1/reviews":                     roadmap.PermDecide,
-	"GET /v1/reviews":                      roadmap.PermRead,
-	"GET /v1/reviews/:id":                  roadmap.PermRead,
-	"POST /v1/reviews/:id/close":           roadmap.PermApprove,
-	"POST /v1/reviews/:id/cancel":          roadmap.PermAdmin,
-	"GET /v1/reviews/:id/diff":             roadmap.PermRead,
-	"GET /v1/events":                       roadmap.PermAudit,
-	"GET /v1/events/:seq/proof":            roadmap.PermAudit,
-	"POST /v1/checkpoints":                 roadmap.PermApprove,
-	"GET /v1/checkpoints":                  roadmap.PermAudit,
-	"GET /v1/checkpoints/latest":           roadmap.PermAudit,
-	"GET /v1/checkpoints/public-key":       roadmap.PermRead,
-	"GET /v1/checkpoints/consistency":      roadmap.PermAudit,
-	"GET /v1/checkpoints/:id":              roadmap.PermAudit,
-	"GET /v1/export/manifest":              roadmap.PermAudit,
-	"POST /v1/tokens":                      roadmap.PermAdmin,
-	"GET /v1/tokens":                       roadmap.PermAdmin,
-	"GET /v1/tokens/:id":                   roadmap.PermAdmin,
-	"DELETE /v1/tokens/:id":                roadmap.PermAdmin,
 }
 
 // TestEveryRoleOnEveryRoute walks the whole matrix: every /v1 route with no

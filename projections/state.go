@@ -112,9 +112,9 @@ func NewState() *State {
 		changes:     map[string]*ChangeView{},
 		capacity:    map[string]*CapacityView{},
 		views:       map[string]*SavedView{},
+		children:    map[string]int{},
 
 		measurements: map[string][]Measurement{},
-		children:     map[string]int{},
 	}
 }
 
