@@ -28,6 +28,9 @@ type Scenario struct {
 	// Published is the sequence of the event that published Item on the
 	// public view "customers".
 	Published int
+	// AsOf is a moment an hour after the scenario was built, for a read
+	// of the roadmap as of a time: the same in every reading of it.
+	AsOf string
 }
 
 // client sends requests to a ledger at base.
@@ -163,6 +166,7 @@ func BuildScenario(tb testing.TB, hc *http.Client, base, admin, thisMonth, nextM
 	c.write(200, "POST", "/v1/reviews/"+s.ClosedReview+"/close", cpo, map[string]any{"notes": "Approved as presented"})
 	s.Checkpoint, s.Sequence = c.checkpoint(cpo)
 	s.OpenReview = c.write(201, "POST", "/v1/reviews", pm, map[string]any{"period": periods[1], "title": "Review " + periods[1]})
+	s.AsOf = time.Now().UTC().Add(time.Hour).Format(time.RFC3339)
 	return s
 }
 
@@ -191,7 +195,7 @@ var lastUsed = regexp.MustCompile(`"last_used_at":("[^"]*"|null)`)
 func ReadEverything(tb testing.TB, hc *http.Client, base, admin string, s Scenario) map[string]string {
 	tb.Helper()
 	c := client{tb, hc, base}
-	asOf := time.Now().UTC().Add(time.Hour).Format(time.RFC3339)
+	asOf := s.AsOf
 	reads := []struct{ path, accept string }{
 		{"/v1/roadmap", ""}, {"/v1/roadmap?view=objectives", ""}, {"/v1/roadmap?product=web", ""},
 		{fmt.Sprintf("/v1/roadmap?at_seq=%d", s.Sequence/2), ""}, {"/v1/roadmap?as_of=" + asOf, ""},
