@@ -85,6 +85,9 @@ func (s *Server) authorize(perm roadmap.Permission) echo.MiddlewareFunc {
 			if !t.Role.Allows(perm) {
 				return problem(roadmap.ErrForbidden, "the token's role, "+string(t.Role)+", may not "+permissionVerb[perm])
 			}
+			if err := s.linkScope(c, t); err != nil {
+				return err
+			}
 			c.Set(tokenKey, t)
 			c.Set(recheckKey, func() error { return s.stillValid(c, t.ID) })
 			return next(c)

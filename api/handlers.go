@@ -107,6 +107,9 @@ type (
 		// Provenance is where an imported item came from; null for one
 		// proposed by hand.
 		Provenance *provenanceJSON `json:"provenance"`
+		// Public is what the public roadmap says of the item; left out
+		// while it is not published.
+		Public *publicationJSON `json:"public,omitempty"`
 		// Flags are the warnings on the item as it stands: its horizon
 		// over capacity, a dependency out of order.
 		Flags   []flagJSON `json:"flags"`
@@ -174,7 +177,7 @@ func itemAnswer(v projections.ItemView) itemJSON {
 		Product: it.Product, Status: string(it.Status), Score: it.Score,
 		ObjectiveIDs: it.ObjectiveIDs, Version: v.Version,
 		Effort: it.Effort(), DependsOn: projections.NonNil(it.DependsOn()), Risks: projections.NonNil(it.Risks()),
-		Provenance: provenanceWire(it.Provenance), Flags: []flagJSON{},
+		Provenance: provenanceWire(it.Provenance), Flags: []flagJSON{}, Public: publicationWire(v),
 	}
 	if it.ParentID != "" {
 		out.ParentID = &it.ParentID

@@ -22,6 +22,7 @@ type matrixFixture struct {
 	objective, item, review, otherReview string
 	checkpointSize                       int64
 	imports                              int
+	views                                int
 	clock                                *fakeClock
 }
 
@@ -30,6 +31,23 @@ type matrixFixture struct {
 func (f *matrixFixture) period() string {
 	f.clock.Advance(31 * 24 * time.Hour)
 	return f.clock.Now().UTC().Format("2006-01")
+}
+
+// view returns the slug of a fresh internal view.
+func (f *matrixFixture) view(l *testLedger) string {
+	f.views++
+	slug := fmt.Sprintf("matrix-view-%d", f.views)
+	l.must(201, "POST", "/v1/views", map[string]any{"name": "V", "slug": slug, "audience": "internal", "fields": []string{"title"}})
+	return slug
+}
+
+// publishedItem returns a fresh item in next, published: proposed by chair
+// and approved by the bootstrap admin.
+func publishedItem(l *testLedger) string {
+	id := onNext(l)
+	change := l.must(202, "POST", "/v1/items/"+id+"/publish", map[string]any{"summary": "s", "rationale": "m"}, as, "chair")["id"].(string)
+	l.must(200, "POST", "/v1/changes/"+change+"/approve", map[string]any{"rationale": "ok"})
+	return id
 }
 
 // onNext returns a fresh item prioritised into next.
@@ -148,6 +166,40 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 			id, _ := newToken(l, "to revoke", "viewer")
 			return "/v1/tokens/" + id, nil, 200
 		},
+
+		// Views, the public roadmap, read-only links and outcomes.
+		"POST /v1/items/:id/publish": func(l *testLedger) (string, any, int) {
+			// A new public statement is a major change under the matrix's policy.
+			return "/v1/items/" + onNext(l) + "/publish", map[string]any{"summary": "s", "rationale": "m"}, 202
+		},
+		"POST /v1/items/:id/unpublish": func(l *testLedger) (string, any, int) {
+			return "/v1/items/" + publishedItem(l) + "/unpublish", rationale, 200
+		},
+		"POST /v1/views": func(*testLedger) (string, any, int) {
+			f.views++
+			return "/v1/views", map[string]any{"name": "V", "slug": fmt.Sprintf("matrix-%d", f.views), "audience": "internal", "fields": []string{"title"}}, 201
+		},
+		"GET /v1/views":       fixed("/v1/views", nil, 200),
+		"GET /v1/views/:slug": fixed("/v1/views/"+f.view(l), nil, 200),
+		"PATCH /v1/views/:slug": func(l *testLedger) (string, any, int) {
+			return "/v1/views/" + f.view(l), map[string]any{"name": "renamed"}, 200
+		},
+		"DELETE /v1/views/:slug": func(l *testLedger) (string, any, int) {
+			return "/v1/views/" + f.view(l), nil, 200
+		},
+		"GET /v1/views/:slug/roadmap": fixed("/v1/views/"+f.view(l)+"/roadmap", nil, 200),
+		"POST /v1/views/:slug/links": func(l *testLedger) (string, any, int) {
+			return "/v1/views/" + f.view(l) + "/links", map[string]any{"expires_in": 3600}, 201
+		},
+		"DELETE /v1/views/:slug/links/:id": func(l *testLedger) (string, any, int) {
+			slug := f.view(l)
+			id := l.must(201, "POST", "/v1/views/"+slug+"/links", map[string]any{"expires_in": 3600})["id"].(string)
+			return "/v1/views/" + slug + "/links/" + id, nil, 200
+		},
+		"POST /v1/objectives/:id/measurements": fixed("/v1/objectives/"+f.objective+"/measurements", map[string]any{"value": 1.5, "at": "2026-01-01T00:00:00Z", "source": "matrix"}, 201),
+		"GET /v1/objectives/:id/measurements":  fixed("/v1/objectives/"+f.objective+"/measurements", nil, 200),
+		"GET /v1/metrics/roadmap":              fixed("/v1/metrics/roadmap?interval=month", nil, 200),
+		"GET /v1/reviews/:id/outcomes":         fixed("/v1/reviews/"+f.review+"/outcomes", nil, 200),
 	}
 }
 
@@ -223,6 +275,22 @@ var designed = map[string]roadmap.Permission{
 	"POST /v1/webhooks/:id/rotate-secret": roadmap.PermAdmin,
 	"POST /v1/webhooks/:id/resume":        roadmap.PermAdmin,
 	"GET /v1/webhooks/:id/deliveries":     roadmap.PermAdmin,
+
+	// Views, the public roadmap, read-only links and outcomes.
+	"POST /v1/items/:id/publish":           roadmap.PermDecide,
+	"POST /v1/items/:id/unpublish":         roadmap.PermDecide,
+	"POST /v1/views":                       roadmap.PermDecide,
+	"GET /v1/views":                        roadmap.PermRead,
+	"GET /v1/views/:slug":                  roadmap.PermRead,
+	"PATCH /v1/views/:slug":                roadmap.PermDecide,
+	"DELETE /v1/views/:slug":               roadmap.PermDecide,
+	"GET /v1/views/:slug/roadmap":          roadmap.PermRead,
+	"POST /v1/views/:slug/links":           roadmap.PermDecide,
+	"DELETE /v1/views/:slug/links/:id":     roadmap.PermDecide,
+	"POST /v1/objectives/:id/measurements": roadmap.PermDecide,
+	"GET /v1/objectives/:id/measurements":  roadmap.PermRead,
+	"GET /v1/metrics/roadmap":              roadmap.PermRead,
+	"GET /v1/reviews/:id/outcomes":         roadmap.PermRead,
 }
 
 // TestEveryRoleOnEveryRoute walks the whole matrix: every /v1 route with no
@@ -328,7 +396,7 @@ func TestTheSpecStatesEachRoutesPermission(t *testing.T) {
 			continue
 		}
 		for method, op := range item.Operations() {
-			name := method + " " + strings.NewReplacer("{id}", ":id", "{seq}", ":seq", "{product}", ":product").Replace(path)
+			name := method + " " + strings.NewReplacer("{id}", ":id", "{seq}", ":seq", "{product}", ":product", "{slug}", ":slug").Replace(path)
 			seen++
 			if got, want := op.Extensions["x-permission"], string(designed[name]); fmt.Sprint(got) != want {
 				t.Errorf("%s: x-permission %v, designed %q", name, got, want)

@@ -205,6 +205,7 @@ func New(cfg Config) *Server {
 		panic(err)
 	}
 	docs.register(e)
+	s.mountPublic(e)
 
 	// The readiness wait and the role check are per route, not group
 	// middleware: echo answers 404 instead of 405 for a group with
@@ -231,6 +232,20 @@ func New(cfg Config) *Server {
 		{http.MethodPost, "/items/:id/reprioritise", s.reprioritise, decide},
 		{http.MethodPost, "/items/:id/remove", s.remove, decide},
 		{http.MethodPost, "/items/:id/deliver", s.deliver, decide},
+		{http.MethodPost, "/items/:id/publish", s.publish, decide},
+		{http.MethodPost, "/items/:id/unpublish", s.unpublish, decide},
+		{http.MethodPost, "/views", s.defineView, decide},
+		{http.MethodGet, "/views", s.listViews, read},
+		{http.MethodGet, "/views/:slug", s.getView, read},
+		{http.MethodPatch, "/views/:slug", s.editView, decide},
+		{http.MethodDelete, "/views/:slug", s.deleteView, decide},
+		{http.MethodGet, "/views/:slug/roadmap", s.viewRoadmap, read},
+		{http.MethodPost, "/views/:slug/links", s.shareView, decide},
+		{http.MethodDelete, "/views/:slug/links/:id", s.revokeLink, decide},
+		{http.MethodPost, "/objectives/:id/measurements", s.measureObjective, decide},
+		{http.MethodGet, "/objectives/:id/measurements", s.listMeasurements, read},
+		{http.MethodGet, "/metrics/roadmap", s.roadmapMetrics, read},
+		{http.MethodGet, "/reviews/:id/outcomes", s.reviewOutcomes, read},
 		{http.MethodGet, "/items/:id/history", s.itemHistory, audit},
 		{http.MethodGet, "/items/:id/why", s.itemWhy, audit},
 		{http.MethodGet, "/roadmap", s.getRoadmap, read},

@@ -34,6 +34,9 @@ type (
 		Version    uint64     `json:"version"`
 		// Secret is only in the answer to the creation, once.
 		Secret string `json:"secret,omitempty"`
+		// ViewID is the view a read-only link opens; left out of any
+		// other token.
+		ViewID string `json:"view_id,omitempty"`
 	}
 )
 
@@ -42,7 +45,7 @@ func (s *Server) tokenAnswer(v projections.TokenView) tokenJSON {
 	out := tokenJSON{
 		ID: t.ID, Name: t.Name, Role: string(t.Role), Status: string(s.tokenStatus(v)),
 		CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt,
-		Bootstrap: t.Bootstrap, Version: v.Version,
+		Bootstrap: t.Bootstrap, Version: v.Version, ViewID: t.ViewID,
 	}
 	if t.RevokedAt != nil {
 		by := t.RevokedBy

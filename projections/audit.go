@@ -54,7 +54,8 @@ func hasRationale(eventType string) bool {
 	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved,
 		roadmap.TypeItemEdited, roadmap.TypeObjectiveEdited,
 		roadmap.TypeObjectiveRetired, roadmap.TypeReviewClosed, roadmap.TypeReviewCancelled, roadmap.TypeItemDelivered,
-		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected, roadmap.TypeTokenRevoked:
+		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected, roadmap.TypeTokenRevoked,
+		roadmap.TypeItemPublished, roadmap.TypeItemUnpublished:
 		return true
 	}
 	return false
@@ -75,7 +76,8 @@ func hasEvidence(eventType string) bool {
 	switch eventType {
 	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved, roadmap.TypeItemDelivered,
 		roadmap.TypeItemEdited, roadmap.TypeObjectiveEdited,
-		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected, roadmap.TypeReviewCancelled:
+		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected, roadmap.TypeReviewCancelled,
+		roadmap.TypeItemPublished, roadmap.TypeItemUnpublished:
 		return true
 	}
 	return false

@@ -153,7 +153,7 @@ func IsDecision(eventType string) bool {
 	switch eventType {
 	case roadmap.TypeItemPrioritised, roadmap.TypeItemReprioritised, roadmap.TypeItemRemoved, roadmap.TypeItemDelivered,
 		roadmap.TypeItemEdited, roadmap.TypeObjectiveDefined, roadmap.TypeObjectiveRetired, roadmap.TypeObjectiveEdited,
-		roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected:
+		roadmap.TypeItemPublished, roadmap.TypeItemUnpublished, roadmap.TypeChangeProposed, roadmap.TypeChangeApproved, roadmap.TypeChangeRejected:
 		return true
 	}
 	return false
@@ -215,6 +215,10 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 	case *roadmap.ItemRemoved:
 		r.Rationale, r.Evidence = e.Rationale, e.Evidence
 	case *roadmap.ItemDelivered:
+		r.Rationale, r.Evidence = e.Rationale, e.Evidence
+	case *roadmap.ItemPublished:
+		r.Rationale, r.Evidence = e.Rationale, e.Evidence
+	case *roadmap.ItemUnpublished:
 		r.Rationale, r.Evidence = e.Rationale, e.Evidence
 	case *roadmap.ChangeProposed:
 		if held := e.Held(); held != nil {

@@ -98,6 +98,8 @@ type stateDoc struct {
 	Changes          map[string]*ChangeView
 	Capacity         map[string]*CapacityView
 	Webhooks         map[string]*WebhookView
+	Views            map[string]*SavedView
+	Measurements     map[string][]Measurement
 	WithDependencies int
 	Children         map[string]int
 }
@@ -146,6 +148,7 @@ func encodeState(s *State, items *[]itemDoc, seen map[*ItemView]uint32) stateDoc
 		Checkpoints: s.checkpoints, Tokens: s.tokens.byID,
 		TokensByHMAC: tokenIDs(s.tokens.byHMAC), TokensBySHA256: tokenIDs(s.tokens.bySHA256),
 		Changes: s.changes, Capacity: s.capacity, Webhooks: s.webhooks,
+		Views: s.views, Measurements: s.measurements,
 		WithDependencies: s.withDependencies, Children: s.children,
 	}
 	for handle, id := range s.ids {
@@ -326,6 +329,8 @@ func restoreState(d stateDoc, ids []string, items []*ItemView) (*State, error) {
 	copyMap(s.changes, d.Changes)
 	copyMap(s.capacity, d.Capacity)
 	copyMap(s.webhooks, d.Webhooks)
+	copyMap(s.views, d.Views)
+	copyMap(s.measurements, d.Measurements)
 	copyMap(s.children, d.Children)
 	copyMap(s.tokens.byID, d.Tokens)
 	for _, byHash := range []struct {

@@ -174,7 +174,7 @@ func TestTheImageKeepsEveryFieldOfTheState(t *testing.T) {
 	kept := map[string]bool{
 		"Sequence": true, "At": true, "began": true, "objectives": true, "items": true, "reviews": true,
 		"horizons": true, "ids": true, "checkpoints": true, "tokens": true, "changes": true, "capacity": true,
-		"webhooks": true, "withDependencies": true, "children": true,
+		"webhooks": true, "views": true, "measurements": true, "withDependencies": true, "children": true,
 	}
 	st := reflect.TypeFor[State]()
 	for i := range st.NumField() {

@@ -46,6 +46,9 @@ type ItemView struct {
 	// return to the roadmap replaces it. Nil while the item is off the
 	// roadmap.
 	Placed *Decision
+	// Published is the decision behind the item's public statement (its
+	// roadmap.Publication); nil while it is not published.
+	Published *Decision
 	// evidence is the evidence of LastDecision: a review compares the next
 	// decision's with it to tell a raise backed by new evidence from one
 	// that is not.
@@ -86,6 +89,10 @@ type State struct {
 	changes     map[string]*ChangeView
 	capacity    map[string]*CapacityView // by product
 	webhooks    map[string]*WebhookView
+	views       map[string]*SavedView // the saved views of audiences, by id
+	// measurements are the KPI measurements of each objective, in log
+	// order; a list is only ever replaced by a longer one.
+	measurements map[string][]Measurement
 	// withDependencies counts the items that declared dependencies, so
 	// a ledger without any looks for no conflicts.
 	withDependencies int
@@ -106,7 +113,10 @@ func NewState() *State {
 		changes:     map[string]*ChangeView{},
 		capacity:    map[string]*CapacityView{},
 		webhooks:    map[string]*WebhookView{},
+		views:       map[string]*SavedView{},
 		children:    map[string]int{},
+
+		measurements: map[string][]Measurement{},
 	}
 }
 
@@ -126,6 +136,9 @@ func (s *State) Clone() *State {
 		changes:     maps.Clone(s.changes),
 		capacity:    maps.Clone(s.capacity),
 		webhooks:    maps.Clone(s.webhooks),
+		views:       maps.Clone(s.views),
+
+		measurements: maps.Clone(s.measurements),
 
 		withDependencies: s.withDependencies,
 		children:         maps.Clone(s.children),
@@ -160,6 +173,7 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 		o.Objective = roadmap.EvolveObjective(o.Objective, env.AggregateID, ev.Data)
 		o.Version, o.Head = ev.Sequence, env.Hash
 		s.objectives[env.AggregateID] = &o
+		s.applyMeasurement(ev)
 	case "item":
 		it := ItemView{}
 		if old := s.items[env.AggregateID]; old != nil {
@@ -181,6 +195,7 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 				it.Placed = d
 			}
 		}
+		it.Published = published(it, ev)
 		s.items[env.AggregateID] = &it
 		s.relink(before, it.Item)
 		fromRank, toRank := s.move(it.handle, before, it.Item, ev.Data)
@@ -214,6 +229,8 @@ func (s *State) apply(ev Event) (from, to Place, moved bool) {
 		s.applyProduct(ev)
 	case "webhook":
 		s.applyWebhook(ev)
+	case "view":
+		s.applyView(ev)
 	}
 	return from, to, moved
 }
@@ -267,7 +284,7 @@ func (s *State) HasChildren(itemID string) bool { return s.children[itemID] > 0 
 // an item only when it changes the item's product, to the end of the same
 // horizon of the new product.
 func (s *State) move(handle uint32, before, after roadmap.Item, e roadmap.Event) (fromRank, toRank int) {
-	if _, edit := e.(*roadmap.ItemEdited); edit && before.Product == after.Product {
+	if _, edit := e.(*roadmap.ItemEdited); (edit && before.Product == after.Product) || publicOnly(e) {
 		rank := 0
 		if after.Status == roadmap.StatusOnRoadmap {
 			rank = slices.Index(s.horizons[after.Product][after.Horizon], handle) + 1

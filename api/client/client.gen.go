@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for AuditEventAggregateType.
@@ -29,6 +30,7 @@ const (
 	AuditEventAggregateTypeProduct    AuditEventAggregateType = "product"
 	AuditEventAggregateTypeReview     AuditEventAggregateType = "review"
 	AuditEventAggregateTypeToken      AuditEventAggregateType = "token"
+	AuditEventAggregateTypeView       AuditEventAggregateType = "view"
 	AuditEventAggregateTypeWebhook    AuditEventAggregateType = "webhook"
 )
 
@@ -49,6 +51,8 @@ func (e AuditEventAggregateType) Valid() bool {
 		return true
 	case AuditEventAggregateTypeToken:
 		return true
+	case AuditEventAggregateTypeView:
+		return true
 	case AuditEventAggregateTypeWebhook:
 		return true
 	default:
@@ -61,8 +65,10 @@ const (
 	ChangeDecisionItemDelivered     ChangeDecision = "item.delivered"
 	ChangeDecisionItemEdited        ChangeDecision = "item.edited"
 	ChangeDecisionItemPrioritised   ChangeDecision = "item.prioritised"
+	ChangeDecisionItemPublished     ChangeDecision = "item.published"
 	ChangeDecisionItemRemoved       ChangeDecision = "item.removed"
 	ChangeDecisionItemReprioritised ChangeDecision = "item.reprioritised"
+	ChangeDecisionItemUnpublished   ChangeDecision = "item.unpublished"
 )
 
 // Valid indicates whether the value is a known member of the ChangeDecision enum.
@@ -74,9 +80,13 @@ func (e ChangeDecision) Valid() bool {
 		return true
 	case ChangeDecisionItemPrioritised:
 		return true
+	case ChangeDecisionItemPublished:
+		return true
 	case ChangeDecisionItemRemoved:
 		return true
 	case ChangeDecisionItemReprioritised:
+		return true
+	case ChangeDecisionItemUnpublished:
 		return true
 	default:
 		return false
@@ -179,6 +189,42 @@ func (e DecisionType) Valid() bool {
 	}
 }
 
+// Defines values for DefineViewRequestAudience.
+const (
+	DefineViewRequestAudienceInternal DefineViewRequestAudience = "internal"
+	DefineViewRequestAudiencePublic   DefineViewRequestAudience = "public"
+)
+
+// Valid indicates whether the value is a known member of the DefineViewRequestAudience enum.
+func (e DefineViewRequestAudience) Valid() bool {
+	switch e {
+	case DefineViewRequestAudienceInternal:
+		return true
+	case DefineViewRequestAudiencePublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DefineViewRequestKinds.
+const (
+	DefineViewRequestKindsIdea       DefineViewRequestKinds = "idea"
+	DefineViewRequestKindsInitiative DefineViewRequestKinds = "initiative"
+)
+
+// Valid indicates whether the value is a known member of the DefineViewRequestKinds enum.
+func (e DefineViewRequestKinds) Valid() bool {
+	switch e {
+	case DefineViewRequestKindsIdea:
+		return true
+	case DefineViewRequestKindsInitiative:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DependencyConflictDependencyHorizon.
 const (
 	DependencyConflictDependencyHorizonLater       DependencyConflictDependencyHorizon = "later"
@@ -248,6 +294,42 @@ func (e EditItemRequestKind) Valid() bool {
 	}
 }
 
+// Defines values for EditViewRequestAudience.
+const (
+	EditViewRequestAudienceInternal EditViewRequestAudience = "internal"
+	EditViewRequestAudiencePublic   EditViewRequestAudience = "public"
+)
+
+// Valid indicates whether the value is a known member of the EditViewRequestAudience enum.
+func (e EditViewRequestAudience) Valid() bool {
+	switch e {
+	case EditViewRequestAudienceInternal:
+		return true
+	case EditViewRequestAudiencePublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EditViewRequestKinds.
+const (
+	EditViewRequestKindsIdea       EditViewRequestKinds = "idea"
+	EditViewRequestKindsInitiative EditViewRequestKinds = "initiative"
+)
+
+// Valid indicates whether the value is a known member of the EditViewRequestKinds enum.
+func (e EditViewRequestKinds) Valid() bool {
+	switch e {
+	case EditViewRequestKindsIdea:
+		return true
+	case EditViewRequestKindsInitiative:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventType.
 const (
 	EventTypeChangeApproved       EventType = "change.approved"
@@ -258,10 +340,13 @@ const (
 	EventTypeItemEdited           EventType = "item.edited"
 	EventTypeItemPrioritised      EventType = "item.prioritised"
 	EventTypeItemProposed         EventType = "item.proposed"
+	EventTypeItemPublished        EventType = "item.published"
 	EventTypeItemRemoved          EventType = "item.removed"
 	EventTypeItemReprioritised    EventType = "item.reprioritised"
+	EventTypeItemUnpublished      EventType = "item.unpublished"
 	EventTypeObjectiveDefined     EventType = "objective.defined"
 	EventTypeObjectiveEdited      EventType = "objective.edited"
+	EventTypeObjectiveMeasured    EventType = "objective.measured"
 	EventTypeObjectiveRetired     EventType = "objective.retired"
 	EventTypeProductCapacitySet   EventType = "product.capacity_set"
 	EventTypeReviewCancelled      EventType = "review.cancelled"
@@ -269,6 +354,9 @@ const (
 	EventTypeReviewOpened         EventType = "review.opened"
 	EventTypeTokenCreated         EventType = "token.created"
 	EventTypeTokenRevoked         EventType = "token.revoked"
+	EventTypeViewChanged          EventType = "view.changed"
+	EventTypeViewDefined          EventType = "view.defined"
+	EventTypeViewDeleted          EventType = "view.deleted"
 	EventTypeWebhookCreated       EventType = "webhook.created"
 	EventTypeWebhookDeleted       EventType = "webhook.deleted"
 	EventTypeWebhookSecretRotated EventType = "webhook.secret_rotated"
@@ -293,13 +381,19 @@ func (e EventType) Valid() bool {
 		return true
 	case EventTypeItemProposed:
 		return true
+	case EventTypeItemPublished:
+		return true
 	case EventTypeItemRemoved:
 		return true
 	case EventTypeItemReprioritised:
 		return true
+	case EventTypeItemUnpublished:
+		return true
 	case EventTypeObjectiveDefined:
 		return true
 	case EventTypeObjectiveEdited:
+		return true
+	case EventTypeObjectiveMeasured:
 		return true
 	case EventTypeObjectiveRetired:
 		return true
@@ -314,6 +408,12 @@ func (e EventType) Valid() bool {
 	case EventTypeTokenCreated:
 		return true
 	case EventTypeTokenRevoked:
+		return true
+	case EventTypeViewChanged:
+		return true
+	case EventTypeViewDefined:
+		return true
+	case EventTypeViewDeleted:
 		return true
 	case EventTypeWebhookCreated:
 		return true
@@ -791,6 +891,21 @@ func (e RoadmapEntryKind) Valid() bool {
 	}
 }
 
+// Defines values for RoadmapMetricsInterval.
+const (
+	RoadmapMetricsIntervalMonth RoadmapMetricsInterval = "month"
+)
+
+// Valid indicates whether the value is a known member of the RoadmapMetricsInterval enum.
+func (e RoadmapMetricsInterval) Valid() bool {
+	switch e {
+	case RoadmapMetricsIntervalMonth:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenRole.
 const (
 	TokenRoleAdmin    TokenRole = "admin"
@@ -848,6 +963,153 @@ const (
 func (e ValueEffortScoreFramework) Valid() bool {
 	switch e {
 	case ValueEffort:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViewAudience.
+const (
+	ViewAudienceInternal ViewAudience = "internal"
+	ViewAudiencePublic   ViewAudience = "public"
+)
+
+// Valid indicates whether the value is a known member of the ViewAudience enum.
+func (e ViewAudience) Valid() bool {
+	switch e {
+	case ViewAudienceInternal:
+		return true
+	case ViewAudiencePublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViewKinds.
+const (
+	ViewKindsIdea       ViewKinds = "idea"
+	ViewKindsInitiative ViewKinds = "initiative"
+)
+
+// Valid indicates whether the value is a known member of the ViewKinds enum.
+func (e ViewKinds) Valid() bool {
+	switch e {
+	case ViewKindsIdea:
+		return true
+	case ViewKindsInitiative:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViewEntryKind.
+const (
+	ViewEntryKindIdea       ViewEntryKind = "idea"
+	ViewEntryKindInitiative ViewEntryKind = "initiative"
+)
+
+// Valid indicates whether the value is a known member of the ViewEntryKind enum.
+func (e ViewEntryKind) Valid() bool {
+	switch e {
+	case ViewEntryKindIdea:
+		return true
+	case ViewEntryKindInitiative:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViewField.
+const (
+	ViewFieldDependsOn    ViewField = "depends_on"
+	ViewFieldDescription  ViewField = "description"
+	ViewFieldEffort       ViewField = "effort"
+	ViewFieldHorizon      ViewField = "horizon"
+	ViewFieldKind         ViewField = "kind"
+	ViewFieldLastDecision ViewField = "last_decision"
+	ViewFieldObjectives   ViewField = "objectives"
+	ViewFieldRank         ViewField = "rank"
+	ViewFieldRationale    ViewField = "rationale"
+	ViewFieldRisks        ViewField = "risks"
+	ViewFieldScore        ViewField = "score"
+	ViewFieldStatus       ViewField = "status"
+	ViewFieldSummary      ViewField = "summary"
+	ViewFieldTitle        ViewField = "title"
+)
+
+// Valid indicates whether the value is a known member of the ViewField enum.
+func (e ViewField) Valid() bool {
+	switch e {
+	case ViewFieldDependsOn:
+		return true
+	case ViewFieldDescription:
+		return true
+	case ViewFieldEffort:
+		return true
+	case ViewFieldHorizon:
+		return true
+	case ViewFieldKind:
+		return true
+	case ViewFieldLastDecision:
+		return true
+	case ViewFieldObjectives:
+		return true
+	case ViewFieldRank:
+		return true
+	case ViewFieldRationale:
+		return true
+	case ViewFieldRisks:
+		return true
+	case ViewFieldScore:
+		return true
+	case ViewFieldStatus:
+		return true
+	case ViewFieldSummary:
+		return true
+	case ViewFieldTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViewLinkStatus.
+const (
+	ViewLinkStatusActive  ViewLinkStatus = "active"
+	ViewLinkStatusExpired ViewLinkStatus = "expired"
+	ViewLinkStatusRevoked ViewLinkStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the ViewLinkStatus enum.
+func (e ViewLinkStatus) Valid() bool {
+	switch e {
+	case ViewLinkStatusActive:
+		return true
+	case ViewLinkStatusExpired:
+		return true
+	case ViewLinkStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViewRoadmapAudience.
+const (
+	ViewRoadmapAudienceInternal ViewRoadmapAudience = "internal"
+	ViewRoadmapAudiencePublic   ViewRoadmapAudience = "public"
+)
+
+// Valid indicates whether the value is a known member of the ViewRoadmapAudience enum.
+func (e ViewRoadmapAudience) Valid() bool {
+	switch e {
+	case ViewRoadmapAudienceInternal:
+		return true
+	case ViewRoadmapAudiencePublic:
 		return true
 	default:
 		return false
@@ -1253,6 +1515,21 @@ func (e ListItemsParamsSort) Valid() bool {
 	}
 }
 
+// Defines values for GetRoadmapMetricsParamsInterval.
+const (
+	GetRoadmapMetricsParamsIntervalMonth GetRoadmapMetricsParamsInterval = "month"
+)
+
+// Valid indicates whether the value is a known member of the GetRoadmapMetricsParamsInterval enum.
+func (e GetRoadmapMetricsParamsInterval) Valid() bool {
+	switch e {
+	case GetRoadmapMetricsParamsIntervalMonth:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListObjectivesParamsStatus.
 const (
 	ListObjectivesParamsStatusActive  ListObjectivesParamsStatus = "active"
@@ -1638,6 +1915,30 @@ type DefineObjectiveRequest struct {
 	Title Title `json:"title"`
 }
 
+// DefineViewRequest defines model for DefineViewRequest.
+type DefineViewRequest struct {
+	Audience DefineViewRequestAudience `json:"audience"`
+	Fields   []ViewField               `json:"fields"`
+	Horizons *[]Horizon                `json:"horizons,omitempty"`
+	Kinds    *[]DefineViewRequestKinds `json:"kinds,omitempty"`
+	Name     string                    `json:"name"`
+
+	// ObjectiveIds Objective ids, at most 50, each once.
+	ObjectiveIds *ObjectiveIDs `json:"objective_ids,omitempty"`
+
+	// Product The product the view shows; left out for every product.
+	Product *string `json:"product,omitempty"`
+
+	// Slug Lower-case letters, digits and dashes; where the view is read, and, for a public one, its page.
+	Slug string `json:"slug"`
+}
+
+// DefineViewRequestAudience defines model for DefineViewRequest.Audience.
+type DefineViewRequestAudience string
+
+// DefineViewRequestKinds defines model for DefineViewRequest.Kinds.
+type DefineViewRequestKinds string
+
 // DependencyConflict defines model for DependencyConflict.
 type DependencyConflict struct {
 	DependencyHorizon *DependencyConflictDependencyHorizon `json:"dependency_horizon"`
@@ -1751,6 +2052,23 @@ type EditObjectiveRequest struct {
 	Target *string `json:"target,omitempty"`
 	Title  *Title  `json:"title,omitempty"`
 }
+
+// EditViewRequest defines model for EditViewRequest.
+type EditViewRequest struct {
+	Audience     *EditViewRequestAudience `json:"audience,omitempty"`
+	Fields       *[]ViewField             `json:"fields,omitempty"`
+	Horizons     *[]Horizon               `json:"horizons,omitempty"`
+	Kinds        *[]EditViewRequestKinds  `json:"kinds,omitempty"`
+	Name         *string                  `json:"name,omitempty"`
+	ObjectiveIds *[]ID                    `json:"objective_ids,omitempty"`
+	Product      *string                  `json:"product,omitempty"`
+}
+
+// EditViewRequestAudience defines model for EditViewRequest.Audience.
+type EditViewRequestAudience string
+
+// EditViewRequestKinds defines model for EditViewRequest.Kinds.
+type EditViewRequestKinds string
 
 // EventType An event type of the event catalogue.
 type EventType string
@@ -1966,6 +2284,9 @@ type Item struct {
 	// Provenance Where the item came from when an import brought it in; null for an item proposed by hand.
 	Provenance *Provenance `json:"provenance"`
 
+	// Public What the public roadmap says of an item; left out of an item that is not published.
+	Public *Publication `json:"public,omitempty"`
+
 	// Rank The item's 1-based position within its product's horizon while
 	// `on_roadmap`; null otherwise. It moves when other items are placed
 	// above it or leave the horizon, which does not change this item's
@@ -2008,6 +2329,75 @@ type ItemPage struct {
 
 	// Total How many items pass the filters at `sequence`.
 	Total int `json:"total"`
+}
+
+// MeasureRequest defines model for MeasureRequest.
+type MeasureRequest struct {
+	// At When it was measured; not later than now.
+	At   time.Time `json:"at"`
+	Note *string   `json:"note,omitempty"`
+
+	// Source Where the value comes from (a dashboard, a query, a link).
+	Source string `json:"source"`
+
+	// Value The KPI's value, a finite number.
+	Value float32 `json:"value"`
+}
+
+// Measurement defines model for Measurement.
+type Measurement struct {
+	At   time.Time `json:"at"`
+	Note *string   `json:"note"`
+
+	// ObjectiveId An aggregate id, a lower-case UUID (version 7, so ids sort by creation).
+	//
+	// Example: 0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70
+	ObjectiveId ID        `json:"objective_id"`
+	RecordedAt  time.Time `json:"recorded_at"`
+	RecordedBy  string    `json:"recorded_by"`
+
+	// Sequence The event that records it.
+	Sequence int64   `json:"sequence"`
+	Source   string  `json:"source"`
+	Value    float32 `json:"value"`
+}
+
+// MetricsFigures defines model for MetricsFigures.
+type MetricsFigures struct {
+	ActiveObjectives int `json:"active_objectives"`
+
+	// ApprovalTimeHours The 50th and 90th percentiles by the nearest rank; null with nothing to measure.
+	ApprovalTimeHours *MetricsPercentiles `json:"approval_time_hours"`
+	Churn             *float32            `json:"churn"`
+	CoveredObjectives int                 `json:"covered_objectives"`
+
+	// CycleTimeDays The 50th and 90th percentiles by the nearest rank; null with nothing to measure.
+	CycleTimeDays     *MetricsPercentiles `json:"cycle_time_days"`
+	Delivered         int                 `json:"delivered"`
+	DeliveredFromNow  int                 `json:"delivered_from_now"`
+	DeliveryRate      *float32            `json:"delivery_rate"`
+	End               time.Time           `json:"end"`
+	InNow             int                 `json:"in_now"`
+	ItemsAtEnd        int                 `json:"items_at_end"`
+	ObjectiveCoverage *float32            `json:"objective_coverage"`
+	Removed           struct {
+		FromNow int `json:"from_now"`
+		Total   int `json:"total"`
+	} `json:"removed"`
+	Reprioritisations int       `json:"reprioritisations"`
+	RoadmapItems      int       `json:"roadmap_items"`
+	Start             time.Time `json:"start"`
+
+	// TimeInNowDays The 50th and 90th percentiles by the nearest rank; null with nothing to measure.
+	TimeInNowDays  *MetricsPercentiles `json:"time_in_now_days"`
+	UnalignedAtEnd int                 `json:"unaligned_at_end"`
+	UnalignedShare *float32            `json:"unaligned_share"`
+}
+
+// MetricsPercentiles The 50th and 90th percentiles by the nearest rank; null with nothing to measure.
+type MetricsPercentiles struct {
+	P50 float32 `json:"p50"`
+	P90 float32 `json:"p90"`
 }
 
 // MoscowScore MoSCoW: value = 4 for must, 3 for should, 2 for could, 1 for wont.
@@ -2287,6 +2677,76 @@ type Provenance struct {
 // ProvenanceSource The kind of file the item was imported from.
 type ProvenanceSource string
 
+// PublicEntry defines model for PublicEntry.
+type PublicEntry struct {
+	// Horizon A column of the roadmap: `now` (committed), `next` (likely),
+	// `later` (directional).
+	Horizon *Horizon `json:"horizon,omitempty"`
+
+	// LeafHash A SHA-256 hash in standard base64 (44 characters), as `tlog.Hash.String` writes it.
+	//
+	// Example: re0DbUVDjrMDZUzWFdJILTSXpJqP3POl6yuDMgGWW0k=
+	LeafHash Hash `json:"leaf_hash"`
+
+	// Objectives The titles of the public objectives the item serves.
+	Objectives *[]string `json:"objectives,omitempty"`
+
+	// Proof Where the inclusion proof of that event is read; null while no signed checkpoint covers it.
+	Proof *string `json:"proof"`
+
+	// Sequence The event that published the entry.
+	Sequence int64   `json:"sequence"`
+	Summary  *string `json:"summary,omitempty"`
+}
+
+// PublicRoadmap defines model for PublicRoadmap.
+type PublicRoadmap struct {
+	// Checkpoint The latest signed checkpoint; null before the first.
+	Checkpoint *struct {
+		// Note The checkpoint's signed note.
+		Note string `json:"note"`
+
+		// Root A SHA-256 hash in standard base64 (44 characters), as `tlog.Hash.String` writes it.
+		//
+		// Example: re0DbUVDjrMDZUzWFdJILTSXpJqP3POl6yuDMgGWW0k=
+		Root Hash  `json:"root"`
+		Size int64 `json:"size"`
+	} `json:"checkpoint"`
+	Entries []PublicEntry `json:"entries"`
+	Name    string        `json:"name"`
+
+	// Sequence The ledger position the page shows.
+	Sequence int64  `json:"sequence"`
+	Slug     string `json:"slug"`
+
+	// Statement A note signed with the checkpoints' key over what the page shows; null without a checkpoint.
+	Statement *string `json:"statement"`
+}
+
+// Publication What the public roadmap says of an item; left out of an item that is not published.
+type Publication struct {
+	// Sequence The event that published it.
+	Sequence int64  `json:"sequence"`
+	Summary  string `json:"summary"`
+}
+
+// PublishRequest defines model for PublishRequest.
+type PublishRequest struct {
+	// Evidence What supports the decision: links, document references, figures. At
+	// most 50 entries, each not blank and at most 2000 characters.
+	// Left out or null, none.
+	Evidence *Evidence `json:"evidence,omitempty"`
+
+	// Rationale Why the decision is taken. Required and not blank: the ledger records
+	// no decision without its reason. At most 5000 characters; no control
+	// characters other than tab and line breaks. Surrounding whitespace is
+	// trimmed.
+	Rationale Rationale `json:"rationale"`
+
+	// Summary What the public roadmap says of the item, at most 500 characters.
+	Summary string `json:"summary"`
+}
+
 // Rationale Why the decision is taken. Required and not blank: the ledger records
 // no decision without its reason. At most 5000 characters; no control
 // characters other than tab and line breaks. Surrounding whitespace is
@@ -2419,6 +2879,27 @@ type ReviewDiff struct {
 	To       ReviewPoint `json:"to"`
 }
 
+// ReviewOutcomes defines model for ReviewOutcomes.
+type ReviewOutcomes struct {
+	Figures  MetricsFigures `json:"figures"`
+	Period   string         `json:"period"`
+	Previous *struct {
+		Figures MetricsFigures `json:"figures"`
+		Period  string         `json:"period"`
+
+		// ReviewId An aggregate id, a lower-case UUID (version 7, so ids sort by creation).
+		//
+		// Example: 0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70
+		ReviewId ID `json:"review_id"`
+	} `json:"previous"`
+
+	// ReviewId An aggregate id, a lower-case UUID (version 7, so ids sort by creation).
+	//
+	// Example: 0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70
+	ReviewId ID    `json:"review_id"`
+	Sequence int64 `json:"sequence"`
+}
+
 // ReviewPoint defines model for ReviewPoint.
 type ReviewPoint struct {
 	Period string `json:"period"`
@@ -2538,6 +3019,22 @@ type RoadmapEntry struct {
 // RoadmapEntryKind defines model for RoadmapEntry.Kind.
 type RoadmapEntryKind string
 
+// RoadmapMetrics defines model for RoadmapMetrics.
+type RoadmapMetrics struct {
+	From     time.Time              `json:"from"`
+	Interval RoadmapMetricsInterval `json:"interval"`
+	Periods  []MetricsFigures       `json:"periods"`
+	Product  *string                `json:"product"`
+
+	// Sequence The ledger position the figures stand at.
+	Sequence int64          `json:"sequence"`
+	To       time.Time      `json:"to"`
+	Total    MetricsFigures `json:"total"`
+}
+
+// RoadmapMetricsInterval defines model for RoadmapMetrics.Interval.
+type RoadmapMetricsInterval string
+
 // RoadmapView The roadmap by horizon (`view=horizons`, the default).
 type RoadmapView struct {
 	// AsOf The time of the event at `sequence`; null for the empty ledger.
@@ -2586,6 +3083,15 @@ type ScoreValue = float32
 // answers. A request may leave it out (0 means the same) or send 1; any
 // other version is refused.
 type ScoreVersion = int
+
+// ShareViewRequest defines model for ShareViewRequest.
+type ShareViewRequest struct {
+	// ExpiresIn The link's life in seconds.
+	ExpiresIn int64 `json:"expires_in"`
+
+	// Name Who the link is for; `link to SLUG` when left out.
+	Name *string `json:"name,omitempty"`
+}
 
 // SignCheckpointRequest Signing a checkpoint takes nothing; send no body, or an empty object.
 type SignCheckpointRequest = map[string]interface{}
@@ -2676,6 +3182,9 @@ type Token struct {
 	// Version The aggregate's version: the log position of its last event, also its
 	// ETag. It grows with every change, not by one.
 	Version Version `json:"version"`
+
+	// ViewId The view a read-only link opens; left out of any other token.
+	ViewId *ID `json:"view_id,omitempty"`
 }
 
 // TokenRole defines model for Token.Role.
@@ -2709,6 +3218,121 @@ type ValueEffortScoreFramework string
 // Version The aggregate's version: the log position of its last event, also its
 // ETag. It grows with every change, not by one.
 type Version = int64
+
+// View Example: {"audience":"public","deleted":false,"fields":["summary","horizon","objectives"],"horizons":[],"id":"0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a99","kinds":[],"name":"Our roadmap","objective_ids":["0193a5c4-6f00-7a2b-8c3d-4e5f60718293"],"product":null,"public_url":"/public/customers","slug":"customers","version":42}
+type View struct {
+	Audience ViewAudience `json:"audience"`
+	Deleted  bool         `json:"deleted"`
+	Fields   []ViewField  `json:"fields"`
+	Horizons []Horizon    `json:"horizons"`
+
+	// Id An aggregate id, a lower-case UUID (version 7, so ids sort by creation).
+	//
+	// Example: 0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70
+	Id           ID          `json:"id"`
+	Kinds        []ViewKinds `json:"kinds"`
+	Name         string      `json:"name"`
+	ObjectiveIds []ID        `json:"objective_ids"`
+
+	// Product The product shown; null for every product.
+	Product *string `json:"product"`
+
+	// PublicUrl Where anyone reads a public view; null for an internal one.
+	PublicUrl *string `json:"public_url"`
+	Slug      string  `json:"slug"`
+
+	// Version The aggregate's version: the log position of its last event, also its
+	// ETag. It grows with every change, not by one.
+	Version Version `json:"version"`
+}
+
+// ViewAudience defines model for View.Audience.
+type ViewAudience string
+
+// ViewKinds defines model for View.Kinds.
+type ViewKinds string
+
+// ViewEntry An item as a view shows it; only its id and the fields the view names are there.
+type ViewEntry struct {
+	DependsOn   *[]ID   `json:"depends_on,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Effort      *int    `json:"effort,omitempty"`
+
+	// Horizon A column of the roadmap: `now` (committed), `next` (likely),
+	// `later` (directional).
+	Horizon *Horizon `json:"horizon,omitempty"`
+
+	// Id An aggregate id, a lower-case UUID (version 7, so ids sort by creation).
+	//
+	// Example: 0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70
+	Id   ID             `json:"id"`
+	Kind *ViewEntryKind `json:"kind,omitempty"`
+
+	// LastDecision A decision on an item, as the log recorded it.
+	LastDecision *Decision `json:"last_decision,omitempty"`
+	Objectives   *[]Ref    `json:"objectives,omitempty"`
+	Rank         *int      `json:"rank,omitempty"`
+	Rationale    *string   `json:"rationale,omitempty"`
+	Risks        *[]string `json:"risks,omitempty"`
+
+	// Score A score as stored: the framework, the formula version it was computed
+	// with, every input, and the computed value (see `ScoreInput` for the
+	// formulas).
+	Score   *Score  `json:"score,omitempty"`
+	Status  *string `json:"status,omitempty"`
+	Summary *string `json:"summary,omitempty"`
+	Title   *string `json:"title,omitempty"`
+}
+
+// ViewEntryKind defines model for ViewEntry.Kind.
+type ViewEntryKind string
+
+// ViewField defines model for ViewField.
+type ViewField string
+
+// ViewLink defines model for ViewLink.
+type ViewLink struct {
+	CreatedAt time.Time  `json:"created_at"`
+	CreatedBy string     `json:"created_by"`
+	ExpiresAt *time.Time `json:"expires_at"`
+
+	// Id An aggregate id, a lower-case UUID (version 7, so ids sort by creation).
+	//
+	// Example: 0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70
+	Id        ID         `json:"id"`
+	Name      string     `json:"name"`
+	RevokedAt *time.Time `json:"revoked_at"`
+
+	// Secret The bearer secret; only in the answer to the creation.
+	Secret *string        `json:"secret,omitempty"`
+	Status ViewLinkStatus `json:"status"`
+
+	// Url What the link opens, with its secret as the bearer token.
+	Url string `json:"url"`
+
+	// Version The aggregate's version: the log position of its last event, also its
+	// ETag. It grows with every change, not by one.
+	Version Version `json:"version"`
+
+	// View The slug of the view it opens.
+	View string `json:"view"`
+}
+
+// ViewLinkStatus defines model for ViewLink.Status.
+type ViewLinkStatus string
+
+// ViewRoadmap defines model for ViewRoadmap.
+type ViewRoadmap struct {
+	Audience ViewRoadmapAudience `json:"audience"`
+	Entries  []ViewEntry         `json:"entries"`
+	Fields   []ViewField         `json:"fields"`
+	Name     string              `json:"name"`
+	Sequence int64               `json:"sequence"`
+	Slug     string              `json:"slug"`
+}
+
+// ViewRoadmapAudience defines model for ViewRoadmap.Audience.
+type ViewRoadmapAudience string
 
 // Webhook defines model for Webhook.
 type Webhook struct {
@@ -2955,6 +3579,9 @@ type ReviewID = ID
 // SearchText defines model for SearchText.
 type SearchText = string
 
+// ViewSlug defines model for ViewSlug.
+type ViewSlug = string
+
 // WebhookID An aggregate id, a lower-case UUID (version 7, so ids sort by creation).
 //
 // Example: 0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70
@@ -3181,6 +3808,12 @@ type GetAPIReferenceAssetParamsAsset string
 
 // Healthz200JSONResponseBodyStatus defines parameters for Healthz.
 type Healthz200JSONResponseBodyStatus string
+
+// GetPublicProofParams defines parameters for GetPublicProof.
+type GetPublicProofParams struct {
+	// Checkpoint The size of a signed checkpoint.
+	Checkpoint int64 `form:"checkpoint" json:"checkpoint"`
+}
 
 // Readyz200JSONResponseBodyStatus defines parameters for Readyz.
 type Readyz200JSONResponseBodyStatus string
@@ -3482,6 +4115,26 @@ type PrioritiseItemParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// PublishItemParams defines parameters for PublishItem.
+type PublishItemParams struct {
+	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
+	// request (same actor, method, path and byte-for-byte the same body)
+	// gets the first answer again with `Idempotent-Replayed: true` and
+	// appends nothing; the same key with a different request is 422
+	// (`idempotency-key-reused`). Keys are shared by all clients and
+	// remembered for as long as the log exists: use a fresh UUID per
+	// logical request. 1 to 255 printable ASCII characters without spaces,
+	// else 400. An empty header is the same as none.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch Makes the decision conditional on the aggregate's version: one ETag
+	// as the API gives it, such as `"42"`. If the aggregate's version is
+	// another, the answer is 412 and nothing is recorded: read it again,
+	// and decide again. `*`, an empty header or none sets no condition.
+	// Anything else is 400.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // RemoveItemParams defines parameters for RemoveItem.
 type RemoveItemParams struct {
 	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
@@ -3521,6 +4174,44 @@ type ReprioritiseItemParams struct {
 	// Anything else is 400.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
+
+// UnpublishItemParams defines parameters for UnpublishItem.
+type UnpublishItemParams struct {
+	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
+	// request (same actor, method, path and byte-for-byte the same body)
+	// gets the first answer again with `Idempotent-Replayed: true` and
+	// appends nothing; the same key with a different request is 422
+	// (`idempotency-key-reused`). Keys are shared by all clients and
+	// remembered for as long as the log exists: use a fresh UUID per
+	// logical request. 1 to 255 printable ASCII characters without spaces,
+	// else 400. An empty header is the same as none.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch Makes the decision conditional on the aggregate's version: one ETag
+	// as the API gives it, such as `"42"`. If the aggregate's version is
+	// another, the answer is 412 and nothing is recorded: read it again,
+	// and decide again. `*`, an empty header or none sets no condition.
+	// Anything else is 400.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetRoadmapMetricsParams defines parameters for GetRoadmapMetrics.
+type GetRoadmapMetricsParams struct {
+	// Product A product slug; every product when left out.
+	Product *string `form:"product,omitempty" json:"product,omitempty"`
+
+	// From The first day, YYYY-MM-DD (UTC).
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The day after the last, YYYY-MM-DD (UTC).
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// Interval The periods; `month`, the only one.
+	Interval *GetRoadmapMetricsParamsInterval `form:"interval,omitempty" json:"interval,omitempty"`
+}
+
+// GetRoadmapMetricsParamsInterval defines parameters for GetRoadmapMetrics.
+type GetRoadmapMetricsParamsInterval string
 
 // ListObjectivesParams defines parameters for ListObjectives.
 type ListObjectivesParams struct {
@@ -3574,6 +4265,26 @@ type DefineObjectiveParams struct {
 
 // EditObjectiveParams defines parameters for EditObjective.
 type EditObjectiveParams struct {
+	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
+	// request (same actor, method, path and byte-for-byte the same body)
+	// gets the first answer again with `Idempotent-Replayed: true` and
+	// appends nothing; the same key with a different request is 422
+	// (`idempotency-key-reused`). Keys are shared by all clients and
+	// remembered for as long as the log exists: use a fresh UUID per
+	// logical request. 1 to 255 printable ASCII characters without spaces,
+	// else 400. An empty header is the same as none.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch Makes the decision conditional on the aggregate's version: one ETag
+	// as the API gives it, such as `"42"`. If the aggregate's version is
+	// another, the answer is 412 and nothing is recorded: read it again,
+	// and decide again. `*`, an empty header or none sets no condition.
+	// Anything else is 400.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// MeasureObjectiveParams defines parameters for MeasureObjective.
+type MeasureObjectiveParams struct {
 	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
 	// request (same actor, method, path and byte-for-byte the same body)
 	// gets the first answer again with `Idempotent-Replayed: true` and
@@ -3744,6 +4455,85 @@ type RevokeTokenParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DefineViewParams defines parameters for DefineView.
+type DefineViewParams struct {
+	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
+	// request (same actor, method, path and byte-for-byte the same body)
+	// gets the first answer again with `Idempotent-Replayed: true` and
+	// appends nothing; the same key with a different request is 422
+	// (`idempotency-key-reused`). Keys are shared by all clients and
+	// remembered for as long as the log exists: use a fresh UUID per
+	// logical request. 1 to 255 printable ASCII characters without spaces,
+	// else 400. An empty header is the same as none.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteViewParams defines parameters for DeleteView.
+type DeleteViewParams struct {
+	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
+	// request (same actor, method, path and byte-for-byte the same body)
+	// gets the first answer again with `Idempotent-Replayed: true` and
+	// appends nothing; the same key with a different request is 422
+	// (`idempotency-key-reused`). Keys are shared by all clients and
+	// remembered for as long as the log exists: use a fresh UUID per
+	// logical request. 1 to 255 printable ASCII characters without spaces,
+	// else 400. An empty header is the same as none.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch Makes the decision conditional on the aggregate's version: one ETag
+	// as the API gives it, such as `"42"`. If the aggregate's version is
+	// another, the answer is 412 and nothing is recorded: read it again,
+	// and decide again. `*`, an empty header or none sets no condition.
+	// Anything else is 400.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// EditViewParams defines parameters for EditView.
+type EditViewParams struct {
+	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
+	// request (same actor, method, path and byte-for-byte the same body)
+	// gets the first answer again with `Idempotent-Replayed: true` and
+	// appends nothing; the same key with a different request is 422
+	// (`idempotency-key-reused`). Keys are shared by all clients and
+	// remembered for as long as the log exists: use a fresh UUID per
+	// logical request. 1 to 255 printable ASCII characters without spaces,
+	// else 400. An empty header is the same as none.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch Makes the decision conditional on the aggregate's version: one ETag
+	// as the API gives it, such as `"42"`. If the aggregate's version is
+	// another, the answer is 412 and nothing is recorded: read it again,
+	// and decide again. `*`, an empty header or none sets no condition.
+	// Anything else is 400.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ShareViewParams defines parameters for ShareView.
+type ShareViewParams struct {
+	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
+	// request (same actor, method, path and byte-for-byte the same body)
+	// gets the first answer again with `Idempotent-Replayed: true` and
+	// appends nothing; the same key with a different request is 422
+	// (`idempotency-key-reused`). Keys are shared by all clients and
+	// remembered for as long as the log exists: use a fresh UUID per
+	// logical request. 1 to 255 printable ASCII characters without spaces,
+	// else 400. An empty header is the same as none.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RevokeViewLinkParams defines parameters for RevokeViewLink.
+type RevokeViewLinkParams struct {
+	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
+	// request (same actor, method, path and byte-for-byte the same body)
+	// gets the first answer again with `Idempotent-Replayed: true` and
+	// appends nothing; the same key with a different request is 422
+	// (`idempotency-key-reused`). Keys are shared by all clients and
+	// remembered for as long as the log exists: use a fresh UUID per
+	// logical request. 1 to 255 printable ASCII characters without spaces,
+	// else 400. An empty header is the same as none.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateWebhookParams defines parameters for CreateWebhook.
 type CreateWebhookParams struct {
 	// IdempotencyKey Makes the write safe to retry. A retry with the same key and the same
@@ -3807,11 +4597,17 @@ type DeliverItemJSONRequestBody = RemoveRequest
 // PrioritiseItemJSONRequestBody defines body for PrioritiseItem for application/json ContentType.
 type PrioritiseItemJSONRequestBody = PrioritiseRequest
 
+// PublishItemJSONRequestBody defines body for PublishItem for application/json ContentType.
+type PublishItemJSONRequestBody = PublishRequest
+
 // RemoveItemJSONRequestBody defines body for RemoveItem for application/json ContentType.
 type RemoveItemJSONRequestBody = RemoveRequest
 
 // ReprioritiseItemJSONRequestBody defines body for ReprioritiseItem for application/json ContentType.
 type ReprioritiseItemJSONRequestBody = ReprioritiseRequest
+
+// UnpublishItemJSONRequestBody defines body for UnpublishItem for application/json ContentType.
+type UnpublishItemJSONRequestBody = RemoveRequest
 
 // DefineObjectiveJSONRequestBody defines body for DefineObjective for application/json ContentType.
 type DefineObjectiveJSONRequestBody = DefineObjectiveRequest
@@ -3821,6 +4617,9 @@ type EditObjectiveJSONRequestBody = EditObjectiveRequest
 
 // EditObjectiveApplicationMergePatchPlusJSONRequestBody defines body for EditObjective for application/merge-patch+json ContentType.
 type EditObjectiveApplicationMergePatchPlusJSONRequestBody = EditObjectiveRequest
+
+// MeasureObjectiveJSONRequestBody defines body for MeasureObjective for application/json ContentType.
+type MeasureObjectiveJSONRequestBody = MeasureRequest
 
 // RetireObjectiveJSONRequestBody defines body for RetireObjective for application/json ContentType.
 type RetireObjectiveJSONRequestBody = RetireObjectiveRequest
@@ -3842,6 +4641,18 @@ type CreateTokenJSONRequestBody = CreateTokenRequest
 
 // RevokeTokenJSONRequestBody defines body for RevokeToken for application/json ContentType.
 type RevokeTokenJSONRequestBody = RevokeTokenRequest
+
+// DefineViewJSONRequestBody defines body for DefineView for application/json ContentType.
+type DefineViewJSONRequestBody = DefineViewRequest
+
+// EditViewJSONRequestBody defines body for EditView for application/json ContentType.
+type EditViewJSONRequestBody = EditViewRequest
+
+// ShareViewJSONRequestBody defines body for ShareView for application/json ContentType.
+type ShareViewJSONRequestBody = ShareViewRequest
+
+// RevokeViewLinkJSONRequestBody defines body for RevokeViewLink for application/json ContentType.
+type RevokeViewLinkJSONRequestBody = RevokeTokenRequest
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = CreateWebhookRequest
@@ -4486,6 +5297,34 @@ type ClientInterface interface {
 	// Corresponds with GET /openapi.yaml (the `GetSpecYAML` operationId).
 	GetSpecYAML(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPublicRoadmap Read a public roadmap, without a token
+	//
+	// A public view as anyone reads it: `/public/{slug}` is a standalone
+	// HTML page, `/public/{slug}.json` the same as JSON. Only published
+	// items, only by their public summary, horizon and public objective
+	// names. The answer names the ledger sequence it shows and the
+	// latest signed checkpoint; each entry names the event that
+	// published it, the hash of that event's stored body and where its
+	// inclusion proof is read. `statement` is a note signed with the
+	// checkpoints' key over what the page shows, so that
+	// `roadmap verify --public URL` refuses a changed page. Cacheable
+	// (`Cache-Control: public`, an `ETag` of the answer's bytes; a
+	// request whose `If-None-Match` holds it is answered 304, with no
+	// body). A slug of no public view is 404.
+	//
+	// Corresponds with GET /public/{slug} (the `GetPublicRoadmap` operationId).
+	GetPublicRoadmap(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPublicProof Prove that a public entry's publication is in a signed checkpoint
+	//
+	// The inclusion proof, hashes only, of the event at `seq` in the
+	// tree of the signed checkpoint of size `checkpoint`, given only for
+	// an event that published an entry the public view shows now (404
+	// otherwise): the event itself is never revealed.
+	//
+	// Corresponds with GET /public/{slug}/proofs/{seq} (the `GetPublicProof` operationId).
+	GetPublicProof(ctx context.Context, slug string, seq int64, params *GetPublicProofParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Readyz Readiness
 	//
 	// Answers 200 once the projections have caught up with the log and the
@@ -5079,6 +5918,36 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/items/{id}/prioritise (the `PrioritiseItem` operationId).
 	PrioritiseItem(ctx context.Context, id ItemID, params *PrioritiseItemParams, body PrioritiseItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PublishItemWithBody Publish an item on the public roadmap
+	//
+	// Shows an item on the roadmap on public views, by a public summary
+	// only (event `item.published`), or gives a published item a new
+	// summary. A decision like any other: it says why, and under the
+	// `major` approval policy a new public statement is held for an
+	// approver's approval (202). Only an item on the roadmap can be
+	// published (409 otherwise); the same summary again is 409. Taking
+	// the item off the roadmap (removed, delivered) unpublishes it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/items/{id}/publish (the `PublishItem` operationId).
+	PublishItemWithBody(ctx context.Context, id ItemID, params *PublishItemParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishItem Publish an item on the public roadmap
+	//
+	// Shows an item on the roadmap on public views, by a public summary
+	// only (event `item.published`), or gives a published item a new
+	// summary. A decision like any other: it says why, and under the
+	// `major` approval policy a new public statement is held for an
+	// approver's approval (202). Only an item on the roadmap can be
+	// published (409 otherwise); the same summary again is 409. Taking
+	// the item off the roadmap (removed, delivered) unpublishes it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/items/{id}/publish (the `PublishItem` operationId).
+	PublishItem(ctx context.Context, id ItemID, params *PublishItemParams, body PublishItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RemoveItemWithBody Remove an item from the roadmap
 	//
 	// The decision to take an item off the roadmap (event `item.removed`),
@@ -5131,6 +6000,30 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/items/{id}/reprioritise (the `ReprioritiseItem` operationId).
 	ReprioritiseItem(ctx context.Context, id ItemID, params *ReprioritiseItemParams, body ReprioritiseItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UnpublishItemWithBody Take an item off the public roadmap
+	//
+	// Stops showing a published item on public views (event
+	// `item.unpublished`), with a rationale. Withdrawing a public
+	// statement is never held for approval. An item that is not
+	// published is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/items/{id}/unpublish (the `UnpublishItem` operationId).
+	UnpublishItemWithBody(ctx context.Context, id ItemID, params *UnpublishItemParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnpublishItem Take an item off the public roadmap
+	//
+	// Stops showing a published item on public views (event
+	// `item.unpublished`), with a rationale. Withdrawing a public
+	// statement is never held for approval. An item that is not
+	// published is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/items/{id}/unpublish (the `UnpublishItem` operationId).
+	UnpublishItem(ctx context.Context, id ItemID, params *UnpublishItemParams, body UnpublishItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetItemWhy Explain why an item is on the roadmap
 	//
 	// Answers the why chain of the item: the item (its status, its current
@@ -5154,6 +6047,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/items/{id}/why (the `GetItemWhy` operationId).
 	GetItemWhy(ctx context.Context, id ItemID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRoadmapMetrics The roadmap's figures, per month and in total
+	//
+	// Delivery rate, cycle time, time in now, churn, approval time,
+	// unaligned share, objective coverage and removals of one product
+	// (or every product), per calendar month (UTC) from `from` to `to`
+	// (not included) and in total, each defined in `docs/metrics.md`.
+	// They are computed from the log alone, up to the position the
+	// answer names as `sequence`, so a past period's figures never
+	// change. `from` defaults to the month of the ledger's first event,
+	// `to` to the month after its last; at most 120 months.
+	//
+	// Corresponds with GET /v1/metrics/roadmap (the `GetRoadmapMetrics` operationId).
+	GetRoadmapMetrics(ctx context.Context, params *GetRoadmapMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListObjectives List the objectives
 	//
@@ -5258,6 +6165,39 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/objectives/{id}/history (the `GetObjectiveHistory` operationId).
 	GetObjectiveHistory(ctx context.Context, id ObjectiveID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMeasurements List an objective's KPI measurements
+	//
+	// Every measurement of the objective's KPI, by the time it was measured.
+	//
+	// Corresponds with GET /v1/objectives/{id}/measurements (the `ListMeasurements` operationId).
+	ListMeasurements(ctx context.Context, id ObjectiveID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MeasureObjectiveWithBody Record a KPI measurement
+	//
+	// Records one value of the objective's KPI (event
+	// `objective.measured`): the value, when it was measured (not later
+	// than the ledger's clock), where it comes from, and an optional
+	// note. A measurement is never changed: a wrong one is corrected by
+	// a new one.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/objectives/{id}/measurements (the `MeasureObjective` operationId).
+	MeasureObjectiveWithBody(ctx context.Context, id ObjectiveID, params *MeasureObjectiveParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MeasureObjective Record a KPI measurement
+	//
+	// Records one value of the objective's KPI (event
+	// `objective.measured`): the value, when it was measured (not later
+	// than the ledger's clock), where it comes from, and an optional
+	// note. A measurement is never changed: a wrong one is corrected by
+	// a new one.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/objectives/{id}/measurements (the `MeasureObjective` operationId).
+	MeasureObjective(ctx context.Context, id ObjectiveID, params *MeasureObjectiveParams, body MeasureObjectiveJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetireObjectiveWithBody Retire an objective
 	//
@@ -5425,6 +6365,17 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/reviews/{id}/diff (the `DiffReviews` operationId).
 	DiffReviews(ctx context.Context, id ReviewID, params *DiffReviewsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetReviewOutcomes A review's figures against the previous review's
+	//
+	// The roadmap's figures (`docs/metrics.md`, every product) of the
+	// review's month beside those of the previous closed review's month,
+	// both read from the log up to the position the review shows: a
+	// closed review's never change. `previous` is null for a first
+	// review.
+	//
+	// Corresponds with GET /v1/reviews/{id}/outcomes (the `GetReviewOutcomes` operationId).
+	GetReviewOutcomes(ctx context.Context, id ReviewID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ReviewPack The governance review pack, as Markdown or HTML
 	//
 	// What the board reads for the monthly review, in the order of its
@@ -5537,6 +6488,143 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/tokens/{id} (the `GetToken` operationId).
 	GetToken(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListViews List the views
+	//
+	// Every view not deleted, by slug.
+	//
+	// Corresponds with GET /v1/views (the `ListViews` operationId).
+	ListViews(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DefineViewWithBody Save a view for an audience
+	//
+	// Saves a named selection of the roadmap for one audience (event
+	// `view.defined`): the items on the roadmap of a product (or of
+	// every product), of some kinds, in some horizons, serving some
+	// objectives, showing the fields it names. A `public` view shows
+	// only published items, and only `summary`, `horizon` and
+	// `objectives` (the titles of the objectives it lists in
+	// `objective_ids`, which it makes public); naming any other field is
+	// 422. A slug taken by another view is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/views (the `DefineView` operationId).
+	DefineViewWithBody(ctx context.Context, params *DefineViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DefineView Save a view for an audience
+	//
+	// Saves a named selection of the roadmap for one audience (event
+	// `view.defined`): the items on the roadmap of a product (or of
+	// every product), of some kinds, in some horizons, serving some
+	// objectives, showing the fields it names. A `public` view shows
+	// only published items, and only `summary`, `horizon` and
+	// `objectives` (the titles of the objectives it lists in
+	// `objective_ids`, which it makes public); naming any other field is
+	// 422. A slug taken by another view is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/views (the `DefineView` operationId).
+	DefineView(ctx context.Context, params *DefineViewParams, body DefineViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteView Delete a view
+	//
+	// Deletes a view (event `view.deleted`); its slug is free again and its public page, if any, is gone.
+	//
+	// Corresponds with DELETE /v1/views/{slug} (the `DeleteView` operationId).
+	DeleteView(ctx context.Context, slug ViewSlug, params *DeleteViewParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetView Read a view
+	//
+	// The view as it stands, by its slug; a deleted view is 404.
+	//
+	// Corresponds with GET /v1/views/{slug} (the `GetView` operationId).
+	GetView(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EditViewWithBody Change a view
+	//
+	// Changes a view (event `view.changed`): the fields given change,
+	// those left out keep their value; `product` "" means every product.
+	// The slug never changes. A change that changes nothing is 422.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
+	EditViewWithBody(ctx context.Context, slug ViewSlug, params *EditViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EditView Change a view
+	//
+	// Changes a view (event `view.changed`): the fields given change,
+	// those left out keep their value; `product` "" means every product.
+	// The slug never changes. A change that changes nothing is 422.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
+	EditView(ctx context.Context, slug ViewSlug, params *EditViewParams, body EditViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShareViewWithBody Share an internal view with a read-only link
+	//
+	// Makes a read-only link to an internal view (event `token.created`
+	// with the view's `view_id`): a viewer token, bound to the view,
+	// that opens `GET /v1/views/{slug}` and `GET
+	// /v1/views/{slug}/roadmap` and nothing else (403), until it expires
+	// (`expires_in` seconds, required, at most a year) or is revoked
+	// (401 from then on). The secret is in this answer only. A public
+	// view needs no link: 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/views/{slug}/links (the `ShareView` operationId).
+	ShareViewWithBody(ctx context.Context, slug ViewSlug, params *ShareViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShareView Share an internal view with a read-only link
+	//
+	// Makes a read-only link to an internal view (event `token.created`
+	// with the view's `view_id`): a viewer token, bound to the view,
+	// that opens `GET /v1/views/{slug}` and `GET
+	// /v1/views/{slug}/roadmap` and nothing else (403), until it expires
+	// (`expires_in` seconds, required, at most a year) or is revoked
+	// (401 from then on). The secret is in this answer only. A public
+	// view needs no link: 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/views/{slug}/links (the `ShareView` operationId).
+	ShareView(ctx context.Context, slug ViewSlug, params *ShareViewParams, body ShareViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeViewLinkWithBody Revoke a read-only link
+	//
+	// Revokes a read-only link to the view (event `token.revoked`); the
+	// body is optional, `{"reason": "..."}`. An id that is not a link of
+	// this view is 404; a link revoked already is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /v1/views/{slug}/links/{id} (the `RevokeViewLink` operationId).
+	RevokeViewLinkWithBody(ctx context.Context, slug ViewSlug, id string, params *RevokeViewLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeViewLink Revoke a read-only link
+	//
+	// Revokes a read-only link to the view (event `token.revoked`); the
+	// body is optional, `{"reason": "..."}`. An id that is not a link of
+	// this view is 404; a link revoked already is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /v1/views/{slug}/links/{id} (the `RevokeViewLink` operationId).
+	RevokeViewLink(ctx context.Context, slug ViewSlug, id string, params *RevokeViewLinkParams, body RevokeViewLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetViewRoadmap Read what a view shows
+	//
+	// The items the view selects as the ledger stands, by product,
+	// horizon and rank, each with its id and only the fields the view
+	// names. A read-only link to the view opens this and the view
+	// itself, nothing else.
+	//
+	// Corresponds with GET /v1/views/{slug}/roadmap (the `GetViewRoadmap` operationId).
+	GetViewRoadmap(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhooks List the webhook subscriptions
 	//
@@ -5723,6 +6811,54 @@ func (c *Client) GetSpecJSON(ctx context.Context, reqEditors ...RequestEditorFn)
 // Corresponds with GET /openapi.yaml (the `GetSpecYAML` operationId).
 func (c *Client) GetSpecYAML(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetSpecYAMLRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPublicRoadmap Read a public roadmap, without a token
+//
+// A public view as anyone reads it: `/public/{slug}` is a standalone
+// HTML page, `/public/{slug}.json` the same as JSON. Only published
+// items, only by their public summary, horizon and public objective
+// names. The answer names the ledger sequence it shows and the
+// latest signed checkpoint; each entry names the event that
+// published it, the hash of that event's stored body and where its
+// inclusion proof is read. `statement` is a note signed with the
+// checkpoints' key over what the page shows, so that
+// `roadmap verify --public URL` refuses a changed page. Cacheable
+// (`Cache-Control: public`, an `ETag` of the answer's bytes; a
+// request whose `If-None-Match` holds it is answered 304, with no
+// body). A slug of no public view is 404.
+//
+// Corresponds with GET /public/{slug} (the `GetPublicRoadmap` operationId).
+func (c *Client) GetPublicRoadmap(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPublicRoadmapRequest(c.Server, slug)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPublicProof Prove that a public entry's publication is in a signed checkpoint
+//
+// The inclusion proof, hashes only, of the event at `seq` in the
+// tree of the signed checkpoint of size `checkpoint`, given only for
+// an event that published an entry the public view shows now (404
+// otherwise): the event itself is never revealed.
+//
+// Corresponds with GET /public/{slug}/proofs/{seq} (the `GetPublicProof` operationId).
+func (c *Client) GetPublicProof(ctx context.Context, slug string, seq int64, params *GetPublicProofParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPublicProofRequest(c.Server, slug, seq, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6646,6 +7782,56 @@ func (c *Client) PrioritiseItem(ctx context.Context, id ItemID, params *Prioriti
 	return c.Client.Do(req)
 }
 
+// PublishItemWithBody Publish an item on the public roadmap
+//
+// Shows an item on the roadmap on public views, by a public summary
+// only (event `item.published`), or gives a published item a new
+// summary. A decision like any other: it says why, and under the
+// `major` approval policy a new public statement is held for an
+// approver's approval (202). Only an item on the roadmap can be
+// published (409 otherwise); the same summary again is 409. Taking
+// the item off the roadmap (removed, delivered) unpublishes it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/items/{id}/publish (the `PublishItem` operationId).
+func (c *Client) PublishItemWithBody(ctx context.Context, id ItemID, params *PublishItemParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishItemRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishItem Publish an item on the public roadmap
+//
+// Shows an item on the roadmap on public views, by a public summary
+// only (event `item.published`), or gives a published item a new
+// summary. A decision like any other: it says why, and under the
+// `major` approval policy a new public statement is held for an
+// approver's approval (202). Only an item on the roadmap can be
+// published (409 otherwise); the same summary again is 409. Taking
+// the item off the roadmap (removed, delivered) unpublishes it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/items/{id}/publish (the `PublishItem` operationId).
+func (c *Client) PublishItem(ctx context.Context, id ItemID, params *PublishItemParams, body PublishItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishItemRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RemoveItemWithBody Remove an item from the roadmap
 //
 // The decision to take an item off the roadmap (event `item.removed`),
@@ -6738,6 +7924,50 @@ func (c *Client) ReprioritiseItem(ctx context.Context, id ItemID, params *Reprio
 	return c.Client.Do(req)
 }
 
+// UnpublishItemWithBody Take an item off the public roadmap
+//
+// Stops showing a published item on public views (event
+// `item.unpublished`), with a rationale. Withdrawing a public
+// statement is never held for approval. An item that is not
+// published is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/items/{id}/unpublish (the `UnpublishItem` operationId).
+func (c *Client) UnpublishItemWithBody(ctx context.Context, id ItemID, params *UnpublishItemParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnpublishItemRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnpublishItem Take an item off the public roadmap
+//
+// Stops showing a published item on public views (event
+// `item.unpublished`), with a rationale. Withdrawing a public
+// statement is never held for approval. An item that is not
+// published is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/items/{id}/unpublish (the `UnpublishItem` operationId).
+func (c *Client) UnpublishItem(ctx context.Context, id ItemID, params *UnpublishItemParams, body UnpublishItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnpublishItemRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetItemWhy Explain why an item is on the roadmap
 //
 // Answers the why chain of the item: the item (its status, its current
@@ -6762,6 +7992,30 @@ func (c *Client) ReprioritiseItem(ctx context.Context, id ItemID, params *Reprio
 // Corresponds with GET /v1/items/{id}/why (the `GetItemWhy` operationId).
 func (c *Client) GetItemWhy(ctx context.Context, id ItemID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetItemWhyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRoadmapMetrics The roadmap's figures, per month and in total
+//
+// Delivery rate, cycle time, time in now, churn, approval time,
+// unaligned share, objective coverage and removals of one product
+// (or every product), per calendar month (UTC) from `from` to `to`
+// (not included) and in total, each defined in `docs/metrics.md`.
+// They are computed from the log alone, up to the position the
+// answer names as `sequence`, so a past period's figures never
+// change. `from` defaults to the month of the ledger's first event,
+// `to` to the month after its last; at most 120 months.
+//
+// Corresponds with GET /v1/metrics/roadmap (the `GetRoadmapMetrics` operationId).
+func (c *Client) GetRoadmapMetrics(ctx context.Context, params *GetRoadmapMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRoadmapMetricsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6946,6 +8200,69 @@ func (c *Client) EditObjectiveWithApplicationMergePatchPlusJSONBody(ctx context.
 // Corresponds with GET /v1/objectives/{id}/history (the `GetObjectiveHistory` operationId).
 func (c *Client) GetObjectiveHistory(ctx context.Context, id ObjectiveID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetObjectiveHistoryRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMeasurements List an objective's KPI measurements
+//
+// Every measurement of the objective's KPI, by the time it was measured.
+//
+// Corresponds with GET /v1/objectives/{id}/measurements (the `ListMeasurements` operationId).
+func (c *Client) ListMeasurements(ctx context.Context, id ObjectiveID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMeasurementsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MeasureObjectiveWithBody Record a KPI measurement
+//
+// Records one value of the objective's KPI (event
+// `objective.measured`): the value, when it was measured (not later
+// than the ledger's clock), where it comes from, and an optional
+// note. A measurement is never changed: a wrong one is corrected by
+// a new one.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/objectives/{id}/measurements (the `MeasureObjective` operationId).
+func (c *Client) MeasureObjectiveWithBody(ctx context.Context, id ObjectiveID, params *MeasureObjectiveParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMeasureObjectiveRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MeasureObjective Record a KPI measurement
+//
+// Records one value of the objective's KPI (event
+// `objective.measured`): the value, when it was measured (not later
+// than the ledger's clock), where it comes from, and an optional
+// note. A measurement is never changed: a wrong one is corrected by
+// a new one.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/objectives/{id}/measurements (the `MeasureObjective` operationId).
+func (c *Client) MeasureObjective(ctx context.Context, id ObjectiveID, params *MeasureObjectiveParams, body MeasureObjectiveJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMeasureObjectiveRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7262,6 +8579,27 @@ func (c *Client) DiffReviews(ctx context.Context, id ReviewID, params *DiffRevie
 	return c.Client.Do(req)
 }
 
+// GetReviewOutcomes A review's figures against the previous review's
+//
+// The roadmap's figures (`docs/metrics.md`, every product) of the
+// review's month beside those of the previous closed review's month,
+// both read from the log up to the position the review shows: a
+// closed review's never change. `previous` is null for a first
+// review.
+//
+// Corresponds with GET /v1/reviews/{id}/outcomes (the `GetReviewOutcomes` operationId).
+func (c *Client) GetReviewOutcomes(ctx context.Context, id ReviewID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReviewOutcomesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ReviewPack The governance review pack, as Markdown or HTML
 //
 // What the board reads for the monthly review, in the order of its
@@ -7445,6 +8783,263 @@ func (c *Client) RevokeToken(ctx context.Context, id ID, params *RevokeTokenPara
 // Corresponds with GET /v1/tokens/{id} (the `GetToken` operationId).
 func (c *Client) GetToken(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetTokenRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListViews List the views
+//
+// Every view not deleted, by slug.
+//
+// Corresponds with GET /v1/views (the `ListViews` operationId).
+func (c *Client) ListViews(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListViewsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DefineViewWithBody Save a view for an audience
+//
+// Saves a named selection of the roadmap for one audience (event
+// `view.defined`): the items on the roadmap of a product (or of
+// every product), of some kinds, in some horizons, serving some
+// objectives, showing the fields it names. A `public` view shows
+// only published items, and only `summary`, `horizon` and
+// `objectives` (the titles of the objectives it lists in
+// `objective_ids`, which it makes public); naming any other field is
+// 422. A slug taken by another view is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/views (the `DefineView` operationId).
+func (c *Client) DefineViewWithBody(ctx context.Context, params *DefineViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDefineViewRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DefineView Save a view for an audience
+//
+// Saves a named selection of the roadmap for one audience (event
+// `view.defined`): the items on the roadmap of a product (or of
+// every product), of some kinds, in some horizons, serving some
+// objectives, showing the fields it names. A `public` view shows
+// only published items, and only `summary`, `horizon` and
+// `objectives` (the titles of the objectives it lists in
+// `objective_ids`, which it makes public); naming any other field is
+// 422. A slug taken by another view is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/views (the `DefineView` operationId).
+func (c *Client) DefineView(ctx context.Context, params *DefineViewParams, body DefineViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDefineViewRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteView Delete a view
+//
+// Deletes a view (event `view.deleted`); its slug is free again and its public page, if any, is gone.
+//
+// Corresponds with DELETE /v1/views/{slug} (the `DeleteView` operationId).
+func (c *Client) DeleteView(ctx context.Context, slug ViewSlug, params *DeleteViewParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteViewRequest(c.Server, slug, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetView Read a view
+//
+// The view as it stands, by its slug; a deleted view is 404.
+//
+// Corresponds with GET /v1/views/{slug} (the `GetView` operationId).
+func (c *Client) GetView(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetViewRequest(c.Server, slug)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EditViewWithBody Change a view
+//
+// Changes a view (event `view.changed`): the fields given change,
+// those left out keep their value; `product` "" means every product.
+// The slug never changes. A change that changes nothing is 422.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
+func (c *Client) EditViewWithBody(ctx context.Context, slug ViewSlug, params *EditViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEditViewRequestWithBody(c.Server, slug, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EditView Change a view
+//
+// Changes a view (event `view.changed`): the fields given change,
+// those left out keep their value; `product` "" means every product.
+// The slug never changes. A change that changes nothing is 422.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
+func (c *Client) EditView(ctx context.Context, slug ViewSlug, params *EditViewParams, body EditViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEditViewRequest(c.Server, slug, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShareViewWithBody Share an internal view with a read-only link
+//
+// Makes a read-only link to an internal view (event `token.created`
+// with the view's `view_id`): a viewer token, bound to the view,
+// that opens `GET /v1/views/{slug}` and `GET
+// /v1/views/{slug}/roadmap` and nothing else (403), until it expires
+// (`expires_in` seconds, required, at most a year) or is revoked
+// (401 from then on). The secret is in this answer only. A public
+// view needs no link: 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/views/{slug}/links (the `ShareView` operationId).
+func (c *Client) ShareViewWithBody(ctx context.Context, slug ViewSlug, params *ShareViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShareViewRequestWithBody(c.Server, slug, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShareView Share an internal view with a read-only link
+//
+// Makes a read-only link to an internal view (event `token.created`
+// with the view's `view_id`): a viewer token, bound to the view,
+// that opens `GET /v1/views/{slug}` and `GET
+// /v1/views/{slug}/roadmap` and nothing else (403), until it expires
+// (`expires_in` seconds, required, at most a year) or is revoked
+// (401 from then on). The secret is in this answer only. A public
+// view needs no link: 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/views/{slug}/links (the `ShareView` operationId).
+func (c *Client) ShareView(ctx context.Context, slug ViewSlug, params *ShareViewParams, body ShareViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShareViewRequest(c.Server, slug, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeViewLinkWithBody Revoke a read-only link
+//
+// Revokes a read-only link to the view (event `token.revoked`); the
+// body is optional, `{"reason": "..."}`. An id that is not a link of
+// this view is 404; a link revoked already is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /v1/views/{slug}/links/{id} (the `RevokeViewLink` operationId).
+func (c *Client) RevokeViewLinkWithBody(ctx context.Context, slug ViewSlug, id string, params *RevokeViewLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeViewLinkRequestWithBody(c.Server, slug, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeViewLink Revoke a read-only link
+//
+// Revokes a read-only link to the view (event `token.revoked`); the
+// body is optional, `{"reason": "..."}`. An id that is not a link of
+// this view is 404; a link revoked already is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /v1/views/{slug}/links/{id} (the `RevokeViewLink` operationId).
+func (c *Client) RevokeViewLink(ctx context.Context, slug ViewSlug, id string, params *RevokeViewLinkParams, body RevokeViewLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeViewLinkRequest(c.Server, slug, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetViewRoadmap Read what a view shows
+//
+// The items the view selects as the ledger stands, by product,
+// horizon and rank, each with its id and only the fields the view
+// names. A read-only link to the view opens this and the view
+// itself, nothing else.
+//
+// Corresponds with GET /v1/views/{slug}/roadmap (the `GetViewRoadmap` operationId).
+func (c *Client) GetViewRoadmap(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetViewRoadmapRequest(c.Server, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -7774,6 +9369,104 @@ func NewGetSpecYAMLRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPublicRoadmapRequest constructs an http.Request for the GetPublicRoadmap method
+func NewGetPublicRoadmapRequest(server string, slug string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/public/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPublicProofRequest constructs an http.Request for the GetPublicProof method
+func NewGetPublicProofRequest(server string, slug string, seq int64, params *GetPublicProofParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "seq", seq, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/public/%s/proofs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "checkpoint", params.Checkpoint, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -9276,6 +10969,79 @@ func NewPrioritiseItemRequestWithBody(server string, id ItemID, params *Prioriti
 	return req, nil
 }
 
+// NewPublishItemRequest calls the generic PublishItem builder with application/json body
+func NewPublishItemRequest(server string, id ItemID, params *PublishItemParams, body PublishItemJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPublishItemRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPublishItemRequestWithBody constructs an http.Request for the PublishItem method, with any body, and a specified content type
+func NewPublishItemRequestWithBody(server string, id ItemID, params *PublishItemParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/items/%s/publish", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewRemoveItemRequest calls the generic RemoveItem builder with application/json body
 func NewRemoveItemRequest(server string, id ItemID, params *RemoveItemParams, body RemoveItemJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9422,6 +11188,79 @@ func NewReprioritiseItemRequestWithBody(server string, id ItemID, params *Reprio
 	return req, nil
 }
 
+// NewUnpublishItemRequest calls the generic UnpublishItem builder with application/json body
+func NewUnpublishItemRequest(server string, id ItemID, params *UnpublishItemParams, body UnpublishItemJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUnpublishItemRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUnpublishItemRequestWithBody constructs an http.Request for the UnpublishItem method, with any body, and a specified content type
+func NewUnpublishItemRequestWithBody(server string, id ItemID, params *UnpublishItemParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/items/%s/unpublish", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetItemWhyRequest constructs an http.Request for the GetItemWhy method
 func NewGetItemWhyRequest(server string, id ItemID) (*http.Request, error) {
 	var err error
@@ -9446,6 +11285,96 @@ func NewGetItemWhyRequest(server string, id ItemID) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRoadmapMetricsRequest constructs an http.Request for the GetRoadmapMetrics method
+func NewGetRoadmapMetricsRequest(server string, params *GetRoadmapMetricsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/metrics/roadmap")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Product != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "product", *params.Product, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Interval != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "interval", *params.Interval, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -9772,6 +11701,113 @@ func NewGetObjectiveHistoryRequest(server string, id ObjectiveID) (*http.Request
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListMeasurementsRequest constructs an http.Request for the ListMeasurements method
+func NewListMeasurementsRequest(server string, id ObjectiveID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/objectives/%s/measurements", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewMeasureObjectiveRequest calls the generic MeasureObjective builder with application/json body
+func NewMeasureObjectiveRequest(server string, id ObjectiveID, params *MeasureObjectiveParams, body MeasureObjectiveJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMeasureObjectiveRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewMeasureObjectiveRequestWithBody constructs an http.Request for the MeasureObjective method, with any body, and a specified content type
+func NewMeasureObjectiveRequestWithBody(server string, id ObjectiveID, params *MeasureObjectiveParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/objectives/%s/measurements", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -10276,6 +12312,40 @@ func NewDiffReviewsRequest(server string, id ReviewID, params *DiffReviewsParams
 	return req, nil
 }
 
+// NewGetReviewOutcomesRequest constructs an http.Request for the GetReviewOutcomes method
+func NewGetReviewOutcomesRequest(server string, id ReviewID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reviews/%s/outcomes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReviewPackRequest constructs an http.Request for the ReviewPack method
 func NewReviewPackRequest(server string, id ReviewID) (*http.Request, error) {
 	var err error
@@ -10561,6 +12631,420 @@ func NewGetTokenRequest(server string, id string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/v1/tokens/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListViewsRequest constructs an http.Request for the ListViews method
+func NewListViewsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/views")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDefineViewRequest calls the generic DefineView builder with application/json body
+func NewDefineViewRequest(server string, params *DefineViewParams, body DefineViewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDefineViewRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewDefineViewRequestWithBody constructs an http.Request for the DefineView method, with any body, and a specified content type
+func NewDefineViewRequestWithBody(server string, params *DefineViewParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/views")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteViewRequest constructs an http.Request for the DeleteView method
+func NewDeleteViewRequest(server string, slug ViewSlug, params *DeleteViewParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/views/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetViewRequest constructs an http.Request for the GetView method
+func NewGetViewRequest(server string, slug ViewSlug) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/views/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEditViewRequest calls the generic EditView builder with application/json body
+func NewEditViewRequest(server string, slug ViewSlug, params *EditViewParams, body EditViewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEditViewRequestWithBody(server, slug, params, "application/json", bodyReader)
+}
+
+// NewEditViewRequestWithBody constructs an http.Request for the EditView method, with any body, and a specified content type
+func NewEditViewRequestWithBody(server string, slug ViewSlug, params *EditViewParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/views/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewShareViewRequest calls the generic ShareView builder with application/json body
+func NewShareViewRequest(server string, slug ViewSlug, params *ShareViewParams, body ShareViewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewShareViewRequestWithBody(server, slug, params, "application/json", bodyReader)
+}
+
+// NewShareViewRequestWithBody constructs an http.Request for the ShareView method, with any body, and a specified content type
+func NewShareViewRequestWithBody(server string, slug ViewSlug, params *ShareViewParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/views/%s/links", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRevokeViewLinkRequest calls the generic RevokeViewLink builder with application/json body
+func NewRevokeViewLinkRequest(server string, slug ViewSlug, id string, params *RevokeViewLinkParams, body RevokeViewLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRevokeViewLinkRequestWithBody(server, slug, id, params, "application/json", bodyReader)
+}
+
+// NewRevokeViewLinkRequestWithBody constructs an http.Request for the RevokeViewLink method, with any body, and a specified content type
+func NewRevokeViewLinkRequestWithBody(server string, slug ViewSlug, id string, params *RevokeViewLinkParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/views/%s/links/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetViewRoadmapRequest constructs an http.Request for the GetViewRoadmap method
+func NewGetViewRoadmapRequest(server string, slug ViewSlug) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/views/%s/roadmap", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -10950,6 +13434,38 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /openapi.yaml (the `GetSpecYAML` operationId).
 	GetSpecYAMLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSpecYAMLResponse, error)
+
+	// GetPublicRoadmapWithResponse Read a public roadmap, without a token
+	//
+	// A public view as anyone reads it: `/public/{slug}` is a standalone
+	// HTML page, `/public/{slug}.json` the same as JSON. Only published
+	// items, only by their public summary, horizon and public objective
+	// names. The answer names the ledger sequence it shows and the
+	// latest signed checkpoint; each entry names the event that
+	// published it, the hash of that event's stored body and where its
+	// inclusion proof is read. `statement` is a note signed with the
+	// checkpoints' key over what the page shows, so that
+	// `roadmap verify --public URL` refuses a changed page. Cacheable
+	// (`Cache-Control: public`, an `ETag` of the answer's bytes; a
+	// request whose `If-None-Match` holds it is answered 304, with no
+	// body). A slug of no public view is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /public/{slug} (the `GetPublicRoadmap` operationId).
+	GetPublicRoadmapWithResponse(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*GetPublicRoadmapResponse, error)
+
+	// GetPublicProofWithResponse Prove that a public entry's publication is in a signed checkpoint
+	//
+	// The inclusion proof, hashes only, of the event at `seq` in the
+	// tree of the signed checkpoint of size `checkpoint`, given only for
+	// an event that published an entry the public view shows now (404
+	// otherwise): the event itself is never revealed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /public/{slug}/proofs/{seq} (the `GetPublicProof` operationId).
+	GetPublicProofWithResponse(ctx context.Context, slug string, seq int64, params *GetPublicProofParams, reqEditors ...RequestEditorFn) (*GetPublicProofResponse, error)
 
 	// ReadyzWithResponse Readiness
 	//
@@ -11576,6 +14092,36 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/items/{id}/prioritise (the `PrioritiseItem` operationId).
 	PrioritiseItemWithResponse(ctx context.Context, id ItemID, params *PrioritiseItemParams, body PrioritiseItemJSONRequestBody, reqEditors ...RequestEditorFn) (*PrioritiseItemResponse, error)
 
+	// PublishItemWithBodyWithResponse Publish an item on the public roadmap
+	//
+	// Shows an item on the roadmap on public views, by a public summary
+	// only (event `item.published`), or gives a published item a new
+	// summary. A decision like any other: it says why, and under the
+	// `major` approval policy a new public statement is held for an
+	// approver's approval (202). Only an item on the roadmap can be
+	// published (409 otherwise); the same summary again is 409. Taking
+	// the item off the roadmap (removed, delivered) unpublishes it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/items/{id}/publish (the `PublishItem` operationId).
+	PublishItemWithBodyWithResponse(ctx context.Context, id ItemID, params *PublishItemParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishItemResponse, error)
+
+	// PublishItemWithResponse Publish an item on the public roadmap
+	//
+	// Shows an item on the roadmap on public views, by a public summary
+	// only (event `item.published`), or gives a published item a new
+	// summary. A decision like any other: it says why, and under the
+	// `major` approval policy a new public statement is held for an
+	// approver's approval (202). Only an item on the roadmap can be
+	// published (409 otherwise); the same summary again is 409. Taking
+	// the item off the roadmap (removed, delivered) unpublishes it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/items/{id}/publish (the `PublishItem` operationId).
+	PublishItemWithResponse(ctx context.Context, id ItemID, params *PublishItemParams, body PublishItemJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishItemResponse, error)
+
 	// RemoveItemWithBodyWithResponse Remove an item from the roadmap
 	//
 	// The decision to take an item off the roadmap (event `item.removed`),
@@ -11628,6 +14174,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/items/{id}/reprioritise (the `ReprioritiseItem` operationId).
 	ReprioritiseItemWithResponse(ctx context.Context, id ItemID, params *ReprioritiseItemParams, body ReprioritiseItemJSONRequestBody, reqEditors ...RequestEditorFn) (*ReprioritiseItemResponse, error)
 
+	// UnpublishItemWithBodyWithResponse Take an item off the public roadmap
+	//
+	// Stops showing a published item on public views (event
+	// `item.unpublished`), with a rationale. Withdrawing a public
+	// statement is never held for approval. An item that is not
+	// published is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/items/{id}/unpublish (the `UnpublishItem` operationId).
+	UnpublishItemWithBodyWithResponse(ctx context.Context, id ItemID, params *UnpublishItemParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnpublishItemResponse, error)
+
+	// UnpublishItemWithResponse Take an item off the public roadmap
+	//
+	// Stops showing a published item on public views (event
+	// `item.unpublished`), with a rationale. Withdrawing a public
+	// statement is never held for approval. An item that is not
+	// published is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/items/{id}/unpublish (the `UnpublishItem` operationId).
+	UnpublishItemWithResponse(ctx context.Context, id ItemID, params *UnpublishItemParams, body UnpublishItemJSONRequestBody, reqEditors ...RequestEditorFn) (*UnpublishItemResponse, error)
+
 	// GetItemWhyWithResponse Explain why an item is on the roadmap
 	//
 	// Answers the why chain of the item: the item (its status, its current
@@ -11653,6 +14223,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/items/{id}/why (the `GetItemWhy` operationId).
 	GetItemWhyWithResponse(ctx context.Context, id ItemID, reqEditors ...RequestEditorFn) (*GetItemWhyResponse, error)
+
+	// GetRoadmapMetricsWithResponse The roadmap's figures, per month and in total
+	//
+	// Delivery rate, cycle time, time in now, churn, approval time,
+	// unaligned share, objective coverage and removals of one product
+	// (or every product), per calendar month (UTC) from `from` to `to`
+	// (not included) and in total, each defined in `docs/metrics.md`.
+	// They are computed from the log alone, up to the position the
+	// answer names as `sequence`, so a past period's figures never
+	// change. `from` defaults to the month of the ledger's first event,
+	// `to` to the month after its last; at most 120 months.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/metrics/roadmap (the `GetRoadmapMetrics` operationId).
+	GetRoadmapMetricsWithResponse(ctx context.Context, params *GetRoadmapMetricsParams, reqEditors ...RequestEditorFn) (*GetRoadmapMetricsResponse, error)
 
 	// ListObjectivesWithResponse List the objectives
 	//
@@ -11763,6 +14349,41 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/objectives/{id}/history (the `GetObjectiveHistory` operationId).
 	GetObjectiveHistoryWithResponse(ctx context.Context, id ObjectiveID, reqEditors ...RequestEditorFn) (*GetObjectiveHistoryResponse, error)
+
+	// ListMeasurementsWithResponse List an objective's KPI measurements
+	//
+	// Every measurement of the objective's KPI, by the time it was measured.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/objectives/{id}/measurements (the `ListMeasurements` operationId).
+	ListMeasurementsWithResponse(ctx context.Context, id ObjectiveID, reqEditors ...RequestEditorFn) (*ListMeasurementsResponse, error)
+
+	// MeasureObjectiveWithBodyWithResponse Record a KPI measurement
+	//
+	// Records one value of the objective's KPI (event
+	// `objective.measured`): the value, when it was measured (not later
+	// than the ledger's clock), where it comes from, and an optional
+	// note. A measurement is never changed: a wrong one is corrected by
+	// a new one.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/objectives/{id}/measurements (the `MeasureObjective` operationId).
+	MeasureObjectiveWithBodyWithResponse(ctx context.Context, id ObjectiveID, params *MeasureObjectiveParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MeasureObjectiveResponse, error)
+
+	// MeasureObjectiveWithResponse Record a KPI measurement
+	//
+	// Records one value of the objective's KPI (event
+	// `objective.measured`): the value, when it was measured (not later
+	// than the ledger's clock), where it comes from, and an optional
+	// note. A measurement is never changed: a wrong one is corrected by
+	// a new one.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/objectives/{id}/measurements (the `MeasureObjective` operationId).
+	MeasureObjectiveWithResponse(ctx context.Context, id ObjectiveID, params *MeasureObjectiveParams, body MeasureObjectiveJSONRequestBody, reqEditors ...RequestEditorFn) (*MeasureObjectiveResponse, error)
 
 	// RetireObjectiveWithBodyWithResponse Retire an objective
 	//
@@ -11938,6 +14559,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/reviews/{id}/diff (the `DiffReviews` operationId).
 	DiffReviewsWithResponse(ctx context.Context, id ReviewID, params *DiffReviewsParams, reqEditors ...RequestEditorFn) (*DiffReviewsResponse, error)
 
+	// GetReviewOutcomesWithResponse A review's figures against the previous review's
+	//
+	// The roadmap's figures (`docs/metrics.md`, every product) of the
+	// review's month beside those of the previous closed review's month,
+	// both read from the log up to the position the review shows: a
+	// closed review's never change. `previous` is null for a first
+	// review.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reviews/{id}/outcomes (the `GetReviewOutcomes` operationId).
+	GetReviewOutcomesWithResponse(ctx context.Context, id ReviewID, reqEditors ...RequestEditorFn) (*GetReviewOutcomesResponse, error)
+
 	// ReviewPackWithResponse The governance review pack, as Markdown or HTML
 	//
 	// What the board reads for the monthly review, in the order of its
@@ -12058,6 +14692,151 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/tokens/{id} (the `GetToken` operationId).
 	GetTokenWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetTokenResponse, error)
+
+	// ListViewsWithResponse List the views
+	//
+	// Every view not deleted, by slug.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/views (the `ListViews` operationId).
+	ListViewsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListViewsResponse, error)
+
+	// DefineViewWithBodyWithResponse Save a view for an audience
+	//
+	// Saves a named selection of the roadmap for one audience (event
+	// `view.defined`): the items on the roadmap of a product (or of
+	// every product), of some kinds, in some horizons, serving some
+	// objectives, showing the fields it names. A `public` view shows
+	// only published items, and only `summary`, `horizon` and
+	// `objectives` (the titles of the objectives it lists in
+	// `objective_ids`, which it makes public); naming any other field is
+	// 422. A slug taken by another view is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/views (the `DefineView` operationId).
+	DefineViewWithBodyWithResponse(ctx context.Context, params *DefineViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DefineViewResponse, error)
+
+	// DefineViewWithResponse Save a view for an audience
+	//
+	// Saves a named selection of the roadmap for one audience (event
+	// `view.defined`): the items on the roadmap of a product (or of
+	// every product), of some kinds, in some horizons, serving some
+	// objectives, showing the fields it names. A `public` view shows
+	// only published items, and only `summary`, `horizon` and
+	// `objectives` (the titles of the objectives it lists in
+	// `objective_ids`, which it makes public); naming any other field is
+	// 422. A slug taken by another view is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/views (the `DefineView` operationId).
+	DefineViewWithResponse(ctx context.Context, params *DefineViewParams, body DefineViewJSONRequestBody, reqEditors ...RequestEditorFn) (*DefineViewResponse, error)
+
+	// DeleteViewWithResponse Delete a view
+	//
+	// Deletes a view (event `view.deleted`); its slug is free again and its public page, if any, is gone.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/views/{slug} (the `DeleteView` operationId).
+	DeleteViewWithResponse(ctx context.Context, slug ViewSlug, params *DeleteViewParams, reqEditors ...RequestEditorFn) (*DeleteViewResponse, error)
+
+	// GetViewWithResponse Read a view
+	//
+	// The view as it stands, by its slug; a deleted view is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/views/{slug} (the `GetView` operationId).
+	GetViewWithResponse(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*GetViewResponse, error)
+
+	// EditViewWithBodyWithResponse Change a view
+	//
+	// Changes a view (event `view.changed`): the fields given change,
+	// those left out keep their value; `product` "" means every product.
+	// The slug never changes. A change that changes nothing is 422.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
+	EditViewWithBodyWithResponse(ctx context.Context, slug ViewSlug, params *EditViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EditViewResponse, error)
+
+	// EditViewWithResponse Change a view
+	//
+	// Changes a view (event `view.changed`): the fields given change,
+	// those left out keep their value; `product` "" means every product.
+	// The slug never changes. A change that changes nothing is 422.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
+	EditViewWithResponse(ctx context.Context, slug ViewSlug, params *EditViewParams, body EditViewJSONRequestBody, reqEditors ...RequestEditorFn) (*EditViewResponse, error)
+
+	// ShareViewWithBodyWithResponse Share an internal view with a read-only link
+	//
+	// Makes a read-only link to an internal view (event `token.created`
+	// with the view's `view_id`): a viewer token, bound to the view,
+	// that opens `GET /v1/views/{slug}` and `GET
+	// /v1/views/{slug}/roadmap` and nothing else (403), until it expires
+	// (`expires_in` seconds, required, at most a year) or is revoked
+	// (401 from then on). The secret is in this answer only. A public
+	// view needs no link: 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/views/{slug}/links (the `ShareView` operationId).
+	ShareViewWithBodyWithResponse(ctx context.Context, slug ViewSlug, params *ShareViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ShareViewResponse, error)
+
+	// ShareViewWithResponse Share an internal view with a read-only link
+	//
+	// Makes a read-only link to an internal view (event `token.created`
+	// with the view's `view_id`): a viewer token, bound to the view,
+	// that opens `GET /v1/views/{slug}` and `GET
+	// /v1/views/{slug}/roadmap` and nothing else (403), until it expires
+	// (`expires_in` seconds, required, at most a year) or is revoked
+	// (401 from then on). The secret is in this answer only. A public
+	// view needs no link: 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/views/{slug}/links (the `ShareView` operationId).
+	ShareViewWithResponse(ctx context.Context, slug ViewSlug, params *ShareViewParams, body ShareViewJSONRequestBody, reqEditors ...RequestEditorFn) (*ShareViewResponse, error)
+
+	// RevokeViewLinkWithBodyWithResponse Revoke a read-only link
+	//
+	// Revokes a read-only link to the view (event `token.revoked`); the
+	// body is optional, `{"reason": "..."}`. An id that is not a link of
+	// this view is 404; a link revoked already is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/views/{slug}/links/{id} (the `RevokeViewLink` operationId).
+	RevokeViewLinkWithBodyWithResponse(ctx context.Context, slug ViewSlug, id string, params *RevokeViewLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeViewLinkResponse, error)
+
+	// RevokeViewLinkWithResponse Revoke a read-only link
+	//
+	// Revokes a read-only link to the view (event `token.revoked`); the
+	// body is optional, `{"reason": "..."}`. An id that is not a link of
+	// this view is 404; a link revoked already is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/views/{slug}/links/{id} (the `RevokeViewLink` operationId).
+	RevokeViewLinkWithResponse(ctx context.Context, slug ViewSlug, id string, params *RevokeViewLinkParams, body RevokeViewLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeViewLinkResponse, error)
+
+	// GetViewRoadmapWithResponse Read what a view shows
+	//
+	// The items the view selects as the ledger stands, by product,
+	// horizon and rank, each with its id and only the fields the view
+	// names. A read-only link to the view opens this and the view
+	// itself, nothing else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/views/{slug}/roadmap (the `GetViewRoadmap` operationId).
+	GetViewRoadmapWithResponse(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*GetViewRoadmapResponse, error)
 
 	// ListWebhooksWithResponse List the webhook subscriptions
 	//
@@ -12418,6 +15197,165 @@ func (r GetSpecYAMLResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetSpecYAMLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPublicRoadmapResponse200Headers the declared response headers of an HTTP 200 response for GetPublicRoadmap
+type GetPublicRoadmapResponse200Headers struct {
+	ETag *string
+}
+
+// GetPublicRoadmapResponse503Headers the declared response headers of an HTTP 503 response for GetPublicRoadmap
+type GetPublicRoadmapResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetPublicRoadmapResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PublicRoadmap
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadQuery
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPublicRoadmapResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPublicRoadmapResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPublicRoadmapResponse) GetJSON200() *PublicRoadmap {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPublicRoadmapResponse) GetApplicationproblemJSON400() *BadQuery {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPublicRoadmapResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPublicRoadmapResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPublicRoadmapResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPublicRoadmapResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPublicRoadmapResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPublicRoadmapResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPublicRoadmapResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPublicProofResponse503Headers the declared response headers of an HTTP 503 response for GetPublicProof
+type GetPublicProofResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetPublicProofResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InclusionProof
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadQuery
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPublicProofResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPublicProofResponse) GetJSON200() *InclusionProof {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPublicProofResponse) GetApplicationproblemJSON400() *BadQuery {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPublicProofResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPublicProofResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPublicProofResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPublicProofResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPublicProofResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPublicProofResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPublicProofResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15204,6 +18142,162 @@ func (r PrioritiseItemResponse) ContentType() string {
 	return ""
 }
 
+// PublishItemResponse200Headers the declared response headers of an HTTP 200 response for PublishItem
+type PublishItemResponse200Headers struct {
+	ETag               string
+	IdempotentReplayed *string
+}
+
+// PublishItemResponse202Headers the declared response headers of an HTTP 202 response for PublishItem
+type PublishItemResponse202Headers struct {
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
+}
+
+// PublishItemResponse401Headers the declared response headers of an HTTP 401 response for PublishItem
+type PublishItemResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// PublishItemResponse503Headers the declared response headers of an HTTP 503 response for PublishItem
+type PublishItemResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PublishItemResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ItemDecided
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ChangeProposed
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PublishItemResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *PublishItemResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PublishItemResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PublishItemResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishItemResponse) GetJSON200() *ItemDecided {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PublishItemResponse) GetJSON202() *ChangeProposed {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PublishItemResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishItemResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishItemResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishItemResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishItemResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RemoveItemResponse200Headers the declared response headers of an HTTP 200 response for RemoveItem
 type RemoveItemResponse200Headers struct {
 	ETag               string
@@ -15516,6 +18610,162 @@ func (r ReprioritiseItemResponse) ContentType() string {
 	return ""
 }
 
+// UnpublishItemResponse200Headers the declared response headers of an HTTP 200 response for UnpublishItem
+type UnpublishItemResponse200Headers struct {
+	ETag               string
+	IdempotentReplayed *string
+}
+
+// UnpublishItemResponse202Headers the declared response headers of an HTTP 202 response for UnpublishItem
+type UnpublishItemResponse202Headers struct {
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
+}
+
+// UnpublishItemResponse401Headers the declared response headers of an HTTP 401 response for UnpublishItem
+type UnpublishItemResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// UnpublishItemResponse503Headers the declared response headers of an HTTP 503 response for UnpublishItem
+type UnpublishItemResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UnpublishItemResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ItemDecided
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ChangeProposed
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UnpublishItemResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *UnpublishItemResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnpublishItemResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnpublishItemResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnpublishItemResponse) GetJSON200() *ItemDecided {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r UnpublishItemResponse) GetJSON202() *ChangeProposed {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UnpublishItemResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UnpublishItemResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnpublishItemResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnpublishItemResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnpublishItemResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetItemWhyResponse401Headers the declared response headers of an HTTP 401 response for GetItemWhy
 type GetItemWhyResponse401Headers struct {
 	WWWAuthenticate string
@@ -15600,6 +18850,96 @@ func (r GetItemWhyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetItemWhyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetRoadmapMetricsResponse401Headers the declared response headers of an HTTP 401 response for GetRoadmapMetrics
+type GetRoadmapMetricsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetRoadmapMetricsResponse503Headers the declared response headers of an HTTP 503 response for GetRoadmapMetrics
+type GetRoadmapMetricsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetRoadmapMetricsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RoadmapMetrics
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadQuery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetRoadmapMetricsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRoadmapMetricsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRoadmapMetricsResponse) GetJSON200() *RoadmapMetrics {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetRoadmapMetricsResponse) GetApplicationproblemJSON400() *BadQuery {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetRoadmapMetricsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetRoadmapMetricsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetRoadmapMetricsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetRoadmapMetricsResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRoadmapMetricsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRoadmapMetricsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRoadmapMetricsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRoadmapMetricsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16151,6 +19491,247 @@ func (r GetObjectiveHistoryResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetObjectiveHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMeasurementsResponse401Headers the declared response headers of an HTTP 401 response for ListMeasurements
+type ListMeasurementsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListMeasurementsResponse503Headers the declared response headers of an HTTP 503 response for ListMeasurements
+type ListMeasurementsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListMeasurementsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Measurements []Measurement `json:"measurements"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadQuery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListMeasurementsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListMeasurementsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMeasurementsResponse) GetJSON200() *struct {
+	Measurements []Measurement `json:"measurements"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListMeasurementsResponse) GetApplicationproblemJSON400() *BadQuery {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMeasurementsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListMeasurementsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListMeasurementsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListMeasurementsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListMeasurementsResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMeasurementsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMeasurementsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMeasurementsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMeasurementsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MeasureObjectiveResponse201Headers the declared response headers of an HTTP 201 response for MeasureObjective
+type MeasureObjectiveResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+}
+
+// MeasureObjectiveResponse401Headers the declared response headers of an HTTP 401 response for MeasureObjective
+type MeasureObjectiveResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// MeasureObjectiveResponse503Headers the declared response headers of an HTTP 503 response for MeasureObjective
+type MeasureObjectiveResponse503Headers struct {
+	RetryAfter *int
+}
+
+type MeasureObjectiveResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Measurement
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *MeasureObjectiveResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MeasureObjectiveResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *MeasureObjectiveResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r MeasureObjectiveResponse) GetJSON201() *Measurement {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r MeasureObjectiveResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r MeasureObjectiveResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MeasureObjectiveResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MeasureObjectiveResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MeasureObjectiveResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17229,6 +20810,103 @@ func (r DiffReviewsResponse) ContentType() string {
 	return ""
 }
 
+// GetReviewOutcomesResponse401Headers the declared response headers of an HTTP 401 response for GetReviewOutcomes
+type GetReviewOutcomesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetReviewOutcomesResponse503Headers the declared response headers of an HTTP 503 response for GetReviewOutcomes
+type GetReviewOutcomesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetReviewOutcomesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReviewOutcomes
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadQuery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetReviewOutcomesResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetReviewOutcomesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReviewOutcomesResponse) GetJSON200() *ReviewOutcomes {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReviewOutcomesResponse) GetApplicationproblemJSON400() *BadQuery {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetReviewOutcomesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetReviewOutcomesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetReviewOutcomesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetReviewOutcomesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetReviewOutcomesResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReviewOutcomesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReviewOutcomesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReviewOutcomesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReviewOutcomesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReviewPackResponse200Headers the declared response headers of an HTTP 200 response for ReviewPack
 type ReviewPackResponse200Headers struct {
 	Vary *string
@@ -17882,6 +21560,966 @@ func (r GetTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListViewsResponse401Headers the declared response headers of an HTTP 401 response for ListViews
+type ListViewsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListViewsResponse503Headers the declared response headers of an HTTP 503 response for ListViews
+type ListViewsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListViewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Views []View `json:"views"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadQuery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListViewsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListViewsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListViewsResponse) GetJSON200() *struct {
+	Views []View `json:"views"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListViewsResponse) GetApplicationproblemJSON400() *BadQuery {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListViewsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListViewsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListViewsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListViewsResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListViewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListViewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListViewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListViewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DefineViewResponse201Headers the declared response headers of an HTTP 201 response for DefineView
+type DefineViewResponse201Headers struct {
+	ETag               string
+	IdempotentReplayed *string
+	Location           *string
+}
+
+// DefineViewResponse401Headers the declared response headers of an HTTP 401 response for DefineView
+type DefineViewResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DefineViewResponse503Headers the declared response headers of an HTTP 503 response for DefineView
+type DefineViewResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DefineViewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *View
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *DefineViewResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DefineViewResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DefineViewResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r DefineViewResponse) GetJSON201() *View {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DefineViewResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DefineViewResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DefineViewResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DefineViewResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DefineViewResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DefineViewResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DefineViewResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DefineViewResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DefineViewResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DefineViewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DefineViewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DefineViewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DefineViewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteViewResponse200Headers the declared response headers of an HTTP 200 response for DeleteView
+type DeleteViewResponse200Headers struct {
+	ETag string
+}
+
+// DeleteViewResponse401Headers the declared response headers of an HTTP 401 response for DeleteView
+type DeleteViewResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DeleteViewResponse503Headers the declared response headers of an HTTP 503 response for DeleteView
+type DeleteViewResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteViewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *View
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteViewResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteViewResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteViewResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteViewResponse) GetJSON200() *View {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteViewResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteViewResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteViewResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteViewResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteViewResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeleteViewResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DeleteViewResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteViewResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteViewResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteViewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteViewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteViewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteViewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetViewResponse200Headers the declared response headers of an HTTP 200 response for GetView
+type GetViewResponse200Headers struct {
+	ETag string
+}
+
+// GetViewResponse401Headers the declared response headers of an HTTP 401 response for GetView
+type GetViewResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetViewResponse503Headers the declared response headers of an HTTP 503 response for GetView
+type GetViewResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetViewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *View
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadQuery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetViewResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetViewResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetViewResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetViewResponse) GetJSON200() *View {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetViewResponse) GetApplicationproblemJSON400() *BadQuery {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetViewResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetViewResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetViewResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetViewResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetViewResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetViewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetViewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetViewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetViewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EditViewResponse200Headers the declared response headers of an HTTP 200 response for EditView
+type EditViewResponse200Headers struct {
+	ETag               string
+	IdempotentReplayed *string
+}
+
+// EditViewResponse401Headers the declared response headers of an HTTP 401 response for EditView
+type EditViewResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// EditViewResponse503Headers the declared response headers of an HTTP 503 response for EditView
+type EditViewResponse503Headers struct {
+	RetryAfter *int
+}
+
+type EditViewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *View
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *EditViewResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EditViewResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *EditViewResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EditViewResponse) GetJSON200() *View {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r EditViewResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r EditViewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EditViewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EditViewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EditViewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ShareViewResponse201Headers the declared response headers of an HTTP 201 response for ShareView
+type ShareViewResponse201Headers struct {
+	ETag               string
+	IdempotentReplayed *string
+	Location           *string
+}
+
+// ShareViewResponse401Headers the declared response headers of an HTTP 401 response for ShareView
+type ShareViewResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ShareViewResponse503Headers the declared response headers of an HTTP 503 response for ShareView
+type ShareViewResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ShareViewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ViewLink
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *ShareViewResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ShareViewResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ShareViewResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ShareViewResponse) GetJSON201() *ViewLink {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ShareViewResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ShareViewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ShareViewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ShareViewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ShareViewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeViewLinkResponse200Headers the declared response headers of an HTTP 200 response for RevokeViewLink
+type RevokeViewLinkResponse200Headers struct {
+	ETag string
+}
+
+// RevokeViewLinkResponse401Headers the declared response headers of an HTTP 401 response for RevokeViewLink
+type RevokeViewLinkResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// RevokeViewLinkResponse503Headers the declared response headers of an HTTP 503 response for RevokeViewLink
+type RevokeViewLinkResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RevokeViewLinkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ViewLink
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RevokeViewLinkResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokeViewLinkResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevokeViewLinkResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeViewLinkResponse) GetJSON200() *ViewLink {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RevokeViewLinkResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeViewLinkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeViewLinkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeViewLinkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeViewLinkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetViewRoadmapResponse401Headers the declared response headers of an HTTP 401 response for GetViewRoadmap
+type GetViewRoadmapResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetViewRoadmapResponse503Headers the declared response headers of an HTTP 503 response for GetViewRoadmap
+type GetViewRoadmapResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetViewRoadmapResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ViewRoadmap
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadQuery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetViewRoadmapResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetViewRoadmapResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetViewRoadmapResponse) GetJSON200() *ViewRoadmap {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetViewRoadmapResponse) GetApplicationproblemJSON400() *BadQuery {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetViewRoadmapResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetViewRoadmapResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetViewRoadmapResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetViewRoadmapResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetViewRoadmapResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetViewRoadmapResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetViewRoadmapResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetViewRoadmapResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetViewRoadmapResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18768,6 +23406,50 @@ func (c *ClientWithResponses) GetSpecYAMLWithResponse(ctx context.Context, reqEd
 	return ParseGetSpecYAMLResponse(rsp)
 }
 
+// GetPublicRoadmapWithResponse Read a public roadmap, without a token
+//
+// A public view as anyone reads it: `/public/{slug}` is a standalone
+// HTML page, `/public/{slug}.json` the same as JSON. Only published
+// items, only by their public summary, horizon and public objective
+// names. The answer names the ledger sequence it shows and the
+// latest signed checkpoint; each entry names the event that
+// published it, the hash of that event's stored body and where its
+// inclusion proof is read. `statement` is a note signed with the
+// checkpoints' key over what the page shows, so that
+// `roadmap verify --public URL` refuses a changed page. Cacheable
+// (`Cache-Control: public`, an `ETag` of the answer's bytes; a
+// request whose `If-None-Match` holds it is answered 304, with no
+// body). A slug of no public view is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /public/{slug} (the `GetPublicRoadmap` operationId).
+func (c *ClientWithResponses) GetPublicRoadmapWithResponse(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*GetPublicRoadmapResponse, error) {
+	rsp, err := c.GetPublicRoadmap(ctx, slug, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPublicRoadmapResponse(rsp)
+}
+
+// GetPublicProofWithResponse Prove that a public entry's publication is in a signed checkpoint
+//
+// The inclusion proof, hashes only, of the event at `seq` in the
+// tree of the signed checkpoint of size `checkpoint`, given only for
+// an event that published an entry the public view shows now (404
+// otherwise): the event itself is never revealed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /public/{slug}/proofs/{seq} (the `GetPublicProof` operationId).
+func (c *ClientWithResponses) GetPublicProofWithResponse(ctx context.Context, slug string, seq int64, params *GetPublicProofParams, reqEditors ...RequestEditorFn) (*GetPublicProofResponse, error) {
+	rsp, err := c.GetPublicProof(ctx, slug, seq, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPublicProofResponse(rsp)
+}
+
 // ReadyzWithResponse Readiness
 //
 // Answers 200 once the projections have caught up with the log and the
@@ -19585,6 +24267,48 @@ func (c *ClientWithResponses) PrioritiseItemWithResponse(ctx context.Context, id
 	return ParsePrioritiseItemResponse(rsp)
 }
 
+// PublishItemWithBodyWithResponse Publish an item on the public roadmap
+//
+// Shows an item on the roadmap on public views, by a public summary
+// only (event `item.published`), or gives a published item a new
+// summary. A decision like any other: it says why, and under the
+// `major` approval policy a new public statement is held for an
+// approver's approval (202). Only an item on the roadmap can be
+// published (409 otherwise); the same summary again is 409. Taking
+// the item off the roadmap (removed, delivered) unpublishes it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/items/{id}/publish (the `PublishItem` operationId).
+func (c *ClientWithResponses) PublishItemWithBodyWithResponse(ctx context.Context, id ItemID, params *PublishItemParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishItemResponse, error) {
+	rsp, err := c.PublishItemWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishItemResponse(rsp)
+}
+
+// PublishItemWithResponse Publish an item on the public roadmap
+//
+// Shows an item on the roadmap on public views, by a public summary
+// only (event `item.published`), or gives a published item a new
+// summary. A decision like any other: it says why, and under the
+// `major` approval policy a new public statement is held for an
+// approver's approval (202). Only an item on the roadmap can be
+// published (409 otherwise); the same summary again is 409. Taking
+// the item off the roadmap (removed, delivered) unpublishes it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/items/{id}/publish (the `PublishItem` operationId).
+func (c *ClientWithResponses) PublishItemWithResponse(ctx context.Context, id ItemID, params *PublishItemParams, body PublishItemJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishItemResponse, error) {
+	rsp, err := c.PublishItem(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishItemResponse(rsp)
+}
+
 // RemoveItemWithBodyWithResponse Remove an item from the roadmap
 //
 // The decision to take an item off the roadmap (event `item.removed`),
@@ -19661,6 +24385,42 @@ func (c *ClientWithResponses) ReprioritiseItemWithResponse(ctx context.Context, 
 	return ParseReprioritiseItemResponse(rsp)
 }
 
+// UnpublishItemWithBodyWithResponse Take an item off the public roadmap
+//
+// Stops showing a published item on public views (event
+// `item.unpublished`), with a rationale. Withdrawing a public
+// statement is never held for approval. An item that is not
+// published is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/items/{id}/unpublish (the `UnpublishItem` operationId).
+func (c *ClientWithResponses) UnpublishItemWithBodyWithResponse(ctx context.Context, id ItemID, params *UnpublishItemParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnpublishItemResponse, error) {
+	rsp, err := c.UnpublishItemWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnpublishItemResponse(rsp)
+}
+
+// UnpublishItemWithResponse Take an item off the public roadmap
+//
+// Stops showing a published item on public views (event
+// `item.unpublished`), with a rationale. Withdrawing a public
+// statement is never held for approval. An item that is not
+// published is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/items/{id}/unpublish (the `UnpublishItem` operationId).
+func (c *ClientWithResponses) UnpublishItemWithResponse(ctx context.Context, id ItemID, params *UnpublishItemParams, body UnpublishItemJSONRequestBody, reqEditors ...RequestEditorFn) (*UnpublishItemResponse, error) {
+	rsp, err := c.UnpublishItem(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnpublishItemResponse(rsp)
+}
+
 // GetItemWhyWithResponse Explain why an item is on the roadmap
 //
 // Answers the why chain of the item: the item (its status, its current
@@ -19691,6 +24451,28 @@ func (c *ClientWithResponses) GetItemWhyWithResponse(ctx context.Context, id Ite
 		return nil, err
 	}
 	return ParseGetItemWhyResponse(rsp)
+}
+
+// GetRoadmapMetricsWithResponse The roadmap's figures, per month and in total
+//
+// Delivery rate, cycle time, time in now, churn, approval time,
+// unaligned share, objective coverage and removals of one product
+// (or every product), per calendar month (UTC) from `from` to `to`
+// (not included) and in total, each defined in `docs/metrics.md`.
+// They are computed from the log alone, up to the position the
+// answer names as `sequence`, so a past period's figures never
+// change. `from` defaults to the month of the ledger's first event,
+// `to` to the month after its last; at most 120 months.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/metrics/roadmap (the `GetRoadmapMetrics` operationId).
+func (c *ClientWithResponses) GetRoadmapMetricsWithResponse(ctx context.Context, params *GetRoadmapMetricsParams, reqEditors ...RequestEditorFn) (*GetRoadmapMetricsResponse, error) {
+	rsp, err := c.GetRoadmapMetrics(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRoadmapMetricsResponse(rsp)
 }
 
 // ListObjectivesWithResponse List the objectives
@@ -19849,6 +24631,59 @@ func (c *ClientWithResponses) GetObjectiveHistoryWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseGetObjectiveHistoryResponse(rsp)
+}
+
+// ListMeasurementsWithResponse List an objective's KPI measurements
+//
+// Every measurement of the objective's KPI, by the time it was measured.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/objectives/{id}/measurements (the `ListMeasurements` operationId).
+func (c *ClientWithResponses) ListMeasurementsWithResponse(ctx context.Context, id ObjectiveID, reqEditors ...RequestEditorFn) (*ListMeasurementsResponse, error) {
+	rsp, err := c.ListMeasurements(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMeasurementsResponse(rsp)
+}
+
+// MeasureObjectiveWithBodyWithResponse Record a KPI measurement
+//
+// Records one value of the objective's KPI (event
+// `objective.measured`): the value, when it was measured (not later
+// than the ledger's clock), where it comes from, and an optional
+// note. A measurement is never changed: a wrong one is corrected by
+// a new one.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/objectives/{id}/measurements (the `MeasureObjective` operationId).
+func (c *ClientWithResponses) MeasureObjectiveWithBodyWithResponse(ctx context.Context, id ObjectiveID, params *MeasureObjectiveParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MeasureObjectiveResponse, error) {
+	rsp, err := c.MeasureObjectiveWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMeasureObjectiveResponse(rsp)
+}
+
+// MeasureObjectiveWithResponse Record a KPI measurement
+//
+// Records one value of the objective's KPI (event
+// `objective.measured`): the value, when it was measured (not later
+// than the ledger's clock), where it comes from, and an optional
+// note. A measurement is never changed: a wrong one is corrected by
+// a new one.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/objectives/{id}/measurements (the `MeasureObjective` operationId).
+func (c *ClientWithResponses) MeasureObjectiveWithResponse(ctx context.Context, id ObjectiveID, params *MeasureObjectiveParams, body MeasureObjectiveJSONRequestBody, reqEditors ...RequestEditorFn) (*MeasureObjectiveResponse, error) {
+	rsp, err := c.MeasureObjective(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMeasureObjectiveResponse(rsp)
 }
 
 // RetireObjectiveWithBodyWithResponse Retire an objective
@@ -20109,6 +24944,25 @@ func (c *ClientWithResponses) DiffReviewsWithResponse(ctx context.Context, id Re
 	return ParseDiffReviewsResponse(rsp)
 }
 
+// GetReviewOutcomesWithResponse A review's figures against the previous review's
+//
+// The roadmap's figures (`docs/metrics.md`, every product) of the
+// review's month beside those of the previous closed review's month,
+// both read from the log up to the position the review shows: a
+// closed review's never change. `previous` is null for a first
+// review.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reviews/{id}/outcomes (the `GetReviewOutcomes` operationId).
+func (c *ClientWithResponses) GetReviewOutcomesWithResponse(ctx context.Context, id ReviewID, reqEditors ...RequestEditorFn) (*GetReviewOutcomesResponse, error) {
+	rsp, err := c.GetReviewOutcomes(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReviewOutcomesResponse(rsp)
+}
+
 // ReviewPackWithResponse The governance review pack, as Markdown or HTML
 //
 // What the board reads for the monthly review, in the order of its
@@ -20276,6 +25130,223 @@ func (c *ClientWithResponses) GetTokenWithResponse(ctx context.Context, id strin
 		return nil, err
 	}
 	return ParseGetTokenResponse(rsp)
+}
+
+// ListViewsWithResponse List the views
+//
+// Every view not deleted, by slug.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/views (the `ListViews` operationId).
+func (c *ClientWithResponses) ListViewsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListViewsResponse, error) {
+	rsp, err := c.ListViews(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListViewsResponse(rsp)
+}
+
+// DefineViewWithBodyWithResponse Save a view for an audience
+//
+// Saves a named selection of the roadmap for one audience (event
+// `view.defined`): the items on the roadmap of a product (or of
+// every product), of some kinds, in some horizons, serving some
+// objectives, showing the fields it names. A `public` view shows
+// only published items, and only `summary`, `horizon` and
+// `objectives` (the titles of the objectives it lists in
+// `objective_ids`, which it makes public); naming any other field is
+// 422. A slug taken by another view is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/views (the `DefineView` operationId).
+func (c *ClientWithResponses) DefineViewWithBodyWithResponse(ctx context.Context, params *DefineViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DefineViewResponse, error) {
+	rsp, err := c.DefineViewWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDefineViewResponse(rsp)
+}
+
+// DefineViewWithResponse Save a view for an audience
+//
+// Saves a named selection of the roadmap for one audience (event
+// `view.defined`): the items on the roadmap of a product (or of
+// every product), of some kinds, in some horizons, serving some
+// objectives, showing the fields it names. A `public` view shows
+// only published items, and only `summary`, `horizon` and
+// `objectives` (the titles of the objectives it lists in
+// `objective_ids`, which it makes public); naming any other field is
+// 422. A slug taken by another view is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/views (the `DefineView` operationId).
+func (c *ClientWithResponses) DefineViewWithResponse(ctx context.Context, params *DefineViewParams, body DefineViewJSONRequestBody, reqEditors ...RequestEditorFn) (*DefineViewResponse, error) {
+	rsp, err := c.DefineView(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDefineViewResponse(rsp)
+}
+
+// DeleteViewWithResponse Delete a view
+//
+// Deletes a view (event `view.deleted`); its slug is free again and its public page, if any, is gone.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/views/{slug} (the `DeleteView` operationId).
+func (c *ClientWithResponses) DeleteViewWithResponse(ctx context.Context, slug ViewSlug, params *DeleteViewParams, reqEditors ...RequestEditorFn) (*DeleteViewResponse, error) {
+	rsp, err := c.DeleteView(ctx, slug, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteViewResponse(rsp)
+}
+
+// GetViewWithResponse Read a view
+//
+// The view as it stands, by its slug; a deleted view is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/views/{slug} (the `GetView` operationId).
+func (c *ClientWithResponses) GetViewWithResponse(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*GetViewResponse, error) {
+	rsp, err := c.GetView(ctx, slug, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetViewResponse(rsp)
+}
+
+// EditViewWithBodyWithResponse Change a view
+//
+// Changes a view (event `view.changed`): the fields given change,
+// those left out keep their value; `product` "" means every product.
+// The slug never changes. A change that changes nothing is 422.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
+func (c *ClientWithResponses) EditViewWithBodyWithResponse(ctx context.Context, slug ViewSlug, params *EditViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EditViewResponse, error) {
+	rsp, err := c.EditViewWithBody(ctx, slug, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEditViewResponse(rsp)
+}
+
+// EditViewWithResponse Change a view
+//
+// Changes a view (event `view.changed`): the fields given change,
+// those left out keep their value; `product` "" means every product.
+// The slug never changes. A change that changes nothing is 422.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
+func (c *ClientWithResponses) EditViewWithResponse(ctx context.Context, slug ViewSlug, params *EditViewParams, body EditViewJSONRequestBody, reqEditors ...RequestEditorFn) (*EditViewResponse, error) {
+	rsp, err := c.EditView(ctx, slug, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEditViewResponse(rsp)
+}
+
+// ShareViewWithBodyWithResponse Share an internal view with a read-only link
+//
+// Makes a read-only link to an internal view (event `token.created`
+// with the view's `view_id`): a viewer token, bound to the view,
+// that opens `GET /v1/views/{slug}` and `GET
+// /v1/views/{slug}/roadmap` and nothing else (403), until it expires
+// (`expires_in` seconds, required, at most a year) or is revoked
+// (401 from then on). The secret is in this answer only. A public
+// view needs no link: 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/views/{slug}/links (the `ShareView` operationId).
+func (c *ClientWithResponses) ShareViewWithBodyWithResponse(ctx context.Context, slug ViewSlug, params *ShareViewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ShareViewResponse, error) {
+	rsp, err := c.ShareViewWithBody(ctx, slug, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShareViewResponse(rsp)
+}
+
+// ShareViewWithResponse Share an internal view with a read-only link
+//
+// Makes a read-only link to an internal view (event `token.created`
+// with the view's `view_id`): a viewer token, bound to the view,
+// that opens `GET /v1/views/{slug}` and `GET
+// /v1/views/{slug}/roadmap` and nothing else (403), until it expires
+// (`expires_in` seconds, required, at most a year) or is revoked
+// (401 from then on). The secret is in this answer only. A public
+// view needs no link: 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/views/{slug}/links (the `ShareView` operationId).
+func (c *ClientWithResponses) ShareViewWithResponse(ctx context.Context, slug ViewSlug, params *ShareViewParams, body ShareViewJSONRequestBody, reqEditors ...RequestEditorFn) (*ShareViewResponse, error) {
+	rsp, err := c.ShareView(ctx, slug, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShareViewResponse(rsp)
+}
+
+// RevokeViewLinkWithBodyWithResponse Revoke a read-only link
+//
+// Revokes a read-only link to the view (event `token.revoked`); the
+// body is optional, `{"reason": "..."}`. An id that is not a link of
+// this view is 404; a link revoked already is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/views/{slug}/links/{id} (the `RevokeViewLink` operationId).
+func (c *ClientWithResponses) RevokeViewLinkWithBodyWithResponse(ctx context.Context, slug ViewSlug, id string, params *RevokeViewLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeViewLinkResponse, error) {
+	rsp, err := c.RevokeViewLinkWithBody(ctx, slug, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeViewLinkResponse(rsp)
+}
+
+// RevokeViewLinkWithResponse Revoke a read-only link
+//
+// Revokes a read-only link to the view (event `token.revoked`); the
+// body is optional, `{"reason": "..."}`. An id that is not a link of
+// this view is 404; a link revoked already is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/views/{slug}/links/{id} (the `RevokeViewLink` operationId).
+func (c *ClientWithResponses) RevokeViewLinkWithResponse(ctx context.Context, slug ViewSlug, id string, params *RevokeViewLinkParams, body RevokeViewLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeViewLinkResponse, error) {
+	rsp, err := c.RevokeViewLink(ctx, slug, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeViewLinkResponse(rsp)
+}
+
+// GetViewRoadmapWithResponse Read what a view shows
+//
+// The items the view selects as the ledger stands, by product,
+// horizon and rank, each with its id and only the fields the view
+// names. A read-only link to the view opens this and the view
+// itself, nothing else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/views/{slug}/roadmap (the `GetViewRoadmap` operationId).
+func (c *ClientWithResponses) GetViewRoadmapWithResponse(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*GetViewRoadmapResponse, error) {
+	rsp, err := c.GetViewRoadmap(ctx, slug, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetViewRoadmapResponse(rsp)
 }
 
 // ListWebhooksWithResponse List the webhook subscriptions
@@ -20604,6 +25675,153 @@ func ParseGetSpecYAMLResponse(rsp *http.Response) (*GetSpecYAMLResponse, error) 
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetPublicRoadmapResponse parses an HTTP response from a GetPublicRoadmapWithResponse call
+func ParseGetPublicRoadmapResponse(rsp *http.Response) (*GetPublicRoadmapResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPublicRoadmapResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PublicRoadmap
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPublicRoadmapResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPublicRoadmapResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPublicProofResponse parses an HTTP response from a GetPublicProofWithResponse call
+func ParseGetPublicProofResponse(rsp *http.Response) (*GetPublicProofResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPublicProofResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InclusionProof
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetPublicProofResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23334,6 +28552,180 @@ func ParsePrioritiseItemResponse(rsp *http.Response) (*PrioritiseItemResponse, e
 	return response, nil
 }
 
+// ParsePublishItemResponse parses an HTTP response from a PublishItemWithResponse call
+func ParsePublishItemResponse(rsp *http.Response) (*PublishItemResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishItemResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ItemDecided
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ChangeProposed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PublishItemResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers PublishItemResponse202Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers PublishItemResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers PublishItemResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRemoveItemResponse parses an HTTP response from a RemoveItemWithResponse call
 func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23682,6 +29074,180 @@ func ParseReprioritiseItemResponse(rsp *http.Response) (*ReprioritiseItemRespons
 	return response, nil
 }
 
+// ParseUnpublishItemResponse parses an HTTP response from a UnpublishItemWithResponse call
+func ParseUnpublishItemResponse(rsp *http.Response) (*UnpublishItemResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnpublishItemResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ItemDecided
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ChangeProposed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UnpublishItemResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers UnpublishItemResponse202Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers UnpublishItemResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnpublishItemResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetItemWhyResponse parses an HTTP response from a GetItemWhyWithResponse call
 func ParseGetItemWhyResponse(rsp *http.Response) (*GetItemWhyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23753,6 +29319,90 @@ func ParseGetItemWhyResponse(rsp *http.Response) (*GetItemWhyResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetItemWhyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetRoadmapMetricsResponse parses an HTTP response from a GetRoadmapMetricsWithResponse call
+func ParseGetRoadmapMetricsResponse(rsp *http.Response) (*GetRoadmapMetricsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRoadmapMetricsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RoadmapMetrics
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetRoadmapMetricsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRoadmapMetricsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -24304,6 +29954,242 @@ func ParseGetObjectiveHistoryResponse(rsp *http.Response) (*GetObjectiveHistoryR
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetObjectiveHistoryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMeasurementsResponse parses an HTTP response from a ListMeasurementsWithResponse call
+func ParseListMeasurementsResponse(rsp *http.Response) (*ListMeasurementsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMeasurementsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Measurements []Measurement `json:"measurements"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListMeasurementsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListMeasurementsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMeasureObjectiveResponse parses an HTTP response from a MeasureObjectiveWithResponse call
+func ParseMeasureObjectiveResponse(rsp *http.Response) (*MeasureObjectiveResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MeasureObjectiveResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Measurement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers MeasureObjectiveResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers MeasureObjectiveResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers MeasureObjectiveResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -25390,6 +31276,97 @@ func ParseDiffReviewsResponse(rsp *http.Response) (*DiffReviewsResponse, error) 
 	return response, nil
 }
 
+// ParseGetReviewOutcomesResponse parses an HTTP response from a GetReviewOutcomesWithResponse call
+func ParseGetReviewOutcomesResponse(rsp *http.Response) (*GetReviewOutcomesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReviewOutcomesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReviewOutcomes
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetReviewOutcomesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetReviewOutcomesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseReviewPackResponse parses an HTTP response from a ReviewPackWithResponse call
 func ParseReviewPackResponse(rsp *http.Response) (*ReviewPackResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -26028,6 +32005,964 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListViewsResponse parses an HTTP response from a ListViewsWithResponse call
+func ParseListViewsResponse(rsp *http.Response) (*ListViewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListViewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Views []View `json:"views"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListViewsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListViewsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDefineViewResponse parses an HTTP response from a DefineViewWithResponse call
+func ParseDefineViewResponse(rsp *http.Response) (*DefineViewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DefineViewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest View
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers DefineViewResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers DefineViewResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DefineViewResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteViewResponse parses an HTTP response from a DeleteViewWithResponse call
+func ParseDeleteViewResponse(rsp *http.Response) (*DeleteViewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteViewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest View
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteViewResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteViewResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteViewResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetViewResponse parses an HTTP response from a GetViewWithResponse call
+func ParseGetViewResponse(rsp *http.Response) (*GetViewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetViewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest View
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetViewResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetViewResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetViewResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEditViewResponse parses an HTTP response from a EditViewWithResponse call
+func ParseEditViewResponse(rsp *http.Response) (*EditViewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EditViewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest View
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers EditViewResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers EditViewResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers EditViewResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseShareViewResponse parses an HTTP response from a ShareViewWithResponse call
+func ParseShareViewResponse(rsp *http.Response) (*ShareViewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ShareViewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ViewLink
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers ShareViewResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers ShareViewResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ShareViewResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeViewLinkResponse parses an HTTP response from a RevokeViewLinkWithResponse call
+func ParseRevokeViewLinkResponse(rsp *http.Response) (*RevokeViewLinkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeViewLinkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ViewLink
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RevokeViewLinkResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers RevokeViewLinkResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RevokeViewLinkResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetViewRoadmapResponse parses an HTTP response from a GetViewRoadmapWithResponse call
+func ParseGetViewRoadmapResponse(rsp *http.Response) (*GetViewRoadmapResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetViewRoadmapResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ViewRoadmap
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetViewRoadmapResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetViewRoadmapResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -26,12 +26,14 @@ type verifyConfig struct {
 	publicKeyFile   string // the pinned verifier key; empty: ask the server
 	sinceCheckpoint string // a signed note kept earlier; empty: none
 	bundle          string // an export bundle to check offline; empty: none
+	public          string // a public view's address to check; empty: none
 	progressEvery   time.Duration
 	client          *http.Client
 }
 
 const verifyUsage = `usage: roadmap verify --server URL [--public-key FILE] [--since-checkpoint FILE] [--token T]
        roadmap verify --bundle DIR --public-key FILE
+       roadmap verify --public URL --public-key FILE
 
 Checks the ledger at URL without trusting it: opens its latest signed
 checkpoint with the pinned verifier key, streams the whole raw log, checks
@@ -44,6 +46,12 @@ that fails and why.
 With --bundle, checks an export bundle (roadmap export) offline, with no
 server, against the pinned key only: manifest.txt, checkpoint.txt and
 events.jsonl; see docs/operations.md.
+
+With --public, checks a public roadmap page (https://HOST/public/SLUG) as
+anyone can, with no token, against the pinned key: the checkpoint it names
+is signed, the page says exactly what the ledger signed for it, and each
+entry's inclusion proof leads from the event that published it to the
+checkpoint's root. The events themselves stay hidden.
 
 --token T (or ROADMAP_TOKEN) is sent with every request as
 "Authorization: Bearer T". A server that refuses it (401) or whose role for
@@ -58,8 +66,15 @@ func parseVerify(args []string, getenv func(string) string, stderr io.Writer) (v
 	fs.StringVar(&cfg.publicKeyFile, "public-key", "", "file of the verifier key you pinned; without it the server's key is used, which proves nothing against the server")
 	fs.StringVar(&cfg.sinceCheckpoint, "since-checkpoint", "", "file of a signed checkpoint note kept earlier (or the JSON answer holding it): check that the latest checkpoint extends it")
 	fs.StringVar(&cfg.bundle, "bundle", "", "directory of an export bundle to check offline, with --public-key (no server)")
+	fs.StringVar(&cfg.public, "public", "", "address of a public roadmap page to check, with --public-key (no token)")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
+	}
+	if cfg.public != "" {
+		if cfg.publicKeyFile == "" || cfg.bundle != "" || cfg.sinceCheckpoint != "" {
+			return cfg, errors.New("verify --public needs --public-key FILE, the key you pinned, and takes no --bundle or --since-checkpoint")
+		}
+		return cfg, nil
 	}
 	if cfg.bundle != "" {
 		if cfg.publicKeyFile == "" || cfg.sinceCheckpoint != "" {
@@ -77,6 +92,9 @@ func verifyCommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	if cfg.bundle != "" {
 		return runVerifyBundle(cfg, stdout, stderr)
+	}
+	if cfg.public != "" {
+		return runVerifyPublic(ctx, cfg, stdout)
 	}
 	return runVerify(ctx, cfg, stdout, stderr)
 }
@@ -139,6 +157,28 @@ func runVerify(ctx context.Context, cfg verifyConfig, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "verified: %d events in %d aggregates; checkpoint %s of size %d, root %v, signed %s by %s (%s key)%s\n",
 		res.Events, res.Aggregates, termtext.Escape(latest.Origin), latest.Size, latest.Root,
 		latest.Time.Format(time.RFC3339), keyName(vkey), keyKind(cfg), sinceText(cfg))
+	return nil
+}
+
+// runVerifyPublic checks the public page cfg names against the pinned key.
+func runVerifyPublic(ctx context.Context, cfg verifyConfig, stdout io.Writer) error {
+	b, err := os.ReadFile(cfg.publicKeyFile)
+	if err != nil {
+		return fmt.Errorf("the pinned key: %w", err)
+	}
+	vkey := strings.TrimSpace(string(b))
+	r, slug, err := verify.PublicRemote(cfg.public)
+	if err != nil {
+		return err
+	}
+	r.Client = cfg.client
+	res, err := r.CheckPublic(ctx, slug, vkey)
+	if err != nil {
+		return err
+	}
+	cp := res.Checkpoint
+	fmt.Fprintf(stdout, "verified: public view %s at sequence %d: %d entries, each published by an event in checkpoint %s of size %d, root %v, signed %s by %s (pinned key)\n",
+		termtext.Escape(res.Slug), res.Sequence, res.Entries, termtext.Escape(cp.Origin), cp.Size, cp.Root, cp.Time.Format(time.RFC3339), keyName(vkey))
 	return nil
 }
 

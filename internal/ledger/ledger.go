@@ -576,7 +576,8 @@ func replay[T any](ctx context.Context, s *Service, req Request, answer answer[T
 	}
 	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed ||
 		entry.EventType == roadmap.TypeReviewOpened || entry.EventType == roadmap.TypeCheckpointSigned ||
-		entry.EventType == roadmap.TypeTokenCreated || entry.EventType == roadmap.TypeChangeProposed
+		entry.EventType == roadmap.TypeTokenCreated || entry.EventType == roadmap.TypeChangeProposed ||
+		entry.EventType == roadmap.TypeViewDefined
 	v, err := answer(ctx, s, aggregate{kind: entry.AggregateType, id: entry.AggregateID}, entry.Sequence)
 	if err != nil {
 		return Result[T]{}, true, err

@@ -48,7 +48,9 @@ var (
 // the item stands before and after the decision, whatever the decision is,
 // so no decision of today or of tomorrow slips past it: a decision that
 // puts an item into a product's now column, or takes it out of one (by a
-// move, a removal, a delivery or a move to another product), is major.
+// move, a removal, a delivery or a move to another product), is major; so
+// is one that makes a new public statement on it (a publication, or a new
+// public summary), while withdrawing one is not.
 func MajorChange(it Item, e ItemDecision) string {
 	after := EvolveItem(it, it.ID, e)
 	was, is := inNow(it), inNow(after)
@@ -63,7 +65,7 @@ func MajorChange(it Item, e ItemDecision) string {
 	case was && is && it.Product != after.Product:
 		return "a move of a now item to another product"
 	}
-	return ""
+	return publicChange(it, after)
 }
 
 func inNow(it Item) bool { return it.Status == StatusOnRoadmap && it.Horizon == Now }
@@ -79,6 +81,10 @@ func decisionNoun(e ItemDecision) string {
 		return "the removal"
 	case *ItemDelivered:
 		return "the delivery"
+	case *ItemPublished:
+		return "a publication"
+	case *ItemUnpublished:
+		return "an unpublication"
 	}
 	return "an edit"
 }
@@ -179,6 +185,12 @@ type ChangeProposed struct {
 	// Edit is the decision of an edit (optional; schema version 1 without
 	// it).
 	Edit *ItemEdited `json:"edit,omitempty"`
+	// Publication is the decision of a publication (optional; schema
+	// version 1 without it).
+	Publication *ItemPublished `json:"publication,omitempty"`
+	// Unpublication is the decision of an unpublication (optional;
+	// schema version 1 without it).
+	Unpublication *ItemUnpublished `json:"unpublication,omitempty"`
 	// Reason says why the change is major.
 	Reason string `json:"reason"`
 }
@@ -237,6 +249,12 @@ func ProposeChange(it Item, version uint64, e ItemDecision, reason string) *Chan
 	case *ItemEdited:
 		edit := *e
 		c.Edit = &edit
+	case *ItemPublished:
+		pub := *e
+		c.Publication = &pub
+	case *ItemUnpublished:
+		unpub := *e
+		c.Unpublication = &unpub
 	}
 	return c
 }
@@ -257,6 +275,12 @@ func (c ChangeProposed) Held() ItemDecision {
 		return &d
 	case c.Edit != nil:
 		e := *c.Edit
+		return &e
+	case c.Publication != nil:
+		e := *c.Publication
+		return &e
+	case c.Unpublication != nil:
+		e := *c.Unpublication
 		return &e
 	}
 	return nil

@@ -38,6 +38,12 @@ var SchemaVersions = map[string]int{
 	TypeWebhookCreated:       1,
 	TypeWebhookSecretRotated: 1,
 	TypeWebhookDeleted:       1,
+	TypeItemPublished:        1,
+	TypeItemUnpublished:      1,
+	TypeViewDefined:          1,
+	TypeViewChanged:          1,
+	TypeViewDeleted:          1,
+	TypeObjectiveMeasured:    1,
 }
 
 // Event is the data of one domain event.
@@ -191,6 +197,18 @@ func NewEvent(eventType string) (Event, bool) {
 		return &WebhookSecretRotated{}, true
 	case TypeWebhookDeleted:
 		return &WebhookDeleted{}, true
+	case TypeItemPublished:
+		return &ItemPublished{}, true
+	case TypeItemUnpublished:
+		return &ItemUnpublished{}, true
+	case TypeViewDefined:
+		return &ViewDefined{}, true
+	case TypeViewChanged:
+		return &ViewChanged{}, true
+	case TypeViewDeleted:
+		return &ViewDeleted{}, true
+	case TypeObjectiveMeasured:
+		return &ObjectiveMeasured{}, true
 	}
 	return nil, false
 }

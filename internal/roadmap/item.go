@@ -70,6 +70,9 @@ type Item struct {
 	// Provenance is where an imported item came from, nil for one proposed
 	// by hand.
 	Provenance *Provenance `json:"provenance,omitempty"`
+	// Public is what the public roadmap says of the item, nil while it is
+	// not published. Taking the item off the roadmap unpublishes it.
+	Public *Publication `json:"public,omitempty"`
 }
 
 // Plan is an item's effort in points, the items it depends on and the
@@ -338,9 +341,13 @@ func EvolveItem(it Item, id string, e Event) Item {
 	case *ItemReprioritised:
 		it.place(e.Placement)
 	case *ItemRemoved:
-		it.Status, it.Horizon = StatusRemoved, ""
+		it.Status, it.Horizon, it.Public = StatusRemoved, "", nil
 	case *ItemDelivered:
-		it.Status, it.Horizon = StatusDelivered, ""
+		it.Status, it.Horizon, it.Public = StatusDelivered, "", nil
+	case *ItemPublished:
+		it.Public = &Publication{Summary: e.Summary}
+	case *ItemUnpublished:
+		it.Public = nil
 	}
 	return it
 }

@@ -102,6 +102,9 @@ type Token struct {
 	RevokedAt *time.Time
 	RevokedBy string
 	Bootstrap bool
+	// ViewID, when set, makes the token a read-only link to that view: it
+	// opens the view and nothing else.
+	ViewID string
 }
 
 // TokenStatus is where a token is in its life at a moment.
@@ -139,6 +142,9 @@ type TokenCreated struct {
 	// Bootstrap marks the token made at start from the bootstrap secret or
 	// for the first start of an empty ledger.
 	Bootstrap bool `json:"bootstrap,omitempty"`
+	// ViewID is set on a read-only link to one view (optional; still
+	// version 2 with it).
+	ViewID string `json:"view_id,omitempty"`
 }
 
 // TokenRevoked records that a token may no longer be used.
@@ -229,7 +235,7 @@ func EvolveToken(t Token, id string, e Event, at time.Time, actor string) Token 
 	switch e := e.(type) {
 	case *TokenCreated:
 		return Token{ID: id, Name: e.Name, Role: e.Role, SecretHMAC: e.SecretHMAC, SecretSHA256: e.SecretSHA256,
-			CreatedAt: at, CreatedBy: actor, ExpiresAt: e.ExpiresAt, Bootstrap: e.Bootstrap}
+			CreatedAt: at, CreatedBy: actor, ExpiresAt: e.ExpiresAt, Bootstrap: e.Bootstrap, ViewID: e.ViewID}
 	case *TokenRevoked:
 		t.RevokedAt, t.RevokedBy = &at, actor
 	}

@@ -25,8 +25,11 @@ type Scenario struct {
 	// Sequence is the size of the last checkpoint signed, Earlier of one
 	// signed before it.
 	Sequence, Earlier int
-	// AsOf is a moment an hour after the scenario was built, which the
-	// roadmap is read as of: fixed, so reads seconds apart ask the same.
+	// Published is the sequence of the event that published Item on the
+	// public view "customers".
+	Published int
+	// AsOf is a moment an hour after the scenario was built, for a read
+	// of the roadmap as of a time: the same in every reading of it.
 	AsOf string
 }
 
@@ -146,6 +149,20 @@ func BuildScenario(tb testing.TB, hc *http.Client, base, admin, thisMonth, nextM
 	c.write(200, "POST", "/v1/changes/"+s.Rejected+"/reject", cpo, map[string]any{"rationale": "No capacity this quarter"})
 	c.write(200, "POST", "/v1/items/"+s.Removed+"/remove", pm, map[string]any{"rationale": "Superseded by the pricing review"})
 	c.write(200, "POST", "/v1/items/"+s.Delivered+"/deliver", pm, map[string]any{"rationale": "Shipped in 3.2"})
+	// Views for audiences, a publication (a major change) and a KPI
+	// measurement.
+	c.write(201, "POST", "/v1/views", pm, map[string]any{"name": "Our roadmap", "slug": "customers", "audience": "public", "objective_ids": []string{s.Objective}, "fields": []string{"summary", "horizon", "objectives"}})
+	c.write(201, "POST", "/v1/views", pm, map[string]any{"name": "Web team", "slug": "web-team", "audience": "internal", "product": "web", "fields": []string{"title", "horizon", "rank", "score", "rationale", "last_decision"}})
+	publication := c.write(202, "POST", "/v1/items/"+s.Item+"/publish", pm, map[string]any{"summary": "A guided setup for new teams", "rationale": "Announced at the conference"})
+	_, _, data := c.send([]int{200}, "POST", "/v1/changes/"+publication+"/approve", cpo, "", map[string]any{"rationale": "Agreed"})
+	var applied struct {
+		Sequence int `json:"applied_sequence"`
+	}
+	if err := json.Unmarshal(data, &applied); err != nil {
+		tb.Fatal(err)
+	}
+	s.Published = applied.Sequence
+	c.send([]int{201}, "POST", "/v1/objectives/"+s.Objective+"/measurements", pm, "", map[string]any{"value": 42, "at": "2026-01-01T00:00:00Z", "source": "onboarding dashboard"})
 	c.write(200, "POST", "/v1/reviews/"+s.ClosedReview+"/close", cpo, map[string]any{"notes": "Approved as presented"})
 	s.Checkpoint, s.Sequence = c.checkpoint(cpo)
 	s.OpenReview = c.write(201, "POST", "/v1/reviews", pm, map[string]any{"period": periods[1], "title": "Review " + periods[1]})
@@ -194,6 +211,9 @@ func ReadEverything(tb testing.TB, hc *http.Client, base, admin string, s Scenar
 		{fmt.Sprintf("/v1/checkpoints/consistency?from=%d&to=%d", s.Earlier, s.Sequence), ""},
 		{"/v1/export/manifest", ""}, {"/v1/events", ""}, {fmt.Sprintf("/v1/events/%d/proof?checkpoint=%d", s.Earlier-1, s.Sequence), ""},
 		{"/v1/products/web/capacity", ""}, {"/v1/tokens", ""}, {"/v1/tokens/" + s.Token, ""},
+		{"/v1/views", ""}, {"/v1/views/customers", ""}, {"/v1/views/web-team/roadmap", ""}, {"/v1/views/customers/roadmap", ""},
+		{"/public/customers", ""}, {"/public/customers.json", ""}, {fmt.Sprintf("/public/customers/proofs/%d?checkpoint=%d", s.Published, s.Sequence), ""},
+		{"/v1/objectives/" + s.Objective + "/measurements", ""}, {"/v1/metrics/roadmap", ""}, {"/v1/metrics/roadmap?product=web&from=2026-01-01", ""},
 	}
 	out := map[string]string{}
 	for _, r := range reads {
