@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -100,29 +99,7 @@ func TestAPIReferenceRendersInABrowser(t *testing.T) {
 	}
 	slices.Sort(summaries)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	var output bytes.Buffer
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&output),
-	)
-	defer cancelAlloc()
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	var seen browserLog
-	if err := chromedp.Listen(browserCtx, seen.listen); err != nil {
-		t.Fatalf("start Chromium: %v\nbrowser output:\n%s", err, lastLines(output.Bytes(), 30))
-	}
+	browserCtx, seen, output, closeBrowser := newBrowser(t, path)
 	url := srv.URL + "/docs/api"
 	if err := chromedp.Do(browserCtx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v\nbrowser output:\n%s", url, err, lastLines(output.Bytes(), 30))
@@ -138,7 +115,7 @@ func TestAPIReferenceRendersInABrowser(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	operations := evaluate[int](t, browserCtx, `document.querySelectorAll('[data-section-id^="operation/"]').length`)
-	cancelBrowser()
+	closeBrowser()
 
 	for _, s := range summaries {
 		if !strings.Contains(text, s) {

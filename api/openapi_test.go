@@ -18,8 +18,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/roadmap-ledger/roadmap/api"
-	"github.com/roadmap-ledger/roadmap/internal/web"
 	"github.com/roadmap-ledger/roadmap/internal/spectest"
+	"github.com/roadmap-ledger/roadmap/internal/web"
 )
 
 // specFile is the API's OpenAPI document. Tests run in the package's

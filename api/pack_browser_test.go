@@ -113,18 +113,15 @@ func evaluate[T any](t *testing.T, ctx context.Context, expression string) T {
 	return v
 }
 
-// TestReviewPackOpensInABrowser opens a closed review's pack the way a
-// board member would, by its link in a browser, once: the browser's own
-// Accept gets the HTML document, which loads nothing else, runs nothing,
-// reports nothing, has its sections in order, and prints.
-func TestReviewPackOpensInABrowser(t *testing.T) {
-	path := chromium(t)
-	m := scriptMonth(t)
-	url := m.l.URL + "/v1/reviews/" + m.january + "/pack"
-
+// newBrowser starts headless Chromium at path for the test, for at most
+// 90 s, and returns its context, what its pages log, its own output, and
+// closeBrowser, which closes it before the test ends (so that nothing is
+// logged after a check); it is closed when the test ends in any case.
+func newBrowser(t *testing.T, path string) (ctx context.Context, seen *browserLog, output *bytes.Buffer, closeBrowser func()) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	var output bytes.Buffer
+	t.Cleanup(cancel)
+	output = &bytes.Buffer{}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -136,15 +133,28 @@ func TestReviewPackOpensInABrowser(t *testing.T) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&output),
+		chromedp.CombinedOutput(output),
 	)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	var seen browserLog
+	t.Cleanup(cancelBrowser)
+	seen = &browserLog{}
 	if err := chromedp.Listen(browserCtx, seen.listen); err != nil {
 		t.Fatalf("start Chromium: %v\nbrowser output:\n%s", err, lastLines(output.Bytes(), 30))
 	}
+	return browserCtx, seen, output, cancelBrowser
+}
+
+// TestReviewPackOpensInABrowser opens a closed review's pack the way a
+// board member would, by its link in a browser, once: the browser's own
+// Accept gets the HTML document, which loads nothing else, runs nothing,
+// reports nothing, has its sections in order, and prints.
+func TestReviewPackOpensInABrowser(t *testing.T) {
+	path := chromium(t)
+	m := scriptMonth(t)
+	url := m.l.URL + "/v1/reviews/" + m.january + "/pack"
+
+	browserCtx, seen, output, closeBrowser := newBrowser(t, path)
 	// The pack is read with a viewer's token, as a board member's browser
 	// would send it.
 	_, viewer := newToken(m.l, "board member", "viewer")
@@ -165,7 +175,7 @@ func TestReviewPackOpensInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("print %s: %v", url, err)
 	}
-	cancelBrowser() // closes the browser, so no event comes in after the checks
+	closeBrowser() // closes the browser, so no event comes in after the checks
 
 	if contentType != "text/html" || title != "January board · governance review pack" {
 		t.Errorf("the browser got %q titled %q, want the HTML pack titled January board", contentType, title)

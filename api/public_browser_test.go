@@ -1,12 +1,9 @@
 package api_test
 
 import (
-	"bytes"
-	"context"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -21,29 +18,7 @@ func TestThePublicPageOpensInABrowser(t *testing.T) {
 	s := newPublicScene(t)
 	url := s.l.URL + "/public/customers"
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	var output bytes.Buffer
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&output),
-	)
-	defer cancelAlloc()
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	var seen browserLog
-	if err := chromedp.Listen(browserCtx, seen.listen); err != nil {
-		t.Fatalf("start Chromium: %v\nbrowser output:\n%s", err, lastLines(output.Bytes(), 30))
-	}
+	browserCtx, seen, output, closeBrowser := newBrowser(t, path)
 	if err := chromedp.Do(browserCtx, chromedp.EmulateViewport(360, 740)); err != nil {
 		t.Fatalf("a 360 px screen: %v", err)
 	}
@@ -58,7 +33,7 @@ func TestThePublicPageOpensInABrowser(t *testing.T) {
 	source := evaluate[string](t, browserCtx, `document.documentElement.outerHTML`)
 	width := evaluate[int](t, browserCtx, `document.documentElement.scrollWidth`)
 	links := evaluate[[]string](t, browserCtx, `Array.from(document.links, a => a.getAttribute("href"))`)
-	cancelBrowser()
+	closeBrowser()
 
 	if contentType != "text/html" || title != "Our roadmap · roadmap" {
 		t.Errorf("the browser got %q titled %q", contentType, title)
