@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/roadmap-ledger/roadmap/internal/app"
 )
 
@@ -127,11 +129,36 @@ type cloudEvent struct {
 	Data            map[string]any `json:"data"`
 }
 
+// cloudEventSchema is the spec's CloudEvent, which every message's data
+// must fit.
+var cloudEventSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
+	doc, err := loadSpec()
+	if err != nil {
+		return nil, err
+	}
+	ref := doc.Components.Schemas["CloudEvent"]
+	if ref == nil {
+		return nil, fmt.Errorf("the spec has no CloudEvent schema")
+	}
+	return ref.Value, nil
+})
+
 func parseCloudEvent(t testing.TB, data string) cloudEvent {
 	t.Helper()
 	var ce cloudEvent
 	if err := json.Unmarshal([]byte(data), &ce); err != nil {
 		t.Fatalf("a message's data is not a CloudEvent: %v: %s", err, data)
+	}
+	schema, err := cloudEventSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal([]byte(data), &v); err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.VisitJSON(v); err != nil {
+		t.Errorf("a message's data does not fit the spec's CloudEvent: %v: %s", err, data)
 	}
 	return ce
 }

@@ -330,11 +330,15 @@ type RoutePermission struct {
 // role matrix and its tests.
 func (s *Server) Permissions() []RoutePermission { return slices.Clone(s.permissions) }
 
-// Routes lists every route the API serves, with echo's ":id" path parameters.
+// Routes lists every route the API serves, with echo's ":id" path
+// parameters, GET /metrics included when the Server serves it.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, r := range s.echo.Routes() {
 		out = append(out, Route{Method: r.Method, Path: r.Path})
+	}
+	if s.cfg.Metrics != nil {
+		out = append(out, Route{Method: http.MethodGet, Path: "/metrics"})
 	}
 	return out
 }

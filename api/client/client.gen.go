@@ -5283,6 +5283,21 @@ type ClientInterface interface {
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetMetrics The service's metrics, for Prometheus
+	//
+	// The ledger's metrics in the Prometheus text exposition format,
+	// without a token: requests by route pattern, decisions appended by
+	// type, append latency, projection lag, the stream's size, pending
+	// changes, open reviews, checkpoint age, the change feed's clients,
+	// webhook deliveries, the Go runtime and the process (see
+	// docs/operations.md, Metrics). No label holds an id, a title, a
+	// name or a secret. Served here unless the server runs with
+	// `--metrics-addr`, which serves it on an address of its own (then
+	// 404 here).
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetSpecJSON This spec, as JSON
 	//
 	// The OpenAPI document of the API as JSON, the same as `/openapi.yaml`. Needs no token.
@@ -6777,6 +6792,31 @@ func (c *Client) GetAPIReferenceAsset(ctx context.Context, asset GetAPIReference
 // Corresponds with GET /healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMetrics The service's metrics, for Prometheus
+//
+// The ledger's metrics in the Prometheus text exposition format,
+// without a token: requests by route pattern, decisions appended by
+// type, append latency, projection lag, the stream's size, pending
+// changes, open reviews, checkpoint age, the change feed's clients,
+// webhook deliveries, the Go runtime and the process (see
+// docs/operations.md, Metrics). No label holds an id, a title, a
+// name or a secret. Served here unless the server runs with
+// `--metrics-addr`, which serves it on an address of its own (then
+// 404 here).
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMetricsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -9308,6 +9348,33 @@ func NewHealthzRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/healthz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetMetricsRequest constructs an http.Request for the GetMetrics method
+func NewGetMetricsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/metrics")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -13417,6 +13484,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	HealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthzResponse, error)
 
+	// GetMetricsWithResponse The service's metrics, for Prometheus
+	//
+	// The ledger's metrics in the Prometheus text exposition format,
+	// without a token: requests by route pattern, decisions appended by
+	// type, append latency, projection lag, the stream's size, pending
+	// changes, open reviews, checkpoint age, the change feed's clients,
+	// webhook deliveries, the Go runtime and the process (see
+	// docs/operations.md, Metrics). No label holds an id, a title, a
+	// name or a secret. Served here unless the server runs with
+	// `--metrics-addr`, which serves it on an address of its own (then
+	// 404 here).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error)
+
 	// GetSpecJSONWithResponse This spec, as JSON
 	//
 	// The OpenAPI document of the API as JSON, the same as `/openapi.yaml`. Needs no token.
@@ -15093,6 +15177,47 @@ func (r HealthzResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HealthzResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMetricsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMetricsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMetricsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMetricsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMetricsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23376,6 +23501,29 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 	return ParseHealthzResponse(rsp)
 }
 
+// GetMetricsWithResponse The service's metrics, for Prometheus
+//
+// The ledger's metrics in the Prometheus text exposition format,
+// without a token: requests by route pattern, decisions appended by
+// type, append latency, projection lag, the stream's size, pending
+// changes, open reviews, checkpoint age, the change feed's clients,
+// webhook deliveries, the Go runtime and the process (see
+// docs/operations.md, Metrics). No label holds an id, a title, a
+// name or a secret. Served here unless the server runs with
+// `--metrics-addr`, which serves it on an address of its own (then
+// 404 here).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error) {
+	rsp, err := c.GetMetrics(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMetricsResponse(rsp)
+}
+
 // GetSpecJSONWithResponse This spec, as JSON
 //
 // The OpenAPI document of the API as JSON, the same as `/openapi.yaml`. Needs no token.
@@ -25604,6 +25752,32 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMetricsResponse parses an HTTP response from a GetMetricsWithResponse call
+func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMetricsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	}
 

@@ -117,35 +117,66 @@ func New(cfg Config) *App {
 // comes from another site.
 func (a *App) Register(e *echo.Echo) {
 	assets, _ := fs.Sub(files, "assets")
-	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", assetServer(assets))))
-	e.GET("/", a.signedIn(roadmap.PermRead, a.board))
-	e.POST("/signin", a.signin, a.sameOrigin)
-	e.POST("/signout", a.signout, a.sameOrigin)
-	e.GET("/items/:id", a.signedIn(roadmap.PermRead, a.item))
-	e.POST("/items/:id/edit", a.signedIn(roadmap.PermDecide, a.edit), a.sameOrigin)
-	e.POST("/items/:id/decide", a.signedIn(roadmap.PermDecide, a.decide), a.sameOrigin)
-	e.GET("/changes", a.signedIn(roadmap.PermRead, a.changes))
-	e.POST("/changes/:id/approve", a.signedIn(roadmap.PermApprove, a.approve), a.sameOrigin)
-	e.POST("/changes/:id/reject", a.signedIn(roadmap.PermApprove, a.reject), a.sameOrigin)
-	e.GET("/backlog", a.signedIn(roadmap.PermRead, a.backlog))
-	e.POST("/items", a.signedIn(roadmap.PermDecide, a.propose), a.sameOrigin)
-	e.POST("/imports/preview", a.signedIn(roadmap.PermDecide, a.importPreview), a.sameOrigin)
-	e.POST("/imports", a.signedIn(roadmap.PermDecide, a.importRun), a.sameOrigin)
-	e.GET("/reviews", a.signedIn(roadmap.PermRead, a.reviews))
-	e.POST("/reviews", a.signedIn(roadmap.PermDecide, a.openReview), a.sameOrigin)
-	e.GET("/reviews/:id", a.signedIn(roadmap.PermRead, a.review))
-	e.POST("/reviews/:id/close", a.signedIn(roadmap.PermApprove, a.closeReview), a.sameOrigin)
-	e.GET("/reviews/:id/pack", a.signedIn(roadmap.PermRead, a.reviewPack))
-	e.GET("/audit", a.signedIn(roadmap.PermAudit, a.auditLog))
-	e.GET("/audit/download", a.signedIn(roadmap.PermAudit, a.auditDownload))
-	e.GET("/objectives", a.signedIn(roadmap.PermRead, a.objectives))
-	e.GET("/compare", a.signedIn(roadmap.PermRead, a.compare))
-	e.GET("/live", a.signedIn(roadmap.PermRead, a.live))
+	e.GET(assetsPath, echo.WrapHandler(http.StripPrefix("/assets/", assetServer(assets))))
+	for _, r := range a.routes() {
+		if r.method == http.MethodPost {
+			// Every write is refused from another site first.
+			e.POST(r.path, r.handler, a.sameOrigin)
+			continue
+		}
+		e.GET(r.path, r.handler)
+	}
 }
 
-// IsPage says whether path is one of the web app's, not the API's.
+// assetsPath is where the embedded assets are served.
+const assetsPath = "/assets/*"
+
+// pageRoute is one route of the web app.
+type pageRoute struct {
+	method, path string
+	handler      echo.HandlerFunc
+}
+
+// routes are the web app's routes, each with the permission it needs.
+func (a *App) routes() []pageRoute {
+	return []pageRoute{
+		{http.MethodGet, "/", a.signedIn(roadmap.PermRead, a.board)},
+		{http.MethodPost, "/signin", a.signin},
+		{http.MethodPost, "/signout", a.signout},
+		{http.MethodGet, "/items/:id", a.signedIn(roadmap.PermRead, a.item)},
+		{http.MethodPost, "/items/:id/edit", a.signedIn(roadmap.PermDecide, a.edit)},
+		{http.MethodPost, "/items/:id/decide", a.signedIn(roadmap.PermDecide, a.decide)},
+		{http.MethodGet, "/changes", a.signedIn(roadmap.PermRead, a.changes)},
+		{http.MethodPost, "/changes/:id/approve", a.signedIn(roadmap.PermApprove, a.approve)},
+		{http.MethodPost, "/changes/:id/reject", a.signedIn(roadmap.PermApprove, a.reject)},
+		{http.MethodGet, "/backlog", a.signedIn(roadmap.PermRead, a.backlog)},
+		{http.MethodPost, "/items", a.signedIn(roadmap.PermDecide, a.propose)},
+		{http.MethodPost, "/imports/preview", a.signedIn(roadmap.PermDecide, a.importPreview)},
+		{http.MethodPost, "/imports", a.signedIn(roadmap.PermDecide, a.importRun)},
+		{http.MethodGet, "/reviews", a.signedIn(roadmap.PermRead, a.reviews)},
+		{http.MethodPost, "/reviews", a.signedIn(roadmap.PermDecide, a.openReview)},
+		{http.MethodGet, "/reviews/:id", a.signedIn(roadmap.PermRead, a.review)},
+		{http.MethodPost, "/reviews/:id/close", a.signedIn(roadmap.PermApprove, a.closeReview)},
+		{http.MethodGet, "/reviews/:id/pack", a.signedIn(roadmap.PermRead, a.reviewPack)},
+		{http.MethodGet, "/audit", a.signedIn(roadmap.PermAudit, a.auditLog)},
+		{http.MethodGet, "/audit/download", a.signedIn(roadmap.PermAudit, a.auditDownload)},
+		{http.MethodGet, "/objectives", a.signedIn(roadmap.PermRead, a.objectives)},
+		{http.MethodGet, "/compare", a.signedIn(roadmap.PermRead, a.compare)},
+		{http.MethodGet, "/live", a.signedIn(roadmap.PermRead, a.live)},
+	}
+}
+
+// IsPage says whether path is one of the web app's routes, not the API's.
 func IsPage(path string) bool {
-	return !strings.HasPrefix(path, "/v1/") && path != "/healthz" && path != "/readyz"
+	if path == assetsPath {
+		return true
+	}
+	for _, p := range (&App{}).routes() {
+		if p.path == path {
+			return true
+		}
+	}
+	return false
 }
 
 // assetServer serves the embedded assets, cached for an hour: they change

@@ -663,7 +663,10 @@ func TestRemoveDeliverAndEdit(t *testing.T) {
 		{"Export", "deliver", "Shipped in 4.2", "delivered"},
 	} {
 		card := s.card(c.title)
+		// From a fresh board, with no notice left from the decision
+		// before, so that the wait below sees this decision's.
 		run(t, ctx, c.act+" "+c.title,
+			chromedp.Navigate(s.URL+"/"),
 			chromedp.Click(chromedp.CSS(card+` summary`)),
 			chromedp.Click(chromedp.CSS(card+` button[data-act="`+c.act+`"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#decide`)),
