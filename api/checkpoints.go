@@ -200,23 +200,33 @@ func queryOf(c echo.Context, known ...string) (url.Values, error) {
 	return q, nil
 }
 
+// proofRequest reads what a request for an inclusion proof names: the
+// event's sequence {seq} and the size of the signed checkpoint whose tree
+// it is proved in (?checkpoint=).
+func proofRequest(c echo.Context) (seq, size int64, err error) {
+	q, err := queryOf(c, "checkpoint")
+	if err != nil {
+		return 0, 0, err
+	}
+	if size, err = sizeParam(q, "checkpoint", "the size of a signed checkpoint"); err != nil {
+		return 0, 0, err
+	}
+	raw := c.Param("seq")
+	n, err := strconv.ParseUint(raw, 10, 63)
+	if err != nil || n == 0 || strconv.FormatUint(n, 10) != raw {
+		return 0, 0, problem(roadmap.ErrNotFound, fmt.Sprintf("no event %q: a ledger sequence is a whole number from 1", clip(raw)))
+	}
+	return int64(n), size, nil
+}
+
 // eventProof answers the inclusion proof of the event at seq in the tree of
 // a signed checkpoint.
 func (s *Server) eventProof(c echo.Context) error {
-	q, err := queryOf(c, "checkpoint")
+	seq, size, err := proofRequest(c)
 	if err != nil {
 		return err
 	}
-	size, err := sizeParam(q, "checkpoint", "the size of a signed checkpoint")
-	if err != nil {
-		return err
-	}
-	raw := c.Param("seq")
-	seq, err := strconv.ParseUint(raw, 10, 63)
-	if err != nil || seq == 0 || strconv.FormatUint(seq, 10) != raw {
-		return problem(roadmap.ErrNotFound, fmt.Sprintf("no event %q: a ledger sequence is a whole number from 1", clip(raw)))
-	}
-	inc, err := s.attest.Inclusion(int64(seq), size)
+	inc, err := s.attest.Inclusion(seq, size)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -90,20 +89,11 @@ func answerCacheable(c echo.Context, contentType string, body []byte) error {
 // entry of a public view, in a signed checkpoint: hashes only, never an
 // event.
 func (s *Server) publicProof(c echo.Context) error {
-	q, err := queryOf(c, "checkpoint")
+	seq, size, err := proofRequest(c)
 	if err != nil {
 		return err
 	}
-	size, err := sizeParam(q, "checkpoint", "the size of a signed checkpoint")
-	if err != nil {
-		return err
-	}
-	raw := c.Param("seq")
-	seq, err := strconv.ParseUint(raw, 10, 63)
-	if err != nil || seq == 0 || strconv.FormatUint(seq, 10) != raw {
-		return problem(roadmap.ErrNotFound, fmt.Sprintf("no event %q: a ledger sequence is a whole number from 1", clip(raw)))
-	}
-	inc, err := s.attest.PublicProof(c.Param("slug"), int64(seq), size)
+	inc, err := s.attest.PublicProof(c.Param("slug"), seq, size)
 	if err != nil {
 		return err
 	}

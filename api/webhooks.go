@@ -107,16 +107,23 @@ func (s *Server) getWebhook(c echo.Context) error {
 	return answerAt(c, w.Version, out)
 }
 
-func (s *Server) deleteWebhook(c echo.Context) error {
+// bodilessWebhookWrite finds the webhook {id} and reads the request of a
+// write on it, whose body is empty or {}.
+func (s *Server) bodilessWebhookWrite(c echo.Context) (projections.WebhookView, ledger.Request, error) {
 	w, err := known(c, "webhook", s.cfg.Views.WebhookView)
 	if err != nil {
-		return err
+		return w, ledger.Request{}, err
 	}
 	if err := emptyBodyIsObject(c); err != nil {
-		return err
+		return w, ledger.Request{}, err
 	}
 	var body struct{}
 	req, err := readRequest(c, &body)
+	return w, req, err
+}
+
+func (s *Server) deleteWebhook(c echo.Context) error {
+	w, req, err := s.bodilessWebhookWrite(c)
 	if err != nil {
 		return err
 	}
@@ -128,15 +135,7 @@ func (s *Server) deleteWebhook(c echo.Context) error {
 }
 
 func (s *Server) rotateWebhookSecret(c echo.Context) error {
-	w, err := known(c, "webhook", s.cfg.Views.WebhookView)
-	if err != nil {
-		return err
-	}
-	if err := emptyBodyIsObject(c); err != nil {
-		return err
-	}
-	var body struct{}
-	req, err := readRequest(c, &body)
+	w, req, err := s.bodilessWebhookWrite(c)
 	if err != nil {
 		return err
 	}
@@ -148,19 +147,12 @@ func (s *Server) rotateWebhookSecret(c echo.Context) error {
 }
 
 func (s *Server) resumeWebhook(c echo.Context) error {
-	w, err := known(c, "webhook", s.cfg.Views.WebhookView)
+	w, _, err := s.bodilessWebhookWrite(c)
 	if err != nil {
 		return err
 	}
 	if w.DeletedAt != nil {
 		return problem(roadmap.ErrConflict, "webhook "+w.ID+" is deleted")
-	}
-	if err := emptyBodyIsObject(c); err != nil {
-		return err
-	}
-	var body struct{}
-	if _, err := readRequest(c, &body); err != nil {
-		return err
 	}
 	if s.cfg.Deliveries == nil {
 		return problem(ErrNotReady, "this server delivers no webhooks")

@@ -252,8 +252,8 @@ func TestFeedClientsAndWebhookDeliveriesAreCounted(t *testing.T) {
 
 	c.must(201, "POST", "/v1/objectives", map[string]any{"title": "Grow", "kpi": "users", "target": "+10%"})
 	want := map[string]string{
-		`roadmap_feed_clients`:     "1",
-		`roadmap_webhooks_failing`: "1",
+		`roadmap_feed_clients`:                                  "1",
+		`roadmap_webhooks_failing`:                              "1",
 		`roadmap_webhook_deliveries_total{outcome="refused"}`:   "2",
 		`roadmap_webhook_deliveries_total{outcome="delivered"}`: "0",
 	}
