@@ -16,10 +16,12 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/roadmap-ledger/roadmap/internal/htmltest"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = htmltest.ChromiumPath
 
 // chromiumInstall is how to install it.
 const chromiumInstall = "apt-get install -y --no-install-recommends chromium"
@@ -122,19 +124,7 @@ func newBrowser(t *testing.T, path string) (ctx context.Context, seen *browserLo
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
 	output = &bytes.Buffer{}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(output),
-	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, htmltest.ChromiumOptions(t.TempDir(), output)...)
 	t.Cleanup(cancelAlloc)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelBrowser)

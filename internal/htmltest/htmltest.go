@@ -1,5 +1,6 @@
-// Package htmltest reads parsed HTML pages for tests: the nodes that match,
-// elements by tag, attributes by name. Only tests import it.
+// Package htmltest reads parsed HTML pages for tests (the nodes that match,
+// elements by tag, attributes by name) and says how the tests start
+// headless Chromium. Only tests import it.
 package htmltest
 
 import "golang.org/x/net/html"

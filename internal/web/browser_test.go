@@ -16,10 +16,12 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/roadmap-ledger/roadmap/internal/htmltest"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = htmltest.ChromiumPath
 
 //go:embed testdata/axe.min.js
 var axeSource string
@@ -57,19 +59,7 @@ func tab(t *testing.T) context.Context {
 			browser.err = err
 			return
 		}
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-			chromedp.ExecPath(chromiumPath),
-			chromedp.Flag("headless", true),
-			chromedp.Flag("no-sandbox", true),
-			chromedp.Flag("disable-gpu", true),
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("no-first-run", true),
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.UserDataDir(dir),
-			chromedp.CombinedOutput(&browser.output),
-		)
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), htmltest.ChromiumOptions(dir, &browser.output)...)
 		ctx, cancel := chromedp.NewContext(alloc)
 		browser.ctx = ctx
 		browser.cancel = func() { cancel(); cancelAlloc(); os.RemoveAll(dir) }
