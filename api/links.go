@@ -1,11 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/web"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -53,7 +56,47 @@ func (s *Server) shareView(c echo.Context) error {
 	if res.Replayed {
 		h.Set("Idempotent-Replayed", "true")
 	}
-	return c.JSON(http.StatusCreated, s.linkWire(slug, res.Answer.TokenView, res.Answer.Secret))
+	return c.JSON(http.StatusCreated, linkWire(slug, s.link(res.Answer.TokenView), res.Answer.Secret))
+}
+
+// listLinks lists the read-only links to a view, newest first: who made
+// each, its expiry, whether it is active, expired or revoked, and when this
+// server last saw it used; never a secret.
+func (s *Server) listLinks(c echo.Context) error {
+	if err := noQuery(c, "a view's links"); err != nil {
+		return err
+	}
+	v, err := s.savedView(c)
+	if err != nil {
+		return err
+	}
+	return answerList(c, "links", wireList(s.viewLinks(v.ID), func(l web.Link) linkJSON { return linkWire(v.Slug, l, "") }))
+}
+
+// viewLinks is the one reading of the links to the view with id, newest
+// first, each with its status now and its last use by this process: for
+// the list route and for the web app's view page alike.
+func (s *Server) viewLinks(viewID string) []web.Link {
+	var out []web.Link
+	for _, t := range s.cfg.Views.Tokens() {
+		if t.ViewID == viewID {
+			out = append(out, s.link(t))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b web.Link) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// link is a token bound to a view as it stands now.
+func (s *Server) link(t projections.TokenView) web.Link {
+	l := web.Link{TokenView: t, Status: s.tokenStatus(t)}
+	if at, ok := s.lastUse.get(t.ID); ok {
+		at = at.UTC()
+		l.LastUsedAt = &at
+	}
+	return l
 }
 
 // revokeLink revokes a read-only link to a view; the body is optional,
@@ -76,7 +119,7 @@ func (s *Server) revokeLink(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("ETag", etag(res.Answer.Version))
-	return c.JSON(http.StatusOK, s.linkWire(slug, res.Answer, ""))
+	return c.JSON(http.StatusOK, linkWire(slug, s.link(res.Answer), ""))
 }
 
 // viewRoadmap answers what a view shows, as the ledger stands.

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
@@ -53,14 +55,52 @@ func TestALinkOpensItsViewAndNothingElse(t *testing.T) {
 	checkProblem(t, l.do("POST", "/v1/views/public/links", map[string]any{"expires_in": 60}), 409)
 	checkProblem(t, l.do("POST", "/v1/views/sales/links", map[string]any{}), 422)
 
+	checkProblem(t, l.do("GET", "/v1/views/sales/links", nil, bearer(secret)...), 403)
+
 	// Revoked: 401 from then on.
 	l.must(200, "DELETE", "/v1/views/sales/links/"+link["id"].(string), nil)
 	checkProblem(t, l.do("GET", "/v1/views/sales/roadmap", nil, bearer(secret)...), 401)
 	checkProblem(t, l.do("DELETE", "/v1/views/board/links/"+link["id"].(string), nil), 404)
 
 	// Expired: 401 once its hour is over.
-	other := l.must(201, "POST", "/v1/views/sales/links", map[string]any{"expires_in": 3600})["secret"].(string)
+	clock.Set("2026-11-01 09:30")
+	made := l.must(201, "POST", "/v1/views/sales/links", map[string]any{"name": "Partners", "expires_in": 1800})
+	other := made["secret"].(string)
 	l.must(200, "GET", "/v1/views/sales/roadmap", nil, bearer(other)...)
 	clock.Set("2026-11-01 10:00")
 	checkProblem(t, l.do("GET", "/v1/views/sales/roadmap", nil, bearer(other)...), 401)
+
+	// The list: newest first, each with its state, maker and last use, and
+	// no secret anywhere in the answer.
+	res := l.do("GET", "/v1/views/sales/links", nil)
+	body := string(res.Body)
+	if res.Status != 200 {
+		t.Fatalf("GET the links: %d %s", res.Status, body)
+	}
+	for _, s := range []string{secret, other} {
+		if strings.Contains(body, s) {
+			t.Errorf("the list of links holds a secret: %s", body)
+		}
+	}
+	var list struct{ Links []map[string]any }
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Links) != 2 {
+		t.Fatalf("the list has %d links, want 2: %s", len(list.Links), body)
+	}
+	got := func(i int, key string) any { return list.Links[i][key] }
+	if got(0, "id") != made["id"] || got(0, "name") != "Partners" || got(0, "status") != "expired" || got(0, "expires_at") != "2026-11-01T10:00:00Z" || got(0, "last_used_at") == nil {
+		t.Errorf("the newest link %v, want Partners, expired at 10:00, used", list.Links[0])
+	}
+	if got(1, "id") != link["id"] || got(1, "status") != "revoked" || got(1, "revoked_at") == nil || got(1, "created_by") != "pm@example.com" || got(1, "last_used_at") == nil {
+		t.Errorf("the first link %v, want Sales team, revoked, made by pm@example.com, used", list.Links[1])
+	}
+	if _, ok := list.Links[0]["secret"]; ok {
+		t.Errorf("a link in the list has a secret field: %v", list.Links[0])
+	}
+	if l.must(200, "GET", "/v1/views/board/links", nil)["links"] == nil {
+		t.Errorf("a view with no link lists no links as null, want []")
+	}
+	checkProblem(t, l.do("GET", "/v1/views/nope/links", nil), 404)
 }

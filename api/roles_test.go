@@ -191,6 +191,11 @@ func routeCases(l *testLedger, clock *fakeClock) map[string]routeCase {
 		"POST /v1/views/:slug/links": func(l *testLedger) (string, any, int) {
 			return "/v1/views/" + f.view(l) + "/links", map[string]any{"expires_in": 3600}, 201
 		},
+		"GET /v1/views/:slug/links": func(l *testLedger) (string, any, int) {
+			slug := f.view(l)
+			l.must(201, "POST", "/v1/views/"+slug+"/links", map[string]any{"expires_in": 3600})
+			return "/v1/views/" + slug + "/links", nil, 200
+		},
 		"DELETE /v1/views/:slug/links/:id": func(l *testLedger) (string, any, int) {
 			slug := f.view(l)
 			id := l.must(201, "POST", "/v1/views/"+slug+"/links", map[string]any{"expires_in": 3600})["id"].(string)
@@ -286,6 +291,7 @@ var designed = map[string]roadmap.Permission{
 	"DELETE /v1/views/:slug":               roadmap.PermDecide,
 	"GET /v1/views/:slug/roadmap":          roadmap.PermRead,
 	"POST /v1/views/:slug/links":           roadmap.PermDecide,
+	"GET /v1/views/:slug/links":            roadmap.PermDecide,
 	"DELETE /v1/views/:slug/links/:id":     roadmap.PermDecide,
 	"POST /v1/objectives/:id/measurements": roadmap.PermDecide,
 	"GET /v1/objectives/:id/measurements":  roadmap.PermRead,

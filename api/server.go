@@ -241,6 +241,7 @@ func New(cfg Config) *Server {
 		{http.MethodDelete, "/views/:slug", s.deleteView, decide},
 		{http.MethodGet, "/views/:slug/roadmap", s.viewRoadmap, read},
 		{http.MethodPost, "/views/:slug/links", s.shareView, decide},
+		{http.MethodGet, "/views/:slug/links", s.listLinks, decide},
 		{http.MethodDelete, "/views/:slug/links/:id", s.revokeLink, decide},
 		{http.MethodPost, "/objectives/:id/measurements", s.measureObjective, decide},
 		{http.MethodGet, "/objectives/:id/measurements", s.listMeasurements, read},

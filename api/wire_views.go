@@ -5,6 +5,7 @@ import (
 
 	"github.com/roadmap-ledger/roadmap/internal/attest"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/web"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -170,6 +171,9 @@ type linkJSON struct {
 	CreatedBy string     `json:"created_by"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
+	// LastUsedAt is when this server last let a request through with the
+	// link, since it started; null if not since.
+	LastUsedAt *time.Time `json:"last_used_at"`
 	// URL is what the link opens, with its secret as the bearer token.
 	URL     string `json:"url"`
 	Version uint64 `json:"version"`
@@ -177,11 +181,12 @@ type linkJSON struct {
 	Secret string `json:"secret,omitempty"`
 }
 
-func (s *Server) linkWire(slug string, v projections.TokenView, secret string) linkJSON {
-	t := v.Token
+func linkWire(slug string, l web.Link, secret string) linkJSON {
+	t := l.Token
 	return linkJSON{
-		ID: t.ID, Name: t.Name, View: slug, Status: string(s.tokenStatus(v)), CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy,
-		ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, URL: "/v1/views/" + slug + "/roadmap", Version: v.Version, Secret: secret,
+		ID: t.ID, Name: t.Name, View: slug, Status: string(l.Status), CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy,
+		ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, LastUsedAt: l.LastUsedAt, URL: "/v1/views/" + slug + "/roadmap",
+		Version: l.Version, Secret: secret,
 	}
 }
 

@@ -3299,9 +3299,12 @@ type ViewLink struct {
 	// Id An aggregate id, a lower-case UUID (version 7, so ids sort by creation).
 	//
 	// Example: 0193a5c4-7b1e-7c3a-9f10-2b7d4e5f6a70
-	Id        ID         `json:"id"`
-	Name      string     `json:"name"`
-	RevokedAt *time.Time `json:"revoked_at"`
+	Id ID `json:"id"`
+
+	// LastUsedAt When this server last let a request through with the link, since it started; null if not since.
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Name       string     `json:"name"`
+	RevokedAt  *time.Time `json:"revoked_at"`
 
 	// Secret The bearer secret; only in the answer to the creation.
 	Secret *string        `json:"secret,omitempty"`
@@ -6579,6 +6582,17 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
 	EditView(ctx context.Context, slug ViewSlug, params *EditViewParams, body EditViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListViewLinks List a view's read-only links
+	//
+	// Every read-only link ever made to the view, newest first: who made
+	// it and when, when it expires, whether it is `active`, `expired` or
+	// `revoked`, and when this server last let a request through with it
+	// (`last_used_at`, null if not since it started: a read is not a
+	// decision, so it is not in the ledger). Never a secret.
+	//
+	// Corresponds with GET /v1/views/{slug}/links (the `ListViewLinks` operationId).
+	ListViewLinks(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ShareViewWithBody Share an internal view with a read-only link
 	//
 	// Makes a read-only link to an internal view (event `token.created`
@@ -8968,6 +8982,27 @@ func (c *Client) EditViewWithBody(ctx context.Context, slug ViewSlug, params *Ed
 // Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
 func (c *Client) EditView(ctx context.Context, slug ViewSlug, params *EditViewParams, body EditViewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEditViewRequest(c.Server, slug, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListViewLinks List a view's read-only links
+//
+// Every read-only link ever made to the view, newest first: who made
+// it and when, when it expires, whether it is `active`, `expired` or
+// `revoked`, and when this server last let a request through with it
+// (`last_used_at`, null if not since it started: a read is not a
+// decision, so it is not in the ledger). Never a secret.
+//
+// Corresponds with GET /v1/views/{slug}/links (the `ListViewLinks` operationId).
+func (c *Client) ListViewLinks(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListViewLinksRequest(c.Server, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -12964,6 +12999,40 @@ func NewEditViewRequestWithBody(server string, slug ViewSlug, params *EditViewPa
 	return req, nil
 }
 
+// NewListViewLinksRequest constructs an http.Request for the ListViewLinks method
+func NewListViewLinksRequest(server string, slug ViewSlug) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/views/%s/links", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewShareViewRequest calls the generic ShareView builder with application/json body
 func NewShareViewRequest(server string, slug ViewSlug, params *ShareViewParams, body ShareViewJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -14857,6 +14926,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/views/{slug} (the `EditView` operationId).
 	EditViewWithResponse(ctx context.Context, slug ViewSlug, params *EditViewParams, body EditViewJSONRequestBody, reqEditors ...RequestEditorFn) (*EditViewResponse, error)
+
+	// ListViewLinksWithResponse List a view's read-only links
+	//
+	// Every read-only link ever made to the view, newest first: who made
+	// it and when, when it expires, whether it is `active`, `expired` or
+	// `revoked`, and when this server last let a request through with it
+	// (`last_used_at`, null if not since it started: a read is not a
+	// decision, so it is not in the ledger). Never a secret.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/views/{slug}/links (the `ListViewLinks` operationId).
+	ListViewLinksWithResponse(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*ListViewLinksResponse, error)
 
 	// ShareViewWithBodyWithResponse Share an internal view with a read-only link
 	//
@@ -22281,6 +22363,107 @@ func (r EditViewResponse) ContentType() string {
 	return ""
 }
 
+// ListViewLinksResponse401Headers the declared response headers of an HTTP 401 response for ListViewLinks
+type ListViewLinksResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListViewLinksResponse503Headers the declared response headers of an HTTP 503 response for ListViewLinks
+type ListViewLinksResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListViewLinksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Links []ViewLink `json:"links"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadQuery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *NotReady
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListViewLinksResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListViewLinksResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListViewLinksResponse) GetJSON200() *struct {
+	Links []ViewLink `json:"links"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListViewLinksResponse) GetApplicationproblemJSON400() *BadQuery {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListViewLinksResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListViewLinksResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListViewLinksResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListViewLinksResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListViewLinksResponse) GetApplicationproblemJSON503() *NotReady {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListViewLinksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListViewLinksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListViewLinksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListViewLinksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ShareViewResponse201Headers the declared response headers of an HTTP 201 response for ShareView
 type ShareViewResponse201Headers struct {
 	ETag               string
@@ -25401,6 +25584,25 @@ func (c *ClientWithResponses) EditViewWithResponse(ctx context.Context, slug Vie
 		return nil, err
 	}
 	return ParseEditViewResponse(rsp)
+}
+
+// ListViewLinksWithResponse List a view's read-only links
+//
+// Every read-only link ever made to the view, newest first: who made
+// it and when, when it expires, whether it is `active`, `expired` or
+// `revoked`, and when this server last let a request through with it
+// (`last_used_at`, null if not since it started: a read is not a
+// decision, so it is not in the ledger). Never a secret.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/views/{slug}/links (the `ListViewLinks` operationId).
+func (c *ClientWithResponses) ListViewLinksWithResponse(ctx context.Context, slug ViewSlug, reqEditors ...RequestEditorFn) (*ListViewLinksResponse, error) {
+	rsp, err := c.ListViewLinks(ctx, slug, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListViewLinksResponse(rsp)
 }
 
 // ShareViewWithBodyWithResponse Share an internal view with a read-only link
@@ -32767,6 +32969,99 @@ func ParseEditViewResponse(rsp *http.Response) (*EditViewResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers EditViewResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListViewLinksResponse parses an HTTP response from a ListViewLinksWithResponse call
+func ParseListViewLinksResponse(rsp *http.Response) (*ListViewLinksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListViewLinksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Links []ViewLink `json:"links"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest NotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListViewLinksResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListViewLinksResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
