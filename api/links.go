@@ -83,8 +83,10 @@ func (s *Server) viewLinks(viewID string) []web.Link {
 			out = append(out, s.link(t))
 		}
 	}
+	// Ids are UUIDv7, in the order they were made: they break a tie of
+	// the ledger's clock.
 	slices.SortStableFunc(out, func(a, b web.Link) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
 	})
 	return out
 }

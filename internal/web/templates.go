@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,12 +28,18 @@ func parsePages() map[string]*template.Template {
 		"status":  func(s roadmap.ItemStatus) string { return strings.ReplaceAll(string(s), "_", " ") },
 		"seq":     func(n uint64) string { return strconv.FormatUint(n, 10) },
 	}
+	maps.Copy(funcs, viewFuncs)
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "error", "board", "item", "changes", "compare", "backlog", "import", "reviews", "review", "objectives", "audit"} {
+	for _, name := range []string{"signin", "error", "board", "item", "changes", "compare", "backlog", "import", "reviews", "review", "objectives", "audit", "views"} {
 		t := template.Must(layout.Clone())
 		pages[name] = template.Must(t.ParseFS(files, "templates/"+name+".html"))
 	}
+	// A view's page and the page a read-only link opens draw the view
+	// the same way; the shared page has a layout of its own, with no
+	// navigation.
+	pages["view"] = template.Must(template.Must(layout.Clone()).ParseFS(files, "templates/view.html", "templates/viewbody.html"))
+	pages["shared"] = template.Must(template.New("shared.html").Funcs(funcs).ParseFS(files, "templates/shared.html", "templates/viewbody.html"))
 	return pages
 }
 

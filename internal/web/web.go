@@ -73,6 +73,9 @@ type Config struct {
 	// t (its query and Accept as c carries them): the API's own rendering
 	// of the audit trail, for the downloads of the audit page.
 	AnswerAudit func(c echo.Context, t projections.TokenView) error
+	// Links lists the read-only links to the view with the given id,
+	// newest first, as GET /v1/views/{slug}/links answers them.
+	Links func(viewID string) []Link
 	// VerifierKey is the public key of the key that signs checkpoints.
 	VerifierKey string
 	// WaitReady blocks until the read models have caught up with the log.
@@ -163,6 +166,13 @@ func (a *App) routes() []pageRoute {
 		{http.MethodGet, "/objectives", a.signedIn(roadmap.PermRead, a.objectives)},
 		{http.MethodGet, "/compare", a.signedIn(roadmap.PermRead, a.compare)},
 		{http.MethodGet, "/live", a.signedIn(roadmap.PermRead, a.live)},
+		{http.MethodGet, "/views", a.signedIn(roadmap.PermRead, a.views)},
+		{http.MethodPost, "/views", a.signedIn(roadmap.PermDecide, a.defineView)},
+		{http.MethodGet, "/views/:slug", a.signedIn(roadmap.PermRead, a.view)},
+		{http.MethodPost, "/views/:slug/links", a.signedIn(roadmap.PermDecide, a.shareView)},
+		{http.MethodPost, "/views/:slug/links/:id/revoke", a.signedIn(roadmap.PermDecide, a.revokeLink)},
+		{http.MethodGet, "/shared/:secret", a.openLink},
+		{http.MethodGet, "/shared", a.shared},
 	}
 }
 
@@ -235,6 +245,10 @@ func (a *App) signedIn(perm roadmap.Permission, next handler) echo.HandlerFunc {
 			clearSession(c)
 			return a.signinPage(c, http.StatusUnauthorized, "You were signed out: "+err.Error()+".")
 		}
+		if t.ViewID != "" {
+			clearSession(c)
+			return a.signinPage(c, http.StatusForbidden, linkOnly)
+		}
 		who := viewer{Name: t.Name, Role: t.Role, token: t}
 		c.Set("viewer", who)
 		if !t.Role.Allows(perm) {
@@ -249,8 +263,12 @@ func (a *App) signin(c echo.Context) error {
 	if secret == "" {
 		return a.signinPage(c, http.StatusBadRequest, "Give your token to sign in.")
 	}
-	if _, err := a.cfg.Authenticate(secret); err != nil {
+	t, err := a.cfg.Authenticate(secret)
+	if err != nil {
 		return a.signinPage(c, http.StatusUnauthorized, "That token cannot sign in: "+err.Error()+".")
+	}
+	if t.ViewID != "" {
+		return a.signinPage(c, http.StatusForbidden, linkOnly)
 	}
 	c.SetCookie(&http.Cookie{
 		Name: SessionCookie, Value: secret, Path: "/", MaxAge: int(SessionLifetime / time.Second),

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"log/slog"
 
 	"io"
 	"net/http"
@@ -35,6 +36,11 @@ type site struct {
 	secrets map[roadmap.Role]string
 	// items are the ids of the seeded items by title.
 	items map[string]string
+	// clock is the ledger's clock; objective the seeded objective's id;
+	// logs what the ledger logged.
+	clock     *clock
+	objective string
+	logs      *syncBuffer
 }
 
 const bootstrap = "Vq3cT8nEw2LkS9pXr4ZbY7hJ1mDfG6aH5uQ0oIy"
@@ -57,10 +63,11 @@ func (c *clock) Now() time.Time { return c.now }
 func openSite(t *testing.T) *site {
 	t.Helper()
 	clk := &clock{now: time.Date(2026, 10, 20, 9, 0, 0, 0, time.UTC)}
-	a, ctx := apptest.Open(t, app.Config{BootstrapToken: bootstrap, Approvals: roadmap.ApprovalsMajor, Now: clk.Now})
+	logs := &syncBuffer{}
+	a, ctx := apptest.Open(t, app.Config{BootstrapToken: bootstrap, Approvals: roadmap.ApprovalsMajor, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	s := &site{t: t, URL: srv.URL, App: a, ctx: ctx, secrets: map[roadmap.Role]string{}, items: map[string]string{}}
+	s := &site{t: t, URL: srv.URL, App: a, ctx: ctx, secrets: map[roadmap.Role]string{}, items: map[string]string{}, clock: clk, logs: logs}
 	admin := ledger.Request{Actor: "bootstrap"}
 	for _, role := range []roadmap.Role{roadmap.RoleViewer, roadmap.RoleEditor, roadmap.RoleApprover, roadmap.RoleAuditor} {
 		res, err := a.Ledger.CreateToken(ctx, admin, roadmap.CreateToken{Name: string(role), Role: role})
@@ -75,6 +82,7 @@ func openSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatalf("define an objective: %v", err)
 	}
+	s.objective = obj.Answer.ID
 	s.place("Checkout", roadmap.Now, obj.Answer.ID)
 	clk.now = clk.now.Add(24 * time.Hour)
 	s.place("Search", roadmap.Next, obj.Answer.ID)
