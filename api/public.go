@@ -3,10 +3,12 @@ package api
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -67,6 +69,9 @@ func (s *Server) publicView(c echo.Context) error {
 		if err := publicTemplate.Execute(&body, publicPage(wire)); err != nil {
 			return err
 		}
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", publicPolicy)
+		h.Set("Referrer-Policy", "same-origin")
 	}
 	return answerCacheable(c, contentType, body.Bytes())
 }
@@ -105,11 +110,15 @@ func (s *Server) publicProof(c echo.Context) error {
 }
 
 // publicPageData is what the public page shows: the JSON answer, its
-// entries grouped by horizon.
+// entries in Now, Next and Later (or in one list, when the view does not
+// show the horizon), and the proofs of them all for the footer.
 type publicPageData struct {
 	publicRoadmapJSON
 	JSONPath string
-	Groups   []publicGroup
+	Columns  []publicGroup
+	// Proven are the entries whose publish event the checkpoint covers,
+	// Pending those it does not cover yet.
+	Proven, Pending []publicEntryJSON
 }
 
 type publicGroup struct {
@@ -119,20 +128,66 @@ type publicGroup struct {
 
 func publicPage(v publicRoadmapJSON) publicPageData {
 	d := publicPageData{publicRoadmapJSON: v, JSONPath: "/public/" + v.Slug + ".json"}
-	titles := map[string]string{"now": "Now", "next": "Next", "later": "Later", "": "On the roadmap"}
-	for _, h := range []string{"now", "next", "later", ""} {
+	horizons := []string{"now", "next", "later"}
+	titles := map[string]string{"now": "Now", "next": "Next", "later": "Later"}
+	if !slices.ContainsFunc(v.Entries, func(e publicEntryJSON) bool { return e.Horizon != "" }) {
+		horizons, titles[""] = []string{""}, "On our roadmap"
+	}
+	for _, h := range horizons {
 		g := publicGroup{Title: titles[h]}
 		for _, e := range v.Entries {
 			if e.Horizon == h {
 				g.Entries = append(g.Entries, e)
 			}
 		}
-		if len(g.Entries) > 0 {
-			d.Groups = append(d.Groups, g)
+		d.Columns = append(d.Columns, g)
+	}
+	for _, e := range v.Entries {
+		if e.Proof != nil {
+			d.Proven = append(d.Proven, e)
+		} else {
+			d.Pending = append(d.Pending, e)
 		}
 	}
 	return d
 }
+
+// publicStyle is the public page's only style, inline so the page loads
+// nothing, and allowed by its hash (publicPolicy), so no other style or
+// script can run. The columns stack on a narrow screen.
+const publicStyle = `
+:root { color-scheme: light; --ink: #1f2933; --muted: #52606d; --line: #d9e2ec; --wash: #f5f7fa; --accent: #1d4ed8; }
+* { box-sizing: border-box; }
+body { font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--ink); background: var(--wash); margin: 0; overflow-wrap: anywhere; }
+header, main, footer { max-width: 72rem; margin: 0 auto; padding: 0 1rem; }
+header { padding-top: 2rem; padding-bottom: .5rem; }
+h1 { font-size: 1.8rem; font-weight: 650; margin: 0 0 .25rem; }
+.lede { color: var(--muted); margin: 0 0 1rem; }
+.columns { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1rem; }
+@media (min-width: 48rem) { .columns { grid-template-columns: repeat(auto-fit, minmax(0, 1fr)); } }
+.column { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 1rem 1.1rem; }
+h2 { font-size: 1.1rem; font-weight: 650; margin: 0 0 .75rem; padding-bottom: .4rem; border-bottom: 3px solid var(--accent); }
+ul { list-style: none; padding: 0; margin: 0; }
+.entry { padding: .65rem 0; border-top: 1px solid var(--line); }
+.entry:first-child { border-top: 0; padding-top: 0; }
+.entry p { margin: 0; }
+.objectives { color: var(--muted); font-size: .9rem; margin-top: .25rem; }
+.empty { color: var(--muted); font-style: italic; }
+footer { margin-top: 2.5rem; padding-bottom: 2rem; font-size: .875rem; color: var(--muted); }
+footer h2 { font-size: .95rem; border-bottom: 1px solid var(--line); color: var(--ink); }
+footer p { margin: .4rem 0; }
+footer li { margin: .2rem 0; }
+code { font: .85em ui-monospace, Menlo, Consolas, monospace; word-break: break-all; }
+a { color: var(--accent); text-underline-offset: 2px; }
+`
+
+// publicPolicy is the Content-Security-Policy of the public page: that of
+// every HTML answer (htmlPolicy), with its one inline style allowed by
+// hash instead of any inline style.
+var publicPolicy = func() string {
+	sum := sha256.Sum256([]byte(publicStyle))
+	return strings.Replace(htmlPolicy, "style-src 'unsafe-inline'", "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'", 1)
+}()
 
 // publicTemplate is the public page: standalone, no script, nothing loaded
 // from anywhere, every text escaped by html/template, readable on a narrow
@@ -144,42 +199,46 @@ var publicTemplate = template.Must(template.New("public").Parse(`<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Name}} · roadmap</title>
 <link rel="icon" href="data:,">
-<style>
-:root { color-scheme: light; }
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1a1a1a; margin: 0 auto; max-width: 46rem; padding: 1rem; overflow-wrap: anywhere; }
-h1 { font-size: 1.6rem; margin: .5rem 0 1rem; }
-h2 { font-size: 1.2rem; margin: 1.6rem 0 .5rem; border-bottom: 2px solid #1a1a1a; }
-ul { list-style: none; padding: 0; margin: 0; }
-li { padding: .6rem 0; border-bottom: 1px solid #ddd; }
-.objectives { color: #444; font-size: .9rem; margin: .2rem 0 0; }
-.proof { font-size: .85rem; }
-footer { margin-top: 2rem; font-size: .85rem; color: #444; }
-code { font: .85em ui-monospace, Menlo, Consolas, monospace; }
-a { color: #0645ad; }
-</style>
+<style>` + publicStyle + `</style>
 </head>
 <body>
-<main>
+<header>
 <h1>{{.Name}}</h1>
-{{- range .Groups}}
-<section>
+<p class="lede">What we are working on now, what comes next, and what comes later.</p>
+</header>
+<main>
+<div class="columns">
+{{- range .Columns}}
+<section class="column" aria-label="{{.Title}}">
 <h2>{{.Title}}</h2>
 <ul>
 {{- range .Entries}}
-<li><p>{{.Summary}}</p>
-{{- if .Objectives}}<p class="objectives">Serves: {{range $i, $o := .Objectives}}{{if $i}}, {{end}}{{$o}}{{end}}</p>{{end}}
-{{- if .Proof}}<p class="proof"><a href="{{.Proof}}">Proof in the signed ledger</a> (event {{.Sequence}})</p>{{else}}<p class="proof">Event {{.Sequence}}, not yet in a signed checkpoint</p>{{end}}</li>
+<li class="entry"><p>{{.Summary}}</p>
+{{- if .Objectives}}<p class="objectives">Serves: {{range $i, $o := .Objectives}}{{if $i}}, {{end}}{{$o}}{{end}}</p>{{end}}</li>
+{{- else}}
+<li class="empty">Nothing here yet.</li>
 {{- end}}
 </ul>
 </section>
-{{- else}}
-<p>Nothing is published on this roadmap yet.</p>
 {{- end}}
+</div>
 </main>
 <footer>
+<h2>Check this page</h2>
 <p>This page shows the ledger at sequence {{.Sequence}}.
-{{- with .Checkpoint}} The latest signed checkpoint covers {{.Size}} events, root <code>{{.Root}}</code>.{{else}} No checkpoint is signed yet.{{end}}
-Read it as <a href="{{.JSONPath}}">JSON</a>; check it with <code>roadmap verify --public</code>.</p>
+{{- with .Checkpoint}} The latest signed checkpoint covers {{.Size}} events, root <code>{{.Root}}</code>.{{else}} No checkpoint is signed yet.{{end}}</p>
+{{- if .Proven}}
+<p>Each statement above is an event of the signed ledger; its proof:</p>
+<ul>
+{{- range .Proven}}
+<li><a href="{{.Proof}}">Proof of event {{.Sequence}}</a>: {{.Summary}}</li>
+{{- end}}
+</ul>
+{{- end}}
+{{- range .Pending}}
+<p>Event {{.Sequence}} ({{.Summary}}) is not yet in a signed checkpoint.</p>
+{{- end}}
+<p>Read it as <a href="{{.JSONPath}}">JSON</a>; check it with <code>roadmap verify --public</code>.</p>
 </footer>
 </body>
 </html>

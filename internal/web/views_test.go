@@ -404,3 +404,77 @@ func TestOpeningALinkKeepsItsSecretOutOfTheAddress(t *testing.T) {
 		t.Errorf("the log holds the link's secret:\n%s", s.logs.String())
 	}
 }
+
+// publish publishes an item with a public summary, approving the change
+// when it is held.
+func (s *site) publish(title, summary string) {
+	s.t.Helper()
+	res, err := s.App.Ledger.Publish(s.ctx, ledger.Request{Actor: "seed"}, s.items[title], roadmap.Publish{Summary: summary, Rationale: "Publish rationale kept internal"})
+	if err != nil {
+		s.t.Fatalf("publish %s: %v", title, err)
+	}
+	if held := res.Answer.Held; held != nil {
+		if _, err := s.App.Ledger.ApproveChange(s.ctx, ledger.Request{Actor: "seed approver"}, held.ID, roadmap.DecideChange{Rationale: "Seeded"}); err != nil {
+			s.t.Fatalf("approve publishing %s: %v", title, err)
+		}
+	}
+}
+
+// TestThePublicPageIsCalmAndAccessible opens a public view as a customer
+// would: its published summaries in Now, Next and Later, side by side on a
+// desktop and stacked on a 360 px phone, with the ledger's sequence, the
+// checkpoint and the proofs in the footer; no script, its style allowed
+// by the page's policy, axe-core content at both widths, and no title,
+// rationale or person anywhere in the page or its source.
+func TestThePublicPageIsCalmAndAccessible(t *testing.T) {
+	s := openSite(t)
+	s.seedViews()
+	s.defineView(roadmap.DefineView{Name: "Our roadmap", Slug: "customers", Audience: roadmap.AudiencePublic, ObjectiveIDs: []string{s.objective}, Fields: []string{"summary", "horizon", "objectives"}})
+	s.publish(loyalty, "Rewards for loyal customers")
+	s.publish("Search", "Find products faster")
+	if _, err := s.App.Ledger.SignCheckpoint(s.ctx, ledger.Request{Actor: "seed approver"}); err != nil {
+		t.Fatalf("sign a checkpoint: %v", err)
+	}
+	s.publish("Checkout", "A faster way to pay")
+
+	ctx := tab(t)
+	run(t, ctx, "open the public page", chromedp.EmulateViewport(360, 900), chromedp.Navigate(s.URL+"/public/customers"), chromedp.WaitVisible(chromedp.CSS(`footer`)))
+	checkAccessible(t, ctx, "the public page")
+	checkShows(t, ctx, "the public page",
+		[]string{"Rewards for loyal customers", "Find products faster", "A faster way to pay", "Serves: Grow repeat orders", "sequence", "signed checkpoint", "not yet in a signed checkpoint"},
+		[]string{loyalty, "Checkout", "Export", "Bold claim", loyaltyRationale, "Publish rationale", "Seeded", "seed", "editor", "orders per customer", loyaltyRisk})
+	if got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".column h2"), h => h.textContent)`); strings.Join(got, ",") != "Now,Next,Later" {
+		t.Errorf("the public page's columns are %q, want Now, Next, Later", got)
+	}
+	if n := eval[int](t, ctx, `document.scripts.length + document.forms.length`); n != 0 {
+		t.Errorf("the public page has %d scripts and forms, want none", n)
+	}
+	if got := eval[string](t, ctx, `getComputedStyle(document.querySelector(".column")).borderTopLeftRadius`); got != "10px" {
+		t.Errorf("the page's style was not applied (a column's radius is %q): its policy refuses it", got)
+	}
+	proofs := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("footer a"), a => a.getAttribute("href"))`)
+	if len(proofs) != 3 || !strings.HasPrefix(proofs[0], "/public/customers/proofs/") || !strings.HasPrefix(proofs[1], "/public/customers/proofs/") || proofs[2] != "/public/customers.json" {
+		t.Errorf("the footer links to %q, want the two proofs and the JSON", proofs)
+	}
+	// Side by side on a desktop, stacked on a phone.
+	tops := `Array.from(document.querySelectorAll(".column"), c => Math.round(c.getBoundingClientRect().top))`
+	lefts := `Array.from(document.querySelectorAll(".column"), c => Math.round(c.getBoundingClientRect().left))`
+	run(t, ctx, "a desktop", chromedp.EmulateViewport(1280, 900))
+	if got := eval[[]int](t, ctx, tops); len(got) != 3 || got[0] != got[1] || got[1] != got[2] {
+		t.Errorf("at 1280 px the columns' tops are %v, want side by side", got)
+	}
+	run(t, ctx, "a phone", chromedp.EmulateViewport(360, 900))
+	if got := eval[[]int](t, ctx, lefts); len(got) != 3 || got[0] != got[1] || got[1] != got[2] {
+		t.Errorf("at 360 px the columns' lefts are %v, want stacked", got)
+	}
+	res := get(t, s.URL+"/public/customers", nil)
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "style-src 'sha256-"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("the public page's policy %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("the public page's headers: policy %q, X-Content-Type-Options %q", csp, res.Header.Get("X-Content-Type-Options"))
+	}
+}
