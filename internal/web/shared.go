@@ -37,6 +37,14 @@ func (a *App) openLink(c echo.Context) error {
 		Name: LinkCookie, Value: secret, Path: "/shared", MaxAge: int(SessionLifetime / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r),
 	})
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		// A browser does not send a SameSite=Strict cookie on a request
+		// another site started, redirects included: a link clicked in a
+		// mail reader or a chat would find /shared without its cookie. The
+		// page moves on to /shared by itself, a navigation this site
+		// starts, which carries the cookie.
+		return a.render(c, http.StatusOK, "sharedhop", page{Title: "Opening the shared roadmap"})
+	}
 	return c.Redirect(http.StatusSeeOther, "/shared")
 }
 

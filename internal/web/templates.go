@@ -40,6 +40,7 @@ func parsePages() map[string]*template.Template {
 	// navigation.
 	pages["view"] = template.Must(template.Must(layout.Clone()).ParseFS(files, "templates/view.html", "templates/viewbody.html"))
 	pages["shared"] = template.Must(template.New("shared.html").Funcs(funcs).ParseFS(files, "templates/shared.html", "templates/viewbody.html"))
+	pages["sharedhop"] = template.Must(template.New("sharedhop.html").Funcs(funcs).ParseFS(files, "templates/sharedhop.html"))
 	return pages
 }
 

@@ -3,7 +3,9 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -477,4 +479,35 @@ func TestThePublicPageIsCalmAndAccessible(t *testing.T) {
 	if strings.Contains(csp, "unsafe") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("the public page's headers: policy %q, X-Content-Type-Options %q", csp, res.Header.Get("X-Content-Type-Options"))
 	}
+}
+
+// TestALinkClickedOnAnotherSiteOpensItsView follows a read-only link from
+// a page of another site, as from a mail reader: the browser withholds a
+// SameSite=Strict cookie on the redirect another site started, so the
+// ledger moves on to /shared from a page of its own, and the view opens.
+func TestALinkClickedOnAnotherSiteOpensItsView(t *testing.T) {
+	s := openSite(t)
+	s.defineView(roadmap.DefineView{Name: "Sales roadmap", Slug: "sales", Audience: roadmap.AudienceInternal, Product: "shop", Fields: []string{"title", "horizon"}})
+	hour := int64(3600)
+	made, err := s.App.Ledger.ShareView(s.ctx, ledger.Request{Actor: "editor"}, "sales", roadmap.ShareView{ExpiresIn: &hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><title>Mail</title><a id="link" href="`+s.URL+`/shared/`+made.Answer.Secret+`">the roadmap</a>`)
+	}))
+	t.Cleanup(mail.Close)
+	// localhost and 127.0.0.1 are two sites to a browser.
+	other := strings.Replace(mail.URL, "127.0.0.1", "localhost", 1)
+	ctx := tab(t)
+	run(t, ctx, "click the link in the mail",
+		chromedp.Navigate(other+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#link`)),
+		chromedp.Click(chromedp.CSS(`#link`)),
+		chromedp.WaitVisible(chromedp.CSS(`.view-about`)))
+	if got := eval[string](t, ctx, `location.href`); got != s.URL+"/shared" {
+		t.Errorf("the link left the browser at %s, want %s/shared", got, s.URL)
+	}
+	checkShows(t, ctx, "the view opened from another site", []string{"Sales roadmap", "Checkout"}, []string{made.Answer.Secret})
 }
