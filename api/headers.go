@@ -14,7 +14,7 @@ const htmlPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:
 // securityHeaders gives every answer X-Content-Type-Options: nosniff, so a
 // browser never runs an answer as another type than it says, and every
 // HTML answer that sets no policy of its own (the web app's pages, the API
-// reference page's docsPolicy) the Content-Security-Policy htmlPolicy as a
+// reference page's docsPolicy, the public page's publicPolicy) the Content-Security-Policy htmlPolicy as a
 // header, which (unlike a <meta> tag) also forbids framing.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
