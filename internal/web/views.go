@@ -344,14 +344,15 @@ func (a *App) viewPage(c echo.Context, who viewer, status int, newLink string) e
 	return a.render(c, status, "view", page{Title: d.View.Name, Data: d})
 }
 
-// linkLifetimes are the lives the form offers a new link, in hours.
-var linkLifetimes = map[string]int64{"1": 1, "24": 24, "168": 7 * 24, "720": 30 * 24, "2160": 90 * 24}
+// linkLifetimes are the lives the form offers a new link, in hours: an
+// hour to ninety days.
+var linkLifetimes = []int64{1, 24, 7 * 24, 30 * 24, 90 * 24}
 
 // shareView makes a read-only link to an internal view, through the same
 // use case as POST /v1/views/{slug}/links, and shows it this once.
 func (a *App) shareView(c echo.Context, who viewer) error {
-	hours, ok := linkLifetimes[c.FormValue("expires_in_hours")]
-	if !ok {
+	hours, err := strconv.ParseInt(c.FormValue("expires_in_hours"), 10, 64)
+	if err != nil || !slices.Contains(linkLifetimes, hours) {
 		return a.fail(c, http.StatusUnprocessableEntity, "Choose how long the link lasts.")
 	}
 	seconds := hours * 3600
@@ -377,12 +378,13 @@ func (a *App) revokeLink(c echo.Context, who viewer) error {
 	return c.Redirect(http.StatusSeeOther, "/views/"+slug)
 }
 
-// hours shows a link's life for the form.
-func hoursText(h string) string {
-	n, _ := strconv.Atoi(h)
+// hoursText says a link's life, in hours, for people.
+func hoursText(n int64) string {
 	switch {
+	case n == 1:
+		return "1 hour"
 	case n < 24:
-		return fmt.Sprintf("%d hour", n)
+		return fmt.Sprintf("%d hours", n)
 	case n == 24:
 		return "1 day"
 	}
@@ -414,5 +416,5 @@ var viewFuncs = template.FuncMap{
 	"card":       cardOf,
 	"layoutName": layoutName,
 	"hours":      hoursText,
-	"lifetimes":  func() []string { return []string{"1", "24", "168", "720", "2160"} },
+	"lifetimes":  func() []int64 { return linkLifetimes },
 }

@@ -150,11 +150,17 @@ func checkShows(t *testing.T, ctx context.Context, what string, want, hide []str
 func TestEachLayoutShowsWhatItShould(t *testing.T) {
 	s := openSite(t)
 	s.seedViews()
-	ctx := tab(t)
-	signIn(t, ctx, s.URL, s.secrets[roadmap.RoleEditor])
+	// Each part in a tab of its own: a tab lasts 30 seconds.
+	editor := func() context.Context {
+		ctx := tab(t)
+		signIn(t, ctx, s.URL, s.secrets[roadmap.RoleEditor])
+		return ctx
+	}
+	ctx := editor()
 	run(t, ctx, "open the views", chromedp.Navigate(s.URL+"/views"), chromedp.WaitVisible(chromedp.CSS(`form[action="/views"]`)))
 	checkAccessible(t, ctx, "the views page")
 
+	ctx = editor()
 	makeView(t, ctx, s.URL, "theme", "Executive themes", "exec", "", "")
 	checkShows(t, ctx, "the theme view",
 		[]string{"Grow repeat orders", loyalty, "orders per customer", "latest 2.4"},
@@ -164,6 +170,7 @@ func TestEachLayoutShowsWhatItShould(t *testing.T) {
 	}
 	checkAccessible(t, ctx, "a theme view")
 
+	ctx = editor()
 	makeView(t, ctx, s.URL, "release", "Shop release", "shop-release", "shop", "")
 	checkShows(t, ctx, "the release view",
 		[]string{loyalty, "Depends on: Checkout", loyaltyRisk, "effort 5", "Search", "Dark mode"},
@@ -181,10 +188,12 @@ func TestEachLayoutShowsWhatItShould(t *testing.T) {
 	}
 	checkAccessible(t, ctx, "a release view")
 
+	ctx = editor()
 	makeView(t, ctx, s.URL, "technology", "Initiatives", "initiatives", "", "initiative")
 	checkShows(t, ctx, "the technology view", []string{loyalty, "initiative", "on roadmap"}, []string{"Checkout", pager, loyaltyRationale})
 	checkAccessible(t, ctx, "a technology view")
 
+	ctx = editor()
 	makeView(t, ctx, s.URL, "portfolio", "Portfolio", "portfolio", "", "")
 	checkShows(t, ctx, "the portfolio", []string{"shop", "ops", pager, "Checkout", loyalty}, []string{loyaltyRationale, "Seeded for"})
 	if got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".product h2"), h => h.textContent)`); strings.Join(got, ",") != "ops,shop" {
@@ -194,9 +203,11 @@ func TestEachLayoutShowsWhatItShould(t *testing.T) {
 
 	// The fields chosen decide: a release view that names the rationale
 	// shows it, and not the risks it does not name.
+	ctx = editor()
 	makeView(t, ctx, s.URL, "release", "Why we do it", "why", "shop", "", "title", "rationale")
 	checkShows(t, ctx, "a view that shows the rationale", []string{"Why: " + loyaltyRationale, "Why: Seeded for now"}, []string{loyaltyRisk})
 
+	ctx = editor()
 	run(t, ctx, "back to the views", chromedp.Navigate(s.URL+"/views"), chromedp.WaitVisible(chromedp.CSS(`table.views`)))
 	if got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("table.views tbody tr"), r => r.cells[0].textContent + ":" + r.cells[1].textContent)`); strings.Join(got, ",") != "Executive themes:Theme view,Initiatives:Technology view,Portfolio:Portfolio,Shop release:Release view,Why we do it:Release view" {
 		t.Errorf("the views page lists %q", got)
@@ -204,7 +215,7 @@ func TestEachLayoutShowsWhatItShould(t *testing.T) {
 	checkAccessible(t, ctx, "the views page with views")
 
 	// A viewer reads views but is offered no form.
-	signOut(t, ctx)
+	ctx = tab(t)
 	signIn(t, ctx, s.URL, s.secrets[roadmap.RoleViewer])
 	run(t, ctx, "a viewer opens a view", chromedp.Navigate(s.URL+"/views/shop-release"), chromedp.WaitVisible(chromedp.CSS(`.view-about`)))
 	if n := eval[int](t, ctx, `document.querySelectorAll("form[action^='/views']").length`); n != 0 {
@@ -268,6 +279,14 @@ func TestAReadOnlyLinkOpensItsViewAndNothingElse(t *testing.T) {
 	}
 	checkAccessible(t, guest, "the shared page")
 
+	// Each part from here in a fresh browser of its own (a tab lasts 30
+	// seconds), which opens the link first.
+	openLink := func() context.Context {
+		ctx := tab(t)
+		run(t, ctx, "open the link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`.view-about`)))
+		return ctx
+	}
+	guest = openLink()
 	for _, path := range []string{"/", "/views", "/views/sales", "/views/board", "/items/" + s.items["Checkout"], "/backlog", "/objectives", "/changes", "/audit"} {
 		run(t, guest, "open "+path, chromedp.Navigate(s.URL+path), chromedp.WaitReady(chromedp.CSS(`body`)))
 		if eval[int](t, guest, `document.querySelectorAll("#token").length`) != 1 {
@@ -297,15 +316,14 @@ func TestAReadOnlyLinkOpensItsViewAndNothingElse(t *testing.T) {
 		}
 		checkShows(t, guest, "the link as a session on "+path, []string{"read-only link to one view"}, []string{"Checkout", loyalty})
 	}
-	run(t, guest, "back to the shared page", chromedp.Navigate(s.URL+"/shared"), chromedp.WaitVisible(chromedp.CSS(`.view-about`)))
-
 	// Revoked: the next page is a 401 that says so, not the view.
+	guest = openLink()
+	editor = tab(t)
+	signIn(t, editor, s.URL, s.secrets[roadmap.RoleEditor])
 	run(t, editor, "revoke the link",
-		chromedp.Click(chromedp.CSS(`.link-list form button`)),
-		chromedp.WaitVisible(chromedp.CSS(`.link-list`)))
-	if got := eval[string](t, editor, `document.querySelector(".link-list .state").textContent`); got != "revoked" {
-		t.Errorf("the revoked link is listed as %q", got)
-	}
+		chromedp.Navigate(s.URL+"/views/sales"), chromedp.WaitVisible(chromedp.CSS(`.link-list form button`)),
+		chromedp.Click(chromedp.CSS(`.link-list form button`)))
+	waitFor(t, editor, `(document.querySelector(".link-list .state") || {}).textContent === "revoked" && !document.querySelector(".link-list form")`)
 	run(t, guest, "reload the shared page", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`.problem`)))
 	if got := navigationStatus(t, guest); got != http.StatusUnauthorized {
 		t.Errorf("a revoked link answered %d, want 401", got)
