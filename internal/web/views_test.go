@@ -208,8 +208,8 @@ func TestEachLayoutShowsWhatItShould(t *testing.T) {
 	checkShows(t, ctx, "a view that shows the rationale", []string{"Why: " + loyaltyRationale, "Why: Seeded for now"}, []string{loyaltyRisk})
 
 	ctx = editor()
-	run(t, ctx, "back to the views", chromedp.Navigate(s.URL+"/views"), chromedp.WaitVisible(chromedp.CSS(`table.views`)))
-	if got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("table.views tbody tr"), r => r.cells[0].textContent + ":" + r.cells[1].textContent)`); strings.Join(got, ",") != "Executive themes:Theme view,Initiatives:Technology view,Portfolio:Portfolio,Shop release:Release view,Why we do it:Release view" {
+	run(t, ctx, "back to the views", chromedp.Navigate(s.URL+"/views"), chromedp.WaitVisible(chromedp.CSS(`.view-list`)))
+	if got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".view-list > li"), li => li.querySelector("a").textContent + ":" + li.querySelector(".layout").textContent)`); strings.Join(got, ",") != "Executive themes:Theme view,Initiatives:Technology view,Portfolio:Portfolio,Shop release:Release view,Why we do it:Release view" {
 		t.Errorf("the views page lists %q", got)
 	}
 	checkAccessible(t, ctx, "the views page with views")
