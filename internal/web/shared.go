@@ -26,6 +26,11 @@ func (a *App) openLink(c echo.Context) error {
 	r := c.Request()
 	r.URL.Path, r.URL.RawPath, r.RequestURI = "/shared/-", "", "/shared/-"
 	noReferrer(c)
+	if a.cfg.WaitReady != nil {
+		if err := a.cfg.WaitReady(r.Context()); err != nil {
+			return a.sharedProblem(c, http.StatusServiceUnavailable, "The ledger is not ready yet. Try again in a moment.")
+		}
+	}
 	t, err := a.cfg.Authenticate(secret)
 	if err != nil {
 		return a.sharedProblem(c, http.StatusUnauthorized, linkGone(t))
