@@ -181,7 +181,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{echo: echo.New(), cfg: cfg, streams: newStreamSlots(cfg.StreamsPerToken, cfg.StreamsTotal), built: newPackCache()}
 	s.feed = newFeedHub(cfg.Log, cfg.Views, cfg.Wait, cfg.FeedSource, cfg.FeedBuffer)
-	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views), audit.New(cfg.Log, cfg.Views)
+	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views).WithMetrics(s.metrics), audit.New(cfg.Log, cfg.Views)
 	if cfg.SignNote != nil {
 		s.exports = audit.NewExports(cfg.Log, cfg.Views, cfg.Proofs, cfg.SignNote)
 	}
