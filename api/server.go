@@ -302,7 +302,7 @@ func New(cfg Config) *Server {
 	web.New(web.Config{
 		Ledger: cfg.Ledger, Views: cfg.Views, Trail: s.trail, Packs: s.packs, Authenticate: s.authenticateSession, Explain: s.explain,
 		WaitReady: cfg.WaitReady, Logger: cfg.Logger,
-		AnswerAudit: s.answerAudit, VerifierKey: cfg.VerifierKey,
+		AnswerAudit: s.answerAudit, VerifierKey: cfg.VerifierKey, Metrics: s.metrics,
 		ReadImport: func(body []byte, jira bool) (ledger.ImportFile, error) {
 			if jira {
 				return readImport(body, formatJira)

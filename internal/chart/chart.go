@@ -33,6 +33,10 @@ type Line struct {
 	Markers  []Marker
 	// Percent shows values (shares from 0 to 1) as percentages.
 	Percent bool
+	// Dates labels the time axis with the dates of its start, middle and
+	// end rather than with the points' labels: for points at any moment,
+	// not one a month.
+	Dates bool
 }
 
 // Series is a named line. A point with None set is a gap: the line breaks
@@ -62,6 +66,9 @@ type Marker struct {
 const (
 	width, height          = 640, 240
 	left, right, top, foot = 56, 16, 16, 40
+	// inset keeps the first and last moments off the frame's edges, so
+	// their labels stand whole.
+	inset = 28
 )
 
 // Empty says whether the chart has no value to draw.
@@ -86,13 +93,13 @@ func (l Line) SVG() string {
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, esc(l.Title), id, esc(l.description()))
 	x0, x1 := l.timeRange()
 	lo, hi := l.valueRange()
-	xs := scale(float64(x0.UnixMilli()), float64(x1.UnixMilli()), left, width-right)
+	xs := scale(float64(x0.UnixMilli()), float64(x1.UnixMilli()), left+inset, width-right-inset)
 	ys := scale(lo, hi, height-foot, top)
 	// Axes and grid.
 	for _, v := range ticks(lo, hi) {
 		y := ys(v)
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" y1="%s" x2="%d" y2="%s" stroke="#ddd" stroke-width="1"/>`, left, num(y), width-right, num(y))
-		fmt.Fprintf(&b, `<text x="%d" y="%s" text-anchor="end" font-size="11" fill="#444">%s</text>`, left-6, num(y+4), esc(l.value(v)))
+		fmt.Fprintf(&b, `<text x="%d" y="%s" text-anchor="end" font-size="11" fill="#444">%s</text>`, left-6, num(y+4), esc(l.tick(v)))
 	}
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#444" stroke-width="1"/>`, left, height-foot, width-right, height-foot)
 	for _, t := range l.axisLabels(x0, x1) {
@@ -170,6 +177,15 @@ func (l Line) description() string {
 		return "No data."
 	}
 	return "A line chart; the table beside it holds the same figures."
+}
+
+// tick shows a value on the value axis: a percentage for a share, else the
+// number alone (the unit is in the chart's description and tooltips).
+func (l Line) tick(v float64) string {
+	if l.Percent {
+		return Number(v*100) + "%"
+	}
+	return Number(v)
 }
 
 // value shows a value with the chart's unit.
@@ -280,6 +296,10 @@ type axisLabel struct {
 // axisLabels are the labels of the time axis: the points' own labels
 // when there are few, else the first and last moments.
 func (l Line) axisLabels(from, to time.Time) []axisLabel {
+	if l.Dates {
+		mid := from.Add(to.Sub(from) / 2)
+		return []axisLabel{{from, from.UTC().Format(time.DateOnly)}, {mid, mid.UTC().Format(time.DateOnly)}, {to, to.UTC().Format(time.DateOnly)}}
+	}
 	if len(l.Series) > 0 && len(l.Series[0].Points) <= 12 {
 		var out []axisLabel
 		for _, p := range l.Series[0].Points {

@@ -168,7 +168,7 @@ func TestMarkersStandOnTheTimeAxis(t *testing.T) {
 	svg := l.SVG()
 	xs := attrs(t, svg, "line", "x1")
 	cx := attrs(t, svg, "circle", "cx")
-	if cx[0] != "56" || cx[1] != "624" {
+	if cx[0] != "84" || cx[1] != "596" {
 		t.Fatalf("the points at %q, want the ends of the axis", cx)
 	}
 	if !contains(xs, "340") {
@@ -176,6 +176,10 @@ func TestMarkersStandOnTheTimeAxis(t *testing.T) {
 	}
 	if !contains(texts(t, svg, "title"), "Delivered: Checkout") {
 		t.Error("the marker has no tooltip naming it")
+	}
+	l.Dates = true
+	if got := texts(t, l.SVG(), "text"); !contains(got, "2026-11-01") || !contains(got, "2026-11-11") || !contains(got, "2026-11-21") {
+		t.Errorf("a dated axis reads %q, want its start, middle and end", got)
 	}
 }
 

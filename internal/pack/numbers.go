@@ -105,7 +105,7 @@ func sortEntries(es []kpiEntry) {
 // marked on its time axis.
 func kpiLine(k KPISeries) chart.Line {
 	l := chart.Line{ID: "chart-kpi-" + k.ObjectiveID, Title: "KPI over time: " + k.Title,
-		Desc: "Measurements of " + k.KPI + ", with the deliveries of the items serving the objective marked. The table below holds the same."}
+		Desc: "Measurements of " + k.KPI + ", with the deliveries of the items serving the objective marked. The table below holds the same.", Dates: true}
 	s := chart.Series{Name: k.KPI}
 	for _, m := range k.Measurements {
 		s.Points = append(s.Points, chart.Point{At: m.At, Value: m.Value, Label: formatTime(m.At)})
@@ -139,3 +139,15 @@ func (m *mdWriter) numbers(p Pack) {
 		m.dataTable(kpiTable(k))
 	}
 }
+
+// PreviousText shows the figure of the previous review's month; "no data"
+// when it has none.
+func (r FigureRow) PreviousText() string { return figureValue(r.Previous, r.Unit) }
+
+// NowText shows the figure of the review's month; "no data" when it has
+// none.
+func (r FigureRow) NowText() string { return figureValue(r.Now, r.Unit) }
+
+// Change shows now less previous, signed, in percentage points for a
+// share; empty when either has no value.
+func (r FigureRow) Change() string { return figureChange(r) }

@@ -29,7 +29,7 @@ func parsePages() map[string]*template.Template {
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "error", "board", "item", "changes", "compare", "backlog", "import", "reviews", "review", "objectives", "audit"} {
+	for _, name := range []string{"signin", "error", "board", "item", "changes", "compare", "backlog", "import", "reviews", "review", "objectives", "audit", "numbers", "objective"} {
 		t := template.Must(layout.Clone())
 		pages[name] = template.Must(t.ParseFS(files, "templates/"+name+".html"))
 	}
