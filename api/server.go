@@ -156,6 +156,8 @@ type Server struct {
 	streams     *streamSlots
 	// built keeps closed reviews' packs and takes turns at building them.
 	built *packCache
+	// figures keeps answers of the roadmap's figures (metrics_cache.go).
+	figures *metricsCache
 	// feed fans the change feed out to the event stream's clients.
 	feed *feedHub
 }
@@ -179,7 +181,7 @@ func New(cfg Config) *Server {
 	if cfg.FeedBuffer <= 0 {
 		cfg.FeedBuffer = DefaultFeedBuffer
 	}
-	s := &Server{echo: echo.New(), cfg: cfg, streams: newStreamSlots(cfg.StreamsPerToken, cfg.StreamsTotal), built: newPackCache()}
+	s := &Server{echo: echo.New(), cfg: cfg, streams: newStreamSlots(cfg.StreamsPerToken, cfg.StreamsTotal), built: newPackCache(), figures: newMetricsCache()}
 	s.feed = newFeedHub(cfg.Log, cfg.Views, cfg.Wait, cfg.FeedSource, cfg.FeedBuffer)
 	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views).WithMetrics(s.metrics), audit.New(cfg.Log, cfg.Views)
 	if cfg.SignNote != nil {
