@@ -1,8 +1,9 @@
 // Package pack is the monthly governance review pack: what the board reads
 // before and during the review, in the order of its agenda, rendered as
 // Markdown or as a standalone, printable HTML document. It holds plain rows
-// of text and numbers and depends on nothing but the standard library, so
-// the same Pack always renders to the same bytes.
+// of text and numbers and depends on nothing but the standard library and
+// internal/chart (which draws its charts), so the same Pack always renders
+// to the same bytes.
 package pack
 
 import (
