@@ -369,6 +369,7 @@ func TestThePackSummarisesTheFiguresAgainstThePreviousReview(t *testing.T) {
 	ctx := tab(t)
 	signIn(t, ctx, s.URL, s.secrets[roadmap.RoleViewer])
 	run(t, ctx, "open the HTML pack", chromedp.Navigate(s.URL+"/reviews/"+s.november+"/pack"), chromedp.WaitVisible(chromedp.CSS(`#numbers`)))
+	shoot(t, ctx, "the-pack-with-its-figures")
 	rows := cells(t, ctx, "#numbers table tr")
 	for _, want := range [][]string{
 		{"Delivery rate", "66.67%", "50%", "−16.67 pp"},
