@@ -481,9 +481,9 @@ func compatLastUse(t testing.TB, path string, answer []byte) []byte {
 // change what was there: the figures against the previous review
 // (pack.Numbers) came after the release that wrote the fixture, as the
 // last section. withoutLaterSection takes exactly that section out of a
-// pack answer (Markdown: its "## 9. ..." heading to the end of the
-// document; HTML: its <section id="numbers"> element), failing when it is
-// not there once; what is left must be the golden answer byte for byte.
+// pack answer (Markdown: from its "## 9. ..." heading to the next "## "
+// heading or the end of the document; HTML: its <section id="numbers">
+// element), failing when it is not there exactly once; what is left must be the golden answer byte for byte.
 // Only the pack answers go through it; every other answer stays byte-exact.
 var laterSection = struct{ markdown, html, htmlEnd string }{
 	markdown: "\n## 9. Figures against the previous review\n",
