@@ -93,7 +93,7 @@ func (s *Server) roadmapMetrics(c echo.Context) error {
 	if to.After(from.AddDate(0, maxMetricsMonths, 0)) {
 		return problem(ErrBadQuery, fmt.Sprintf("from and to may be at most %d months apart", maxMetricsMonths))
 	}
-	r, err := projections.Metrics(c.Request().Context(), s.follow, projections.MetricsQuery{Product: product, From: from, To: to, Last: last})
+	r, err := s.metrics(c.Request().Context(), projections.MetricsQuery{Product: product, From: from, To: to, Last: last})
 	if err != nil {
 		return err
 	}
@@ -121,11 +121,6 @@ func dayParam(v, name string, def time.Time) (time.Time, error) {
 func monthOf(t time.Time) time.Time {
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-}
-
-// metrics computes the roadmap's figures from the log.
-func (s *Server) metrics(ctx context.Context, q projections.MetricsQuery) (projections.MetricsReport, error) {
-	return projections.Metrics(ctx, s.follow, q)
 }
 
 // reviewOutcomes answers a review's figures against the previous review's.

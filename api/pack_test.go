@@ -28,11 +28,11 @@ const (
 // packHeadings are the pack's section headings, in the agenda's order.
 var packHeadings = []string{
 	"1. Goals", "2. Progress", "3. Decisions of the period", "4. Capacity against commitments",
-	"5. Risks and dependencies", "6. Health signals", "7. Pending changes", "8. Diff against the previous review",
+	"5. Risks and dependencies", "6. Health signals", "7. Pending changes", "8. Diff against the previous review", "9. Figures against the previous review",
 }
 
 // packIDs are the ids of the HTML pack's sections, in the same order.
-var packIDs = []string{"goals", "progress", "decisions", "capacity", "risks", "health", "pending", "diff"}
+var packIDs = []string{"goals", "progress", "decisions", "capacity", "risks", "health", "pending", "diff", "numbers"}
 
 // month is a ledger with a closed review of October and a month of
 // decisions after it, closed into the review of January.

@@ -156,6 +156,8 @@ type Server struct {
 	streams     *streamSlots
 	// built keeps closed reviews' packs and takes turns at building them.
 	built *packCache
+	// figures keeps answers of the roadmap's figures (metrics_cache.go).
+	figures *metricsCache
 	// feed fans the change feed out to the event stream's clients.
 	feed *feedHub
 }
@@ -179,9 +181,9 @@ func New(cfg Config) *Server {
 	if cfg.FeedBuffer <= 0 {
 		cfg.FeedBuffer = DefaultFeedBuffer
 	}
-	s := &Server{echo: echo.New(), cfg: cfg, streams: newStreamSlots(cfg.StreamsPerToken, cfg.StreamsTotal), built: newPackCache()}
+	s := &Server{echo: echo.New(), cfg: cfg, streams: newStreamSlots(cfg.StreamsPerToken, cfg.StreamsTotal), built: newPackCache(), figures: newMetricsCache()}
 	s.feed = newFeedHub(cfg.Log, cfg.Views, cfg.Wait, cfg.FeedSource, cfg.FeedBuffer)
-	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views), audit.New(cfg.Log, cfg.Views)
+	s.attest, s.packs, s.trail = attest.New(cfg.Proofs, cfg.Views), governance.NewPacks(cfg.Views).WithMetrics(s.metrics), audit.New(cfg.Log, cfg.Views)
 	if cfg.SignNote != nil {
 		s.exports = audit.NewExports(cfg.Log, cfg.Views, cfg.Proofs, cfg.SignNote)
 	}
@@ -303,7 +305,7 @@ func New(cfg Config) *Server {
 	web.New(web.Config{
 		Ledger: cfg.Ledger, Views: cfg.Views, Trail: s.trail, Packs: s.packs, Authenticate: s.authenticateSession, Explain: s.explain,
 		WaitReady: cfg.WaitReady, Logger: cfg.Logger,
-		AnswerAudit: s.answerAudit, VerifierKey: cfg.VerifierKey, Links: s.viewLinks,
+		AnswerAudit: s.answerAudit, VerifierKey: cfg.VerifierKey, Metrics: s.metrics, Links: s.viewLinks,
 		ReadImport: func(body []byte, jira bool) (ledger.ImportFile, error) {
 			if jira {
 				return readImport(body, formatJira)

@@ -34,6 +34,8 @@ var _ Views = (*projections.Current)(nil)
 // Packs assembles governance review packs from the projections.
 type Packs struct {
 	views Views
+	// metrics, when set, adds the figures to every pack (WithMetrics).
+	metrics Metrics
 }
 
 // NewPacks returns the packs of the reviews views hold.
@@ -135,6 +137,11 @@ func (p *Packs) Pack(ctx context.Context, id string, now time.Time) (pack.Pack, 
 		out.Diff = &pack.Diff{
 			AgainstID: prev.ID, AgainstPeriod: prev.Period, AgainstSequence: d.From.Sequence,
 			Added: diffRows(d.Added), Removed: diffRows(d.Removed), Moved: diffRows(d.Moved), Rescored: diffRows(d.Rescored),
+		}
+	}
+	if p.metrics != nil {
+		if out.Numbers, err = p.numbers(ctx, snap, out.Goals); err != nil {
+			return pack.Pack{}, err
 		}
 	}
 	return out, nil

@@ -44,6 +44,12 @@ func (p *Packs) Outcomes(ctx context.Context, id string, now time.Time, metrics 
 	if err != nil {
 		return Outcomes{}, err
 	}
+	return p.outcomes(ctx, snap, metrics)
+}
+
+// outcomes are Outcomes of a review's snapshot.
+func (p *Packs) outcomes(ctx context.Context, snap projections.Snapshot, metrics Metrics) (Outcomes, error) {
+	var err error
 	out := Outcomes{ReviewID: snap.ID, Period: snap.Period, Sequence: snap.Sequence}
 	if out.Figures, err = monthFigures(ctx, metrics, snap.Period, snap.Sequence); err != nil {
 		return Outcomes{}, err

@@ -38,6 +38,10 @@ var htmlTemplate = template.Must(template.New("pack").Funcs(template.FuncMap{
 	"pendingTable":   pendingTable,
 	"healthTables":   healthTables,
 	"diffTables":     diffTables,
+	"numbersIntro":   numbersIntro,
+	"figuresTable":   figuresTable,
+	"kpiTable":       kpiTable,
+	"kpiChart":       kpiChart,
 }).Parse(htmlSource))
 
 const htmlSource = `<!DOCTYPE html>
@@ -114,6 +118,7 @@ p.empty { color: #555; font-style: italic; }
 {{- else if eq $s.ID "health"}}{{template "health" $p}}
 {{- else if eq $s.ID "pending"}}{{template "pending" $p}}
 {{- else if eq $s.ID "diff"}}{{template "diff" $p}}
+{{- else if eq $s.ID "numbers"}}{{template "numbers" $p}}
 {{- end}}
 </section>
 {{- end}}
@@ -166,6 +171,20 @@ p.empty { color: #555; font-style: italic; }
 {{- range diffTables .}}{{template "subTable" .}}{{end}}
 {{- else}}
 <p class="empty">First review: nothing to compare.</p>
+{{- end}}
+{{- end}}
+{{- define "numbers"}}
+{{- with .Numbers}}
+<p>{{numbersIntro .}}</p>
+{{- template "subTable" (figuresTable .)}}
+{{- range .Objectives}}
+<h3 id="kpi-{{.ObjectiveID}}">KPI over time: {{.Title}}</h3>
+<p class="kpi">KPI: {{.KPI}} · Target: {{.Target}}</p>
+<figure class="chart" style="margin: .3rem 0; max-width: 44rem">{{kpiChart .}}</figure>
+{{- template "table" (kpiTable .)}}
+{{- end}}
+{{- else}}
+<p class="empty">No figures: this pack was made without the ledger's figures.</p>
 {{- end}}
 {{- end}}
 {{- define "subTable"}}

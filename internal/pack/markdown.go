@@ -44,6 +44,8 @@ func Markdown(w io.Writer, p Pack) error {
 			m.pending(p)
 		case "diff":
 			m.diff(p)
+		case "numbers":
+			m.numbers(p)
 		}
 	}
 	_, err := w.Write(b.Bytes())

@@ -1,8 +1,9 @@
 // Package pack is the monthly governance review pack: what the board reads
 // before and during the review, in the order of its agenda, rendered as
 // Markdown or as a standalone, printable HTML document. It holds plain rows
-// of text and numbers and depends on nothing but the standard library, so
-// the same Pack always renders to the same bytes.
+// of text and numbers and depends on nothing but the standard library and
+// internal/chart (which draws its charts), so the same Pack always renders
+// to the same bytes.
 package pack
 
 import (
@@ -29,6 +30,7 @@ func Sections() []Section {
 		{"health", "Health signals"},
 		{"pending", "Pending changes"},
 		{"diff", "Diff against the previous review"},
+		{"numbers", "Figures against the previous review"},
 	}
 }
 
@@ -66,6 +68,8 @@ type Pack struct {
 	Pending      []PendingRow
 	// Diff is nil for a first review, with no earlier closed one.
 	Diff *Diff
+	// Numbers is nil for a pack made without the ledger's figures.
+	Numbers *Numbers
 }
 
 // Goal is an objective with the roadmap items that serve it.
@@ -281,4 +285,51 @@ type DiffRow struct {
 	FromScore string
 	ToScore   string
 	Decisions []uint64
+}
+
+// Numbers are the review's figures against the previous review's, and each
+// objective's KPI over time with the deliveries that served it: the last
+// part of the pack, added after the others so that what a pack held
+// before reads the same.
+type Numbers struct {
+	// Period is the review's month; Sequence the ledger position the
+	// figures are read up to.
+	Period   string
+	Sequence uint64
+	// PreviousID and PreviousPeriod name the previous closed review; empty
+	// for a first review, whose Previous figures are all nil.
+	PreviousID, PreviousPeriod string
+	Figures                    []FigureRow
+	Objectives                 []KPISeries
+}
+
+// FigureRow is one figure (docs/metrics.md) of the previous review's month
+// and of this one's; nil when it has no value there.
+type FigureRow struct {
+	Name string
+	// Unit is "%" for a share (a value from 0 to 1 shown as a
+	// percentage), "days" or "hours", or empty for a count or a ratio.
+	Unit          string
+	Previous, Now *float64
+}
+
+// KPISeries is an objective's KPI over time: its measurements and the
+// deliveries of the items serving it, up to the review's position.
+type KPISeries struct {
+	ObjectiveID, Title, KPI, Target string
+	Measurements                    []KPIPoint
+	Deliveries                      []KPIDelivery
+}
+
+// KPIPoint is one measurement of a KPI.
+type KPIPoint struct {
+	At           time.Time
+	Value        float64
+	Source, Note string
+}
+
+// KPIDelivery is the delivery of an item serving the objective.
+type KPIDelivery struct {
+	At            time.Time
+	ItemID, Title string
 }

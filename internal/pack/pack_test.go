@@ -82,7 +82,7 @@ func htmlOf(t *testing.T, p pack.Pack) string {
 
 var wantHeadings = []string{
 	"## 1. Goals", "## 2. Progress", "## 3. Decisions of the period", "## 4. Capacity against commitments",
-	"## 5. Risks and dependencies", "## 6. Health signals", "## 7. Pending changes", "## 8. Diff against the previous review",
+	"## 5. Risks and dependencies", "## 6. Health signals", "## 7. Pending changes", "## 8. Diff against the previous review", "## 9. Figures against the previous review",
 }
 
 // unescapedPipes counts the cell separators of a Markdown table row.
@@ -243,7 +243,7 @@ func TestHTMLIsOneEscapedDocument(t *testing.T) {
 			headings = append(headings, "## "+text(h[0]))
 		}
 	}
-	if want := []string{"goals", "progress", "decisions", "capacity", "risks", "health", "pending", "diff"}; !slices.Equal(ids, want) {
+	if want := []string{"goals", "progress", "decisions", "capacity", "risks", "health", "pending", "diff", "numbers"}; !slices.Equal(ids, want) {
 		t.Errorf("section ids %q, want %q", ids, want)
 	}
 	if !slices.Equal(headings, wantHeadings) {

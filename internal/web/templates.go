@@ -31,7 +31,7 @@ func parsePages() map[string]*template.Template {
 	maps.Copy(funcs, viewFuncs)
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "error", "board", "item", "changes", "compare", "backlog", "import", "reviews", "review", "objectives", "audit", "views"} {
+	for _, name := range []string{"signin", "error", "board", "item", "changes", "compare", "backlog", "import", "reviews", "review", "objectives", "audit", "numbers", "objective", "views"} {
 		t := template.Must(layout.Clone())
 		pages[name] = template.Must(t.ParseFS(files, "templates/"+name+".html"))
 	}

@@ -73,6 +73,9 @@ type Config struct {
 	// t (its query and Accept as c carries them): the API's own rendering
 	// of the audit trail, for the downloads of the audit page.
 	AnswerAudit func(c echo.Context, t projections.TokenView) error
+	// Metrics computes the roadmap's figures, as for GET
+	// /v1/metrics/roadmap: the numbers page and the review pack call it.
+	Metrics governance.Metrics
 	// Links lists the read-only links to the view with the given id,
 	// newest first, as GET /v1/views/{slug}/links answers them.
 	Links func(viewID string) []Link
@@ -166,6 +169,9 @@ func (a *App) routes() []pageRoute {
 		{http.MethodGet, "/objectives", a.signedIn(roadmap.PermRead, a.objectives)},
 		{http.MethodGet, "/compare", a.signedIn(roadmap.PermRead, a.compare)},
 		{http.MethodGet, "/live", a.signedIn(roadmap.PermRead, a.live)},
+		{http.MethodGet, "/numbers", a.signedIn(roadmap.PermRead, a.numbers)},
+		{http.MethodGet, "/objectives/:id", a.signedIn(roadmap.PermRead, a.objective)},
+		{http.MethodPost, "/objectives/:id/measurements", a.signedIn(roadmap.PermDecide, a.measure)},
 		{http.MethodGet, "/views", a.signedIn(roadmap.PermRead, a.views)},
 		{http.MethodPost, "/views", a.signedIn(roadmap.PermDecide, a.defineView)},
 		{http.MethodGet, "/views/:slug", a.signedIn(roadmap.PermRead, a.view)},

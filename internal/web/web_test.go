@@ -542,8 +542,8 @@ func TestOpenAndCloseAReviewThenOpenItsPack(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/reviews"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#close-notes`)))
 	agenda := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".agenda a"), a => a.textContent)`)
-	if len(agenda) != 8 || agenda[0] != "Goals" || agenda[7] != "Diff against the previous review" {
-		t.Errorf("the agenda reads %q, want the pack's eight sections", agenda)
+	if len(agenda) != 9 || agenda[0] != "Goals" || agenda[7] != "Diff against the previous review" || agenda[8] != "Figures against the previous review" {
+		t.Errorf("the agenda reads %q, want the pack's nine sections", agenda)
 	}
 	if got := eval[string](t, ctx, `document.getElementById("goals").innerText`); !strings.Contains(got, "Grow repeat orders") || !strings.Contains(got, "Checkout") {
 		t.Errorf("the goals read %q, want the objective and the items serving it", got)
