@@ -67,14 +67,6 @@ type currentDoc struct {
 	Live  stateDoc
 }
 
-// keyframeDoc is one keyframe on its own (AppendKeyframe): its item ids,
-// its item views and its state.
-type keyframeDoc struct {
-	IDs   []string
-	Items []itemDoc
-	State stateDoc
-}
-
 // itemDoc is an item view with what ItemView does not export; its handle is
 // its place in IDs.
 type itemDoc struct {
@@ -125,32 +117,6 @@ func (m CurrentImage) AppendBinary(b []byte) ([]byte, error) {
 		b = binary.LittleEndian.AppendUint32(b, mv.to.rank)
 	}
 	return b, nil
-}
-
-// AppendKeyframe appends the encoding of s, a keyframe, to b: a state on
-// its own, for DecodeKeyframe. The file that holds it, and the checks that
-// it may be trusted, are internal/snapshot's.
-func AppendKeyframe(b []byte, s *State) ([]byte, error) {
-	doc := keyframeDoc{IDs: s.ids}
-	doc.State = encodeState(s, &doc.Items, map[*ItemView]uint32{})
-	out, err := jsonv2.Marshal(doc, jsonOptions)
-	if err != nil {
-		return b, fmt.Errorf("encode the keyframe at sequence %d: %w", s.Sequence, err)
-	}
-	return append(b, out...), nil
-}
-
-// DecodeKeyframe returns the state AppendKeyframe encoded, or an error
-// wrapping ErrImage.
-func DecodeKeyframe(data []byte) (*State, error) {
-	var doc keyframeDoc
-	if err := jsonv2.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrImage, err)
-	}
-	if len(doc.State.Items) != len(doc.IDs) {
-		return nil, fmt.Errorf("%w: a keyframe of %d items with %d ids", ErrImage, len(doc.State.Items), len(doc.IDs))
-	}
-	return restoreState(doc.State, doc.IDs, restoreItems(doc.Items))
 }
 
 // encodeState returns the document of s, adding each of its item views not

@@ -289,6 +289,19 @@ func openRegular(path string) (*os.File, error) {
 	return f, nil
 }
 
+// readAll reads the whole of f in one allocation of its size.
+func readAll(f *os.File) ([]byte, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, info.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
 // load reads the keyframe at seq from its file and checks it. It returns
 // an error wrapping fs.ErrNotExist when there is no file, ErrUnusable when
 // it cannot be trusted.
@@ -297,7 +310,7 @@ func (k *KeyframeFiles) load(seq uint64) (*projections.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(f)
+	data, err := readAll(f)
 	f.Close()
 	if err != nil {
 		return nil, err
