@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/url"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/safefile"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -25,6 +27,9 @@ type timetravelConfig struct {
 	commonFlags
 	ledgerConfig
 	loadFlags
+	// MemProfile is the file of a heap profile of the ledger after the
+	// last phase of the first round.
+	MemProfile string
 	// MoreClients is the concurrency of the last phases (0: none).
 	MoreClients int
 	Seed        uint64
@@ -57,6 +62,7 @@ ledger (b), then the log alone (a).
 	cfg.commonFlags.register(fs, 10*time.Minute, "the ledger's side of the first phase (at_seq, one client) of the first round", "the raw side of the same phase")
 	cfg.ledgerConfig.register(fs, 1_000_000)
 	cfg.loadFlags.register(fs, "concurrent clients in the concurrent phases (the sequential phases use one)", 4, time.Second, 5*time.Second, "in each phase")
+	fs.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile of the ledger after the last phase of the first round to this file")
 	fs.IntVar(&cfg.MoreClients, "more-clients", 16, "concurrent clients of the last phases (0: none)")
 	fs.Uint64Var(&cfg.Seed, "query-seed", 1, "seed of the random points in time (both sides ask for the same ones)")
 	fs.DurationVar(&cfg.TargetP99, "target-p99", 50*time.Millisecond, "p99 latency the ledger's answers in the past should stay under")
@@ -352,7 +358,14 @@ func travelLedger(st *steps, r int, cfg timetravelConfig, led *preparedLedger, r
 			return nil, 0, mem, err
 		}
 	}
-	return outs, opened, measureMemory(peakFrom), nil
+	mem = measureMemory(peakFrom)
+	if r == 0 && cfg.MemProfile != "" {
+		err := safefile.Write(cfg.MemProfile, 0, func(w io.Writer) error { return pprof.Lookup("heap").WriteTo(w, 0) })
+		if err != nil {
+			return nil, 0, mem, err
+		}
+	}
+	return outs, opened, mem, nil
 }
 
 // travelRaw opens the log alone, with the ledger's server options and
