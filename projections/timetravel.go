@@ -126,6 +126,10 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 	} else {
 		state = base.Clone()
 	}
+	// A replay that passes several missing keyframes is long already: it
+	// waits for each to be taken, so that the next travel near them is
+	// short. One that passes one does not wait.
+	wait := seq/c.every-state.Sequence/c.every > 1
 	if state.Sequence < seq {
 		err := readRange(ctx, c.source, state.Sequence+1, seq, func(rec eventlog.Record) error {
 			ev, err := Decode(rec)
@@ -134,7 +138,7 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 			}
 			state.Apply(ev)
 			if ev.Sequence%c.every == 0 {
-				c.keyframes.Keep(state.Clone(), false)
+				c.keyframes.Keep(state.Clone(), wait)
 			}
 			return nil
 		})

@@ -189,3 +189,39 @@ func startWith(t *testing.T, dir string, change func(*app.Config)) *ledger {
 	change(&cfg)
 	return open(t, cfg)
 }
+
+func TestKeyframesDeletedAreWrittenAgainByTimeTravel(t *testing.T) {
+	b := build(t)
+	if err := os.RemoveAll(filepath.Join(b.dir, snapshot.KeyframeDir)); err != nil {
+		t.Fatal(err)
+	}
+	// Started from its snapshot: no replay passes the keyframes, so the
+	// first travel replays from the first event and keeps every keyframe
+	// it passes.
+	l := startWith(t, b.dir, func(c *app.Config) { c.KeyframeCache = 1 })
+	if l.Resumed != b.sequence {
+		t.Fatalf("resumed at %d, want %d", l.Resumed, b.sequence)
+	}
+	want := replayed(t, l)
+	last := b.sequence - 1
+	if got := at(t, l, last); !reflect.DeepEqual(got, want[last]) {
+		t.Errorf("at sequence %d, without keyframe files, another state", last)
+	}
+	l.stop()
+	seqs, err := snapshot.KeyframeSequences(filepath.Join(b.dir, snapshot.KeyframeDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := int(last / every); len(seqs) != n {
+		t.Errorf("%d keyframes written again, want %d: %v", len(seqs), n, seqs)
+	}
+	l = startWith(t, b.dir, func(c *app.Config) { c.KeyframeCache = 1 })
+	for seq := uint64(1); seq < b.sequence; seq++ {
+		if got := at(t, l, seq); !reflect.DeepEqual(got, want[seq]) {
+			t.Errorf("at sequence %d, from the keyframes written again, another state", seq)
+		}
+	}
+	if strings.Contains(l.logs.String(), "ignoring a keyframe") {
+		t.Errorf("keyframes written again were ignored:\n%s", l.logs)
+	}
+}
