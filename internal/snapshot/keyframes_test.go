@@ -225,3 +225,22 @@ func TestKeyframesDeletedAreWrittenAgainByTimeTravel(t *testing.T) {
 		t.Errorf("keyframes written again were ignored:\n%s", l.logs)
 	}
 }
+
+func TestALinkPlantedAsTheKeyframesDirectoryIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, snapshot.KeyframeDir)); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(context.Background(), app.Config{DataDir: dir, BootstrapToken: admin})
+	if err == nil {
+		a.Close()
+		t.Fatal("a ledger opened with a link as its keyframes directory")
+	}
+	if !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("the error does not say why: %v", err)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("files were written through the link: %v", entries)
+	}
+}
