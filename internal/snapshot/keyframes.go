@@ -146,19 +146,24 @@ func (k *KeyframeFiles) Keep(s *projections.State, wait bool) {
 		k.mu.Unlock()
 		return
 	}
-	if !wait && len(k.queue) == cap(k.queue) {
-		k.mu.Unlock()
-		return
-	}
 	k.pending[seq] = s
 	k.mu.Unlock()
-	select {
-	case k.queue <- s:
-	case <-k.stop:
-		k.mu.Lock()
-		delete(k.pending, seq)
-		k.mu.Unlock()
+	if wait {
+		select {
+		case k.queue <- s:
+			return
+		case <-k.stop:
+		}
+	} else {
+		select {
+		case k.queue <- s:
+			return
+		default: // the queue is full: give up at once
+		}
 	}
+	k.mu.Lock()
+	delete(k.pending, seq)
+	k.mu.Unlock()
 }
 
 // Keyframe implements projections.Keyframes: the keyframe waiting to be
