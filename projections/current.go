@@ -12,36 +12,36 @@ import (
 // Current is the read model of the ledger as it stands: the State folded up
 // to the last applied event, which decisions are checked against and GETs
 // answer from, with what it takes to go back in time (timetravel.go: a
-// keyframe of the state every KeyframeEvery events, and the time of every
-// event), where each item decision moved its item (for the audit trail),
+// keyframe of the state every KeyframeEvery events, handed to its
+// Keyframes, and the time of every event), where each item decision moved its item (for the audit trail),
 // and the aggregates of the last events as they stood right after each
 // (recent.go, for the answers to writes).
 type Current struct {
 	source Source // read for time travel; may be nil when never asked to travel
 	every  uint64 // events between keyframes
 
-	mu        sync.RWMutex
-	state     *State
-	clock     []int64 // by sequence-1: the latest event time (Unix µs) up to that sequence
-	moves     []move  // by sequence-1: where an item decision took its item from and to
-	recent    [recentAnswers]recentAnswer
-	keyframes []*State // keyframes[i] is the state at sequence (i+1)*every
-	// loading is closed once the keyframes of a restored image are decoded
-	// (image.go); nil when they are, or when none were restored. A
-	// keyframe that could not be decoded stays nil, keyframesErr says why.
-	loading      chan struct{}
-	keyframesErr error
+	mu     sync.RWMutex
+	state  *State
+	clock  []int64 // by sequence-1: the latest event time (Unix µs) up to that sequence
+	moves  []move  // by sequence-1: where an item decision took its item from and to
+	recent [recentAnswers]recentAnswer
+
+	keyframes Keyframes // set before the first event, never changed after
 }
 
 // NewCurrent returns the projection of an empty ledger; it reads source to
 // travel back in time, keeping a keyframe every keyframeEvery events
-// (KeyframeEvery when 0).
+// (KeyframeEvery when 0) in memory until UseKeyframes says where else.
 func NewCurrent(source Source, keyframeEvery uint64) *Current {
 	if keyframeEvery == 0 {
 		keyframeEvery = KeyframeEvery
 	}
-	return &Current{source: source, every: keyframeEvery, state: NewState()}
+	return &Current{source: source, every: keyframeEvery, state: NewState(), keyframes: NewMemoryKeyframes()}
 }
+
+// UseKeyframes makes k keep the keyframes of the state from now on. It must
+// be called before the projection is fed or asked to travel in time.
+func (c *Current) UseKeyframes(k Keyframes) { c.keyframes = k }
 
 // State implements roadmap.References, roadmap.Children and
 // roadmap.ReviewReferences: a decision is checked against the state read
@@ -63,8 +63,17 @@ func (c *Current) Reserve(events uint64) {
 	}
 }
 
-// Apply implements Projection.
+// Apply implements Projection. At a keyframe's sequence it hands a clone
+// of the state to its Keyframes, after letting go of the state.
 func (c *Current) Apply(ev Event) {
+	if keyframe := c.apply(ev); keyframe != nil {
+		c.keyframes.Keep(keyframe, true)
+	}
+}
+
+// apply folds ev into the projection and returns the keyframe it makes, if
+// any.
+func (c *Current) apply(ev Event) (keyframe *State) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var m move
@@ -87,8 +96,9 @@ func (c *Current) Apply(ev Event) {
 	}
 	c.clock = append(c.clock, at)
 	if ev.Sequence%c.every == 0 {
-		c.keyframes = append(c.keyframes, c.state.Clone())
+		return c.state.Clone()
 	}
+	return nil
 }
 
 // Read calls fn with the live state, which fn must not keep or change.

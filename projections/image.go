@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -32,13 +31,15 @@ var ErrImage = errors.New("not an image of the read models")
 // a nil slice or map stays nil, an empty one stays empty.
 var jsonOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv2.FormatNilMapAsNull(true))
 
-// CurrentImage is Current frozen at one sequence.
+// CurrentImage is Current frozen at one sequence. The keyframes are not
+// part of it: they are its Keyframes' (in files of their own when the
+// ledger has a data directory), and a keyframe an image's Current lacks is
+// made again by the first time travel that passes it.
 type CurrentImage struct {
-	every     uint64
-	state     *State
-	clock     []int64
-	moves     []move
-	keyframes []*State
+	every uint64
+	state *State
+	clock []int64
+	moves []move
 }
 
 // Image returns Current as it stands. The answers remembered for writes
@@ -51,28 +52,19 @@ func (c *Current) Image() CurrentImage {
 		every: c.every, state: c.state.Clone(),
 		// Both only grow: the elements up to their length never change.
 		clock: slices.Clip(c.clock), moves: slices.Clip(c.moves),
-		keyframes: slices.Clone(c.keyframes),
 	}
 }
 
 // Sequence returns the sequence the image is at.
 func (m CurrentImage) Sequence() uint64 { return m.state.Sequence }
 
-// currentDoc is the first JSON part of an image of Current: the live
-// state, with its item views.
+// currentDoc is the JSON part of an image of Current: the live state, with
+// its item views.
 type currentDoc struct {
 	Every uint64
-	IDs   []string // item handle → id, of the live state; a keyframe's are a prefix
+	IDs   []string // item handle → id
 	Items []itemDoc
 	Live  stateDoc
-}
-
-// keyframesDoc is the second JSON part: the keyframes, with the item views
-// they share written once. A restart decodes it after the projections are
-// ready (RestoreCurrent).
-type keyframesDoc struct {
-	Items     []itemDoc
-	Keyframes []stateDoc
 }
 
 // itemDoc is an item view with what ItemView does not export; its handle is
@@ -82,8 +74,8 @@ type itemDoc struct {
 	Evidence []string
 }
 
-// stateDoc is a State; Items lists, by handle, the index in currentDoc.Items
-// of each item's view.
+// stateDoc is a State; Items lists, by handle, the index in the document's
+// Items of each item's view.
 type stateDoc struct {
 	Sequence         uint64
 	At, Began        time.Time
@@ -104,27 +96,16 @@ type stateDoc struct {
 	Children         map[string]int
 }
 
-// AppendBinary appends the encoded image to b. It returns an error when a
-// keyframe is missing (a restored one that could not be decoded).
+// AppendBinary appends the encoded image to b.
 func (m CurrentImage) AppendBinary(b []byte) ([]byte, error) {
 	doc := currentDoc{Every: m.every, IDs: m.state.ids}
 	doc.Live = encodeState(m.state, &doc.Items, map[*ItemView]uint32{})
-	var kdoc keyframesDoc
-	seen := map[*ItemView]uint32{}
-	for i, k := range m.keyframes {
-		if k == nil {
-			return b, fmt.Errorf("keyframe %d is not loaded", i)
-		}
-		kdoc.Keyframes = append(kdoc.Keyframes, encodeState(k, &kdoc.Items, seen))
+	js, err := jsonv2.Marshal(doc, jsonOptions)
+	if err != nil {
+		return b, fmt.Errorf("encode the state: %w", err)
 	}
-	for _, part := range []any{doc, kdoc} {
-		js, err := jsonv2.Marshal(part, jsonOptions)
-		if err != nil {
-			return b, fmt.Errorf("encode the state: %w", err)
-		}
-		b = binary.AppendUvarint(b, uint64(len(js)))
-		b = append(b, js...)
-	}
+	b = binary.AppendUvarint(b, uint64(len(js)))
+	b = append(b, js...)
 	b = binary.AppendUvarint(b, uint64(len(m.clock)))
 	for _, at := range m.clock {
 		b = binary.LittleEndian.AppendUint64(b, uint64(at))
@@ -174,18 +155,17 @@ func tokenIDs(byHash map[string]*TokenView) map[string]string {
 
 // RestoreCurrent returns the Current an image encoded by
 // CurrentImage.AppendBinary holds, reading source to travel back in time,
-// as NewCurrent does. It returns an error wrapping ErrImage when data is
-// not such an image, or one kept with keyframes every other number of
-// events than keyframeEvery (KeyframeEvery when 0).
-//
-// The keyframes, most of an image, are decoded after it returns, on
-// another goroutine: time travel to a sequence before the last of them
-// waits for them (WaitRestored). Should they not decode, time travel
-// starts from an earlier keyframe, or from the first event.
-func RestoreCurrent(source Source, keyframeEvery uint64, data []byte) (*Current, error) {
+// as NewCurrent does, and keeping its keyframes in keyframes (in memory
+// when nil). It returns an error wrapping ErrImage when data is not such
+// an image, or one kept with keyframes every other number of events than
+// keyframeEvery (KeyframeEvery when 0).
+func RestoreCurrent(source Source, keyframeEvery uint64, keyframes Keyframes, data []byte) (*Current, error) {
 	c := NewCurrent(source, keyframeEvery)
+	if keyframes != nil {
+		c.UseKeyframes(keyframes)
+	}
 	r := reader{b: data}
-	js, kjs := r.bytes(), r.bytes()
+	js := r.bytes()
 	var doc currentDoc
 	if r.err == nil {
 		if err := jsonv2.Unmarshal(js, &doc); err != nil {
@@ -228,17 +208,6 @@ func RestoreCurrent(source Source, keyframeEvery uint64, data []byte) (*Current,
 		return nil, fmt.Errorf("%w: at sequence %d with %d times and %d moves", ErrImage, seq, len(c.clock), len(c.moves))
 	}
 	c.state = live
-	c.keyframes = make([]*State, seq/c.every)
-	loaded := make(chan struct{})
-	c.loading = loaded
-	go func() {
-		defer close(loaded)
-		keyframes, err := restoreKeyframes(kjs, doc.IDs, c.every, len(c.keyframes))
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.loading, c.keyframesErr = nil, err
-		copy(c.keyframes, keyframes)
-	}()
 	return c, nil
 }
 
@@ -252,50 +221,6 @@ func restoreItems(docs []itemDoc) []*ItemView {
 		}
 	}
 	return items
-}
-
-// restoreKeyframes decodes the keyframes part of an image: want keyframes,
-// every events apart.
-func restoreKeyframes(js []byte, ids []string, every uint64, want int) ([]*State, error) {
-	var doc keyframesDoc
-	if err := jsonv2.Unmarshal(js, &doc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrImage, err)
-	}
-	if len(doc.Keyframes) != want {
-		return nil, fmt.Errorf("%w: %d keyframes, not %d", ErrImage, len(doc.Keyframes), want)
-	}
-	items := restoreItems(doc.Items)
-	out := make([]*State, 0, want)
-	for i, k := range doc.Keyframes {
-		s, err := restoreState(k, ids, items)
-		if err != nil {
-			return nil, err
-		}
-		if s.Sequence != uint64(i+1)*every {
-			return nil, fmt.Errorf("%w: keyframe %d is at sequence %d", ErrImage, i, s.Sequence)
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// WaitRestored blocks until the keyframes of a restored image are decoded
-// (at once for a Current that was not restored), and returns the error
-// that kept them from decoding, or ctx's.
-func (c *Current) WaitRestored(ctx context.Context) error {
-	c.mu.RLock()
-	loading := c.loading
-	c.mu.RUnlock()
-	if loading != nil {
-		select {
-		case <-loading:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.keyframesErr
 }
 
 // restoreState rebuilds the State d describes; ids are the live state's

@@ -47,24 +47,15 @@ func TestARestoredImageIsTheReadModelItWasTakenOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := RestoreCurrent(sliceSource(b.recs), 3, data)
+	got, err := RestoreCurrent(sliceSource(b.recs), 3, nil, data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got.state, c.state) {
 		t.Errorf("restored state:\n got %+v\nwant %+v", got.state, c.state)
 	}
-	if err := got.WaitRestored(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got.keyframes, c.keyframes) {
-		t.Errorf("restored keyframes differ")
-	}
 	if !reflect.DeepEqual(got.clock, c.clock) || !reflect.DeepEqual(got.moves, c.moves) {
 		t.Errorf("restored clock or moves differ")
-	}
-	if len(got.keyframes) != int(c.Sequence()/3) {
-		t.Errorf("%d keyframes, want %d", len(got.keyframes), c.Sequence()/3)
 	}
 	// The restored projection goes on as the original does.
 	b.place("i0", false, roadmap.Later, 1)
@@ -92,14 +83,14 @@ func TestAnImageCutShortOrKeptOtherwiseIsRefused(t *testing.T) {
 	data, _ := c.Image().AppendBinary(nil)
 	idata, _ := x.Image().AppendBinary(nil)
 	for _, n := range []int{0, 1, len(data) / 2, len(data) - 1} {
-		if _, err := RestoreCurrent(sliceSource(b.recs), 3, data[:n]); !errors.Is(err, ErrImage) {
+		if _, err := RestoreCurrent(sliceSource(b.recs), 3, nil, data[:n]); !errors.Is(err, ErrImage) {
 			t.Errorf("cut to %d of %d bytes: %v, want ErrImage", n, len(data), err)
 		}
 	}
-	if _, err := RestoreCurrent(sliceSource(b.recs), 3, append(data[:len(data):len(data)], 0)); !errors.Is(err, ErrImage) {
+	if _, err := RestoreCurrent(sliceSource(b.recs), 3, nil, append(data[:len(data):len(data)], 0)); !errors.Is(err, ErrImage) {
 		t.Errorf("a byte too many: %v, want ErrImage", err)
 	}
-	if _, err := RestoreCurrent(sliceSource(b.recs), 4, data); !errors.Is(err, ErrImage) {
+	if _, err := RestoreCurrent(sliceSource(b.recs), 4, nil, data); !errors.Is(err, ErrImage) {
 		t.Errorf("keyframes every 4 events: %v, want ErrImage", err)
 	}
 	for _, n := range []int{0, len(idata) / 2, len(idata) - 1} {
@@ -109,18 +100,20 @@ func TestAnImageCutShortOrKeptOtherwiseIsRefused(t *testing.T) {
 	}
 }
 
-func TestTimeTravelWaitsForTheKeyframesOfARestoredImage(t *testing.T) {
+func TestARestoredImageTravelsInTimeAsTheOriginalAndMakesItsKeyframesAgain(t *testing.T) {
 	c, _, b := imagedLedger(t)
 	data, _ := c.Image().AppendBinary(nil)
 	want := map[uint64]*State{}
 	for seq := uint64(1); seq < c.Sequence(); seq++ {
 		_ = c.At(context.Background(), seq, func(s *State) error { want[seq] = s.Clone(); return nil })
 	}
-	got, err := RestoreCurrent(sliceSource(b.recs), 3, data)
+	keyframes := NewMemoryKeyframes()
+	got, err := RestoreCurrent(sliceSource(b.recs), 3, keyframes, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Asked at once, before the keyframes may be decoded.
+	// The image holds no keyframe: the first travel replays from the
+	// first event, and keeps every keyframe it passes.
 	for seq := c.Sequence() - 1; seq >= 1; seq-- {
 		err := got.At(context.Background(), seq, func(s *State) error {
 			if !reflect.DeepEqual(s, want[seq]) {
@@ -132,39 +125,48 @@ func TestTimeTravelWaitsForTheKeyframesOfARestoredImage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-}
-
-func TestKeyframesThatDoNotDecodeLeaveTimeTravelRight(t *testing.T) {
-	c, _, b := imagedLedger(t)
-	data, _ := c.Image().AppendBinary(nil)
-	// The keyframes part is the second: cut its JSON short but keep its
-	// length, so only the keyframes fail.
-	r := reader{b: data}
-	r.bytes() // the live state
-	n := r.uvarint()
-	kstart := len(data) - len(r.b)
-	bad := append([]byte{}, data...)
-	for i := kstart; i < kstart+int(n); i++ {
-		bad[i] = ' '
+	var wantSeqs []uint64
+	for k := uint64(3); k < c.Sequence(); k += 3 {
+		wantSeqs = append(wantSeqs, k)
 	}
-	got, err := RestoreCurrent(sliceSource(b.recs), 3, bad)
-	if err != nil {
-		t.Fatal(err)
+	if got := keyframes.Sequences(); !reflect.DeepEqual(got, wantSeqs) {
+		t.Errorf("keyframes made again at %v, want %v", got, wantSeqs)
 	}
-	if err := got.WaitRestored(context.Background()); !errors.Is(err, ErrImage) {
-		t.Errorf("WaitRestored: %v, want ErrImage", err)
-	}
-	if _, err := got.Image().AppendBinary(nil); err == nil {
-		t.Error("an image of a projection without its keyframes was encoded")
-	}
-	for seq := uint64(1); seq < c.Sequence(); seq++ {
-		var a, w *State
-		_ = c.At(context.Background(), seq, func(s *State) error { w = s.Clone(); return nil })
-		_ = got.At(context.Background(), seq, func(s *State) error { a = s.Clone(); return nil })
-		if !reflect.DeepEqual(a, w) {
-			t.Errorf("at sequence %d, without keyframes, another state", seq)
+	for _, k := range wantSeqs {
+		s, _ := keyframes.Keyframe(k)
+		if !reflect.DeepEqual(s, want[k]) {
+			t.Errorf("the keyframe made again at %d is another state", k)
 		}
 	}
+}
+
+func TestAKeyframeDecodesToTheStateItWasTakenOf(t *testing.T) {
+	c, _, _ := imagedLedger(t)
+	for _, k := range c.keyframes.(*MemoryKeyframes).Sequences() {
+		s, _ := c.keyframes.Keyframe(k)
+		data, err := AppendKeyframe(nil, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeKeyframe(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, s) {
+			t.Errorf("keyframe %d:\n got %+v\nwant %+v", k, got, s)
+		}
+		for _, n := range []int{0, 1, len(data) / 2, len(data) - 1} {
+			if _, err := DecodeKeyframe(data[:n]); !errors.Is(err, ErrImage) {
+				t.Errorf("keyframe %d cut to %d of %d bytes: %v, want ErrImage", k, n, len(data), err)
+			}
+		}
+	}
+	c.Read(func(s *State) {
+		data, _ := AppendKeyframe(nil, s)
+		if got, err := DecodeKeyframe(data); err != nil || !reflect.DeepEqual(got, s) {
+			t.Errorf("the live state as a keyframe: %v", err)
+		}
+	})
 }
 
 // TestTheImageKeepsEveryFieldOfTheState fails when State gains a field:

@@ -3,22 +3,83 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 )
 
 // Time travel: the state as it stood at any past sequence, or at the end of
-// any moment. Current keeps a keyframe, a clone of the whole state, every
-// KeyframeEvery events (a clone is cheap: views are replaced, never changed
-// in place), and the ledger's clock at every event. A keyframe is not a
-// signed checkpoint of the log (internal/proof): it is the projections' own
-// shortcut, rebuilt by a replay or loaded from a snapshot (image.go).
+// any moment. Current hands a keyframe, a clone of the whole state, every
+// KeyframeEvery events to its Keyframes (a clone is cheap: views are
+// replaced, never changed in place), and keeps the ledger's clock at every
+// event. A keyframe is not a signed checkpoint of the log (internal/proof):
+// it is the projections' own shortcut, which a replay makes again.
+//
+// Where the keyframes live is the Keyframes' business: in memory
+// (MemoryKeyframes, for a ledger without a data directory and for tests),
+// or in files of their own, loaded on demand into a bounded cache
+// (internal/snapshot.KeyframeFiles), so that the memory of a long ledger
+// does not grow with its history.
 
 // KeyframeEvery is how many events apart the keyframes of the state are
-// kept, so time travel replays at most this many events from the log.
-const KeyframeEvery = 5_000
+// kept, so time travel replays fewer than this many events from the log.
+const KeyframeEvery = 1_000
+
+// Keyframes keeps the keyframes of the state for time travel.
+type Keyframes interface {
+	// Keep keeps s, the state at a keyframe's sequence (a multiple of the
+	// Current's keyframe interval), for Keyframe to return later; s is
+	// never changed afterwards. Keeping a keyframe again is harmless. With
+	// wait, Keep may wait while earlier keyframes are written (the runner
+	// waits); without, it may drop s rather than wait (time travel, which
+	// makes a missing keyframe again whenever it passes one, does not).
+	Keep(s *State, wait bool)
+	// Keyframe returns the state kept at seq, which the caller must not
+	// change, or false when there is none that can be trusted.
+	Keyframe(seq uint64) (*State, bool)
+}
+
+// MemoryKeyframes keeps every keyframe in memory: the keyframes of a ledger
+// without a data directory. Its memory grows with the log.
+type MemoryKeyframes struct {
+	mu     sync.RWMutex
+	states map[uint64]*State
+}
+
+// NewMemoryKeyframes returns an empty MemoryKeyframes.
+func NewMemoryKeyframes() *MemoryKeyframes {
+	return &MemoryKeyframes{states: map[uint64]*State{}}
+}
+
+// Keep implements Keyframes.
+func (m *MemoryKeyframes) Keep(s *State, _ bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.states[s.Sequence] = s
+}
+
+// Keyframe implements Keyframes.
+func (m *MemoryKeyframes) Keyframe(seq uint64) (*State, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s, ok := m.states[seq]
+	return s, ok
+}
+
+// Sequences returns the sequences of the keyframes kept, in order.
+func (m *MemoryKeyframes) Sequences() []uint64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]uint64, 0, len(m.states))
+	for seq := range m.states {
+		out = append(out, seq)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // SequenceAt resolves a moment to a ledger position: the last sequence up to
 // which every event was decided at or before t. Event times follow log order
@@ -32,40 +93,43 @@ func (c *Current) SequenceAt(t time.Time) uint64 {
 	return uint64(sort.Search(len(c.clock), func(i int) bool { return c.clock[i] > us }))
 }
 
+// KeyframeInterval returns how many events apart the keyframes are.
+func (c *Current) KeyframeInterval() uint64 { return c.every }
+
 // At calls fn with the state as it stood at sequence seq (clamped to the live
 // sequence). For a past sequence it starts from the nearest keyframe at or
 // before it and replays fewer events than lie between keyframes from the
-// log, so time travel never replays the whole log. fn must not keep the
-// state.
+// log, so time travel never replays the whole log. A keyframe its
+// Keyframes cannot give (missing, or found unusable) is skipped for an
+// earlier one, or the first event, and made again on the way: every
+// keyframe the replay passes is kept. fn must not keep the state.
 func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) error {
 	c.mu.RLock()
 	if seq >= c.state.Sequence {
 		defer c.mu.RUnlock()
 		return fn(c.state)
 	}
-	i := int(seq/c.every) - 1
-	if loading := c.loading; loading != nil && i >= 0 && i < len(c.keyframes) && c.keyframes[i] == nil {
-		// A restored keyframe still being decoded.
-		c.mu.RUnlock()
-		select {
-		case <-loading:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		c.mu.RLock()
-	}
-	base := NewState()
-	// The nearest keyframe at or before seq; one that could not be restored
-	// leaves an earlier one, or the first event.
-	for i = min(i, len(c.keyframes)-1); i >= 0; i-- {
-		if k := c.keyframes[i]; k != nil {
-			base = k
+	c.mu.RUnlock()
+
+	// The nearest keyframe at or before seq; those after it, up to seq,
+	// are missing and made again below.
+	var base *State
+	for k := seq / c.every * c.every; k > 0; k -= c.every {
+		if s, ok := c.keyframes.Keyframe(k); ok {
+			base = s
 			break
 		}
 	}
-	state := base.Clone()
-	c.mu.RUnlock()
-
+	var state *State
+	if base == nil {
+		state = NewState()
+	} else {
+		state = base.Clone()
+	}
+	// A replay that passes several missing keyframes is long already: it
+	// waits for each to be taken, so that the next travel near them is
+	// short. One that passes one does not wait.
+	wait := seq/c.every-state.Sequence/c.every > 1
 	if state.Sequence < seq {
 		err := readRange(ctx, c.source, state.Sequence+1, seq, func(rec eventlog.Record) error {
 			ev, err := Decode(rec)
@@ -73,6 +137,9 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 				return err
 			}
 			state.Apply(ev)
+			if ev.Sequence%c.every == 0 {
+				c.keyframes.Keep(state.Clone(), wait)
+			}
 			return nil
 		})
 		if err != nil {

@@ -55,6 +55,10 @@ type Config struct {
 	// KeyframeEvery overrides how many events apart the projections keep
 	// keyframes of their state for time travel (for tests and benchmarks).
 	KeyframeEvery uint64
+	// KeyframeCache overrides how many keyframes are kept decoded in
+	// memory (snapshot.KeyframeCache); the others are in files of their
+	// own in the data directory (snapshot.KeyframeDir), read on demand.
+	KeyframeCache int
 	// BootstrapToken, when set, is the secret of an admin token named
 	// "bootstrap", recorded on start unless already recorded.
 	BootstrapToken string
@@ -100,6 +104,9 @@ type App struct {
 	Current *projections.Current
 	// Tree is the Merkle tree of the log, a projection like Current.
 	Tree *proof.Tree
+	// Keyframes are the files of the keyframes of Current's time travel;
+	// nil without a data directory, when they are kept in memory.
+	Keyframes *snapshot.KeyframeFiles
 	// Origin names the log in its checkpoints, and the signing key.
 	Origin string
 	// VerifierKey is the public key of the signing key, for auditors to pin.
@@ -123,6 +130,9 @@ type App struct {
 	background chan struct{}
 	keeper     *snapshot.Keeper
 	kept       chan struct{} // closed when the keeper stops writing periodically
+	// closeKeyframes writes the keyframes waiting to be written and stops
+	// their writer.
+	closeKeyframes func()
 }
 
 // WaitReady blocks until the projections have caught up with the log and
@@ -223,11 +233,30 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		tree = proof.NewTree()
 		requests = projections.NewIdempotency()
 	}
-	runner := projections.NewRunner(log, logger, current, requests, projections.Bodies(tree.Append))
+	// With a data directory, the keyframes of time travel live in files
+	// of their own, checked against the tree; else in memory.
+	var keyframes *snapshot.KeyframeFiles
+	if cfg.DataDir != "" {
+		keyframes, err = snapshot.OpenKeyframes(filepath.Join(cfg.DataDir, snapshot.KeyframeDir), log.Stream(), tree, cfg.KeyframeCache, logger)
+		if err != nil {
+			log.Close()
+			return nil, err
+		}
+		current.UseKeyframes(keyframes)
+	}
+	closeKeyframes := func() {
+		if keyframes != nil {
+			keyframes.Close()
+		}
+	}
+	// The tree first: a keyframe, kept as Current applies its event, is
+	// written with the tree's root at its sequence.
+	runner := projections.NewRunner(log, logger, projections.Bodies(tree.Append), current, requests)
 	runner.Resume(restored.Sequence)
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	if err := runner.Start(runCtx); err != nil {
 		stop()
+		closeKeyframes()
 		log.Close()
 		return nil, err
 	}
@@ -267,6 +296,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		stop()
 		<-runner.Done()
+		closeKeyframes()
 		log.Close()
 		return nil, err
 	}
@@ -316,8 +346,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		<-feedDone
 	}()
 	return &App{
-		Log: log, Runner: runner, Current: current, Tree: tree, Origin: origin, VerifierKey: signer.VerifierKey(),
-		Ledger: svc, Resumed: restored.Sequence, stop: stop, keeper: keeper, kept: kept, waitReady: waitReady, Metrics: m.Handler(),
+		Log: log, Runner: runner, Current: current, Tree: tree, Keyframes: keyframes, Origin: origin, VerifierKey: signer.VerifierKey(),
+		Ledger: svc, Resumed: restored.Sequence, stop: stop, keeper: keeper, kept: kept, closeKeyframes: closeKeyframes,
+		waitReady: waitReady, Metrics: m.Handler(),
 		Handler: srv, Webhooks: hooks, background: background, CloseStreams: srv.CloseStreams,
 	}, nil
 }
@@ -427,6 +458,7 @@ func (a *App) Close() error {
 			a.keeper.Logger.Warn("cannot write a snapshot of the read models", "file", a.keeper.Path, "error", serr)
 		}
 	}
+	a.closeKeyframes()
 	a.Log.Close() // whatever the projections do, the log is closed cleanly
 	return err
 }

@@ -23,6 +23,9 @@ type restartConfig struct {
 	// Target is the least time to ready, in seconds, the start from a
 	// snapshot should take; reported, not enforced.
 	Target float64
+	// FreshKeyframes removes the keyframe files before (b) too, so its
+	// replay writes every one of them, as a ledger's first start does.
+	FreshKeyframes bool
 }
 
 func parseRestart(args []string, stderr io.Writer) (restartConfig, error) {
@@ -34,12 +37,16 @@ each message; (b) a start without a usable snapshot: app.Open on the directory,
 served on 127.0.0.1, until GET /readyz answers 200, the whole log replayed; its
 clean shutdown writes a snapshot of the read models; (c) a start with that
 snapshot, until GET /readyz answers 200. It prints the times, each start's rate
-beside the raw read's as a ratio, and each start's peak memory. With -rounds N
-it runs (a), (b) and (c) N times.
+beside the raw read's as a ratio, each start's peak memory, and the sizes of
+the snapshot and of the keyframe files of time travel. (b) keeps the
+keyframe files (its replay checks the head of each and writes those
+missing) unless -fresh-keyframes. With -rounds N it runs (a), (b) and (c)
+N times.
 `, stderr)
 	cfg.commonFlags.register(fs, 20*time.Minute, "(c), the start from a snapshot, of the first round", "(a) of the first round")
 	cfg.ledgerConfig.register(fs, 1_000_000)
 	fs.Float64Var(&cfg.Target, "target", 2, "seconds the start from a snapshot should take at most to be ready")
+	fs.BoolVar(&cfg.FreshKeyframes, "fresh-keyframes", false, "remove the keyframe files before (b) too, so its replay writes them all, as a first start does")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
@@ -85,6 +92,10 @@ type RestartRound struct {
 	// included, and SnapshotBytes the snapshot's size.
 	WriteSeconds  float64 `json:"shutdown_with_snapshot_seconds"`
 	SnapshotBytes int64   `json:"snapshot_bytes"`
+	// KeyframeBytes is the size of the keyframe files after (b), and
+	// Keyframes how many there are.
+	KeyframeBytes int64 `json:"keyframe_bytes"`
+	Keyframes     int   `json:"keyframes"`
 }
 
 func measureRestart(ctx context.Context, cfg restartConfig, progress io.Writer) (*RestartReport, error) {
@@ -112,6 +123,11 @@ func measureRestart(ctx context.Context, cfg restartConfig, progress io.Writer) 
 				if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return err
 				}
+				if cfg.FreshKeyframes {
+					if err := os.RemoveAll(filepath.Join(led.DataDir, snapshot.KeyframeDir)); err != nil {
+						return err
+					}
+				}
 				var err error
 				b, rd.ReplayMemory, rd.WriteSeconds, err = startToReady(ctx, led.DataDir, events, false)
 				return err
@@ -121,6 +137,7 @@ func measureRestart(ctx context.Context, cfg restartConfig, progress io.Writer) 
 			var info os.FileInfo
 			if info, err = os.Stat(path); err == nil {
 				rd.SnapshotBytes = info.Size()
+				rd.Keyframes, rd.KeyframeBytes, err = dirSize(filepath.Join(led.DataDir, snapshot.KeyframeDir))
 			}
 		}
 		if err == nil {
@@ -150,6 +167,23 @@ func measureRestart(ctx context.Context, cfg restartConfig, progress io.Writer) 
 }
 
 func seconds(d time.Duration) float64 { return round(d.Seconds(), 3) }
+
+// dirSize returns how many files dir holds and their size.
+func dirSize(dir string) (files int, size int64, err error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, 0, nil
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			return 0, 0, err
+		}
+		files++
+		size += info.Size()
+	}
+	return files, size, err
+}
 
 // startToReady opens the ledger on dir as the serve command does, serves it
 // on a loopback port and measures the time until GET /readyz answers 200,
@@ -233,11 +267,12 @@ func (r *RestartReport) WriteTable(w io.Writer) error {
 		r.Replay.row("(b) start to /readyz, no snapshot", true),
 		r.Snapshot.row("(c) start to /readyz, from a snapshot", true),
 	}}
-	rounds := table{"round\t(a) s\t(b) s\t(a)/(b)\t(c) s\t(a)/(c)\t(b) peak RSS MiB\t(c) peak RSS MiB\tsnapshot MiB\tshutdown s\t", nil}
+	rounds := table{"round\t(a) s\t(b) s\t(a)/(b)\t(c) s\t(a)/(c)\t(b) peak RSS MiB\t(c) peak RSS MiB\tsnapshot MiB\tkeyframes\tkeyframes MiB\tshutdown s\t", nil}
 	for i, rd := range r.PerRound {
-		rounds.rows = append(rounds.rows, fmt.Sprintf("%d\t%.2f\t%.2f\t%.3f\t%.2f\t%.3f\t%.0f\t%.0f\t%.1f\t%.2f\t", i+1,
+		rounds.rows = append(rounds.rows, fmt.Sprintf("%d\t%.2f\t%.2f\t%.3f\t%.2f\t%.3f\t%.0f\t%.0f\t%.1f\t%d\t%.1f\t%.2f\t", i+1,
 			rd.Raw, rd.Replay, rd.ReplayRatio, rd.Snapshot, rd.SnapshotRatio,
-			mib(rd.ReplayMemory.PeakRSS), mib(rd.SnapshotMemory.PeakRSS), mib(uint64(rd.SnapshotBytes)), rd.WriteSeconds))
+			mib(rd.ReplayMemory.PeakRSS), mib(rd.SnapshotMemory.PeakRSS), mib(uint64(rd.SnapshotBytes)),
+			rd.Keyframes, mib(uint64(rd.KeyframeBytes)), rd.WriteSeconds))
 	}
 	err := writeTables(w, sides, "(open s: the embedded server's start, outside (a)'s measure and inside (b)'s and (c)'s; shutdown s: (b)'s, the snapshot written)", rounds)
 	if err != nil {

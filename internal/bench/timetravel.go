@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/url"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/app"
 	"github.com/roadmap-ledger/roadmap/internal/cliflag"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
+	"github.com/roadmap-ledger/roadmap/internal/safefile"
 	"github.com/roadmap-ledger/roadmap/projections"
 )
 
@@ -25,8 +27,17 @@ type timetravelConfig struct {
 	commonFlags
 	ledgerConfig
 	loadFlags
-	Seed      uint64
-	TargetP99 time.Duration
+	// MemProfile is the file of a heap profile of the ledger after the
+	// last phase of the first round.
+	MemProfile string
+	// MoreClients is the concurrency of the last phases (0: none).
+	MoreClients int
+	Seed        uint64
+	TargetP99   time.Duration
+	// MaxToCurrent is the most a time travel phase's p99 may be, as a
+	// multiple of the p99 of GET /v1/roadmap (today's) at the same
+	// concurrency in the same round.
+	MaxToCurrent float64
 	// KeyframeEvery is how many events apart the projections keep their
 	// keyframes; projections.KeyframeEvery unless a test makes it small.
 	KeyframeEvery uint64
@@ -38,22 +49,33 @@ func parseTimetravel(args []string, stderr io.Writer) (timetravelConfig, error) 
 kept in -ledger-dir, such as the rebuild benchmark's), opens it as the serve
 command does, and asks for the roadmap in the past at random points:
 GET /v1/roadmap?at_seq=N and GET /v1/roadmap?as_of=T, first from one client,
-then from -clients concurrent ones. Beside each, (a) raw JetStream does the
-least work the same answer needs, on the same points: an ordered consumer
-reading the events from the nearest keyframe at or before N up to N, on the
-log opened alone. It prints the latencies of both sides and the ratio of
-their rates. Each round opens the ledger (b), then the log alone (a).
+then from -clients concurrent ones, then from -more-clients. Beside each,
+(a) raw JetStream does the least work the same answer needs, on the same
+points: an ordered consumer reading the events from the nearest keyframe at
+or before N up to N, on the log opened alone. It prints the latencies of
+both sides and the ratio of their rates. At each concurrency above one,
+GET /v1/roadmap (today's, which the ledger keeps rendered) runs under the
+same load, so the p99 of time travel is compared with it in the same run;
+the ledger's peak RSS covers its open and every phase. Each round opens the
+ledger (b), then the log alone (a).
 `, stderr)
 	cfg.commonFlags.register(fs, 10*time.Minute, "the ledger's side of the first phase (at_seq, one client) of the first round", "the raw side of the same phase")
 	cfg.ledgerConfig.register(fs, 1_000_000)
 	cfg.loadFlags.register(fs, "concurrent clients in the concurrent phases (the sequential phases use one)", 4, time.Second, 5*time.Second, "in each phase")
+	fs.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile of the ledger after the last phase of the first round to this file")
+	fs.IntVar(&cfg.MoreClients, "more-clients", 16, "concurrent clients of the last phases (0: none)")
 	fs.Uint64Var(&cfg.Seed, "query-seed", 1, "seed of the random points in time (both sides ask for the same ones)")
-	fs.DurationVar(&cfg.TargetP99, "target-p99", 200*time.Millisecond, "p99 latency the ledger's answers should stay under")
+	fs.DurationVar(&cfg.TargetP99, "target-p99", 50*time.Millisecond, "p99 latency the ledger's answers in the past should stay under")
+	fs.Float64Var(&cfg.MaxToCurrent, "max-to-current", 3, "the most the p99 of an answer in the past may be, as a multiple of today's roadmap's p99 under the same load")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
 	}
 	cfg.KeyframeEvery = projections.KeyframeEvery
-	return cfg, errors.Join(cfg.commonFlags.check(), cfg.loadFlags.check(256), cfg.ledgerConfig.resolve())
+	var more error
+	if cfg.MoreClients < 0 || cfg.MoreClients > 256 {
+		more = fmt.Errorf("-more-clients must be 0 to 256, got %d", cfg.MoreClients)
+	}
+	return cfg, errors.Join(cfg.commonFlags.check(), cfg.loadFlags.check(256), cfg.ledgerConfig.resolve(), more)
 }
 
 // TimetravelReport is the result of the timetravel benchmark.
@@ -69,10 +91,15 @@ type TimetravelReport struct {
 	LoadInfo
 	Batch  int               `json:"raw_batch"`
 	Phases []TimetravelPhase `json:"phases"`
-	// TargetP99 is in milliseconds; MeetsTarget holds when every phase's
-	// ledger p99 is under it.
-	TargetP99   float64 `json:"target_p99_ms"`
-	MeetsTarget bool    `json:"meets_target"`
+	// TargetP99 is in milliseconds; MeetsTarget holds when every time
+	// travel phase's ledger p99 is under it and at most MaxToCurrent times
+	// today's roadmap's p99 at the same concurrency.
+	TargetP99    float64 `json:"target_p99_ms"`
+	MaxToCurrent float64 `json:"max_to_current"`
+	MeetsTarget  bool    `json:"meets_target"`
+	// Memory is the ledger's process at the end of the round with the
+	// highest peak; the peak covers the ledger's open and every phase.
+	Memory Memory `json:"memory"`
 }
 
 // TimetravelPhase is one kind of query at one concurrency, both sides.
@@ -86,8 +113,12 @@ type TimetravelPhase struct {
 	// up to it); they differ only by how many points each side got through.
 	Replayed    float64 `json:"mean_events_replayed"`
 	RawReplayed float64 `json:"raw_mean_events_read"`
-	// Ratio is API.Rate / Raw.Rate.
-	Ratio       float64     `json:"ratio"`
+	// Ratio is API.Rate / Raw.Rate; 0 for today's roadmap, which has no
+	// raw side.
+	Ratio float64 `json:"ratio"`
+	// ToCurrent is API's p99 over that of today's roadmap at the same
+	// concurrency (0 when not measured).
+	ToCurrent   float64     `json:"p99_to_current"`
 	MeetsTarget bool        `json:"meets_target"`
 	PerRound    []LoadRound `json:"per_round"`
 }
@@ -107,6 +138,7 @@ const pointsPerWorker = 4096
 type travelPhase struct {
 	query   string
 	asOf    bool
+	current bool // today's roadmap: no travel, no raw side
 	clients int
 	// points[w] are worker w's points, the same on both sides.
 	points [][]travelPoint
@@ -120,6 +152,9 @@ func (ph *travelPhase) name() string { return fmt.Sprintf("%s, %d client(s)", ph
 func (ph *travelPhase) draw(cur *projections.Current, last uint64, first, end time.Time, seed, stream uint64) {
 	rng := rand.New(rand.NewPCG(seed, stream))
 	ph.points = make([][]travelPoint, ph.clients)
+	if ph.current {
+		return
+	}
 	for w := range ph.points {
 		ps := make([]travelPoint, 0, pointsPerWorker)
 		for len(ps) < pointsPerWorker {
@@ -186,6 +221,9 @@ func (w *rawTravelWorker) Do(ctx context.Context) (string, error) {
 func travelQuery(ph *travelPhase, every uint64, counts *travelCounts) func(*getWorker) (string, func([]byte) error) {
 	next := make([]int, ph.clients) // one per worker, each used by its own goroutine
 	return func(w *getWorker) (string, func([]byte) error) {
+		if ph.current {
+			return "/v1/roadmap", nil
+		}
 		ps := ph.points[w.index]
 		p := ps[next[w.index]%len(ps)]
 		next[w.index]++
@@ -213,12 +251,15 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 
 	rep = &TimetravelReport{
 		About: about("timetravel"), Ledger: led.Info, KeyframeEvery: cfg.KeyframeEvery,
-		LoadInfo: newLoadInfo(cfg.load, cfg.Rounds), Batch: cfg.Batch, TargetP99: ms(cfg.TargetP99), MeetsTarget: true,
+		LoadInfo: newLoadInfo(cfg.load, cfg.Rounds), Batch: cfg.Batch, TargetP99: ms(cfg.TargetP99),
+		MaxToCurrent: cfg.MaxToCurrent, MeetsTarget: true,
 	}
-	phases := []*travelPhase{{query: "at_seq", clients: 1}, {query: "as_of", asOf: true, clients: 1},
-		{query: "at_seq", clients: cfg.Clients}, {query: "as_of", asOf: true, clients: cfg.Clients}}
-	if cfg.Clients == 1 {
-		phases = phases[:2]
+	phases := []*travelPhase{{query: "at_seq", clients: 1}, {query: "as_of", asOf: true, clients: 1}}
+	for _, n := range []int{cfg.Clients, cfg.MoreClients} {
+		if n > 1 && phases[len(phases)-1].clients != n {
+			phases = append(phases, &travelPhase{query: "current", current: true, clients: n},
+				&travelPhase{query: "at_seq", clients: n}, &travelPhase{query: "as_of", asOf: true, clients: n})
+		}
 	}
 	raws, apis := make([]outcome, len(phases)), make([]outcome, len(phases))
 	rawCounts, apiCounts := make([]travelCounts, len(phases)), make([]travelCounts, len(phases))
@@ -228,9 +269,12 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 	for r := range cfg.Rounds {
 		// (b) first: the ledger resolves the points in time of this round.
 		fmt.Fprintf(progress, "bench timetravel: round %d/%d: opening the ledger (%d events)\n", r+1, cfg.Rounds, led.Info.Events)
-		bs, open, err := travelLedger(st, r, cfg, led, rep, phases, apiCounts)
+		bs, open, mem, err := travelLedger(st, r, cfg, led, rep, phases, apiCounts)
 		if err != nil {
 			return nil, err
+		}
+		if mem.PeakRSS >= rep.Memory.PeakRSS {
+			rep.Memory = mem
 		}
 		opens += open
 		// (a) then, on the log alone: no projection in memory.
@@ -244,14 +288,25 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 		}
 	}
 	rep.OpenSeconds = round(opens.Seconds()/float64(cfg.Rounds), 2)
+	current := map[int]float64{} // clients → today's roadmap's p99
 	for i, ph := range phases {
 		p := &rep.Phases[i]
 		p.Query, p.Clients = ph.query, ph.clients
-		p.Raw = newLoadSide("an ordered consumer reading from the keyframe at or before the point up to it", raws[i])
 		p.API = newLoadSide("GET /v1/roadmap?"+ph.query+"=...", apis[i])
+		if ph.current {
+			p.API.What = "GET /v1/roadmap (today's)"
+			current[ph.clients] = p.API.Latency.P99
+			p.MeetsTarget = true
+			continue
+		}
+		p.Raw = newLoadSide("an ordered consumer reading from the keyframe at or before the point up to it", raws[i])
 		p.RawReplayed, p.Replayed = rawCounts[i].mean(), apiCounts[i].mean()
 		p.Ratio = ratio(p.API.Rate, p.Raw.Rate)
 		p.MeetsTarget = p.API.Ops > 0 && p.API.Latency.P99 < rep.TargetP99
+		if c, ok := current[ph.clients]; ok {
+			p.ToCurrent = ratio(p.API.Latency.P99, c)
+			p.MeetsTarget = p.MeetsTarget && p.ToCurrent <= rep.MaxToCurrent
+		}
 		rep.MeetsTarget = rep.MeetsTarget && p.MeetsTarget
 	}
 	return rep, nil
@@ -259,32 +314,38 @@ func measureTimetravel(ctx context.Context, cfg timetravelConfig, progress io.Wr
 
 // travelLedger opens the ledger as the serve command does, draws the
 // round's points, and runs the ledger's side of every phase of round r. It
-// returns the outcomes and the time from open to ready.
+// returns the outcomes, the time from open to ready, and the process's
+// memory after the last phase, its peak since the open.
 func travelLedger(st *steps, r int, cfg timetravelConfig, led *preparedLedger, rep *TimetravelReport, phases []*travelPhase,
-	counts []travelCounts) (_ []outcome, _ time.Duration, err error) {
+	counts []travelCounts) (_ []outcome, _ time.Duration, mem Memory, err error) {
 	ctx := st.ctx
+	releaseMemory()
+	peakFrom := "process"
+	if resetPeakRSS() {
+		peakFrom = "open"
+	}
 	start := time.Now()
 	ledger, err := serveLedger(ctx, app.Config{DataDir: led.DataDir, KeyframeEvery: cfg.KeyframeEvery}, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("ledger: %w", errors.Join(err, context.Cause(ctx)))
+		return nil, 0, mem, fmt.Errorf("ledger: %w", errors.Join(err, context.Cause(ctx)))
 	}
 	defer func() { err = errors.Join(err, ledger.close(ctx)) }()
 	opened := time.Since(start)
 	cur := ledger.app.Current
 	last := cur.Sequence()
 	if last < 2 {
-		return nil, 0, errors.New("the ledger holds fewer than two events")
+		return nil, 0, mem, errors.New("the ledger holds fewer than two events")
 	}
 	var end time.Time
 	cur.Read(func(s *projections.State) { end = s.At })
 	first, err := firstEventTime(ctx, ledger.app.Log)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, mem, err
 	}
 	if r == 0 {
 		live, _, err := ledger.get(ctx, "/v1/roadmap")
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, mem, err
 		}
 		rep.LiveAnswerBytes = len(live)
 	}
@@ -294,10 +355,17 @@ func travelLedger(st *steps, r int, cfg timetravelConfig, led *preparedLedger, r
 		ph.draw(cur, last, first, end, cfg.Seed, uint64(r)<<8|uint64(i))
 		workers := getWorkers(ledger, ph.clients, travelQuery(ph, cfg.KeyframeEvery, &counts[i]))
 		if outs[i], err = st.drive(r, s, ph.name(), cfg.load, workers); err != nil {
-			return nil, 0, err
+			return nil, 0, mem, err
 		}
 	}
-	return outs, opened, nil
+	mem = measureMemory(peakFrom)
+	if r == 0 && cfg.MemProfile != "" {
+		err := safefile.Write(cfg.MemProfile, 0, func(w io.Writer) error { return pprof.Lookup("heap").WriteTo(w, 0) })
+		if err != nil {
+			return nil, 0, mem, err
+		}
+	}
+	return outs, opened, mem, nil
 }
 
 // travelRaw opens the log alone, with the ledger's server options and
@@ -313,6 +381,9 @@ func travelRaw(st *steps, r int, cfg timetravelConfig, led *preparedLedger, phas
 	outs := make([]outcome, len(phases))
 	s := side{name: "(a) raw JetStream", profile: cfg.RawProfile}
 	for i, ph := range phases {
+		if ph.current {
+			continue
+		}
 		workers := make([]worker, ph.clients)
 		for k := range workers {
 			workers[k] = &rawTravelWorker{js: log.JetStream(), stream: log.Stream(), batch: cfg.Batch, every: cfg.KeyframeEvery,
@@ -347,17 +418,26 @@ func (r *TimetravelReport) WriteTable(w io.Writer) error {
 	r.writeHead(w)
 	r.Ledger.writeLines(w)
 	fmt.Fprintf(w, "         open to ready in %.1fs; a keyframe every %d events; today's roadmap is %d bytes of JSON\n", r.OpenSeconds, r.KeyframeEvery, r.LiveAnswerBytes)
-	fmt.Fprintf(w, "load:    per side and phase %s; %d round(s); random points, the same on both sides\n\n", r.measured("queries"), r.Rounds)
+	fmt.Fprintf(w, "load:    per side and phase %s; %d round(s); random points, the same on both sides\n", r.measured("queries"), r.Rounds)
+	fmt.Fprintf(w, "memory:  %s\n\n", r.Memory)
 	var rows, rounds []string
 	for _, p := range r.Phases {
 		for k, s := range []LoadSide{p.Raw, p.API} {
-			name, cell, read := "(a) raw JetStream", "", p.RawReplayed
-			if k == 1 {
-				name, cell, read = "(b) ledger", fmt.Sprintf("%.3f", p.Ratio), p.Replayed
+			name, cell, toCurrent, read := "(a) raw JetStream", "", "", fmt.Sprintf("%.0f", p.RawReplayed)
+			switch {
+			case p.Query == "current" && k == 0:
+				continue
+			case p.Query == "current":
+				name, read = "(b) ledger", ""
+			case k == 1:
+				name, cell, read = "(b) ledger", fmt.Sprintf("%.3f", p.Ratio), fmt.Sprintf("%.0f", p.Replayed)
+				if p.ToCurrent > 0 {
+					toCurrent = fmt.Sprintf("%.2f", p.ToCurrent)
+				}
 			}
 			l := s.Latency
-			rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%s\t", p.Query, p.Clients, name, s.Ops, s.Rate,
-				l.P50, l.P90, l.P99, l.Max, s.CPUPerOp/1e3, read, cell))
+			rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t", p.Query, p.Clients, name, s.Ops, s.Rate,
+				l.P50, l.P90, l.P99, l.Max, s.CPUPerOp/1e3, read, cell, toCurrent))
 		}
 		for i, rd := range p.PerRound {
 			if r.Rounds > 1 {
@@ -365,11 +445,12 @@ func (r *TimetravelReport) WriteTable(w io.Writer) error {
 			}
 		}
 	}
-	err := writeTables(w, table{"query\tclients\tside\tqueries\trate/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tCPU ms/query\tevents read/query\t(b)/(a)\t", rows},
+	err := writeTables(w, table{"query\tclients\tside\tqueries\trate/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tCPU ms/query\tevents read/query\t(b)/(a)\tp99/today's\t", rows},
 		"", table{"query\tclients\tround\t(a) rate/s\t(b) rate/s\t(b) p99 ms\t(b)/(a)\t", rounds})
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "\nthe ledger's p99 %s the target of under %g ms in every phase\n", meets(r.MeetsTarget), r.TargetP99)
+	_, err = fmt.Fprintf(w, "\nthe ledger's p99 in the past %s the target of under %g ms and at most %g × today's roadmap's in every phase\n",
+		meets(r.MeetsTarget), r.TargetP99, r.MaxToCurrent)
 	return err
 }

@@ -10,10 +10,11 @@ import (
 
 // TestTimetravelRunsAndReports runs the timetravel benchmark end to end on a
 // tiny ledger with checkpoints 400 events apart, and checks the report is
-// whole: every phase measured on both sides, over the same points.
+// whole: every phase measured on both sides, over the same points, and
+// today's roadmap measured at each concurrency above one.
 func TestTimetravelRunsAndReports(t *testing.T) {
 	useTempDir(t)
-	cfg, err := parseTimetravel([]string{"-events", "3000", "-items", "100", "-products", "2", "-clients", "2",
+	cfg, err := parseTimetravel([]string{"-events", "3000", "-items", "100", "-products", "2", "-clients", "2", "-more-clients", "3",
 		"-warmup", "0s", "-count", "8", "-timeout", "30s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -39,14 +40,20 @@ func TestTimetravelRunsAndReports(t *testing.T) {
 	want := []struct {
 		query   string
 		clients int
-	}{{"at_seq", 1}, {"as_of", 1}, {"at_seq", 2}, {"as_of", 2}}
+	}{{"at_seq", 1}, {"as_of", 1}, {"current", 2}, {"at_seq", 2}, {"as_of", 2}, {"current", 3}, {"at_seq", 3}, {"as_of", 3}}
 	if len(rep.Phases) != len(want) {
 		t.Fatalf("%d phases, want %d", len(rep.Phases), len(want))
 	}
 	meets := true
+	var current float64
 	for i, p := range rep.Phases {
 		if p.Query != want[i].query || p.Clients != want[i].clients {
 			t.Errorf("phase %d is %s with %d clients, want %+v", i, p.Query, p.Clients, want[i])
+		}
+		if p.Query == "current" {
+			checkLoadSide(t, "today's roadmap", p.API, 8)
+			current = p.API.Latency.P99
+			continue
 		}
 		checkLoadSide(t, p.Query+" raw", p.Raw, 8)
 		checkLoadSide(t, p.Query+" api", p.API, 8)
@@ -54,18 +61,28 @@ func TestTimetravelRunsAndReports(t *testing.T) {
 			t.Errorf("%s: %v and %v events read per query, want fewer than between two checkpoints", p.Query, p.Replayed, p.RawReplayed)
 		}
 		checkRatio(t, p.Query+": ", p.Ratio, p.API.Rate, p.Raw.Rate)
-		if p.MeetsTarget != (p.API.Latency.P99 < rep.TargetP99) || len(p.PerRound) != 1 {
+		wantMeets := p.API.Latency.P99 < rep.TargetP99
+		if p.Clients > 1 {
+			if want := ratio(p.API.Latency.P99, current); p.ToCurrent != want {
+				t.Errorf("%s, %d clients: p99 %v × today's, want %v", p.Query, p.Clients, p.ToCurrent, want)
+			}
+			wantMeets = wantMeets && p.ToCurrent <= rep.MaxToCurrent
+		}
+		if p.MeetsTarget != wantMeets || len(p.PerRound) != 1 {
 			t.Errorf("%s: meets %v with p99 %v; %d rounds", p.Query, p.MeetsTarget, p.API.Latency.P99, len(p.PerRound))
 		}
 		meets = meets && p.MeetsTarget
 	}
-	if rep.MeetsTarget != meets || rep.TargetP99 != 200 {
+	if rep.Memory.PeakRSS == 0 || rep.Memory.HeapLive == 0 {
+		t.Errorf("memory not measured: %+v", rep.Memory)
+	}
+	if rep.MeetsTarget != meets || rep.TargetP99 != 50 || rep.MaxToCurrent != 3 {
 		t.Errorf("meets target %v, phases say %v", rep.MeetsTarget, meets)
 	}
-	checkTable(t, rep, "at_seq", "as_of", "(a) raw JetStream", "(b) ledger", "p99 ms", "events read/query")
+	checkTable(t, rep, "at_seq", "as_of", "current", "(a) raw JetStream", "(b) ledger", "p99 ms", "events read/query", "p99/today's", "peak RSS")
 }
 
 func TestTimetravelRefusesBadFlags(t *testing.T) {
 	checkRefuses(t, parseTimetravel, []string{"-clients", "0"}, []string{"-count", "-1"}, []string{"-rounds", "0"},
-		[]string{"-events", "10"}, []string{"extra"})
+		[]string{"-events", "10"}, []string{"-more-clients", "-1"}, []string{"extra"})
 }

@@ -2,9 +2,6 @@ package snapshot
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -56,16 +53,6 @@ func NewKeeper(path, stream string, loaded uint64, runner *projections.Runner, c
 func (k *Keeper) Save() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	// The keyframes of the snapshot loaded at start are decoded after it
-	// (projections.RestoreCurrent); they go into the next one.
-	if err := k.Current.WaitRestored(context.Background()); err != nil {
-		// Checked, yet not decodable: drop it, so the next start replays
-		// the whole log rather than meet it again.
-		if rerr := os.Remove(k.Path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			err = errors.Join(err, rerr)
-		}
-		return fmt.Errorf("the keyframes of the snapshot loaded at start: %w", err)
-	}
 	var im Images
 	var err error
 	k.Runner.Hold(func(applied uint64) {

@@ -43,8 +43,9 @@ const magic = "roadmap-ledger projections snapshot\n"
 
 // Format is the layout of the snapshot this version writes; a snapshot of
 // any other is not loaded (the read models' encoding is part of it: a
-// change to what a read model keeps is a new format).
-const Format = 1
+// change to what a read model keeps is a new format). Format 2 left the
+// keyframes of time travel out, to files of their own (KeyframeFiles).
+const Format = 2
 
 // ErrMissing is returned by Load when there is no snapshot.
 var ErrMissing = errors.New("no snapshot")
@@ -121,7 +122,8 @@ type Restored struct {
 
 // Load reads the snapshot at path and checks it against log. The Current
 // it restores reads log to travel in time and keeps a keyframe every
-// keyframeEvery events (projections.KeyframeEvery when 0). It returns an
+// keyframeEvery events (projections.KeyframeEvery when 0), in memory until
+// told otherwise (projections.Current.UseKeyframes). It returns an
 // error wrapping ErrMissing when there is no snapshot, ErrUnusable when it
 // cannot be trusted, and the log's error when the log cannot be read.
 func Load(ctx context.Context, path string, log Log, keyframeEvery uint64) (Restored, error) {
@@ -199,7 +201,7 @@ func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64) (Re
 		requests               *projections.Idempotency
 		currentErr, requestErr error
 	)
-	wg.Go(func() { current, currentErr = projections.RestoreCurrent(log, keyframeEvery, currentBytes) })
+	wg.Go(func() { current, currentErr = projections.RestoreCurrent(log, keyframeEvery, nil, currentBytes) })
 	wg.Go(func() { requests, requestErr = projections.RestoreIdempotency(requestBytes) })
 	tree, err := proof.RestoreTree(int64(seq), treeBytes)
 	if err == nil {

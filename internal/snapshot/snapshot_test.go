@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -64,11 +65,19 @@ func start(t *testing.T, dir string) *ledger { return startEvery(t, dir, time.Ho
 // startEvery is start with a snapshot written every interval too.
 func startEvery(t *testing.T, dir string, every time.Duration) *ledger {
 	t.Helper()
-	logs := &logBuffer{}
-	a, err := app.Open(context.Background(), app.Config{
+	return open(t, app.Config{
 		DataDir: dir, BootstrapToken: admin, Approvals: roadmap.ApprovalsMajor, KeyframeEvery: 4,
-		SnapshotEvery: every, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		SnapshotEvery: every,
 	})
+}
+
+// open opens the ledger cfg says, logging to a buffer, serves it, and
+// waits until it answers.
+func open(t *testing.T, cfg app.Config) *ledger {
+	t.Helper()
+	logs := &logBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	a, err := app.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open the ledger: %v", err)
 	}
@@ -251,7 +260,7 @@ func TestAnUnusableSnapshotIsIgnoredAndTheWholeLogReplayed(t *testing.T) {
 		{name: "cut short", file: good[:len(good)-100], reason: "checksum does not match"},
 		{name: "cut to nothing", file: []byte{}, reason: "not a snapshot file"},
 		{name: "a bit flipped", file: flipped, reason: "checksum does not match"},
-		{name: "of an older format", file: edit(func(p *snapshot.Parts) { p.Format = snapshot.Format - 1 }), reason: "format 0, not 1"},
+		{name: "of an older format", file: edit(func(p *snapshot.Parts) { p.Format = snapshot.Format - 1 }), reason: fmt.Sprintf("format %d, not %d", snapshot.Format-1, snapshot.Format)},
 		{name: "of another stream", file: edit(func(p *snapshot.Parts) { p.Stream = "OTHER" }), reason: "built from stream OTHER"},
 		{name: "ahead of the log", into: shorter, file: good, reason: "but the log ends at"},
 		{name: "of another log", into: longer, file: good, reason: "the log's event at sequence 1 is not the one"},
