@@ -234,6 +234,16 @@ func (s *Server) CloseStreams() {
 // clients receive live events only while it runs. The ledger's wiring
 // starts it beside the projections.
 func (s *Server) RunFeed(ctx context.Context) {
+	// No client can subscribe before the projections have caught up (every
+	// request waits for them), so the hub starts where the replay ends
+	// instead of reading the whole log a second time beside it, which cost
+	// a start from the first event about half its rate. A runner that
+	// stopped on an event it cannot apply lets it start all the same.
+	if s.cfg.WaitReady != nil {
+		if _ = s.cfg.WaitReady(ctx); ctx.Err() != nil {
+			return
+		}
+	}
 	s.feed.run(ctx, func(msg string, args ...any) { s.cfg.Logger.WarnContext(ctx, msg, args...) })
 }
 

@@ -44,7 +44,7 @@ type dataDecoder interface {
 // the general decoder's results.
 type parser struct {
 	data   DataFunc             // may be nil: no data is decoded
-	intern map[string]string    // the few distinct types, aggregate types, actors and aggregate ids
+	intern interner             // the few distinct types, aggregate types, actors, aggregate ids, horizons, frameworks…
 	last   [sharedFields]string // by field, its value in the previous body: most repeat
 	quoted []byte               // scratch for unquoting escaped strings
 	r      reader
@@ -52,6 +52,26 @@ type parser struct {
 
 // maxInterned bounds the strings a parser shares between events.
 const maxInterned = 1 << 14
+
+// interner shares the strings that repeat from one event to the next, so
+// that each is allocated once per read rather than once per event, and
+// the read models that keep them hold one copy. Only the few distinct
+// values of a field are for it (names, types, ids, horizons): a unique
+// string, such as a rationale, would only fill it. A nil interner shares
+// nothing.
+type interner map[string]string
+
+// get returns raw as a string: the shared one when there is one.
+func (in interner) get(raw []byte) string {
+	if s, ok := in[string(raw)]; ok {
+		return s
+	}
+	s := string(raw)
+	if in != nil && len(in) < maxInterned {
+		in[s] = s
+	}
+	return s
+}
 
 // The fields whose strings a parser shares between events, and notShared
 // for the others.
@@ -161,13 +181,7 @@ func (p *parser) str(field int) (string, error) {
 	if last := p.last[field]; string(raw) == last {
 		return last, nil
 	}
-	s, ok := p.intern[string(raw)]
-	if !ok {
-		s = string(raw)
-		if len(p.intern) < maxInterned {
-			p.intern[s] = s
-		}
-	}
+	s := p.intern.get(raw)
 	p.last[field] = s
 	return s, nil
 }
@@ -221,7 +235,12 @@ func (p *parser) eventData(rec *Record) error {
 		target = p.data(rec.Envelope.Type)
 	}
 	if d, ok := target.(dataDecoder); ok {
-		n, ok := d.DecodeData(r.b[start:])
+		var n int
+		if pd, isPlacement := d.(*placementData); isPlacement {
+			n, ok = pd.decode(r.b[start:], p.intern)
+		} else {
+			n, ok = d.DecodeData(r.b[start:])
+		}
 		if !ok || n <= 0 || r.b[start] != '{' {
 			return errSlow
 		}

@@ -30,8 +30,13 @@ type placementData struct {
 var _ dataDecoder = (*placementData)(nil)
 
 // DecodeData implements dataDecoder.
-func (d *placementData) DecodeData(data []byte) (int, bool) {
-	r := placementReader{b: data, rank: &d.rank}
+func (d *placementData) DecodeData(data []byte) (int, bool) { return d.decode(data, nil) }
+
+// decode is DecodeData sharing, through shared, the strings that repeat
+// from one placement to the next: the horizon, the score's framework and
+// category, the objectives' ids. The parser passes its own table.
+func (d *placementData) decode(data []byte, shared interner) (int, bool) {
+	r := placementReader{b: data, rank: &d.rank, shared: shared}
 	p, ok := r.placement()
 	if !ok {
 		return 0, false
@@ -43,9 +48,10 @@ func (d *placementData) DecodeData(data []byte) (int, bool) {
 // placementReader reads the compact JSON of a placement, checking each
 // string and number it reads.
 type placementReader struct {
-	b    []byte
-	i    int
-	rank *int // where to keep the rank, if not in an allocation of its own
+	b      []byte
+	i      int
+	rank   *int     // where to keep the rank, if not in an allocation of its own
+	shared interner // the strings shared with other events (nil: none)
 }
 
 func (r *placementReader) next(c byte) bool {
@@ -162,8 +168,20 @@ func (r *placementReader) str() (string, bool) {
 	return string(s), err == nil
 }
 
-// strs reads an array of strings; [] is an empty slice, not nil.
-func (r *placementReader) strs() ([]string, bool) {
+// sharedStr reads a string whose value repeats between events: one
+// without an escape comes from the reader's interner.
+func (r *placementReader) sharedStr() (string, bool) {
+	raw, next, escaped, ok := scanString(r.b, r.i)
+	if !ok || escaped || r.shared == nil {
+		return r.str()
+	}
+	r.i = next
+	return r.shared.get(raw), true
+}
+
+// strs reads an array of strings; [] is an empty slice, not nil. With
+// shared, each string is read by sharedStr.
+func (r *placementReader) strs(shared bool) ([]string, bool) {
 	if r.null() {
 		return nil, true
 	}
@@ -174,8 +192,12 @@ func (r *placementReader) strs() ([]string, bool) {
 	if r.next(']') {
 		return out, true
 	}
+	read := r.str
+	if shared {
+		read = r.sharedStr
+	}
 	for {
-		s, ok := r.str()
+		s, ok := read()
 		if !ok {
 			return nil, false
 		}
@@ -263,7 +285,7 @@ func (r *placementReader) placement() (p roadmap.Placement, ok bool) {
 		switch name {
 		case fieldHorizon:
 			var h string
-			h, ok = r.str()
+			h, ok = r.sharedStr()
 			p.Horizon = roadmap.Horizon(h)
 		case fieldRank:
 			if r.null() {
@@ -283,11 +305,11 @@ func (r *placementReader) placement() (p roadmap.Placement, ok bool) {
 			}
 			p.Score, ok = r.score()
 		case fieldObjectiveIDs:
-			p.ObjectiveIDs, ok = r.strs()
+			p.ObjectiveIDs, ok = r.strs(true)
 		case fieldRationale:
 			p.Rationale, ok = r.str()
 		case fieldEvidence:
-			p.Evidence, ok = r.strs()
+			p.Evidence, ok = r.strs(false)
 		default:
 			return p, false
 		}
@@ -326,11 +348,11 @@ func (r *placementReader) score() (*roadmap.Score, bool) {
 		var input **float64
 		switch name {
 		case fieldFramework:
-			s.Framework, ok = r.str()
+			s.Framework, ok = r.sharedStr()
 		case fieldVersion:
 			s.Version, ok = r.integer()
 		case fieldCategory:
-			s.Category, ok = r.str()
+			s.Category, ok = r.sharedStr()
 		case fieldValue:
 			s.Value, ok = r.float()
 		case fieldReach:

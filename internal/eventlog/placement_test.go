@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
 
@@ -83,7 +85,56 @@ func checkPlacement(t *testing.T, data string) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s %s: decoded\n%#v\nwant\n%#v", typ, data, got, want)
 		}
+		// As the replay reads it, with the strings that repeat shared
+		// through the parser's table: twice, so that the second reads
+		// them from the table.
+		shared := interner{}
+		for range 2 {
+			pd := DomainData(typ).(*placementData)
+			if n2, ok := pd.decode([]byte(data), shared); !ok || n2 != n || !reflect.DeepEqual(pd.ev, want) {
+				t.Fatalf("%s %s: with shared strings decoded %d bytes (ok %v)\n%#v\nwant\n%#v", typ, data, n2, ok, pd.ev, want)
+			}
+		}
 	}
+}
+
+// TestParserSharesTheStringsThatRepeat reads two placements as the replay
+// does: their horizon, framework, category and objective ids are one copy
+// each, not one per event; rationales and evidence are not shared.
+func TestParserSharesTheStringsThatRepeat(t *testing.T) {
+	p := newParser(DomainData)
+	const data = `{"horizon":"now","rank":1,"score":{"framework":"moscow","version":1,"category":"must","value":4},"objective_ids":["01a205a0-38db-7709-b8d4-f4d69e80948a"],"rationale":"why","evidence":["https://example.com/e"]}`
+	var placements []*roadmap.Placement
+	for i := range 2 {
+		_, body := sealed(t, mustPlacement(t, data), Meta{ID: "a", AggregateType: "item", AggregateID: "b", Time: time.Unix(int64(i), 0).UTC(), Actor: "pm"}, "")
+		var rec Record
+		if err := p.parse(body, &rec); err != nil {
+			t.Fatal(err)
+		}
+		ev, ok := rec.Decoded.(*roadmap.ItemReprioritised)
+		if !ok {
+			t.Fatalf("decoded %T", rec.Decoded)
+		}
+		placements = append(placements, &ev.Placement)
+	}
+	a, b := placements[0], placements[1]
+	same := func(x, y string) bool { return unsafe.StringData(x) == unsafe.StringData(y) }
+	if !same(string(a.Horizon), string(b.Horizon)) || !same(a.Score.Framework, b.Score.Framework) ||
+		!same(a.Score.Category, b.Score.Category) || !same(a.ObjectiveIDs[0], b.ObjectiveIDs[0]) {
+		t.Errorf("the strings that repeat are copied for each event")
+	}
+	if same(a.Rationale, b.Rationale) || same(a.Evidence[0], b.Evidence[0]) {
+		t.Errorf("a rationale or evidence, unique to its event, is kept in the parser's table")
+	}
+}
+
+func mustPlacement(t *testing.T, data string) *roadmap.ItemReprioritised {
+	t.Helper()
+	ev := new(roadmap.ItemReprioritised)
+	if err := jsonv2.Unmarshal([]byte(data), ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
 }
 
 func TestPlacementDecodesAsTheGeneralDecoder(t *testing.T) {
