@@ -230,10 +230,11 @@ func TestAppendsToOneAggregateGoInSuccessiveBatches(t *testing.T) {
 	if _, err := one.Seal(""); err != nil {
 		t.Fatal(err)
 	}
+	head := one.Hash // Append seals one again, meanwhile
 	results := queue(t, l, open,
 		func() (Appended, error) { return l.Append(ctx, one, "", AppendOptions{}) },
 		func() (Appended, error) { return l.Append(ctx, groupEvent(b, "b"), "", AppendOptions{}) },
-		func() (Appended, error) { return l.Append(ctx, two, one.Hash, AppendOptions{ExpectedSequence: 1}) },
+		func() (Appended, error) { return l.Append(ctx, two, head, AppendOptions{ExpectedSequence: 1}) },
 		func() (Appended, error) { return l.Append(ctx, groupEvent(c, "c"), "", AppendOptions{}) },
 	)
 	for i, r := range results {
