@@ -101,6 +101,15 @@ func (c *committer) publish(ctx context.Context, msg *nats.Msg) (*jetstream.PubA
 	select {
 	case r := <-p.done:
 		return r.ack, r.resent, r.err
+	case <-c.stopped:
+		// Every batch the committer took is answered before it stops; an
+		// append that queued after its last one never will be.
+		select {
+		case r := <-p.done:
+			return r.ack, r.resent, r.err
+		default:
+			return nil, false, errClosed
+		}
 	case <-ctx.Done():
 		// The message may still be stored: the caller's deadline ended
 		// first, as it can during a single publish.

@@ -325,3 +325,21 @@ func TestGroupCommitIsOffByDefault(t *testing.T) {
 		t.Error("group commit is on without GroupCommit")
 	}
 }
+
+// TestAnAppendAfterCloseFailsAtOnce: an append that reaches the committer
+// after the log closed is refused, not left waiting for its deadline.
+func TestAnAppendAfterCloseFailsAtOnce(t *testing.T) {
+	l, _ := openGrouped(t, false)
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	for range 50 {
+		if _, err := l.Append(ctx, groupEvent(uuid.NewString(), "late"), "", AppendOptions{}); err == nil {
+			t.Fatal("an append after Close was acknowledged")
+		}
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("50 appends after Close took %s to fail", took)
+	}
+}
