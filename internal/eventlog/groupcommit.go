@@ -260,3 +260,13 @@ func (c *committer) one(p *pendingAppend, resent bool) {
 	ack, again, err := c.l.publish(p.ctx, p.msg)
 	p.done <- publishResult{ack: ack, resent: resent || again, err: err}
 }
+
+// GroupCommitStats returns how many atomic batches the log stored and how
+// many appends they held, zeros without group commit: what benchmarks
+// report beside their rates.
+func (l *Log) GroupCommitStats() (batches, appends uint64) {
+	if l.commits == nil {
+		return 0, 0
+	}
+	return l.commits.batches.Load(), l.commits.batched.Load()
+}
