@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/logcheck"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 	"github.com/roadmap-ledger/roadmap/internal/spectest"
@@ -55,13 +56,67 @@ import (
 // ROADMAP_CRASH_KILLS (20 by default), ROADMAP_CRASH_CLIENTS (8) and
 // ROADMAP_CRASH_SEED (random, logged) change the run.
 func TestCrashRecovery(t *testing.T) {
-	cfg := crashSettings(t)
-	t.Logf("crash: seed %d, %d kills, %d clients (rerun with ROADMAP_CRASH_SEED=%d ROADMAP_CRASH_KILLS=%d)", cfg.seed, cfg.kills, cfg.clients, cfg.seed, cfg.kills)
+	crashSuite(t, crashSettings(t, 20))
+}
+
+// TestCrashRecoveryWithGroupCommit is the crash suite against a server that
+// gathers decisions into atomic batches (serve --group-commit): a kill
+// falls between a batch's messages as often as between batches, and every
+// acknowledged decision must still be in the log, once, on an exact chain.
+// ROADMAP_CRASH_KILLS defaults to 10 here.
+func TestCrashRecoveryWithGroupCommit(t *testing.T) {
+	c := crashSuite(t, crashSettings(t, 10), "--group-commit")
+	if t.Failed() {
+		return
+	}
+	// The suite checked the log; here, that batches made it.
+	batched := storedInBatches(t, c.dir)
+	t.Logf("crash: %d of %d events stored in atomic batches", batched, c.events)
+	if batched == 0 {
+		t.Error("crash: no event was stored in an atomic batch: the suite did not exercise group commit")
+	}
+}
+
+// storedInBatches counts the messages of the ledger in dir that JetStream
+// stored as part of an atomic batch (they keep the batch's id header).
+func storedInBatches(t *testing.T, dir string) int {
+	t.Helper()
+	ctx := context.Background()
+	l, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	stream, err := l.JetStream().Stream(ctx, l.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := l.LastSequence(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for seq := uint64(1); seq <= last; seq++ {
+		msg, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("sequence %d: %v", seq, err)
+		}
+		if msg.Header.Get("Nats-Batch-Id") != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// crashSuite runs the crash suite with cfg against "roadmap serve" with
+// args.
+func crashSuite(t *testing.T, cfg crashConfig, args ...string) *crashRun {
+	t.Logf("crash: seed %d, %d kills, %d clients, serve %v (rerun with ROADMAP_CRASH_SEED=%d ROADMAP_CRASH_KILLS=%d)", cfg.seed, cfg.kills, cfg.clients, args, cfg.seed, cfg.kills)
 	started := time.Now()
 	bin := buildRoadmap(t)
 	t.Logf("crash: built the binary in %s (race detector: %v)", time.Since(started).Round(time.Millisecond), logcheck.RaceEnabled)
 
-	c := &crashRun{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "data"), cfg: cfg, approvals: roadmap.ApprovalsMajor,
+	c := &crashRun{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "data"), cfg: cfg, approvals: roadmap.ApprovalsMajor, args: args,
 		rng: rand.New(rand.NewPCG(cfg.seed, 0)), objectives: map[string][]string{}}
 	for i := range cfg.clients {
 		c.clients = append(c.clients, &crashClient{run: c, id: i, actor: fmt.Sprintf("client-%d@crash.test", i)})
@@ -81,6 +136,7 @@ func TestCrashRecovery(t *testing.T) {
 	if c.kills >= 10 && !t.Failed() {
 		c.checkMinimums(s)
 	}
+	return c
 }
 
 // crashKinds are the kinds of write the clients send, as the events they
@@ -121,9 +177,9 @@ type crashConfig struct {
 	startKillEvery   int           // one round in this many also kills the server while it starts
 }
 
-func crashSettings(t *testing.T) crashConfig {
+func crashSettings(t *testing.T, kills int) crashConfig {
 	t.Helper()
-	cfg := crashConfig{kills: 20, clients: 8, seed: uint64(time.Now().UnixNano()),
+	cfg := crashConfig{kills: kills, clients: 8, seed: uint64(time.Now().UnixNano()),
 		minLoad: 20 * time.Millisecond, maxLoad: 400 * time.Millisecond, startKillEvery: 4}
 	for name, dst := range map[string]*int{"ROADMAP_CRASH_KILLS": &cfg.kills, "ROADMAP_CRASH_CLIENTS": &cfg.clients} {
 		if v := os.Getenv(name); v != "" {

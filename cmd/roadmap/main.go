@@ -97,6 +97,7 @@ type serveConfig struct {
 	natsCreds, natsTLSCA           string
 	replicas                       int
 	unsafeNoFsync                  bool
+	groupCommit                    bool
 	shutdownTimeout                time.Duration
 	webhooksAllowPrivate           bool
 }
@@ -122,6 +123,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		// operator believes it off, and the other way round for "false".
 		return serveConfig{}, fmt.Errorf("ROADMAP_UNSAFE_NO_FSYNC must be 1 (on) or 0 (off), got %q", v)
 	}
+	groupCommit := false
+	switch v := getenv("ROADMAP_GROUP_COMMIT"); v {
+	case "1":
+		groupCommit = true
+	case "", "0":
+	default:
+		return serveConfig{}, fmt.Errorf("ROADMAP_GROUP_COMMIT must be 1 (on) or 0 (off), got %q", v)
+	}
 	var allowPrivate bool
 	switch v := getenv("ROADMAP_WEBHOOKS_ALLOW_PRIVATE"); v {
 	case "true", "1":
@@ -140,6 +149,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&cfg.replicas, "replicas", replicas, "stream replicas on an external cluster (ROADMAP_REPLICAS)")
 	fs.StringVar(&cfg.systemURL, "nats-system-url", env("ROADMAP_NATS_SYSTEM_URL", ""), "system-account connection to the external cluster, to check that every server fsyncs each write (ROADMAP_NATS_SYSTEM_URL)")
 	fs.BoolVar(&cfg.unsafeNoFsync, "unsafe-no-fsync", unsafeNoFsync, "run without fsync on every write (embedded) or without checking it (external): acknowledged decisions can be lost in a power cut (ROADMAP_UNSAFE_NO_FSYNC=1)")
+	fs.BoolVar(&cfg.groupCommit, "group-commit", groupCommit, "gather decisions on different aggregates that arrive together into one JetStream atomic batch, each with its own checks, synced once; needs nats-server 2.12 or later (ROADMAP_GROUP_COMMIT=1)")
 	cfg.bootstrapToken = getenv("ROADMAP_BOOTSTRAP_TOKEN")
 	bootstrapFile := env("ROADMAP_BOOTSTRAP_TOKEN_FILE", "")
 	fs.StringVar(&bootstrapFile, "bootstrap-token-file", bootstrapFile, "file holding the secret of an admin token named bootstrap, recorded on start unless it already is, readable by its owner only; or give the secret in ROADMAP_BOOTSTRAP_TOKEN. Without either, the first start of a ledger with no token makes one and prints it once (ROADMAP_BOOTSTRAP_TOKEN_FILE)")
@@ -262,7 +272,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	a, err := app.Open(ctx, app.Config{
 		DataDir: cfg.data, SigningKeyFile: cfg.signingKey, NatsURL: cfg.natsURL, Replicas: cfg.replicas,
-		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, Logger: logger,
+		SystemURL: cfg.systemURL, UnsafeNoFsync: cfg.unsafeNoFsync, GroupCommit: cfg.groupCommit, Logger: logger,
 		BootstrapToken: cfg.bootstrapToken, Approvals: roadmap.ApprovalPolicy(cfg.approvals), MetricsApart: cfg.metricsAddr != "",
 		NatsCredsFile: cfg.natsCreds, NatsRootCAFile: cfg.natsTLSCA,
 		WebhooksAllowPrivate: cfg.webhooksAllowPrivate,

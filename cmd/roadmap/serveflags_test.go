@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -80,6 +81,7 @@ func TestServeRefusesBadFlagsAndEnvironment(t *testing.T) {
 		{name: "a zero shutdown timeout", args: []string{"--shutdown-timeout", "0s"}, want: []string{"--shutdown-timeout", "longer than 0"}},
 		{name: "a shutdown timeout without a unit", args: []string{"--shutdown-timeout", "30"}, want: []string{`invalid value "30"`, "-shutdown-timeout"}},
 		{name: "a ROADMAP_UNSAFE_NO_FSYNC that is neither 1 nor 0", env: map[string]string{"ROADMAP_UNSAFE_NO_FSYNC": "true"}, want: []string{"ROADMAP_UNSAFE_NO_FSYNC", "1 (on) or 0 (off)", `"true"`}},
+		{name: "a ROADMAP_GROUP_COMMIT that is neither 1 nor 0", env: map[string]string{"ROADMAP_GROUP_COMMIT": "yes"}, want: []string{"ROADMAP_GROUP_COMMIT", "1 (on) or 0 (off)", `"yes"`}},
 		{name: "an empty data directory", args: []string{"--data", ""}, want: []string{"--data", "got nothing"}},
 		{name: "a data directory that is a file", args: []string{"--data", aFile}, want: []string{"--data", aFile, "is a file"}},
 		{name: "a data directory under a file", args: []string{"--data", filepath.Join(aFile, "data")}, want: []string{"data directory", "not a directory"}},
@@ -172,5 +174,32 @@ func TestMainExitsNonZeroOnABadValue(t *testing.T) {
 		if code != 1 || stdout != "" || !strings.HasPrefix(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v %v: exit %d, stdout %q, stderr %q; want exit 1, nothing on stdout and one line %q", tc.env, tc.args, code, stdout, stderr, tc.want)
 		}
+	}
+}
+
+// TestServeGroupCommitIsOffUnlessAsked: group commit is off by default, and
+// on with the flag or ROADMAP_GROUP_COMMIT=1, the flag winning.
+func TestServeGroupCommitIsOffUnlessAsked(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{name: "neither flag nor environment", want: false},
+		{name: "the flag", args: []string{"--group-commit"}, want: true},
+		{name: "the environment", env: map[string]string{"ROADMAP_GROUP_COMMIT": "1"}, want: true},
+		{name: "the flag turning the environment off", args: []string{"--group-commit=false"}, env: map[string]string{"ROADMAP_GROUP_COMMIT": "1"}, want: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parseServe(tc.args, func(name string) string { return tc.env[name] }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.groupCommit != tc.want {
+				t.Errorf("group commit: %v, want %v", cfg.groupCommit, tc.want)
+			}
+		})
 	}
 }

@@ -47,7 +47,10 @@ type Config struct {
 	// UnsafeNoFsync gives up fsync on every write (embedded) or its check
 	// (external).
 	UnsafeNoFsync bool
-	Logger        *slog.Logger
+	// GroupCommit gathers decisions that arrive together into one
+	// JetStream atomic batch, synced once (eventlog.Config.GroupCommit).
+	GroupCommit bool
+	Logger      *slog.Logger
 	// Now is the ledger's clock; time.Now when nil.
 	Now func() time.Time
 	// DuplicateWindow overrides JetStream's duplicate window (for tests).
@@ -218,7 +221,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger, DuplicateWindow: cfg.DuplicateWindow,
-		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync, CredsFile: cfg.NatsCredsFile, RootCAFile: cfg.NatsRootCAFile,
+		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync, GroupCommit: cfg.GroupCommit, CredsFile: cfg.NatsCredsFile, RootCAFile: cfg.NatsRootCAFile,
 	})
 	if err != nil {
 		return nil, err

@@ -23,8 +23,8 @@ type apiSide struct {
 	products int
 }
 
-func openAPI(ctx context.Context, dir string, products int) (*apiSide, error) {
-	s, err := serveLedger(ctx, app.Config{DataDir: dir}, nil)
+func openAPI(ctx context.Context, dir string, products int, groupCommit bool) (*apiSide, error) {
+	s, err := serveLedger(ctx, app.Config{DataDir: dir, GroupCommit: groupCommit}, nil)
 	if err != nil {
 		return nil, err
 	}

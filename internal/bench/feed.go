@@ -104,14 +104,14 @@ func measureFeed(ctx context.Context, cfg feedConfig, progress io.Writer) (*Feed
 	var lags []sample
 	var fanoutTime time.Duration
 	for r := range cfg.Rounds {
-		oa, _, err := measureWriteSide(st, r, alone, wcfg, func(dir string) (writeSide, error) { return openAPI(ctx, dir, cfg.Products) })
+		oa, _, err := measureWriteSide(st, r, alone, wcfg, func(dir string) (writeSide, error) { return openAPI(ctx, dir, cfg.Products, false) })
 		if err != nil {
 			return nil, err
 		}
 		a = a.add(oa)
 		var ob outcome
 		err = withTempDir(cfg.TempDir, "roadmap-bench-feed-*", func(dir string) (err error) {
-			s, err := openAPI(ctx, dir, cfg.Products)
+			s, err := openAPI(ctx, dir, cfg.Products, false)
 			if err != nil {
 				return fmt.Errorf("%s: %w", with.name, err)
 			}

@@ -22,6 +22,7 @@ type writeConfig struct {
 	Target       float64
 	Trace        string
 	RawTrace     string
+	GroupCommit  bool
 }
 
 func parseWrite(args []string, stderr io.Writer) (writeConfig, error) {
@@ -39,6 +40,7 @@ concurrent clients, and prints both rates, their latencies and the ratio
 	fs.DurationVar(&cfg.Probe, "disk-probe", time.Second, "time spent measuring the disk's write+fsync rate each round (0 skips it)")
 	fs.Float64Var(&cfg.Target, "target", 0.70, "ratio (b)/(a) the ledger should reach")
 	fs.StringVar(&cfg.Trace, "trace", "", "write an execution trace of the API side of the first round to this file")
+	fs.BoolVar(&cfg.GroupCommit, "group-commit", false, "run the API side's ledger with group commit (serve --group-commit); the raw side still publishes one message at a time")
 	fs.StringVar(&cfg.RawTrace, "raw-trace", "", "write an execution trace of the raw side of the first round to this file")
 	if err := cliflag.Parse(fs, args); err != nil {
 		return cfg, err
@@ -61,6 +63,8 @@ type WriteReport struct {
 	LoadInfo
 	PayloadBytes int `json:"raw_payload_bytes"`
 	Products     int `json:"products"`
+	// GroupCommit says the API side ran with group commit.
+	GroupCommit bool `json:"group_commit"`
 	// DiskFsyncs is the median of the rounds' disk probes: one writer's
 	// write+fsync per second in the same file system, 0 when skipped.
 	DiskFsyncs float64 `json:"disk_fsyncs_per_second"`
@@ -117,7 +121,7 @@ func newSide(what, unit string, o outcome, ops ...string) Side {
 func measureWrite(ctx context.Context, cfg writeConfig, progress io.Writer) (*WriteReport, error) {
 	rep := &WriteReport{
 		About: about("write"), Clients: cfg.Clients, LoadInfo: newLoadInfo(cfg.load, cfg.Rounds),
-		PayloadBytes: cfg.PayloadBytes, Products: cfg.Products, Target: cfg.Target,
+		PayloadBytes: cfg.PayloadBytes, Products: cfg.Products, Target: cfg.Target, GroupCommit: cfg.GroupCommit,
 	}
 	st := newSteps(ctx, "write", cfg.Rounds, progress)
 	rawSide := side{name: "(a) raw JetStream", profile: cfg.RawProfile, trace: cfg.RawTrace}
@@ -144,7 +148,7 @@ func measureWrite(ctx context.Context, cfg writeConfig, progress io.Writer) (*Wr
 		}
 		raw, rawStored = raw.add(a), stored
 		b, stored, err := measureWriteSide(st, r, apiSide, cfg, func(dir string) (writeSide, error) {
-			return openAPI(ctx, dir, cfg.Products)
+			return openAPI(ctx, dir, cfg.Products, cfg.GroupCommit)
 		})
 		if err != nil {
 			return nil, err
@@ -201,6 +205,9 @@ func measureWriteSide(st *steps, r int, s side, cfg writeConfig, open func(dir s
 func (r *WriteReport) WriteTable(w io.Writer) error {
 	r.writeHead(w)
 	fmt.Fprintf(w, "load:    %d concurrent clients per side; per side and round %s; %d round(s)\n", r.Clients, r.measured("operations"), r.Rounds)
+	if r.GroupCommit {
+		fmt.Fprintln(w, "ledger:  with group commit (atomic batches)")
+	}
 	if r.DiskFsyncs > 0 {
 		fmt.Fprintf(w, "disk:    %.0f write+fsync/s by one writer appending to a file (a rough reference for one fsync per write)\n", r.DiskFsyncs)
 	}

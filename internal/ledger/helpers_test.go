@@ -46,9 +46,16 @@ func newLedger(tb testing.TB) *testLedger {
 // rebuilt from it; the ledger is closed when the test ends.
 func openLedger(tb testing.TB, dir string) *testLedger {
 	tb.Helper()
+	return openLedgerWith(tb, eventlog.Config{DataDir: dir})
+}
+
+// openLedgerWith is openLedger on the log cfg opens.
+func openLedgerWith(tb testing.TB, cfg eventlog.Config) *testLedger {
+	tb.Helper()
+	dir := cfg.DataDir
 	ctx, cancel := context.WithTimeout(tb.Context(), time.Minute)
 	tb.Cleanup(cancel)
-	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir})
+	log, err := eventlog.Open(ctx, cfg)
 	if err != nil {
 		tb.Fatalf("open the log: %v", err)
 	}

@@ -2,10 +2,14 @@ package ledger_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/ledger"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
@@ -227,5 +231,111 @@ func TestADecisionAppendedBeforeItsTokensRevocationCompletes(t *testing.T) {
 	}
 	if t2, _ := l.current.TokenView(tok.Answer.ID); t2.StatusAt(time.Time{}) != roadmap.TokenStatusRevoked {
 		t.Errorf("the token is %s, want revoked", t2.StatusAt(time.Time{}))
+	}
+}
+
+// TestGroupCommitKeepsDecisionsAndRetriesExact runs a ledger whose log
+// gathers decisions into atomic batches. Sixteen writers each propose an
+// item with an Idempotency-Key, retry the proposal, and decide on their
+// item five times, while four more race on one shared item with the same
+// If-Match. Every retry must be answered as the first request, with no
+// second event; exactly one of the racers must win; every item's events
+// must form an exact chain at the versions the answers gave; and some of
+// the events must have been stored in atomic batches.
+func TestGroupCommitKeepsDecisionsAndRetriesExact(t *testing.T) {
+	l := openLedgerWith(t, eventlog.Config{DataDir: t.TempDir(), GroupCommit: true})
+	shared := l.propose("Shared item")
+	sharedVersion := l.item(shared).Version
+
+	const writers, decisions, racers = 16, 5, 4
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		versions = map[string][]uint64{} // item → the versions its answers gave, in order
+		wins     int
+	)
+	for w := range writers {
+		wg.Go(func() {
+			actor := fmt.Sprintf("writer-%d", w)
+			cmd := roadmap.ProposeItem{Title: actor + "'s idea", Kind: roadmap.KindIdea}
+			first, err := l.svc.ProposeItem(l.ctx, keyed(actor, "propose", actor), cmd)
+			if err != nil {
+				t.Errorf("%s: propose: %v", actor, err)
+				return
+			}
+			retry, err := l.svc.ProposeItem(l.ctx, keyed(actor, "propose", actor), cmd)
+			if err != nil || !retry.Replayed || retry.Sequence != first.Sequence || retry.Answer.Item.ID != first.Answer.Item.ID {
+				t.Errorf("%s: the retry got %+v, %v; want the first answer, replayed", actor, retry, err)
+				return
+			}
+			id := first.Answer.Item.ID
+			seen := []uint64{first.Answer.Item.Version}
+			for n := range decisions {
+				horizon := []roadmap.Horizon{roadmap.Next, roadmap.Later}[n%2]
+				res, err := l.svc.Reprioritise(l.ctx, as(actor), id, roadmap.Reprioritise{Horizon: horizon, Rationale: fmt.Sprintf("round %d", n)})
+				if n == 0 {
+					res, err = l.svc.Prioritise(l.ctx, as(actor), id, roadmap.Prioritise{Horizon: horizon, Rationale: "first"})
+				}
+				if err != nil {
+					t.Errorf("%s: decision %d: %v", actor, n, err)
+					return
+				}
+				seen = append(seen, res.Answer.Item.Version)
+			}
+			mu.Lock()
+			versions[id] = seen
+			mu.Unlock()
+		})
+	}
+	for r := range racers {
+		wg.Go(func() {
+			_, err := l.svc.Prioritise(l.ctx, ifMatch(fmt.Sprintf("racer-%d", r), sharedVersion), shared, roadmap.Prioritise{Horizon: roadmap.Later, Rationale: "mine"})
+			switch {
+			case err == nil:
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			case !errors.Is(err, ledger.ErrPreconditionFailed) && !errors.Is(err, roadmap.ErrConflict):
+				t.Errorf("racer %d: %v", r, err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Errorf("%d racers on one version won, want 1", wins)
+	}
+	for id, seen := range versions {
+		var events []eventlog.Envelope
+		var seqs []uint64
+		if err := l.log.Read(l.ctx, "item", id, func(r eventlog.Record) error {
+			events, seqs = append(events, r.Envelope), append(seqs, r.Sequence)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := eventlog.VerifyChain(events); err != nil {
+			t.Errorf("item %s: %v", id, err)
+		}
+		if !slices.Equal(seqs, seen) {
+			t.Errorf("item %s is stored at %v, its answers gave %v", id, seqs, seen)
+		}
+	}
+	stream, err := l.log.JetStream().Stream(l.ctx, l.log.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	batched := 0
+	for seq := uint64(1); seq <= l.last(); seq++ {
+		msg, err := stream.GetMsg(l.ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg.Header.Get("Nats-Batch-Id") != "" {
+			batched++
+		}
+	}
+	t.Logf("%d of %d events stored in atomic batches", batched, l.last())
+	if batched == 0 {
+		t.Error("no event was stored in an atomic batch")
 	}
 }

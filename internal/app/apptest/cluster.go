@@ -103,7 +103,7 @@ type Cluster struct {
 
 // tryCluster starts three nodes on free ports; it stops those it started
 // when one does not start.
-func tryCluster(t *testing.T, syncAlways bool) (Cluster, error) {
+func tryCluster(t testing.TB, syncAlways bool) (Cluster, error) {
 	c := Cluster{Nodes: make([]*Node, 3)}
 	for i := range c.Nodes {
 		c.Nodes[i] = &Node{Name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), port: freePort(t), clusterPort: freePort(t), syncAlways: syncAlways}
@@ -134,7 +134,7 @@ func tryCluster(t *testing.T, syncAlways bool) (Cluster, error) {
 // StartCluster starts a three-node JetStream cluster on 127.0.0.1 (each
 // node syncing every write when syncAlways) and waits until JetStream takes
 // requests; the nodes stop when the test ends.
-func StartCluster(t *testing.T, syncAlways bool) Cluster {
+func StartCluster(t testing.TB, syncAlways bool) Cluster {
 	t.Helper()
 	// The ports are picked free, then bound by the nodes a moment later:
 	// another process of a busy machine may take one in between. Such a
