@@ -10,6 +10,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 
+	"github.com/roadmap-ledger/roadmap/internal/binread"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -164,40 +165,40 @@ func RestoreCurrent(source Source, keyframeEvery uint64, keyframes Keyframes, da
 	if keyframes != nil {
 		c.UseKeyframes(keyframes)
 	}
-	r := reader{b: data}
-	js := r.bytes()
+	r := binread.Reader{B: data}
+	js := r.Bytes()
 	var doc currentDoc
-	if r.err == nil {
+	if r.Err == nil {
 		if err := jsonv2.Unmarshal(js, &doc); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrImage, err)
 		}
 	}
-	if r.err == nil && doc.Every != c.every {
+	if r.Err == nil && doc.Every != c.every {
 		return nil, fmt.Errorf("%w: keyframes every %d events, not %d", ErrImage, doc.Every, c.every)
 	}
-	n := r.uvarint()
-	if r.need(n, 8) {
+	n := r.Uvarint()
+	if r.Need(n, 8) {
 		c.clock = make([]int64, n)
 		for i := range c.clock {
-			c.clock[i] = int64(binary.LittleEndian.Uint64(r.take(8)))
+			c.clock[i] = int64(binary.LittleEndian.Uint64(r.Take(8)))
 		}
 	}
-	n = r.uvarint()
-	if r.need(n, 10) {
+	n = r.Uvarint()
+	if r.Need(n, 10) {
 		c.moves = make([]move, n)
 		for i := range c.moves {
-			p := r.take(10)
+			p := r.Take(10)
 			c.moves[i] = move{
 				from: packedPlace{horizon: p[0], rank: binary.LittleEndian.Uint32(p[2:])},
 				to:   packedPlace{horizon: p[1], rank: binary.LittleEndian.Uint32(p[6:])},
 			}
 		}
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("%d bytes after the image", len(r.b))
+	if r.Err == nil && len(r.B) != 0 {
+		r.Err = fmt.Errorf("%d bytes after the image", len(r.B))
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrImage, r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImage, r.Err)
 	}
 	live, err := restoreState(doc.Live, doc.IDs, restoreItems(doc.Items))
 	if err != nil {
@@ -311,16 +312,16 @@ func (m IdempotencyImage) AppendBinary(b []byte) ([]byte, error) {
 // IdempotencyImage.AppendBinary holds, or an error wrapping ErrImage.
 func RestoreIdempotency(data []byte) (*Idempotency, error) {
 	x := NewIdempotency()
-	r := reader{b: data}
-	n := r.uvarint()
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		key := r.string()
+	r := binread.Reader{B: data}
+	n := r.Uvarint()
+	for i := uint64(0); i < n && r.Err == nil; i++ {
+		key := string(r.Bytes())
 		var e IdempotencyEntry
-		copy(e.RequestHash[:], r.take(len(e.RequestHash)))
-		e.Sequence = r.uvarint()
-		e.EventType = eventTypeName(r.string())
-		e.AggregateType = aggregateTypeName(r.string())
-		id := r.string()
+		copy(e.RequestHash[:], r.Take(len(e.RequestHash)))
+		e.Sequence = r.Uvarint()
+		e.EventType = eventTypeName(string(r.Bytes()))
+		e.AggregateType = aggregateTypeName(string(r.Bytes()))
+		id := string(r.Bytes())
 		if shared, ok := x.ids[id]; ok {
 			id = shared
 		} else {
@@ -329,11 +330,11 @@ func RestoreIdempotency(data []byte) (*Idempotency, error) {
 		e.AggregateID = id
 		x.entries[key] = e
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("%d bytes after the image", len(r.b))
+	if r.Err == nil && len(r.B) != 0 {
+		r.Err = fmt.Errorf("%d bytes after the image", len(r.B))
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrImage, r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImage, r.Err)
 	}
 	return x, nil
 }
@@ -342,53 +343,3 @@ func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
-
-// reader reads what the AppendBinary methods wrote; its first error sticks
-// and every later read returns zero values.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errors.New("a number is cut short")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-// need reports whether n things of size bytes each are left to read.
-func (r *reader) need(n uint64, size int) bool {
-	if r.err == nil && n > uint64(len(r.b))/uint64(size) {
-		r.err = fmt.Errorf("%d items of %d bytes are cut short", n, size)
-	}
-	return r.err == nil
-}
-
-func (r *reader) take(n int) []byte {
-	if r.err != nil || n > len(r.b) {
-		if r.err == nil {
-			r.err = fmt.Errorf("%d bytes are cut short", n)
-		}
-		return make([]byte, n)
-	}
-	p := r.b[:n]
-	r.b = r.b[n:]
-	return p
-}
-
-func (r *reader) bytes() []byte {
-	n := r.uvarint()
-	if !r.need(n, 1) {
-		return nil
-	}
-	return r.take(int(n))
-}
-
-func (r *reader) string() string { return string(r.bytes()) }

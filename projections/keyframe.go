@@ -8,6 +8,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 
+	"github.com/roadmap-ledger/roadmap/internal/binread"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -54,16 +55,16 @@ func AppendKeyframe(b []byte, s *State) ([]byte, error) {
 // DecodeKeyframe returns the state AppendKeyframe encoded, or an error
 // wrapping ErrImage.
 func DecodeKeyframe(data []byte) (*State, error) {
-	r := reader{b: data}
-	js := r.bytes()
-	if r.err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrImage, r.err)
+	r := binread.Reader{B: data}
+	js := r.Bytes()
+	if r.Err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImage, r.Err)
 	}
 	var doc keyframeDoc
 	if err := jsonv2.Unmarshal(js, &doc); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImage, err)
 	}
-	views, err := decodeItemViews(r.b)
+	views, err := decodeItemViews(r.B)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the item views: %v", ErrImage, err)
 	}
@@ -212,7 +213,7 @@ func appendItemViews(b []byte, views []*ItemView) []byte {
 // viewReader reads what appendItemViews wrote; its first error sticks and
 // every later read returns zero values.
 type viewReader struct {
-	reader
+	binread.Reader
 	strings []string
 	// Slabs the views' small parts are taken from: a few allocations for
 	// a keyframe, not several for each view.
@@ -231,19 +232,19 @@ func (r *viewReader) float(f float64) *float64 {
 }
 
 func (r *viewReader) str() string {
-	i := r.uvarint()
-	if r.err == nil && i >= uint64(len(r.strings)) {
-		r.err = fmt.Errorf("string %d of %d", i, len(r.strings))
+	i := r.Uvarint()
+	if r.Err == nil && i >= uint64(len(r.strings)) {
+		r.Err = fmt.Errorf("string %d of %d", i, len(r.strings))
 	}
-	if r.err != nil {
+	if r.Err != nil {
 		return ""
 	}
 	return r.strings[i]
 }
 
 func (r *viewReader) strs() []string {
-	n := r.uvarint()
-	if n == 0 || !r.need(n-1, 1) {
+	n := r.Uvarint()
+	if n == 0 || !r.Need(n-1, 1) {
 		return nil
 	}
 	out := make([]string, n-1)
@@ -253,36 +254,21 @@ func (r *viewReader) strs() []string {
 	return out
 }
 
-func (r *viewReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errors.New("a number is cut short")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *viewReader) byte() byte { return r.take(1)[0] }
-
 func (r *viewReader) present() bool {
-	switch r.byte() {
+	switch r.Byte() {
 	case 0:
 		return false
 	case 1:
 		return true
 	}
-	if r.err == nil {
-		r.err = errors.New("a presence is neither 0 nor 1")
+	if r.Err == nil {
+		r.Err = errors.New("a presence is neither 0 nor 1")
 	}
 	return false
 }
 
 func (r *viewReader) f64() float64 {
-	return math.Float64frombits(binary.LittleEndian.Uint64(r.take(8)))
+	return math.Float64frombits(binary.LittleEndian.Uint64(r.Take(8)))
 }
 
 func (r *viewReader) f64p() *float64 {
@@ -293,30 +279,30 @@ func (r *viewReader) f64p() *float64 {
 }
 
 func (r *viewReader) decision(last *Decision) *Decision {
-	switch r.byte() {
+	switch r.Byte() {
 	case 0:
 		return nil
 	case 1:
-		if last == nil && r.err == nil {
-			r.err = errors.New("a decision refers to no last decision")
+		if last == nil && r.Err == nil {
+			r.Err = errors.New("a decision refers to no last decision")
 		}
 		return last
 	case 2:
 		if len(r.decisions) == cap(r.decisions) {
 			r.decisions = make([]Decision, 0, 256)
 		}
-		r.decisions = append(r.decisions, Decision{Sequence: r.uvarint(), Type: r.str(), Rationale: r.str(), Actor: r.str()})
+		r.decisions = append(r.decisions, Decision{Sequence: r.Uvarint(), Type: r.str(), Rationale: r.str(), Actor: r.str()})
 		d := &r.decisions[len(r.decisions)-1]
-		at := r.take(int(r.byte()))
-		if r.err == nil {
+		at := r.Take(int(r.Byte()))
+		if r.Err == nil {
 			if err := d.At.UnmarshalBinary(at); err != nil {
-				r.err = err
+				r.Err = err
 			}
 		}
 		return d
 	}
-	if r.err == nil {
-		r.err = errors.New("a decision of an unknown kind")
+	if r.Err == nil {
+		r.Err = errors.New("a decision of an unknown kind")
 	}
 	return nil
 }
@@ -324,14 +310,14 @@ func (r *viewReader) decision(last *Decision) *Decision {
 // decodeItemViews returns the views appendItemViews wrote in data, which
 // it must hold exactly.
 func decodeItemViews(data []byte) ([]*ItemView, error) {
-	r := &viewReader{reader: reader{b: data}}
-	n := r.uvarint()
-	table := r.bytes()
-	if r.err == nil && n > uint64(len(table)) {
-		r.err = fmt.Errorf("%d strings in %d bytes", n, len(table))
+	r := &viewReader{Reader: binread.Reader{B: data}}
+	n := r.Uvarint()
+	table := r.Bytes()
+	if r.Err == nil && n > uint64(len(table)) {
+		r.Err = fmt.Errorf("%d strings in %d bytes", n, len(table))
 	}
-	if r.err != nil {
-		return nil, r.err
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	// One allocation for every string: each is a piece of it.
 	all := string(table)
@@ -345,9 +331,9 @@ func decodeItemViews(data []byte) ([]*ItemView, error) {
 		r.strings = append(r.strings, all[off:off+int(l)])
 		off += int(l)
 	}
-	count := r.uvarint()
-	if !r.need(count, 8) {
-		return nil, r.err
+	count := r.Uvarint()
+	if !r.Need(count, 8) {
+		return nil, r.Err
 	}
 	views := make([]ItemView, count)
 	out := make([]*ItemView, count)
@@ -362,7 +348,7 @@ func decodeItemViews(data []byte) ([]*ItemView, error) {
 			if len(r.scores) == cap(r.scores) {
 				r.scores = make([]roadmap.Score, 0, 256)
 			}
-			r.scores = append(r.scores, roadmap.Score{Framework: r.str(), Version: int(r.varint())})
+			r.scores = append(r.scores, roadmap.Score{Framework: r.str(), Version: int(r.Varint())})
 			s := &r.scores[len(r.scores)-1]
 			for _, f := range []**float64{&s.Reach, &s.Impact, &s.Confidence, &s.BusinessValue, &s.TimeCriticality,
 				&s.RiskReduction, &s.JobSize, &s.CustomerValue, &s.Risk, &s.Effort} {
@@ -374,7 +360,7 @@ func decodeItemViews(data []byte) ([]*ItemView, error) {
 		if r.present() {
 			p := &roadmap.Plan{}
 			if r.present() {
-				e := int(r.varint())
+				e := int(r.Varint())
 				p.Effort = &e
 			}
 			p.DependsOn, p.Risks = r.strs(), r.strs()
@@ -386,20 +372,20 @@ func decodeItemViews(data []byte) ([]*ItemView, error) {
 		if r.present() {
 			it.Public = &roadmap.Publication{Summary: r.str()}
 		}
-		v.Rank = int(r.varint())
-		v.Version = r.uvarint()
+		v.Rank = int(r.Varint())
+		v.Version = r.Uvarint()
 		v.Head = r.str()
 		v.LastDecision = r.decision(nil)
 		v.Placed = r.decision(v.LastDecision)
 		v.Published = r.decision(v.LastDecision)
 		v.evidence = r.strs()
-		if r.err != nil {
-			return nil, r.err
+		if r.Err != nil {
+			return nil, r.Err
 		}
 		out[i] = v
 	}
-	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%d bytes after the item views", len(r.b))
+	if len(r.B) != 0 {
+		return nil, fmt.Errorf("%d bytes after the item views", len(r.B))
 	}
 	return out, nil
 }

@@ -3,6 +3,8 @@ package snapshot
 import (
 	"crypto/sha256"
 	"encoding/binary"
+
+	"github.com/roadmap-ledger/roadmap/internal/binread"
 )
 
 // Parts are a snapshot file's fields, for tests that write one that passes
@@ -15,11 +17,11 @@ type Parts struct {
 
 // Split reads the fields of a snapshot file, without checking it.
 func Split(data []byte) Parts {
-	r := reader{b: data[len(magic) : len(data)-sha256.Size]}
-	p := Parts{Format: r.uvarint(), Stream: string(r.bytes()), Sequence: r.uvarint()}
-	p.Tree, p.Current, p.Requests = r.bytes(), r.bytes(), r.bytes()
-	if r.err != nil {
-		panic(r.err)
+	r := binread.Reader{B: data[len(magic) : len(data)-sha256.Size]}
+	p := Parts{Format: r.Uvarint(), Stream: string(r.Bytes()), Sequence: r.Uvarint()}
+	p.Tree, p.Current, p.Requests = r.Bytes(), r.Bytes(), r.Bytes()
+	if r.Err != nil {
+		panic(r.Err)
 	}
 	return p
 }

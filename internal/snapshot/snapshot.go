@@ -29,6 +29,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/roadmap-ledger/roadmap/internal/binread"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/safefile"
@@ -169,17 +170,17 @@ func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64) (Re
 	unusable := func(format string, args ...any) (Restored, error) {
 		return Restored{}, fmt.Errorf("%w: "+format, append([]any{ErrUnusable}, args...)...)
 	}
-	r := reader{b: body[len(magic):]}
-	if format := r.uvarint(); format != Format {
+	r := binread.Reader{B: body[len(magic):]}
+	if format := r.Uvarint(); format != Format {
 		return unusable("format %d, not %d", format, Format)
 	}
-	stream, seq := string(r.bytes()), r.uvarint()
-	treeBytes, currentBytes, requestBytes := r.bytes(), r.bytes(), r.bytes()
-	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("%d bytes after its parts", len(r.b))
+	stream, seq := string(r.Bytes()), r.Uvarint()
+	treeBytes, currentBytes, requestBytes := r.Bytes(), r.Bytes(), r.Bytes()
+	if r.Err == nil && len(r.B) != 0 {
+		r.Err = fmt.Errorf("%d bytes after its parts", len(r.B))
 	}
-	if r.err != nil {
-		return unusable("%v", r.err)
+	if r.Err != nil {
+		return unusable("%v", r.Err)
 	}
 	if stream != log.Stream() {
 		return unusable("built from stream %s, not %s", stream, log.Stream())
@@ -251,36 +252,4 @@ func sameEvent(ctx context.Context, log Log, tree *proof.Tree, seq uint64) error
 		return fmt.Errorf("%w: the log's event at sequence %d is not the one it was built from", ErrUnusable, seq)
 	}
 	return nil
-}
-
-// reader reads what Write wrote; its first error sticks.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errors.New("a number is cut short")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) bytes() []byte {
-	n := r.uvarint()
-	if r.err == nil && n > uint64(len(r.b)) {
-		r.err = fmt.Errorf("a part of %d bytes is cut short", n)
-	}
-	if r.err != nil {
-		return nil
-	}
-	p := r.b[:n]
-	r.b = r.b[n:]
-	return p
 }
