@@ -135,21 +135,7 @@ func TestAnUnusableKeyframeIsIgnoredAndWrittenAgain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyDir(t, b.dir)
 			path := keyframeFile(dir, k)
-			os.Remove(path)
-			switch {
-			case tc.link:
-				target := filepath.Join(t.TempDir(), "elsewhere")
-				if err := os.WriteFile(target, good, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Symlink(target, path); err != nil {
-					t.Fatal(err)
-				}
-			case tc.file != nil:
-				if err := os.WriteFile(path, tc.file, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
+			plant(t, path, good, tc.link, tc.file)
 			l := startWith(t, dir, func(c *app.Config) { c.KeyframeCache = 1 })
 			want := replayed(t, l)
 			for _, seq := range []uint64{k, k + 1, k + every - 1} {

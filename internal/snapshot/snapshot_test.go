@@ -281,21 +281,7 @@ func TestAnUnusableSnapshotIsIgnoredAndTheWholeLogReplayed(t *testing.T) {
 			from := cmpOr(tc.into, b.dir)
 			dir := copyDir(t, from)
 			path := filepath.Join(dir, snapshot.File)
-			os.Remove(path)
-			switch {
-			case tc.link:
-				target := filepath.Join(t.TempDir(), "elsewhere")
-				if err := os.WriteFile(target, good, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Symlink(target, path); err != nil {
-					t.Fatal(err)
-				}
-			case tc.file != nil:
-				if err := os.WriteFile(path, tc.file, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
+			plant(t, path, good, tc.link, tc.file)
 			l := start(t, dir)
 			if l.Resumed != 0 {
 				t.Fatalf("resumed at sequence %d from an unusable snapshot", l.Resumed)
@@ -344,6 +330,27 @@ func TestTheSnapshotIsWrittenWhileTheLedgerRuns(t *testing.T) {
 				t.Fatalf("round %d: no snapshot at sequence %d within 10s (%v, at %d)", round, want, err, r.Sequence)
 			}
 			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// plant puts in path's place what a case of an unusable file asks for: a
+// link to a copy of good elsewhere, the bytes file, or (file nil) nothing.
+func plant(t *testing.T, path string, good []byte, link bool, file []byte) {
+	t.Helper()
+	os.Remove(path)
+	switch {
+	case link:
+		target := filepath.Join(t.TempDir(), "elsewhere")
+		if err := os.WriteFile(target, good, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, path); err != nil {
+			t.Fatal(err)
+		}
+	case file != nil:
+		if err := os.WriteFile(path, file, 0o600); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
