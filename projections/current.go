@@ -27,6 +27,15 @@ type Current struct {
 	recent [recentAnswers]recentAnswer
 
 	keyframes Keyframes // set before the first event, never changed after
+
+	// The stored events since the last keyframe, framed for a segment
+	// (AppendSegmentEvent), when keyframes is an EventSegments: segN
+	// events after segFrom, or segN < 0 until the next keyframe when an
+	// event was missed (a start from a snapshot between keyframes). Only
+	// the runner's goroutine, in Apply, touches them.
+	segFrom uint64
+	segN    int
+	seg     []byte
 }
 
 // NewCurrent returns the projection of an empty ledger; it reads source to
@@ -66,8 +75,32 @@ func (c *Current) Reserve(events uint64) {
 // Apply implements Projection. At a keyframe's sequence it hands a clone
 // of the state to its Keyframes, after letting go of the state.
 func (c *Current) Apply(ev Event) {
-	if keyframe := c.apply(ev); keyframe != nil {
+	keyframe := c.apply(ev)
+	if segs, ok := c.keyframes.(EventSegments); ok {
+		c.buffer(segs, ev)
+	}
+	if keyframe != nil {
 		c.keyframes.Keep(keyframe, true)
+	}
+}
+
+// buffer adds ev's stored bytes to the segment being gathered, and hands
+// the segment to segs once whole, at the next keyframe.
+func (c *Current) buffer(segs EventSegments, ev Event) {
+	if (ev.Sequence-1)%c.every == 0 { // the first event after a keyframe
+		c.segFrom, c.segN = ev.Sequence-1, 0
+	}
+	if c.segN < 0 || ev.Sequence != c.segFrom+uint64(c.segN)+1 {
+		c.segN = -1
+		return
+	}
+	c.seg = AppendSegmentEvent(c.seg, ev.Body)
+	c.segN++
+	if ev.Sequence%c.every == 0 {
+		segs.KeepEvents(c.segFrom, c.segN, c.seg, true)
+		// The segment kept is never changed: the next one starts anew,
+		// about as large.
+		c.seg = make([]byte, 0, cap(c.seg))
 	}
 }
 

@@ -2,12 +2,14 @@ package projections
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/internal/binread"
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 )
 
@@ -40,6 +42,45 @@ type Keyframes interface {
 	// Keyframe returns the state kept at seq, which the caller must not
 	// change, or false when there is none that can be trusted.
 	Keyframe(seq uint64) (*State, bool)
+}
+
+// EventSegments is a Keyframes that also keeps, beside the keyframe at K,
+// the stored events K+1 to K+KeyframeEvery (a segment), so that time travel
+// from that keyframe reads no event from the log. Current hands it each
+// segment it sees whole, as it passes the next keyframe, framed by
+// AppendSegmentEvent.
+type EventSegments interface {
+	// KeepEvents keeps the n events after sequence from, framed in
+	// events, which is never changed afterwards; wait as for Keep.
+	KeepEvents(from uint64, n int, events []byte, wait bool)
+	// Events returns the stored bodies of the events from+1 to to (at
+	// most one segment), each checked against the log, or false when the
+	// segment kept at from is missing or cannot be trusted: the caller
+	// then reads them from the log.
+	Events(from, to uint64) ([][]byte, bool)
+}
+
+// AppendSegmentEvent appends the stored body of one event to a segment:
+// its length as a uvarint, then its bytes.
+func AppendSegmentEvent(b, body []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(body)))
+	return append(b, body...)
+}
+
+// SplitSegment returns the first n bodies of a segment framed by
+// AppendSegmentEvent, aliasing events, or an error when it holds fewer or
+// is not framed so.
+func SplitSegment(events []byte, n int) ([][]byte, error) {
+	r := binread.Reader{B: events}
+	out := make([][]byte, 0, n)
+	for range n {
+		body := r.Bytes()
+		if r.Err != nil {
+			return nil, fmt.Errorf("segment event %d of %d: %w", len(out)+1, n, r.Err)
+		}
+		out = append(out, body)
+	}
+	return out, nil
 }
 
 // MemoryKeyframes keeps every keyframe in memory: the keyframes of a ledger
@@ -105,7 +146,8 @@ func (c *Current) KeyframeInterval() uint64 { return c.every }
 // keyframe the replay passes is kept. fn must not keep the state.
 func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) error {
 	c.mu.RLock()
-	if seq >= c.state.Sequence {
+	live := c.state.Sequence
+	if seq >= live {
 		defer c.mu.RUnlock()
 		return fn(c.state)
 	}
@@ -126,25 +168,78 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 	} else {
 		state = base.Clone()
 	}
-	// A replay that passes several missing keyframes is long already: it
-	// waits for each to be taken, so that the next travel near them is
-	// short. One that passes one does not wait.
-	wait := seq/c.every-state.Sequence/c.every > 1
-	if state.Sequence < seq {
-		err := readRange(ctx, c.source, state.Sequence+1, seq, func(rec eventlog.Record) error {
-			ev, err := Decode(rec)
-			if err != nil {
-				return err
+	if state.Sequence == seq {
+		return fn(state)
+	}
+	segs, _ := c.keyframes.(EventSegments)
+	// From the nearest keyframe, the events up to seq from its segment
+	// when it has a usable one: nothing is read from the log.
+	if segs != nil && seq-state.Sequence < c.every {
+		if bodies, ok := segs.Events(state.Sequence, seq); ok {
+			if err := c.applyBodies(state, bodies); err != nil {
+				return fmt.Errorf("replay to sequence %d: %w", seq, err)
 			}
-			state.Apply(ev)
-			if ev.Sequence%c.every == 0 {
-				c.keyframes.Keep(state.Clone(), wait)
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("replay to sequence %d: %w", seq, err)
+			return fn(state)
 		}
 	}
+	// Else from the log. A replay that passes several missing keyframes is
+	// long already: it waits for each to be taken, so that the next travel
+	// near them is short. One that passes one does not wait. With
+	// segments, the read goes on to the next keyframe (when the log has
+	// it), applying nothing past seq, so that the segment of every
+	// keyframe it starts from is kept and the next travel there reads
+	// nothing from the log.
+	wait := seq/c.every-state.Sequence/c.every > 1
+	to := seq
+	var seg []byte
+	segFrom, segN := state.Sequence, 0
+	if segs != nil {
+		if next := (seq/c.every + 1) * c.every; seq%c.every != 0 && next <= live {
+			to = next
+		}
+	}
+	err := readRange(ctx, c.source, state.Sequence+1, to, func(rec eventlog.Record) error {
+		if segs != nil {
+			seg = AppendSegmentEvent(seg, rec.Body)
+			segN++
+			if rec.Sequence%c.every == 0 {
+				segs.KeepEvents(segFrom, segN, seg, false)
+				seg, segFrom, segN = nil, rec.Sequence, 0
+			}
+		}
+		if rec.Sequence > seq {
+			return nil
+		}
+		ev, err := Decode(rec)
+		if err != nil {
+			return err
+		}
+		state.Apply(ev)
+		if ev.Sequence%c.every == 0 {
+			c.keyframes.Keep(state.Clone(), wait)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay to sequence %d: %w", seq, err)
+	}
 	return fn(state)
+}
+
+// applyBodies applies to state the events stored as bodies, those right
+// after its sequence.
+func (c *Current) applyBodies(state *State, bodies [][]byte) error {
+	r := eventlog.NewBodyReader(eventlog.DomainData)
+	for _, body := range bodies {
+		rec, err := r.Read(state.Sequence+1, body)
+		if err != nil {
+			return err
+		}
+		ev, err := Decode(rec)
+		if err != nil {
+			return err
+		}
+		state.Apply(ev)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -393,4 +394,24 @@ func (r *reader) skipObject() bool {
 		}
 	}
 	return false
+}
+
+// BodyReader reads stored message bodies kept outside the stream (time
+// travel's event segments) into records, exactly as a read of the stream
+// does, decoding each event's data with its DataFunc. It is not safe for
+// concurrent use.
+type BodyReader struct{ p *parser }
+
+// NewBodyReader returns a BodyReader decoding data with data (may be nil).
+func NewBodyReader(data DataFunc) *BodyReader { return &BodyReader{p: newParser(data)} }
+
+// Read returns the record of the event stored at sequence seq as body. The
+// record carries no headers (IdempotencyKey, RequestHash). It returns an
+// error wrapping ErrTampered when body is not an event envelope.
+func (b *BodyReader) Read(seq uint64, body []byte) (Record, error) {
+	rec := Record{Sequence: seq, Body: body}
+	if err := b.p.parse(body, &rec); err != nil {
+		return rec, fmt.Errorf("%w: sequence %d is not an event envelope: %v", ErrTampered, seq, err)
+	}
+	return rec, nil
 }

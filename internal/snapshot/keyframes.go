@@ -57,10 +57,13 @@ const KeyframeCache = 16
 // runner waits beyond it.
 const keyframeQueue = 4
 
-// Roots gives the root of the Merkle tree of the log's first n events, as
-// proof.Tree does. It must have them by the time a keyframe at n is kept.
+// Roots gives the root of the Merkle tree of the log's first n events, and
+// the leaf hash of the event at a sequence (tlog.RecordHash of its stored
+// body), as proof.Tree does. It must have them by the time a keyframe at n
+// is kept.
 type Roots interface {
 	Root(n int64) (tlog.Hash, error)
+	Leaf(seq uint64) (tlog.Hash, error)
 }
 
 // KeyframeFiles keeps the keyframes of the state in files of their own, in
@@ -75,13 +78,28 @@ type KeyframeFiles struct {
 
 	mu      sync.Mutex
 	pending map[uint64]*projections.State // kept, not yet written
+	events  map[uint64]segment            // segments kept, not yet written, by the keyframe they follow
 	closed  bool
-	queue   chan *projections.State
+	queue   chan kept
 	stop    chan struct{} // closed by Close
 	done    chan struct{} // closed when the writer has stopped
 }
 
-var _ projections.Keyframes = (*KeyframeFiles)(nil)
+var _ projections.EventSegments = (*KeyframeFiles)(nil)
+
+// segment is the stored events after a keyframe: n of them after from,
+// framed by projections.AppendSegmentEvent.
+type segment struct {
+	from   uint64
+	n      int
+	events []byte
+}
+
+// kept is a keyframe or a segment waiting to be written.
+type kept struct {
+	state *projections.State // nil for a segment
+	seg   segment
+}
 
 // OpenKeyframes returns the keyframe files of the log kept in stream, in
 // dir (made when missing), checked against roots, with up to cached
@@ -111,8 +129,8 @@ func OpenKeyframes(dir, stream string, roots Roots, cached int, logger *slog.Log
 	}
 	k := &KeyframeFiles{
 		dir: dir, stream: stream, roots: roots, logger: logger, cache: cache,
-		pending: map[uint64]*projections.State{},
-		queue:   make(chan *projections.State, keyframeQueue), stop: make(chan struct{}), done: make(chan struct{}),
+		pending: map[uint64]*projections.State{}, events: map[uint64]segment{},
+		queue: make(chan kept, keyframeQueue), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go k.write()
 	return k, nil
@@ -148,22 +166,31 @@ func (k *KeyframeFiles) Keep(s *projections.State, wait bool) {
 	}
 	k.pending[seq] = s
 	k.mu.Unlock()
-	if wait {
-		select {
-		case k.queue <- s:
-			return
-		case <-k.stop:
-		}
-	} else {
-		select {
-		case k.queue <- s:
-			return
-		default: // the queue is full: give up at once
-		}
+	if k.enqueue(kept{state: s}, wait) {
+		return
 	}
 	k.mu.Lock()
 	delete(k.pending, seq)
 	k.mu.Unlock()
+}
+
+// enqueue hands w to the writer, waiting for room with wait, and reports
+// whether it did.
+func (k *KeyframeFiles) enqueue(w kept, wait bool) bool {
+	if wait {
+		select {
+		case k.queue <- w:
+			return true
+		case <-k.stop:
+			return false
+		}
+	}
+	select {
+	case k.queue <- w:
+		return true
+	default: // the queue is full: give up at once
+		return false
+	}
 }
 
 // Keyframe implements projections.Keyframes: the keyframe waiting to be
@@ -202,13 +229,13 @@ func (k *KeyframeFiles) write() {
 	defer close(k.done)
 	for {
 		select {
-		case s := <-k.queue:
-			k.written(s)
+		case w := <-k.queue:
+			k.written(w)
 		case <-k.stop:
 			for {
 				select {
-				case s := <-k.queue:
-					k.written(s)
+				case w := <-k.queue:
+					k.written(w)
 				default:
 					return
 				}
@@ -217,9 +244,19 @@ func (k *KeyframeFiles) write() {
 	}
 }
 
-// written writes the file of s and moves s from the keyframes waiting to
+// written writes the file of w: a keyframe moves from those waiting to
 // the cache.
-func (k *KeyframeFiles) written(s *projections.State) {
+func (k *KeyframeFiles) written(w kept) {
+	if w.state == nil {
+		if err := k.storeEvents(w.seg); err != nil {
+			k.logger.Warn("cannot write the events after a keyframe of time travel: they are read from the log", "sequence", w.seg.from, "error", err)
+		}
+		k.mu.Lock()
+		delete(k.events, w.seg.from)
+		k.mu.Unlock()
+		return
+	}
+	s := w.state
 	if err := k.store(s); err != nil {
 		k.logger.Warn("cannot write a keyframe of time travel: it is made again from the log when needed", "sequence", s.Sequence, "error", err)
 	} else {
