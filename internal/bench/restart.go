@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/app"
@@ -92,8 +93,9 @@ type RestartRound struct {
 	// included, and SnapshotBytes the snapshot's size.
 	WriteSeconds  float64 `json:"shutdown_with_snapshot_seconds"`
 	SnapshotBytes int64   `json:"snapshot_bytes"`
-	// KeyframeBytes is the size of the keyframe files after (b), and
-	// Keyframes how many there are.
+	// KeyframeBytes is the size of the keyframe directory after (b), the
+	// keyframes and the segments of events beside them, and Keyframes how
+	// many keyframes there are.
 	KeyframeBytes int64 `json:"keyframe_bytes"`
 	Keyframes     int   `json:"keyframes"`
 }
@@ -137,7 +139,7 @@ func measureRestart(ctx context.Context, cfg restartConfig, progress io.Writer) 
 			var info os.FileInfo
 			if info, err = os.Stat(path); err == nil {
 				rd.SnapshotBytes = info.Size()
-				rd.Keyframes, rd.KeyframeBytes, err = dirSize(filepath.Join(led.DataDir, snapshot.KeyframeDir))
+				rd.Keyframes, rd.KeyframeBytes, err = keyframeDirSize(filepath.Join(led.DataDir, snapshot.KeyframeDir))
 			}
 		}
 		if err == nil {
@@ -168,8 +170,9 @@ func measureRestart(ctx context.Context, cfg restartConfig, progress io.Writer) 
 
 func seconds(d time.Duration) float64 { return round(d.Seconds(), 3) }
 
-// dirSize returns how many files dir holds and their size.
-func dirSize(dir string) (files int, size int64, err error) {
+// keyframeDirSize returns how many keyframes the keyframe directory dir
+// holds and the size of all its files.
+func keyframeDirSize(dir string) (keyframes int, size int64, err error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, 0, nil
@@ -179,10 +182,12 @@ func dirSize(dir string) (files int, size int64, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		files++
+		if strings.HasSuffix(e.Name(), ".keyframe") {
+			keyframes++
+		}
 		size += info.Size()
 	}
-	return files, size, err
+	return keyframes, size, err
 }
 
 // startToReady opens the ledger on dir as the serve command does, serves it
@@ -267,7 +272,7 @@ func (r *RestartReport) WriteTable(w io.Writer) error {
 		r.Replay.row("(b) start to /readyz, no snapshot", true),
 		r.Snapshot.row("(c) start to /readyz, from a snapshot", true),
 	}}
-	rounds := table{"round\t(a) s\t(b) s\t(a)/(b)\t(c) s\t(a)/(c)\t(b) peak RSS MiB\t(c) peak RSS MiB\tsnapshot MiB\tkeyframes\tkeyframes MiB\tshutdown s\t", nil}
+	rounds := table{"round\t(a) s\t(b) s\t(a)/(b)\t(c) s\t(a)/(c)\t(b) peak RSS MiB\t(c) peak RSS MiB\tsnapshot MiB\tkeyframes\tkeyframe dir MiB\tshutdown s\t", nil}
 	for i, rd := range r.PerRound {
 		rounds.rows = append(rounds.rows, fmt.Sprintf("%d\t%.2f\t%.2f\t%.3f\t%.2f\t%.3f\t%.0f\t%.0f\t%.1f\t%d\t%.1f\t%.2f\t", i+1,
 			rd.Raw, rd.Replay, rd.ReplayRatio, rd.Snapshot, rd.SnapshotRatio,

@@ -32,7 +32,7 @@ func TestRestartRunsAndReports(t *testing.T) {
 	if rep.MeetsTarget != (rep.SnapshotSeconds <= rep.Target) || rep.Target != 2 {
 		t.Errorf("meets target %v with %v s and target %v", rep.MeetsTarget, rep.SnapshotSeconds, rep.Target)
 	}
-	checkTable(t, &rep, "(a) raw JetStream read", "(b) start to /readyz, no snapshot", "(c) start to /readyz, from a snapshot", "peak RSS", "keyframes MiB", "ratio of the rates")
+	checkTable(t, &rep, "(a) raw JetStream read", "(b) start to /readyz, no snapshot", "(c) start to /readyz, from a snapshot", "peak RSS", "keyframe dir MiB", "ratio of the rates")
 }
 
 func TestRestartRefusesBadFlags(t *testing.T) {
