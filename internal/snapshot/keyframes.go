@@ -158,19 +158,26 @@ func (k *KeyframeFiles) Path(seq uint64) string {
 // are waiting to be written; without, it drops s then (the next replay
 // that passes its sequence keeps it again).
 func (k *KeyframeFiles) Keep(s *projections.State, wait bool) {
-	seq := s.Sequence
+	hand(k, k.pending, s.Sequence, s, kept{state: s}, wait)
+}
+
+// hand holds v in waiting at seq, where readers find it until it is
+// written, and hands w to the writer; it does nothing when one is waiting
+// at seq already or the files are closed, and lets go of v when the writer
+// had no room (without wait).
+func hand[V any](k *KeyframeFiles, waiting map[uint64]V, seq uint64, v V, w kept, wait bool) {
 	k.mu.Lock()
-	if k.closed || k.pending[seq] != nil {
+	if _, ok := waiting[seq]; k.closed || ok {
 		k.mu.Unlock()
 		return
 	}
-	k.pending[seq] = s
+	waiting[seq] = v
 	k.mu.Unlock()
-	if k.enqueue(kept{state: s}, wait) {
+	if k.enqueue(w, wait) {
 		return
 	}
 	k.mu.Lock()
-	delete(k.pending, seq)
+	delete(waiting, seq)
 	k.mu.Unlock()
 }
 

@@ -51,19 +51,7 @@ func (k *KeyframeFiles) EventsPath(from uint64) string {
 // to its file by the keyframes' writer, as Keep does.
 func (k *KeyframeFiles) KeepEvents(from uint64, n int, events []byte, wait bool) {
 	seg := segment{from: from, n: n, events: events}
-	k.mu.Lock()
-	if _, ok := k.events[from]; k.closed || ok {
-		k.mu.Unlock()
-		return
-	}
-	k.events[from] = seg
-	k.mu.Unlock()
-	if k.enqueue(kept{seg: seg}, wait) {
-		return
-	}
-	k.mu.Lock()
-	delete(k.events, from)
-	k.mu.Unlock()
+	hand(k, k.events, from, seg, kept{seg: seg}, wait)
 }
 
 // Events implements projections.EventSegments: the events from+1 to to
