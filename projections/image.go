@@ -284,51 +284,41 @@ func copyMap[K comparable, V any](dst, src map[K]V) { maps.Copy(dst, src) }
 
 // IdempotencyImage is Idempotency frozen at one moment.
 type IdempotencyImage struct {
-	entries map[string]IdempotencyEntry
+	seqs map[keyDigest]uint64
 }
 
 // Image returns the index as it stands.
 func (x *Idempotency) Image() IdempotencyImage {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return IdempotencyImage{entries: maps.Clone(x.entries)}
+	return IdempotencyImage{seqs: maps.Clone(x.seqs)}
 }
 
-// AppendBinary appends the encoded image to b.
+// AppendBinary appends the encoded image to b: the count, then each key's
+// digest and the sequence of its event.
 func (m IdempotencyImage) AppendBinary(b []byte) ([]byte, error) {
-	b = binary.AppendUvarint(b, uint64(len(m.entries)))
-	for key, e := range m.entries {
-		b = appendString(b, key)
-		b = append(b, e.RequestHash[:]...)
-		b = binary.AppendUvarint(b, e.Sequence)
-		b = appendString(b, e.EventType)
-		b = appendString(b, e.AggregateType)
-		b = appendString(b, e.AggregateID)
+	b = binary.AppendUvarint(b, uint64(len(m.seqs)))
+	for d, seq := range m.seqs {
+		b = append(b, d[:]...)
+		b = binary.AppendUvarint(b, seq)
 	}
 	return b, nil
 }
 
 // RestoreIdempotency returns the index an image encoded by
-// IdempotencyImage.AppendBinary holds, or an error wrapping ErrImage.
-func RestoreIdempotency(data []byte) (*Idempotency, error) {
-	x := NewIdempotency()
+// IdempotencyImage.AppendBinary holds, reading its requests from source,
+// or an error wrapping ErrImage.
+func RestoreIdempotency(source Source, data []byte) (*Idempotency, error) {
+	x := NewIdempotency(source)
 	r := binread.Reader{B: data}
 	n := r.Uvarint()
+	if r.Err == nil && n > uint64(len(r.B)/(len(keyDigest{})+1)) {
+		r.Err = fmt.Errorf("%d requests in %d bytes", n, len(r.B))
+	}
+	x.seqs = make(map[keyDigest]uint64, n)
 	for i := uint64(0); i < n && r.Err == nil; i++ {
-		key := string(r.Bytes())
-		var e IdempotencyEntry
-		copy(e.RequestHash[:], r.Take(len(e.RequestHash)))
-		e.Sequence = r.Uvarint()
-		e.EventType = eventTypeName(string(r.Bytes()))
-		e.AggregateType = aggregateTypeName(string(r.Bytes()))
-		id := string(r.Bytes())
-		if shared, ok := x.ids[id]; ok {
-			id = shared
-		} else {
-			x.ids[id] = id
-		}
-		e.AggregateID = id
-		x.entries[key] = e
+		d := keyDigest(r.Take(len(keyDigest{})))
+		x.seqs[d] = r.Uvarint()
 	}
 	if r.Err == nil && len(r.B) != 0 {
 		r.Err = fmt.Errorf("%d bytes after the image", len(r.B))

@@ -27,15 +27,16 @@ func imagedLedger(t *testing.T) (*Current, *Idempotency, *logBuilder) {
 	b.remove("i3")
 	b.add("item", "i4", &roadmap.ItemDelivered{Rationale: "shipped", Evidence: []string{}})
 	c := NewCurrent(sliceSource(b.recs), 3)
-	x := NewIdempotency()
+	x := NewIdempotency(sliceSource(b.recs))
 	catchUp(t, c, b)
-	for _, rec := range b.recs[:3] {
-		ev, err := Decode(rec)
+	for i := range b.recs[:3] {
+		rec := &b.recs[i]
+		rec.IdempotencyKey = fmt.Sprintf("key-%d", rec.Sequence)
+		rec.RequestHash = fmt.Sprintf("%x", sha256.Sum256([]byte(rec.IdempotencyKey)))
+		ev, err := Decode(*rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev.IdempotencyKey = fmt.Sprintf("key-%d", ev.Sequence)
-		ev.RequestHash = fmt.Sprintf("%x", sha256.Sum256([]byte(ev.IdempotencyKey)))
 		x.Apply(ev)
 	}
 	return c, x, b
@@ -69,12 +70,12 @@ func TestARestoredImageIsTheReadModelItWasTakenOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotx, err := RestoreIdempotency(idata)
+	gotx, err := RestoreIdempotency(sliceSource(b.recs), idata)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(gotx.entries, x.entries) || len(gotx.entries) != 3 {
-		t.Errorf("restored requests:\n got %+v\nwant %+v", gotx.entries, x.entries)
+	if !reflect.DeepEqual(gotx.seqs, x.seqs) || len(gotx.seqs) != 3 {
+		t.Errorf("restored requests:\n got %+v\nwant %+v", gotx.seqs, x.seqs)
 	}
 }
 
@@ -94,7 +95,7 @@ func TestAnImageCutShortOrKeptOtherwiseIsRefused(t *testing.T) {
 		t.Errorf("keyframes every 4 events: %v, want ErrImage", err)
 	}
 	for _, n := range []int{0, len(idata) / 2, len(idata) - 1} {
-		if _, err := RestoreIdempotency(idata[:n]); n > 0 && !errors.Is(err, ErrImage) {
+		if _, err := RestoreIdempotency(sliceSource(b.recs), idata[:n]); n > 0 && !errors.Is(err, ErrImage) {
 			t.Errorf("requests cut to %d of %d bytes: %v, want ErrImage", n, len(idata), err)
 		}
 	}
@@ -183,5 +184,34 @@ func TestTheImageKeepsEveryFieldOfTheState(t *testing.T) {
 		if name := st.Field(i).Name; !kept[name] {
 			t.Errorf("State.%s is not kept in the snapshot image: add it to encodeState, decodeState and this list", name)
 		}
+	}
+}
+
+// The index keeps only a digest of each key and reads the rest back from
+// the event: what it answers is the request as the log holds it, and a
+// key whose digest points at another key's event is not that event's.
+func TestIdempotencyReadsTheRequestBackFromItsEvent(t *testing.T) {
+	_, x, b := imagedLedger(t)
+	ctx := context.Background()
+	for _, rec := range b.recs[:3] {
+		e, ok, err := x.Lookup(ctx, rec.IdempotencyKey)
+		if err != nil || !ok {
+			t.Fatalf("Lookup(%q) = %v, %v", rec.IdempotencyKey, ok, err)
+		}
+		want := IdempotencyEntry{
+			RequestHash: sha256.Sum256([]byte(rec.IdempotencyKey)), Sequence: rec.Sequence,
+			EventType: rec.Envelope.Type, AggregateType: rec.Envelope.AggregateType, AggregateID: rec.Envelope.AggregateID,
+		}
+		if e != want {
+			t.Errorf("Lookup(%q):\n got %+v\nwant %+v", rec.IdempotencyKey, e, want)
+		}
+	}
+	if _, ok, err := x.Lookup(ctx, "never-used"); ok || err != nil {
+		t.Errorf("a key never used: found %v, %v", ok, err)
+	}
+	// Plant another key's digest on the first event, as a collision would.
+	x.seqs[digestKey("collides")] = b.recs[0].Sequence
+	if _, ok, err := x.Lookup(ctx, "collides"); ok || err != nil {
+		t.Errorf("a key whose digest points at another key's event: found %v, %v", ok, err)
 	}
 }

@@ -234,7 +234,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if restored.Sequence == 0 {
 		current = projections.NewCurrent(log, cfg.KeyframeEvery)
 		tree = proof.NewTree()
-		requests = projections.NewIdempotency()
+		requests = projections.NewIdempotency(log)
 	}
 	// With a data directory, the keyframes of time travel live in files
 	// of their own, checked against the tree; else in memory.

@@ -44,7 +44,7 @@ func TestWriteAnswersWithItsOwnVersion(t *testing.T) {
 	}
 	t.Cleanup(log.Close)
 	current := projections.NewCurrent(log, 0)
-	requests := projections.NewIdempotency()
+	requests := projections.NewIdempotency(log)
 	runner := projections.NewRunner(log, nil, current, requests)
 	runCtx, stop := context.WithCancel(context.Background())
 	t.Cleanup(func() { stop(); <-runner.Done() })

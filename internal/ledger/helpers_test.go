@@ -60,7 +60,7 @@ func openLedgerWith(tb testing.TB, cfg eventlog.Config) *testLedger {
 		tb.Fatalf("open the log: %v", err)
 	}
 	current := projections.NewCurrent(log, 0)
-	requests := projections.NewIdempotency()
+	requests := projections.NewIdempotency(log)
 	tree := proof.NewTree()
 	runner := projections.NewRunner(log, nil, current, requests, projections.Bodies(tree.Append))
 	runCtx, stop := context.WithCancel(context.Background())

@@ -69,7 +69,7 @@ type Views interface {
 
 // Requests is the index of the requests made with an Idempotency-Key.
 type Requests interface {
-	Lookup(key string) (projections.IdempotencyEntry, bool)
+	Lookup(ctx context.Context, key string) (projections.IdempotencyEntry, bool, error)
 }
 
 // Waiter waits until the projections have applied a sequence.
@@ -500,16 +500,21 @@ func write[T any](ctx context.Context, s *Service, req Request, answer answer[T]
 	if err := s.wait.WaitFor(ctx, ack.Sequence); err != nil {
 		return Result[T]{}, err
 	}
-	if req.IdempotencyKey != "" {
-		// Also the way out for a duplicate JetStream recognised by its
-		// message id: the answer is the first request's.
+	if ack.Duplicate {
+		// JetStream recognised the message id of a request stored before
+		// (by another process, or before a lost answer): the answer is
+		// the first request's, read back from its event.
 		if res, ok, err := replay(ctx, s, req, answer); ok || err != nil {
-			res.Replayed = ack.Duplicate
+			res.Replayed = true
 			return res, err
 		}
 	}
+	created := agg.version == 0
+	if req.IdempotencyKey != "" {
+		created = createdBy(env.Type) // as its retry will be answered
+	}
 	v, err := answer(ctx, s, agg, ack.Sequence)
-	return Result[T]{Created: agg.version == 0, Sequence: ack.Sequence, Answer: v}, err
+	return Result[T]{Created: created, Sequence: ack.Sequence, Answer: v}, err
 }
 
 // answer reads a write's answer: the aggregate agg names as it stood right
@@ -567,22 +572,27 @@ func itemAnswer(ctx context.Context, s *Service, agg aggregate, seq uint64) (Ite
 
 // replay answers a request whose Idempotency-Key the ledger has seen.
 func replay[T any](ctx context.Context, s *Service, req Request, answer answer[T]) (Result[T], bool, error) {
-	entry, ok := s.requests.Lookup(req.IdempotencyKey)
-	if !ok {
-		return Result[T]{}, false, nil
+	entry, ok, err := s.requests.Lookup(ctx, req.IdempotencyKey)
+	if err != nil || !ok {
+		return Result[T]{}, ok, err
 	}
 	if hex.EncodeToString(entry.RequestHash[:]) != req.RequestHash {
 		return Result[T]{}, true, fmt.Errorf("%w: key %q was first used at sequence %d for another request", ErrIdempotencyMismatch, req.IdempotencyKey, entry.Sequence)
 	}
-	created := entry.EventType == roadmap.TypeObjectiveDefined || entry.EventType == roadmap.TypeItemProposed ||
-		entry.EventType == roadmap.TypeReviewOpened || entry.EventType == roadmap.TypeCheckpointSigned ||
-		entry.EventType == roadmap.TypeTokenCreated || entry.EventType == roadmap.TypeChangeProposed ||
-		entry.EventType == roadmap.TypeViewDefined
 	v, err := answer(ctx, s, aggregate{kind: entry.AggregateType, id: entry.AggregateID}, entry.Sequence)
 	if err != nil {
 		return Result[T]{}, true, err
 	}
-	return Result[T]{Created: created, Replayed: true, Sequence: entry.Sequence, Answer: v}, true, nil
+	return Result[T]{Created: createdBy(entry.EventType), Replayed: true, Sequence: entry.Sequence, Answer: v}, true, nil
+}
+
+// createdBy reports whether an event of type t creates its aggregate: the
+// answer to a keyed request, and to its every retry, says so by its type.
+func createdBy(t string) bool {
+	return t == roadmap.TypeObjectiveDefined || t == roadmap.TypeItemProposed ||
+		t == roadmap.TypeReviewOpened || t == roadmap.TypeCheckpointSigned ||
+		t == roadmap.TypeTokenCreated || t == roadmap.TypeChangeProposed ||
+		t == roadmap.TypeViewDefined
 }
 
 func keyStripe(key string) int {

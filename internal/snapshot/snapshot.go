@@ -45,8 +45,10 @@ const magic = "roadmap-ledger projections snapshot\n"
 // Format is the layout of the snapshot this version writes; a snapshot of
 // any other is not loaded (the read models' encoding is part of it: a
 // change to what a read model keeps is a new format). Format 2 left the
-// keyframes of time travel out, to files of their own (KeyframeFiles).
-const Format = 2
+// keyframes of time travel out, to files of their own (KeyframeFiles);
+// format 3 keeps only a digest of each Idempotency-Key and its event's
+// sequence (projections.Idempotency).
+const Format = 3
 
 // ErrMissing is returned by Load when there is no snapshot.
 var ErrMissing = errors.New("no snapshot")
@@ -203,7 +205,7 @@ func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64) (Re
 		currentErr, requestErr error
 	)
 	wg.Go(func() { current, currentErr = projections.RestoreCurrent(log, keyframeEvery, nil, currentBytes) })
-	wg.Go(func() { requests, requestErr = projections.RestoreIdempotency(requestBytes) })
+	wg.Go(func() { requests, requestErr = projections.RestoreIdempotency(log, requestBytes) })
 	tree, err := proof.RestoreTree(int64(seq), treeBytes)
 	if err == nil {
 		for _, at := range []uint64{1, seq} {
