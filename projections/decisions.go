@@ -19,31 +19,39 @@ type Place struct {
 	Rank    int
 }
 
-// move is where one event took its item from and to, packed into twelve
+// move is where one event took its item from and to, packed into eight
 // bytes so the projection can keep one per event of a long ledger.
 type move struct {
 	from, to packedPlace
 }
 
-// packedPlace is a Place as a horizon index (0 off the roadmap, else 1 + its
-// index in roadmap.Horizons) and a rank.
-type packedPlace struct {
-	horizon uint8
-	rank    uint32
-}
+// packedPlace is a Place in 32 bits: the horizon index in the top two (0
+// off the roadmap, else 1 + its index in roadmap.Horizons) and the rank in
+// the other thirty. No horizon holds a billion items: a ledger would need
+// a billion events to place them.
+type packedPlace uint32
+
+const rankBits = 30
 
 func pack(p Place) packedPlace {
 	if p.Rank == 0 {
-		return packedPlace{}
+		return 0
 	}
-	return packedPlace{horizon: uint8(slices.Index(roadmap.Horizons, p.Horizon) + 1), rank: uint32(p.Rank)}
+	return packPlace(uint8(slices.Index(roadmap.Horizons, p.Horizon)+1), uint32(p.Rank))
 }
 
+func packPlace(horizon uint8, rank uint32) packedPlace {
+	return packedPlace(uint32(horizon)<<rankBits | rank&(1<<rankBits-1))
+}
+
+func (p packedPlace) horizon() uint8 { return uint8(p >> rankBits) }
+func (p packedPlace) rank() uint32   { return uint32(p) & (1<<rankBits - 1) }
+
 func (p packedPlace) unpack() Place {
-	if p.horizon == 0 {
+	if p.horizon() == 0 {
 		return Place{}
 	}
-	return Place{Horizon: roadmap.Horizons[p.horizon-1], Rank: int(p.rank)}
+	return Place{Horizon: roadmap.Horizons[p.horizon()-1], Rank: int(p.rank())}
 }
 
 func (s *State) place(itemID string) Place {

@@ -113,9 +113,9 @@ func (m CurrentImage) AppendBinary(b []byte) ([]byte, error) {
 	}
 	b = binary.AppendUvarint(b, uint64(len(m.moves)))
 	for _, mv := range m.moves {
-		b = append(b, mv.from.horizon, mv.to.horizon)
-		b = binary.LittleEndian.AppendUint32(b, mv.from.rank)
-		b = binary.LittleEndian.AppendUint32(b, mv.to.rank)
+		b = append(b, mv.from.horizon(), mv.to.horizon())
+		b = binary.LittleEndian.AppendUint32(b, mv.from.rank())
+		b = binary.LittleEndian.AppendUint32(b, mv.to.rank())
 	}
 	return b, nil
 }
@@ -188,10 +188,12 @@ func RestoreCurrent(source Source, keyframeEvery uint64, keyframes Keyframes, da
 		c.moves = make([]move, n)
 		for i := range c.moves {
 			p := r.Take(10)
-			c.moves[i] = move{
-				from: packedPlace{horizon: p[0], rank: binary.LittleEndian.Uint32(p[2:])},
-				to:   packedPlace{horizon: p[1], rank: binary.LittleEndian.Uint32(p[6:])},
+			fromRank, toRank := binary.LittleEndian.Uint32(p[2:]), binary.LittleEndian.Uint32(p[6:])
+			if p[0] > uint8(len(roadmap.Horizons)) || p[1] > uint8(len(roadmap.Horizons)) || max(fromRank, toRank) >= 1<<rankBits {
+				r.Err = fmt.Errorf("move %d: horizons %d and %d, ranks %d and %d", i, p[0], p[1], fromRank, toRank)
+				break
 			}
+			c.moves[i] = move{from: packPlace(p[0], fromRank), to: packPlace(p[1], toRank)}
 		}
 	}
 	if r.Err == nil && len(r.B) != 0 {

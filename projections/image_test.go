@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
@@ -213,5 +214,22 @@ func TestIdempotencyReadsTheRequestBackFromItsEvent(t *testing.T) {
 	x.seqs[digestKey("collides")] = b.recs[0].Sequence
 	if _, ok, err := x.Lookup(ctx, "collides"); ok || err != nil {
 		t.Errorf("a key whose digest points at another key's event: found %v, %v", ok, err)
+	}
+}
+
+// A move is kept for every event of the ledger: eight bytes, and every
+// place it can hold comes back as it went in.
+func TestAPlaceRoundTripsThroughItsFourBytes(t *testing.T) {
+	if n := unsafe.Sizeof(move{}); n != 8 {
+		t.Errorf("a move takes %d bytes, want 8", n)
+	}
+	places := []Place{{}}
+	for _, h := range roadmap.Horizons {
+		places = append(places, Place{Horizon: h, Rank: 1}, Place{Horizon: h, Rank: 1<<rankBits - 1})
+	}
+	for _, p := range places {
+		if got := pack(p).unpack(); got != p {
+			t.Errorf("pack(%+v).unpack() = %+v", p, got)
+		}
 	}
 }

@@ -17,7 +17,7 @@ type recentAnswer struct {
 
 func (c *Current) remember(ev Event, to packedPlace) {
 	id := ev.Envelope.AggregateID
-	a := recentAnswer{seq: ev.Sequence, rank: to.rank}
+	a := recentAnswer{seq: ev.Sequence, rank: to.rank()}
 	switch ev.Envelope.AggregateType {
 	case "objective":
 		a.objective = c.state.objectives[id]
