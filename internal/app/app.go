@@ -133,9 +133,9 @@ type App struct {
 	background chan struct{}
 	keeper     *snapshot.Keeper
 	kept       chan struct{} // closed when the keeper stops writing periodically
-	// closeKeyframes writes the keyframes waiting to be written and stops
-	// their writer.
-	closeKeyframes func()
+	// closeFiles writes the keyframes waiting to be written, stops their
+	// writer, and closes the Merkle tree's file.
+	closeFiles func()
 }
 
 // WaitReady blocks until the projections have caught up with the log and
@@ -233,8 +233,16 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	current, requests, tree := restored.Current, restored.Requests, restored.Tree
 	if restored.Sequence == 0 {
 		current = projections.NewCurrent(log, cfg.KeyframeEvery)
-		tree = proof.NewTree()
 		requests = projections.NewIdempotency(log)
+		// With a data directory, the tree keeps its hashes in a file of
+		// its own, beside the snapshot that names them.
+		tree = proof.NewTree()
+		if cfg.DataDir != "" {
+			if tree, err = proof.NewFileTree(filepath.Join(cfg.DataDir, snapshot.TreeFile)); err != nil {
+				log.Close()
+				return nil, err
+			}
+		}
 	}
 	// With a data directory, the keyframes of time travel live in files
 	// of their own, checked against the tree; else in memory.
@@ -242,15 +250,17 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.DataDir != "" {
 		keyframes, err = snapshot.OpenKeyframes(filepath.Join(cfg.DataDir, snapshot.KeyframeDir), log.Stream(), tree, cfg.KeyframeCache, logger)
 		if err != nil {
+			tree.Close()
 			log.Close()
 			return nil, err
 		}
 		current.UseKeyframes(keyframes)
 	}
-	closeKeyframes := func() {
+	closeFiles := func() {
 		if keyframes != nil {
 			keyframes.Close()
 		}
+		tree.Close()
 	}
 	// The tree first: a keyframe, kept as Current applies its event, is
 	// written with the tree's root at its sequence.
@@ -259,7 +269,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	if err := runner.Start(runCtx); err != nil {
 		stop()
-		closeKeyframes()
+		closeFiles()
 		log.Close()
 		return nil, err
 	}
@@ -299,7 +309,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		stop()
 		<-runner.Done()
-		closeKeyframes()
+		closeFiles()
 		log.Close()
 		return nil, err
 	}
@@ -350,7 +360,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}()
 	return &App{
 		Log: log, Runner: runner, Current: current, Tree: tree, Keyframes: keyframes, Origin: origin, VerifierKey: signer.VerifierKey(),
-		Ledger: svc, Resumed: restored.Sequence, stop: stop, keeper: keeper, kept: kept, closeKeyframes: closeKeyframes,
+		Ledger: svc, Resumed: restored.Sequence, stop: stop, keeper: keeper, kept: kept, closeFiles: closeFiles,
 		waitReady: waitReady, Metrics: m.Handler(),
 		Handler: srv, Webhooks: hooks, background: background, CloseStreams: srv.CloseStreams,
 	}, nil
@@ -461,7 +471,7 @@ func (a *App) Close() error {
 			a.keeper.Logger.Warn("cannot write a snapshot of the read models", "file", a.keeper.Path, "error", serr)
 		}
 	}
-	a.closeKeyframes()
+	a.closeFiles()
 	a.Log.Close() // whatever the projections do, the log is closed cleanly
 	return err
 }

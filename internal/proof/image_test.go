@@ -27,7 +27,7 @@ func TestARestoredTreeIsTheTreeItsImageWasTakenOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := proof.RestoreTree(im.Size(), data)
+	got, err := proof.RestoreTree(im.Size(), data, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +45,10 @@ func TestARestoredTreeIsTheTreeItsImageWasTakenOf(t *testing.T) {
 	if err != nil || leaf != tlog.RecordHash(bodies[4320]) {
 		t.Errorf("Leaf(4321) = %v, %v; want the hash of its body", leaf, err)
 	}
-	if _, err := proof.RestoreTree(im.Size(), data[:len(data)-1]); err == nil {
+	if _, err := proof.RestoreTree(im.Size(), data[:len(data)-1], ""); err == nil {
 		t.Error("a tree restored from one byte too few")
 	}
-	if _, err := proof.RestoreTree(im.Size()+1, data); err == nil {
+	if _, err := proof.RestoreTree(im.Size()+1, data, ""); err == nil {
 		t.Error("a tree restored with one leaf too many")
 	}
 }

@@ -1,6 +1,7 @@
 package proof
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/roadmap-ledger/roadmap/internal/binread"
 )
 
 // ErrBroken means the tree met an event that does not continue the stream:
@@ -29,11 +32,15 @@ const (
 // stored body of the event at stream sequence i+1, hashed with
 // tlog.RecordHash, so a tree of size N covers sequences 1 to N.
 //
-// It keeps every hash tlog stores for the tree in memory: the leaf hashes
-// and the hashes of the perfect subtrees they complete, in tlog's stored hash
-// order (tlog.StoredHashIndex). That is just under two 32-byte hashes per
-// event, about 64 MB for 1,000,000 events, and it makes every root, inclusion
-// proof and consistency proof a read of at most a few dozen hashes.
+// It keeps every hash tlog stores for the tree: the leaf hashes and the
+// hashes of the perfect subtrees they complete, in tlog's stored hash order
+// (tlog.StoredHashIndex). That is just under two 32-byte hashes per event,
+// about 64 MB for 1,000,000 events, and it makes every root, inclusion proof
+// and consistency proof a read of at most a few dozen hashes. A tree made
+// by NewTree keeps them all in memory; one made by NewFileTree (or restored
+// with a path) keeps each whole chunk of 4,096 in a file and only the chunk
+// it is filling and the last 64 chunks read back in memory, whatever the
+// length of the log.
 //
 // Feed it with Append, one event at a time in log order (the projections'
 // runner does, through projections.Bodies). A Tree is safe for concurrent
@@ -43,13 +50,43 @@ const (
 type Tree struct {
 	mu     sync.RWMutex
 	size   int64                  // leaves: the sequence of the last event
-	chunks []*[chunkLen]tlog.Hash // the stored hashes, in tlog's order
+	chunks []*[chunkLen]tlog.Hash // the stored hashes, in tlog's order; nil for a chunk only in file
 	stored int64                  // how many: tlog.StoredHashCount(size)
+	file   *hashFile              // where whole chunks go; nil to keep them all in memory
 	err    error                  // why the tree stopped growing, sticky
 }
 
-// NewTree returns an empty tree.
+// NewTree returns an empty tree that keeps its hashes in memory.
 func NewTree() *Tree { return &Tree{} }
+
+// NewFileTree returns an empty tree that keeps its whole chunks of hashes
+// in a file at path, which it makes anew (whatever is there, a link
+// included, is removed first). Close it when done.
+func NewFileTree(path string) (*Tree, error) {
+	f, err := createHashFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the Merkle tree's file: %w", err)
+	}
+	return &Tree{file: f}, nil
+}
+
+// Close closes the tree's file, if it has one. The tree must not be used
+// after.
+func (t *Tree) Close() error {
+	if t.file == nil {
+		return nil
+	}
+	return t.file.f.Close()
+}
+
+// Sync makes the tree's file durable up to the chunks written so far, so a
+// snapshot may name them (TreeImage).
+func (t *Tree) Sync() error {
+	if t.file == nil {
+		return nil
+	}
+	return t.file.f.Sync()
+}
 
 // Append adds the event at sequence seq, whose stored message body is body.
 // seq must be Size()+1. The same event delivered again (the same sequence
@@ -66,17 +103,25 @@ func (t *Tree) Append(seq uint64, body []byte) error {
 	}
 	switch {
 	case seq == uint64(t.size)+1 && len(body) > 0:
-		t.appendLeaf(leaf)
+		if err := t.appendLeaf(leaf); err != nil {
+			t.err = fmt.Errorf("%w: at sequence %d: %v", ErrBroken, seq, err)
+			return t.err
+		}
 		return nil
 	case len(body) == 0:
 		t.err = fmt.Errorf("%w: the event at sequence %d has no stored body", ErrBroken, seq)
 	case seq == 0:
 		t.err = fmt.Errorf("%w: an event without a sequence arrived after sequence %d", ErrBroken, t.size)
 	case seq <= uint64(t.size):
-		if t.hash(tlog.StoredHashIndex(0, int64(seq)-1)) == leaf {
+		had, err := t.hash(tlog.StoredHashIndex(0, int64(seq)-1))
+		switch {
+		case err != nil:
+			t.err = fmt.Errorf("%w: the event at sequence %d arrived again: %v", ErrBroken, seq, err)
+		case had == leaf:
 			return nil // delivered again, unchanged
+		default:
+			t.err = fmt.Errorf("%w: the event at sequence %d arrived again with other bytes", ErrBroken, seq)
 		}
-		t.err = fmt.Errorf("%w: the event at sequence %d arrived again with other bytes", ErrBroken, seq)
 	case seq == uint64(t.size)+2:
 		t.err = fmt.Errorf("%w: the event at sequence %d arrived after sequence %d: sequence %d is missing",
 			ErrBroken, seq, t.size, t.size+1)
@@ -91,26 +136,54 @@ func (t *Tree) Append(seq uint64, body []byte) error {
 // leaf n = t.size: the leaf hash, then one hash for each perfect subtree the
 // leaf completes (one for each trailing 1 bit of n), each the node hash of
 // the subtree's left half, already stored, and the hash just made.
-func (t *Tree) appendLeaf(h tlog.Hash) {
+// On an error of the tree's file, the hashes stored so far stay, and the
+// caller breaks the tree.
+func (t *Tree) appendLeaf(h tlog.Hash) error {
 	n := t.size
-	t.push(h)
+	if err := t.push(h); err != nil {
+		return err
+	}
 	for level := 0; n>>level&1 == 1; level++ {
-		h = tlog.NodeHash(t.hash(tlog.StoredHashIndex(level, n>>level-1)), h)
-		t.push(h)
+		left, err := t.hash(tlog.StoredHashIndex(level, n>>level-1))
+		if err != nil {
+			return err
+		}
+		h = tlog.NodeHash(left, h)
+		if err := t.push(h); err != nil {
+			return err
+		}
 	}
 	t.size++
+	return nil
 }
 
-func (t *Tree) push(h tlog.Hash) {
+// push stores the next hash; a chunk it fills goes to the tree's file, if
+// it has one, and out of memory.
+func (t *Tree) push(h tlog.Hash) error {
 	if t.stored&(chunkLen-1) == 0 {
 		t.chunks = append(t.chunks, new([chunkLen]tlog.Hash))
 	}
-	t.chunks[t.stored>>chunkBits][t.stored&(chunkLen-1)] = h
+	i := t.stored >> chunkBits
+	t.chunks[i][t.stored&(chunkLen-1)] = h
 	t.stored++
+	if t.file != nil && t.stored&(chunkLen-1) == 0 {
+		if err := t.file.write(i, t.chunks[i]); err != nil {
+			return err
+		}
+		t.chunks[i] = nil
+	}
+	return nil
 }
 
-func (t *Tree) hash(index int64) tlog.Hash {
-	return t.chunks[index>>chunkBits][index&(chunkLen-1)]
+func (t *Tree) hash(index int64) (tlog.Hash, error) {
+	c := t.chunks[index>>chunkBits]
+	if c == nil {
+		var err error
+		if c, err = t.file.chunk(index >> chunkBits); err != nil {
+			return tlog.Hash{}, err
+		}
+	}
+	return c[index&(chunkLen-1)], nil
 }
 
 // Err returns why the tree stopped growing (wrapping ErrBroken), or nil.
@@ -142,7 +215,11 @@ func (t *Tree) readHashes(indexes []int64) ([]tlog.Hash, error) {
 		if index < 0 || index >= t.stored {
 			return nil, fmt.Errorf("proof: no stored hash %d in a tree of %d events (%d hashes)", index, t.size, t.stored)
 		}
-		hashes[i] = t.hash(index)
+		h, err := t.hash(index)
+		if err != nil {
+			return nil, err
+		}
+		hashes[i] = h
 	}
 	return hashes, nil
 }
@@ -256,11 +333,15 @@ func (t *Tree) Checkpoint(origin string, now time.Time) (Checkpoint, error) {
 
 // TreeImage is a tree frozen at one size, to persist: the stored hashes of
 // a tree never change once written, so an image holds the tree's chunks
-// without copying them, and the tree may grow on while the image is
-// written out.
+// in memory without copying them, and the tree may grow on while the image
+// is written out. Of a tree with a file, it names the whole chunks in the
+// file by their count and SHA-256 (Sync the tree before persisting it) and
+// holds only the rest.
 type TreeImage struct {
 	size   int64
 	stored int64
+	filed  int64     // whole chunks in the tree's file
+	sum    tlog.Hash // their SHA-256, when filed > 0
 	chunks []*[chunkLen]tlog.Hash
 }
 
@@ -272,40 +353,85 @@ func (t *Tree) Image() (TreeImage, error) {
 	if t.err != nil {
 		return TreeImage{}, t.err
 	}
-	return TreeImage{size: t.size, stored: t.stored, chunks: slices.Clone(t.chunks)}, nil
+	m := TreeImage{size: t.size, stored: t.stored}
+	if t.file != nil {
+		m.filed, m.sum = t.file.n, t.file.sum
+	}
+	m.chunks = slices.Clone(t.chunks[m.filed:])
+	return m, nil
 }
 
 // Size returns the number of leaves of the image.
 func (m TreeImage) Size() int64 { return m.size }
 
-// AppendBinary appends the image's stored hashes, in tlog's order, to b.
+// AppendBinary appends the image to b: the count of whole chunks in the
+// tree's file and, when there are any, their SHA-256, then the stored
+// hashes after them, in tlog's order.
 func (m TreeImage) AppendBinary(b []byte) ([]byte, error) {
-	b = slices.Grow(b, int(m.stored)*tlog.HashSize)
-	for i := int64(0); i < m.stored; i += chunkLen {
+	b = binary.AppendUvarint(b, uint64(m.filed))
+	if m.filed > 0 {
+		b = append(b, m.sum[:]...)
+	}
+	from := m.filed * chunkLen
+	b = slices.Grow(b, int(m.stored-from)*tlog.HashSize)
+	for i := from; i < m.stored; i += chunkLen {
 		n := min(chunkLen, m.stored-i)
-		for _, h := range m.chunks[i>>chunkBits][:n] {
+		for _, h := range m.chunks[(i>>chunkBits)-m.filed][:n] {
 			b = append(b, h[:]...)
 		}
 	}
 	return b, nil
 }
 
-// RestoreTree returns the tree of size leaves whose stored hashes, in
-// tlog's order, are hashes (as TreeImage.AppendBinary wrote them). It
-// checks that there are exactly as many hashes as such a tree stores, and
-// returns an error when not; it cannot tell whether they are the right
-// ones: compare a leaf with the log's.
-func RestoreTree(size int64, hashes []byte) (*Tree, error) {
+// RestoreTree returns the tree of size leaves an image holds (as
+// TreeImage.AppendBinary wrote it). With path "", the tree keeps its hashes
+// in memory and the image must hold them all. Else the tree keeps them in
+// the file at path: an image that names whole chunks there is restored
+// only if the file holds them and they hash to the image's SHA-256, and
+// what the file holds after them is dropped; an image that names none makes
+// the file anew. RestoreTree checks that the image holds exactly as many
+// hashes as such a tree stores, and returns an error when not; it cannot
+// tell whether they are the right ones: compare a leaf with the log's.
+func RestoreTree(size int64, image []byte, path string) (*Tree, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("a tree of %d leaves", size)
 	}
 	stored := tlog.StoredHashCount(size)
-	if int64(len(hashes)) != stored*tlog.HashSize {
-		return nil, fmt.Errorf("a tree of %d leaves stores %d hashes, not %d bytes of them", size, stored, len(hashes))
+	r := binread.Reader{B: image}
+	filed := int64(r.Uvarint())
+	var sum tlog.Hash
+	if filed > 0 {
+		sum = tlog.Hash(r.Take(tlog.HashSize))
+	}
+	if r.Err != nil {
+		return nil, fmt.Errorf("a tree image: %v", r.Err)
+	}
+	switch {
+	case filed < 0 || filed > stored/chunkLen:
+		return nil, fmt.Errorf("a tree of %d leaves has %d whole chunks of hashes, not %d", size, stored/chunkLen, filed)
+	case filed > 0 && path == "":
+		return nil, fmt.Errorf("a tree image names %d chunks of hashes in a file, and there is none", filed)
+	case int64(len(r.B)) != (stored-filed*chunkLen)*tlog.HashSize:
+		return nil, fmt.Errorf("a tree of %d leaves stores %d hashes, not %d chunks and %d bytes of them", size, stored, filed, len(r.B))
 	}
 	t := &Tree{size: size}
-	for i := int64(0); i < stored; i++ {
-		t.push(tlog.Hash(hashes[i*tlog.HashSize : (i+1)*tlog.HashSize]))
+	var err error
+	switch {
+	case filed > 0:
+		t.file, err = openHashFile(path, filed, sum)
+	case path != "":
+		t.file, err = createHashFile(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.chunks = make([]*[chunkLen]tlog.Hash, filed, stored>>chunkBits+1)
+	t.stored = filed * chunkLen
+	for hashes := r.B; len(hashes) > 0; hashes = hashes[tlog.HashSize:] {
+		if err := t.push(tlog.Hash(hashes)); err != nil {
+			t.Close()
+			return nil, err
+		}
 	}
 	return t, nil
 }
@@ -318,5 +444,5 @@ func (t *Tree) Leaf(seq uint64) (tlog.Hash, error) {
 	if seq == 0 || seq > uint64(t.size) {
 		return tlog.Hash{}, fmt.Errorf("the tree holds sequences 1 to %d, not %d", t.size, seq)
 	}
-	return t.hash(tlog.StoredHashIndex(0, int64(seq)-1)), nil
+	return t.hash(tlog.StoredHashIndex(0, int64(seq)-1))
 }

@@ -92,3 +92,26 @@ func TestPrepareDir(t *testing.T) {
 		t.Fatal("a directory named through a link was accepted")
 	}
 }
+
+func TestOpenRegularRefusesALinkAndADirectory(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safefile.OpenRegular(target, os.O_RDWR)
+	if err != nil {
+		t.Fatalf("a regular file: %v", err)
+	}
+	f.Close()
+	for _, path := range []string{link, dir} {
+		if f, err := safefile.OpenRegular(path, os.O_RDWR); err == nil {
+			f.Close()
+			t.Errorf("OpenRegular(%s) opened it", filepath.Base(path))
+		}
+	}
+}

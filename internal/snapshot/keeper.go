@@ -66,6 +66,11 @@ func (k *Keeper) Save() error {
 		return err
 	}
 	start := time.Now()
+	// The image names the tree's file up to its last whole chunk: that
+	// much must be on disk before a snapshot says so.
+	if err := k.Tree.Sync(); err != nil {
+		return err
+	}
 	if err := Write(k.Path, im); err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -39,6 +40,11 @@ import (
 // File is the snapshot's name in the data directory.
 const File = "projections.snapshot"
 
+// TreeFile is the name, beside the snapshot, of the file the Merkle tree
+// of the log keeps its hashes in (proof.NewFileTree). The snapshot names
+// the part of it that is its own by length and SHA-256.
+const TreeFile = "merkle-tree.hashes"
+
 // magic starts every snapshot file.
 const magic = "roadmap-ledger projections snapshot\n"
 
@@ -47,7 +53,8 @@ const magic = "roadmap-ledger projections snapshot\n"
 // change to what a read model keeps is a new format). Format 2 left the
 // keyframes of time travel out, to files of their own (KeyframeFiles);
 // format 3 keeps only a digest of each Idempotency-Key and its event's
-// sequence (projections.Idempotency).
+// sequence (projections.Idempotency), and of the Merkle tree only the
+// hashes not yet in its file (TreeFile).
 const Format = 3
 
 // ErrMissing is returned by Load when there is no snapshot.
@@ -159,8 +166,11 @@ func Load(ctx context.Context, path string, log Log, keyframeEvery uint64) (Rest
 		got := sha256.Sum256(body)
 		checksum <- bytes.Equal(got[:], sum)
 	}()
-	restored, err := decode(ctx, body, log, keyframeEvery)
+	restored, err := decode(ctx, body, log, keyframeEvery, filepath.Join(filepath.Dir(path), TreeFile))
 	if !<-checksum {
+		if restored.Tree != nil {
+			restored.Tree.Close()
+		}
 		return unusable("its checksum does not match: the file is cut short or changed")
 	}
 	return restored, err
@@ -168,7 +178,7 @@ func Load(ctx context.Context, path string, log Log, keyframeEvery uint64) (Rest
 
 // decode restores the read models of a snapshot file's body (its checksum
 // left out) and checks them against log.
-func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64) (Restored, error) {
+func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64, treePath string) (restored Restored, err error) {
 	unusable := func(format string, args ...any) (Restored, error) {
 		return Restored{}, fmt.Errorf("%w: "+format, append([]any{ErrUnusable}, args...)...)
 	}
@@ -206,7 +216,14 @@ func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64) (Re
 	)
 	wg.Go(func() { current, currentErr = projections.RestoreCurrent(log, keyframeEvery, nil, currentBytes) })
 	wg.Go(func() { requests, requestErr = projections.RestoreIdempotency(log, requestBytes) })
-	tree, err := proof.RestoreTree(int64(seq), treeBytes)
+	tree, err := proof.RestoreTree(int64(seq), treeBytes, treePath)
+	if tree != nil {
+		defer func() {
+			if err != nil {
+				tree.Close()
+			}
+		}()
+	}
 	if err == nil {
 		for _, at := range []uint64{1, seq} {
 			if err = sameEvent(ctx, log, tree, at); err != nil {
