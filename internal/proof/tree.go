@@ -1,7 +1,6 @@
 package proof
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/roadmap-ledger/roadmap/internal/binread"
+	"github.com/roadmap-ledger/roadmap/internal/chunkfile"
 )
 
 // ErrBroken means the tree met an event that does not continue the stream:
@@ -52,7 +52,7 @@ type Tree struct {
 	size   int64                  // leaves: the sequence of the last event
 	chunks []*[chunkLen]tlog.Hash // the stored hashes, in tlog's order; nil for a chunk only in file
 	stored int64                  // how many: tlog.StoredHashCount(size)
-	file   *hashFile              // where whole chunks go; nil to keep them all in memory
+	file   *chunkfile.File        // where whole chunks go; nil to keep them all in memory
 	err    error                  // why the tree stopped growing, sticky
 }
 
@@ -63,12 +63,15 @@ func NewTree() *Tree { return &Tree{} }
 // in a file at path, which it makes anew (whatever is there, a link
 // included, is removed first). Close it when done.
 func NewFileTree(path string) (*Tree, error) {
-	f, err := createHashFile(path)
+	f, err := chunkfile.Create(path, chunkBytes)
 	if err != nil {
 		return nil, fmt.Errorf("the Merkle tree's file: %w", err)
 	}
 	return &Tree{file: f}, nil
 }
+
+// chunkBytes is the size of a whole chunk of hashes in the tree's file.
+const chunkBytes = chunkLen * tlog.HashSize
 
 // Close closes the tree's file, if it has one. The tree must not be used
 // after.
@@ -76,7 +79,7 @@ func (t *Tree) Close() error {
 	if t.file == nil {
 		return nil
 	}
-	return t.file.f.Close()
+	return t.file.Close()
 }
 
 // Sync makes the tree's file durable up to the chunks written so far, so a
@@ -85,7 +88,7 @@ func (t *Tree) Sync() error {
 	if t.file == nil {
 		return nil
 	}
-	return t.file.f.Sync()
+	return t.file.Sync()
 }
 
 // Append adds the event at sequence seq, whose stored message body is body.
@@ -167,7 +170,11 @@ func (t *Tree) push(h tlog.Hash) error {
 	t.chunks[i][t.stored&(chunkLen-1)] = h
 	t.stored++
 	if t.file != nil && t.stored&(chunkLen-1) == 0 {
-		if err := t.file.write(i, t.chunks[i]); err != nil {
+		b := make([]byte, 0, chunkBytes)
+		for _, h := range t.chunks[i] {
+			b = append(b, h[:]...)
+		}
+		if err := t.file.Append(i, b); err != nil {
 			return err
 		}
 		t.chunks[i] = nil
@@ -176,14 +183,15 @@ func (t *Tree) push(h tlog.Hash) error {
 }
 
 func (t *Tree) hash(index int64) (tlog.Hash, error) {
-	c := t.chunks[index>>chunkBits]
-	if c == nil {
-		var err error
-		if c, err = t.file.chunk(index >> chunkBits); err != nil {
-			return tlog.Hash{}, err
-		}
+	i, j := index>>chunkBits, index&(chunkLen-1)
+	if c := t.chunks[i]; c != nil {
+		return c[j], nil
 	}
-	return c[index&(chunkLen-1)], nil
+	b, err := t.file.Chunk(i)
+	if err != nil {
+		return tlog.Hash{}, fmt.Errorf("the Merkle tree's file: %w", err)
+	}
+	return tlog.Hash(b[j*tlog.HashSize:]), nil
 }
 
 // Err returns why the tree stopped growing (wrapping ErrBroken), or nil.
@@ -340,8 +348,7 @@ func (t *Tree) Checkpoint(origin string, now time.Time) (Checkpoint, error) {
 type TreeImage struct {
 	size   int64
 	stored int64
-	filed  int64     // whole chunks in the tree's file
-	sum    tlog.Hash // their SHA-256, when filed > 0
+	filed  chunkfile.Mark // the whole chunks in the tree's file
 	chunks []*[chunkLen]tlog.Hash
 }
 
@@ -355,9 +362,9 @@ func (t *Tree) Image() (TreeImage, error) {
 	}
 	m := TreeImage{size: t.size, stored: t.stored}
 	if t.file != nil {
-		m.filed, m.sum = t.file.n, t.file.sum
+		m.filed = t.file.Mark()
 	}
-	m.chunks = slices.Clone(t.chunks[m.filed:])
+	m.chunks = slices.Clone(t.chunks[m.filed.Chunks:])
 	return m, nil
 }
 
@@ -368,15 +375,12 @@ func (m TreeImage) Size() int64 { return m.size }
 // tree's file and, when there are any, their SHA-256, then the stored
 // hashes after them, in tlog's order.
 func (m TreeImage) AppendBinary(b []byte) ([]byte, error) {
-	b = binary.AppendUvarint(b, uint64(m.filed))
-	if m.filed > 0 {
-		b = append(b, m.sum[:]...)
-	}
-	from := m.filed * chunkLen
+	b, _ = m.filed.AppendBinary(b)
+	from := m.filed.Chunks * chunkLen
 	b = slices.Grow(b, int(m.stored-from)*tlog.HashSize)
 	for i := from; i < m.stored; i += chunkLen {
 		n := min(chunkLen, m.stored-i)
-		for _, h := range m.chunks[(i>>chunkBits)-m.filed][:n] {
+		for _, h := range m.chunks[(i>>chunkBits)-m.filed.Chunks][:n] {
 			b = append(b, h[:]...)
 		}
 	}
@@ -398,16 +402,13 @@ func RestoreTree(size int64, image []byte, path string) (*Tree, error) {
 	}
 	stored := tlog.StoredHashCount(size)
 	r := binread.Reader{B: image}
-	filed := int64(r.Uvarint())
-	var sum tlog.Hash
-	if filed > 0 {
-		sum = tlog.Hash(r.Take(tlog.HashSize))
-	}
+	mark := chunkfile.ReadMark(&r)
+	filed := mark.Chunks
 	if r.Err != nil {
 		return nil, fmt.Errorf("a tree image: %v", r.Err)
 	}
 	switch {
-	case filed < 0 || filed > stored/chunkLen:
+	case filed > stored/chunkLen:
 		return nil, fmt.Errorf("a tree of %d leaves has %d whole chunks of hashes, not %d", size, stored/chunkLen, filed)
 	case filed > 0 && path == "":
 		return nil, fmt.Errorf("a tree image names %d chunks of hashes in a file, and there is none", filed)
@@ -418,9 +419,9 @@ func RestoreTree(size int64, image []byte, path string) (*Tree, error) {
 	var err error
 	switch {
 	case filed > 0:
-		t.file, err = openHashFile(path, filed, sum)
+		t.file, err = chunkfile.Open(path, chunkBytes, mark)
 	case path != "":
-		t.file, err = createHashFile(path)
+		t.file, err = chunkfile.Create(path, chunkBytes)
 	}
 	if err != nil {
 		return nil, err
