@@ -315,11 +315,19 @@ func (s *Server) audit(c echo.Context) error {
 	// events are more than auditUntilSlack past until.
 	from := q.after + 1 // after is below 2^63
 	if q.since != nil {
-		from = max(from, s.cfg.Views.FirstSequenceFrom(*q.since))
+		first, err := s.cfg.Views.FirstSequenceFrom(*q.since)
+		if err != nil {
+			return err
+		}
+		from = max(from, first)
 	}
 	to := s.cfg.Views.Sequence()
 	if q.until != nil {
-		to = min(to, s.cfg.Views.SequenceAt(q.until.Add(auditUntilSlack)))
+		last, err := s.cfg.Views.SequenceAt(q.until.Add(auditUntilSlack))
+		if err != nil {
+			return err
+		}
+		to = min(to, last)
 	}
 
 	if format == formatJSON {

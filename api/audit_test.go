@@ -755,9 +755,9 @@ func (v *slowViews) TokenBySecret(_ roadmap.TokenKey, secret string) (projection
 	return projections.TokenView{Token: roadmap.Token{ID: "t", Name: "bootstrap", Role: roadmap.RoleAdmin}, Version: 1}, true
 }
 
-func (v *slowViews) Sequence() uint64                   { return 300 }
-func (v *slowViews) SequenceAt(time.Time) uint64        { return 300 }
-func (v *slowViews) FirstSequenceFrom(time.Time) uint64 { return 1 }
+func (v *slowViews) Sequence() uint64                            { return 300 }
+func (v *slowViews) SequenceAt(time.Time) (uint64, error)        { return 300, nil }
+func (v *slowViews) FirstSequenceFrom(time.Time) (uint64, error) { return 1, nil }
 
 func (v *slowViews) Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error {
 	for seq := from; seq <= to; seq++ {

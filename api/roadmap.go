@@ -114,7 +114,9 @@ func (s *Server) getRoadmap(c echo.Context) error {
 			}
 		}
 	case q.asOf != nil:
-		seq = s.cfg.Views.SequenceAt(*q.asOf)
+		if seq, err = s.cfg.Views.SequenceAt(*q.asOf); err != nil {
+			return err
+		}
 	}
 	key := roadmapKey{seq: seq, product: q.product, byObjective: q.byObjective}
 	if body, ok := s.roadmaps.get(key); ok {

@@ -46,11 +46,11 @@ type Views interface {
 	// At calls fn with the state at a past sequence.
 	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
 	Sequence() uint64
-	SequenceAt(t time.Time) uint64
+	SequenceAt(t time.Time) (uint64, error)
 	// Record, Scan and FirstSequenceFrom serve the audit trail.
 	Record(rec eventlog.Record) (projections.Record, error)
 	Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error
-	FirstSequenceFrom(t time.Time) uint64
+	FirstSequenceFrom(t time.Time) (uint64, error)
 	// Snapshot and Diff build governance reviews.
 	Snapshot(ctx context.Context, id string, now time.Time) (projections.Snapshot, error)
 	Diff(ctx context.Context, id, against string) (projections.Diff, error)

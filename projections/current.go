@@ -2,10 +2,12 @@ package projections
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/roadmap-ledger/roadmap/internal/chunkfile"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
 )
 
@@ -20,10 +22,11 @@ type Current struct {
 	source Source // read for time travel; may be nil when never asked to travel
 	every  uint64 // events between keyframes
 
-	mu     sync.RWMutex
-	state  *State
-	clock  []int64 // by sequence-1: the latest event time (Unix µs) up to that sequence
-	moves  []move  // by sequence-1: where an item decision took its item from and to
+	mu    sync.RWMutex
+	state *State
+	// hist keeps, by sequence-1, the latest event time (Unix µs) up to
+	// that sequence and where an item decision took its item from and to.
+	hist   history
 	recent [recentAnswers]recentAnswer
 
 	keyframes Keyframes // set before the first event, never changed after
@@ -66,10 +69,37 @@ var (
 func (c *Current) Reserve(events uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if n := int(events); n > len(c.moves) {
-		c.moves = slices.Grow(c.moves, n-len(c.moves))
-		c.clock = slices.Grow(c.clock, n-len(c.clock))
+	c.hist.reserve(int64(events))
+}
+
+// KeepHistoryIn makes Current keep its history of the clock and the moves
+// in a file at path, made anew (whatever is there, a link included, is
+// removed first), but for the last few thousand steps. It must be called
+// before the projection is fed; Close closes the file.
+func (c *Current) KeepHistoryIn(path string) error {
+	f, err := chunkfile.Create(path, stepChunkLen*stepBytes)
+	if err != nil {
+		return fmt.Errorf("the history file: %w", err)
 	}
+	c.hist = history{file: f}
+	return nil
+}
+
+// Close closes the history's file, if it has one.
+func (c *Current) Close() error {
+	if c.hist.file == nil {
+		return nil
+	}
+	return c.hist.file.Close()
+}
+
+// Sync makes the history's file durable up to the chunks written, so an
+// image may name them.
+func (c *Current) Sync() error {
+	if c.hist.file == nil {
+		return nil
+	}
+	return c.hist.file.Sync()
 }
 
 // Apply implements Projection. At a keyframe's sequence it hands a clone
@@ -121,13 +151,12 @@ func (c *Current) apply(ev Event) (keyframe *State) {
 	} else if item {
 		m.to = pack(c.state.place(ev.Envelope.AggregateID))
 	}
-	c.moves = append(c.moves, m)
 	c.remember(ev, m.to)
 	at := ev.Envelope.Time.UnixMicro()
-	if n := len(c.clock); n > 0 {
-		at = max(at, c.clock[n-1])
+	if c.hist.len() > 0 {
+		at = max(at, c.hist.last)
 	}
-	c.clock = append(c.clock, at)
+	c.hist.push(step{at: at, m: m})
 	if ev.Sequence%c.every == 0 {
 		return c.state.Clone()
 	}

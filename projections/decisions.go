@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
@@ -180,9 +179,13 @@ func (c *Current) Record(rec eventlog.Record) (Record, error) {
 		AggregateType: env.AggregateType, AggregateID: env.AggregateID, PrevHash: env.PrevHash, Hash: env.Hash,
 	}
 	c.mu.RLock()
-	if rec.Sequence >= 1 && rec.Sequence <= uint64(len(c.moves)) && env.AggregateType == "item" {
-		m := c.moves[rec.Sequence-1]
-		from, to := m.from.unpack(), m.to.unpack()
+	if rec.Sequence >= 1 && int64(rec.Sequence) <= c.hist.len() && env.AggregateType == "item" {
+		s, err := c.hist.step(int64(rec.Sequence) - 1)
+		if err != nil {
+			c.mu.RUnlock()
+			return Record{}, err
+		}
+		from, to := s.m.from.unpack(), s.m.to.unpack()
 		r.From, r.To = &from, &to
 	}
 	switch env.AggregateType {
@@ -295,9 +298,10 @@ func (c *Current) Scan(ctx context.Context, from, to uint64, fn func(Record) (bo
 
 // FirstSequenceFrom returns the first sequence whose event may have been
 // decided at or after t: every event before it was decided before t.
-func (c *Current) FirstSequenceFrom(t time.Time) uint64 {
+func (c *Current) FirstSequenceFrom(t time.Time) (uint64, error) {
 	us := t.UnixMicro()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return uint64(sort.Search(len(c.clock), func(i int) bool { return c.clock[i] >= us })) + 1
+	i, err := c.hist.search(func(at int64) bool { return at >= us })
+	return uint64(i) + 1, err
 }

@@ -87,7 +87,9 @@ func TestAnEditKeepsTheItemsPlaceUnlessItMovesItToAnotherProduct(t *testing.T) {
 			t.Errorf("mobile next after b moved: %s", got)
 		}
 	})
-	if m := c.moves[seq-1]; m.from.unpack() != (Place{roadmap.Next, 2}) || m.to.unpack() != (Place{roadmap.Next, 2}) {
+	if st, err := c.hist.step(int64(seq) - 1); err != nil {
+		t.Fatal(err)
+	} else if m := st.m; m.from.unpack() != (Place{roadmap.Next, 2}) || m.to.unpack() != (Place{roadmap.Next, 2}) {
 		t.Errorf("the move of b's edit: %v to %v, want next #2 (of web) to next #2 (of mobile)", m.from.unpack(), m.to.unpack())
 	}
 	if r, ok := c.RecentItem(seq); !ok || r.Rank != 2 || r.Product != "mobile" {

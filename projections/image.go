@@ -39,8 +39,7 @@ var jsonOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv2.F
 type CurrentImage struct {
 	every uint64
 	state *State
-	clock []int64
-	moves []move
+	hist  historyImage
 }
 
 // Image returns Current as it stands. The answers remembered for writes
@@ -49,11 +48,7 @@ type CurrentImage struct {
 func (c *Current) Image() CurrentImage {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return CurrentImage{
-		every: c.every, state: c.state.Clone(),
-		// Both only grow: the elements up to their length never change.
-		clock: slices.Clip(c.clock), moves: slices.Clip(c.moves),
-	}
+	return CurrentImage{every: c.every, state: c.state.Clone(), hist: c.hist.image()}
 }
 
 // Sequence returns the sequence the image is at.
@@ -107,17 +102,7 @@ func (m CurrentImage) AppendBinary(b []byte) ([]byte, error) {
 	}
 	b = binary.AppendUvarint(b, uint64(len(js)))
 	b = append(b, js...)
-	b = binary.AppendUvarint(b, uint64(len(m.clock)))
-	for _, at := range m.clock {
-		b = binary.LittleEndian.AppendUint64(b, uint64(at))
-	}
-	b = binary.AppendUvarint(b, uint64(len(m.moves)))
-	for _, mv := range m.moves {
-		b = append(b, mv.from.horizon(), mv.to.horizon())
-		b = binary.LittleEndian.AppendUint32(b, mv.from.rank())
-		b = binary.LittleEndian.AppendUint32(b, mv.to.rank())
-	}
-	return b, nil
+	return m.hist.appendBinary(b), nil
 }
 
 // encodeState returns the document of s, adding each of its item views not
@@ -160,7 +145,7 @@ func tokenIDs(byHash map[string]*TokenView) map[string]string {
 // when nil). It returns an error wrapping ErrImage when data is not such
 // an image, or one kept with keyframes every other number of events than
 // keyframeEvery (KeyframeEvery when 0).
-func RestoreCurrent(source Source, keyframeEvery uint64, keyframes Keyframes, data []byte) (*Current, error) {
+func RestoreCurrent(source Source, keyframeEvery uint64, keyframes Keyframes, data []byte, historyPath string) (*Current, error) {
 	c := NewCurrent(source, keyframeEvery)
 	if keyframes != nil {
 		c.UseKeyframes(keyframes)
@@ -176,39 +161,27 @@ func RestoreCurrent(source Source, keyframeEvery uint64, keyframes Keyframes, da
 	if r.Err == nil && doc.Every != c.every {
 		return nil, fmt.Errorf("%w: keyframes every %d events, not %d", ErrImage, doc.Every, c.every)
 	}
-	n := r.Uvarint()
-	if r.Need(n, 8) {
-		c.clock = make([]int64, n)
-		for i := range c.clock {
-			c.clock[i] = int64(binary.LittleEndian.Uint64(r.Take(8)))
-		}
-	}
-	n = r.Uvarint()
-	if r.Need(n, 10) {
-		c.moves = make([]move, n)
-		for i := range c.moves {
-			p := r.Take(10)
-			fromRank, toRank := binary.LittleEndian.Uint32(p[2:]), binary.LittleEndian.Uint32(p[6:])
-			if p[0] > uint8(len(roadmap.Horizons)) || p[1] > uint8(len(roadmap.Horizons)) || max(fromRank, toRank) >= 1<<rankBits {
-				r.Err = fmt.Errorf("move %d: horizons %d and %d, ranks %d and %d", i, p[0], p[1], fromRank, toRank)
-				break
-			}
-			c.moves[i] = move{from: packPlace(p[0], fromRank), to: packPlace(p[1], toRank)}
-		}
-	}
-	if r.Err == nil && len(r.B) != 0 {
-		r.Err = fmt.Errorf("%d bytes after the image", len(r.B))
-	}
 	if r.Err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImage, r.Err)
 	}
-	live, err := restoreState(doc.Live, doc.IDs, restoreItems(doc.Items))
+	hist, err := readHistory(&r, historyPath)
 	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImage, err)
+	}
+	c.hist = hist
+	fail := func(err error) (*Current, error) {
+		c.Close()
 		return nil, err
 	}
-	seq := live.Sequence
-	if uint64(len(c.clock)) != seq || uint64(len(c.moves)) != seq {
-		return nil, fmt.Errorf("%w: at sequence %d with %d times and %d moves", ErrImage, seq, len(c.clock), len(c.moves))
+	if len(r.B) != 0 {
+		return fail(fmt.Errorf("%w: %d bytes after the image", ErrImage, len(r.B)))
+	}
+	live, err := restoreState(doc.Live, doc.IDs, restoreItems(doc.Items))
+	if err != nil {
+		return fail(err)
+	}
+	if seq := live.Sequence; c.hist.len() != int64(seq) {
+		return fail(fmt.Errorf("%w: at sequence %d with a history of %d events", ErrImage, seq, c.hist.len()))
 	}
 	c.state = live
 	return c, nil

@@ -49,15 +49,15 @@ func TestARestoredImageIsTheReadModelItWasTakenOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := RestoreCurrent(sliceSource(b.recs), 3, nil, data)
+	got, err := RestoreCurrent(sliceSource(b.recs), 3, nil, data, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got.state, c.state) {
 		t.Errorf("restored state:\n got %+v\nwant %+v", got.state, c.state)
 	}
-	if !reflect.DeepEqual(got.clock, c.clock) || !reflect.DeepEqual(got.moves, c.moves) {
-		t.Errorf("restored clock or moves differ")
+	if !reflect.DeepEqual(got.hist, c.hist) {
+		t.Errorf("restored history differs")
 	}
 	// The restored projection goes on as the original does.
 	b.place("i0", false, roadmap.Later, 1)
@@ -85,14 +85,14 @@ func TestAnImageCutShortOrKeptOtherwiseIsRefused(t *testing.T) {
 	data, _ := c.Image().AppendBinary(nil)
 	idata, _ := x.Image().AppendBinary(nil)
 	for _, n := range []int{0, 1, len(data) / 2, len(data) - 1} {
-		if _, err := RestoreCurrent(sliceSource(b.recs), 3, nil, data[:n]); !errors.Is(err, ErrImage) {
+		if _, err := RestoreCurrent(sliceSource(b.recs), 3, nil, data[:n], ""); !errors.Is(err, ErrImage) {
 			t.Errorf("cut to %d of %d bytes: %v, want ErrImage", n, len(data), err)
 		}
 	}
-	if _, err := RestoreCurrent(sliceSource(b.recs), 3, nil, append(data[:len(data):len(data)], 0)); !errors.Is(err, ErrImage) {
+	if _, err := RestoreCurrent(sliceSource(b.recs), 3, nil, append(data[:len(data):len(data)], 0), ""); !errors.Is(err, ErrImage) {
 		t.Errorf("a byte too many: %v, want ErrImage", err)
 	}
-	if _, err := RestoreCurrent(sliceSource(b.recs), 4, nil, data); !errors.Is(err, ErrImage) {
+	if _, err := RestoreCurrent(sliceSource(b.recs), 4, nil, data, ""); !errors.Is(err, ErrImage) {
 		t.Errorf("keyframes every 4 events: %v, want ErrImage", err)
 	}
 	for _, n := range []int{0, len(idata) / 2, len(idata) - 1} {
@@ -110,7 +110,7 @@ func TestARestoredImageTravelsInTimeAsTheOriginalAndMakesItsKeyframesAgain(t *te
 		_ = c.At(context.Background(), seq, func(s *State) error { want[seq] = s.Clone(); return nil })
 	}
 	keyframes := NewMemoryKeyframes()
-	got, err := RestoreCurrent(sliceSource(b.recs), 3, keyframes, data)
+	got, err := RestoreCurrent(sliceSource(b.recs), 3, keyframes, data, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -127,11 +126,12 @@ func (m *MemoryKeyframes) Sequences() []uint64 {
 // up to the few milliseconds two concurrent decisions may overlap; resolving
 // against the running latest time keeps the answer monotonic and
 // deterministic.
-func (c *Current) SequenceAt(t time.Time) uint64 {
+func (c *Current) SequenceAt(t time.Time) (uint64, error) {
 	us := t.UnixMicro()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return uint64(sort.Search(len(c.clock), func(i int) bool { return c.clock[i] > us }))
+	i, err := c.hist.search(func(at int64) bool { return at > us })
+	return uint64(i), err
 }
 
 // KeyframeInterval returns how many events apart the keyframes are.

@@ -134,7 +134,7 @@ type App struct {
 	keeper     *snapshot.Keeper
 	kept       chan struct{} // closed when the keeper stops writing periodically
 	// closeFiles writes the keyframes waiting to be written, stops their
-	// writer, and closes the Merkle tree's file.
+	// writer, and closes the files of the Merkle tree and the history.
 	closeFiles func()
 }
 
@@ -234,11 +234,17 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if restored.Sequence == 0 {
 		current = projections.NewCurrent(log, cfg.KeyframeEvery)
 		requests = projections.NewIdempotency(log)
-		// With a data directory, the tree keeps its hashes in a file of
-		// its own, beside the snapshot that names them.
+		// With a data directory, the tree's hashes and the history of
+		// the clock and the moves live in files of their own, beside the
+		// snapshot that names them.
 		tree = proof.NewTree()
 		if cfg.DataDir != "" {
 			if tree, err = proof.NewFileTree(filepath.Join(cfg.DataDir, snapshot.TreeFile)); err != nil {
+				log.Close()
+				return nil, err
+			}
+			if err := current.KeepHistoryIn(filepath.Join(cfg.DataDir, snapshot.HistoryFile)); err != nil {
+				tree.Close()
 				log.Close()
 				return nil, err
 			}
@@ -251,6 +257,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		keyframes, err = snapshot.OpenKeyframes(filepath.Join(cfg.DataDir, snapshot.KeyframeDir), log.Stream(), tree, cfg.KeyframeCache, logger)
 		if err != nil {
 			tree.Close()
+			current.Close()
 			log.Close()
 			return nil, err
 		}
@@ -261,6 +268,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 			keyframes.Close()
 		}
 		tree.Close()
+		current.Close()
 	}
 	// The tree first: a keyframe, kept as Current applies its event, is
 	// written with the tree's root at its sequence.

@@ -37,8 +37,8 @@ type Views interface {
 	// until fn returns false.
 	Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error
 	// FirstSequenceFrom and SequenceAt turn moments into ledger positions.
-	FirstSequenceFrom(t time.Time) uint64
-	SequenceAt(t time.Time) uint64
+	FirstSequenceFrom(t time.Time) (uint64, error)
+	SequenceAt(t time.Time) (uint64, error)
 }
 
 var (

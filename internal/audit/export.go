@@ -31,8 +31,8 @@ type Subtrees interface {
 type ExportViews interface {
 	Read(fn func(*projections.State))
 	Sequence() uint64
-	FirstSequenceFrom(t time.Time) uint64
-	SequenceAt(t time.Time) uint64
+	FirstSequenceFrom(t time.Time) (uint64, error)
+	SequenceAt(t time.Time) (uint64, error)
 }
 
 // Exports makes the manifests of export bundles.
@@ -78,10 +78,18 @@ func (x *Exports) Manifest(ctx context.Context, since, until *time.Time) (Manife
 	}
 	from, bound := uint64(1), x.views.Sequence()
 	if since != nil {
-		from = max(from, x.views.FirstSequenceFrom(*since))
+		first, err := x.views.FirstSequenceFrom(*since)
+		if err != nil {
+			return Manifest{}, err
+		}
+		from = max(from, first)
 	}
 	if until != nil {
-		bound = min(bound, x.views.SequenceAt(*until))
+		last, err := x.views.SequenceAt(*until)
+		if err != nil {
+			return Manifest{}, err
+		}
+		bound = min(bound, last)
 	}
 	var cp projections.CheckpointView
 	found := false

@@ -163,7 +163,7 @@ func (ph *travelPhase) draw(cur *projections.Current, last uint64, first, end ti
 				continue
 			}
 			t := time.UnixMicro(first.UnixMicro() + rng.Int64N(max(end.UnixMicro()-first.UnixMicro(), 1))).UTC()
-			if seq := cur.SequenceAt(t); seq >= 1 && seq < last {
+			if seq, err := cur.SequenceAt(t); err == nil && seq >= 1 && seq < last {
 				ps = append(ps, travelPoint{seq: seq, at: t})
 			}
 		}

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -66,9 +67,10 @@ func (k *Keeper) Save() error {
 		return err
 	}
 	start := time.Now()
-	// The image names the tree's file up to its last whole chunk: that
-	// much must be on disk before a snapshot says so.
-	if err := k.Tree.Sync(); err != nil {
+	// The images name the files of the tree and the history up to their
+	// last whole chunks: that much must be on disk before a snapshot says
+	// so.
+	if err := errors.Join(k.Tree.Sync(), k.Current.Sync()); err != nil {
 		return err
 	}
 	if err := Write(k.Path, im); err != nil {

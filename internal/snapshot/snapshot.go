@@ -45,6 +45,11 @@ const File = "projections.snapshot"
 // the part of it that is its own by length and SHA-256.
 const TreeFile = "merkle-tree.hashes"
 
+// HistoryFile is the name, beside the snapshot, of the file the
+// projections keep their history of the clock and the moves in
+// (projections.Current.KeepHistoryIn), named by the snapshot as TreeFile is.
+const HistoryFile = "projections.history"
+
 // magic starts every snapshot file.
 const magic = "roadmap-ledger projections snapshot\n"
 
@@ -166,10 +171,11 @@ func Load(ctx context.Context, path string, log Log, keyframeEvery uint64) (Rest
 		got := sha256.Sum256(body)
 		checksum <- bytes.Equal(got[:], sum)
 	}()
-	restored, err := decode(ctx, body, log, keyframeEvery, filepath.Join(filepath.Dir(path), TreeFile))
+	restored, err := decode(ctx, body, log, keyframeEvery, filepath.Dir(path))
 	if !<-checksum {
-		if restored.Tree != nil {
+		if err == nil {
 			restored.Tree.Close()
+			restored.Current.Close()
 		}
 		return unusable("its checksum does not match: the file is cut short or changed")
 	}
@@ -178,7 +184,7 @@ func Load(ctx context.Context, path string, log Log, keyframeEvery uint64) (Rest
 
 // decode restores the read models of a snapshot file's body (its checksum
 // left out) and checks them against log.
-func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64, treePath string) (restored Restored, err error) {
+func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64, dir string) (restored Restored, err error) {
 	unusable := func(format string, args ...any) (Restored, error) {
 		return Restored{}, fmt.Errorf("%w: "+format, append([]any{ErrUnusable}, args...)...)
 	}
@@ -214,16 +220,20 @@ func decode(ctx context.Context, body []byte, log Log, keyframeEvery uint64, tre
 		requests               *projections.Idempotency
 		currentErr, requestErr error
 	)
-	wg.Go(func() { current, currentErr = projections.RestoreCurrent(log, keyframeEvery, nil, currentBytes) })
+	wg.Go(func() {
+		current, currentErr = projections.RestoreCurrent(log, keyframeEvery, nil, currentBytes, filepath.Join(dir, HistoryFile))
+	})
 	wg.Go(func() { requests, requestErr = projections.RestoreIdempotency(log, requestBytes) })
-	tree, err := proof.RestoreTree(int64(seq), treeBytes, treePath)
-	if tree != nil {
-		defer func() {
-			if err != nil {
-				tree.Close()
-			}
-		}()
-	}
+	tree, err := proof.RestoreTree(int64(seq), treeBytes, filepath.Join(dir, TreeFile))
+	// The files the models restored hold are closed unless they are returned.
+	defer func() {
+		if err != nil && tree != nil {
+			tree.Close()
+		}
+		if err != nil && current != nil {
+			current.Close()
+		}
+	}()
 	if err == nil {
 		for _, at := range []uint64{1, seq} {
 			if err = sameEvent(ctx, log, tree, at); err != nil {

@@ -51,11 +51,19 @@ func (a *App) auditLog(c echo.Context, _ viewer) error {
 	from, to := uint64(1), a.cfg.Views.Sequence()
 	if s := api.Get("since"); s != "" {
 		t, _ := time.Parse(time.RFC3339, s)
-		from = max(from, a.cfg.Views.FirstSequenceFrom(t))
+		first, err := a.cfg.Views.FirstSequenceFrom(t)
+		if err != nil {
+			return a.failWith(c, err)
+		}
+		from = max(from, first)
 	}
 	if u := api.Get("until"); u != "" {
 		t, _ := time.Parse(time.RFC3339Nano, u)
-		to = min(to, a.cfg.Views.SequenceAt(t))
+		last, err := a.cfg.Views.SequenceAt(t)
+		if err != nil {
+			return a.failWith(c, err)
+		}
+		to = min(to, last)
 	}
 	filter := audit.Filter{Item: d.Item, Match: func(r projections.Record) bool {
 		return (d.Actor == "" || r.Actor == d.Actor) && (d.Type == "" || r.Type == d.Type) && (d.Product == "" || r.Product == d.Product)

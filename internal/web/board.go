@@ -108,7 +108,8 @@ func (a *App) moment(q url.Values) (seq uint64, past bool, err error) {
 		if perr != nil {
 			return 0, false, fmt.Errorf("as_of must be a date such as 2026-11-01, or an RFC 3339 time")
 		}
-		return a.cfg.Views.SequenceAt(t), true, nil
+		at, err := a.cfg.Views.SequenceAt(t)
+		return at, true, err
 	}
 	return seq, false, nil
 }

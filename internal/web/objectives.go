@@ -30,7 +30,11 @@ func (a *App) objectives(c echo.Context, _ viewer) error {
 	ctx := c.Request().Context()
 	now := time.Now()
 	var decisions []projections.Record
-	from, to := a.cfg.Views.FirstSequenceFrom(now.Add(-churnWindow)), a.cfg.Views.Sequence()
+	from, err := a.cfg.Views.FirstSequenceFrom(now.Add(-churnWindow))
+	if err != nil {
+		return a.failWith(c, err)
+	}
+	to := a.cfg.Views.Sequence()
 	if from > 0 && from <= to {
 		err := a.cfg.Views.Scan(ctx, from, to, func(r projections.Record) (bool, error) {
 			if projections.IsDecision(r.Type) {
@@ -43,7 +47,7 @@ func (a *App) objectives(c echo.Context, _ viewer) error {
 		}
 	}
 	var d objectivesData
-	err := a.cfg.Views.At(ctx, to, func(st *projections.State) error {
+	err = a.cfg.Views.At(ctx, to, func(st *projections.State) error {
 		d.View = st.ByObjective("")
 		d.Signals = st.Signals(now, decisions, nil)
 		return nil

@@ -41,14 +41,14 @@ type Views interface {
 	// At calls fn with the state at a past sequence.
 	At(ctx context.Context, seq uint64, fn func(*projections.State) error) error
 	Sequence() uint64
-	SequenceAt(t time.Time) uint64
+	SequenceAt(t time.Time) (uint64, error)
 	// DiffBetween compares the roadmap at two positions; Scan reads the
 	// decisions behind it.
 	DiffBetween(ctx context.Context, from, to projections.ReviewPoint) (projections.Diff, error)
 	// Diff compares two reviews' roadmaps.
 	Diff(ctx context.Context, id, against string) (projections.Diff, error)
 	Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error
-	FirstSequenceFrom(t time.Time) uint64
+	FirstSequenceFrom(t time.Time) (uint64, error)
 }
 
 // Config wires the web app. The API makes it, so the pages share its
