@@ -84,7 +84,8 @@ func TestTwoServersOnOneCluster(t *testing.T) {
 	flags := []string{"--nats-url", c.URLs, "--nats-system-url", c.SysURLs, "--replicas", "3", "--signing-key", filepath.Join(keyDir, proof.KeyFile)}
 	var servers []string
 	for range 2 {
-		base, _, stop := startServe(t, env, flags...)
+		// Each process keeps its caches in a data directory of its own.
+		base, _, stop := startServe(t, env, append(flags, "--data", t.TempDir())...)
 		defer stop()
 		servers = append(servers, base)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/metrics"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/safefile"
 	"github.com/roadmap-ledger/roadmap/internal/snapshot"
 	"github.com/roadmap-ledger/roadmap/internal/webhook"
 	"github.com/roadmap-ledger/roadmap/projections"
@@ -136,6 +137,7 @@ type App struct {
 	// closeFiles writes the keyframes waiting to be written, stops their
 	// writer, and closes the files of the Merkle tree and the history.
 	closeFiles func()
+	unlock     func() // lets go of the data directory
 }
 
 // WaitReady blocks until the projections have caught up with the log and
@@ -220,11 +222,29 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The data directory holds files only this process may write (the
+	// snapshot, the tree's hashes, the history, the keyframes): a second
+	// process pointed at it, as two servers of one cluster on one machine
+	// could be, is refused.
+	unlock := func() {}
+	if cfg.DataDir != "" {
+		if err := safefile.PrepareDir(cfg.DataDir, true); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		if unlock, err = safefile.LockDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger, DuplicateWindow: cfg.DuplicateWindow,
 		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync, GroupCommit: cfg.GroupCommit, CredsFile: cfg.NatsCredsFile, RootCAFile: cfg.NatsRootCAFile,
 	})
 	if err != nil {
+		unlock()
 		return nil, err
+	}
+	closeLog := func() {
+		log.Close()
+		unlock()
 	}
 	// The read models, the Merkle tree of the log among them, are loaded
 	// from the snapshot when it can be trusted, else rebuilt from the
@@ -240,12 +260,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		tree = proof.NewTree()
 		if cfg.DataDir != "" {
 			if tree, err = proof.NewFileTree(filepath.Join(cfg.DataDir, snapshot.TreeFile)); err != nil {
-				log.Close()
+				closeLog()
 				return nil, err
 			}
 			if err := current.KeepHistoryIn(filepath.Join(cfg.DataDir, snapshot.HistoryFile)); err != nil {
 				tree.Close()
-				log.Close()
+				closeLog()
 				return nil, err
 			}
 		}
@@ -258,7 +278,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		if err != nil {
 			tree.Close()
 			current.Close()
-			log.Close()
+			closeLog()
 			return nil, err
 		}
 		current.UseKeyframes(keyframes)
@@ -278,7 +298,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := runner.Start(runCtx); err != nil {
 		stop()
 		closeFiles()
-		log.Close()
+		closeLog()
 		return nil, err
 	}
 	var keeper *snapshot.Keeper
@@ -318,7 +338,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		stop()
 		<-runner.Done()
 		closeFiles()
-		log.Close()
+		closeLog()
 		return nil, err
 	}
 	hooks = webhook.New(webhook.Config{
@@ -368,7 +388,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}()
 	return &App{
 		Log: log, Runner: runner, Current: current, Tree: tree, Keyframes: keyframes, Origin: origin, VerifierKey: signer.VerifierKey(),
-		Ledger: svc, Resumed: restored.Sequence, stop: stop, keeper: keeper, kept: kept, closeFiles: closeFiles,
+		Ledger: svc, Resumed: restored.Sequence, stop: stop, keeper: keeper, kept: kept, closeFiles: closeFiles, unlock: unlock,
 		waitReady: waitReady, Metrics: m.Handler(),
 		Handler: srv, Webhooks: hooks, background: background, CloseStreams: srv.CloseStreams,
 	}, nil
@@ -481,5 +501,6 @@ func (a *App) Close() error {
 	}
 	a.closeFiles()
 	a.Log.Close() // whatever the projections do, the log is closed cleanly
+	a.unlock()
 	return err
 }

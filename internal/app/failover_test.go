@@ -421,3 +421,31 @@ func TestAnAppendWaitsOutALostQuorum(t *testing.T) {
 		t.Errorf("the log ends at %d and the append was acknowledged at %d; want both 2 (stored once)", last, r.ack.Sequence)
 	}
 }
+
+// Two processes of one cluster pointed at one data directory would share
+// the files only one may write (the snapshot, the tree's hashes, the
+// history): the second is refused, and the directory is free again once
+// the first closes.
+func TestADataDirectoryServesOneLedgerAtATime(t *testing.T) {
+	c := apptest.StartCluster(t, true)
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := app.Config{DataDir: dir, NatsURL: c.URLs, SystemURL: c.SysURLs, Replicas: 3, SigningKeyFile: signingKeyFile(t)}
+	first, err := app.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second, err := app.Open(ctx, cfg); err == nil {
+		second.Close()
+		first.Close()
+		t.Fatal("a second ledger opened on the same data directory")
+	} else if !strings.Contains(err.Error(), "in use by another process") {
+		t.Errorf("the second ledger's error: %v", err)
+	}
+	first.Close()
+	again, err := app.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("the data directory after the first closed: %v", err)
+	}
+	again.Close()
+}

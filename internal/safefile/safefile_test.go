@@ -115,3 +115,21 @@ func TestOpenRegularRefusesALinkAndADirectory(t *testing.T) {
 		}
 	}
 }
+
+func TestADirectoryIsLockedByOneHolderAtATime(t *testing.T) {
+	dir := t.TempDir()
+	release, err := safefile.LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := safefile.LockDir(dir); err == nil {
+		again()
+		t.Fatal("a locked directory was locked again")
+	}
+	release()
+	again, err := safefile.LockDir(dir)
+	if err != nil {
+		t.Fatalf("after its release: %v", err)
+	}
+	again()
+}
