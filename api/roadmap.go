@@ -192,9 +192,18 @@ type roadmapCache struct {
 	mu      sync.Mutex
 	entries map[roadmapKey][]byte
 	order   []roadmapKey // oldest first
+	bytes   int          // of the bodies kept
 }
 
-const roadmapCacheSize = 32
+// The cache keeps at most roadmapCacheSize renderings and
+// roadmapCacheBytes of them: a roadmap of a few thousand items is over a
+// megabyte of JSON, and renderings of random points in the past, which
+// are seldom asked for twice, would otherwise hold tens of megabytes. A
+// rendering larger than the whole budget is not kept.
+const (
+	roadmapCacheSize  = 32
+	roadmapCacheBytes = 8 << 20
+)
 
 func (rc *roadmapCache) get(k roadmapKey) ([]byte, bool) {
 	rc.mu.Lock()
@@ -209,15 +218,17 @@ func (rc *roadmapCache) put(k roadmapKey, body []byte) {
 	if rc.entries == nil {
 		rc.entries = map[roadmapKey][]byte{}
 	}
-	if _, ok := rc.entries[k]; ok {
+	if _, ok := rc.entries[k]; ok || len(body) > roadmapCacheBytes {
 		return
 	}
-	if len(rc.order) == roadmapCacheSize {
+	for len(rc.order) > 0 && (len(rc.order) == roadmapCacheSize || rc.bytes+len(body) > roadmapCacheBytes) {
+		rc.bytes -= len(rc.entries[rc.order[0]])
 		delete(rc.entries, rc.order[0])
 		rc.order = rc.order[1:]
 	}
 	rc.entries[k] = body
 	rc.order = append(rc.order, k)
+	rc.bytes += len(body)
 }
 
 // query parses the request's query string strictly: a pair that does not
