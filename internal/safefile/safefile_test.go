@@ -3,6 +3,7 @@ package safefile_test
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -109,10 +110,15 @@ func TestOpenRegularRefusesALinkAndADirectory(t *testing.T) {
 	}
 	f.Close()
 	for _, path := range []string{link, dir} {
-		if f, err := safefile.OpenRegular(path, os.O_RDWR); err == nil {
-			f.Close()
-			t.Errorf("OpenRegular(%s) opened it", filepath.Base(path))
+		if f, err := safefile.OpenRegular(path, os.O_RDWR); !errors.Is(err, safefile.ErrNotRegular) {
+			if err == nil {
+				f.Close()
+			}
+			t.Errorf("OpenRegular(%s): %v, want ErrNotRegular", filepath.Base(path), err)
 		}
+	}
+	if _, err := safefile.OpenRegular(filepath.Join(dir, "missing"), os.O_RDONLY); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenRegular of nothing: %v, want fs.ErrNotExist", err)
 	}
 }
 

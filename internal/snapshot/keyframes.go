@@ -319,23 +319,11 @@ func readHead(path string, n int) ([]byte, error) {
 // openRegular opens the file at path for reading, refusing anything but a
 // regular file: a link planted at path is not followed.
 func openRegular(path string) (*os.File, error) {
-	info, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
+	f, err := safefile.OpenRegular(path, os.O_RDONLY)
+	if errors.Is(err, safefile.ErrNotRegular) {
+		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
 	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrUnusable, path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	// The name may have been replaced between the two looks.
-	if opened, err := f.Stat(); err != nil || !os.SameFile(info, opened) {
-		f.Close()
-		return nil, fmt.Errorf("%w: %s changed while opened", ErrUnusable, path)
-	}
-	return f, nil
+	return f, err
 }
 
 // readAll reads the whole of f in one allocation of its size.
