@@ -54,14 +54,16 @@ func readStep(b []byte) (step, error) {
 // instead of 16 an event. Only Current's writer appends, under its lock.
 type history struct {
 	file   *chunkfile.File // nil: all in memory
-	filed  int64           // whole chunks in the file
-	firsts []int64         // the time of each one's first step
+	firsts []int64         // the time of the first step of each whole chunk in the file
 	tail   []step          // the steps after them; elements are never changed once appended
 	last   int64           // the time of the last step
 	err    error           // why the file took no more chunks; later steps stay in memory
 }
 
-func (h *history) len() int64 { return h.filed*stepChunkLen + int64(len(h.tail)) }
+// filed returns how many whole chunks are in the file.
+func (h *history) filed() int64 { return int64(len(h.firsts)) }
+
+func (h *history) len() int64 { return h.filed()*stepChunkLen + int64(len(h.tail)) }
 
 // reserve makes room for n steps in all.
 func (h *history) reserve(n int64) {
@@ -86,18 +88,17 @@ func (h *history) push(s step) {
 	for _, s := range h.tail {
 		b = appendStep(b, s)
 	}
-	if h.err = h.file.Append(h.filed, b); h.err != nil {
+	if h.err = h.file.Append(h.filed(), b); h.err != nil {
 		return
 	}
 	h.firsts = append(h.firsts, h.tail[0].at)
-	h.filed++
 	// An image may hold the old tail: the next one is a new array.
 	h.tail = make([]step, 0, stepChunkLen)
 }
 
 // step returns step i (sequence i+1).
 func (h *history) step(i int64) (step, error) {
-	if base := h.filed * stepChunkLen; i >= base {
+	if base := h.filed() * stepChunkLen; i >= base {
 		return h.tail[i-base], nil
 	}
 	b, err := h.file.Chunk(i >> stepChunkBits)
@@ -123,10 +124,10 @@ func (h *history) search(after func(at int64) bool) (int64, error) {
 			return (c-1)*stepChunkLen + int64(k), nil
 		}
 	}
-	if c < h.filed {
+	if c < h.filed() {
 		return c * stepChunkLen, nil
 	}
-	return h.filed*stepChunkLen + int64(sort.Search(len(h.tail), func(j int) bool { return after(h.tail[j].at) })), nil
+	return h.filed()*stepChunkLen + int64(sort.Search(len(h.tail), func(j int) bool { return after(h.tail[j].at) })), nil
 }
 
 // historyImage is a history frozen at one length: its file named by a
@@ -194,10 +195,9 @@ func readHistory(r *binread.Reader, path string) (history, error) {
 	if err != nil {
 		return history{}, err
 	}
-	h.filed = mark.Chunks
 	if n := len(h.tail); n > 0 {
 		h.last = h.tail[n-1].at
-	} else if h.filed > 0 {
+	} else if h.filed() > 0 {
 		s, err := h.step(h.len() - 1)
 		if err != nil {
 			h.file.Close()

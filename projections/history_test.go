@@ -67,8 +67,8 @@ func TestAHistoryInAFileAnswersAsOneInMemory(t *testing.T) {
 		filed.push(s)
 		mem.push(s)
 	}
-	if filed.filed != 2 || len(filed.tail) != 5 {
-		t.Fatalf("%d chunks in the file and %d steps in memory, want 2 and 5", filed.filed, len(filed.tail))
+	if filed.filed() != 2 || len(filed.tail) != 5 {
+		t.Fatalf("%d chunks in the file and %d steps in memory, want 2 and 5", filed.filed(), len(filed.tail))
 	}
 	im := filed.image()
 	if err := f.Sync(); err != nil {
@@ -99,8 +99,8 @@ func TestAHistoryInAFileAnswersAsOneInMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if moved.filed != 3 {
-		t.Errorf("%d chunks moved to the file, want 3", moved.filed)
+	if moved.filed() != 3 {
+		t.Errorf("%d chunks moved to the file, want 3", moved.filed())
 	}
 	sameHistory(t, &moved, mem, steps)
 	moved.file.Close()

@@ -58,8 +58,9 @@ const magic = "roadmap-ledger projections snapshot\n"
 // change to what a read model keeps is a new format). Format 2 left the
 // keyframes of time travel out, to files of their own (KeyframeFiles);
 // format 3 keeps only a digest of each Idempotency-Key and its event's
-// sequence (projections.Idempotency), and of the Merkle tree only the
-// hashes not yet in its file (TreeFile).
+// sequence (projections.Idempotency), and of the Merkle tree and the
+// history of the clock and the moves only what is not yet in their files
+// (TreeFile, HistoryFile).
 const Format = 3
 
 // ErrMissing is returned by Load when there is no snapshot.
