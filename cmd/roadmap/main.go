@@ -259,13 +259,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	if cfg.natsURL == "" {
-		if fi, err := os.Stat(cfg.data); err == nil && !fi.IsDir() {
-			return fmt.Errorf("--data (ROADMAP_DATA) %s is a file; name a directory", cfg.data)
-		}
-		if err := os.MkdirAll(cfg.data, 0o750); err != nil {
-			return fmt.Errorf("data directory: %w", err)
-		}
+	// app.Open makes the data directory; a file in its place is named here.
+	if fi, err := os.Stat(cfg.data); err == nil && !fi.IsDir() {
+		return fmt.Errorf("--data (ROADMAP_DATA) %s is a file; name a directory", cfg.data)
 	}
 	if cfg.unsafeNoFsync {
 		logger.Warn("running with --unsafe-no-fsync: acknowledged decisions can be lost in a power cut")

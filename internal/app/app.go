@@ -228,7 +228,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	// could be, is refused.
 	unlock := func() {}
 	if cfg.DataDir != "" {
-		if err := safefile.PrepareDir(cfg.DataDir, true); err != nil {
+		// The operator's own path: it may be a link to where the disk is.
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
 		if unlock, err = safefile.LockDir(cfg.DataDir); err != nil {

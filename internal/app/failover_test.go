@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/roadmap-ledger/roadmap/internal/eventlog"
 	"github.com/roadmap-ledger/roadmap/internal/proof"
 	"github.com/roadmap-ledger/roadmap/internal/roadmap"
+	"github.com/roadmap-ledger/roadmap/internal/snapshot"
 )
 
 // ack is one decision the ledger acknowledged: sent is when the request
@@ -448,4 +450,23 @@ func TestADataDirectoryServesOneLedgerAtATime(t *testing.T) {
 		t.Fatalf("the data directory after the first closed: %v", err)
 	}
 	again.Close()
+}
+
+// The data directory is the operator's path: a link to where the disk is
+// serves as the directory itself would, and the files inside are the
+// ledger's.
+func TestADataDirectoryMayBeALinkToOne(t *testing.T) {
+	disk := t.TempDir()
+	link := filepath.Join(t.TempDir(), "data")
+	if err := os.Symlink(disk, link); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(context.Background(), app.Config{DataDir: link})
+	if err != nil {
+		t.Fatalf("open on a linked data directory: %v", err)
+	}
+	a.Close()
+	if _, err := os.Stat(filepath.Join(disk, snapshot.TreeFile)); err != nil {
+		t.Errorf("the tree's file is not where the link points: %v", err)
+	}
 }
