@@ -217,11 +217,6 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 			return nil, err
 		}
 	}
-	origin := Origin(eventlog.DefaultStream)
-	signer, err := signingKey(cfg, origin, logger)
-	if err != nil {
-		return nil, err
-	}
 	// The data directory holds files only this process may write (the
 	// snapshot, the tree's hashes, the history, the keyframes): a second
 	// process pointed at it, as two servers of one cluster on one machine
@@ -232,9 +227,16 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
+		var err error
 		if unlock, err = safefile.LockDir(cfg.DataDir); err != nil {
 			return nil, err
 		}
+	}
+	origin := Origin(eventlog.DefaultStream)
+	signer, err := signingKey(cfg, origin, logger)
+	if err != nil {
+		unlock()
+		return nil, err
 	}
 	log, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.DataDir, NatsURL: cfg.NatsURL, Replicas: cfg.Replicas, Logger: logger, DuplicateWindow: cfg.DuplicateWindow,
 		SystemURL: cfg.SystemURL, UnsafeNoFsync: cfg.UnsafeNoFsync, GroupCommit: cfg.GroupCommit, CredsFile: cfg.NatsCredsFile, RootCAFile: cfg.NatsRootCAFile,
