@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -200,6 +201,60 @@ func TestRebuiltProjectionEqualsTheLiveOne(t *testing.T) {
 		}
 		if string(live.Body) != string(want) {
 			t.Errorf("GET /v1/roadmap%s live:\n%s\nrebuilt from scratch:\n%s", view, live.Body, want)
+		}
+	}
+}
+
+// A roadmap in the past is encoded into a buffer that later answers use
+// again, and kept from the second time it is asked for. Each point, asked
+// for three times between the others (encoded, then kept, then served as
+// kept), answers the bytes of the same roadmap rebuilt from the log.
+func TestAPastRoadmapIsTheSameEncodedOrKept(t *testing.T) {
+	l := startLedger(t)
+	first := l.messages()
+	for i := range 6 {
+		id := l.item(fmt.Sprintf("Item %d <&>", i))
+		l.must(200, "POST", "/v1/items/"+id+"/prioritise", map[string]any{"horizon": []string{"now", "next", "later"}[i%3], "rank": 1, "rationale": strings.Repeat("why ", i+1)})
+	}
+	last := l.messages()
+	want := map[uint64][]string{} // both views at each sequence
+	rebuilt := projections.NewState()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := fmt.Errorf("done")
+	err := l.App.Log.Follow(ctx, 1, func(rec eventlog.Record) error {
+		ev, err := projections.Decode(rec)
+		if err != nil {
+			return err
+		}
+		rebuilt.Apply(ev)
+		if rec.Sequence >= first {
+			horizons, err := api.RoadmapAnswer(rebuilt.Roadmap(""))
+			if err != nil {
+				return err
+			}
+			objectives, err := api.ObjectivesAnswer(rebuilt.ByObjective(""))
+			if err != nil {
+				return err
+			}
+			want[rec.Sequence] = []string{string(horizons), string(objectives)}
+		}
+		if rec.Sequence == last {
+			return done
+		}
+		return nil
+	})
+	if err != done {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		for seq := first; seq < last; seq++ {
+			for v, view := range []string{"", "&view=objectives"} {
+				got := l.do("GET", fmt.Sprintf("/v1/roadmap?at_seq=%d%s", seq, view), nil)
+				if got.Status != 200 || string(got.Body) != want[seq][v] {
+					t.Fatalf("round %d, at_seq=%d%s: %d\n%s\nwant\n%s", round+1, seq, view, got.Status, got.Body, want[seq][v])
+				}
+			}
 		}
 	}
 }

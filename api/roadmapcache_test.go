@@ -33,3 +33,27 @@ func TestTheRoadmapCacheKeepsAtMostItsBudget(t *testing.T) {
 		t.Errorf("%d renderings kept, want %d", len(rc.entries), roadmapCacheSize)
 	}
 }
+
+// A rendering in the past is kept from its second request, if that comes
+// while the first is among the last askedSize remembered.
+func TestTheRoadmapCacheRemembersAtMostAskedSizeRequests(t *testing.T) {
+	var rc roadmapCache
+	if rc.askedBefore(roadmapKey{seq: 1}) {
+		t.Fatal("a first request counts as asked before")
+	}
+	if !rc.askedBefore(roadmapKey{seq: 1}) {
+		t.Fatal("a second request does not count as asked before")
+	}
+	if rc.askedBefore(roadmapKey{seq: 1, byObjective: true}) {
+		t.Fatal("the other view of the same point counts as asked before")
+	}
+	for seq := range uint64(askedSize) {
+		rc.askedBefore(roadmapKey{seq: 100 + seq})
+	}
+	if len(rc.asked) != askedSize || len(rc.askedAt) != askedSize {
+		t.Fatalf("%d and %d requests remembered, want %d", len(rc.asked), len(rc.askedAt), askedSize)
+	}
+	if rc.askedBefore(roadmapKey{seq: 1}) {
+		t.Error("a request pushed out by askedSize others is still remembered")
+	}
+}

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -62,4 +64,45 @@ func roadmapOf500() projections.RoadmapView {
 		*col = append(*col, e)
 	}
 	return v
+}
+
+// FuzzAnswerEncoding holds answerBody's encoder to encoding/json's bytes for
+// both views of the roadmap, over the text and numbers an answer can carry:
+// HTML characters, line and paragraph separators, control characters,
+// invalid UTF-8, and floats on both sides of the exponent notation's
+// thresholds.
+func FuzzAnswerEncoding(f *testing.F) {
+	for _, s := range []string{"", "a<b>&c", "\u2028\u2029", "\x00\x01\x1f\x7f", "bad\xff\xfeutf8", "é日本\U0001F600", `"\/`, "\t\n\r\b\f", "\xed\xa0\x80"} {
+		for _, v := range []float64{0, 1, -1, 0.1, 1e20, 1e21, 1e-6, 1e-7, 123456789.123, math.MaxFloat64, math.SmallestNonzeroFloat64, 2.5e-10, math.Copysign(0, -1)} {
+			f.Add(s, v, int64(1_700_000_000_123_456_789))
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string, value float64, nanos int64) {
+		if math.IsNaN(value) || math.IsInf(value, 0) {
+			return // no score holds one: both encoders refuse it
+		}
+		at := time.Unix(0, nanos).In(time.FixedZone("", int(nanos%50_000)))
+		v := roadmapOf500()
+		v.AsOf, v.Product = &at, s
+		e := &v.Horizons.Now[0]
+		e.Title, e.Kind, e.Score.Category, e.Score.Value = s, roadmap.Kind(s), s, value
+		e.Score.Reach = &value
+		e.Objectives[0].Title, e.LastDecision.Rationale, e.LastDecision.At = s, s, at
+		objectives := projections.ObjectivesView{Sequence: 7, AsOf: &at, Product: s, Unaligned: v.Horizons, Objectives: []projections.ObjectiveGroup{
+			{Objective: roadmap.Objective{ID: s, Title: s, KPI: s, Target: s, Product: s}, Horizons: v.Horizons}, {},
+		}}
+		for _, answer := range []any{roadmapWire(v), objectivesWire(objectives)} {
+			want, err := json.Marshal(answer)
+			if err != nil {
+				return // a time beyond year 9999, which neither encodes
+			}
+			got, err := answerBody(answer)
+			if err != nil {
+				t.Fatalf("answerBody: %v; encoding/json encodes it", err)
+			}
+			if want = append(want, '\n'); !bytes.Equal(got, want) {
+				t.Fatalf("answerBody differs from encoding/json:\n got %.400q\nwant %.400q", got, want)
+			}
+		}
+	})
 }
