@@ -84,6 +84,17 @@ func TestAKeyframeKeepsEveryFieldOfItsItemViews(t *testing.T) {
 	if v := got.items["shared"]; v.Placed != v.LastDecision || v.Published != v.LastDecision {
 		t.Error("a decision the item's last decision was shared with is decoded as a copy")
 	}
+	// A decoded keyframe keeps nothing of the bytes it came from: the
+	// keyframe files' reader uses its buffer again for the next file.
+	for i := range data {
+		data[i] = 0xa5
+	}
+	if !reflect.DeepEqual(got, s) {
+		t.Errorf("a decoded keyframe changed with the bytes it was decoded from:\n got %+v\nwant %+v", got.items, s.items)
+	}
+	if data, err = AppendKeyframe(nil, s); err != nil {
+		t.Fatal(err)
+	}
 	for cut := range len(data) {
 		if _, err := DecodeKeyframe(data[:cut]); !errors.Is(err, ErrImage) {
 			t.Fatalf("cut to %d of %d bytes: %v, want ErrImage", cut, len(data), err)

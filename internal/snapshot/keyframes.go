@@ -326,18 +326,30 @@ func openRegular(path string) (*os.File, error) {
 	return f, err
 }
 
-// readAll reads the whole of f in one allocation of its size.
-func readAll(f *os.File) ([]byte, error) {
+// readAll reads the whole of f, into buf when it has room for it, else in
+// one allocation of its size.
+func readAll(f *os.File, buf []byte) ([]byte, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	data := make([]byte, info.Size())
+	n := int(info.Size())
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	data := buf[:n]
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, err
 	}
 	return data, nil
 }
+
+// keyframeBuffers keeps the buffers keyframe files are read into. Decoding
+// a keyframe copies out everything it keeps (DecodeKeyframe takes its
+// strings from one copy of the file's table), so a file's bytes are done
+// with once it is decoded, and time travel, which loads a keyframe for
+// nearly every point it is asked, does not allocate one each time.
+var keyframeBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // load reads the keyframe at seq from its file and checks it. It returns
 // an error wrapping fs.ErrNotExist when there is no file, ErrUnusable when
@@ -347,11 +359,14 @@ func (k *KeyframeFiles) load(seq uint64) (*projections.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := readAll(f)
+	buf := keyframeBuffers.Get().(*[]byte)
+	defer keyframeBuffers.Put(buf)
+	data, err := readAll(f, *buf)
 	f.Close()
 	if err != nil {
 		return nil, err
 	}
+	*buf = data
 	root, err := k.roots.Root(int64(seq))
 	if err != nil {
 		return nil, fmt.Errorf("%w: no tree of the log to check it against: %v", ErrUnusable, err)

@@ -152,7 +152,7 @@ func (k *KeyframeFiles) loadEvents(from uint64) (segment, error) {
 	if err != nil {
 		return segment{}, err
 	}
-	data, err := readAll(f)
+	data, err := readAll(f, nil)
 	f.Close()
 	if err != nil {
 		return segment{}, err
