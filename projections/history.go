@@ -101,11 +101,11 @@ func (h *history) step(i int64) (step, error) {
 	if base := h.filed() * stepChunkLen; i >= base {
 		return h.tail[i-base], nil
 	}
-	b, err := h.file.Chunk(i >> stepChunkBits)
-	if err != nil {
+	var raw [stepBytes]byte
+	if err := h.file.Read(i>>stepChunkBits, func(b []byte) { copy(raw[:], b[(i&(stepChunkLen-1))*stepBytes:]) }); err != nil {
 		return step{}, fmt.Errorf("the history file: %w", err)
 	}
-	return readStep(b[(i&(stepChunkLen-1))*stepBytes:])
+	return readStep(raw[:])
 }
 
 // search returns the first i whose step's time makes after true (false
@@ -113,13 +113,15 @@ func (h *history) step(i int64) (step, error) {
 func (h *history) search(after func(at int64) bool) (int64, error) {
 	c := int64(sort.Search(len(h.firsts), func(i int) bool { return after(h.firsts[i]) }))
 	if c > 0 { // after the first step of chunk c-1: maybe within it
-		b, err := h.file.Chunk(c - 1)
+		var k int
+		err := h.file.Read(c-1, func(b []byte) {
+			k = sort.Search(stepChunkLen, func(j int) bool {
+				return after(int64(binary.LittleEndian.Uint64(b[j*stepBytes:])))
+			})
+		})
 		if err != nil {
 			return 0, fmt.Errorf("the history file: %w", err)
 		}
-		k := sort.Search(stepChunkLen, func(j int) bool {
-			return after(int64(binary.LittleEndian.Uint64(b[j*stepBytes:])))
-		})
 		if k < stepChunkLen {
 			return (c-1)*stepChunkLen + int64(k), nil
 		}

@@ -23,12 +23,15 @@ import (
 	"os"
 	"sync"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
 	"github.com/roadmap-ledger/roadmap/internal/binread"
 	"github.com/roadmap-ledger/roadmap/internal/safefile"
 )
 
-// Cached is how many whole chunks read back a File keeps, the first read
-// first out.
+// Cached is how many whole chunks read back a File keeps, the least
+// recently read first out: the chunks every proof and search passes
+// through stay.
 const Cached = 64
 
 // Mark names the first Chunks whole chunks of a file by their SHA-256.
@@ -38,16 +41,15 @@ type Mark struct {
 }
 
 // File is a file of whole chunks of Size bytes each. Append is called by
-// one writer at a time; Chunk, Mark, Sync and Close are safe beside it.
+// one writer at a time; Read, Mark, Sync and Close are safe beside it.
 type File struct {
 	f      *os.File
 	size   int
-	mu     sync.Mutex // guards n, digest, sum, cache and order
+	mu     sync.Mutex // guards n, digest, sum and cache
 	n      int64      // whole chunks in the file
 	digest hash.Hash  // SHA-256 of those chunks, in order
 	sum    [sha256.Size]byte
-	cache  map[int64][]byte
-	order  []int64 // the cached chunks, the first read first
+	cache  *simplelru.LRU[int64, []byte]
 }
 
 // Create makes an empty file of chunks of size bytes at path, replacing
@@ -64,7 +66,8 @@ func Create(path string, size int) (*File, error) {
 }
 
 func newFile(f *os.File, size int) *File {
-	return &File{f: f, size: size, digest: sha256.New(), cache: map[int64][]byte{}}
+	cache, _ := simplelru.NewLRU[int64, []byte](Cached, nil) // fails only for a size below 1
+	return &File{f: f, size: size, digest: sha256.New(), cache: cache}
 }
 
 // Open opens the file of chunks of size bytes at path, without following
@@ -118,28 +121,33 @@ func (c *File) Append(i int64, chunk []byte) error {
 	return nil
 }
 
-// Chunk returns whole chunk i, from the cache or read back from the file.
-// The caller must not change it.
-func (c *File) Chunk(i int64) ([]byte, error) {
+// Read calls fn with whole chunk i, from the cache or read back from the
+// file. fn runs under the file's lock and must neither keep nor change the
+// chunk: its bytes are used again for another chunk once it leaves the
+// cache, so that reading back, as time travel does at random points,
+// allocates nothing.
+func (c *File) Read(i int64, fn func(chunk []byte)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if b, ok := c.cache[i]; ok {
-		return b, nil
+	if b, ok := c.cache.Get(i); ok {
+		fn(b)
+		return nil
 	}
 	if i < 0 || i >= c.n {
-		return nil, fmt.Errorf("no chunk %d in a file of %d", i, c.n)
+		return fmt.Errorf("no chunk %d in a file of %d", i, c.n)
 	}
-	b := make([]byte, c.size)
+	var b []byte
+	if c.cache.Len() == Cached {
+		_, b, _ = c.cache.RemoveOldest()
+	} else {
+		b = make([]byte, c.size)
+	}
 	if _, err := c.f.ReadAt(b, i*int64(c.size)); err != nil {
-		return nil, fmt.Errorf("read chunk %d: %w", i, err)
+		return fmt.Errorf("read chunk %d: %w", i, err)
 	}
-	if len(c.order) == Cached {
-		delete(c.cache, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.cache[i] = b
-	c.order = append(c.order, i)
-	return b, nil
+	c.cache.Add(i, b)
+	fn(b)
+	return nil
 }
 
 // Mark names the whole chunks written so far.

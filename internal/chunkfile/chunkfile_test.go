@@ -12,6 +12,13 @@ import (
 
 func chunk(i int) []byte { return bytes.Repeat([]byte{byte(i)}, 16) }
 
+// read returns a copy of chunk i of f.
+func read(f *chunkfile.File, i int) ([]byte, error) {
+	var out []byte
+	err := f.Read(int64(i), func(b []byte) { out = bytes.Clone(b) })
+	return out, err
+}
+
 func TestAFileGivesBackItsChunksAndReopensOnlyAsItsMarkNamesIt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "chunks")
 	f, err := chunkfile.Create(path, 16)
@@ -26,12 +33,14 @@ func TestAFileGivesBackItsChunksAndReopensOnlyAsItsMarkNamesIt(t *testing.T) {
 	if err := f.Append(3, chunk(3)); err == nil {
 		t.Error("a chunk written out of order")
 	}
-	for _, i := range []int{0, 5, chunkfile.Cached + 9, 0} {
-		if got, err := f.Chunk(int64(i)); err != nil || !bytes.Equal(got, chunk(i)) {
-			t.Errorf("Chunk(%d) = %x, %v", i, got, err)
+	// Every chunk, twice over and more than the cache holds, so that chunks
+	// leave the cache and their bytes are used again for others.
+	for _, i := range append([]int{0, 5, chunkfile.Cached + 9, 0}, append(rangeOf(chunkfile.Cached+10), rangeOf(chunkfile.Cached+10)...)...) {
+		if got, err := read(f, i); err != nil || !bytes.Equal(got, chunk(i)) {
+			t.Errorf("chunk %d = %x, %v", i, got, err)
 		}
 	}
-	if _, err := f.Chunk(chunkfile.Cached + 10); err == nil {
+	if _, err := read(f, chunkfile.Cached+10); err == nil {
 		t.Error("a chunk never written")
 	}
 	m := f.Mark()
@@ -48,8 +57,8 @@ func TestAFileGivesBackItsChunksAndReopensOnlyAsItsMarkNamesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := g.Chunk(7); err != nil || !bytes.Equal(got, chunk(7)) {
-		t.Errorf("after reopening, Chunk(7) = %x, %v", got, err)
+	if got, err := read(g, 7); err != nil || !bytes.Equal(got, chunk(7)) {
+		t.Errorf("after reopening, chunk 7 = %x, %v", got, err)
 	}
 	if err := g.Append(m.Chunks, chunk(1)); err != nil || g.Mark() == m {
 		t.Errorf("after reopening, the next chunk: %v", err)
@@ -67,4 +76,14 @@ func TestAFileGivesBackItsChunksAndReopensOnlyAsItsMarkNamesIt(t *testing.T) {
 		g.Close()
 		t.Error("opened a file cut short")
 	}
+}
+
+// rangeOf returns 0 to n-1, backwards: the least recently read chunk is
+// always the one to leave.
+func rangeOf(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = n - 1 - i
+	}
+	return out
 }

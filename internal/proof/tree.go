@@ -187,11 +187,11 @@ func (t *Tree) hash(index int64) (tlog.Hash, error) {
 	if c := t.chunks[i]; c != nil {
 		return c[j], nil
 	}
-	b, err := t.file.Chunk(i)
-	if err != nil {
+	var h tlog.Hash
+	if err := t.file.Read(i, func(b []byte) { h = tlog.Hash(b[j*tlog.HashSize:]) }); err != nil {
 		return tlog.Hash{}, fmt.Errorf("the Merkle tree's file: %w", err)
 	}
-	return tlog.Hash(b[j*tlog.HashSize:]), nil
+	return h, nil
 }
 
 // Err returns why the tree stopped growing (wrapping ErrBroken), or nil.
