@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -39,6 +40,12 @@ type Current struct {
 	segFrom uint64
 	segN    int
 	seg     []byte
+
+	// travels holds a slot for each travel into the past under way, at
+	// most one a CPU: a burst of requests for the past then queues for
+	// the CPU here, each holding a keyframe and a replayed state only once
+	// it runs, rather than all of them at once.
+	travels chan struct{}
 }
 
 // NewCurrent returns the projection of an empty ledger; it reads source to
@@ -48,7 +55,8 @@ func NewCurrent(source Source, keyframeEvery uint64) *Current {
 	if keyframeEvery == 0 {
 		keyframeEvery = KeyframeEvery
 	}
-	return &Current{source: source, every: keyframeEvery, state: NewState(), keyframes: NewMemoryKeyframes()}
+	return &Current{source: source, every: keyframeEvery, state: NewState(), keyframes: NewMemoryKeyframes(),
+		travels: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 }
 
 // UseKeyframes makes k keep the keyframes of the state from now on. It must

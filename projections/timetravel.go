@@ -152,6 +152,12 @@ func (c *Current) At(ctx context.Context, seq uint64, fn func(*State) error) err
 		return fn(c.state)
 	}
 	c.mu.RUnlock()
+	select {
+	case c.travels <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-c.travels }()
 
 	// The nearest keyframe at or before seq; those after it, up to seq,
 	// are missing and made again below.
