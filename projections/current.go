@@ -123,10 +123,15 @@ func (c *Current) Apply(ev Event) {
 }
 
 // buffer adds ev's stored bytes to the segment being gathered, and hands
-// the segment to segs once whole, at the next keyframe.
+// the segment to segs once whole, at the next keyframe. A segment segs
+// keeps already, as a full replay finds every one but the last, is not
+// gathered again.
 func (c *Current) buffer(segs EventSegments, ev Event) {
 	if (ev.Sequence-1)%c.every == 0 { // the first event after a keyframe
 		c.segFrom, c.segN = ev.Sequence-1, 0
+		if segs.HasEvents(c.segFrom, int(c.every)) {
+			c.segN = -1
+		}
 	}
 	if c.segN < 0 || ev.Sequence != c.segFrom+uint64(c.segN)+1 {
 		c.segN = -1

@@ -57,6 +57,9 @@ type EventSegments interface {
 	// segment kept at from is missing or cannot be trusted: the caller
 	// then reads them from the log.
 	Events(from, to uint64) ([][]byte, bool)
+	// HasEvents reports whether the n events after from are kept
+	// already, so that a replay passing them need not gather them again.
+	HasEvents(from uint64, n int) bool
 }
 
 // AppendSegmentEvent appends the stored body of one event to a segment:

@@ -134,14 +134,31 @@ func (k *KeyframeFiles) eventsHead(from uint64, n int) []byte {
 // storeEvents writes the file of seg, unless one of the same events of the
 // same stream is there already (Events checks its events when it reads it).
 func (k *KeyframeFiles) storeEvents(seg segment) error {
-	head := k.eventsHead(seg.from, seg.n)
-	path := k.EventsPath(seg.from)
-	if have, err := readHead(path, len(head)); err == nil && bytes.Equal(have, head) {
+	if k.filed(seg.from, seg.n) {
 		return nil
 	}
+	head := k.eventsHead(seg.from, seg.n)
 	data := make([]byte, 0, len(head)+len(seg.events))
 	data = append(append(data, head...), seg.events...)
-	return safefile.WriteBytes(path, 0o600, data)
+	return safefile.WriteBytes(k.EventsPath(seg.from), 0o600, data)
+}
+
+// HasEvents implements projections.EventSegments: the n events after from
+// wait to be written, or their file is there, its head naming them (Events
+// checks each event when it reads them).
+func (k *KeyframeFiles) HasEvents(from uint64, n int) bool {
+	k.mu.Lock()
+	_, waiting := k.events[from]
+	k.mu.Unlock()
+	return waiting || k.filed(from, n)
+}
+
+// filed reports whether the file of the n events after from is there, its
+// head naming them.
+func (k *KeyframeFiles) filed(from uint64, n int) bool {
+	head := k.eventsHead(from, n)
+	have, err := readHead(k.EventsPath(from), len(head))
+	return err == nil && bytes.Equal(have, head)
 }
 
 // loadEvents reads the segment after the keyframe at from from its file,

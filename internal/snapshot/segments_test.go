@@ -194,3 +194,36 @@ func TestAnUnusableSegmentIsIgnoredAndWrittenAgain(t *testing.T) {
 		})
 	}
 }
+
+// A replay passing a segment kept already does not gather it again: the
+// files say so only for a segment whose file's head names it.
+func TestASegmentIsKeptAlreadyOnlyWhenItsFileNamesIt(t *testing.T) {
+	b := build(t)
+	l := start(t, b.dir)
+	segs := projections.EventSegments(l.Keyframes)
+	if !segs.HasEvents(every, int(every)) {
+		t.Error("a segment written whole is not kept")
+	}
+	if segs.HasEvents(every, int(every)-1) {
+		t.Error("a segment is kept with another count of events")
+	}
+	next := b.sequence/every*every + every
+	if segs.HasEvents(next, int(every)) {
+		t.Errorf("the segment after %d is kept before the log has it", next)
+	}
+	path := eventsFile(b.dir, every)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.Replace(good, []byte("ROADMAP"), []byte("ROADMAQ"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if segs.HasEvents(every, int(every)) {
+		t.Error("a segment of another stream is kept")
+	}
+	os.Remove(path)
+	if segs.HasEvents(every, int(every)) {
+		t.Error("a missing segment is kept")
+	}
+}
