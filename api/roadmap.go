@@ -151,18 +151,13 @@ func (s *Server) getRoadmap(c echo.Context) error {
 	} else {
 		wire = roadmapWire(horizons)
 	}
-	buf := answerBuffers.Get().(*[]byte)
-	defer answerBuffers.Put(buf)
-	body, err := appendAnswer((*buf)[:0], wire)
-	if err != nil {
-		return err
-	}
-	*buf = body
 	key.seq = viewAt // the live state may have moved on since seq was read
-	if viewAt >= s.cfg.Views.Sequence() || s.roadmaps.askedBefore(key) {
-		s.roadmaps.put(key, slices.Clone(body))
-	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+	return withAnswer(wire, func(body []byte) error {
+		if viewAt >= s.cfg.Views.Sequence() || s.roadmaps.askedBefore(key) {
+			s.roadmaps.put(key, slices.Clone(body))
+		}
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+	})
 }
 
 // RoadmapAnswer is the body of GET /v1/roadmap for a view of the roadmap:
@@ -178,16 +173,28 @@ func ObjectivesAnswer(v projections.ObjectivesView) ([]byte, error) {
 	return answerBody(objectivesWire(v))
 }
 
-// answerBody is v's answer in a slice of its own (appendAnswer).
+// answerBody is v's answer in a slice of its own.
 func answerBody(v any) ([]byte, error) {
+	var body []byte
+	err := withAnswer(v, func(b []byte) error {
+		body = slices.Clone(b)
+		return nil
+	})
+	return body, err
+}
+
+// withAnswer calls fn with v's answer (appendAnswer), encoded into a
+// buffer that later answers use again once fn returns: fn must not keep
+// it.
+func withAnswer(v any, fn func(body []byte) error) error {
 	buf := answerBuffers.Get().(*[]byte)
 	defer answerBuffers.Put(buf)
-	b, err := appendAnswer((*buf)[:0], v)
+	body, err := appendAnswer((*buf)[:0], v)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	*buf = b
-	return slices.Clone(b), nil
+	*buf = body
+	return fn(body)
 }
 
 // appendAnswer appends to b the JSON of v as encoding/json's Marshal
