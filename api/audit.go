@@ -26,11 +26,6 @@ import (
 const (
 	auditDefaultLimit = 100
 	auditMaxLimit     = 1000
-	// auditUntilSlack is how far past until the scan goes before it stops:
-	// event times follow log order only up to the few milliseconds
-	// concurrent decisions overlap, so an event decided before until may
-	// come after one decided just past it.
-	auditUntilSlack = time.Minute
 )
 
 // Media types of the audit trail.
@@ -261,9 +256,7 @@ func parseAuditQuery(rawQuery string) (auditQuery, error) {
 // match reports whether an event passes every filter of the query.
 func (q auditQuery) match(r projections.Record) bool {
 	switch {
-	case q.since != nil && r.At.Before(*q.since),
-		q.until != nil && r.At.After(*q.until),
-		q.actor != nil && r.Actor != *q.actor,
+	case q.actor != nil && r.Actor != *q.actor,
 		q.types != nil && !q.types[r.Type],
 		q.product != "" && r.Product != q.product,
 		q.item != "" && (r.AggregateType != "item" || r.AggregateID != q.item):
@@ -310,25 +303,10 @@ func (s *Server) audit(c echo.Context) error {
 	}
 	format := map[string]auditFormat{mediaJSON: formatJSON, mediaNDJSON: formatNDJSON, mediaCSV: formatCSV}[media]
 
-	// The scan runs from the first event after the cursor that may be at or
-	// after since, to the last event the projections hold, stopping once
-	// events are more than auditUntilSlack past until.
+	// The scan runs from the first event after the cursor to the last
+	// event the projections hold, narrowed by since and until (Trail.Scan).
 	from := q.after + 1 // after is below 2^63
-	if q.since != nil {
-		first, err := s.cfg.Views.FirstSequenceFrom(*q.since)
-		if err != nil {
-			return err
-		}
-		from = max(from, first)
-	}
 	to := s.cfg.Views.Sequence()
-	if q.until != nil {
-		last, err := s.cfg.Views.SequenceAt(q.until.Add(auditUntilSlack))
-		if err != nil {
-			return err
-		}
-		to = min(to, last)
-	}
 
 	if format == formatJSON {
 		limit := q.limit
@@ -355,7 +333,7 @@ func (s *Server) audit(c echo.Context) error {
 // scanAudit calls fn with every event from sequence from to to that
 // passes the query's filters, in log order, until fn returns false.
 func (s *Server) scanAudit(ctx context.Context, q auditQuery, from, to uint64, fn func(projections.Record) (bool, error)) error {
-	return s.trail.Scan(ctx, audit.Filter{Item: q.item, Match: q.match}, from, to, fn)
+	return s.trail.Scan(ctx, audit.Filter{Item: q.item, Since: q.since, Until: q.until, Match: q.match}, from, to, fn)
 }
 
 // exportAudit streams the events that pass the query as JSON Lines or CSV

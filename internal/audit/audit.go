@@ -36,9 +36,8 @@ type Views interface {
 	// Scan calls fn with the records from sequence from to to, in order,
 	// until fn returns false.
 	Scan(ctx context.Context, from, to uint64, fn func(projections.Record) (bool, error)) error
-	// FirstSequenceFrom and SequenceAt turn moments into ledger positions.
-	FirstSequenceFrom(t time.Time) (uint64, error)
-	SequenceAt(t time.Time) (uint64, error)
+	// Clock turns moments into ledger positions.
+	Clock
 }
 
 var (
@@ -207,17 +206,64 @@ type Filter struct {
 	// Item, when set, is the one item whose events are read: from its
 	// own subject, not the whole log.
 	Item string
+	// Since and Until, when set, keep only the events decided at or after
+	// Since and at or before Until.
+	Since, Until *time.Time
 	// Match, when set, keeps only the records it says true of.
 	Match func(projections.Record) bool
+}
+
+// UntilSlack is how far past Until a scan reads before it stops: event
+// times follow log order only up to the few milliseconds concurrent
+// decisions overlap, so an event decided before Until may come after one
+// decided just past it.
+const UntilSlack = time.Minute
+
+// Clock is where moments fall in the log, as the projections know it.
+type Clock interface {
+	FirstSequenceFrom(t time.Time) (uint64, error)
+	SequenceAt(t time.Time) (uint64, error)
+}
+
+// Span narrows the sequences from to to to those of the events that may
+// have been decided from since to until (either may be nil): from the
+// first event whose clock reaches since, to the last whose clock is at
+// most slack past until.
+func Span(c Clock, since, until *time.Time, slack time.Duration, from, to uint64) (uint64, uint64, error) {
+	if since != nil {
+		first, err := c.FirstSequenceFrom(*since)
+		if err != nil {
+			return 0, 0, err
+		}
+		from = max(from, first)
+	}
+	if until != nil {
+		last, err := c.SequenceAt(until.Add(slack))
+		if err != nil {
+			return 0, 0, err
+		}
+		to = min(to, last)
+	}
+	return from, to, nil
 }
 
 // Scan calls fn with every record from sequence from to to that passes f,
 // in log order, until fn returns false or an error, which Scan returns.
 func (t *Trail) Scan(ctx context.Context, f Filter, from, to uint64, fn func(projections.Record) (bool, error)) error {
+	from, to, err := Span(t.views, f.Since, f.Until, UntilSlack, from, to)
+	if err != nil {
+		return err
+	}
 	if from > to {
 		return nil
 	}
-	keep := func(r projections.Record) bool { return f.Match == nil || f.Match(r) }
+	keep := func(r projections.Record) bool {
+		switch {
+		case f.Since != nil && r.At.Before(*f.Since), f.Until != nil && r.At.After(*f.Until):
+			return false
+		}
+		return f.Match == nil || f.Match(r)
+	}
 	if f.Item == "" {
 		return t.views.Scan(ctx, from, to, func(r projections.Record) (bool, error) {
 			if !keep(r) {
@@ -226,7 +272,7 @@ func (t *Trail) Scan(ctx context.Context, f Filter, from, to uint64, fn func(pro
 			return fn(r)
 		})
 	}
-	err := t.log.Read(ctx, "item", f.Item, func(rec eventlog.Record) error {
+	err = t.log.Read(ctx, "item", f.Item, func(rec eventlog.Record) error {
 		if rec.Sequence < from {
 			return nil
 		}

@@ -31,8 +31,7 @@ type Subtrees interface {
 type ExportViews interface {
 	Read(fn func(*projections.State))
 	Sequence() uint64
-	FirstSequenceFrom(t time.Time) (uint64, error)
-	SequenceAt(t time.Time) (uint64, error)
+	Clock
 }
 
 // Exports makes the manifests of export bundles.
@@ -76,20 +75,10 @@ func (x *Exports) Manifest(ctx context.Context, since, until *time.Time) (Manife
 	if err := x.tree.Err(); err != nil {
 		return Manifest{}, err
 	}
-	from, bound := uint64(1), x.views.Sequence()
-	if since != nil {
-		first, err := x.views.FirstSequenceFrom(*since)
-		if err != nil {
-			return Manifest{}, err
-		}
-		from = max(from, first)
-	}
-	if until != nil {
-		last, err := x.views.SequenceAt(*until)
-		if err != nil {
-			return Manifest{}, err
-		}
-		bound = min(bound, last)
+	// A bundle is a run of the log, cut where its clock passes until.
+	from, bound, err := Span(x.views, since, until, 0, 1, x.views.Sequence())
+	if err != nil {
+		return Manifest{}, err
 	}
 	var cp projections.CheckpointView
 	found := false

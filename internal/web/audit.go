@@ -48,32 +48,23 @@ func (a *App) auditLog(c echo.Context, _ viewer) error {
 		return a.fail(c, http.StatusBadRequest, err.Error())
 	}
 	d.Query = api.Encode()
-	from, to := uint64(1), a.cfg.Views.Sequence()
-	if s := api.Get("since"); s != "" {
-		t, _ := time.Parse(time.RFC3339, s)
-		first, err := a.cfg.Views.FirstSequenceFrom(t)
-		if err != nil {
-			return a.failWith(c, err)
-		}
-		from = max(from, first)
-	}
-	if u := api.Get("until"); u != "" {
-		t, _ := time.Parse(time.RFC3339Nano, u)
-		last, err := a.cfg.Views.SequenceAt(t)
-		if err != nil {
-			return a.failWith(c, err)
-		}
-		to = min(to, last)
-	}
 	filter := audit.Filter{Item: d.Item, Match: func(r projections.Record) bool {
 		return (d.Actor == "" || r.Actor == d.Actor) && (d.Type == "" || r.Type == d.Type) && (d.Product == "" || r.Product == d.Product)
 	}}
+	if s := api.Get("since"); s != "" {
+		t, _ := time.Parse(time.RFC3339, s)
+		filter.Since = &t
+	}
+	if u := api.Get("until"); u != "" {
+		t, _ := time.Parse(time.RFC3339Nano, u)
+		filter.Until = &t
+	}
 	if d.Item != "" {
 		if _, ok := a.cfg.Views.ItemView(d.Item); !ok {
 			return a.fail(c, http.StatusNotFound, "There is no such item.")
 		}
 	}
-	err = a.cfg.Trail.Scan(c.Request().Context(), filter, from, to, func(r projections.Record) (bool, error) {
+	err = a.cfg.Trail.Scan(c.Request().Context(), filter, 1, a.cfg.Views.Sequence(), func(r projections.Record) (bool, error) {
 		d.Events = append(d.Events, r)
 		if len(d.Events) > auditShown {
 			d.Events, d.More = d.Events[1:], true
