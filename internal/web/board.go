@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -97,21 +98,37 @@ func (a *App) moment(q url.Values) (seq uint64, past bool, err error) {
 	case q.Get("at_seq") != "":
 		n, perr := strconv.ParseUint(q.Get("at_seq"), 10, 64)
 		if perr != nil {
-			return 0, false, fmt.Errorf("at_seq must be a ledger position: a whole number from 0")
+			return 0, false, badMoment("at_seq must be a ledger position: a whole number from 0")
 		}
 		if n > seq {
-			return 0, false, fmt.Errorf("position %d is beyond the ledger, which holds %d events", n, seq)
+			return 0, false, badMoment(fmt.Sprintf("position %d is beyond the ledger, which holds %d events", n, seq))
 		}
 		return n, true, nil
 	case q.Get("as_of") != "":
 		t, perr := parseMoment(q.Get("as_of"))
 		if perr != nil {
-			return 0, false, fmt.Errorf("as_of must be a date such as 2026-11-01, or an RFC 3339 time")
+			return 0, false, badMoment("as_of must be a date such as 2026-11-01, or an RFC 3339 time")
 		}
 		at, err := a.cfg.Views.SequenceAt(t)
 		return at, true, err
 	}
 	return seq, false, nil
+}
+
+// badMoment is a moment a page was asked for that names no position: the
+// asker's to mend (400). Any other error of moment is the ledger's.
+type badMoment string
+
+func (e badMoment) Error() string { return string(e) }
+
+// failMoment answers an error of moment: a 400 that says what to send,
+// after hint, for a badMoment, else as failWith.
+func (a *App) failMoment(c echo.Context, err error, hint string) error {
+	var bad badMoment
+	if errors.As(err, &bad) {
+		return a.fail(c, http.StatusBadRequest, hint+bad.Error())
+	}
+	return a.failWith(c, err)
 }
 
 func (a *App) board(c echo.Context, who viewer) error {
@@ -122,7 +139,7 @@ func (a *App) board(c echo.Context, who viewer) error {
 	}
 	seq, past, err := a.moment(q)
 	if err != nil {
-		return a.fail(c, http.StatusBadRequest, err.Error())
+		return a.failMoment(c, err, "")
 	}
 	d.Past = past
 	switch q.Get("done") {

@@ -58,11 +58,15 @@ func (a *App) compare(c echo.Context, _ viewer) error {
 	}
 	var err error
 	var past bool
-	if d.FromSeq, past, err = a.moment(pick(q.Get("from"), q.Get("from_seq"))); err != nil || !past {
-		return a.fail(c, http.StatusBadRequest, "Give the first moment as a date such as 2026-11-01. "+errText(err))
+	const firstHint = "Give the first moment as a date such as 2026-11-01. "
+	if d.FromSeq, past, err = a.moment(pick(q.Get("from"), q.Get("from_seq"))); err != nil {
+		return a.failMoment(c, err, firstHint)
+	}
+	if !past {
+		return a.fail(c, http.StatusBadRequest, firstHint)
 	}
 	if d.ToSeq, _, err = a.moment(pick(q.Get("to"), q.Get("to_seq"))); err != nil {
-		return a.fail(c, http.StatusBadRequest, err.Error())
+		return a.failMoment(c, err, "")
 	}
 	ctx := c.Request().Context()
 	d.Diff, err = a.cfg.Views.DiffBetween(ctx, projections.ReviewPoint{Sequence: d.FromSeq}, projections.ReviewPoint{Sequence: d.ToSeq})
@@ -124,11 +128,4 @@ func pick(date, seq string) map[string][]string {
 		return map[string][]string{"as_of": {date}}
 	}
 	return map[string][]string{"at_seq": {seq}}
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
