@@ -85,7 +85,7 @@ func (c *Current) Reserve(events uint64) {
 // removed first), but for the last few thousand steps. It must be called
 // before the projection is fed; Close closes the file.
 func (c *Current) KeepHistoryIn(path string) error {
-	f, err := chunkfile.Create(path, stepChunkLen*stepBytes)
+	f, err := chunkfile.Create(path, stepChunkBytes)
 	if err != nil {
 		return fmt.Errorf("the history file: %w", err)
 	}

@@ -22,8 +22,9 @@ type step struct {
 const stepBytes = 16
 
 const (
-	stepChunkBits = 12
-	stepChunkLen  = 1 << stepChunkBits // 4,096 steps, 64 KiB
+	stepChunkBits  = 12
+	stepChunkLen   = 1 << stepChunkBits // 4,096 steps
+	stepChunkBytes = stepChunkLen * stepBytes
 )
 
 func appendStep(b []byte, s step) []byte {
@@ -84,7 +85,7 @@ func (h *history) push(s step) {
 	if h.file == nil || h.err != nil || len(h.tail) < stepChunkLen {
 		return
 	}
-	b := make([]byte, 0, stepChunkLen*stepBytes)
+	b := make([]byte, 0, stepChunkBytes)
 	for _, s := range h.tail {
 		b = appendStep(b, s)
 	}
@@ -190,9 +191,9 @@ func readHistory(r *binread.Reader, path string) (history, error) {
 	case mark.Chunks > 0 && path == "":
 		return history{}, fmt.Errorf("a history of %d chunks in a file, and there is none", mark.Chunks)
 	case mark.Chunks > 0:
-		h.file, err = chunkfile.Open(path, stepChunkLen*stepBytes, mark)
+		h.file, err = chunkfile.Open(path, stepChunkBytes, mark)
 	case path != "":
-		h.file, err = chunkfile.Create(path, stepChunkLen*stepBytes)
+		h.file, err = chunkfile.Create(path, stepChunkBytes)
 	}
 	if err != nil {
 		return history{}, err

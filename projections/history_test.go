@@ -58,7 +58,7 @@ func TestAHistoryInAFileAnswersAsOneInMemory(t *testing.T) {
 	steps := historySteps(3*stepChunkLen + 123)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "history")
-	f, err := chunkfile.Create(path, stepChunkLen*stepBytes)
+	f, err := chunkfile.Create(path, stepChunkBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
