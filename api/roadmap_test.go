@@ -171,25 +171,7 @@ func TestRebuiltProjectionEqualsTheLiveOne(t *testing.T) {
 		}
 	}
 
-	rebuilt := projections.NewState()
-	last := l.messages()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	done := fmt.Errorf("done")
-	err := l.App.Log.Follow(ctx, 1, func(rec eventlog.Record) error {
-		ev, err := projections.Decode(rec)
-		if err != nil {
-			return err
-		}
-		rebuilt.Apply(ev)
-		if rec.Sequence == last {
-			return done
-		}
-		return nil
-	})
-	if err != done {
-		t.Fatal(err)
-	}
+	rebuilt := rebuild(t, l, nil)
 	for _, view := range []string{"", "?view=objectives"} {
 		live := l.do("GET", "/v1/roadmap"+view, nil)
 		want, err := api.RoadmapAnswer(rebuilt.Roadmap(""))
@@ -218,35 +200,21 @@ func TestAPastRoadmapIsTheSameEncodedOrKept(t *testing.T) {
 	}
 	last := l.messages()
 	want := map[uint64][]string{} // both views at each sequence
-	rebuilt := projections.NewState()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	done := fmt.Errorf("done")
-	err := l.App.Log.Follow(ctx, 1, func(rec eventlog.Record) error {
-		ev, err := projections.Decode(rec)
+	rebuild(t, l, func(seq uint64, rebuilt *projections.State) error {
+		if seq < first {
+			return nil
+		}
+		horizons, err := api.RoadmapAnswer(rebuilt.Roadmap(""))
 		if err != nil {
 			return err
 		}
-		rebuilt.Apply(ev)
-		if rec.Sequence >= first {
-			horizons, err := api.RoadmapAnswer(rebuilt.Roadmap(""))
-			if err != nil {
-				return err
-			}
-			objectives, err := api.ObjectivesAnswer(rebuilt.ByObjective(""))
-			if err != nil {
-				return err
-			}
-			want[rec.Sequence] = []string{string(horizons), string(objectives)}
+		objectives, err := api.ObjectivesAnswer(rebuilt.ByObjective(""))
+		if err != nil {
+			return err
 		}
-		if rec.Sequence == last {
-			return done
-		}
+		want[seq] = []string{string(horizons), string(objectives)}
 		return nil
 	})
-	if err != done {
-		t.Fatal(err)
-	}
 	for round := range 3 {
 		for seq := first; seq < last; seq++ {
 			for v, view := range []string{"", "&view=objectives"} {
@@ -257,4 +225,36 @@ func TestAPastRoadmapIsTheSameEncodedOrKept(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rebuild replays the ledger's log, from its first event to the last it
+// holds now, into a state of its own, calling each (when given) with the
+// state after every event, and returns the state.
+func rebuild(t *testing.T, l *testLedger, each func(seq uint64, rebuilt *projections.State) error) *projections.State {
+	t.Helper()
+	rebuilt := projections.NewState()
+	last := l.messages()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := fmt.Errorf("done")
+	err := l.App.Log.Follow(ctx, 1, func(rec eventlog.Record) error {
+		ev, err := projections.Decode(rec)
+		if err != nil {
+			return err
+		}
+		rebuilt.Apply(ev)
+		if each != nil {
+			if err := each(rec.Sequence, rebuilt); err != nil {
+				return err
+			}
+		}
+		if rec.Sequence == last {
+			return done
+		}
+		return nil
+	})
+	if err != done {
+		t.Fatal(err)
+	}
+	return rebuilt
 }
